@@ -1,0 +1,41 @@
+// SPDX-License-Identifier: Apache-2.0
+// The closed set of audit events and the sink interface (journald today).
+#pragma once
+
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "common/result.hpp"
+
+namespace bridle::audit {
+
+// One record: MESSAGE plus structured fields, in order. Field names are journald-style
+// (uppercase, digits, underscore; BRIDLE_ prefix for ours). Values may hold any bytes: the
+// builders escape untrusted text before it gets here.
+struct Record {
+    std::string message;
+    std::string message_id;      // 128-bit id, 32 hex digits, one per event type
+    int priority = 6;            // syslog priority: 6 info, 5 notice, 4 warning, 3 err
+    std::vector<std::pair<std::string, std::string>> fields;
+    void add(std::string name, std::string value) { fields.emplace_back(std::move(name), std::move(value)); }
+};
+
+// MESSAGE_IDs (journalctl MESSAGE_ID=...). Generated once; never change them.
+constexpr const char* kDecisionMessageId = "0f4c6c1b8e2d4c83a51e2d7a9b6f3e01";
+constexpr const char* kResultMessageId = "5a7e92c4d1b04f6e8c3b1a2d9e8f7c02";
+
+class Sink {
+public:
+    virtual ~Sink() = default;
+    // Ok only when the record was handed to the store. A sink that cannot tell must fail.
+    virtual Status write(const Record& record) = 0;
+};
+
+// journald through sd_journal_sendv, after checking that journald really listens on its
+// socket (sd_journal_sendv returns 0 when nobody does). `socket_path` is for tests.
+std::unique_ptr<Sink> make_journald_sink(
+    std::string socket_path = "/run/systemd/journal/socket");
+
+}  // namespace bridle::audit

@@ -1,0 +1,52 @@
+// SPDX-License-Identifier: Apache-2.0
+// Run one allowed command: exact environment, no shell, streamed output, timeout, and no
+// process it started outliving the request.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace bridle::execution {
+
+enum class Stream { kStdout, kStderr };
+
+// Where the command's output goes. Returns false when the receiver is gone (EPIPE on the
+// SSH channel, a closed session): the run then ends as "disconnected".
+using OutputSink = std::function<bool(Stream, std::string_view)>;
+
+struct Spec {
+    std::string path;                            // absolute; exec'd as is, never PATH-searched
+    std::vector<std::string> argv;               // argv[0] included
+    std::map<std::string, std::string> env;      // the whole environment
+    bool pass_stdin = false;                     // else stdin is /dev/null
+    int stdin_fd = 0;                            // used when pass_stdin
+    std::chrono::milliseconds timeout{60'000};
+    std::chrono::milliseconds kill_grace{2'000}; // SIGTERM -> SIGKILL delay
+    std::uint64_t max_output = 1024 * 1024;      // per stream; past it: stop forwarding, drain
+    std::vector<int> hangup_fds;                 // poll these for POLLHUP/POLLERR: the client left
+};
+
+struct Outcome {
+    bool started = false;            // the exec succeeded
+    int exit_status = -1;            // when exited normally
+    int signal = 0;                  // when killed by a signal
+    bool timed_out = false;
+    bool disconnected = false;       // the client went away (hangup fd, SIGHUP, sink refused)
+    bool stdout_truncated = false, stderr_truncated = false;
+    std::uint64_t stdout_bytes = 0, stderr_bytes = 0;   // produced, including what was dropped
+    std::chrono::milliseconds duration{0};
+    std::string error;               // set-up failure before or at exec (errno text)
+    int exec_errno = 0;              // errno of a failed execve (ENOENT -> 127, else 126)
+};
+
+// Fork, set up the child (fds, signals, environment, process group), exec `spec.path`, and
+// supervise until the command and every descendant are gone. Blocks SIGCHLD/SIGHUP/SIGTERM/
+// SIGINT/SIGPIPE in the calling thread for the duration and restores the mask afterwards.
+Outcome run(const Spec& spec, const OutputSink& sink);
+
+}  // namespace bridle::execution

@@ -1,0 +1,3 @@
+// SPDX-License-Identifier: Apache-2.0
+// bridle: placeholder until the front ends land.
+int main() { return 70; }

@@ -1,0 +1,51 @@
+// SPDX-License-Identifier: Apache-2.0
+// Policy x argv x key -> Decision. Pure: the file system is reached only through PathResolver.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "policy/model.hpp"
+
+namespace bridle::matching {
+
+// Deny is the default value: a Decision nobody filled in denies.
+enum class Verdict { kDeny, kAllow };
+
+struct Binding {
+    std::string name;    // parameter name, or the option's canonical spelling
+    std::string value;   // the value as bridle passes it to the program (paths canonical)
+};
+
+struct Decision {
+    Verdict verdict = Verdict::kDeny;
+    const policy::Rule* rule = nullptr;     // the deciding rule, when allowed
+    std::vector<Binding> bindings;
+    std::vector<std::string> exec_argv;     // what bridle execs: argv[0] is the rule's name
+    std::string reason;                     // for a denial: what is wrong, in the agent's terms
+    std::vector<std::string> nearest;       // synopses of rules for the same program
+    std::string rule_id() const { return rule ? rule->id : std::string(); }
+};
+
+// The only way matching touches the file system: canonicalise a path the client gave.
+class PathResolver {
+public:
+    struct Resolved {
+        std::string canonical;   // absolute, no symlinks, no . or ..
+        bool is_regular = false;
+        bool is_directory = false;
+    };
+    virtual ~PathResolver() = default;
+    // nullopt when the path does not exist or cannot be resolved; `why` says which.
+    virtual std::optional<Resolved> resolve(const std::string& path, std::string& why) const = 0;
+};
+
+// Decide one request. Rules are tried in policy order and the first that consumes every
+// token wins; a rule whose `keys` do not include `key` is invisible to that key.
+Decision decide(const policy::Policy& policy, const std::vector<std::string>& argv,
+                const std::string& key, const PathResolver& resolver);
+
+// The synopses of every rule `key` may use, for `help`.
+std::vector<std::string> allowed_synopses(const policy::Policy& policy, const std::string& key);
+
+}  // namespace bridle::matching

@@ -1,0 +1,20 @@
+// SPDX-License-Identifier: Apache-2.0
+// Is this policy file safe to trust? Opened once, checked through the fd.
+#pragma once
+
+#include <string>
+
+#include "common/result.hpp"
+
+namespace bridle::policy {
+
+// Open `path` (O_RDONLY|O_NOFOLLOW|O_CLOEXEC), fstat the fd and require a regular file owned
+// by root that neither group nor others can write; also require that every directory from
+// / down to the file is root-owned and not group/world-writable (sticky or not), so no
+// non-root user can replace it. Returns the file's contents, read through that same fd.
+Result<std::string> read_trusted_file(const std::string& path, bool require_safe_ownership);
+
+// The same ownership rules for a directory (policy.d) and its ancestors.
+Status check_trusted_directory(const std::string& path, bool require_safe_ownership);
+
+}  // namespace bridle::policy

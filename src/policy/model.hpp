@@ -1,0 +1,95 @@
+// SPDX-License-Identifier: Apache-2.0
+// The policy as plain structs: what loader.cpp builds from YAML and matching reads.
+// bridle-policy(5) documents every field; keep the two in step.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace re2 {
+class RE2;
+}
+
+namespace bridle::policy {
+
+// The type of a value the client supplies: a positional parameter or an option's value.
+struct ValueSpec {
+    enum class Kind { kRegex, kEnum, kInt, kPath };
+    enum class PathType { kFile, kDirectory, kAny };
+
+    Kind kind = Kind::kRegex;
+    std::string regex_source;                 // kRegex: as written; matched fully anchored
+    std::shared_ptr<const re2::RE2> regex;    // kRegex: compiled once at load
+    std::vector<std::string> choices;         // kEnum: exact, case-sensitive
+    std::int64_t min = 0, max = 0;            // kInt: inclusive range, ASCII decimal only
+    std::vector<std::string> under;           // kPath: canonical directories the path must lie in
+    PathType path_type = PathType::kAny;      // kPath: what the canonical path must be
+
+    // Short text for synopses: "UNIT", "1..2000", "{a|b}", "FILE under /var/log".
+    std::string describe(const std::string& name) const;
+};
+
+// One positional argument of a rule: a literal word or a typed parameter.
+struct Arg {
+    bool is_literal = true;
+    std::string literal;   // is_literal: the exact token
+    std::string name;      // !is_literal: the binding name (from `param:` or `name:`)
+    ValueSpec spec;        // !is_literal
+};
+
+// One option: several spellings of the same thing (-n, --lines). Short spellings are "-X",
+// long ones "--word". A flag takes no value; any other option takes exactly one value,
+// accepted as "-n 50", "-n50", "--lines 50" or "--lines=50".
+struct Option {
+    std::vector<std::string> spellings;   // spellings[0] is the canonical one passed to the program
+    bool is_flag = false;
+    ValueSpec value;                      // !is_flag
+    bool required = false;                // the client must give it
+    std::string name() const { return spellings.front(); }
+};
+
+struct Rule {
+    std::string id;
+    std::string summary;
+    std::string command;                  // absolute path that is exec'd
+    std::string name;                     // what the client types as argv[0]; default basename(command)
+    std::vector<std::string> keys;        // empty: every key may use the rule
+    std::vector<Arg> args;                // positional arguments, in order, all required
+    std::vector<Option> options;          // may come in any order before, between or after args
+    bool end_of_options = false;          // the client may type "--" before positionals; bridle
+                                          // passes "--" before the first positional it execs
+    std::optional<std::chrono::milliseconds> timeout;   // overrides settings.timeout
+    std::optional<std::uint64_t> max_output;            // overrides settings.max_output
+    bool stdin_allowed = false;           // otherwise the command's stdin is /dev/null
+    std::string source;                   // "file:line:col" of the rule, for messages
+
+    bool allows_key(const std::string& key) const;
+    // "journalctl [-u|--unit UNIT] [-n|--lines 1..2000] [--no-pager]"
+    std::string synopsis() const;
+};
+
+enum class AuditSink { kJournald };
+
+struct Settings {
+    AuditSink audit = AuditSink::kJournald;
+    std::chrono::milliseconds timeout{60'000};
+    std::uint64_t max_output = 1024 * 1024;            // bytes per stream
+    std::map<std::string, std::string> env;            // the command's whole environment
+};
+
+struct Policy {
+    Settings settings;
+    std::vector<Rule> rules;                           // in file order; first match wins
+    std::vector<std::string> files;                    // files it was loaded from, in order
+    std::string sha256;                                // over the bytes of those files, in order
+};
+
+// Default environment when the policy gives none: PATH and locale, no pager.
+std::map<std::string, std::string> default_environment();
+
+}  // namespace bridle::policy
