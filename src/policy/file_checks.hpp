@@ -3,6 +3,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "common/result.hpp"
 
@@ -12,9 +13,12 @@ namespace bridle::policy {
 // by root that neither group nor others can write; also require that every directory from
 // / down to the file is root-owned and not group/world-writable (sticky or not), so no
 // non-root user can replace it. Returns the file's contents, read through that same fd.
-Result<std::string> read_trusted_file(const std::string& path, bool require_safe_ownership);
+// When require_safe_ownership is false, ownership problems are appended to `warnings` instead.
+Result<std::string> read_trusted_file(const std::string& path, bool require_safe_ownership,
+                                      std::vector<Error>& warnings);
 
 // The same ownership rules for a directory (policy.d) and its ancestors.
-Status check_trusted_directory(const std::string& path, bool require_safe_ownership);
+Status check_trusted_directory(const std::string& path, bool require_safe_ownership,
+                               std::vector<Error>& warnings);
 
 }  // namespace bridle::policy

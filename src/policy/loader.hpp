@@ -15,24 +15,29 @@ constexpr const char* kDefaultPolicyFile = "/etc/bridle/policy.yaml";
 constexpr const char* kDefaultPolicyDir = "/etc/bridle/policy.d";
 
 // Every problem found in a policy, each with "file:line:col: message".
-struct LoadErrors {
-    std::vector<Error> errors;
+struct LoadReport {
+    std::vector<Error> errors;     // any error: the policy is refused
+    std::vector<Error> warnings;   // worth saying, not fatal (e.g. unsafe ownership when relaxed)
 };
 
 struct LoadOptions {
     // Refuse files and directories that a non-root user could modify or replace
-    // (file_checks.hpp). Off only for tests and for `bridle check` on a draft.
+    // (file_checks.hpp). When false (`bridle check` / `explain` on a draft), such problems
+    // are reported as warnings instead. Enforcing front ends always pass true.
     bool require_safe_ownership = true;
 };
 
 // Parse one YAML document (`name` is used in locations). Collects every error it can
 // rather than stopping at the first.
-Result<Policy> parse_policy_text(std::string_view yaml, const std::string& name,
-                                 std::vector<Error>& errors);
+// `is_main` is false for policy.d fragments, which may hold only `version` and `rules`.
+Result<Policy> parse_policy_text(std::string_view yaml, const std::string& name, bool is_main,
+                                 LoadReport& report);
 
 // Load an explicit file (--policy FILE), or the default file plus policy.d/*.yaml in
-// lexical order. On failure, `errors` lists every problem; the Result's error is the first.
+// lexical order (only names ending in .yaml). Rule ids must be unique across all files.
+// On failure, `report.errors` lists every problem; the Result's error is the first.
+// policy.sha256 covers the bytes of every file read, in order.
 Result<Policy> load_policy(const std::string& explicit_file, const LoadOptions& options,
-                           std::vector<Error>& errors);
+                           LoadReport& report);
 
 }  // namespace bridle::policy
