@@ -1,1 +1,260 @@
 // SPDX-License-Identifier: Apache-2.0
+// Request text -> argv: a named state machine over POSIX quoting that expands nothing.
+#include "command/tokenizer.hpp"
+
+#include <array>
+#include <cstdio>
+#include <optional>
+#include <utility>
+
+#include "common/text.hpp"
+
+namespace bridle::command {
+namespace {
+
+// Where the machine is between two bytes (mold cmdline.cc names its states the same way).
+enum class State {
+    kSpace,                  // between words: spaces are skipped, anything else starts a word
+    kBare,                   // inside a word, outside quotes
+    kBackslash,              // after an unquoted backslash: the next byte is literal
+    kSingleQuoted,           // inside '...': every byte is literal until the next '
+    kDoubleQuotedBackslash,  // after a backslash inside "...": only " and \ are escaped
+    kDoubleQuoted,           // inside "...": literal except \" \\, and $ ` are refused
+};
+
+constexpr std::string_view kNoShell =
+    "bridle runs no shell: no pipes, redirections, command lists or substitutions; "
+    "send one command";
+constexpr std::string_view kDollar =
+    "`$` is never expanded: bridle runs no shell; put it in single quotes if you mean a "
+    "literal $";
+constexpr std::string_view kBackquote =
+    "backquote (`) is never expanded: bridle runs no shell; put it in single quotes if you "
+    "mean a literal backquote";
+
+// Columns are 1-based byte offsets, the way doas parse.y reports them.
+Error error_at(std::size_t offset, std::string message) {
+    return Error{std::move(message), "column " + std::to_string(offset + 1)};
+}
+
+// The text an agent can act on for a character no request may contain. Newline and CR
+// get their own words: they are how one request smuggles a second one (btrbk's RCE).
+std::string describe_forbidden(char32_t cp, const std::string& name) {
+    switch (cp) {
+        case U'\n':
+            return name + " (newline) is not allowed: send one command per request";
+        case U'\r':
+            return name +
+                   " (carriage return) is not allowed: send one command per request, "
+                   "without a CRLF line ending";
+        case U'\t':
+            return name + " (tab) is not allowed: separate words with spaces";
+        case U'\0':
+            return name + " (NUL) is not allowed: no argument can contain a NUL byte";
+        case 0x1B:
+            return name + " (escape) is not allowed: terminal escape sequences are refused";
+        default:
+            return name +
+                   " is not allowed, quoted or not: a request may not contain control, "
+                   "invisible or bidirectional characters; type the characters you mean";
+    }
+}
+
+// Pass 1: the whole request must be valid UTF-8 with no forbidden character anywhere,
+// quoted or not, before any byte is read as syntax.
+std::optional<Error> check_characters(std::string_view text) {
+    std::size_t i = 0;
+    while (i < text.size()) {
+        const std::optional<CodePoint> cp = decode_utf8(text, i);
+        if (!cp) {
+            std::array<char, 8> hex{};
+            std::snprintf(hex.data(), hex.size(), "0x%02X",
+                          static_cast<unsigned>(static_cast<unsigned char>(text[i])));
+            return error_at(i, "invalid UTF-8 at byte " + std::to_string(i + 1) + " (" +
+                                   hex.data() + "): send the request as UTF-8");
+        }
+        if (const std::optional<std::string> name = forbidden_character_name(cp->value)) {
+            return error_at(i, describe_forbidden(cp->value, *name));
+        }
+        i += cp->length;
+    }
+    return std::nullopt;
+}
+
+// Why an unquoted byte inside a word is refused, or nullopt when it is an ordinary
+// character. Only ASCII is ever syntax; bytes of multi-byte characters are literal.
+std::optional<std::string> refuse_unquoted(char c) {
+    const std::string shown = std::string("`") + c + "`";
+    const auto syntax = [&](std::string_view meaning) {
+        return shown + " is shell syntax (" + std::string(meaning) + "), and " +
+               std::string(kNoShell) + " (quote " + shown + " if you mean it literally)";
+    };
+    switch (c) {
+        case ';':
+            return syntax("it separates commands");
+        case '&':
+            return syntax("it backgrounds or chains commands");
+        case '|':
+            return syntax("it pipes or chains commands");
+        case '<':
+        case '>':
+            return syntax("it redirects input or output");
+        case '(':
+        case ')':
+            return syntax("it groups commands or substitutes processes");
+        case '$':
+            return std::string(kDollar);
+        case '`':
+            return std::string(kBackquote);
+        case '{':
+        case '}':
+            return shown +
+                   " would start brace expansion in a shell; brace expansion is not "
+                   "performed: quote it if you mean it literally";
+        case '!':
+            return shown +
+                   " means history expansion or negation in a shell: quote it if you "
+                   "mean it literally";
+        case '*':
+        case '?':
+        case '[':
+            return shown +
+                   ": globs are never expanded: name the file exactly (or quote the "
+                   "character if you mean it literally)";
+        default:
+            return std::nullopt;
+    }
+}
+
+// Why an unquoted byte is refused where it starts a word (where a shell gives it meaning).
+std::optional<std::string> refuse_word_start(char c) {
+    switch (c) {
+        case '#':
+            return "`#` at the start of a word would begin a comment in a shell: quote it if "
+                   "you mean it literally";
+        case '~':
+            return "`~` at the start of a word: tilde expansion is never performed; give an "
+                   "absolute path (or quote `~` if you mean it literally)";
+        default:
+            return std::nullopt;
+    }
+}
+
+// Pass 2: split into words. Every byte is looked at once, so time is linear in the input.
+Result<std::vector<std::string>> split_words(std::string_view text) {
+    std::vector<std::string> words;
+    std::string word;
+    State state = State::kSpace;
+    std::size_t quote_start = 0;  // offset of the quote that opened the current quoted piece
+
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        const char c = text[i];
+        switch (state) {
+            case State::kSpace:
+                if (c == ' ') break;
+                if (std::optional<std::string> why = refuse_word_start(c)) {
+                    return error_at(i, std::move(*why));
+                }
+                state = State::kBare;
+                [[fallthrough]];
+            case State::kBare:
+                if (c == ' ') {
+                    words.push_back(std::move(word));
+                    word.clear();
+                    state = State::kSpace;
+                } else if (c == '\'') {
+                    quote_start = i;
+                    state = State::kSingleQuoted;
+                } else if (c == '"') {
+                    quote_start = i;
+                    state = State::kDoubleQuoted;
+                } else if (c == '\\') {
+                    state = State::kBackslash;
+                } else if (std::optional<std::string> why = refuse_unquoted(c)) {
+                    return error_at(i, std::move(*why));
+                } else {
+                    word += c;
+                }
+                break;
+            case State::kBackslash:
+                // The escaped byte is literal. If it leads a multi-byte character, the
+                // continuation bytes follow in kBare, where they are literal too.
+                word += c;
+                state = State::kBare;
+                break;
+            case State::kSingleQuoted:
+                if (c == '\'') {
+                    state = State::kBare;
+                } else {
+                    word += c;
+                }
+                break;
+            case State::kDoubleQuotedBackslash:
+                state = State::kDoubleQuoted;
+                if (c == '"' || c == '\\') {
+                    word += c;
+                    break;
+                }
+                // POSIX keeps the backslash before any other character, then reads that
+                // character as it would inside the quotes: "\$" is refused like "$".
+                word += '\\';
+                [[fallthrough]];
+            case State::kDoubleQuoted:
+                if (c == '"') {
+                    state = State::kBare;
+                } else if (c == '\\') {
+                    state = State::kDoubleQuotedBackslash;
+                } else if (c == '$') {
+                    return error_at(i, std::string(kDollar));
+                } else if (c == '`') {
+                    return error_at(i, std::string(kBackquote));
+                } else {
+                    word += c;
+                }
+                break;
+            default:
+                return error_at(i, "internal error: unknown tokenizer state");
+        }
+    }
+
+    switch (state) {
+        case State::kSpace:
+            break;
+        case State::kBare:
+            words.push_back(std::move(word));
+            break;
+        case State::kBackslash:
+            return error_at(text.size() - 1,
+                            "a trailing backslash escapes nothing: remove it, or write \\\\ "
+                            "for a literal backslash");
+        case State::kSingleQuoted:
+            return error_at(quote_start, "unterminated single quote: close it with '");
+        case State::kDoubleQuotedBackslash:
+        case State::kDoubleQuoted:
+            return error_at(quote_start,
+                            "unterminated double quote: close it with \" (inside double "
+                            "quotes, \\\" is a literal quote, not the end)");
+        default:
+            return error_at(0, "internal error: unknown tokenizer state");
+    }
+    if (words.empty()) {
+        return error_at(0, "empty command: send `help` to list what you may run");
+    }
+    return words;
+}
+
+}  // namespace
+
+Result<std::vector<std::string>> tokenize(std::string_view text) {
+    // The size is checked before anything else reads the text.
+    if (text.size() > kMaxRequestBytes) {
+        return error_at(kMaxRequestBytes, "request is " + std::to_string(text.size()) +
+                                              " bytes; the limit is " +
+                                              format_bytes(kMaxRequestBytes) + " (" +
+                                              std::to_string(kMaxRequestBytes) + " bytes)");
+    }
+    if (std::optional<Error> error = check_characters(text)) return std::move(*error);
+    return split_words(text);
+}
+
+}  // namespace bridle::command

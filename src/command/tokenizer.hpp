@@ -14,12 +14,37 @@ namespace bridle::command {
 // Requests longer than this are refused before any parsing.
 constexpr std::size_t kMaxRequestBytes = 64 * 1024;
 
-// Split `text` into words the way a POSIX shell's quote removal would, but with no
-// expansion: single quotes are literal, double quotes are literal except for \" \\ \$ \`
-// and backslash-newline... (see tokenizer.cpp for the exact grammar), a backslash outside
-// quotes escapes the next character. Anything a shell would treat as syntax (; & | < > ( )
-// $ ` unquoted, globs * ? [ unquoted, newline, control characters) is refused, never
-// guessed at. Errors carry "column N" (1-based, in bytes) and a reason an agent can act on.
+// Split `text` into words the way a POSIX shell's quote removal would, with no expansion
+// of any kind, and refuse whatever a shell would read as syntax rather than guess. In order:
+//
+//  1. More than kMaxRequestBytes bytes: refused before anything else reads the text.
+//  2. The whole text must be valid UTF-8 (no overlong forms, surrogates or values above
+//     U+10FFFF), and no character for which forbidden_character_name() answers may appear
+//     anywhere, quoted or not: C0 controls (TAB, LF, CR, NUL included), DEL, C1 controls,
+//     bidirectional controls, zero-width and other invisible format characters, U+2028/9.
+//  3. Words are separated by ASCII spaces (0x20) only; leading, trailing and repeated
+//     spaces are ignored. Any other byte, including any non-ASCII character, is part of a
+//     word.
+//  4. '...' : every byte up to the next ' is literal ($ and ` included).
+//     "..." : literal, except that \" and \\ yield " and \; a backslash before any other
+//             character stays (POSIX); $ and ` are refused, also after a backslash (a
+//             shell would expand them, or drop that backslash).
+//     \c    : outside quotes, a backslash makes the next character literal; a backslash
+//             at the very end is refused.
+//  5. Unquoted, these are refused: ; & | < > ( ) $ ` (no pipes, redirections, lists or
+//     substitutions), { } (no brace expansion), ! (history expansion, negation),
+//     * ? [ (no globs), and # or ~ where a word starts (comment, tilde expansion).
+//     Single-quoted or backslash-escaped, each is an ordinary character; double-quoted,
+//     all but $ and ` are.
+//  6. Adjacent quoted and unquoted pieces join into one word (c'a't is cat). An empty
+//     quoted piece standing alone ('' or "") is a word: the empty string.
+//  7. An unterminated ' or " is refused at the column of the opening quote; no words at
+//     all (empty text, only spaces) is refused as an empty command.
+//
+// An error's location is "column N": the 1-based byte offset of the offending byte (the
+// opening quote for an unterminated one, 1 for an empty command, kMaxRequestBytes + 1 for
+// an oversized request). Its message says why, in words an agent can act on. Time and
+// memory are linear in the input.
 Result<std::vector<std::string>> tokenize(std::string_view text);
 
 }  // namespace bridle::command

@@ -47,9 +47,18 @@ std::optional<std::string> forbidden_character_name(char32_t cp) {
         (cp >= 0x2066 && cp <= 0x2069)) {
         return named("bidirectional control");
     }
+    // U+180E and U+206A..206F are invisible format characters too; the tag block
+    // U+E0000..E007F holds invisible copies of ASCII that models read ("ASCII smuggling").
     if ((cp >= 0x200B && cp <= 0x200D) || cp == 0x2060 || cp == 0xFEFF || cp == 0x00AD ||
-        (cp >= 0x2061 && cp <= 0x2064) || (cp >= 0xFFF9 && cp <= 0xFFFB)) {
+        (cp >= 0x2061 && cp <= 0x2064) || (cp >= 0xFFF9 && cp <= 0xFFFB) || cp == 0x180E ||
+        (cp >= 0x206A && cp <= 0x206F) || (cp >= 0xE0000 && cp <= 0xE007F)) {
         return named("invisible format character");
+    }
+    // Characters that render as nothing although they are not format characters: variation
+    // selectors, the combining grapheme joiner, Hangul fillers.
+    if ((cp >= 0xFE00 && cp <= 0xFE0F) || (cp >= 0xE0100 && cp <= 0xE01EF) || cp == 0x034F ||
+        cp == 0x115F || cp == 0x1160 || cp == 0x3164 || cp == 0xFFA0) {
+        return named("invisible character");
     }
     if (cp == 0x2028 || cp == 0x2029) return named("line or paragraph separator");
     return std::nullopt;
@@ -110,8 +119,8 @@ std::string format_bytes(std::uint64_t bytes) {
         std::snprintf(buffer.data(), buffer.size(), "%llu KiB",
                       static_cast<unsigned long long>(bytes / 1024));
     } else {
-        std::snprintf(buffer.data(), buffer.size(), "%llu bytes",
-                      static_cast<unsigned long long>(bytes));
+        std::snprintf(buffer.data(), buffer.size(), "%llu %s",
+                      static_cast<unsigned long long>(bytes), bytes == 1 ? "byte" : "bytes");
     }
     return buffer.data();
 }

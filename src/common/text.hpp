@@ -19,8 +19,8 @@ struct CodePoint {
 std::optional<CodePoint> decode_utf8(std::string_view text, std::size_t offset);
 
 // Characters that may never appear in a request, quoted or not: C0 and C1 controls, DEL,
-// bidirectional controls, zero-width and other invisible format characters, line and
-// paragraph separators. Returns a short name ("control character U+0007") or nullopt.
+// bidirectional controls, zero-width and other invisible format characters, variation
+// selectors and fillers that render as nothing, line and paragraph separators. Returns a short name ("control character U+0007") or nullopt.
 std::optional<std::string> forbidden_character_name(char32_t cp);
 
 // Render untrusted bytes for a log line or a message: printable ASCII as itself, backslash
@@ -31,7 +31,7 @@ std::string escape_text(std::string_view bytes, std::size_t max_bytes = 900);
 // escape_text wrapped in double quotes.
 std::string quote_text(std::string_view bytes, std::size_t max_bytes = 900);
 
-// "1.5 KiB"-style rendering of a byte count for messages.
+// A byte count for messages: "2 MiB" or "64 KiB" when exact, else "1536 bytes".
 std::string format_bytes(std::uint64_t bytes);
 
 }  // namespace bridle
