@@ -1,0 +1,319 @@
+// SPDX-License-Identifier: Apache-2.0
+// Matching: default deny, every token consumed, typed values, options in their usual spellings,
+// the normalised argv bridle execs, and denials that tell the agent what would work.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+
+#include "common/text.hpp"
+#include "matching/matcher.hpp"
+#include "policy/loader.hpp"
+
+namespace bridle::matching {
+namespace {
+
+// An in-memory file system: matching is pure and reaches the disk only through PathResolver.
+// Symlinks are modelled by mapping a path to its canonical target.
+class FakeResolver final : public PathResolver {
+public:
+    std::map<std::string, Resolved> entries;
+    void file(const std::string& p) { entries[p] = {p, true, false}; }
+    void dir(const std::string& p) { entries[p] = {p, false, true}; }
+    void link(const std::string& p, const std::string& target) { entries[p] = entries.at(target); }
+    std::optional<Resolved> resolve(const std::string& path, std::string& why) const override {
+        auto it = entries.find(path);
+        if (it == entries.end()) {
+            why = "does not exist";
+            return std::nullopt;
+        }
+        return it->second;
+    }
+};
+
+FakeResolver fixture_fs() {
+    FakeResolver fs;
+    fs.dir("/var/log");
+    fs.dir("/var/log/nginx");
+    fs.dir("/etc");
+    fs.dir("/etc/ssl");
+    fs.dir("/root");
+    fs.file("/var/log/syslog");
+    fs.file("/var/log/auth.log");
+    fs.file("/var/log/nginx/access.log");
+    fs.file("/etc/shadow");
+    fs.file("/etc/passwd");
+    fs.link("/var/log/evil.log", "/etc/shadow");
+    fs.link("/var/log/../../etc/shadow", "/etc/shadow");
+    fs.link("/etc/../root", "/root");
+    fs.dir("/etcfoo");
+    return fs;
+}
+
+policy::Policy parse(const std::string& yaml) {
+    policy::LoadReport report;
+    auto p = policy::parse_policy_text(yaml, "test.yaml", true, report);
+    if (!p) {
+        for (const auto& e : report.errors) ADD_FAILURE() << e.full();
+        return {};
+    }
+    return std::move(p).value();
+}
+
+const char* kPolicy = R"(
+version: 1
+rules:
+  - id: unit-status
+    command: /usr/bin/systemctl
+    options: {"--no-pager": flag}
+    args: [status, {param: unit}]
+    params: {unit: {regex: '[A-Za-z0-9@._:-]{1,64}'}}
+  - id: journal
+    command: /usr/bin/journalctl
+    options:
+      "-u|--unit": {regex: '[A-Za-z0-9@._:-]{1,64}'}
+      "-n|--lines": {int: [1, 2000]}
+      "--no-pager": {flag: true, required: true}
+  - id: tail-log
+    command: /usr/bin/tail
+    options: {"-n|--lines": {int: [1, 5000]}}
+    end_of_options: true
+    args: [{name: file, path: {under: [/var/log], type: file}}]
+  - id: ls-dir
+    command: /usr/bin/ls
+    options: {"-l": flag, "-a": flag}
+    args: [{name: dir, path: {under: [/etc, /var/log], type: directory}}]
+  - id: restart-web
+    command: /usr/bin/systemctl
+    args: [restart, {name: unit, enum: [nginx, nginx.service]}]
+    keys: [ops-agent]
+  - id: uptime
+    command: /usr/bin/uptime
+  - id: spawn
+    command: /bin/sh
+    name: spawn-tree
+    args: ['-c', 'sleep 1']
+)";
+
+struct Case {
+    const char* name;
+    std::vector<std::string> argv;
+    const char* key;
+    bool allow;
+    const char* rule_or_reason;                  // rule id when allowed, reason substring when denied
+    std::vector<std::string> exec = {};          // expected exec argv when allowed
+};
+
+TEST(Matching, DecidesEachRequestAsTheRuleSays) {
+    const auto policy = parse(kPolicy);
+    const auto fs = fixture_fs();
+    const std::vector<Case> cases = {
+        // Allowed, and the argv bridle execs is the normalised one.
+        {"literal and regex param", {"systemctl", "status", "nginx"}, "", true, "unit-status",
+         {"systemctl", "status", "nginx"}},
+        {"flag anywhere", {"systemctl", "status", "nginx", "--no-pager"}, "", true, "unit-status",
+         {"systemctl", "status", "nginx", "--no-pager"}},
+        {"options separate", {"journalctl", "-u", "nginx", "-n", "50", "--no-pager"}, "", true, "journal",
+         {"journalctl", "-unginx", "-n50", "--no-pager"}},
+        {"options attached", {"journalctl", "-unginx", "-n50", "--no-pager"}, "", true, "journal",
+         {"journalctl", "-unginx", "-n50", "--no-pager"}},
+        {"long options with =", {"journalctl", "--no-pager", "--lines=50", "--unit=ssh"}, "", true, "journal",
+         {"journalctl", "--no-pager", "-n50", "-ussh"}},
+        {"long options separate", {"journalctl", "--lines", "7", "--no-pager"}, "", true, "journal",
+         {"journalctl", "-n7", "--no-pager"}},
+        {"path canonical", {"tail", "-n", "5", "/var/log/syslog"}, "", true, "tail-log",
+         {"tail", "-n5", "/var/log/syslog"}},
+        {"explicit -- where allowed", {"tail", "-n", "5", "--", "/var/log/syslog"}, "", true, "tail-log",
+         {"tail", "-n5", "--", "/var/log/syslog"}},
+        {"directory param", {"ls", "-l", "/etc"}, "", true, "ls-dir", {"ls", "-l", "/etc"}},
+        {"nested directory", {"tail", "/var/log/nginx/access.log"}, "", true, "tail-log",
+         {"tail", "/var/log/nginx/access.log"}},
+        {"key-restricted rule for its key", {"systemctl", "restart", "nginx"}, "ops-agent", true, "restart-web",
+         {"systemctl", "restart", "nginx"}},
+        {"no arguments", {"uptime"}, "", true, "uptime", {"uptime"}},
+        {"literal that looks like an option", {"spawn-tree", "-c", "sleep 1"}, "", true, "spawn",
+         {"spawn-tree", "-c", "sleep 1"}},
+
+        // Denied: default deny, and every token must be consumed.
+        {"unknown program", {"rm", "-rf", "/"}, "", false, "no rule allows the program \"rm\""},
+        {"absolute path instead of name", {"/usr/bin/uptime"}, "", false, "type the program by its name"},
+        {"relative path", {"./uptime"}, "", false, "type the program by its name"},
+        {"case differs", {"Uptime"}, "", false, "no rule allows"},
+        {"client-side sudo", {"sudo", "systemctl", "restart", "nginx"}, "", false, "no rule allows the program \"sudo\""},
+        {"wrapper", {"env", "uptime"}, "", false, "no rule allows"},
+        {"env assignment as argv0", {"LD_PRELOAD=/tmp/x.so", "uptime"}, "", false, "environment assignments are not accepted"},
+        {"trailing extra argument", {"uptime", "extra"}, "", false, "unexpected argument \"extra\""},
+        {"two units where one is allowed", {"systemctl", "status", "nginx", "sshd"}, "", false, "unexpected argument"},
+        {"missing param", {"systemctl", "status"}, "", false, "missing argument"},
+        {"wrong verb", {"systemctl", "isolate", "rescue.target"}, "", false, "expected"},
+        {"option not in rule", {"systemctl", "status", "-H", "root@host", "nginx"}, "", false, "option \"-H\" is not allowed"},
+        {"regex is anchored", {"systemctl", "status", "nginx/../sshd"}, "", false, "must match"},
+        {"regex length bound", {"systemctl", "status", std::string(65, 'a')}, "", false, "must match"},
+        {"glob in unit", {"systemctl", "status", "nginx*"}, "", false, "must match"},
+        {"value starting with dash", {"systemctl", "status", "-nginx"}, "", false, "option"},
+        {"required option missing", {"journalctl", "-n", "50"}, "", false, "option \"--no-pager\" is required"},
+        {"option twice", {"journalctl", "-n", "5", "--lines=6", "--no-pager"}, "", false, "only once"},
+        {"option without value", {"journalctl", "--no-pager", "-n"}, "", false, "needs a value"},
+        {"int: word", {"journalctl", "-n", "all", "--no-pager"}, "", false, "whole number"},
+        {"int: too big", {"journalctl", "-n", "99999999", "--no-pager"}, "", false, "from 1 to 2000"},
+        {"int: exponent", {"journalctl", "-n", "1e3", "--no-pager"}, "", false, "whole number"},
+        {"int: hex", {"tail", "-n", "0x32", "/var/log/syslog"}, "", false, "whole number"},
+        {"int: plus sign", {"tail", "-n", "+1", "/var/log/syslog"}, "", false, "whole number"},
+        {"int: leading zero", {"tail", "-n", "050", "/var/log/syslog"}, "", false, "whole number"},
+        {"int: negative", {"tail", "-n", "-5", "/var/log/syslog"}, "", false, "may not begin with `-`"},
+        {"int: zero below range", {"tail", "-n", "0", "/var/log/syslog"}, "", false, "from 1 to 5000"},
+        {"int: fullwidth digits", {"journalctl", "-n", "\xef\xbc\x95\xef\xbc\x90", "--no-pager"}, "", false, "whole number"},
+        {"flag with value", {"journalctl", "--no-pager=yes", "-n", "5"}, "", false, "takes no value"},
+        {"bundled short flags", {"ls", "-la", "/etc"}, "", false, "cannot be bundled"},
+        {"-- not allowed", {"systemctl", "status", "--", "nginx"}, "", false, "`--` is not accepted"},
+        {"dash value after --", {"tail", "--", "-n"}, "", false, "may not begin with `-`"},
+        {"path outside", {"tail", "/etc/shadow"}, "", false, "outside the allowed directories"},
+        {"symlink out of the tree", {"tail", "/var/log/evil.log"}, "", false, "resolves to \"/etc/shadow\""},
+        {"dot-dot out of the tree", {"tail", "/var/log/../../etc/shadow"}, "", false, "outside"},
+        {"prefix confusion", {"ls", "/etcfoo"}, "", false, "outside"},
+        {"dot-dot out of /etc", {"ls", "/etc/../root"}, "", false, "outside"},
+        {"relative path param", {"tail", "syslog"}, "", false, "absolute path"},
+        {"missing file", {"tail", "/var/log/nope"}, "", false, "does not exist"},
+        {"file where dir wanted", {"ls", "/etc/passwd"}, "", false, "not a directory"},
+        {"dir where file wanted", {"tail", "/var/log/nginx"}, "", false, "not a regular file"},
+        {"second operand", {"tail", "-n", "50", "/var/log/syslog", "/etc/passwd"}, "", false, "unexpected argument"},
+        {"key-restricted rule, other key", {"systemctl", "restart", "nginx"}, "laptop", false, "expected"},
+        {"key-restricted rule, no key", {"systemctl", "restart", "nginx"}, "", false, "expected"},
+        {"enum: not a choice", {"systemctl", "restart", "sshd"}, "ops-agent", false, "must be one of"},
+        {"empty argv0", {""}, "", false, "empty command"},
+        {"empty value", {"systemctl", "status", ""}, "", false, "may not be empty"},
+        {"literal mismatch for literal-looking option", {"spawn-tree", "-c", "id"}, "", false, "expected"},
+    };
+    for (const auto& c : cases) {
+        SCOPED_TRACE(c.name);
+        const Decision d = decide(policy, c.argv, c.key, fs);
+        if (c.allow) {
+            ASSERT_EQ(d.verdict, Verdict::kAllow) << d.reason;
+            EXPECT_EQ(d.rule_id(), c.rule_or_reason);
+            EXPECT_EQ(d.exec_argv, c.exec);
+        } else {
+            EXPECT_EQ(d.verdict, Verdict::kDeny);
+            EXPECT_EQ(d.rule, nullptr);
+            EXPECT_TRUE(d.exec_argv.empty());
+            EXPECT_NE(d.reason.find(c.rule_or_reason), std::string::npos) << d.reason;
+        }
+    }
+}
+
+// A denial names the rules for the same program, so the agent can correct itself.
+TEST(Matching, DenialCarriesTheNearestSynopses) {
+    const auto policy = parse(kPolicy);
+    const auto fs = fixture_fs();
+    const Decision d = decide(policy, {"systemctl", "stop", "nginx"}, "", fs);
+    ASSERT_EQ(d.verdict, Verdict::kDeny);
+    ASSERT_EQ(d.nearest.size(), 1u);  // restart-web is invisible to this key
+    EXPECT_NE(d.nearest[0].find("systemctl"), std::string::npos);
+    EXPECT_NE(d.nearest[0].find("status"), std::string::npos);
+
+    const Decision path = decide(policy, {"/usr/bin/systemctl", "status", "nginx"}, "", fs);
+    EXPECT_FALSE(path.nearest.empty());
+}
+
+// Rules are tried in policy order; the first that consumes every token decides.
+TEST(Matching, FirstMatchingRuleWins) {
+    const auto policy = parse(R"(
+version: 1
+rules:
+  - id: first
+    command: /usr/bin/uptime
+  - id: second
+    command: /usr/bin/uptime
+)");
+    const auto fs = fixture_fs();
+    EXPECT_EQ(decide(policy, {"uptime"}, "", fs).rule_id(), "first");
+}
+
+// Bindings carry the values bridle passes on (canonical paths), for the audit record.
+TEST(Matching, BindingsHoldCanonicalValues) {
+    const auto policy = parse(kPolicy);
+    FakeResolver fs = fixture_fs();
+    fs.link("/var/log/./syslog", "/var/log/syslog");
+    const Decision d = decide(policy, {"tail", "-n", "3", "/var/log/./syslog"}, "", fs);
+    ASSERT_EQ(d.verdict, Verdict::kAllow) << d.reason;
+    ASSERT_EQ(d.bindings.size(), 2u);
+    EXPECT_EQ(d.bindings[0].name, "-n");
+    EXPECT_EQ(d.bindings[1].name, "file");
+    EXPECT_EQ(d.bindings[1].value, "/var/log/syslog");
+    EXPECT_EQ(d.exec_argv.back(), "/var/log/syslog");
+}
+
+// An empty policy denies everything: nothing is allowed by default.
+TEST(Matching, EmptyPolicyDeniesEverything) {
+    const auto policy = parse("version: 1\nrules: []\n");
+    const auto fs = fixture_fs();
+    for (const auto& argv : std::vector<std::vector<std::string>>{{"uptime"}, {"help"}, {"sh"}, {}}) {
+        EXPECT_EQ(decide(policy, argv, "", fs).verdict, Verdict::kDeny);
+    }
+}
+
+// Golden decisions: each tests/golden/decisions/NNN-what.in holds requests (one argv per line,
+// words separated by a TAB, escapes as in C) decided against policy/default.yaml; .ok has the
+// outcome. UPDATE_GOLDEN=1 rewrites the .ok files (review the diff).
+std::vector<std::string> split_tabs(const std::string& line) {
+    std::vector<std::string> out;
+    std::string word;
+    for (std::size_t i = 0; i < line.size(); ++i) {
+        if (line[i] == '\t') {
+            out.push_back(word), word.clear();
+        } else if (line[i] == '\\' && i + 3 < line.size() && line[i + 1] == 'x') {
+            word += static_cast<char>(std::stoi(line.substr(i + 2, 2), nullptr, 16));
+            i += 3;
+        } else {
+            word += line[i];
+        }
+    }
+    out.push_back(word);
+    return out;
+}
+
+TEST(Matching, GoldenDecisionsAgainstTheShippedPolicy) {
+    const std::string root = BRIDLE_SOURCE_DIR;
+    policy::LoadReport report;
+    auto loaded = policy::load_policy(root + "/policy/default.yaml", policy::LoadOptions{false}, report);
+    ASSERT_TRUE(loaded) << loaded.error().full();
+    const auto fs = fixture_fs();
+    const bool update = std::getenv("UPDATE_GOLDEN") != nullptr;
+    int cases = 0;
+    for (const auto& entry : std::filesystem::directory_iterator(root + "/tests/golden/decisions")) {
+        if (entry.path().extension() != ".in") continue;
+        SCOPED_TRACE(entry.path().filename().string());
+        std::ifstream in(entry.path());
+        std::ostringstream out;
+        std::string line;
+        while (std::getline(in, line)) {
+            if (line.empty() || line[0] == '#') continue;
+            const Decision d = decide(loaded.value(), split_tabs(line), "", fs);
+            out << "> " << line << "\n";
+            if (d.verdict == Verdict::kAllow) {
+                out << "allow " << d.rule_id() << ":";
+                for (const auto& w : d.exec_argv) out << " " << quote_text(w);
+                out << "\n";
+            } else {
+                out << "deny: " << d.reason << "\n";
+                for (const auto& s : d.nearest) out << "  usage: " << s << "\n";
+            }
+        }
+        auto ok_path = entry.path();
+        ok_path.replace_extension(".ok");
+        if (update) {
+            std::ofstream(ok_path) << out.str();
+        } else {
+            std::ifstream ok(ok_path);
+            std::stringstream expected;
+            expected << ok.rdbuf();
+            EXPECT_EQ(out.str(), expected.str()) << "regenerate with UPDATE_GOLDEN=1 and review";
+        }
+        ++cases;
+    }
+    EXPECT_GT(cases, 0) << "no golden decision files";
+}
+
+}  // namespace
+}  // namespace bridle::matching
