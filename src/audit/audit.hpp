@@ -33,8 +33,10 @@ public:
     virtual Status write(const Record& record) = 0;
 };
 
-// journald through sd_journal_sendv, after checking that journald really listens on its
-// socket (sd_journal_sendv returns 0 when nobody does). `socket_path` is for tests.
+// journald's native protocol over a connect()ed datagram socket (sd_journal_sendv returns 0
+// when nobody listens, so it cannot prove a record was stored). write() fails when journald
+// is missing or not listening, and for an invalid field name or priority, which is sent
+// nowhere. Thread-safe. `socket_path` is for tests.
 std::unique_ptr<Sink> make_journald_sink(
     std::string socket_path = "/run/systemd/journal/socket");
 

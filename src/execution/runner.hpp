@@ -42,11 +42,15 @@ struct Outcome {
     std::chrono::milliseconds duration{0};
     std::string error;               // set-up failure before or at exec (errno text)
     int exec_errno = 0;              // errno of a failed execve (ENOENT -> 127, else 126)
+    std::string supervision_error;   // trouble after the start (a descendant that would not
+                                     // die, a throwing sink); the flags above still hold
 };
 
 // Fork, set up the child (fds, signals, environment, process group), exec `spec.path`, and
 // supervise until the command and every descendant are gone. Blocks SIGCHLD/SIGHUP/SIGTERM/
 // SIGINT/SIGPIPE in the calling thread for the duration and restores the mask afterwards.
+// Makes the process a child subreaper and assumes it has no other children: every child of
+// the process is treated as part of the command's tree, killed and reaped. Never throws.
 Outcome run(const Spec& spec, const OutputSink& sink);
 
 }  // namespace bridle::execution

@@ -1,0 +1,306 @@
+// SPDX-License-Identifier: Apache-2.0
+// The command as a process: build argv/envp, fork, set up the child in a fixed order,
+// execve, carry any set-up error back through a close-on-exec pipe; and find our children.
+#include "execution/child.hpp"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "common/exit_code.hpp"
+
+namespace bridle::execution::detail {
+namespace {
+
+// The child's set-up steps, in the order become_command() takes them.
+enum class Step : int { kSignals, kParentDeath, kSession, kStdio, kCloseFds, kDirectory, kExec };
+
+const char* step_name(Step step) {
+    switch (step) {
+        case Step::kSignals:
+            return "reset signals";
+        case Step::kParentDeath:
+            return "tie its life to bridle";
+        case Step::kSession:
+            return "start a new session";
+        case Step::kStdio:
+            return "set up stdin, stdout and stderr";
+        case Step::kCloseFds:
+            return "close inherited file descriptors";
+        case Step::kDirectory:
+            return "change to /";
+        case Step::kExec:
+            return "execute";
+        default:
+            return "set up";
+    }
+}
+
+// What the child writes to the error pipe; 8 bytes, below PIPE_BUF, so the write is atomic.
+struct SetupFailure {
+    Step step;
+    int err;
+};
+
+// Everything the child needs, built before fork: after fork the child only makes
+// async-signal-safe calls (the caller may be multithreaded; another thread may hold the
+// malloc lock at the moment of fork).
+struct ChildPlan {
+    const char* path;
+    char* const* argv;
+    char* const* envp;
+    int stdin_fd;   // -1: /dev/null
+    int stdout_fd;  // write ends of the output pipes
+    int stderr_fd;
+    int error_fd;  // close-on-exec write end of the error pipe
+    pid_t parent;
+};
+
+[[noreturn]] void fail(int error_fd, Step step) noexcept {
+    const SetupFailure failure{step, errno};
+    while (::write(error_fd, &failure, sizeof failure) < 0 && errno == EINTR) {
+    }
+    ::_exit(to_int(ExitCode::kSetupFailed));  // fail closed: never run half set up
+}
+
+// Moves `fd` above 2 (keeping it close-on-exec), so that installing stdio with dup2 cannot
+// overwrite it. When bridle itself was started with 0-2 closed, pipe2/open hand out 0-2.
+int lift(int fd) noexcept {
+    return fd > 2 ? fd : ::fcntl(fd, F_DUPFD_CLOEXEC, 3);
+}
+
+[[noreturn]] void become_command(const ChildPlan& plan) noexcept {
+    const int error_fd = lift(plan.error_fd);
+    if (error_fd < 0) fail(plan.error_fd, Step::kStdio);
+
+    // Dispositions first, then the mask, so no inherited handler runs once signals are
+    // unblocked. SIG_IGN survives execve (signal(7)), so a SIGPIPE that bridle ignores
+    // would otherwise be ignored by the command too. EINVAL: SIGKILL, SIGSTOP, and the
+    // signals glibc reserves for itself.
+    struct sigaction dfl {};
+    dfl.sa_handler = SIG_DFL;
+    ::sigemptyset(&dfl.sa_mask);
+    for (int sig = 1; sig < NSIG; ++sig) {
+        if (::sigaction(sig, &dfl, nullptr) != 0 && errno != EINVAL) fail(error_fd, Step::kSignals);
+    }
+    sigset_t none;
+    ::sigemptyset(&none);
+    if (::sigprocmask(SIG_SETMASK, &none, nullptr) != 0) fail(error_fd, Step::kSignals);
+
+    // If bridle is SIGKILLed it cannot reap the tree; at least the command dies with it.
+    // The signal fires when the forking *thread* exits, which run() outlives. Re-check the
+    // parent afterwards: it may have died before prctl. (A set-uid execve, e.g. sudo,
+    // clears it: defence in depth, not the mechanism behind invariant 5.)
+    if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) fail(error_fd, Step::kParentDeath);
+    if (::getppid() != plan.parent) {
+        errno = ESRCH;
+        fail(error_fd, Step::kParentDeath);
+    }
+
+    // New session and process group (pgid = sid = our pid) and no controlling terminal:
+    // the command cannot open /dev/tty or receive the terminal's signals, and kill(-pid)
+    // reaches everything that does not call setsid/setpgid itself.
+    if (::setsid() < 0) fail(error_fd, Step::kSession);
+
+    const int in =
+        lift(plan.stdin_fd >= 0 ? plan.stdin_fd : ::open("/dev/null", O_RDONLY | O_CLOEXEC));
+    const int out = lift(plan.stdout_fd);
+    const int err = lift(plan.stderr_fd);
+    if (in < 0 || out < 0 || err < 0) fail(error_fd, Step::kStdio);
+    // All sources are >= 3 now, so each dup2 makes a fresh descriptor without FD_CLOEXEC.
+    if (::dup2(in, 0) < 0 || ::dup2(out, 1) < 0 || ::dup2(err, 2) < 0) fail(error_fd, Step::kStdio);
+
+    // Close everything else, except the error pipe, which execve closes (FD_CLOEXEC) and
+    // whose EOF tells the parent that the exec happened. close_range: Linux 5.9.
+    if (error_fd > 3 && ::close_range(3, static_cast<unsigned>(error_fd) - 1, 0) != 0) {
+        fail(error_fd, Step::kCloseFds);
+    }
+    if (::close_range(static_cast<unsigned>(error_fd) + 1, ~0U, 0) != 0)
+        fail(error_fd, Step::kCloseFds);
+
+    ::umask(022);
+    if (::chdir("/") != 0) fail(error_fd, Step::kDirectory);
+
+    ::execve(plan.path, plan.argv, plan.envp);  // never execvp: no PATH search
+    fail(error_fd, Step::kExec);
+}
+
+// A byte that execve would silently cut the string at.
+bool has_nul(const std::string& s) {
+    return s.find('\0') != std::string::npos;
+}
+
+// Why `spec` cannot be executed as given, or empty.
+std::string check_spec(const Spec& spec) {
+    if (has_nul(spec.path)) return "refusing to execute a path that contains a NUL byte";
+    for (const std::string& arg : spec.argv) {
+        if (has_nul(arg))
+            return "refusing to execute " + spec.path + ": an argument contains a NUL byte";
+    }
+    for (const auto& [name, value] : spec.env) {
+        if (name.empty() || name.find('=') != std::string::npos || has_nul(name) ||
+            has_nul(value)) {
+            return "refusing to execute " + spec.path +
+                   ": invalid environment variable name or value";
+        }
+    }
+    return {};
+}
+
+bool make_pipe(UniqueFd& read_end, UniqueFd& write_end) {
+    int fds[2];
+    if (::pipe2(fds, O_CLOEXEC) != 0) return false;
+    read_end.reset(fds[0]);
+    write_end.reset(fds[1]);
+    return true;
+}
+
+// Parses the decimal pids in `fd` ("12 345 ") and calls fn on each.
+template <class Fn>
+void for_each_pid_in(int fd, Fn fn) {
+    char buf[4096];
+    pid_t pid = 0;
+    ssize_t n;
+    while ((n = ::read(fd, buf, sizeof buf)) > 0) {
+        for (ssize_t i = 0; i < n; ++i) {
+            if (buf[i] >= '0' && buf[i] <= '9') {
+                pid = pid * 10 + (buf[i] - '0');
+            } else if (pid > 0) {
+                fn(pid);
+                pid = 0;
+            }
+        }
+    }
+    if (pid > 0) fn(pid);
+}
+
+// The parent pid in /proc/PID/stat ("PID (comm) S PPID ..."; comm may hold spaces and ')').
+pid_t parent_of(const char* pid_dir) {
+    char path[320], buf[512];  // d_name is at most 255 bytes
+    std::snprintf(path, sizeof path, "/proc/%s/stat", pid_dir);
+    const UniqueFd fd(::open(path, O_RDONLY | O_CLOEXEC));
+    const ssize_t n = fd.get() < 0 ? -1 : ::read(fd.get(), buf, sizeof buf - 1);
+    if (n <= 0) return -1;
+    buf[n] = '\0';
+    const char* end_of_comm = std::strrchr(buf, ')');
+    int ppid = -1;
+    if (end_of_comm == nullptr || std::sscanf(end_of_comm + 1, " %*c %d", &ppid) != 1) return -1;
+    return ppid;
+}
+
+}  // namespace
+
+// Children are listed in /proc/PID/task/TID/children only with CONFIG_PROC_CHILDREN (absent
+// on some kernels); without it, scan /proc for processes whose parent we are.
+void signal_children(int sig) noexcept {
+    const auto fn = [sig](pid_t child) { ::kill(child, sig); };
+    static const bool have_children_files = ::access("/proc/thread-self/children", R_OK) == 0;
+    const char* dir_path = have_children_files ? "/proc/self/task" : "/proc";
+    DIR* dir = ::opendir(dir_path);
+    if (dir == nullptr) return;
+    const pid_t self = ::getpid();
+    while (const dirent* entry = ::readdir(dir)) {
+        if (entry->d_name[0] < '0' || entry->d_name[0] > '9') continue;
+        if (!have_children_files) {
+            if (parent_of(entry->d_name) == self) fn(static_cast<pid_t>(std::atoi(entry->d_name)));
+            continue;
+        }
+        char path[320];
+        std::snprintf(path, sizeof path, "/proc/self/task/%s/children", entry->d_name);
+        const UniqueFd fd(::open(path, O_RDONLY | O_CLOEXEC));
+        if (fd.get() >= 0) for_each_pid_in(fd.get(), fn);
+    }
+    ::closedir(dir);
+}
+
+Started start_command(const Spec& spec, Outcome& outcome) {
+    Started started;
+    if (spec.path.empty() || spec.path.front() != '/') {
+        // Invariant 1: exec'd by absolute path only. execve would resolve a relative path
+        // against the cwd, which is just as wrong as a PATH search.
+        outcome.exec_errno = ENOENT;
+        outcome.error =
+            "cannot execute " + spec.path + ": not an absolute path (bridle never searches PATH)";
+        return started;
+    }
+    if (std::string why = check_spec(spec); !why.empty()) {
+        outcome.error = std::move(why);
+        return started;
+    }
+
+    // argv and envp point into `spec` and `env_lines`, which outlive the fork.
+    std::vector<char*> argv;
+    for (const std::string& arg : spec.argv) argv.push_back(const_cast<char*>(arg.c_str()));
+    if (argv.empty()) argv.push_back(const_cast<char*>(spec.path.c_str()));
+    argv.push_back(nullptr);
+    std::vector<std::string> env_lines;
+    for (const auto& [name, value] : spec.env) env_lines.push_back(name + "=" + value);
+    std::vector<char*> envp;
+    for (std::string& line : env_lines) envp.push_back(line.data());
+    envp.push_back(nullptr);
+
+    UniqueFd out_read, out_write, err_read, err_write, status_read, status_write;
+    if (!make_pipe(out_read, out_write) || !make_pipe(err_read, err_write) ||
+        !make_pipe(status_read, status_write)) {
+        outcome.error = "cannot create pipes: " + errno_text(errno);
+        return started;
+    }
+    const ChildPlan plan{spec.path.c_str(),  argv.data(),
+                         envp.data(),        spec.pass_stdin ? spec.stdin_fd : -1,
+                         out_write.get(),    err_write.get(),
+                         status_write.get(), ::getpid()};
+
+    const pid_t pid = ::fork();
+    if (pid == 0) become_command(plan);
+    if (pid < 0) {
+        outcome.error = "cannot start " + spec.path + ": fork: " + errno_text(errno);
+        return started;
+    }
+    out_write.reset();
+    err_write.reset();
+    status_write.reset();
+
+    // EOF: the exec closed the last write end. Blocks only for the child's set-up.
+    SetupFailure failure{};
+    ssize_t n;
+    while ((n = ::read(status_read.get(), &failure, sizeof failure)) < 0 && errno == EINTR) {
+    }
+    if (n == 0) {
+        ::fcntl(out_read.get(), F_SETFL, O_NONBLOCK);
+        ::fcntl(err_read.get(), F_SETFL, O_NONBLOCK);
+        started.pid = pid;
+        started.stdout_fd = std::move(out_read);
+        started.stderr_fd = std::move(err_read);
+        return started;
+    }
+
+    // The child exits with 71 right after reporting; reap it (it started nothing). A short
+    // or failed read proves nothing about the child, so kill it first.
+    if (n != static_cast<ssize_t>(sizeof failure)) ::kill(pid, SIGKILL);
+    int status;
+    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    if (n != static_cast<ssize_t>(sizeof failure)) {
+        outcome.error = "cannot start " + spec.path + ": set-up failed without a reason";
+    } else if (failure.step == Step::kExec) {
+        outcome.exec_errno = failure.err;
+        outcome.error = "cannot execute " + spec.path + ": " + errno_text(failure.err);
+    } else {
+        outcome.error = "cannot start " + spec.path + ": could not " + step_name(failure.step) +
+                        ": " + errno_text(failure.err);
+    }
+    return started;
+}
+
+}  // namespace bridle::execution::detail

@@ -1,0 +1,536 @@
+// SPDX-License-Identifier: Apache-2.0
+// execution::run against real processes: exec hygiene, output streaming and caps, timeouts,
+// disconnects, and that nothing the command started outlives the request.
+#include "execution/runner.hpp"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+namespace bridle::execution {
+namespace {
+
+using namespace std::chrono_literals;
+
+struct Captured {
+    std::string out, err;
+    int calls = 0;
+};
+
+OutputSink capture_into(Captured& captured) {
+    return [&captured](Stream stream, std::string_view bytes) {
+        ++captured.calls;
+        (stream == Stream::kStdout ? captured.out : captured.err).append(bytes);
+        return true;
+    };
+}
+
+// Short timeouts: the test machine has two cores and this file should stay under ~15 s.
+Spec make_spec(std::vector<std::string> argv) {
+    Spec spec;
+    spec.path = argv.at(0);
+    spec.argv = std::move(argv);
+    spec.env = {{"PATH", "/usr/bin:/bin"}};
+    spec.timeout = 5s;
+    spec.kill_grace = 300ms;
+    return spec;
+}
+
+Spec shell(const std::string& script) {
+    return make_spec({"/bin/sh", "-c", script});
+}
+
+struct Ran {
+    Outcome outcome;
+    Captured output;
+};
+
+Ran run_capturing(const Spec& spec) {
+    Ran ran;
+    ran.outcome = run(spec, capture_into(ran.output));
+    return ran;
+}
+
+// A sleep duration no other test or process uses, so /proc can be searched for it.
+std::string unique_marker(int base) {
+    return std::to_string(base) + std::to_string(::getpid());
+}
+
+// Whether a live process runs exactly `sleep MARKER` (zombies have an empty cmdline).
+bool sleeper_alive(const std::string& marker) {
+    const std::string wanted = std::string("sleep") + '\0' + marker + '\0';
+    DIR* proc = ::opendir("/proc");
+    bool found = false;
+    while (const dirent* entry = proc != nullptr ? ::readdir(proc) : nullptr) {
+        if (entry->d_name[0] < '0' || entry->d_name[0] > '9') continue;
+        std::ifstream file(std::string("/proc/") + entry->d_name + "/cmdline", std::ios::binary);
+        std::string cmdline((std::istreambuf_iterator<char>(file)),
+                            std::istreambuf_iterator<char>());
+        if (cmdline.size() >= wanted.size() &&
+            cmdline.compare(cmdline.size() - wanted.size(), wanted.size(), wanted) == 0 &&
+            (cmdline.size() == wanted.size() ||
+             cmdline[cmdline.size() - wanted.size() - 1] == '/')) {
+            found = true;
+        }
+    }
+    if (proc != nullptr) ::closedir(proc);
+    return found;
+}
+
+// Polls /proc while a run is in progress, to prove the marked process did exist.
+class SleeperWatch {
+  public:
+    explicit SleeperWatch(std::string marker)
+        : thread_([this, marker = std::move(marker)] {
+              while (!stop_ && !seen_) {
+                  if (sleeper_alive(marker)) seen_ = true;
+                  std::this_thread::sleep_for(5ms);
+              }
+          }) {}
+    ~SleeperWatch() { stop(); }
+    bool seen() {
+        stop();
+        return seen_;
+    }
+
+  private:
+    void stop() {
+        stop_ = true;
+        if (thread_.joinable()) thread_.join();
+    }
+    std::atomic<bool> stop_{false}, seen_{false};
+    std::thread thread_;
+};
+
+// The command's own exit status is reported unchanged.
+TEST(Execution, ExitStatusPassesThrough) {
+    struct Case {
+        const char* name;
+        Spec spec;
+        int status;
+    };
+    const std::vector<Case> cases = {
+        {"true", make_spec({"/bin/true"}), 0},
+        {"false", make_spec({"/bin/false"}), 1},
+        {"exit 42", shell("exit 42"), 42},
+        {"exit 255", shell("exit 255"), 255},
+    };
+    for (const Case& c : cases) {
+        SCOPED_TRACE(c.name);
+        const Ran ran = run_capturing(c.spec);
+        EXPECT_TRUE(ran.outcome.started);
+        EXPECT_EQ(ran.outcome.exit_status, c.status);
+        EXPECT_EQ(ran.outcome.signal, 0);
+        EXPECT_FALSE(ran.outcome.timed_out);
+        EXPECT_FALSE(ran.outcome.disconnected);
+        EXPECT_TRUE(ran.outcome.error.empty()) << ran.outcome.error;
+        EXPECT_TRUE(ran.outcome.supervision_error.empty()) << ran.outcome.supervision_error;
+    }
+}
+
+// A command that dies from a signal reports the signal, not an exit status.
+TEST(Execution, DeathBySignalIsReported) {
+    for (int sig : {SIGKILL, SIGTERM, SIGSEGV}) {
+        SCOPED_TRACE(sig);
+        const Ran ran = run_capturing(shell("kill -" + std::to_string(sig) + " $$"));
+        EXPECT_TRUE(ran.outcome.started);
+        EXPECT_EQ(ran.outcome.signal, sig);
+        EXPECT_EQ(ran.outcome.exit_status, -1);
+        EXPECT_FALSE(ran.outcome.timed_out);
+    }
+}
+
+// The command sees exactly spec.env: nothing from bridle's own environment leaks in.
+TEST(Execution, EnvironmentIsExactlySpecEnv) {
+    ::setenv("BRIDLE_TEST_LEAK", "1", 1);
+    ::setenv("LD_PRELOAD", "/nonexistent.so", 1);
+    Spec spec = make_spec({"/usr/bin/env"});
+    spec.env = {{"A", "1"}, {"EMPTY", ""}, {"LANG", "C.UTF-8"}, {"WITH_SPACE", "two words"}};
+    Ran ran = run_capturing(spec);
+    EXPECT_EQ(ran.output.out, "A=1\nEMPTY=\nLANG=C.UTF-8\nWITH_SPACE=two words\n");
+    EXPECT_EQ(ran.outcome.exit_status, 0);
+
+    spec.env.clear();
+    ran = run_capturing(spec);
+    EXPECT_EQ(ran.output.out, "");
+    EXPECT_EQ(ran.outcome.exit_status, 0);
+    ::unsetenv("BRIDLE_TEST_LEAK");
+    ::unsetenv("LD_PRELOAD");
+}
+
+// A path that is not absolute is never searched for, neither in PATH nor relative to the
+// child's working directory "/" (where "usr/bin/env" would otherwise resolve).
+TEST(Execution, RelativePathIsNeverSearched) {
+    for (const char* path : {"env", "usr/bin/env", "./usr/bin/env", ""}) {
+        SCOPED_TRACE(path);
+        Spec spec = make_spec({"env"});
+        spec.path = path;
+        const Ran ran = run_capturing(spec);
+        EXPECT_FALSE(ran.outcome.started);
+        EXPECT_EQ(ran.outcome.exec_errno, ENOENT);
+        EXPECT_NE(ran.outcome.error.find(std::string("cannot execute ") + path), std::string::npos)
+            << ran.outcome.error;
+        EXPECT_EQ(ran.output.out, "");
+    }
+}
+
+// execve failures come back as started=false with the errno and a message naming the path.
+TEST(Execution, ExecFailureNamesThePath) {
+    char dir_template[] = "/tmp/bridle-exec-XXXXXX";
+    ASSERT_NE(::mkdtemp(dir_template), nullptr);
+    const std::string garbage = std::string(dir_template) + "/garbage";
+    std::ofstream(garbage) << "\x01\x02\x03 not a program";
+    ::chmod(garbage.c_str(), 0755);
+
+    struct Case {
+        std::string path;
+        int err;
+    };
+    const std::vector<Case> cases = {
+        {"/nonexistent/bridle-test", ENOENT},
+        {"/etc/passwd", EACCES},  // not executable
+        {"/", EACCES},            // a directory
+        {garbage, ENOEXEC},       // executable bit, unknown format
+    };
+    for (const Case& c : cases) {
+        SCOPED_TRACE(c.path);
+        const Ran ran = run_capturing(make_spec({c.path}));
+        EXPECT_FALSE(ran.outcome.started);
+        EXPECT_EQ(ran.outcome.exec_errno, c.err);
+        EXPECT_NE(ran.outcome.error.find("cannot execute " + c.path + ": "), std::string::npos)
+            << ran.outcome.error;
+        EXPECT_EQ(ran.outcome.exit_status, -1);
+    }
+    ::unlink(garbage.c_str());
+    ::rmdir(dir_template);
+}
+
+// Strings execve would silently cut at a NUL byte are refused before anything runs.
+TEST(Execution, NulBytesAreRefusedBeforeFork) {
+    Spec in_argument = make_spec({"/bin/echo", std::string("a\0b", 3)});
+    Spec in_env_value = make_spec({"/bin/true"});
+    in_env_value.env["X"] = std::string("1\0LD_PRELOAD=x", 14);
+    Spec in_env_name = make_spec({"/bin/true"});
+    in_env_name.env["A=B"] = "1";
+    for (const Spec* spec : {&in_argument, &in_env_value, &in_env_name}) {
+        const Ran ran = run_capturing(*spec);
+        EXPECT_FALSE(ran.outcome.started);
+        EXPECT_EQ(ran.outcome.exec_errno, 0);
+        EXPECT_NE(ran.outcome.error.find("refusing to execute"), std::string::npos)
+            << ran.outcome.error;
+    }
+}
+
+// stdin is /dev/null: cat ends at once even though the test's own stdin is a pipe that
+// never reaches EOF. With pass_stdin, the given fd is the command's stdin.
+TEST(Execution, StdinIsDevNullUnlessPassed) {
+    int never_ending[2];
+    ASSERT_EQ(::pipe(never_ending), 0);
+    const int saved_stdin = ::dup(0);
+    ::dup2(never_ending[0], 0);
+    const Ran ran = run_capturing(make_spec({"/bin/cat"}));
+    ::dup2(saved_stdin, 0);
+    ::close(saved_stdin);
+    ::close(never_ending[0]);
+    ::close(never_ending[1]);
+    EXPECT_EQ(ran.outcome.exit_status, 0);
+    EXPECT_EQ(ran.output.out, "");
+    EXPECT_FALSE(ran.outcome.timed_out);
+    EXPECT_LT(ran.outcome.duration, 2s);
+
+    int input[2];
+    ASSERT_EQ(::pipe(input), 0);
+    ASSERT_EQ(::write(input[1], "hello\n", 6), 6);
+    ::close(input[1]);
+    Spec spec = make_spec({"/bin/cat"});
+    spec.pass_stdin = true;
+    spec.stdin_fd = input[0];
+    const Ran passed = run_capturing(spec);
+    ::close(input[0]);
+    EXPECT_EQ(passed.output.out, "hello\n");
+    EXPECT_EQ(passed.outcome.exit_status, 0);
+}
+
+// Descriptors other than 0, 1, 2 never reach the command, even ones opened without
+// O_CLOEXEC; 0 is /dev/null and 1, 2 are two different pipes.
+TEST(Execution, OnlyStdioIsInherited) {
+    const int leaked_file = ::open("/dev/null", O_RDONLY);  // deliberately no O_CLOEXEC
+    int leaked_pipe[2];
+    ASSERT_EQ(::pipe(leaked_pipe), 0);
+    const Ran ran = run_capturing(make_spec({"/bin/ls", "-l", "/proc/self/fd"}));
+    ::close(leaked_file);
+    ::close(leaked_pipe[0]);
+    ::close(leaked_pipe[1]);
+    ASSERT_EQ(ran.outcome.exit_status, 0) << ran.output.err;
+
+    std::map<int, std::string> targets;  // fd -> link target
+    std::istringstream lines(ran.output.out);
+    for (std::string line; std::getline(lines, line);) {
+        const std::size_t arrow = line.find(" -> ");
+        if (arrow == std::string::npos) continue;
+        const std::size_t space = line.rfind(' ', arrow - 1);
+        targets[std::stoi(line.substr(space + 1, arrow - space - 1))] = line.substr(arrow + 4);
+    }
+    std::set<int> fds;
+    for (const auto& [fd, target] : targets) fds.insert(fd);
+    EXPECT_EQ(fds, (std::set<int>{0, 1, 2, 3})) << ran.output.out;  // 3: ls's own directory fd
+    EXPECT_EQ(targets[0], "/dev/null");
+    EXPECT_EQ(targets[1].rfind("pipe:", 0), 0u);
+    EXPECT_EQ(targets[2].rfind("pipe:", 0), 0u);
+    EXPECT_NE(targets[1], targets[2]);
+}
+
+// The command leads a new session and process group and has no controlling terminal
+// (/proc/PID/stat fields 5 pgrp, 6 session, 7 tty_nr).
+TEST(Execution, CommandLeadsItsOwnSessionWithoutTerminal) {
+    const Ran ran = run_capturing(shell("cat /proc/$$/stat"));
+    ASSERT_EQ(ran.outcome.exit_status, 0) << ran.output.err;
+    const std::string& stat = ran.output.out;
+    const int pid = std::stoi(stat);
+    std::istringstream rest(stat.substr(stat.rfind(')') + 1));
+    char state;
+    int ppid, pgrp, session, tty;
+    rest >> state >> ppid >> pgrp >> session >> tty;
+    EXPECT_EQ(ppid, ::getpid());
+    EXPECT_EQ(pgrp, pid);
+    EXPECT_EQ(session, pid);
+    EXPECT_EQ(tty, 0);
+}
+
+// Ignored and blocked signals in bridle do not carry over: the command starts with every
+// signal at its default action and none blocked.
+TEST(Execution, SignalsStartDefaultAndUnblocked) {
+    struct sigaction ignore {
+    }, old_action{};
+    ignore.sa_handler = SIG_IGN;
+    ::sigaction(SIGUSR1, &ignore, &old_action);
+    sigset_t block, old_mask;
+    ::sigemptyset(&block);
+    ::sigaddset(&block, SIGUSR2);
+    ::pthread_sigmask(SIG_BLOCK, &block, &old_mask);
+
+    const Ran ran =
+        run_capturing(make_spec({"/bin/grep", "-E", "^Sig(Blk|Ign)", "/proc/self/status"}));
+
+    ::pthread_sigmask(SIG_SETMASK, &old_mask, nullptr);
+    ::sigaction(SIGUSR1, &old_action, nullptr);
+    EXPECT_EQ(ran.output.out, "SigBlk:\t0000000000000000\nSigIgn:\t0000000000000000\n");
+}
+
+// The command starts in / with umask 022, whatever bridle's own are.
+TEST(Execution, StartsInRootWithUmask022) {
+    const mode_t old_umask = ::umask(077);
+    const Ran ran = run_capturing(shell("umask; pwd"));
+    ::umask(old_umask);
+    EXPECT_EQ(ran.output.out, "0022\n/\n");
+}
+
+// stdout and stderr arrive on their own streams, each counted.
+TEST(Execution, StdoutAndStderrAreSeparate) {
+    const Ran ran = run_capturing(shell("echo out; echo error >&2; echo more"));
+    EXPECT_EQ(ran.output.out, "out\nmore\n");
+    EXPECT_EQ(ran.output.err, "error\n");
+    EXPECT_EQ(ran.outcome.stdout_bytes, 9u);
+    EXPECT_EQ(ran.outcome.stderr_bytes, 6u);
+    EXPECT_FALSE(ran.outcome.stdout_truncated || ran.outcome.stderr_truncated);
+}
+
+// Past max_output a stream is truncated but still read to the end: the command is not
+// blocked or killed by SIGPIPE, and every produced byte is counted.
+TEST(Execution, OutputCapTruncatesButDrains) {
+    struct Case {
+        const char* name;
+        std::uint64_t produced, cap;
+        bool to_stderr, truncated;
+    };
+    const std::vector<Case> cases = {
+        {"under the cap", 999, 1000, false, false},
+        {"exactly the cap", 1000, 1000, false, false},
+        {"one past the cap", 1001, 1000, false, true},
+        {"10 MB past the cap", 10'000'000, 1000, false, true},
+        {"zero cap", 10, 0, false, true},
+        {"stderr past the cap", 5000, 1000, true, true},
+    };
+    for (const Case& c : cases) {
+        SCOPED_TRACE(c.name);
+        Spec spec = shell("head -c " + std::to_string(c.produced) + " /dev/zero" +
+                          (c.to_stderr ? " >&2" : ""));
+        spec.max_output = c.cap;
+        const Ran ran = run_capturing(spec);
+        EXPECT_EQ(ran.outcome.exit_status, 0);
+        EXPECT_EQ(ran.outcome.signal, 0);
+        const std::string& forwarded = c.to_stderr ? ran.output.err : ran.output.out;
+        EXPECT_EQ(forwarded.size(), std::min(c.produced, c.cap));
+        EXPECT_EQ(c.to_stderr ? ran.outcome.stderr_bytes : ran.outcome.stdout_bytes, c.produced);
+        EXPECT_EQ(c.to_stderr ? ran.outcome.stderr_truncated : ran.outcome.stdout_truncated,
+                  c.truncated);
+        EXPECT_FALSE(c.to_stderr ? ran.outcome.stdout_truncated : ran.outcome.stderr_truncated);
+    }
+}
+
+// The timeout sends SIGTERM, and the run ends well within timeout + grace.
+TEST(Execution, TimeoutTerminatesTheCommand) {
+    Spec spec = make_spec({"/bin/sleep", "30"});
+    spec.timeout = 300ms;
+    const Ran ran = run_capturing(spec);
+    EXPECT_TRUE(ran.outcome.started);
+    EXPECT_TRUE(ran.outcome.timed_out);
+    EXPECT_FALSE(ran.outcome.disconnected);
+    EXPECT_EQ(ran.outcome.signal, SIGTERM);
+    EXPECT_GE(ran.outcome.duration, 300ms);
+    EXPECT_LT(ran.outcome.duration, 1500ms);
+}
+
+// A command that ignores SIGTERM gets SIGKILL once kill_grace has passed.
+TEST(Execution, TimeoutEscalatesToSigkill) {
+    Spec spec = shell("trap '' TERM; sleep 30");  // the ignored TERM is inherited by sleep
+    spec.timeout = 300ms;
+    const Ran ran = run_capturing(spec);
+    EXPECT_TRUE(ran.outcome.timed_out);
+    EXPECT_EQ(ran.outcome.signal, SIGKILL);
+    EXPECT_GE(ran.outcome.duration, 600ms);
+    EXPECT_LT(ran.outcome.duration, 2s);
+}
+
+// On timeout the whole tree dies: background children in the command's process group,
+// and descendants that left it with setsid or by double-forking.
+TEST(Execution, TimeoutKillsTheWholeTree) {
+    const std::string m = unique_marker(3141);
+    const std::vector<std::pair<const char*, std::string>> cases = {
+        {"background children", "sleep " + m + " & sleep " + m + " & wait"},
+        {"escaped with setsid", "setsid sleep " + m + " & sleep " + m},
+        {"double fork into a new session",
+         "(setsid sleep " + m + " >/dev/null 2>&1 &); sleep " + m},
+    };
+    for (const auto& [name, script] : cases) {
+        SCOPED_TRACE(name);
+        Spec spec = shell(script);
+        spec.timeout = 300ms;
+        SleeperWatch watch(m);
+        const Ran ran = run_capturing(spec);
+        EXPECT_TRUE(watch.seen());
+        EXPECT_TRUE(ran.outcome.timed_out);
+        EXPECT_LT(ran.outcome.duration, 2s);
+        EXPECT_FALSE(sleeper_alive(m));
+        EXPECT_TRUE(ran.outcome.supervision_error.empty()) << ran.outcome.supervision_error;
+    }
+}
+
+// When the main command exits, run() returns promptly with its status and kills what it
+// left running in the background, whether or not that still holds the output pipes.
+TEST(Execution, MainExitKillsLeftoverDescendants) {
+    const std::string m = unique_marker(2718);
+    const std::vector<std::pair<const char*, std::string>> cases = {
+        {"background child", "sleep " + m + " & sleep 0.1; exit 0"},
+        {"escaped with setsid", "setsid sleep " + m + " & sleep 0.1; exit 0"},
+        {"daemonized, pipes closed",
+         "(setsid sleep " + m + " >/dev/null 2>&1 &); sleep 0.1; exit 0"},
+    };
+    for (const auto& [name, script] : cases) {
+        SCOPED_TRACE(name);
+        Spec spec = shell(script);
+        spec.timeout = 10s;
+        SleeperWatch watch(m);
+        const Ran ran = run_capturing(spec);
+        EXPECT_TRUE(watch.seen());
+        EXPECT_EQ(ran.outcome.exit_status, 0);
+        EXPECT_FALSE(ran.outcome.timed_out);
+        EXPECT_LT(ran.outcome.duration, 2s);
+        EXPECT_FALSE(sleeper_alive(m));
+    }
+}
+
+// A sink that reports the client gone (false) or throws ends the run as a disconnect: the
+// command is killed and the sink is not called again.
+TEST(Execution, SinkFailureDisconnectsAndKills) {
+    for (bool throws : {false, true}) {
+        SCOPED_TRACE(throws ? "sink throws" : "sink returns false");
+        int calls = 0;
+        const Outcome outcome =
+            run(make_spec({"/usr/bin/yes"}), [&](Stream, std::string_view) -> bool {
+                ++calls;
+                if (throws) throw std::runtime_error("channel closed");
+                return false;
+            });
+        EXPECT_TRUE(outcome.disconnected);
+        EXPECT_FALSE(outcome.timed_out);
+        EXPECT_EQ(calls, 1);
+        EXPECT_EQ(outcome.signal, SIGTERM);
+        EXPECT_GT(outcome.stdout_bytes, 0u);
+        EXPECT_LT(outcome.duration, 2s);
+        EXPECT_EQ(outcome.supervision_error.empty(), !throws) << outcome.supervision_error;
+    }
+}
+
+// POLLHUP on a hangup fd (the client's side closed) ends the run as a disconnect.
+TEST(Execution, HangupFdDisconnects) {
+    for (bool use_socket : {false, true}) {
+        SCOPED_TRACE(use_socket ? "socketpair" : "pipe");
+        int fds[2];
+        ASSERT_EQ(use_socket ? ::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds)
+                             : ::pipe2(fds, O_CLOEXEC),
+                  0);
+        Spec spec = make_spec({"/bin/sleep", "30"});
+        spec.hangup_fds = {fds[0]};
+        std::thread client([peer = fds[1]] {
+            std::this_thread::sleep_for(200ms);
+            ::close(peer);
+        });
+        const Ran ran = run_capturing(spec);
+        client.join();
+        ::close(fds[0]);
+        EXPECT_TRUE(ran.outcome.disconnected);
+        EXPECT_FALSE(ran.outcome.timed_out);
+        EXPECT_EQ(ran.outcome.signal, SIGTERM);
+        EXPECT_GE(ran.outcome.duration, 200ms);
+        EXPECT_LT(ran.outcome.duration, 1500ms);
+    }
+}
+
+// SIGHUP, SIGTERM or SIGINT sent to bridle during a run end it as a disconnect; bridle
+// survives them, and its signal mask is restored with nothing left pending.
+TEST(Execution, SignalToBridleDisconnectsAndIsConsumed) {
+    for (int sig : {SIGHUP, SIGTERM, SIGINT}) {
+        SCOPED_TRACE(sig);
+        sigset_t before, after, pending;
+        ::pthread_sigmask(SIG_SETMASK, nullptr, &before);
+        const pthread_t runner = ::pthread_self();
+        std::thread sender([runner, sig] {
+            std::this_thread::sleep_for(200ms);
+            ::pthread_kill(runner, sig);  // thread-directed: this thread blocks it during run()
+        });
+        const Ran ran = run_capturing(make_spec({"/bin/sleep", "30"}));
+        sender.join();
+        ::pthread_sigmask(SIG_SETMASK, nullptr, &after);
+        ::sigpending(&pending);
+        EXPECT_TRUE(ran.outcome.disconnected);
+        EXPECT_EQ(ran.outcome.signal, SIGTERM);
+        EXPECT_LT(ran.outcome.duration, 1500ms);
+        EXPECT_EQ(::sigismember(&after, sig), ::sigismember(&before, sig));
+        EXPECT_EQ(::sigismember(&after, SIGCHLD), ::sigismember(&before, SIGCHLD));
+        EXPECT_FALSE(::sigismember(&pending, sig));
+    }
+}
+
+}  // namespace
+}  // namespace bridle::execution
