@@ -1,1 +1,91 @@
 // SPDX-License-Identifier: Apache-2.0
+// check and explain: the admin's view of a policy and of one decision.
+#include "admin/admin.hpp"
+
+#include <iostream>
+
+#include <nlohmann/json.hpp>
+
+#include "audit/audit.hpp"
+#include "common/exit_code.hpp"
+#include "gate/gate.hpp"
+#include "gate/system_resolver.hpp"
+#include "policy/loader.hpp"
+
+namespace bridle::admin {
+namespace {
+
+// An explicit --policy FILE is a draft being reviewed: unsafe ownership is a warning here (the
+// forced command refuses it). The installed policy is checked as strictly as it is enforced.
+Result<policy::Policy> load_and_report(const std::string& policy_file) {
+    policy::LoadReport report;
+    const policy::LoadOptions options{policy_file.empty()};
+    auto loaded = policy::load_policy(policy_file, options, report);
+    for (const auto& w : report.warnings) {
+        std::cerr << "bridle: warning: " << w.full() << "\n";
+    }
+    for (const auto& e : report.errors) std::cerr << "bridle: error: " << e.full() << "\n";
+    if (!loaded && report.errors.empty()) std::cerr << "bridle: error: " << loaded.error().full() << "\n";
+    return loaded;
+}
+
+// explain never audits: it decides nothing that runs.
+class NoAudit final : public audit::Sink {
+public:
+    Status write(const audit::Record&) override { return ok_status(); }
+};
+
+}  // namespace
+
+int check(const std::string& policy_file) {
+    auto loaded = load_and_report(policy_file);
+    if (!loaded) {
+        std::cerr << "bridle: the policy is not valid; the forced command would refuse every request\n";
+        return to_int(ExitCode::kConfig);
+    }
+    const auto& p = loaded.value();
+    std::cout << "policy OK: " << p.rules.size() << " rule(s) from";
+    for (const auto& f : p.files) std::cout << " " << f;
+    std::cout << "\nsha256: " << p.sha256 << "\n";
+    return to_int(ExitCode::kOk);
+}
+
+int explain(const std::string& policy_file, const std::string& key, const std::string& text) {
+    auto loaded = load_and_report(policy_file);
+    if (!loaded) return to_int(ExitCode::kConfig);
+    NoAudit no_audit;
+    gate::SystemResolver resolver;
+    const gate::Context context{loaded.value(), no_audit, resolver};
+    gate::Request request;
+    request.text = text;
+    request.key = key;
+    request.front_end = "explain";
+    const gate::Response r = gate::explain(context, request);
+
+    const auto& d = r.decision;
+    if (!r.parsed) {
+        std::cout << "decision: unparsable\nreason: " << d.reason << "\n";
+        return r.exit_status;
+    }
+    const bool allowed = d.verdict == matching::Verdict::kAllow;
+    std::cout << "decision: " << (allowed ? "allow" : "deny") << "\n";
+    if (d.rule) {
+        std::cout << "rule: " << d.rule->id << " (" << d.rule->source << ")\n";
+        std::cout << "exec: " << d.rule->command << " "
+                  << nlohmann::json(d.exec_argv).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)
+                  << "\n";
+        for (const auto& b : d.bindings) {
+            std::cout << "bind: " << b.name << " = " << nlohmann::json(b.value).dump(
+                -1, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+        }
+    } else if (allowed) {
+        std::cout << "rule: builtin:help\n";
+    }
+    if (!allowed) {
+        std::cout << "reason: " << d.reason << "\n";
+        for (const auto& s : d.nearest) std::cout << "usage: " << s << "\n";
+    }
+    return r.exit_status;
+}
+
+}  // namespace bridle::admin

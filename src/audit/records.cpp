@@ -1,1 +1,83 @@
 // SPDX-License-Identifier: Apache-2.0
+// Audit record builders. Every untrusted byte is escaped before it reaches a field.
+#include "audit/records.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include "common/text.hpp"
+
+namespace bridle::audit {
+namespace {
+
+void add_common(Record& r, const RequestInfo& info, const char* event) {
+    r.add("BRIDLE_EVENT", event);
+    r.add("BRIDLE_REQUEST_ID", info.request_id);
+    if (!info.session_id.empty()) r.add("BRIDLE_SESSION_ID", info.session_id);
+    r.add("BRIDLE_FRONT_END", info.front_end);
+    r.add("BRIDLE_KEY", escape_text(info.key, 128));
+    r.add("BRIDLE_CLIENT", escape_text(info.client, 128));
+    r.add("BRIDLE_COMMAND", escape_text(info.raw, kMaxRecordedCommand));
+    r.add("BRIDLE_COMMAND_BYTES", std::to_string(info.raw.size()));
+    if (!info.argv.empty()) {
+        // JSON escapes control characters; invalid UTF-8 (possible only for argv sent
+        // directly, never after the tokenizer) is replaced rather than thrown on.
+        const std::string argv_json = nlohmann::json(info.argv).dump(
+            -1, ' ', false, nlohmann::json::error_handler_t::replace);
+        r.add("BRIDLE_ARGV", argv_json.size() <= kMaxRecordedCommand * 2
+                                 ? argv_json
+                                 : escape_text(argv_json, kMaxRecordedCommand * 2));
+    }
+    r.add("BRIDLE_POLICY_SHA256", info.policy_sha256);
+    if (!info.run_as.empty()) r.add("BRIDLE_RUN_AS", info.run_as);
+}
+
+std::string who(const RequestInfo& info) {
+    return "key=" + (info.key.empty() ? std::string("-") : escape_text(info.key, 64));
+}
+
+}  // namespace
+
+Record decision_record(const RequestInfo& info, const std::string& decision,
+                       const std::string& rule_id, const std::string& reason) {
+    Record r;
+    r.message_id = kDecisionMessageId;
+    r.priority = decision == "allow" ? 6 : 5;
+    r.message = "bridle " + decision + " " + who(info) +
+                (rule_id.empty() ? "" : " rule=" + rule_id) + ": " + quote_text(info.raw, 200) +
+                (reason.empty() ? "" : " (" + reason + ")");
+    add_common(r, info, "decision");
+    r.add("BRIDLE_DECISION", decision);
+    if (!rule_id.empty()) r.add("BRIDLE_RULE", rule_id);
+    if (!reason.empty()) r.add("BRIDLE_REASON", reason);
+    return r;
+}
+
+Record result_record(const RequestInfo& info, const std::string& rule_id,
+                     const execution::Outcome& outcome, int exit_status) {
+    Record r;
+    r.message_id = kResultMessageId;
+    r.priority = (outcome.started && exit_status == 0) ? 6 : 5;
+    std::string how = !outcome.started      ? "failed to start"
+                      : outcome.timed_out    ? "timed out"
+                      : outcome.disconnected ? "ended by disconnect"
+                      : outcome.signal != 0  ? "killed by signal " + std::to_string(outcome.signal)
+                                             : "exited " + std::to_string(outcome.exit_status);
+    r.message = "bridle result " + who(info) + " rule=" + rule_id + ": " + how + " after " +
+                std::to_string(outcome.duration.count()) + " ms: " + quote_text(info.raw, 200);
+    add_common(r, info, "result");
+    r.add("BRIDLE_DECISION", "allow");
+    r.add("BRIDLE_RULE", rule_id);
+    r.add("BRIDLE_STARTED", outcome.started ? "1" : "0");
+    r.add("BRIDLE_EXIT_STATUS", std::to_string(exit_status));
+    r.add("BRIDLE_SIGNAL", std::to_string(outcome.signal));
+    r.add("BRIDLE_DURATION_MS", std::to_string(outcome.duration.count()));
+    r.add("BRIDLE_STDOUT_BYTES", std::to_string(outcome.stdout_bytes));
+    r.add("BRIDLE_STDERR_BYTES", std::to_string(outcome.stderr_bytes));
+    r.add("BRIDLE_TRUNCATED", (outcome.stdout_truncated || outcome.stderr_truncated) ? "1" : "0");
+    r.add("BRIDLE_TIMED_OUT", outcome.timed_out ? "1" : "0");
+    r.add("BRIDLE_DISCONNECTED", outcome.disconnected ? "1" : "0");
+    if (!outcome.error.empty()) r.add("BRIDLE_ERROR", escape_text(outcome.error, 512));
+    return r;
+}
+
+}  // namespace bridle::audit

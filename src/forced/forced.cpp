@@ -1,1 +1,165 @@
 // SPDX-License-Identifier: Apache-2.0
+// The forced-command front end: one request per process, output streamed to the SSH channel,
+// bridle's own words on stderr prefixed "bridle: ".
+#include "forced/forced.hpp"
+
+#include <pwd.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <string_view>
+
+#include "audit/records.hpp"
+#include "command/tokenizer.hpp"
+#include "common/exit_code.hpp"
+#include "common/text.hpp"
+#include "gate/gate.hpp"
+#include "gate/system_resolver.hpp"
+#include "policy/loader.hpp"
+
+namespace bridle::forced {
+namespace {
+
+// Write all of `bytes` to `fd`; false when the reader is gone (EPIPE) or the fd is broken.
+bool write_all(int fd, std::string_view bytes) {
+    while (!bytes.empty()) {
+        const ssize_t n = ::write(fd, bytes.data(), bytes.size());
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) return false;
+        bytes.remove_prefix(static_cast<std::size_t>(n));
+    }
+    return true;
+}
+
+void say(std::string_view text) { (void)write_all(STDERR_FILENO, text); }
+
+std::string env_or_empty(const char* name) {
+    const char* value = std::getenv(name);
+    return value ? value : "";
+}
+
+std::string current_user() {
+    const passwd* pw = ::getpwuid(::geteuid());
+    return pw ? pw->pw_name : std::to_string(::geteuid());
+}
+
+bool is_valid_key_name(const std::string& key) {
+    if (key.empty() || key.size() > 64) return false;
+    for (const char c : key) {
+        const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                        c == '.' || c == '_' || c == '@' || c == '-';
+        if (!ok) return false;
+    }
+    return key[0] != '-' && key[0] != '.';
+}
+
+// Record a request that never reached a decision (no usable policy, a login attempt) when the
+// audit sink takes it; say so when it does not.
+void audit_refusal(audit::Sink& sink, const Invocation& inv, const std::string& reason,
+                   const std::string& policy_sha) {
+    audit::RequestInfo info;
+    info.request_id = gate::new_request_id();
+    info.raw = inv.request.value_or("");
+    info.key = inv.key;
+    info.client = env_or_empty("SSH_CONNECTION");
+    info.front_end = "forced";
+    info.policy_sha256 = policy_sha;
+    info.run_as = current_user();
+    const Status s = sink.write(audit::decision_record(info, "error", "", reason));
+    if (!s) say("bridle: " + s.error().full() + "\n");
+}
+
+}  // namespace
+
+int run(const Invocation& inv) {
+    auto sink = audit::make_journald_sink();
+    if (!inv.key.empty() && !is_valid_key_name(inv.key)) {
+        say("bridle: invalid --key " + quote_text(inv.key, 80) + " in the forced command: ask the administrator to fix authorized_keys\n");
+        audit_refusal(*sink, inv, "invalid --key in the forced command", "");
+        return to_int(ExitCode::kUsage);
+    }
+
+    // Fail closed: no policy, no run. Enforcing front ends always require safe ownership.
+    policy::LoadReport report;
+    auto loaded = policy::load_policy(inv.policy_file, policy::LoadOptions{true}, report);
+    if (!loaded) {
+        say("bridle: the policy cannot be used: " + loaded.error().full() + "\n");
+        if (report.errors.size() > 1) {
+            say("bridle: (" + std::to_string(report.errors.size()) + " problems; an administrator can run `bridle check`)\n");
+        }
+        say("bridle: nothing was run\n");
+        audit_refusal(*sink, inv, "policy unusable: " + loaded.error().full(), "");
+        return to_int(ExitCode::kConfig);
+    }
+    const policy::Policy& policy = loaded.value();
+
+    if (!inv.request) {
+        // A login attempt (no command): the help text, never a shell.
+        say(gate::help_text(policy, inv.key));
+        say("bridle: interactive logins are not available: run one command per connection, e.g. `ssh HOST uptime`\n");
+        audit_refusal(*sink, inv, "no command: interactive login refused", policy.sha256);
+        return to_int(ExitCode::kUsage);
+    }
+
+    gate::SystemResolver resolver;
+    const gate::Context context{policy, *sink, resolver};
+    gate::Request request;
+    request.text = *inv.request;
+    request.key = inv.key;
+    request.client = env_or_empty("SSH_CONNECTION");
+    request.front_end = "forced";
+    request.run_as = current_user();
+
+    const execution::OutputSink to_channel = [](execution::Stream stream, std::string_view bytes) {
+        return write_all(stream == execution::Stream::kStdout ? STDOUT_FILENO : STDERR_FILENO, bytes);
+    };
+    // stdout and stderr are the SSH channel: a hangup there means the client is gone.
+    const gate::Response response = gate::handle(context, request, to_channel, {STDOUT_FILENO, STDERR_FILENO});
+
+    const bool is_help = response.parsed && !response.ran && response.exit_status == 0;
+    if (is_help) {
+        (void)write_all(STDOUT_FILENO, response.message);
+    } else {
+        say(response.message);
+    }
+    return response.exit_status;
+}
+
+int run_login_shell(const std::string& text) {
+    const char* original = std::getenv("SSH_ORIGINAL_COMMAND");
+    if (original != nullptr) {
+        // A forced command is configured: `text` is the administrator's command line. Take only
+        // bridle's own options from it; the request is the client's SSH_ORIGINAL_COMMAND.
+        auto words = command::tokenize(text);
+        Invocation inv;
+        inv.request = original;
+        if (!words || words.value().empty() || words.value()[0].empty() ||
+            words.value()[0].substr(words.value()[0].rfind('/') + 1) != "bridle") {
+            say("bridle: the forced command is not a bridle command line: ask the administrator to fix sshd_config or authorized_keys\n");
+            return to_int(ExitCode::kUsage);
+        }
+        const auto& argv = words.value();
+        for (std::size_t i = 1; i < argv.size(); ++i) {
+            if ((argv[i] == "--key" || argv[i] == "--policy") && i + 1 < argv.size()) {
+                (argv[i] == "--key" ? inv.key : inv.policy_file) = argv[i + 1];
+                ++i;
+            } else {
+                say("bridle: unsupported word " + quote_text(argv[i], 80) + " in the forced command\n");
+                return to_int(ExitCode::kUsage);
+            }
+        }
+        return run(inv);
+    }
+    // No forced command applies: `text` is the client's own request, untrusted. A client that
+    // asked for nothing gets sshd's forced command line here: treat it as a login attempt and
+    // never read options out of it.
+    Invocation inv;
+    auto words = command::tokenize(text);
+    const bool names_bridle = words && !words.value().empty() &&
+                              words.value()[0].substr(words.value()[0].rfind('/') + 1) == "bridle";
+    if (!names_bridle) inv.request = text;
+    return run(inv);
+}
+
+}  // namespace bridle::forced

@@ -1,1 +1,191 @@
 // SPDX-License-Identifier: Apache-2.0
+// The pipeline: tokenize -> decide -> audit(decision) -> run -> audit(result). Front ends call
+// this and nothing else; no stage is re-implemented elsewhere.
+#include "gate/gate.hpp"
+
+#include <cerrno>
+
+#include <sys/random.h>
+
+#include <array>
+#include <cstdio>
+
+#include "audit/records.hpp"
+#include "command/tokenizer.hpp"
+#include "common/text.hpp"
+
+namespace bridle::gate {
+namespace {
+
+constexpr const char* kHelpRequest = "help";
+
+std::string denial_message(const matching::Decision& d) {
+    std::string m = "bridle: denied: " + d.reason + "\n";
+    for (const auto& synopsis : d.nearest) m += "bridle: usage: " + synopsis + "\n";
+    m += "bridle: send `help` to list the commands you may run\n";
+    return m;
+}
+
+// The status bridle exits with, shell conventions where they exist.
+int exit_status_of(const execution::Outcome& o) {
+    if (!o.started) {
+        if (o.exec_errno == ENOENT) return to_int(ExitCode::kNotFound);
+        if (o.exec_errno != 0) return to_int(ExitCode::kCannotExecute);
+        return to_int(ExitCode::kSetupFailed);
+    }
+    if (o.timed_out) return to_int(ExitCode::kTimeout);
+    if (o.signal != 0) return to_int(ExitCode::kSignalBase) + o.signal;
+    return o.exit_status;
+}
+
+bool is_help(const Context& context, const std::vector<std::string>& argv, const std::string& key) {
+    if (argv.size() != 1 || argv[0] != kHelpRequest) return false;
+    for (const auto& rule : context.policy.rules) {
+        if (rule.name == kHelpRequest && rule.allows_key(key)) return false;  // the policy's own
+    }
+    return true;
+}
+
+audit::RequestInfo info_of(const Context& context, const Request& request, const std::string& id) {
+    audit::RequestInfo info;
+    info.request_id = id;
+    info.raw = request.argv ? std::string() : request.text;
+    if (request.argv) {
+        for (const auto& word : *request.argv) info.raw += (info.raw.empty() ? "" : " ") + word;
+    }
+    info.key = request.key;
+    info.client = request.client;
+    info.session_id = request.session_id;
+    info.front_end = request.front_end;
+    info.policy_sha256 = context.policy.sha256;
+    info.run_as = request.run_as;
+    return info;
+}
+
+// Tokenize (or take the argv as sent) and decide. Fills response.parsed / decision / message.
+std::optional<std::vector<std::string>> parse_and_decide(const Context& context,
+                                                         const Request& request, Response& r) {
+    std::vector<std::string> argv;
+    if (request.argv) {
+        argv = *request.argv;
+    } else {
+        auto tokens = command::tokenize(request.text);
+        if (!tokens) {
+            r.exit_status = to_int(ExitCode::kUsage);
+            r.decision.reason = "cannot parse the request: " + tokens.error().full();
+            r.message = "bridle: " + r.decision.reason +
+                        "\nbridle: bridle runs no shell: send one command with its arguments; "
+                        "send `help` to list the commands you may run\n";
+            return std::nullopt;
+        }
+        argv = std::move(tokens).value();
+    }
+    r.parsed = true;
+    if (is_help(context, argv, request.key)) {
+        r.decision.verdict = matching::Verdict::kAllow;
+        r.exit_status = to_int(ExitCode::kOk);
+        r.message = help_text(context.policy, request.key);
+        return argv;
+    }
+    r.decision = matching::decide(context.policy, argv, request.key, context.resolver);
+    if (r.decision.verdict != matching::Verdict::kAllow) {
+        r.exit_status = to_int(ExitCode::kNoPerm);
+        r.message = denial_message(r.decision);
+    }
+    return argv;
+}
+
+}  // namespace
+
+std::string new_request_id() {
+    std::array<unsigned char, 16> bytes{};
+    std::size_t got = 0;
+    while (got < bytes.size()) {
+        const ssize_t n = ::getrandom(bytes.data() + got, bytes.size() - got, 0);
+        if (n > 0) got += static_cast<std::size_t>(n);
+        else if (errno != EINTR) break;
+    }
+    std::string hex;
+    std::array<char, 3> two{};
+    for (const unsigned char b : bytes) {
+        std::snprintf(two.data(), two.size(), "%02x", b);
+        hex += two.data();
+    }
+    return hex;
+}
+
+std::string help_text(const policy::Policy& policy, const std::string& key) {
+    std::string text = "bridle: commands you may run (one per request; no shell syntax):\n";
+    std::size_t count = 0;
+    for (const auto& rule : policy.rules) {
+        if (!rule.allows_key(key)) continue;
+        ++count;
+        text += "  " + rule.synopsis() + "\n";
+        if (!rule.summary.empty()) text += "      " + rule.summary + "\n";
+    }
+    if (count == 0) text += "  (none: the policy grants this key nothing)\n";
+    return text;
+}
+
+Response explain(const Context& context, const Request& request) {
+    Response r;
+    r.request_id = new_request_id();
+    if (parse_and_decide(context, request, r) && r.decision.verdict == matching::Verdict::kAllow) {
+        r.exit_status = to_int(ExitCode::kOk);
+    }
+    return r;
+}
+
+Response handle(const Context& context, const Request& request,
+                const execution::OutputSink& sink, const std::vector<int>& hangup_fds) {
+    Response r;
+    r.request_id = new_request_id();
+    const auto argv = parse_and_decide(context, request, r);
+    audit::RequestInfo info = info_of(context, request, r.request_id);
+    if (argv) info.argv = *argv;
+
+    const bool allowed = r.decision.verdict == matching::Verdict::kAllow;
+    const std::string verdict = !r.parsed ? "error" : allowed ? "allow" : "deny";
+    const std::string rule_id = r.decision.rule ? r.decision.rule->id : (allowed ? "builtin:help" : "");
+
+    // The decision record goes out before anything runs; if it cannot be written, nothing runs.
+    const Status audited = context.audit.write(audit::decision_record(info, verdict, rule_id, r.decision.reason));
+    if (!audited) {
+        r.exit_status = to_int(ExitCode::kUnavailable);
+        r.message = "bridle: " + audited.error().full() + "\nbridle: nothing was run\n";
+        return r;
+    }
+    if (!allowed || !r.decision.rule) return r;  // a denial, an error, or `help`
+
+    const policy::Rule& rule = *r.decision.rule;
+    execution::Spec spec;
+    spec.path = rule.command;
+    spec.argv = r.decision.exec_argv;
+    spec.env = context.policy.settings.env;
+    spec.pass_stdin = rule.stdin_allowed;
+    spec.timeout = rule.timeout.value_or(context.policy.settings.timeout);
+    spec.max_output = rule.max_output.value_or(context.policy.settings.max_output);
+    spec.hangup_fds = hangup_fds;
+
+    r.ran = true;
+    r.outcome = execution::run(spec, sink);
+    r.exit_status = exit_status_of(r.outcome);
+    if (!r.outcome.started) {
+        r.message = "bridle: " + (r.outcome.error.empty() ? "the command could not be started" : r.outcome.error) + "\n";
+    } else if (r.outcome.timed_out) {
+        r.message = "bridle: timed out after " + std::to_string(spec.timeout.count()) +
+                    " ms: the command and everything it started were killed\n";
+    }
+    if (r.outcome.stdout_truncated || r.outcome.stderr_truncated) {
+        r.message += "bridle: output truncated at " + format_bytes(spec.max_output) +
+                     " per stream (" + std::to_string(r.outcome.stdout_bytes) + " bytes on stdout, " +
+                     std::to_string(r.outcome.stderr_bytes) + " on stderr)\n";
+    }
+    const Status recorded = context.audit.write(audit::result_record(info, rule.id, r.outcome, r.exit_status));
+    if (!recorded) {
+        r.message += "bridle: warning: the result record could not be written: " + recorded.error().full() + "\n";
+    }
+    return r;
+}
+
+}  // namespace bridle::gate

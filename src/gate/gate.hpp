@@ -22,6 +22,7 @@ struct Request {
     std::string client;                             // SSH_CONNECTION, or empty
     std::string session_id;                         // ties the requests of one session
     std::string front_end = "forced";               // forced | mcp | explain
+    std::string run_as;                             // the user commands run as (for the record)
 };
 
 // What happened, for the front end to report.
@@ -48,6 +49,9 @@ Response explain(const Context& context, const Request& request);
 // runs an allowed command with its output going to `sink`, and audits the result.
 Response handle(const Context& context, const Request& request,
                 const execution::OutputSink& sink, const std::vector<int>& hangup_fds);
+
+// The text of the built-in `help` request: what this key may run.
+std::string help_text(const policy::Policy& policy, const std::string& key);
 
 // A fresh 128-bit random id, 32 hex digits.
 std::string new_request_id();

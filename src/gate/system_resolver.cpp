@@ -1,1 +1,38 @@
 // SPDX-License-Identifier: Apache-2.0
+// Canonicalise a client's path: every symlink followed, so a link can never lead a path out of
+// the directories a rule allows. The canonical path, not the client's spelling, is exec'd.
+#include "gate/system_resolver.hpp"
+
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <climits>
+#include <cstdlib>
+#include <cstring>
+
+namespace bridle::gate {
+
+std::optional<matching::PathResolver::Resolved> SystemResolver::resolve(const std::string& path,
+                                                                        std::string& why) const {
+    if (path.size() >= PATH_MAX) {
+        why = "path is too long";
+        return std::nullopt;
+    }
+    char buffer[PATH_MAX];
+    if (::realpath(path.c_str(), buffer) == nullptr) {
+        why = errno == ENOENT ? "does not exist" : std::string("cannot be resolved: ") + std::strerror(errno);
+        return std::nullopt;
+    }
+    struct stat st {};
+    if (::stat(buffer, &st) != 0) {
+        why = std::string("cannot be examined: ") + std::strerror(errno);
+        return std::nullopt;
+    }
+    Resolved r;
+    r.canonical = buffer;
+    r.is_regular = S_ISREG(st.st_mode);
+    r.is_directory = S_ISDIR(st.st_mode);
+    return r;
+}
+
+}  // namespace bridle::gate

@@ -1,0 +1,39 @@
+// SPDX-License-Identifier: Apache-2.0
+// Builders for the two audit events: the decision (before anything runs) and the result.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "audit/audit.hpp"
+#include "execution/runner.hpp"
+#include "matching/matcher.hpp"
+
+namespace bridle::audit {
+
+// What every record of one request repeats.
+struct RequestInfo {
+    std::string request_id;
+    std::string raw;                  // the request as received (untrusted bytes)
+    std::vector<std::string> argv;    // tokens, when the request parsed
+    std::string key;
+    std::string client;               // SSH_CONNECTION
+    std::string session_id;
+    std::string front_end;
+    std::string policy_sha256;
+    std::string run_as;               // user name the command runs as
+};
+
+// Stored raw commands are escaped and cut at this many bytes; BRIDLE_COMMAND_BYTES keeps
+// the original length.
+constexpr std::size_t kMaxRecordedCommand = 8192;
+
+// decision: "allow", "deny" or "error" (the request could not be decided: unparsable, no
+// usable policy). `rule_id` may be empty.
+Record decision_record(const RequestInfo& info, const std::string& decision,
+                       const std::string& rule_id, const std::string& reason);
+
+Record result_record(const RequestInfo& info, const std::string& rule_id,
+                     const execution::Outcome& outcome, int exit_status);
+
+}  // namespace bridle::audit
