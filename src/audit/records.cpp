@@ -38,7 +38,8 @@ std::string who(const RequestInfo& info) {
 }  // namespace
 
 Record decision_record(const RequestInfo& info, const std::string& decision,
-                       const std::string& rule_id, const std::string& reason) {
+                       const std::string& rule_id, const std::string& reason,
+                       const std::string& executable) {
     Record r;
     r.message_id = kDecisionMessageId;
     r.priority = decision == "allow" ? 6 : 5;
@@ -48,6 +49,7 @@ Record decision_record(const RequestInfo& info, const std::string& decision,
     add_common(r, info, "decision");
     r.add("BRIDLE_DECISION", decision);
     if (!rule_id.empty()) r.add("BRIDLE_RULE", rule_id);
+    if (!executable.empty()) r.add("BRIDLE_EXECUTABLE", executable);
     if (!reason.empty()) r.add("BRIDLE_REASON", reason);
     return r;
 }

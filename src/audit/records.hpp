@@ -28,10 +28,11 @@ struct RequestInfo {
 // the original length.
 constexpr std::size_t kMaxRecordedCommand = 8192;
 
-// decision: "allow", "deny" or "error" (the request could not be decided: unparsable, no
-// usable policy). `rule_id` may be empty.
+// decision: "allow" or "deny" (a denial by policy, and every other refusal: unparsable, no
+// usable policy, a login attempt). `rule_id` and `executable` may be empty.
 Record decision_record(const RequestInfo& info, const std::string& decision,
-                       const std::string& rule_id, const std::string& reason);
+                       const std::string& rule_id, const std::string& reason,
+                       const std::string& executable = "");
 
 Record result_record(const RequestInfo& info, const std::string& rule_id,
                      const execution::Outcome& outcome, int exit_status);

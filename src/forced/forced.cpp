@@ -63,10 +63,10 @@ void audit_refusal(audit::Sink& sink, const Invocation& inv, const std::string& 
     info.raw = inv.request.value_or("");
     info.key = inv.key;
     info.client = env_or_empty("SSH_CONNECTION");
-    info.front_end = "forced";
+    info.front_end = inv.front_end;
     info.policy_sha256 = policy_sha;
     info.run_as = current_user();
-    const Status s = sink.write(audit::decision_record(info, "error", "", reason));
+    const Status s = sink.write(audit::decision_record(info, "deny", "", reason));
     if (!s) say("bridle: " + s.error().full() + "\n");
 }
 
@@ -108,7 +108,7 @@ int run(const Invocation& inv) {
     request.text = *inv.request;
     request.key = inv.key;
     request.client = env_or_empty("SSH_CONNECTION");
-    request.front_end = "forced";
+    request.front_end = inv.front_end;
     request.run_as = current_user();
 
     const execution::OutputSink to_channel = [](execution::Stream stream, std::string_view bytes) {
@@ -133,6 +133,7 @@ int run_login_shell(const std::string& text) {
         // bridle's own options from it; the request is the client's SSH_ORIGINAL_COMMAND.
         auto words = command::tokenize(text);
         Invocation inv;
+        inv.front_end = "login-shell";
         inv.request = original;
         if (!words || words.value().empty() || words.value()[0].empty() ||
             words.value()[0].substr(words.value()[0].rfind('/') + 1) != "bridle") {
@@ -155,6 +156,7 @@ int run_login_shell(const std::string& text) {
     // asked for nothing gets sshd's forced command line here: treat it as a login attempt and
     // never read options out of it.
     Invocation inv;
+    inv.front_end = "login-shell";
     auto words = command::tokenize(text);
     const bool names_bridle = words && !words.value().empty() &&
                               words.value()[0].substr(words.value()[0].rfind('/') + 1) == "bridle";

@@ -11,6 +11,7 @@ struct Invocation {
     std::string key;                     // --key NAME from authorized_keys (trusted: the admin's)
     std::string policy_file;             // --policy FILE; empty: /etc/bridle/policy.yaml + policy.d
     std::optional<std::string> request;  // SSH_ORIGINAL_COMMAND, or the client's `-c` text
+    std::string front_end = "forced";    // for the audit record: forced | login-shell
 };
 
 // Decide, audit and run one request; returns bridle's exit status.

@@ -145,11 +145,13 @@ Response handle(const Context& context, const Request& request,
     if (argv) info.argv = *argv;
 
     const bool allowed = r.decision.verdict == matching::Verdict::kAllow;
-    const std::string verdict = !r.parsed ? "error" : allowed ? "allow" : "deny";
+    const std::string verdict = allowed ? "allow" : "deny";
     const std::string rule_id = r.decision.rule ? r.decision.rule->id : (allowed ? "builtin:help" : "");
 
     // The decision record goes out before anything runs; if it cannot be written, nothing runs.
-    const Status audited = context.audit.write(audit::decision_record(info, verdict, rule_id, r.decision.reason));
+    const std::string executable = r.decision.rule ? r.decision.rule->command : "";
+    const Status audited = context.audit.write(
+        audit::decision_record(info, verdict, rule_id, r.decision.reason, executable));
     if (!audited) {
         r.exit_status = to_int(ExitCode::kUnavailable);
         r.message = "bridle: " + audited.error().full() + "\nbridle: nothing was run\n";

@@ -101,6 +101,7 @@ TEST_F(Gate, AllowedCommandIsAuditedBeforeAndAfter) {
     EXPECT_EQ(decision["BRIDLE_EVENT"], "decision");
     EXPECT_EQ(decision["BRIDLE_DECISION"], "allow");
     EXPECT_EQ(decision["BRIDLE_RULE"], "touch-marker");
+    EXPECT_EQ(decision["BRIDLE_EXECUTABLE"], "/usr/bin/touch");
     EXPECT_EQ(decision["BRIDLE_KEY"], "test-key");
     EXPECT_EQ(decision["BRIDLE_CLIENT"], "127.0.0.1 5555 127.0.0.1 22");
     EXPECT_EQ(decision["BRIDLE_ARGV"], "[\"touch\",\"" + marker_ + "\"]");
@@ -140,7 +141,7 @@ TEST_F(Gate, UnparsableRequestIsAuditedAndRunsNothing) {
     EXPECT_FALSE(std::filesystem::exists(marker_));
     ASSERT_EQ(sink_.records.size(), 1u);
     auto f = fields_of(sink_.records[0]);
-    EXPECT_EQ(f["BRIDLE_DECISION"], "error");
+    EXPECT_EQ(f["BRIDLE_DECISION"], "deny");
     EXPECT_NE(f["BRIDLE_REASON"].find("cannot parse"), std::string::npos);
 }
 
