@@ -208,7 +208,7 @@ Attempt try_rule(const Rule& rule, const std::vector<std::string>& argv,
                 raw = argv[++i];
             } else {
                 return fail(i, "option " + q(spelling) + " needs a value: " +
-                                   option->value.describe(option->name()));
+                                   option->value.describe(option->placeholder()));
             }
             std::string value, why;
             if (!check_value(option->value, "the value of " + option->name(), raw, resolver, value, why)) {

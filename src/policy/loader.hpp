@@ -28,16 +28,24 @@ struct LoadOptions {
 };
 
 // Parse one YAML document (`name` is used in locations). Collects every error it can
-// rather than stopping at the first.
+// rather than stopping at the first, and checks that rule ids are unique within the text.
 // `is_main` is false for policy.d fragments, which may hold only `version` and `rules`.
+// The Policy's `files` is {name} and its `sha256` covers `yaml`.
 Result<Policy> parse_policy_text(std::string_view yaml, const std::string& name, bool is_main,
                                  LoadReport& report);
 
-// Load an explicit file (--policy FILE), or the default file plus policy.d/*.yaml in
-// lexical order (only names ending in .yaml). Rule ids must be unique across all files.
+// Load an explicit file (--policy FILE) alone, or the default file plus policy.d/*.yaml in
+// byte order (only names ending in .yaml and not starting with "."). Rule ids must be
+// unique across all files.
 // On failure, `report.errors` lists every problem; the Result's error is the first.
 // policy.sha256 covers the bytes of every file read, in order.
 Result<Policy> load_policy(const std::string& explicit_file, const LoadOptions& options,
                            LoadReport& report);
+
+// What load_policy does, with the locations spelled out: `main_file`, then the fragments in
+// `fragment_dir` (skipped when empty or missing). Tests and tools that stage a policy
+// elsewhere call this; enforcing front ends call load_policy.
+Result<Policy> load_policy_files(const std::string& main_file, const std::string& fragment_dir,
+                                 const LoadOptions& options, LoadReport& report);
 
 }  // namespace bridle::policy

@@ -1,1 +1,98 @@
 // SPDX-License-Identifier: Apache-2.0
+// The policy model's own behaviour: synopses for help and denials, key checks, the default
+// environment. bridle-policy(5) documents the synopsis notation; keep the two in step.
+#include "policy/model.hpp"
+
+#include <algorithm>
+
+namespace bridle::policy {
+namespace {
+
+std::string upper(std::string text) {
+    for (char& c : text) {
+        if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
+    }
+    return text;
+}
+
+std::string join(const std::vector<std::string>& words, const char* separator) {
+    std::string out;
+    for (const std::string& word : words) {
+        if (!out.empty()) out += separator;
+        out += word;
+    }
+    return out;
+}
+
+std::string describe_option(const Option& option) {
+    std::string text = join(option.spellings, "|");
+    if (!option.is_flag) text += " " + option.value.describe(option.placeholder());
+    return option.required ? text : "[" + text + "]";
+}
+
+std::string describe_arg(const Arg& arg) {
+    return arg.is_literal ? arg.literal : arg.spec.describe(arg.name);
+}
+
+}  // namespace
+
+std::string ValueSpec::describe(const std::string& name) const {
+    switch (kind) {
+        case Kind::kRegex:
+            return upper(name);
+        case Kind::kEnum:
+            return "{" + join(choices, "|") + "}";
+        case Kind::kInt:
+            return std::to_string(min) + ".." + std::to_string(max);
+        case Kind::kPath: {
+            std::string where;  // stays empty when "/" is listed: it covers every other directory
+            if (std::find(under.begin(), under.end(), "/") == under.end()) {
+                where = under.size() == 1 ? under.front() : "{" + join(under, "|") + "}";
+            }
+            return upper(name) + ":" + where + "/...";
+        }
+        default:
+            return upper(name);
+    }
+}
+
+std::string Option::placeholder() const {
+    for (const std::string& spelling : spellings) {
+        if (spelling.size() > 2 && spelling.compare(0, 2, "--") == 0) return spelling.substr(2);
+    }
+    return "value";
+}
+
+bool Rule::allows_key(const std::string& key) const {
+    return keys.empty() || std::find(keys.begin(), keys.end(), key) != keys.end();
+}
+
+std::string Rule::synopsis() const {
+    // Leading literals read as a subcommand ("systemctl status"), so options follow them;
+    // the client may still type options anywhere before "--".
+    std::vector<std::string> words{name};
+    std::size_t next = 0;
+    while (next < args.size() && args[next].is_literal) words.push_back(args[next++].literal);
+    for (const Option& option : options) words.push_back(describe_option(option));
+    if (end_of_options) words.emplace_back("[--]");
+    for (; next < args.size(); ++next) words.push_back(describe_arg(args[next]));
+    return join(words, " ");
+}
+
+std::map<std::string, std::string> default_environment() {
+    return {
+        {"PATH", "/usr/sbin:/usr/bin:/sbin:/bin"},
+        {"LANG", "C.UTF-8"},
+        {"HOME", "/"},
+        {"TERM", "dumb"},
+        {"PAGER", "cat"},
+        {"SYSTEMD_PAGER", "cat"},
+        {"SYSTEMD_PAGERSECURE", "1"},
+        {"SYSTEMD_COLORS", "0"},
+        {"LESSSECURE", "1"},
+        {"GIT_PAGER", "cat"},
+        {"NO_COLOR", "1"},
+    };
+}
+
+}  // namespace bridle::policy

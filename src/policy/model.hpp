@@ -27,10 +27,14 @@ struct ValueSpec {
     std::shared_ptr<const re2::RE2> regex;    // kRegex: compiled once at load
     std::vector<std::string> choices;         // kEnum: exact, case-sensitive
     std::int64_t min = 0, max = 0;            // kInt: inclusive range, ASCII decimal only
-    std::vector<std::string> under;           // kPath: canonical directories the path must lie in
+    std::vector<std::string> under;           // kPath: absolute, lexically normal directories
+                                              // the canonical path must lie in (give real
+                                              // paths: a symlinked one never matches)
     PathType path_type = PathType::kAny;      // kPath: what the canonical path must be
 
-    // Short text for synopses: "UNIT", "1..2000", "{a|b}", "FILE under /var/log".
+    // Short text for synopses, `name` being the binding name: regex "UNIT" (the name in
+    // upper case), enum "{a|b}", int "1..2000", path "FILE:/var/log/..." or
+    // "FILE:{/var/log|/srv/log}/..." (bridle-policy(5), SYNOPSES).
     std::string describe(const std::string& name) const;
 };
 
@@ -51,11 +55,15 @@ struct Option {
     ValueSpec value;                      // !is_flag
     bool required = false;                // the client must give it
     std::string name() const { return spellings.front(); }
+    // The word for its value in synopses and messages: the first long spelling without its
+    // dashes ("--unit" -> "unit"), or "value" when there are only short ones. Pass it to
+    // value.describe().
+    std::string placeholder() const;
 };
 
 struct Rule {
-    std::string id;
-    std::string summary;
+    std::string id;                       // unique across all files; [a-z0-9][a-z0-9._-]{0,63}
+    std::string summary;                  // one line for help; may be empty
     std::string command;                  // absolute path that is exec'd
     std::string name;                     // what the client types as argv[0]; default basename(command)
     std::vector<std::string> keys;        // empty: every key may use the rule
@@ -69,7 +77,9 @@ struct Rule {
     std::string source;                   // "file:line:col" of the rule, for messages
 
     bool allows_key(const std::string& key) const;
-    // "journalctl [-u|--unit UNIT] [-n|--lines 1..2000] [--no-pager]"
+    // name, leading literal args, options ([optional], required bare), "[--]" when
+    // end_of_options, then the other args:
+    // "journalctl [-u|--unit UNIT] [-n|--lines 1..2000] --no-pager"
     std::string synopsis() const;
 };
 
@@ -77,9 +87,11 @@ enum class AuditSink { kJournald };
 
 struct Settings {
     AuditSink audit = AuditSink::kJournald;
-    std::chrono::milliseconds timeout{60'000};
-    std::uint64_t max_output = 1024 * 1024;            // bytes per stream
-    std::map<std::string, std::string> env;            // the command's whole environment
+    std::chrono::milliseconds timeout{60'000};         // per command unless the rule says; 1ms..24h
+    std::uint64_t max_output = 1024 * 1024;            // bytes per stream; 1..1GiB
+    std::map<std::string, std::string> env;            // the command's whole environment;
+                                                       // the loader puts default_environment()
+                                                       // here unless the policy sets env
 };
 
 struct Policy {
@@ -89,7 +101,8 @@ struct Policy {
     std::string sha256;                                // over the bytes of those files, in order
 };
 
-// Default environment when the policy gives none: PATH and locale, no pager.
+// Default environment when the policy gives none: PATH, C.UTF-8 locale, HOME=/, a dumb
+// terminal, `cat` as every pager (and secure-mode less/systemd pagers), no colours.
 std::map<std::string, std::string> default_environment();
 
 }  // namespace bridle::policy
