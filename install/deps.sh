@@ -1,0 +1,39 @@
+#!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
+# Install what bridle needs to build and to run its tests on Debian 12 (bookworm). Idempotent:
+# packages already present are left as they are. Run as root.
+set -euo pipefail
+
+build_deps=(
+  build-essential cmake pkg-config
+  libyaml-cpp-dev libre2-dev libsystemd-dev nlohmann-json3-dev
+  libgtest-dev libgmock-dev
+)
+# The tests start real components: sshd and ssh on loopback, systemd-journald in a private
+# mount namespace (unshare from util-linux), and the programs the shipped policy allows.
+test_deps=(
+  openssh-server openssh-client systemd util-linux
+  iproute2 iputils-ping procps coreutils grep
+  python3 groff-base man-db
+)
+
+if [ "$(id -u)" != 0 ]; then
+  echo "install/deps.sh: run as root (it installs Debian packages)" >&2
+  exit 1
+fi
+
+missing=()
+for p in "${build_deps[@]}" "${test_deps[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "install/deps.sh: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -q
+  # policy-rc.d keeps the packages' maintainer scripts from starting daemons (sshd) on the host.
+  prc=/usr/sbin/policy-rc.d
+  had_prc=0; [ -e "$prc" ] && had_prc=1
+  if [ $had_prc = 0 ]; then printf '#!/bin/sh\nexit 101\n' > "$prc"; chmod 755 "$prc"; fi
+  trap '[ $had_prc = 0 ] && rm -f "$prc"' EXIT
+  apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi

@@ -1,0 +1,10 @@
+#!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
+# Install the dependencies, build, and run every test (unit, golden, integration through a real
+# sshd and a private journald). This is what CI runs.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash install/deps.sh
+cmake --preset dev
+cmake --build --preset dev
+ctest --preset dev
