@@ -4,6 +4,7 @@
 #include "policy/model.hpp"
 
 #include <algorithm>
+#include <string_view>
 
 namespace bridle::policy {
 namespace {
@@ -30,8 +31,21 @@ std::string describe_option(const Option& option) {
     return option.required ? text : "[" + text + "]";
 }
 
+// A literal as the client must type it, so that a synopsis pasted back is accepted: words
+// with spaces or shell characters in single quotes (a quote itself as '\'').
+std::string quote_literal(const std::string& word) {
+    const bool plain = !word.empty() && std::all_of(word.begin(), word.end(), [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+               std::string_view("@%+=:,./_-").find(c) != std::string_view::npos;
+    });
+    if (plain) return word;
+    std::string quoted = "'";
+    for (const char c : word) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
+    return quoted + "'";
+}
+
 std::string describe_arg(const Arg& arg) {
-    return arg.is_literal ? arg.literal : arg.spec.describe(arg.name);
+    return arg.is_literal ? quote_literal(arg.literal) : arg.spec.describe(arg.name);
 }
 
 }  // namespace
@@ -72,7 +86,7 @@ std::string Rule::synopsis() const {
     // the client may still type options anywhere before "--".
     std::vector<std::string> words{name};
     std::size_t next = 0;
-    while (next < args.size() && args[next].is_literal) words.push_back(args[next++].literal);
+    while (next < args.size() && args[next].is_literal) words.push_back(quote_literal(args[next++].literal));
     for (const Option& option : options) words.push_back(describe_option(option));
     if (end_of_options) words.emplace_back("[--]");
     for (; next < args.size(); ++next) words.push_back(describe_arg(args[next]));

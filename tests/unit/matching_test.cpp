@@ -8,6 +8,7 @@
 #include <map>
 #include <sstream>
 
+#include "command/tokenizer.hpp"
 #include "common/text.hpp"
 #include "matching/matcher.hpp"
 #include "policy/loader.hpp"
@@ -242,6 +243,26 @@ TEST(Matching, BindingsHoldCanonicalValues) {
     EXPECT_EQ(d.bindings[1].name, "file");
     EXPECT_EQ(d.bindings[1].value, "/var/log/syslog");
     EXPECT_EQ(d.exec_argv.back(), "/var/log/syslog");
+}
+
+// A synopsis of literal words, pasted back as a request, is the request it describes: literals
+// with spaces or shell characters are shown quoted (regression: they were shown bare, and the
+// pasted line was refused as shell syntax).
+TEST(Matching, LiteralSynopsisPastedBackIsAllowed) {
+    const auto policy = parse(R"(
+version: 1
+rules:
+  - id: spawn
+    command: /bin/sh
+    name: spawn-tree
+    args: ['-c', 'sleep 2718 & wait', "it's", plain]
+)");
+    const auto fs = fixture_fs();
+    const std::string synopsis = policy.rules.at(0).synopsis();
+    EXPECT_EQ(synopsis, "spawn-tree -c 'sleep 2718 & wait' 'it'\\''s' plain");
+    auto argv = command::tokenize(synopsis);
+    ASSERT_TRUE(argv) << argv.error().full();
+    EXPECT_EQ(decide(policy, argv.value(), "", fs).rule_id(), "spawn");
 }
 
 // An empty policy denies everything: nothing is allowed by default.
