@@ -6,7 +6,8 @@
 
 #include <algorithm>
 #include <cstddef>
-#include <set>
+#include <cstdint>
+#include <map>
 
 #include "common/text.hpp"
 
@@ -18,7 +19,9 @@ using policy::Option;
 using policy::Rule;
 using policy::ValueSpec;
 
-std::string q(const std::string& s) { return quote_text(s, 200); }
+std::string q(const std::string& s) {
+    return quote_text(s, 200);
+}
 
 // Is `path` equal to `dir` or inside it? Both canonical; compared by whole components, so
 // /etcfoo is not under /etc.
@@ -42,70 +45,89 @@ bool parse_decimal(const std::string& token, std::int64_t& out) {
 }
 
 // Check one client-supplied value against its type. On success `value` is what bridle passes
-// to the program (for paths, the canonical path); on failure `why` says what was expected.
-bool check_value(const ValueSpec& spec, const std::string& label, const std::string& token,
-                 const PathResolver& resolver, std::string& value, std::string& why) {
-    if (token.empty()) {
-        why = label + " may not be empty";
+// to the program (for paths, the canonical path). On failure, when `explain` is set, `why`
+// says what was expected, naming the value `label_of()`; otherwise no message is built (most
+// candidates' failures are never shown: see decide).
+template <class LabelOf>
+bool check_value(const ValueSpec& spec, const LabelOf& label_of, const std::string& token,
+                 const PathResolver& resolver, std::string& value, std::string& why, bool explain) {
+    const auto refuse = [&](const auto& message_for) {
+        if (explain) why = message_for(label_of());
         return false;
+    };
+    if (token.empty()) {
+        return refuse([&](const std::string& label) { return label + " may not be empty"; });
     }
     // Whatever the type: a value that starts with '-' would be read by the program as an
     // option. Closing that here closes argument injection for every rule at once.
     if (token[0] == '-') {
-        why = label + " may not begin with `-` (got " + q(token) + ")";
-        return false;
+        return refuse([&](const std::string& label) {
+            return label + " may not begin with `-` (got " + q(token) + ")";
+        });
     }
     switch (spec.kind) {
         case ValueSpec::Kind::kRegex:
             if (!spec.regex || !RE2::FullMatch(token, *spec.regex)) {
-                why = label + " must match " + q(spec.regex_source) + " (got " + q(token) + ")";
-                return false;
+                return refuse([&](const std::string& label) {
+                    return label + " must match " + q(spec.regex_source) + " (got " + q(token) +
+                           ")";
+                });
             }
             value = token;
             return true;
         case ValueSpec::Kind::kEnum:
             if (std::find(spec.choices.begin(), spec.choices.end(), token) == spec.choices.end()) {
-                why = label + " must be one of " + spec.describe(label) + " (got " + q(token) + ")";
-                return false;
+                return refuse([&](const std::string& label) {
+                    return label + " must be one of " + spec.describe(label) + " (got " + q(token) +
+                           ")";
+                });
             }
             value = token;
             return true;
         case ValueSpec::Kind::kInt: {
             std::int64_t number = 0;
             if (!parse_decimal(token, number) || number < spec.min || number > spec.max) {
-                why = label + " must be a whole number from " + std::to_string(spec.min) + " to " +
-                      std::to_string(spec.max) + " in plain decimal digits (got " + q(token) + ")";
-                return false;
+                return refuse([&](const std::string& label) {
+                    return label + " must be a whole number from " + std::to_string(spec.min) +
+                           " to " + std::to_string(spec.max) + " in plain decimal digits (got " +
+                           q(token) + ")";
+                });
             }
             value = token;
             return true;
         }
         case ValueSpec::Kind::kPath: {
             if (token[0] != '/') {
-                why = label + " must be an absolute path (got " + q(token) + ")";
-                return false;
+                return refuse([&](const std::string& label) {
+                    return label + " must be an absolute path (got " + q(token) + ")";
+                });
             }
             std::string problem;
             const auto resolved = resolver.resolve(token, problem);
             if (!resolved) {
-                why = label + " " + q(token) + ": " + problem;
-                return false;
+                return refuse([&](const std::string& label) {
+                    return label + " " + q(token) + ": " + problem;
+                });
             }
-            const bool inside = std::any_of(spec.under.begin(), spec.under.end(), [&](const auto& d) {
-                return is_within(resolved->canonical, d);
-            });
+            const bool inside =
+                std::any_of(spec.under.begin(), spec.under.end(),
+                            [&](const auto& d) { return is_within(resolved->canonical, d); });
             if (!inside) {
-                why = label + " " + q(token) + " resolves to " + q(resolved->canonical) +
-                      ", which is outside the allowed directories (" + spec.describe(label) + ")";
-                return false;
+                return refuse([&](const std::string& label) {
+                    return label + " " + q(token) + " resolves to " + q(resolved->canonical) +
+                           ", which is outside the allowed directories (" + spec.describe(label) +
+                           ")";
+                });
             }
             if (spec.path_type == ValueSpec::PathType::kFile && !resolved->is_regular) {
-                why = label + " " + q(token) + " is not a regular file";
-                return false;
+                return refuse([&](const std::string& label) {
+                    return label + " " + q(token) + " is not a regular file";
+                });
             }
             if (spec.path_type == ValueSpec::PathType::kDirectory && !resolved->is_directory) {
-                why = label + " " + q(token) + " is not a directory";
-                return false;
+                return refuse([&](const std::string& label) {
+                    return label + " " + q(token) + " is not a directory";
+                });
             }
             value = resolved->canonical;
             return true;
@@ -113,8 +135,8 @@ bool check_value(const ValueSpec& spec, const std::string& label, const std::str
         default:
             break;
     }
-    why = "internal error: unknown value type";
-    return false;
+    return refuse(
+        [](const std::string&) { return std::string("internal error: unknown value type"); });
 }
 
 std::string upper(std::string s) {
@@ -137,23 +159,62 @@ const Option* find_option(const Rule& rule, const std::string& spelling) {
 struct Attempt {
     bool matched = false;
     std::size_t consumed = 0;
-    std::string why;
+    std::string why;  // only in Mode::kFull
     std::vector<Binding> bindings;
     std::vector<std::string> exec_argv;
 };
 
+// Which of a rule's options the request gave, by index in rule.options (no allocation for
+// the usual handful of options).
+class SeenOptions {
+  public:
+    explicit SeenOptions(const Rule& rule) : rule_(rule) {
+        if (rule.options.size() > 64) more_.assign(rule.options.size(), false);
+    }
+    bool count(const Option* option) const {
+        const auto i = index(option);
+        return more_.empty() ? ((bits_ >> i) & 1U) != 0 : more_[i];
+    }
+    void insert(const Option* option) {
+        const auto i = index(option);
+        if (more_.empty())
+            bits_ |= std::uint64_t{1} << i;
+        else
+            more_[i] = true;
+    }
+
+  private:
+    std::size_t index(const Option* option) const {
+        return static_cast<std::size_t>(option - rule_.options.data());
+    }
+    const Rule& rule_;
+    std::uint64_t bits_ = 0;
+    std::vector<bool> more_;
+};
+
+// How much of an Attempt try_rule fills in. decide tries every candidate in kVerdict mode
+// (how far it got, nothing else), then tries again in kFull mode only the rule it shows: the
+// one that matched (for its bindings and exec_argv) or, for a denial, the one that got
+// furthest (for its reason). The verdict and `consumed` are the same in both modes.
+enum class Mode { kVerdict, kFull };
+
 Attempt try_rule(const Rule& rule, const std::vector<std::string>& argv,
-                 const PathResolver& resolver) {
+                 const PathResolver& resolver, Mode mode) {
+    const bool full = mode == Mode::kFull;
     Attempt a;
-    a.exec_argv.push_back(rule.name);
-    std::set<const Option*> seen;
+    if (full) {
+        a.exec_argv.reserve(argv.size() + 1);
+        a.exec_argv.push_back(rule.name);
+    }
+    SeenOptions seen(rule);
     std::size_t next_arg = 0;
     bool after_double_dash = false;
 
-    const auto fail = [&](std::size_t at, std::string why) {
+    // fail(at, [&] { return "why"; }): the message is built only in Mode::kFull.
+    const auto fail = [&](std::size_t at, const auto& why_of) {
         a.consumed = at;
-        a.why = std::move(why);
-        return a;
+        if (full) a.why = why_of();
+        return std::move(a);
     };
 
     for (std::size_t i = 1; i < argv.size(); ++i) {
@@ -162,9 +223,11 @@ Attempt try_rule(const Rule& rule, const std::vector<std::string>& argv,
 
         if (!after_double_dash && token == "--" &&
             !(literal_expected && rule.args[next_arg].literal == token)) {
-            if (!rule.end_of_options) return fail(i, "`--` is not accepted by this command");
+            if (!rule.end_of_options) {
+                return fail(i, [] { return std::string("`--` is not accepted by this command"); });
+            }
             after_double_dash = true;
-            a.exec_argv.push_back(token);
+            if (full) a.exec_argv.push_back(token);
             continue;
         }
 
@@ -187,18 +250,26 @@ Attempt try_rule(const Rule& rule, const std::vector<std::string>& argv,
                 has_attached = true;
             }
             const Option* option = find_option(rule, spelling);
-            if (!option) return fail(i, "option " + q(spelling) + " is not allowed");
-            if (seen.count(option)) return fail(i, "option " + q(option->name()) + " may be given only once");
+            if (!option)
+                return fail(i, [&] { return "option " + q(spelling) + " is not allowed"; });
+            if (seen.count(option)) {
+                return fail(
+                    i, [&] { return "option " + q(option->name()) + " may be given only once"; });
+            }
             seen.insert(option);
             if (option->is_flag) {
                 if (has_attached) {
-                    return fail(i, token.compare(0, 2, "--") == 0
-                                       ? "option " + q(spelling) + " takes no value"
-                                       : "short options cannot be bundled: give " + q(spelling) +
-                                             " and the rest as separate words");
+                    return fail(i, [&] {
+                        return token.compare(0, 2, "--") == 0
+                                   ? "option " + q(spelling) + " takes no value"
+                                   : "short options cannot be bundled: give " + q(spelling) +
+                                         " and the rest as separate words";
+                    });
                 }
-                a.bindings.push_back({option->name(), "true"});
-                a.exec_argv.push_back(option->name());
+                if (full) {
+                    a.bindings.push_back({option->name(), "true"});
+                    a.exec_argv.push_back(option->name());
+                }
                 continue;
             }
             std::string raw;
@@ -207,49 +278,65 @@ Attempt try_rule(const Rule& rule, const std::vector<std::string>& argv,
             } else if (i + 1 < argv.size()) {
                 raw = argv[++i];
             } else {
-                return fail(i, "option " + q(spelling) + " needs a value: " +
-                                   option->value.describe(option->placeholder()));
+                return fail(i, [&] {
+                    return "option " + q(spelling) +
+                           " needs a value: " + option->value.describe(option->placeholder());
+                });
             }
             std::string value, why;
-            if (!check_value(option->value, "the value of " + option->name(), raw, resolver, value, why)) {
-                return fail(i, why);
+            const auto label_of = [&] { return "the value of " + option->name(); };
+            if (!check_value(option->value, label_of, raw, resolver, value, why, full)) {
+                return fail(i, [&] { return why; });
             }
-            a.bindings.push_back({option->name(), value});
-            // Attached forms are read the same by every getopt-style parser, whether the
-            // option's argument is required or optional: -n50, --lines=50.
-            a.exec_argv.push_back(option->name().compare(0, 2, "--") == 0 ? option->name() + "=" + value
-                                                                          : option->name() + value);
+            if (full) {
+                a.bindings.push_back({option->name(), value});
+                // Attached forms are read the same by every getopt-style parser, whether the
+                // option's argument is required or optional: -n50, --lines=50.
+                a.exec_argv.push_back(option->name().compare(0, 2, "--") == 0
+                                          ? option->name() + "=" + value
+                                          : option->name() + value);
+            }
             continue;
         }
 
         if (next_arg >= rule.args.size()) {
-            return fail(i, "unexpected argument " + q(token) + ": this command takes " +
-                               std::to_string(rule.args.size()) + " argument(s)");
+            return fail(i, [&] {
+                return "unexpected argument " + q(token) + ": this command takes " +
+                       std::to_string(rule.args.size()) + " argument(s)";
+            });
         }
         const Arg& arg = rule.args[next_arg];
         if (arg.is_literal) {
             if (token != arg.literal) {
-                return fail(i, "expected " + q(arg.literal) + " here, got " + q(token));
+                return fail(
+                    i, [&] { return "expected " + q(arg.literal) + " here, got " + q(token); });
             }
-            a.exec_argv.push_back(token);
+            if (full) a.exec_argv.push_back(token);
         } else {
             std::string value, why;
-            if (!check_value(arg.spec, upper(arg.name), token, resolver, value, why)) return fail(i, why);
-            a.bindings.push_back({arg.name, value});
-            a.exec_argv.push_back(value);
+            const auto label_of = [&] { return upper(arg.name); };
+            if (!check_value(arg.spec, label_of, token, resolver, value, why, full)) {
+                return fail(i, [&] { return why; });
+            }
+            if (full) {
+                a.bindings.push_back({arg.name, value});
+                a.exec_argv.push_back(value);
+            }
         }
         ++next_arg;
     }
 
     if (next_arg < rule.args.size()) {
         const Arg& missing = rule.args[next_arg];
-        return fail(argv.size(), "missing argument " +
-                                     (missing.is_literal ? q(missing.literal)
-                                                         : missing.spec.describe(upper(missing.name))));
+        return fail(argv.size(), [&] {
+            return "missing argument " + (missing.is_literal
+                                              ? q(missing.literal)
+                                              : missing.spec.describe(upper(missing.name)));
+        });
     }
     for (const Option& option : rule.options) {
         if (option.required && !seen.count(&option)) {
-            return fail(argv.size(), "option " + q(option.name()) + " is required");
+            return fail(argv.size(), [&] { return "option " + q(option.name()) + " is required"; });
         }
     }
     a.matched = true;
@@ -261,6 +348,36 @@ std::string basename_of(const std::string& path) {
     const auto slash = path.rfind('/');
     return slash == std::string::npos ? path : path.substr(slash + 1);
 }
+
+// Remembers what the resolver said about each path during one decision, so that trying the
+// deciding rule again to explain it sees exactly the file system the verdict was based on.
+class MemoResolver final : public PathResolver {
+  public:
+    explicit MemoResolver(const PathResolver& inner) : inner_(inner) {}
+    std::optional<Resolved> resolve(const std::string& path, std::string& why) const override {
+        auto it = memo_.find(path);
+        if (it == memo_.end()) {
+            Entry entry;
+            entry.resolved = inner_.resolve(path, entry.why);
+            it = memo_.emplace(path, std::move(entry)).first;
+        }
+        if (!it->second.resolved) why = it->second.why;
+        return it->second.resolved;
+    }
+
+  private:
+    struct Entry {
+        std::optional<Resolved> resolved;
+        std::string why;
+    };
+    const PathResolver& inner_;
+    mutable std::map<std::string, Entry> memo_;
+};
+
+// A denial lists the usage of at most this many rules for the program: the ones that got
+// furthest, in policy order. A policy with thousands of rules for one program would
+// otherwise send (and build) thousands of lines for one mistyped word; `help` lists them all.
+constexpr std::size_t kMaxNearest = 8;
 
 }  // namespace
 
@@ -281,10 +398,13 @@ Decision decide(const policy::Policy& policy, const std::vector<std::string>& ar
     if (candidates.empty()) {
         // A path where a name belongs: point at the name the policy knows the program by.
         const bool is_path = name.find('/') != std::string::npos;
-        for (const Rule& rule : policy.rules) {
-            if (is_path && rule.allows_key(key) &&
-                (rule.command == name || rule.name == basename_of(name))) {
-                d.nearest.push_back(rule.synopsis());
+        if (is_path) {
+            const std::string base = basename_of(name);
+            for (const Rule& rule : policy.rules) {
+                if (d.nearest.size() == kMaxNearest) break;
+                if (rule.allows_key(key) && (rule.command == name || rule.name == base)) {
+                    d.nearest.push_back(rule.synopsis());
+                }
             }
         }
         if (is_path && !d.nearest.empty()) {
@@ -298,25 +418,43 @@ Decision decide(const policy::Policy& policy, const std::vector<std::string>& ar
         return d;
     }
 
-    const Attempt* best = nullptr;
-    std::vector<Attempt> attempts;
-    attempts.reserve(candidates.size());
-    for (const Rule* rule : candidates) {
-        attempts.push_back(try_rule(*rule, argv, resolver));
-        Attempt& attempt = attempts.back();
+    // First match wins. Every candidate is tried for its verdict only; the one decide shows is
+    // tried again in full (see Mode), over the same resolutions (MemoResolver).
+    const MemoResolver memo(resolver);
+    std::vector<std::size_t> consumed;
+    consumed.reserve(candidates.size());
+    std::size_t best = 0;
+    for (std::size_t c = 0; c < candidates.size(); ++c) {
+        const Attempt attempt = try_rule(*candidates[c], argv, memo, Mode::kVerdict);
         if (attempt.matched) {
+            Attempt full = try_rule(*candidates[c], argv, memo, Mode::kFull);
+            if (!full.matched) break;  // cannot happen (same rule, same resolutions): deny
             d.verdict = Verdict::kAllow;
-            d.rule = rule;
-            d.bindings = std::move(attempt.bindings);
-            d.exec_argv = std::move(attempt.exec_argv);
+            d.rule = candidates[c];
+            d.bindings = std::move(full.bindings);
+            d.exec_argv = std::move(full.exec_argv);
             return d;
         }
+        consumed.push_back(attempt.consumed);
+        if (attempt.consumed > consumed[best]) best = c;  // the first that got furthest
     }
-    for (const Attempt& attempt : attempts) {
-        if (!best || attempt.consumed > best->consumed) best = &attempt;
+    // The reason of the rule that got furthest, tried again to put it into words.
+    if (best < consumed.size()) d.reason = try_rule(*candidates[best], argv, memo, Mode::kFull).why;
+    if (d.reason.empty()) d.reason = "no rule for " + q(name) + " accepts these arguments";
+
+    // Usages: every candidate when there are few; else the kMaxNearest that got furthest
+    // (ties: the earlier rule), listed in policy order.
+    std::vector<std::size_t> shown(candidates.size());
+    for (std::size_t c = 0; c < shown.size(); ++c) shown[c] = c;
+    if (shown.size() > kMaxNearest && consumed.size() == candidates.size()) {
+        std::partial_sort(shown.begin(), shown.begin() + kMaxNearest, shown.end(),
+                          [&](std::size_t x, std::size_t y) {
+                              return consumed[x] != consumed[y] ? consumed[x] > consumed[y] : x < y;
+                          });
+        shown.resize(kMaxNearest);
+        std::sort(shown.begin(), shown.end());
     }
-    d.reason = best->why;
-    for (const Rule* rule : candidates) d.nearest.push_back(rule->synopsis());
+    for (const std::size_t c : shown) d.nearest.push_back(candidates[c]->synopsis());
     return d;
 }
 

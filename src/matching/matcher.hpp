@@ -23,7 +23,8 @@ struct Decision {
     std::vector<Binding> bindings;
     std::vector<std::string> exec_argv;     // what bridle execs: argv[0] is the rule's name
     std::string reason;                     // for a denial: what is wrong, in the agent's terms
-    std::vector<std::string> nearest;       // synopses of rules for the same program
+    std::vector<std::string> nearest;       // synopses of rules for the same program: at most
+                                            // 8, those that got furthest, in policy order
     std::string rule_id() const { return rule ? rule->id : std::string(); }
 };
 

@@ -265,6 +265,36 @@ rules:
     EXPECT_EQ(decide(policy, argv.value(), "", fs).rule_id(), "spawn");
 }
 
+// A denial lists at most eight usages, those of the rules that got furthest, in policy order:
+// a policy with thousands of rules for one program must not answer a typo with thousands of
+// lines (`help` lists them all).
+TEST(Matching, DenialListsAtMostEightNearestUsagesClosestFirst) {
+    std::string yaml = "version: 1\nrules:\n";
+    for (int i = 0; i < 12; ++i) {
+        yaml += "  - id: r" + std::to_string(i) + "\n    command: /usr/bin/prog\n    args: [a" +
+                std::to_string(i) + "]\n";
+    }
+    const auto policy = parse(yaml);
+    const auto fs = fixture_fs();
+    const Decision none = decide(policy, {"prog", "zz"}, "", fs);
+    ASSERT_EQ(none.nearest.size(), 8u);
+    EXPECT_EQ(none.nearest.front(), "prog a0");
+    EXPECT_EQ(none.nearest.back(), "prog a7");
+    EXPECT_EQ(none.reason, "expected \"a0\" here, got \"zz\"");
+    const Decision extra = decide(policy, {"prog", "a11", "more"}, "", fs);
+    ASSERT_EQ(extra.nearest.size(), 8u);
+    EXPECT_EQ(extra.nearest.back(), "prog a11");
+    EXPECT_NE(extra.reason.find("unexpected argument \"more\""), std::string::npos);
+}
+
+// An option's missing value is described by its placeholder, as in the synopsis.
+TEST(Matching, MissingOptionValueNamesThePlaceholder) {
+    const auto policy = parse(kPolicy);
+    const auto fs = fixture_fs();
+    const Decision d = decide(policy, {"journalctl", "--no-pager", "-u"}, "", fs);
+    EXPECT_NE(d.reason.find("option \"-u\" needs a value: UNIT"), std::string::npos) << d.reason;
+}
+
 // An empty policy denies everything: nothing is allowed by default.
 TEST(Matching, EmptyPolicyDeniesEverything) {
     const auto policy = parse("version: 1\nrules: []\n");

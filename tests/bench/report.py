@@ -1,0 +1,178 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
+"""Turn the raw outputs of tests/bench/run.sh into one markdown table set, targets included.
+
+Usage: report.py RESULTS_DIR [OUT_FILE]
+Reads RESULTS_DIR/latency.txt (spawn_bench), scaling.txt (bench_policy), rss.txt and
+smaps.txt (run.sh); prints the tables and writes them to OUT_FILE too when given. Exits 0
+even when a target is missed: the table says which and by how much.
+"""
+import os
+import re
+import statistics
+import sys
+
+LABELS = {
+    "direct": "`/bin/true` run directly",
+    "sh-c": "`/bin/sh -c /bin/true`",
+    "rsc": "restricted-ssh-commands, rule `^/bin/true$`",
+    "bridle": "bridle, request `true` (allow, audit on)",
+    "bridle-deny": "bridle, request `cat /etc/shadow` (deny, audit on)",
+    "bridle-start": "breakdown: `bridle --version` (process start only)",
+    "bridle-explain": "breakdown: `bridle explain -- true` (start + policy load + decide)",
+    "bridle-minimal": "breakdown: bridle, request `true`, one-rule policy (audit on)",
+    "bridle-login-shell": "bridle behind the login shell (`/bin/sh -c 'bridle ...'`)",
+}
+
+
+def fields(line):
+    return {k: v for k, v in re.findall(r"(\S+?)=(\S+)", line)}
+
+
+def ms(us):
+    return f"{us / 1000:.2f} ms"
+
+
+def main(argv):
+    results, out = argv[1], (argv[2] if len(argv) > 2 else "")
+    lines = []
+    say = lines.append
+
+    latency = {}
+    with open(os.path.join(results, "latency.txt")) as f:
+        for line in f:
+            label = line.split()[0]
+            latency[label] = {k: float(v) for k, v in fields(line).items()}
+    runs = int(latency["direct"]["runs"])
+    d = latency["direct"]["median_us"]
+    say(f"### Whole process: one request, {runs} starts each (median, round-robin)")
+    say("")
+    say("| command | median | p10 .. p90 | over direct | vs bridle |")
+    say("|---|---:|---:|---:|---:|")
+    b = latency["bridle"]["median_us"]
+    for label, text in LABELS.items():
+        if label not in latency:
+            continue
+        m = latency[label]
+        ratio = m["median_us"] / b
+        say(f"| {text} | {ms(m['median_us'])} | {ms(m['p10_us'])} .. {ms(m['p90_us'])} | "
+            f"{'' if label == 'direct' else '+' + ms(m['median_us'] - d)} | {ratio:.2f}x |")
+    say("")
+
+    scaling = []
+    with open(os.path.join(results, "scaling.txt")) as f:
+        for line in f:
+            r = fields(line)
+            scaling.append({"shape": r["shape"], "rules": int(r["rules"]), "load": float(r["load_ms"]) * 1000,
+                            "allow": float(r["allow_us"]), "deny": float(r["deny_us"])})
+    say("### Policy scaling: load (parse + compile) and decide, in-process (median)")
+    say("")
+    say("| shape | rules | load | x 10 rules | decide (allow, last rule) | x 10 rules | decide (deny) | x 10 rules |")
+    say("|---|---:|---:|---:|---:|---:|---:|---:|")
+    base = {}
+    for r in scaling:
+        if r["rules"] == 10:
+            base[r["shape"]] = r
+    for r in scaling:
+        b10 = base.get(r["shape"])
+        def x(key):
+            return f"{r[key] / b10[key]:.1f}" if b10 else "-"
+        say(f"| {r['shape']} | {r['rules']:,} | {ms(r['load'])} | {x('load')} | {r['allow']:.1f} us | {x('allow')} | "
+            f"{r['deny']:.1f} us | {x('deny')} |")
+    say("")
+    say("spread: every rule for a different program; same: every rule for one program (all are candidates).")
+    say("")
+    instructions = {}
+    path = os.path.join(results, "instructions.txt")
+    if os.path.exists(path):
+        with open(path) as f:
+            for line in f:
+                spec, count = line.split()
+                instructions[spec] = int(count) / 200   # 100 allow + 100 deny decisions
+        say("Instructions per decision (callgrind, mean of the allow and the deny request): " +
+            ", ".join(f"{spec.replace(':', ' ')} rules: {n:,.0f}" for spec, n in instructions.items()))
+        say("")
+
+    rss = []
+    sleep_hwm = None
+    with open(os.path.join(results, "rss.txt")) as f:
+        for line in f:
+            r = fields(line.replace(":=", "="))
+            hwm = r.get("VmHWM")
+            if hwm is None:
+                continue
+            if line.startswith("bridle"):
+                rss.append({k: int(v) for k, v in r.items() if v.isdigit()})
+            elif line.startswith("sleep"):
+                sleep_hwm = int(hwm)
+    hwm = statistics.median(x["VmHWM"] for x in rss) if rss else float("nan")
+    anon = statistics.median(x.get("RssAnon", 0) for x in rss) if rss else 0
+    file_backed = statistics.median(x.get("RssFile", 0) for x in rss) if rss else 0
+    say("### Supervisor memory: bridle while `sleep 1` runs under it")
+    say("")
+    say("| process | VmHWM (peak RSS) | of which anonymous | file-backed (code, shared libraries) |")
+    say("|---|---:|---:|---:|")
+    say(f"| bridle (median of {len(rss)}) | {hwm / 1024:.2f} MiB | {anon / 1024:.2f} MiB | {file_backed / 1024:.2f} MiB |")
+    if sleep_hwm:
+        say(f"| `/bin/sleep` itself, for scale | {sleep_hwm / 1024:.2f} MiB | | |")
+    smaps = os.path.join(results, "smaps.txt")
+    if os.path.exists(smaps):
+        top = []
+        with open(smaps) as f:
+            for line in f:
+                parts = line.split()   # "map NAME KB"
+                top.append((int(parts[-1]), os.path.basename(" ".join(parts[1:-1]))))
+        top.sort(reverse=True)
+        say("")
+        say("Resident by mapping (kB): " + ", ".join(f"{n} {kb}" for kb, n in top[:10]))
+    say("")
+
+    # Targets.
+    over = b - d
+    sh_over = latency["sh-c"]["median_us"] - d
+    rsc = latency["rsc"]["median_us"]
+    worst10k = max((max(r["allow"], r["deny"]), r["shape"]) for r in scaling if r["rules"] == 10000) \
+        if any(r["rules"] == 10000 for r in scaling) else (float("nan"), "-")
+    def growth(keys):
+        found = []
+        for shape in sorted({r["shape"] for r in scaling}):
+            by = {r["rules"]: r for r in scaling if r["shape"] == shape}
+            if 1000 in by and 10000 in by:
+                for key in keys:
+                    found.append((by[10000][key] / by[1000][key], f"{shape} {key}"))
+        return max(found) if found else (float("nan"), "-")
+    decide_growth = growth(("allow", "deny"))
+    load_growth = growth(("load",))
+
+    def met(ok):
+        return "**met**" if ok else "**NOT met**"
+
+    say("### Targets")
+    say("")
+    say("| target | measured | |")
+    say("|---|---|---|")
+    say(f"| allow-path overhead over direct exec <= 1 ms (median) | +{ms(over)} | {met(over <= 1000)} |")
+    say(f"| ... and below `/bin/sh -c`'s overhead | +{ms(over)} vs +{ms(sh_over)} | {met(over < sh_over)} |")
+    say(f"| >= 2x faster than restricted-ssh-commands | {rsc / b:.2f}x ({ms(rsc)} vs {ms(b)}) | {met(rsc / b >= 2)} |")
+    say(f"| 10,000 rules decided within 5 ms | {worst10k[0] / 1000:.3f} ms (worst: {worst10k[1]}) | "
+        f"{met(worst10k[0] <= 5000)} |")
+    say(f"| decide grows no worse than linearly (1,000 -> 10,000 rules: wall time at most 15x) | worst "
+        f"{decide_growth[0]:.1f}x ({decide_growth[1]}) | {met(decide_growth[0] <= 15)} |")
+    if "same:1000" in instructions and "same:10000" in instructions:
+        ratio = instructions["same:10000"] / instructions["same:1000"]
+        say(f"| ... in instructions (callgrind, same shape, 1,000 -> 10,000 rules: at most 10.5x) | {ratio:.2f}x | "
+            f"{met(ratio <= 10.5)} |")
+    say(f"| load grows no worse than linearly (1,000 -> 10,000 rules: wall time at most 15x) | worst "
+        f"{load_growth[0]:.1f}x ({load_growth[1]}) | {met(load_growth[0] <= 15)} |")
+    say(f"| supervisor peak RSS <= 4 MiB | {hwm / 1024:.2f} MiB | {met(hwm <= 4096)} |")
+
+    text = "\n".join(lines) + "\n"
+    sys.stdout.write(text)
+    if out:
+        with open(out, "w") as f:
+            f.write(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

@@ -1,0 +1,129 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
+r"""Write the fuzz seed corpora, derived from files the project already has.
+
+Usage: make_seeds.py SOURCE_DIR OUT_DIR
+
+Writes OUT_DIR/<target>/<name> for each fuzz target (replacing what was there) and touches
+OUT_DIR/stamp. The build runs it (tests/fuzz/CMakeLists.txt), so the seeds follow the golden
+files; nothing generated is committed. Seeds:
+
+  tokenizer  tests/golden/tokenizer/*.in (exact bytes) and the ssh_original_command column of
+             tests/corpus/escape_public.tsv, decoded by tests/support/corpus_decode.py
+             (<UNSET> rows skipped; NUL bytes kept: the tokenizer must refuse them itself)
+  policy     tests/golden/policy/*.yaml, policy/*.yaml, tests/integration/policies/*.yaml
+  matcher    argv joined by NUL: each request of tests/golden/decisions/*.in (TAB-separated
+             words, \xHH escapes), and each escape-corpus request that Python's shlex can
+             split (an approximation of the tokenizer, good enough for seeds)
+
+Hand-written seeds and the reproducers of fixed crashes live in tests/fuzz/corpus/<target>/
+and are replayed alongside these.
+"""
+import glob
+import hashlib
+import os
+import re
+import shlex
+import shutil
+import sys
+
+
+def load_corpus_decoder(source):
+    sys.path.insert(0, os.path.join(source, "tests", "support"))
+    sys.dont_write_bytecode = True   # never write __pycache__ into the source tree
+    import corpus_decode  # noqa: E402  (the decoder the integration tests use)
+    return corpus_decode
+
+
+def corpus_rows(source):
+    import csv
+    path = os.path.join(source, "tests", "corpus", "escape_public.tsv")
+    with open(path, newline="", encoding="ascii") as f:
+        rows = list(csv.reader(f, delimiter="\t"))
+    header, rows = rows[0], rows[1:]
+    col = {name: i for i, name in enumerate(header)}
+    for row in rows:
+        yield row[col["id"]], row[col["ssh_original_command"]]
+
+
+def decode_decision_line(line):
+    words, word, i = [], bytearray(), 0
+    raw = line.encode("utf-8", "surrogateescape")
+    while i < len(raw):
+        c = raw[i]
+        if c == 0x09:
+            words.append(bytes(word))
+            word = bytearray()
+        elif c == 0x5C and raw[i + 1:i + 2] == b"x" and re.fullmatch(rb"[0-9A-Fa-f]{2}", raw[i + 2:i + 4] or b""):
+            word.append(int(raw[i + 2:i + 4], 16))
+            i += 3
+        else:
+            word.append(c)
+        i += 1
+    words.append(bytes(word))
+    return words
+
+
+def main(argv):
+    if len(argv) != 3:
+        print(__doc__, file=sys.stderr)
+        return 2
+    source, out = argv[1], argv[2]
+    seeds = {"tokenizer": {}, "policy": {}, "matcher": {}}
+
+    def add(target, name, data):
+        seeds[target][re.sub(r"[^A-Za-z0-9._-]", "_", name)] = data
+
+    def read(path):
+        with open(path, "rb") as f:
+            return f.read()
+
+    for path in sorted(glob.glob(os.path.join(source, "tests/golden/tokenizer/*.in"))):
+        add("tokenizer", "golden-" + os.path.basename(path), read(path))
+    for pattern, prefix in (("tests/golden/policy/*.yaml", "golden-"), ("policy/*.yaml", "shipped-"),
+                            ("tests/integration/policies/*.yaml", "integration-")):
+        for path in sorted(glob.glob(os.path.join(source, pattern))):
+            add("policy", prefix + os.path.basename(path), read(path))
+    for path in sorted(glob.glob(os.path.join(source, "tests/golden/decisions/*.in"))):
+        with open(path, encoding="utf-8", errors="surrogateescape") as f:
+            for number, line in enumerate(f.read().split("\n"), 1):
+                if line and not line.startswith("#"):
+                    add("matcher", f"decision-{os.path.basename(path)}-{number}",
+                        b"\0".join(decode_decision_line(line)))
+
+    decoder = load_corpus_decoder(source)
+    for rid, field in corpus_rows(source):
+        data = decoder.decode(field)
+        if data is None:
+            continue
+        add("tokenizer", "escape-" + rid, data)
+        try:
+            words = shlex.split(data.decode("utf-8", "surrogateescape"), posix=True)
+        except ValueError:
+            continue
+        if words:
+            add("matcher", "escape-" + rid,
+                b"\0".join(w.encode("utf-8", "surrogateescape") for w in words))
+
+    for target, files in seeds.items():
+        directory = os.path.join(out, target)
+        shutil.rmtree(directory, ignore_errors=True)
+        os.makedirs(directory)
+        seen = set()
+        for name, data in sorted(files.items()):
+            digest = hashlib.sha1(data).hexdigest()
+            if digest in seen:
+                continue   # identical inputs add nothing
+            seen.add(digest)
+            with open(os.path.join(directory, name), "wb") as f:
+                f.write(data)
+        if not os.listdir(directory):
+            print(f"make_seeds: no seeds for {target}", file=sys.stderr)
+            return 1
+    with open(os.path.join(out, "stamp"), "w") as f:
+        f.write("".join(f"{t} {len(os.listdir(os.path.join(out, t)))}\n" for t in seeds))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
