@@ -1,0 +1,150 @@
+// SPDX-License-Identifier: Apache-2.0
+// Exec-once through seccomp user notification (Linux 5.5 for SECCOMP_USER_NOTIF_FLAG_CONTINUE).
+//
+// Why answering "continue" is safe here, although seccomp_unotify(2) warns that CONTINUE
+// cannot implement a policy: the warning is about deciding on syscall *arguments*, which
+// the target may rewrite between the check and the continue. bridle never reads arguments.
+// It continues exactly one call: the first notification, which must come from the pid it
+// forked, be the native execve, and still be pending (SECCOMP_IOCTL_NOTIF_ID_VALID). At that
+// moment the child is single-threaded and runs only bridle's code (set-up, then execve of
+// the rule's program): no code of the command exists yet that could race for the slot.
+// Everything after it is refused without looking at it. If bridle dies, the listener closes
+// and the kernel fails every pending and later exec with ENOSYS: fail closed.
+#include "sandbox/exec_once.hpp"
+
+#include <linux/seccomp.h>
+#include <poll.h>
+#include <seccomp.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace bridle::sandbox::exec_once {
+
+std::vector<seccomp::SyscallRule> filter_rules() {
+    using seccomp::ArgTest;
+    const ArgTest set_mode_filter{0, ArgTest::Op::kMaskedEq, 0xffffffff, SECCOMP_SET_MODE_FILTER,
+                                  true};
+    const ArgTest new_listener{1, ArgTest::Op::kMaskedEq, SECCOMP_FILTER_FLAG_NEW_LISTENER,
+                               SECCOMP_FILTER_FLAG_NEW_LISTENER, true};
+    return {
+        {"execve", 0, {}, true},
+        {"execveat", 0, {}, true},
+        {"seccomp", EPERM, {set_mode_filter, new_listener}, false},
+    };
+}
+
+bool send_listener(int socket, int listener) noexcept {
+    char byte = 'L';
+    iovec data{&byte, 1};
+    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+    msghdr message{};
+    message.msg_iov = &data;
+    message.msg_iovlen = 1;
+    message.msg_control = control;
+    message.msg_controllen = sizeof control;
+    cmsghdr* header = CMSG_FIRSTHDR(&message);
+    header->cmsg_level = SOL_SOCKET;
+    header->cmsg_type = SCM_RIGHTS;
+    header->cmsg_len = CMSG_LEN(sizeof(int));
+    std::memcpy(CMSG_DATA(header), &listener, sizeof(int));
+    ssize_t sent;
+    while ((sent = ::sendmsg(socket, &message, MSG_NOSIGNAL)) < 0 && errno == EINTR) {
+    }
+    return sent == 1;
+}
+
+int receive_listener(int socket) {
+    char byte = 0;
+    iovec data{&byte, 1};
+    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+    msghdr message{};
+    message.msg_iov = &data;
+    message.msg_iovlen = 1;
+    message.msg_control = control;
+    message.msg_controllen = sizeof control;
+    ssize_t got;
+    while ((got = ::recvmsg(socket, &message, MSG_CMSG_CLOEXEC)) < 0 && errno == EINTR) {
+    }
+    const cmsghdr* header = got == 1 ? CMSG_FIRSTHDR(&message) : nullptr;
+    if (header == nullptr || header->cmsg_level != SOL_SOCKET || header->cmsg_type != SCM_RIGHTS ||
+        header->cmsg_len != CMSG_LEN(sizeof(int))) {
+        return -1;
+    }
+    int fd = -1;
+    std::memcpy(&fd, CMSG_DATA(header), sizeof(int));
+    return fd;
+}
+
+Supervisor::Supervisor(int listener, pid_t main_pid) : listener_(listener), main_pid_(main_pid) {
+    if (seccomp_notify_alloc(&request_, &response_) != 0) {
+        request_ = nullptr;
+        response_ = nullptr;
+    }
+}
+
+Supervisor::~Supervisor() {
+    if (request_ != nullptr) seccomp_notify_free(request_, response_);
+    if (listener_ >= 0) ::close(listener_);
+}
+
+bool Supervisor::receive() {
+    if (request_ == nullptr) return false;
+    // The kernel refuses a request buffer that is not zeroed (Linux 5.5).
+    std::memset(request_, 0, sizeof *request_);
+    return seccomp_notify_receive(listener_, request_) == 0;
+}
+
+bool Supervisor::respond(bool allow) {
+    std::memset(response_, 0, sizeof *response_);
+    response_->id = request_->id;
+    if (allow) {
+        response_->flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
+    } else {
+        response_->error = -EPERM;
+    }
+    // A failure is ENOENT (the caller died or was interrupted meanwhile: nothing left to
+    // answer) or, for "continue", a kernel older than 5.5 that does not know the flag.
+    return seccomp_notify_respond(listener_, response_) == 0;
+}
+
+FirstExec Supervisor::allow_first_exec(int status_fd) {
+    if (request_ == nullptr) return FirstExec::kBroken;  // could not allocate the buffers
+    for (;;) {
+        pollfd fds[2] = {{listener_, POLLIN, 0}, {status_fd, POLLIN, 0}};
+        if (::poll(fds, 2, -1) < 0) {
+            if (errno == EINTR) continue;
+            return FirstExec::kBroken;
+        }
+        if ((fds[0].revents & POLLIN) != 0) {
+            if (!receive()) continue;  // the caller is gone already
+            const bool expected = static_cast<pid_t>(request_->pid) == main_pid_ &&
+                                  request_->data.nr == seccomp_syscall_resolve_name("execve") &&
+                                  request_->data.arch == seccomp_arch_native();
+            // Valid: still pending, so the pid above names the task that is waiting.
+            const bool allow = expected && seccomp_notify_id_valid(listener_, request_->id) == 0;
+            const bool answered = respond(allow);
+            if (!allow) return FirstExec::kRefused;
+            return answered ? FirstExec::kContinued : FirstExec::kBroken;
+        }
+        if (fds[1].revents != 0 || (fds[0].revents & (POLLHUP | POLLERR | POLLNVAL)) != 0) {
+            return FirstExec::kNoExec;  // the child reported a failure, or died, before execve
+        }
+    }
+}
+
+void Supervisor::refuse_pending() {
+    // Bounded, so that a listener that keeps reporting POLLIN without a request to receive
+    // cannot spin here; the caller's poll loop comes back.
+    for (int round = 0; round < 64; ++round) {
+        pollfd fd{listener_, POLLIN, 0};
+        if (::poll(&fd, 1, 0) <= 0 || (fd.revents & POLLIN) == 0) return;
+        if (!receive()) continue;  // the caller died meanwhile
+        (void)respond(false);
+        ++blocked_;
+    }
+}
+
+}  // namespace bridle::sandbox::exec_once

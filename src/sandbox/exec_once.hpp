@@ -1,0 +1,67 @@
+// SPDX-License-Identifier: Apache-2.0
+// Exec-once: after bridle's own execve of the allowed program, nothing in its process tree
+// can execve or execveat anything else. The child's filter sends execve/execveat to a seccomp
+// user-notification listener that bridle (the parent) holds; bridle lets the first one
+// through and refuses every later one. docs/sandbox.md has the design and why it is sound.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <vector>
+
+#include "sandbox/seccomp.hpp"
+
+struct seccomp_notif;
+struct seccomp_notif_resp;
+
+namespace bridle::sandbox::exec_once {
+
+// The filter rows: execve and execveat notify the listener, and creating another listener is
+// refused (a newer filter's listener would take precedence over bridle's for the same
+// syscall, and could answer "continue"). Pure.
+std::vector<seccomp::SyscallRule> filter_rules();
+
+// Child side, async-signal-safe: pass `listener` to the parent over the Unix socket `socket`
+// (SCM_RIGHTS). Returns false with errno set.
+bool send_listener(int socket, int listener) noexcept;
+
+// Parent side: the listener the child sent, or -1 when the child closed its end without
+// sending one (it failed earlier and says why on the error pipe).
+int receive_listener(int socket);
+
+enum class FirstExec { kContinued, kRefused, kNoExec, kBroken };
+
+// Parent side: answers the notifications of one command's process tree.
+class Supervisor {
+  public:
+    // Takes ownership of `listener`. `main_pid` is the forked child that will execve.
+    Supervisor(int listener, pid_t main_pid);
+    ~Supervisor();
+    Supervisor(const Supervisor&) = delete;
+    Supervisor& operator=(const Supervisor&) = delete;
+
+    // Waits for the main child's own execve and lets it continue (kContinued). If the first
+    // notification is anything else it is refused (kRefused: the child then reports EPERM);
+    // kNoExec: `status_fd` (the child's error pipe) became readable first; kBroken: bridle
+    // cannot answer, and the caller must kill the child, whose execve would wait forever.
+    FirstExec allow_first_exec(int status_fd);
+
+    // Refuses, with EPERM, every notification that is waiting now. Call on POLLIN.
+    void refuse_pending();
+
+    int fd() const { return listener_; }
+    std::uint64_t blocked() const { return blocked_; }
+
+  private:
+    bool receive();
+    bool respond(bool allow);
+
+    int listener_ = -1;
+    pid_t main_pid_ = -1;
+    std::uint64_t blocked_ = 0;
+    seccomp_notif* request_ = nullptr;
+    seccomp_notif_resp* response_ = nullptr;
+};
+
+}  // namespace bridle::sandbox::exec_once
