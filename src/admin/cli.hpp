@@ -1,0 +1,66 @@
+// SPDX-License-Identifier: Apache-2.0
+// bridle's command line in one table: the modes, their options and operands. `--help` is
+// generated from it, main() parses with it, and a test checks bridle(8) against it (keep the
+// man page in step when a row changes).
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace bridle::admin {
+
+// A mode: the forced command (name ""), -c, or a subcommand.
+struct ModeSpec {
+    std::string_view name;      // "", "-c", "check", ...
+    std::string_view operands;  // what follows the options, e.g. "PUBKEY_FILE", "-- TEXT"
+    std::string_view help;      // one line for --help
+};
+
+// An option of one mode. Every option takes a value (`--name VALUE` or `--name=VALUE`).
+struct OptionSpec {
+    std::string_view mode;      // ModeSpec::name
+    std::string_view name;      // "--key"
+    std::string_view argument;  // "NAME"
+    bool required;
+    std::string_view help;
+};
+
+inline constexpr std::array<ModeSpec, 9> kModes{{
+    {"", "", "forced command: decide and run SSH_ORIGINAL_COMMAND"},
+    {"-c", "TEXT", "as the account's login shell"},
+    {"check", "", "validate the policy"},
+    {"explain", "-- TEXT", "show the decision for TEXT; runs nothing"},
+    {"enroll", "PUBKEY_FILE", "add an agent's public key (\"-\": standard input)"},
+    {"revoke", "NAME", "remove the key NAME"},
+    {"keys", "", "list the enrolled keys"},
+    {"--help", "", "this text (also -h)"},
+    {"--version", "", "the version"},
+}};
+
+inline constexpr std::array<OptionSpec, 10> kOptions{{
+    {"", "--key", "NAME", false, "the key's name, from authorized_keys command="},
+    {"", "--policy", "FILE", false, "read only FILE instead of /etc/bridle/policy.yaml and policy.d"},
+    {"check", "--policy", "FILE", false, "the policy file to check"},
+    {"explain", "--policy", "FILE", false, "the policy file to decide with"},
+    {"explain", "--key", "NAME", false, "decide as the key NAME"},
+    {"enroll", "--name", "NAME", true, "the key's name: [A-Za-z0-9][A-Za-z0-9._@-]{0,63}"},
+    {"enroll", "--file", "PATH", false, "the authorized keys file (default /etc/bridle/authorized_keys/ai-agent)"},
+    {"enroll", "--policy", "FILE", false, "the key's forced command reads only FILE"},
+    {"revoke", "--file", "PATH", false, "the authorized keys file"},
+    {"keys", "--file", "PATH", false, "the authorized keys file"},
+}};
+
+// The --help text, generated from the tables.
+std::string usage();
+
+// Parses the options of `mode` from args[i...]: stops at "--" or at the first word that is not
+// an option of any mode (i is left there). Values land in `values` by option name. Returns an
+// error message, or "" on success.
+std::string parse_mode_options(std::string_view mode, const std::vector<std::string>& args,
+                               std::size_t& i, std::map<std::string, std::string>& values);
+
+}  // namespace bridle::admin

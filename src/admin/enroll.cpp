@@ -1,0 +1,299 @@
+// SPDX-License-Identifier: Apache-2.0
+// enroll, revoke, keys: the administrator's edits of the agent account's authorized keys.
+// sshd trusts every line of this file, so it is only ever replaced whole (write a temporary
+// file, fsync, rename): a crash leaves the old file or the new one, never half of either.
+#include "admin/enroll.hpp"
+
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <iostream>
+
+#include "common/exit_code.hpp"
+#include "common/text.hpp"
+
+namespace bridle::admin {
+namespace {
+
+constexpr const char* kSshKeygen = "/usr/bin/ssh-keygen";
+constexpr std::size_t kMaxKeysFileBytes = 4 * 1024 * 1024;
+
+// Closes a descriptor on every path out of a scope.
+class Fd {
+public:
+    explicit Fd(int fd = -1) : fd_(fd) {}
+    Fd(const Fd&) = delete;
+    Fd& operator=(const Fd&) = delete;
+    ~Fd() {
+        if (fd_ >= 0) ::close(fd_);
+    }
+    int get() const { return fd_; }
+    int release() {
+        const int fd = fd_;
+        fd_ = -1;
+        return fd;
+    }
+
+private:
+    int fd_;
+};
+
+Error os_error(const std::string& what, const std::string& path) {
+    return Error{what + " " + quote_text(path, 200) + ": " + std::strerror(errno), ""};
+}
+
+std::string dir_of(const std::string& path) {
+    const auto slash = path.rfind('/');
+    if (slash == std::string::npos) return ".";
+    return slash == 0 ? "/" : path.substr(0, slash);
+}
+
+// Root-owned (or the caller's own when not root) and writable by no one else.
+std::optional<std::string> unsafe_owner_or_mode(const struct stat& st) {
+    const uid_t me = ::geteuid();
+    if (st.st_uid != 0 && st.st_uid != me) return "is owned by uid " + std::to_string(st.st_uid) + ", not root";
+    if (me == 0 && st.st_uid != 0) return "is owned by uid " + std::to_string(st.st_uid) + ", not root";
+    if (st.st_mode & (S_IWGRP | S_IWOTH)) return std::string("is writable by group or others");
+    return std::nullopt;
+}
+
+// Opens and checks the keys file's directory; creates the default one (0755) when missing.
+Result<int> open_keys_dir(const std::string& dir) {
+    struct stat st {};
+    if (::lstat(dir.c_str(), &st) != 0) {
+        if (errno != ENOENT) return os_error("cannot inspect", dir);
+        if (::mkdir(dir.c_str(), 0755) != 0) return os_error("cannot create the directory", dir);
+        if (::geteuid() == 0 && ::chown(dir.c_str(), 0, 0) != 0) return os_error("cannot chown", dir);
+        if (::chmod(dir.c_str(), 0755) != 0) return os_error("cannot chmod", dir);
+        if (::lstat(dir.c_str(), &st) != 0) return os_error("cannot inspect", dir);
+    }
+    if (S_ISLNK(st.st_mode)) return Error{"the directory " + quote_text(dir, 200) + " is a symlink: refused", ""};
+    if (!S_ISDIR(st.st_mode)) return Error{quote_text(dir, 200) + " is not a directory", ""};
+    if (auto why = unsafe_owner_or_mode(st)) return Error{"the directory " + quote_text(dir, 200) + " " + *why, ""};
+    const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) return os_error("cannot open the directory", dir);
+    return fd;
+}
+
+Result<std::string> read_all(int fd, const std::string& path, std::size_t limit) {
+    std::string out;
+    char buf[8192];
+    for (;;) {
+        const ssize_t n = ::read(fd, buf, sizeof buf);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) return os_error("cannot read", path);
+        if (n == 0) break;
+        out.append(buf, static_cast<std::size_t>(n));
+        if (out.size() > limit) return Error{quote_text(path, 200) + " is larger than " + format_bytes(limit), ""};
+    }
+    return out;
+}
+
+bool write_all(int fd, std::string_view bytes) {
+    while (!bytes.empty()) {
+        const ssize_t n = ::write(fd, bytes.data(), bytes.size());
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) return false;
+        bytes.remove_prefix(static_cast<std::size_t>(n));
+    }
+    return true;
+}
+
+Result<PublicKey> read_public_key_file(const std::string& path) {
+    Fd fd(path == "-" ? ::dup(STDIN_FILENO) : ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY));
+    if (fd.get() < 0) return os_error("cannot open the public key file", path);
+    struct stat st {};
+    if (::fstat(fd.get(), &st) != 0) return os_error("cannot inspect", path);
+    if (S_ISDIR(st.st_mode)) return Error{quote_text(path, 200) + " is a directory, not a public key file", ""};
+    auto text = read_all(fd.get(), path, 16 * 1024);
+    if (!text) return text.error();
+    auto key = parse_public_key(text.value());
+    if (!key) return Error{quote_text(path, 200) + ": " + key.error().message, ""};
+    return key;
+}
+
+// Holds an exclusive lock on the keys directory: concurrent enroll/revoke runs take turns
+// instead of one rename silently undoing the other's edit.
+class DirLock {
+public:
+    static Result<int> acquire(const std::string& dir) {
+        auto fd = open_keys_dir(dir);
+        if (!fd) return fd;
+        if (::flock(fd.value(), LOCK_EX) != 0) {
+            ::close(fd.value());
+            return os_error("cannot lock", dir);
+        }
+        return fd;
+    }
+};
+
+void say_error(const Error& e) { std::cerr << "bridle: " << e.full() << "\n"; }
+
+int fail_config(const Error& e) {
+    say_error(e);
+    return to_int(ExitCode::kConfig);
+}
+
+int fail_usage(const Error& e) {
+    say_error(e);
+    return to_int(ExitCode::kUsage);
+}
+
+}  // namespace
+
+Result<std::string> read_keys_file(const std::string& path) {
+    auto dir_fd = open_keys_dir(dir_of(path));
+    if (!dir_fd) return dir_fd.error();
+    Fd dir(dir_fd.value());
+    Fd fd(::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY));
+    if (fd.get() < 0) {
+        if (errno == ENOENT) return std::string{};
+        if (errno == ELOOP) return Error{"the keys file " + quote_text(path, 200) + " is a symlink: refused", ""};
+        return os_error("cannot open the keys file", path);
+    }
+    struct stat st {};
+    if (::fstat(fd.get(), &st) != 0) return os_error("cannot inspect", path);
+    if (!S_ISREG(st.st_mode)) return Error{"the keys file " + quote_text(path, 200) + " is not a regular file", ""};
+    if (auto why = unsafe_owner_or_mode(st)) return Error{"the keys file " + quote_text(path, 200) + " " + *why, ""};
+    return read_all(fd.get(), path, kMaxKeysFileBytes);
+}
+
+Status write_keys_file(const std::string& path, const std::string& content) {
+    const std::string dir = dir_of(path);
+    const std::string base = path.substr(path.rfind('/') + 1);
+    std::string temp = dir + "/." + base + ".bridle-XXXXXX";
+    Fd fd(::mkostemp(temp.data(), O_CLOEXEC));
+    if (fd.get() < 0) return os_error("cannot create a temporary file in", dir);
+    // From here on, any failure removes the temporary file: the old keys file stays in force.
+    const auto abandon = [&](Error e) -> Status {
+        ::unlink(temp.c_str());
+        return e;
+    };
+    if (::geteuid() == 0 && ::fchown(fd.get(), 0, 0) != 0) return abandon(os_error("cannot chown", temp));
+    if (::fchmod(fd.get(), 0644) != 0) return abandon(os_error("cannot chmod", temp));
+    if (!write_all(fd.get(), content)) return abandon(os_error("cannot write", temp));
+    if (::fsync(fd.get()) != 0) return abandon(os_error("cannot fsync", temp));
+    if (::close(fd.release()) != 0) return abandon(os_error("cannot close", temp));
+    if (::rename(temp.c_str(), path.c_str()) != 0) return abandon(os_error("cannot rename over", path));
+    // The rename is durable only once the directory is on disk.
+    Fd dir_fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (dir_fd.get() < 0 || ::fsync(dir_fd.get()) != 0) return os_error("cannot fsync the directory", dir);
+    return ok_status();
+}
+
+Status confirm_with_ssh_keygen(const PublicKey& key) {
+    if (::access(kSshKeygen, X_OK) != 0) {
+        std::cerr << "bridle: note: " << kSshKeygen << " is not installed; the key was checked by bridle's parser only\n";
+        return ok_status();
+    }
+    int in[2], out[2];
+    if (::pipe2(in, O_CLOEXEC) != 0) return Error{std::string("pipe: ") + std::strerror(errno), ""};
+    if (::pipe2(out, O_CLOEXEC) != 0) {
+        ::close(in[0]), ::close(in[1]);
+        return Error{std::string("pipe: ") + std::strerror(errno), ""};
+    }
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_adddup2(&actions, in[0], STDIN_FILENO);
+    posix_spawn_file_actions_adddup2(&actions, out[1], STDOUT_FILENO);
+    posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
+    // Only the absolute path and fixed arguments: no shell, no PATH, an empty environment.
+    const char* argv[] = {kSshKeygen, "-l", "-E", "sha256", "-f", "-", nullptr};
+    const char* envp[] = {nullptr};
+    pid_t pid = -1;
+    const int rc = ::posix_spawn(&pid, kSshKeygen, &actions, nullptr, const_cast<char* const*>(argv),
+                                 const_cast<char* const*>(envp));
+    posix_spawn_file_actions_destroy(&actions);
+    ::close(in[0]);
+    ::close(out[1]);
+    Fd to_child(in[1]);
+    Fd from_child(out[0]);
+    if (rc != 0) return Error{std::string("cannot run ") + kSshKeygen + ": " + std::strerror(rc), ""};
+    (void)write_all(to_child.get(), key.type + " " + key.base64 + "\n");
+    ::close(to_child.release());
+    auto output = read_all(from_child.get(), kSshKeygen, 64 * 1024);
+    int status = 0;
+    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+        return Error{"ssh-keygen does not accept the key", ""};
+    }
+    // "256 SHA256:... comment (ED25519)"
+    const std::string text = output ? output.value() : std::string{};
+    const auto space = text.find(' ');
+    const std::string fingerprint = space == std::string::npos ? "" : text.substr(space + 1, text.find(' ', space + 1) - space - 1);
+    if (fingerprint != key.fingerprint) {
+        return Error{"ssh-keygen reads the key differently (" + quote_text(fingerprint, 100) + " vs " + key.fingerprint + ")", ""};
+    }
+    return ok_status();
+}
+
+int enroll(const std::string& name, const std::string& pubkey_file, const KeysOptions& options) {
+    if (!is_valid_key_name(name)) {
+        return fail_usage({"invalid key name " + quote_text(name, 80) + ": use 1 to 64 of [A-Za-z0-9._@-], starting with a letter or digit", ""});
+    }
+    auto key = read_public_key_file(pubkey_file);
+    if (!key) return fail_usage(key.error());
+    if (!options.policy_file.empty() && ::access(options.policy_file.c_str(), F_OK) != 0) {
+        // Not fatal: the key then fails closed (exit 78 for every request) until the file exists.
+        std::cerr << "bridle: warning: --policy " << quote_text(options.policy_file, 200)
+                  << " does not exist: this key's requests are refused until it does\n";
+    }
+    if (const Status confirmed = confirm_with_ssh_keygen(key.value()); !confirmed) {
+        return fail_usage({quote_text(pubkey_file, 200) + ": " + confirmed.error().message, ""});
+    }
+    auto lock = DirLock::acquire(dir_of(options.file));
+    if (!lock) return fail_config(lock.error());
+    Fd locked(lock.value());
+    auto current = read_keys_file(options.file);
+    if (!current) return fail_config(current.error());
+    auto updated = add_key(parse_keys_file(current.value()), name, key.value(), options.policy_file);
+    if (!updated) return fail_usage(updated.error());
+    if (const Status written = write_keys_file(options.file, updated.value()); !written) {
+        return fail_config(written.error());
+    }
+    std::cout << "enrolled " << name << ": " << key.value().type << " " << key.value().fingerprint << " in "
+              << options.file << "\n";
+    return to_int(ExitCode::kOk);
+}
+
+int revoke(const std::string& name, const KeysOptions& options) {
+    auto lock = DirLock::acquire(dir_of(options.file));
+    if (!lock) return fail_config(lock.error());
+    Fd locked(lock.value());
+    auto current = read_keys_file(options.file);
+    if (!current) return fail_config(current.error());
+    auto updated = remove_key(parse_keys_file(current.value()), name);
+    if (!updated) return fail_usage(updated.error());
+    if (const Status written = write_keys_file(options.file, updated.value()); !written) {
+        return fail_config(written.error());
+    }
+    std::cout << "revoked " << name << " in " << options.file
+              << " (open sessions are not closed: sshd checks keys at login)\n";
+    return to_int(ExitCode::kOk);
+}
+
+int list_keys(const KeysOptions& options) {
+    auto current = read_keys_file(options.file);
+    if (!current) return fail_config(current.error());
+    for (const auto& line : parse_keys_file(current.value()).lines) {
+        if (line.key && line.name) {
+            std::cout << *line.name << "\t" << line.key->type << "\t" << line.key->bits << "\t"
+                      << line.key->fingerprint << "\t" << escape_text(line.key->comment, 120) << "\n";
+        } else if (line.key) {
+            std::cout << "(unmanaged line " << line.number << ")\t" << line.key->type << "\t" << line.key->bits
+                      << "\t" << line.key->fingerprint << "\t" << escape_text(line.key->comment, 120) << "\n";
+        } else if (!line.problem.empty()) {
+            std::cerr << "bridle: warning: " << options.file << ":" << line.number << ": " << line.problem << "\n";
+        }
+    }
+    return to_int(ExitCode::kOk);
+}
+
+}  // namespace bridle::admin

@@ -1,0 +1,67 @@
+#!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
+# Key enrolment through a real sshd: a key added with `bridle enroll` logs in and runs an
+# allowed command under its own name (BRIDLE_KEY in the journal), a key file that smuggles
+# authorized_keys options is refused and leaves the keys file as it was, and a key removed
+# with `bridle revoke` is refused by sshd while the other enrolled key keeps working.
+# shellcheck source=../support/harness.sh
+source "$(dirname "$0")/../support/harness.sh"
+harness_setup
+
+# Enrolled keys run /usr/bin/bridle: inside this mount namespace only, a read-only overlay
+# puts the binary under test there (the host's /usr/bin is not touched).
+mkdir -m 0755 "$IT_WORK/usrbin"
+install -m 0755 "$BRIDLE" "$IT_WORK/usrbin/bridle"
+mount -n -t overlay bridle-it-usrbin -o "lowerdir=$IT_WORK/usrbin:/usr/bin" /usr/bin ||
+    { echo "FAIL $IT_NAME: cannot overlay /usr/bin"; exit 1; }
+KEYS=$IT_ROOT/authorized_keys/$IT_USER
+
+for name in agent-a agent-b; do
+    ssh-keygen -q -t ed25519 -N '' -C "$name@controller" -f "$IT_WORK/$name"
+    cat >>"$IT_WORK/ssh_config.hosts" <<EOF2
+Host $name
+  HostName 127.0.0.1
+  Port $IT_PORT
+  User $IT_USER
+  IdentityFile $IT_WORK/$name
+EOF2
+done
+it_write_ssh_config
+
+enroll() { /usr/bin/bridle enroll --file "$KEYS" --policy "$IT_POLICY" "$@" >"$IT_WORK/enroll.out" 2>&1; }
+
+# Refusals first: nothing reaches the file.
+cp "$KEYS" "$IT_WORK/keys.before"
+printf 'command="/bin/sh" %s\n' "$(cat "$IT_WORK/agent-a.pub")" >"$IT_WORK/smuggled.pub"
+enroll --name smuggled "$IT_WORK/smuggled.pub"
+assert_eq enroll.smuggled-options.refused 64 "$?"
+enroll --name 'bad name' "$IT_WORK/agent-a.pub"
+assert_eq enroll.bad-name.refused 64 "$?"
+cmp -s "$KEYS" "$IT_WORK/keys.before" && pass enroll.refusals-leave-file || fail enroll.refusals-leave-file "the keys file changed"
+
+enroll --name agent-a "$IT_WORK/agent-a.pub"
+assert_eq enroll.a 0 "$?"
+enroll --name agent-b "$IT_WORK/agent-b.pub"
+assert_eq enroll.b 0 "$?"
+enroll --name agent-c "$IT_WORK/agent-a.pub"
+assert_eq enroll.same-key-twice.refused 64 "$?"
+assert_eq enroll.file-mode "root:root 644" "$(stat -c '%U:%G %a' "$KEYS")"
+
+IT_KEY=agent-a bridle_ssh -- 'uptime'
+assert_eq enrolled.runs 0 "$SSH_RC"
+assert_contains enrolled.output "$SSH_OUT" "load average"
+bridle_records >/dev/null
+assert_eq enrolled.record-key agent-a "$(rec decision BRIDLE_KEY)"
+IT_KEY=agent-a bridle_ssh -- 'cat /etc/shadow'
+assert_eq enrolled.denied 77 "$SSH_RC"
+
+/usr/bin/bridle revoke --file "$KEYS" agent-a >"$IT_WORK/revoke.out" 2>&1
+assert_eq revoke.status 0 "$?"
+IT_KEY=agent-a bridle_ssh -- 'uptime'
+assert_eq revoked.refused 255 "$SSH_RC"
+assert_contains revoked.permission-denied "$SSH_ERR" "Permission denied"
+IT_KEY=agent-b bridle_ssh -- 'uptime'
+assert_eq other-key.still-runs 0 "$SSH_RC"
+bridle_ssh -- 'uptime'
+assert_eq harness-key.still-runs 0 "$SSH_RC"
+harness_finish

@@ -1,0 +1,493 @@
+// SPDX-License-Identifier: Apache-2.0
+// Key enrolment and the command-line table: a malformed key, a smuggled option, a duplicate
+// name or key never reaches the keys file; the file is replaced atomically with safe
+// ownership; and bridle(8) documents every option, subcommand and exit status the program has.
+#include <gtest/gtest.h>
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <set>
+#include <sstream>
+
+#include "admin/authorized_keys.hpp"
+#include "admin/cli.hpp"
+#include "admin/enroll.hpp"
+
+namespace bridle::admin {
+namespace {
+
+// Real keys made with ssh-keygen (OpenSSH 9.2); the fingerprints are what `ssh-keygen -l` prints.
+const std::string kEd25519 =
+    "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAILzAPpArMLyiClQEVm5ItZW1QmyTCxi4JPz0uQfcpg72 agent@laptop";
+const std::string kEd25519Fingerprint = "SHA256:2BGv8CZGIRk4Zcaoiy5mv41I0cVBysraOP1KzVcO2pQ";
+const std::string kRsa2048 =
+    "ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQCZlmWaI+oTuDcNOc8aHBWn0GaH3pql3X1u5WqjNw6O6S3HwGNLdiMplciUP+8ku/"
+    "CeL+sJS4aYL3fJqv6xt9j39/UI/0RQ8CvXfAwgaGdcXb4jssAYLvC8Gn22/sF1kbbmbl6ewSSmxzoi7inMDWsIy/37Sz/"
+    "I790GKht/dKD/JOBvF2TqwYmpnfNsEiovQRqUuyQwyinJsZac4s/vTUURM88eGoOccBbbnUMberSRSUjNPgbgZxdwP1NT2qpTYMduiQx1H/"
+    "fVfuuVQNe/spKPNBi8WiuGNDKJdtjQl9ElwQeH+JMqD4TIC+sJ2ZbglGNXef5fUilIdXxfOCEmmki3 rsa2048";
+const std::string kRsa2048Fingerprint = "SHA256:+QpHEJuRLKlosxXCRxZU97l9c6cT3gpmNXgxQvzF1Y0";
+const std::string kRsa1024 =
+    "ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAAAgQCgXgdvIIiNJjFn2Yvc84L3aMMuKlgb8UPfomZmkwl2Zf3LFTakO5u4iLBuVxFJ38oE"
+    "Kqb1prpYDIe5+2xDP2mc9G4mkAoh50wz8LVPAmZPnaG2bs1cD/YtSoY3NvxiPQGZVcVB6MPSvIQbRO3sm0w/rmvoSypzw7vgWqiPQwtSXQ== rsa1024";
+const std::string kEcdsa256 =
+    "ecdsa-sha2-nistp256 AAAAE2VjZHNhLXNoYTItbmlzdHAyNTYAAAAIbmlzdHAyNTYAAABBBNKoNpi074Jt1ewMk7cef9lWvNNpJ9ZJsH2nc"
+    "BEcjxpISLds/AGQw0iQ1Cc5Z3W9oltozKnBBQZWb/m3D85wORk= ec256";
+const std::string kEcdsa521 =
+    "ecdsa-sha2-nistp521 AAAAE2VjZHNhLXNoYTItbmlzdHA1MjEAAAAIbmlzdHA1MjEAAACFBAEVoInGKAWoQxqpKbflrAOhtYznlkpxwLMm"
+    "q4bwmP5H2n5sDwQJKEgfaSSKi23hdrwKERd08cGR0lhpdPu085FtmABv7E7+TXnIbyWMr6z/gg5PfAYaiQ3SeKVgXkLiBfW3IWg+ozkDofKNjQhZ"
+    "fuh1+/PITd2NRDuDyf8kXJmgujO7aA== ec521";
+const std::string kDsa =
+    "ssh-dss AAAAB3NzaC1kc3MAAACBAMltfeqXNgRomYyQeSqzkJiKAfLStWN4bR4vaswQoikJp+gDGNKBCCplSwn0DVkadAiN11/MG/8K5EzM86+8"
+    "TVhN8RHVNC5P0ikqZn7n/D2fLqJBL82z+385UQkIX0nHnHlBKORPJnsJKefuLHz9ESMbwRdlbSGztFXPbvG2IeLHAAAAFQDMIMhUOdcdlqTHyeYBFh"
+    "yceg/d3QAAAIB+0sT4g8oDJ/eLkttZdRls6KpVajYEhPNhp066NZYfVWhlFBP78vG6SiAQmV0d5+ycnXGB4fWhOgodlog/zU4K4OrTS4tjTlFD1xZ2"
+    "7oxmphzZdEPjzPX3XYDlePhiA8mxd5OxToNBnW5lCl5LOiewvPD31cmWRNjw+gTz36rrAgAAAIBrYBDsnlXLE3YLbMwsvDECumGf8F/JQFgqMUFw1ZDB"
+    "q1GXwFGxE6J90avpzjO5HqQWEWJzrDbckr/nnitEiGrZhyeSx2w3yQDj4qE6DwATHGfk2aTlMrpO4ApIa8GHQC1FOA7mF6+LolxW6YjgXvl8Aet5ESb"
+    "O4S3QJ0bBeAnSHg== dsa";
+const std::string kCert =
+    "ecdsa-sha2-nistp256-cert-v01@openssh.com AAAAKGVjZHNhLXNoYTItbmlzdHAyNTYtY2VydC12MDFAb3BlbnNzaC5jb20AAAAgC/a4T5iSF7"
+    "/ZFj2BhXgzLK0PlxdFu/sn4mil3fQXNAYAAAAIbmlzdHAyNTYAAABBBNKoNpi074Jt1ewMk7cef9lWvNNpJ9ZJsH2ncBEcjxpISLds/AGQw0iQ1Cc5"
+    "Z3W9oltozKnBBQZWb/m3D85wORkAAAAAAAAAAAAAAAEAAAACaWQAAAAFAAAAAXgAAAAAAAAAAP//////////AAAAAAAAAIIAAAAVcGVybWl0LVgxMS1m"
+    "b3J3YXJkaW5nAAAAAAAAABdwZXJtaXQtYWdlbnQtZm9yd2FyZGluZwAAAAAAAAAWcGVybWl0LXBvcnQtZm9yd2FyZGluZwAAAAAAAAAKcGVybWl0LXB0"
+    "eQAAAAAAAAAOcGVybWl0LXVzZXItcmMAAAAAAAAAAAAAADMAAAALc3NoLWVkMjU1MTkAAAAgvMA+kCswvKIKVARWbki1lbVCbJMLGLgk/PS5B9ymDvYA"
+    "AABTAAAAC3NzaC1lZDI1NTE5AAAAQF2gTvxYnqgoO8J//EfdY3ssSStijzqvKsRhGGi6wpjswAtbszGrQV0EDj/VXH+YYVI6wP7NyvL/7X3pCqXk3Q0= "
+    "ec256";
+
+// SSH wire format: each field as a uint32 length and its bytes.
+std::string wire(std::initializer_list<std::string> fields) {
+    std::string out;
+    for (const auto& f : fields) {
+        const auto n = static_cast<std::uint32_t>(f.size());
+        for (int s = 24; s >= 0; s -= 8) out.push_back(static_cast<char>((n >> s) & 0xff));
+        out += f;
+    }
+    return out;
+}
+
+std::string key_line(const std::string& type, const std::string& blob, const std::string& comment = "c") {
+    return type + " " + base64_encode(blob) + (comment.empty() ? "" : " " + comment);
+}
+
+const std::string k32(32, '\x11');
+std::string point(std::size_t n) { return "\x04" + std::string(n - 1, '\x22'); }
+
+TEST(KeyName, AcceptsOnlyTheDocumentedAlphabet) {
+    struct Case {
+        std::string name;
+        bool valid;
+    };
+    const std::vector<Case> cases = {
+        {"", false},
+        {"-bad", false},
+        {".bad", false},
+        {"_bad", false},
+        {"@bad", false},
+        {"a b", false},
+        {"a/b", false},
+        {"a\"b", false},
+        {"a,b", false},
+        {"a\nb", false},
+        {"a;b", false},
+        {"caf\xc3\xa9", false},
+        {std::string(65, 'a'), false},
+        {"a", true},
+        {"laptop-agent", true},
+        {"ci.runner_1@build-host", true},
+        {std::string(64, 'a'), true},
+    };
+    for (const auto& c : cases) {
+        SCOPED_TRACE(c.name);
+        EXPECT_EQ(c.valid, is_valid_key_name(c.name));
+    }
+}
+
+TEST(ParsePublicKey, RefusesEveryMalformedOrSmuggledKey) {
+    struct Case {
+        std::string name;
+        std::string text;
+        std::string why;  // a part of the message
+    };
+    const std::string ed_blob = base64_encode(wire({"ssh-ed25519", k32}));
+    const std::vector<Case> cases = {
+        {"empty", "", "empty"},
+        {"blank lines", "\n  \n\t\n", "empty"},
+        {"comment only", "# my key\n", "only a comment"},
+        {"restrict option", "restrict " + kEd25519, "options are refused"},
+        {"command option", "command=\"/bin/sh\" " + kEd25519, "options are refused"},
+        {"quoted option with space", "from=\"10.0.0.1\",command=\"sh -i\" " + kEd25519, "options are refused"},
+        {"no-pty option", "no-pty " + kEd25519, "options are refused"},
+        {"two keys", kEd25519 + "\n" + kRsa2048 + "\n", "2 lines"},
+        {"key then comment line", kEd25519 + "\n# more\n", "2 lines"},
+        {"dsa", kDsa, "DSA"},
+        {"certificate", kCert, "certificates are refused"},
+        {"unknown type", "ssh-foo " + ed_blob, "unsupported key type"},
+        {"ed448", "ssh-ed448 " + ed_blob, "unsupported key type"},
+        {"type only", "ssh-ed25519", "no data"},
+        {"not base64", "ssh-ed25519 AAAA*AAA", "base64"},
+        {"base64 without padding", "ssh-ed25519 " + ed_blob.substr(0, ed_blob.size() - 1), "base64"},
+        {"base64 non-canonical bits", kEcdsa256.substr(0, kEcdsa256.find("ORk= ")) + "ORl= ec256", "base64"},
+        {"type mismatch", "ssh-rsa " + ed_blob, "not a ssh-rsa key"},
+        {"ed25519 short", key_line("ssh-ed25519", wire({"ssh-ed25519", std::string(31, 'x')})), "32 bytes"},
+        {"ed25519 trailing", key_line("ssh-ed25519", wire({"ssh-ed25519", k32}) + "x"), "trailing"},
+        {"ed25519 truncated", key_line("ssh-ed25519", wire({"ssh-ed25519"}) + std::string("\x00\x00\x00\x20", 4) + "abc"), "32 bytes"},
+        {"rsa 1024", kRsa1024, "1024 bits"},
+        {"rsa even exponent", key_line("ssh-rsa", wire({"ssh-rsa", std::string("\x01\x00", 2), "\x7f" + std::string(300, 'x')})), "even"},
+        {"rsa negative modulus", key_line("ssh-rsa", wire({"ssh-rsa", std::string("\x01\x00\x01", 3), "\xff" + std::string(300, 'x')})),
+         "modulus"},
+        {"rsa truncated", key_line("ssh-rsa", wire({"ssh-rsa", std::string("\x01\x00\x01", 3)})), "truncated"},
+        {"ecdsa wrong curve", key_line("ecdsa-sha2-nistp256", wire({"ecdsa-sha2-nistp256", "nistp384", point(65)})), "curve"},
+        {"ecdsa short point", key_line("ecdsa-sha2-nistp256", wire({"ecdsa-sha2-nistp256", "nistp256", point(64)})), "point"},
+        {"ecdsa compressed point",
+         key_line("ecdsa-sha2-nistp256", wire({"ecdsa-sha2-nistp256", "nistp256", "\x02" + std::string(64, 'x')})), "point"},
+        {"sk without application", key_line("sk-ssh-ed25519@openssh.com", wire({"sk-ssh-ed25519@openssh.com", k32})),
+         "application"},
+        {"carriage return", kEd25519 + "\r\n", "U+000D"},
+        {"escape in comment", "ssh-ed25519 " + ed_blob + " a\x1b[31mb", "U+001B"},
+        {"bidi override in comment", "ssh-ed25519 " + ed_blob + " a\xe2\x80\xae" "b", "U+202E"},
+        {"invalid utf-8 in comment", "ssh-ed25519 " + ed_blob + " a\xff", "UTF-8"},
+        {"nul byte", kEd25519 + std::string(1, '\0'), "NUL"},
+        {"long comment", "ssh-ed25519 " + ed_blob + " " + std::string(300, 'c'), "comment"},
+        {"huge file", std::string(17 * 1024, 'A'), "16 KiB"},
+        {"garbage", "hello world", "does not start with a key type"},
+    };
+    for (const auto& c : cases) {
+        SCOPED_TRACE(c.name);
+        const auto key = parse_public_key(c.text);
+        ASSERT_FALSE(key.ok());
+        EXPECT_NE(std::string::npos, key.error().message.find(c.why)) << key.error().message;
+    }
+}
+
+TEST(ParsePublicKey, AcceptsEachSupportedTypeWithTheFingerprintSshKeygenPrints) {
+    struct Case {
+        std::string name;
+        std::string text;
+        std::string type;
+        unsigned bits;
+        std::string comment;
+        std::string fingerprint;  // empty: not checked
+    };
+    const std::vector<Case> cases = {
+        {"ed25519", kEd25519 + "\n", "ssh-ed25519", 256, "agent@laptop", kEd25519Fingerprint},
+        {"ed25519 no comment, blanks around", "  " + kEd25519.substr(0, kEd25519.rfind(' ')) + "  \n\n", "ssh-ed25519", 256,
+         "", kEd25519Fingerprint},
+        {"ed25519 comment with spaces", kEd25519 + " on the build host", "ssh-ed25519", 256,
+         "agent@laptop on the build host", kEd25519Fingerprint},
+        {"rsa 2048", kRsa2048, "ssh-rsa", 2048, "rsa2048", kRsa2048Fingerprint},
+        {"ecdsa p256", kEcdsa256, "ecdsa-sha2-nistp256", 256, "ec256", ""},
+        {"ecdsa p521", kEcdsa521, "ecdsa-sha2-nistp521", 521, "ec521", ""},
+        {"sk ed25519", key_line("sk-ssh-ed25519@openssh.com", wire({"sk-ssh-ed25519@openssh.com", k32, "ssh:"}), "yubi"),
+         "sk-ssh-ed25519@openssh.com", 256, "yubi", ""},
+        {"sk ecdsa", key_line("sk-ecdsa-sha2-nistp256@openssh.com",
+                              wire({"sk-ecdsa-sha2-nistp256@openssh.com", "nistp256", point(65), "ssh:"}), "yubi"),
+         "sk-ecdsa-sha2-nistp256@openssh.com", 256, "yubi", ""},
+    };
+    for (const auto& c : cases) {
+        SCOPED_TRACE(c.name);
+        const auto key = parse_public_key(c.text);
+        ASSERT_TRUE(key.ok()) << key.error().message;
+        EXPECT_EQ(c.type, key.value().type);
+        EXPECT_EQ(c.bits, key.value().bits);
+        EXPECT_EQ(c.comment, key.value().comment);
+        if (!c.fingerprint.empty()) {
+            EXPECT_EQ(c.fingerprint, key.value().fingerprint);
+        }
+    }
+}
+
+TEST(Base64, RoundTripsAndRefusesNonCanonicalText) {
+    for (const std::string& s : std::vector<std::string>{"f", "fo", "foo", "foob", "fooba", "foobar", std::string("\0\xff", 2)}) {
+        SCOPED_TRACE(s);
+        EXPECT_EQ(s, base64_decode(base64_encode(s)).value_or("<none>"));
+    }
+    EXPECT_EQ("Zm9vYmFy", base64_encode("foobar"));
+    for (const std::string bad : {"", "Zg", "Zg=", "Zh==", "Zm9=v", "Zm 9v", "Zm9v\n", "====", "Z===", "Zm9-"}) {
+        SCOPED_TRACE(bad);
+        EXPECT_FALSE(base64_decode(bad).has_value());
+    }
+}
+
+PublicKey key_of(const std::string& text) { return parse_public_key(text).value(); }
+
+TEST(KeysFile, AddRefusesDuplicatesAndBadNamesAndKeepsEveryOtherLine) {
+    const std::string existing =
+        "# managed by bridle enroll\n"
+        "restrict,command=\"/usr/bin/bridle --key laptop\" " + kEd25519 + "\n"
+        "\n"
+        "from=\"10.0.0.0/8\",command=\"/usr/bin/bridle --key=ci --policy /etc/bridle/ci.yaml\",restrict " + kEcdsa256 + "\n"
+        "no-pty " + kEcdsa521 + "\n"
+        "this line is not a key\n";
+    const KeysFile file = parse_keys_file(existing);
+    ASSERT_EQ(6u, file.lines.size());
+    EXPECT_EQ("laptop", file.lines[1].name.value_or(""));
+    EXPECT_EQ("ci", file.lines[3].name.value_or(""));
+    EXPECT_FALSE(file.lines[4].name.has_value());
+    EXPECT_TRUE(file.lines[4].key.has_value());
+    EXPECT_FALSE(file.lines[5].problem.empty());
+
+    struct Case {
+        std::string name;
+        std::string key_name;
+        std::string key;
+        std::string policy;
+        std::string why;
+    };
+    const std::vector<Case> refused = {
+        {"duplicate name", "laptop", kRsa2048, "", "already enrolled"},
+        {"duplicate name via --key=", "ci", kRsa2048, "", "already enrolled"},
+        {"duplicate key, other name", "other", kEd25519, "", "already in the file as \"laptop\""},
+        {"duplicate key of an unmanaged line", "other", kEcdsa521, "", "unmanaged line"},
+        {"invalid name", "-x", kRsa2048, "", "invalid key name"},
+        {"name with a quote", "a\"b", kRsa2048, "", "invalid key name"},
+        {"name with a space", "a b", kRsa2048, "", "invalid key name"},
+        {"relative policy", "new", kRsa2048, "policy.yaml", "invalid --policy"},
+        {"policy with a quote", "new", kRsa2048, "/etc/a\"b", "invalid --policy"},
+        {"policy with a space", "new", kRsa2048, "/etc/a b", "invalid --policy"},
+    };
+    for (const auto& c : refused) {
+        SCOPED_TRACE(c.name);
+        const auto out = add_key(file, c.key_name, key_of(c.key), c.policy);
+        ASSERT_FALSE(out.ok());
+        EXPECT_NE(std::string::npos, out.error().message.find(c.why)) << out.error().message;
+    }
+
+    const auto added = add_key(file, "rsa-box", key_of(kRsa2048), "/etc/bridle/other.yaml");
+    ASSERT_TRUE(added.ok()) << added.error().message;
+    EXPECT_EQ(existing + "restrict,command=\"/usr/bin/bridle --key rsa-box --policy /etc/bridle/other.yaml\" " +
+                  kRsa2048 + "\n",
+              added.value());
+    const KeysFile reparsed = parse_keys_file(added.value());
+    EXPECT_EQ("rsa-box", reparsed.lines.back().name.value_or(""));
+}
+
+TEST(KeysFile, RemoveTakesOnlyTheNamedKey) {
+    const std::string existing = "# header\n"
+                                 "restrict,command=\"/usr/bin/bridle --key a\" " + kEd25519 + "\n"
+                                 "restrict,command=\"/usr/bin/bridle --key b\" " + kRsa2048 + "\n"
+                                 "no-pty " + kEcdsa521 + "\n";
+    const KeysFile file = parse_keys_file(existing);
+    for (const std::string unknown : {"c", "", "A", "a "}) {
+        SCOPED_TRACE(unknown);
+        EXPECT_FALSE(remove_key(file, unknown).ok());
+    }
+    const auto out = remove_key(file, "a");
+    ASSERT_TRUE(out.ok());
+    EXPECT_EQ("# header\nrestrict,command=\"/usr/bin/bridle --key b\" " + kRsa2048 + "\nno-pty " + kEcdsa521 + "\n",
+              out.value());
+}
+
+TEST(KeysFile, FormatsTheLineSshdNeeds) {
+    EXPECT_EQ("restrict,command=\"/usr/bin/bridle --key laptop\" " + kEd25519,
+              format_key_line("laptop", key_of(kEd25519), ""));
+}
+
+// A private directory with the keys file, as root would have it (0755 directory).
+class KeysDir : public ::testing::Test {
+protected:
+    void SetUp() override {
+        char tmpl[] = "/tmp/bridle-admin-XXXXXX";
+        ASSERT_NE(nullptr, ::mkdtemp(tmpl));
+        dir_ = tmpl;
+        ASSERT_EQ(0, ::chmod(dir_.c_str(), 0755));
+        file_ = dir_ + "/ai-agent";
+        pub_ = dir_ + "/key.pub";
+    }
+    void TearDown() override { std::filesystem::remove_all(dir_); }
+
+    void write(const std::string& path, const std::string& content, mode_t mode = 0644) {
+        std::ofstream(path) << content;
+        ASSERT_EQ(0, ::chmod(path.c_str(), mode));
+    }
+    std::string read(const std::string& path) {
+        std::ifstream in(path);
+        std::stringstream ss;
+        ss << in.rdbuf();
+        return ss.str();
+    }
+    std::vector<std::string> entries() {
+        std::vector<std::string> out;
+        for (const auto& e : std::filesystem::directory_iterator(dir_)) out.push_back(e.path().filename());
+        std::sort(out.begin(), out.end());
+        return out;
+    }
+
+    std::string dir_, file_, pub_;
+};
+
+TEST_F(KeysDir, RefusesUnsafeFilesAndDirectories) {
+    write(pub_, kEd25519 + "\n");
+    KeysOptions options;
+    options.file = file_;
+
+    write(file_, "", 0664);
+    EXPECT_FALSE(read_keys_file(file_).ok()) << "group-writable file";
+    EXPECT_EQ(78, enroll("a", pub_, options));
+    ::unlink(file_.c_str());
+
+    write(dir_ + "/elsewhere", "");
+    ASSERT_EQ(0, ::symlink((dir_ + "/elsewhere").c_str(), file_.c_str()));
+    EXPECT_FALSE(read_keys_file(file_).ok()) << "symlink";
+    EXPECT_EQ(78, enroll("a", pub_, options));
+    EXPECT_EQ("", read(dir_ + "/elsewhere"));
+    ::unlink(file_.c_str());
+
+    ASSERT_EQ(0, ::chmod(dir_.c_str(), 0775));
+    EXPECT_FALSE(read_keys_file(file_).ok()) << "group-writable directory";
+    EXPECT_EQ(78, enroll("a", pub_, options));
+    ASSERT_EQ(0, ::chmod(dir_.c_str(), 0755));
+
+    ASSERT_EQ(0, ::mkdir(file_.c_str(), 0755));
+    EXPECT_FALSE(read_keys_file(file_).ok()) << "directory";
+    ASSERT_EQ(0, ::rmdir(file_.c_str()));
+}
+
+TEST_F(KeysDir, EnrollAndRevokeRewriteTheFileAtomically) {
+    KeysOptions options;
+    options.file = file_;
+    EXPECT_EQ("", read_keys_file(file_).value()) << "a missing file reads as empty";
+
+    // Refusals leave no file behind.
+    write(pub_, "no-pty " + kEd25519 + "\n");
+    EXPECT_EQ(64, enroll("laptop", pub_, options));
+    write(pub_, kRsa1024);
+    EXPECT_EQ(64, enroll("laptop", pub_, options));
+    EXPECT_EQ(64, enroll("laptop", dir_ + "/missing.pub", options));
+    EXPECT_EQ(64, enroll("bad name", pub_, options));
+    EXPECT_EQ((std::vector<std::string>{"key.pub"}), entries());
+
+    write(pub_, kEd25519 + "\n");
+    EXPECT_EQ(0, enroll("laptop", pub_, options));
+    EXPECT_EQ(64, enroll("laptop2", pub_, options)) << "same key again";
+    write(pub_, kRsa2048 + "\n");
+    EXPECT_EQ(64, enroll("laptop", pub_, options)) << "same name again";
+    options.policy_file = "/etc/bridle/ci.yaml";
+    EXPECT_EQ(0, enroll("ci", pub_, options));
+
+    EXPECT_EQ("restrict,command=\"/usr/bin/bridle --key laptop\" " + kEd25519 + "\n" +
+                  "restrict,command=\"/usr/bin/bridle --key ci --policy /etc/bridle/ci.yaml\" " + kRsa2048 + "\n",
+              read(file_));
+    struct stat st {};
+    ASSERT_EQ(0, ::stat(file_.c_str(), &st));
+    EXPECT_EQ(0644u, st.st_mode & 07777);
+    if (::geteuid() == 0) {
+        EXPECT_EQ(0u, st.st_uid);
+        EXPECT_EQ(0u, st.st_gid);
+    }
+    EXPECT_EQ((std::vector<std::string>{"ai-agent", "key.pub"}), entries()) << "no temporary file is left";
+
+    EXPECT_EQ(64, revoke("nobody", options));
+    EXPECT_EQ(0, revoke("laptop", options));
+    EXPECT_EQ("restrict,command=\"/usr/bin/bridle --key ci --policy /etc/bridle/ci.yaml\" " + kRsa2048 + "\n",
+              read(file_));
+    EXPECT_EQ(0, list_keys(options));
+    EXPECT_EQ((std::vector<std::string>{"ai-agent", "key.pub"}), entries());
+}
+
+TEST_F(KeysDir, SshKeygenAgreesWithBridlesParser) {
+    if (::access("/usr/bin/ssh-keygen", X_OK) != 0) GTEST_SKIP() << "ssh-keygen is not installed";
+    for (const auto& text : {kEd25519, kRsa2048, kEcdsa256, kEcdsa521}) {
+        SCOPED_TRACE(text.substr(0, 20));
+        const Status s = confirm_with_ssh_keygen(key_of(text));
+        EXPECT_TRUE(s.ok()) << s.error().message;
+    }
+    // A point that is not on the curve passes bridle's structural check; ssh-keygen refuses it.
+    const auto off_curve =
+        key_of(key_line("ecdsa-sha2-nistp256", wire({"ecdsa-sha2-nistp256", "nistp256", point(65)})));
+    EXPECT_FALSE(confirm_with_ssh_keygen(off_curve).ok());
+}
+
+// ---------------------------------------------------------------------------------------------
+// The command line table against bridle(8) and --help.
+
+std::string read_source(const std::string& relative) {
+    std::ifstream in(std::string(BRIDLE_SOURCE_DIR) + "/" + relative);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+}
+
+// The man page's text from `.SH NAME` up to the next `.SH`.
+std::string man_section(const std::string& page, const std::string& name) {
+    const auto start = page.find("\n.SH " + name + "\n");
+    if (start == std::string::npos) return "";
+    const auto end = page.find("\n.SH ", start + 1);
+    return page.substr(start, end == std::string::npos ? std::string::npos : end - start);
+}
+
+// groff writes a literal hyphen-minus as "\-".
+std::string roff(std::string_view s) {
+    std::string out;
+    for (const char c : s) out += c == '-' ? std::string("\\-") : std::string(1, c);
+    return out;
+}
+
+std::string run_help() {
+    std::string out;
+    FILE* p = ::popen((std::string(BRIDLE_BINARY) + " --help").c_str(), "r");
+    if (p == nullptr) return out;
+    char buf[4096];
+    for (std::size_t n; (n = std::fread(buf, 1, sizeof buf, p)) > 0;) out.append(buf, n);
+    ::pclose(p);
+    return out;
+}
+
+TEST(ManPage, DocumentsEveryOptionAndSubcommandOfTheTable) {
+    const std::string page = read_source("install/man/bridle.8");
+    ASSERT_FALSE(page.empty());
+    const std::string synopsis = man_section(page, "SYNOPSIS");
+    const std::string options = man_section(page, "OPTIONS");
+    const std::string commands = man_section(page, "COMMANDS");
+    const std::string help = run_help();
+    ASSERT_FALSE(help.empty());
+    for (const auto& mode : kModes) {
+        if (mode.name.empty()) continue;
+        SCOPED_TRACE(std::string(mode.name));
+        EXPECT_NE(std::string::npos, synopsis.find(roff(mode.name))) << "missing from SYNOPSIS";
+        EXPECT_NE(std::string::npos, help.find(std::string(mode.name))) << "missing from --help";
+        if (mode.name.front() != '-') {
+            EXPECT_NE(std::string::npos, commands.find("\n.B " + std::string(mode.name) + "\n"))
+                << "missing from COMMANDS";
+        }
+    }
+    for (const auto& option : kOptions) {
+        SCOPED_TRACE(std::string(option.mode) + " " + std::string(option.name));
+        EXPECT_NE(std::string::npos, options.find(".BI " + roff(option.name) + " \" " + std::string(option.argument) + "\""))
+            << "missing from OPTIONS as .BI " << roff(option.name) << " \" " << option.argument << "\"";
+        EXPECT_NE(std::string::npos, synopsis.find(roff(option.name))) << "missing from SYNOPSIS";
+        EXPECT_NE(std::string::npos, help.find(std::string(option.name) + " " + std::string(option.argument)))
+            << "missing from --help";
+    }
+    // And the other way round: every option the man page documents is in the table.
+    const std::regex documented(R"(\n\.BI? (\\-\\?-?[a-z][a-z\\-]*))");
+    std::set<std::string> known;
+    for (const auto& option : kOptions) known.insert(roff(option.name));
+    for (const auto& mode : kModes) known.insert(roff(mode.name));
+    for (auto it = std::sregex_iterator(options.begin(), options.end(), documented); it != std::sregex_iterator(); ++it) {
+        const std::string name = (*it)[1];
+        EXPECT_TRUE(known.count(name)) << name << " is documented in OPTIONS but is not in the table (admin/cli.hpp)";
+    }
+}
+
+TEST(ManPage, DocumentsEveryExitStatus) {
+    const std::string header = read_source("src/common/exit_code.hpp");
+    const std::string exit_status = man_section(read_source("install/man/bridle.8"), "EXIT STATUS");
+    ASSERT_FALSE(exit_status.empty());
+    const std::regex value(R"(\bk[A-Za-z]+ = (\d+),)");
+    int seen = 0;
+    for (auto it = std::sregex_iterator(header.begin(), header.end(), value); it != std::sregex_iterator(); ++it) {
+        const std::string n = (*it)[1];
+        SCOPED_TRACE(n);
+        ++seen;
+        const bool documented = exit_status.find("\n.B " + n + "\n") != std::string::npos ||
+                                exit_status.find("\n.BI " + n + "+") != std::string::npos;
+        EXPECT_TRUE(documented) << "exit status " << n << " is not in bridle(8) EXIT STATUS";
+    }
+    EXPECT_GE(seen, 10);
+}
+
+}  // namespace
+}  // namespace bridle::admin
