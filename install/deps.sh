@@ -6,8 +6,10 @@ set -euo pipefail
 
 build_deps=(
   build-essential cmake pkg-config
-  libyaml-cpp-dev libre2-dev libsystemd-dev nlohmann-json3-dev
+  libyaml-cpp-dev libre2-dev libsystemd-dev nlohmann-json3-dev libseccomp-dev
   libgtest-dev libgmock-dev
+  # tests/sandbox builds its syscall helper also as a static i386 binary (the compat ABI).
+  gcc-multilib
 )
 # The tests start real components: sshd and ssh on loopback, systemd-journald in a private
 # mount namespace (unshare from util-linux), and the programs the shipped policy allows.
@@ -15,6 +17,12 @@ test_deps=(
   openssh-server openssh-client systemd util-linux
   iproute2 iputils-ping procps coreutils grep
   python3 groff-base man-db
+  # tests/integration/sandbox.sh: real programs that can start others from their arguments.
+  findutils tar mawk git less gzip
+  # Debian package (tests/package): build, check, install with apt, purge.
+  debhelper devscripts lintian fakeroot adduser
+  # SELinux module (selinux/, tests/selinux): refpolicy devel Makefile, linker, queries.
+  selinux-policy-dev checkpolicy semodule-utils policycoreutils setools
 )
 
 if [ "$(id -u)" != 0 ]; then

@@ -4,10 +4,14 @@
 #include <csignal>
 #include <cstdlib>
 #include <iostream>
+#include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "admin/admin.hpp"
+#include "admin/cli.hpp"
+#include "admin/enroll.hpp"
 #include "common/exit_code.hpp"
 #include "forced/forced.hpp"
 
@@ -16,47 +20,22 @@ namespace {
 using bridle::ExitCode;
 using bridle::to_int;
 
-constexpr const char* kUsage =
-    "usage:\n"
-    "  bridle [--key NAME] [--policy FILE]      forced command: run SSH_ORIGINAL_COMMAND\n"
-    "  bridle -c TEXT                           as the account's login shell\n"
-    "  bridle check [--policy FILE]             validate the policy\n"
-    "  bridle explain [--policy FILE] [--key NAME] -- TEXT\n"
-    "                                           show the decision for TEXT; runs nothing\n"
-    "  bridle --help | --version\n"
-    "See bridle(8) and bridle-policy(5).\n";
-
 int usage_error(const std::string& what) {
-    std::cerr << "bridle: " << what << "\n" << kUsage;
+    std::cerr << "bridle: " << what << "\n" << bridle::admin::usage();
     return to_int(ExitCode::kUsage);
 }
 
-// Options shared by every mode: --key NAME, --policy FILE (also --key=NAME). Stops at "--"
-// or at the first word that is not one of them; `i` is left there.
-bool parse_options(const std::vector<std::string>& args, std::size_t& i, std::string& key,
-                   std::string& policy, bool allow_key, std::string& error) {
-    for (; i < args.size(); ++i) {
-        const std::string& a = args[i];
-        std::string name = a, value;
-        bool has_value = false;
-        if (const auto eq = a.find('='); a.rfind("--", 0) == 0 && eq != std::string::npos) {
-            name = a.substr(0, eq), value = a.substr(eq + 1), has_value = true;
-        }
-        if (name != "--key" && name != "--policy") return true;
-        if (name == "--key" && !allow_key) {
-            error = "--key is not an option of this command";
-            return false;
-        }
-        if (!has_value) {
-            if (i + 1 >= args.size()) {
-                error = name + " needs a value";
-                return false;
-            }
-            value = args[++i];
-        }
-        (name == "--key" ? key : policy) = value;
-    }
-    return true;
+// The options of `mode` (see the table in admin/cli.hpp) from args[i...]; `i` is left at the
+// first word that is not one of them.
+bool parse_options(std::string_view mode, const std::vector<std::string>& args, std::size_t& i,
+                   std::map<std::string, std::string>& values, std::string& error) {
+    error = bridle::admin::parse_mode_options(mode, args, i, values);
+    return error.empty();
+}
+
+std::string value_of(const std::map<std::string, std::string>& values, const std::string& name) {
+    const auto it = values.find(name);
+    return it == values.end() ? std::string{} : it->second;
 }
 
 }  // namespace
@@ -66,7 +45,8 @@ int main(int argc, char** argv) {
     // cleaned up and written the result record. (The command's own SIGPIPE is reset in the child.)
     std::signal(SIGPIPE, SIG_IGN);
     const std::vector<std::string> args(argv + 1, argv + argc);
-    std::string key, policy, error;
+    std::map<std::string, std::string> values;
+    std::string error;
     std::size_t i = 0;
 
     if (!args.empty() && args[0] == "-c") {
@@ -74,7 +54,7 @@ int main(int argc, char** argv) {
         return bridle::forced::run_login_shell(args[1]);
     }
     if (!args.empty() && (args[0] == "--help" || args[0] == "-h")) {
-        std::cout << kUsage;
+        std::cout << bridle::admin::usage();
         return to_int(ExitCode::kOk);
     }
     if (!args.empty() && args[0] == "--version") {
@@ -83,27 +63,46 @@ int main(int argc, char** argv) {
     }
     if (!args.empty() && args[0] == "check") {
         i = 1;
-        if (!parse_options(args, i, key, policy, false, error)) return usage_error(error);
+        if (!parse_options("check", args, i, values, error)) return usage_error(error);
         if (i != args.size()) return usage_error("unexpected argument to check: " + args[i]);
-        return bridle::admin::check(policy);
+        return bridle::admin::check(value_of(values, "--policy"));
     }
     if (!args.empty() && args[0] == "explain") {
         i = 1;
-        if (!parse_options(args, i, key, policy, true, error)) return usage_error(error);
+        if (!parse_options("explain", args, i, values, error)) return usage_error(error);
         if (i < args.size() && args[i] == "--") ++i;
         if (i >= args.size()) return usage_error("explain needs the command text after --");
         std::string text;
         for (; i < args.size(); ++i) text += (text.empty() ? "" : " ") + args[i];
-        return bridle::admin::explain(policy, key, text);
+        return bridle::admin::explain(value_of(values, "--policy"), value_of(values, "--key"), text);
+    }
+    // Key enrolment: edits the root-owned authorized keys file of the agent account.
+    if (!args.empty() && (args[0] == "enroll" || args[0] == "revoke" || args[0] == "keys")) {
+        const std::string mode = args[0];
+        i = 1;
+        if (!parse_options(mode, args, i, values, error)) return usage_error(error);
+        if (i < args.size() && args[i] == "--") ++i;
+        bridle::admin::KeysOptions options;
+        if (values.count("--file")) options.file = values["--file"];
+        options.policy_file = value_of(values, "--policy");
+        const std::size_t operands = args.size() - i;
+        if (mode == "keys") {
+            if (operands != 0) return usage_error("unexpected argument to keys: " + args[i]);
+            return bridle::admin::list_keys(options);
+        }
+        if (operands != 1) return usage_error(mode + " takes exactly one " + (mode == "enroll" ? "PUBKEY_FILE" : "NAME"));
+        if (mode == "revoke") return bridle::admin::revoke(args[i], options);
+        if (!values.count("--name")) return usage_error("enroll needs --name NAME");
+        return bridle::admin::enroll(values["--name"], args[i], options);
     }
 
     // The forced command: options come from authorized_keys `command=` or ForceCommand (the
     // administrator's); the request comes from the client, through SSH_ORIGINAL_COMMAND only.
-    if (!parse_options(args, i, key, policy, true, error)) return usage_error(error);
+    if (!parse_options("", args, i, values, error)) return usage_error(error);
     if (i != args.size()) return usage_error("unexpected argument: " + args[i]);
     bridle::forced::Invocation inv;
-    inv.key = key;
-    inv.policy_file = policy;
+    inv.key = value_of(values, "--key");
+    inv.policy_file = value_of(values, "--policy");
     if (const char* original = std::getenv("SSH_ORIGINAL_COMMAND")) inv.request = original;
     return bridle::forced::run(inv);
 }

@@ -81,6 +81,12 @@ int explain(const std::string& policy_file, const std::string& key, const std::s
     } else if (allowed) {
         std::cout << "rule: builtin:help\n";
     }
+    if (r.sandbox) {
+        std::cout << "sandbox: " << r.sandbox->profile.name << " (seccomp: "
+                  << r.sandbox->seccomp_text()
+                  << "; exec-once: " << (r.sandbox->profile.exec_once ? "yes" : "no")
+                  << "; landlock: " << r.sandbox->landlock_text() << ")\n";
+    }
     if (!allowed) {
         std::cout << "reason: " << d.reason << "\n";
         for (const auto& s : d.nearest) std::cout << "usage: " << s << "\n";

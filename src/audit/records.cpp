@@ -29,6 +29,12 @@ void add_common(Record& r, const RequestInfo& info, const char* event) {
     }
     r.add("BRIDLE_POLICY_SHA256", info.policy_sha256);
     if (!info.run_as.empty()) r.add("BRIDLE_RUN_AS", info.run_as);
+    if (info.sandbox) {
+        r.add("BRIDLE_SANDBOX", info.sandbox->name);
+        r.add("BRIDLE_SECCOMP", info.sandbox->seccomp);
+        r.add("BRIDLE_EXEC_ONCE", info.sandbox->exec_once ? "1" : "0");
+        r.add("BRIDLE_LANDLOCK", info.sandbox->landlock);
+    }
 }
 
 std::string who(const RequestInfo& info) {
@@ -78,6 +84,7 @@ Record result_record(const RequestInfo& info, const std::string& rule_id,
     r.add("BRIDLE_TRUNCATED", (outcome.stdout_truncated || outcome.stderr_truncated) ? "1" : "0");
     r.add("BRIDLE_TIMED_OUT", outcome.timed_out ? "1" : "0");
     r.add("BRIDLE_DISCONNECTED", outcome.disconnected ? "1" : "0");
+    if (info.sandbox) r.add("BRIDLE_EXEC_BLOCKED", std::to_string(outcome.exec_blocked));
     if (!outcome.error.empty()) r.add("BRIDLE_ERROR", escape_text(outcome.error, 512));
     return r;
 }

@@ -2,6 +2,7 @@
 // Builders for the two audit events: the decision (before anything runs) and the result.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -10,6 +11,14 @@
 #include "matching/matcher.hpp"
 
 namespace bridle::audit {
+
+// The sandbox an allowed request runs in (sandbox::Plan, in words).
+struct SandboxInfo {
+    std::string name;        // BRIDLE_SANDBOX: the profile
+    std::string seccomp;     // BRIDLE_SECCOMP: "baseline,no-write" or "none"
+    bool exec_once = false;  // BRIDLE_EXEC_ONCE: 1 or 0
+    std::string landlock;    // BRIDLE_LANDLOCK: abi-N, unavailable, off or none
+};
 
 // What every record of one request repeats.
 struct RequestInfo {
@@ -22,6 +31,7 @@ struct RequestInfo {
     std::string front_end;
     std::string policy_sha256;
     std::string run_as;               // user name the command runs as
+    std::optional<SandboxInfo> sandbox;   // once a rule (and so its sandbox) is known
 };
 
 // Stored raw commands are escaped and cut at this many bytes; BRIDLE_COMMAND_BYTES keeps

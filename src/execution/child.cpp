@@ -7,11 +7,15 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -19,12 +23,27 @@
 #include <vector>
 
 #include "common/exit_code.hpp"
+#include "sandbox/exec_once.hpp"
+#include "sandbox/sandbox.hpp"
 
 namespace bridle::execution::detail {
 namespace {
 
 // The child's set-up steps, in the order become_command() takes them.
-enum class Step : int { kSignals, kParentDeath, kSession, kStdio, kCloseFds, kDirectory, kExec };
+enum class Step : int {
+    kSignals,
+    kParentDeath,
+    kSession,
+    kStdio,
+    kCloseFds,
+    kDirectory,
+    kLimits,      // sandbox::apply() from here to kExecOnce, in its order
+    kNoNewPrivs,
+    kLandlock,
+    kSeccomp,
+    kExecOnce,
+    kExec
+};
 
 const char* step_name(Step step) {
     switch (step) {
@@ -40,6 +59,16 @@ const char* step_name(Step step) {
             return "close inherited file descriptors";
         case Step::kDirectory:
             return "change to /";
+        case Step::kLimits:
+            return "set its resource limits";
+        case Step::kNoNewPrivs:
+            return "set no_new_privs";
+        case Step::kLandlock:
+            return "enter its Landlock sandbox";
+        case Step::kSeccomp:
+            return "load its seccomp filter";
+        case Step::kExecOnce:
+            return "hand the exec-once listener to bridle";
         case Step::kExec:
             return "execute";
         default:
@@ -65,7 +94,39 @@ struct ChildPlan {
     int stderr_fd;
     int error_fd;  // close-on-exec write end of the error pipe
     pid_t parent;
+    const sandbox::Prepared* sandbox;  // nullptr: none (tests of execution alone)
+    int landlock_fd;                   // the sandbox's ruleset, or -1
+    int exec_once_socket;              // child's end of the listener socket, or -1
 };
+
+Step step_of(sandbox::Stage stage) {
+    switch (stage) {
+        case sandbox::Stage::kLimits:
+            return Step::kLimits;
+        case sandbox::Stage::kNoNewPrivs:
+            return Step::kNoNewPrivs;
+        case sandbox::Stage::kLandlock:
+            return Step::kLandlock;
+        case sandbox::Stage::kSeccomp:
+            return Step::kSeccomp;
+        case sandbox::Stage::kExecOnce:
+        case sandbox::Stage::kDone:
+        default:
+            return Step::kExecOnce;
+    }
+}
+
+// Closes every fd from 3 up except those in keep[0..count) (each >= 3). close_range: Linux 5.9.
+int close_all_but(int* keep, std::size_t count) noexcept {
+    std::sort(keep, keep + count);  // a few ints: no allocation
+    unsigned from = 3;
+    for (std::size_t i = 0; i < count; ++i) {
+        const unsigned kept = static_cast<unsigned>(keep[i]);
+        if (kept > from && ::close_range(from, kept - 1, 0) != 0) return -1;
+        from = std::max(from, kept + 1);
+    }
+    return ::close_range(from, ~0U, 0);
+}
 
 [[noreturn]] void fail(int error_fd, Step step) noexcept {
     const SetupFailure failure{step, errno};
@@ -83,16 +144,30 @@ int lift(int fd) noexcept {
 [[noreturn]] void become_command(const ChildPlan& plan) noexcept {
     const int error_fd = lift(plan.error_fd);
     if (error_fd < 0) fail(plan.error_fd, Step::kStdio);
+    const int landlock_fd = plan.landlock_fd >= 0 ? lift(plan.landlock_fd) : -1;
+    const int exec_once_socket = plan.exec_once_socket >= 0 ? lift(plan.exec_once_socket) : -1;
+    if ((plan.landlock_fd >= 0 && landlock_fd < 0) ||
+        (plan.exec_once_socket >= 0 && exec_once_socket < 0)) {
+        fail(error_fd, Step::kStdio);
+    }
 
     // Dispositions first, then the mask, so no inherited handler runs once signals are
     // unblocked. SIG_IGN survives execve (signal(7)), so a SIGPIPE that bridle ignores
-    // would otherwise be ignored by the command too. EINVAL: SIGKILL, SIGSTOP, and the
-    // signals glibc reserves for itself.
-    struct sigaction dfl {};
-    dfl.sa_handler = SIG_DFL;
-    ::sigemptyset(&dfl.sa_mask);
+    // would otherwise be ignored by the command too. glibc's sigaction refuses (EINVAL) the
+    // two signals it reserves for itself, which GNU make, for one, passes on ignored: reset
+    // every signal with the raw system call. The kernel's struct sigaction, all zero, is
+    // SIG_DFL with no flags and an empty mask (same layout on x86_64 and arm64). EINVAL
+    // from the kernel: SIGKILL and SIGSTOP, which cannot be ignored anyway.
+    struct {
+        void (*handler)(int);
+        unsigned long flags;
+        void (*restorer)();
+        std::uint64_t mask;
+    } dfl{};
     for (int sig = 1; sig < NSIG; ++sig) {
-        if (::sigaction(sig, &dfl, nullptr) != 0 && errno != EINVAL) fail(error_fd, Step::kSignals);
+        if (::syscall(SYS_rt_sigaction, sig, &dfl, nullptr, sizeof dfl.mask) != 0 && errno != EINVAL) {
+            fail(error_fd, Step::kSignals);
+        }
     }
     sigset_t none;
     ::sigemptyset(&none);
@@ -122,15 +197,22 @@ int lift(int fd) noexcept {
     if (::dup2(in, 0) < 0 || ::dup2(out, 1) < 0 || ::dup2(err, 2) < 0) fail(error_fd, Step::kStdio);
 
     // Close everything else, except the error pipe, which execve closes (FD_CLOEXEC) and
-    // whose EOF tells the parent that the exec happened. close_range: Linux 5.9.
-    if (error_fd > 3 && ::close_range(3, static_cast<unsigned>(error_fd) - 1, 0) != 0) {
-        fail(error_fd, Step::kCloseFds);
-    }
-    if (::close_range(static_cast<unsigned>(error_fd) + 1, ~0U, 0) != 0)
-        fail(error_fd, Step::kCloseFds);
+    // whose EOF tells the parent that the exec happened, and what the sandbox still needs
+    // (close-on-exec too; apply() closes them itself).
+    int keep[3] = {error_fd, -1, -1};
+    std::size_t kept = 1;
+    if (landlock_fd >= 0) keep[kept++] = landlock_fd;
+    if (exec_once_socket >= 0) keep[kept++] = exec_once_socket;
+    if (close_all_but(keep, kept) != 0) fail(error_fd, Step::kCloseFds);
 
     ::umask(022);
     if (::chdir("/") != 0) fail(error_fd, Step::kDirectory);
+
+    // The sandbox last, as its seccomp filter may deny what the steps above need.
+    if (plan.sandbox != nullptr) {
+        const sandbox::Stage stage = sandbox::apply(*plan.sandbox, {landlock_fd, exec_once_socket});
+        if (stage != sandbox::Stage::kDone) fail(error_fd, step_of(stage));
+    }
 
     ::execve(plan.path, plan.argv, plan.envp);  // never execvp: no PATH search
     fail(error_fd, Step::kExec);
@@ -256,10 +338,29 @@ Started start_command(const Spec& spec, Outcome& outcome) {
         outcome.error = "cannot create pipes: " + errno_text(errno);
         return started;
     }
-    const ChildPlan plan{spec.path.c_str(),  argv.data(),
-                         envp.data(),        spec.pass_stdin ? spec.stdin_fd : -1,
-                         out_write.get(),    err_write.get(),
-                         status_write.get(), ::getpid()};
+    // Exec-once: the child sends its seccomp listener back over this socket pair.
+    UniqueFd listener_socket, child_socket;
+    const bool exec_once = spec.sandbox != nullptr && spec.sandbox->exec_once;
+    if (exec_once) {
+        int pair[2];
+        if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) != 0) {
+            outcome.error = "cannot create the exec-once socket: " + errno_text(errno);
+            return started;
+        }
+        listener_socket.reset(pair[0]);
+        child_socket.reset(pair[1]);
+    }
+    const ChildPlan plan{spec.path.c_str(),
+                         argv.data(),
+                         envp.data(),
+                         spec.pass_stdin ? spec.stdin_fd : -1,
+                         out_write.get(),
+                         err_write.get(),
+                         status_write.get(),
+                         ::getpid(),
+                         spec.sandbox,
+                         spec.sandbox != nullptr ? spec.sandbox->landlock_ruleset : -1,
+                         child_socket.get()};
 
     const pid_t pid = ::fork();
     if (pid == 0) become_command(plan);
@@ -270,6 +371,30 @@ Started start_command(const Spec& spec, Outcome& outcome) {
     out_write.reset();
     err_write.reset();
     status_write.reset();
+    child_socket.reset();
+
+    // Exec-once: the child's own execve waits for bridle's answer, so take the listener and
+    // let that first execve through before waiting for the exec (below). No listener: the
+    // child failed earlier and its reason is on the error pipe.
+    std::unique_ptr<sandbox::exec_once::Supervisor> exec_supervisor;
+    if (exec_once) {
+        const int listener = sandbox::exec_once::receive_listener(listener_socket.get());
+        if (listener >= 0) {
+            exec_supervisor = std::make_unique<sandbox::exec_once::Supervisor>(listener, pid);
+            if (exec_supervisor->allow_first_exec(status_read.get()) ==
+                sandbox::exec_once::FirstExec::kBroken) {
+                // Its execve would wait for an answer forever: kill it before it runs anything.
+                ::kill(pid, SIGKILL);
+                int status;
+                while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+                }
+                outcome.error = "cannot start " + spec.path +
+                                ": could not let its first exec through (exec-once needs "
+                                "seccomp user notification with continue, Linux 5.5)";
+                return started;
+            }
+        }
+    }
 
     // EOF: the exec closed the last write end. Blocks only for the child's set-up.
     SetupFailure failure{};
@@ -282,6 +407,7 @@ Started start_command(const Spec& spec, Outcome& outcome) {
         started.pid = pid;
         started.stdout_fd = std::move(out_read);
         started.stderr_fd = std::move(err_read);
+        started.exec_once = std::move(exec_supervisor);
         return started;
     }
 

@@ -7,9 +7,11 @@
 #include <unistd.h>
 
 #include <cstring>
+#include <memory>
 #include <string>
 
 #include "execution/runner.hpp"
+#include "sandbox/exec_once.hpp"
 
 namespace bridle::execution::detail {
 
@@ -54,6 +56,7 @@ struct Started {
     pid_t pid = -1;
     UniqueFd stdout_fd;
     UniqueFd stderr_fd;
+    std::unique_ptr<sandbox::exec_once::Supervisor> exec_once;  // with an exec-once sandbox
 };
 
 // Fork and exec `spec.path`. Returns a pid > 0 once execve succeeded; otherwise pid -1, with

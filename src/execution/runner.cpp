@@ -93,6 +93,8 @@ class Supervisor {
         // without it, SIGCHLD and the poll cap do the job. (A raw syscall: bookworm's
         // <sys/pidfd.h> lacks extern "C".)
         pid_fd_.reset(static_cast<int>(::syscall(SYS_pidfd_open, pid_, 0)));
+        exec_once_ = std::move(child.exec_once);
+        watch_exec_once_ = exec_once_ != nullptr;
     }
 
     // Normally a no-op. If an exception left supervise() early, still keep invariant 5.
@@ -113,13 +115,16 @@ class Supervisor {
 
     void supervise() {
         std::vector<pollfd> fds;
-        fds.reserve(4 + spec_.hangup_fds.size());
+        fds.reserve(5 + spec_.hangup_fds.size());
+        constexpr std::size_t kExecOnce = 4, kFirstHangup = 5;
         while (!main_exited_) {
             fds.clear();
             fds.push_back({outputs_[0].fd.get(), POLLIN, 0});
             fds.push_back({outputs_[1].fd.get(), POLLIN, 0});
             fds.push_back({signal_fd_, POLLIN, 0});
             fds.push_back({pid_fd_.get(), POLLIN, 0});
+            // Exec-once: a process of the tree waits in execve for an answer (always "no").
+            fds.push_back({watch_exec_once_ ? exec_once_->fd() : -1, POLLIN, 0});
             // events 0: poll still reports POLLHUP/POLLERR/POLLNVAL, i.e. the client left.
             if (watch_hangups_) {
                 for (int fd : spec_.hangup_fds) fds.push_back({fd, 0, 0});
@@ -139,7 +144,8 @@ class Supervisor {
                 if (fds[i].revents != 0) read_output(outputs_[i]);
             }
             if (ready > 0 && fds[2].revents != 0) handle_signals();
-            for (std::size_t i = 4; ready > 0 && i < fds.size(); ++i) {
+            if (ready > 0 && fds[kExecOnce].revents != 0) refuse_execs(fds[kExecOnce].revents);
+            for (std::size_t i = kFirstHangup; ready > 0 && i < fds.size(); ++i) {
                 if ((fds[i].revents & (POLLHUP | POLLERR | POLLNVAL)) != 0) {
                     disconnect();
                     break;
@@ -213,6 +219,16 @@ class Supervisor {
             note("the output sink threw; treated as a disconnect");
             return false;
         }
+    }
+
+    // Every exec after the first is refused and counted. POLLHUP: no process of the tree is
+    // left under the filter, so nothing more can come.
+    void refuse_execs(short revents) {
+        if ((revents & POLLIN) != 0) exec_once_->refuse_pending();
+        if ((revents & POLLIN) == 0 && (revents & (POLLHUP | POLLERR | POLLNVAL)) != 0) {
+            watch_exec_once_ = false;
+        }
+        outcome_.exec_blocked = exec_once_->blocked();
     }
 
     void handle_signals() {
@@ -354,6 +370,8 @@ class Supervisor {
     bool main_exited_ = false, main_reaped_ = false, finished_ = false;
     bool watch_hangups_ = true, sink_open_ = true;
     UniqueFd pid_fd_;
+    std::unique_ptr<sandbox::exec_once::Supervisor> exec_once_;
+    bool watch_exec_once_ = false;
     std::array<Output, 2> outputs_;
     std::vector<char> buffer_;
 };

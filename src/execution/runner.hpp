@@ -11,6 +11,10 @@
 #include <string_view>
 #include <vector>
 
+namespace bridle::sandbox {
+struct Prepared;
+}
+
 namespace bridle::execution {
 
 enum class Stream { kStdout, kStderr };
@@ -29,6 +33,8 @@ struct Spec {
     std::chrono::milliseconds kill_grace{2'000}; // SIGTERM -> SIGKILL delay
     std::uint64_t max_output = 1024 * 1024;      // per stream; past it: stop forwarding, drain
     std::vector<int> hangup_fds;                 // poll these for POLLHUP/POLLERR: the client left
+    const sandbox::Prepared* sandbox = nullptr;  // entered right before execve (sandbox.hpp);
+                                                 // nullptr: none. Must outlive run().
 };
 
 struct Outcome {
@@ -42,6 +48,7 @@ struct Outcome {
     std::chrono::milliseconds duration{0};
     std::string error;               // set-up failure before or at exec (errno text)
     int exec_errno = 0;              // errno of a failed execve (ENOENT -> 127, else 126)
+    std::uint64_t exec_blocked = 0;  // exec-once: execve/execveat calls refused after the first
     std::string supervision_error;   // trouble after the start (a descendant that would not
                                      // die, a throwing sink); the flags above still hold
 };

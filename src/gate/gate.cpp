@@ -19,6 +19,32 @@ namespace {
 
 constexpr const char* kHelpRequest = "help";
 
+// Decides the sandbox of an allowed rule. Landlock required but not available turns the
+// allow into a deny, before anything is audited or run (DESIGN.md invariant 2).
+void plan_sandbox(const Context& context, Response& r) {
+    const policy::SandboxProfile* profile = context.policy.sandbox_for(*r.decision.rule);
+    std::string refusal;
+    if (profile == nullptr) {
+        refusal = "the rule's sandbox is not defined in the policy";  // the loader prevents this
+    } else {
+        r.sandbox = sandbox::plan_for_this_kernel(*profile, context.policy.settings.landlock);
+        refusal = r.sandbox->refusal;
+    }
+    if (refusal.empty()) return;
+    r.decision.verdict = matching::Verdict::kDeny;
+    r.decision.reason = refusal;
+    r.exit_status = to_int(ExitCode::kNoPerm);
+    r.message = "bridle: denied: " + refusal +
+                "\nbridle: nothing was run; ask the administrator, or send `help` to list the "
+                "commands you may run\n";
+}
+
+std::optional<audit::SandboxInfo> sandbox_info(const std::optional<sandbox::Plan>& plan) {
+    if (!plan) return std::nullopt;
+    return audit::SandboxInfo{plan->profile.name, plan->seccomp_text(), plan->profile.exec_once,
+                              plan->landlock_text()};
+}
+
 std::string denial_message(const matching::Decision& d) {
     std::string m = "bridle: denied: " + d.reason + "\n";
     for (const auto& synopsis : d.nearest) m += "bridle: usage: " + synopsis + "\n";
@@ -91,6 +117,8 @@ std::optional<std::vector<std::string>> parse_and_decide(const Context& context,
     if (r.decision.verdict != matching::Verdict::kAllow) {
         r.exit_status = to_int(ExitCode::kNoPerm);
         r.message = denial_message(r.decision);
+    } else if (r.decision.rule != nullptr) {
+        plan_sandbox(context, r);
     }
     return argv;
 }
@@ -143,6 +171,7 @@ Response handle(const Context& context, const Request& request,
     const auto argv = parse_and_decide(context, request, r);
     audit::RequestInfo info = info_of(context, request, r.request_id);
     if (argv) info.argv = *argv;
+    info.sandbox = sandbox_info(r.sandbox);
 
     const bool allowed = r.decision.verdict == matching::Verdict::kAllow;
     const std::string verdict = allowed ? "allow" : "deny";
@@ -169,14 +198,28 @@ Response handle(const Context& context, const Request& request,
     spec.max_output = rule.max_output.value_or(context.policy.settings.max_output);
     spec.hangup_fds = hangup_fds;
 
+    // Everything that allocates or opens files for the sandbox, before fork. A failure
+    // runs nothing and is reported like any other set-up failure (status 71).
     r.ran = true;
-    r.outcome = execution::run(spec, sink);
+    Result<sandbox::Prepared> prepared = r.sandbox ? sandbox::prepare(*r.sandbox)
+                                                   : Result<sandbox::Prepared>(Error{"no sandbox", ""});
+    if (prepared) {
+        spec.sandbox = &prepared.value();
+        r.outcome = execution::run(spec, sink);
+    } else {
+        r.outcome.error = "cannot prepare the sandbox: " + prepared.error().full();
+    }
     r.exit_status = exit_status_of(r.outcome);
     if (!r.outcome.started) {
         r.message = "bridle: " + (r.outcome.error.empty() ? "the command could not be started" : r.outcome.error) + "\n";
     } else if (r.outcome.timed_out) {
         r.message = "bridle: timed out after " + std::to_string(spec.timeout.count()) +
                     " ms: the command and everything it started were killed\n";
+    }
+    if (r.outcome.exec_blocked > 0) {
+        r.message += "bridle: the command tried to start another program " +
+                     std::to_string(r.outcome.exec_blocked) +
+                     " time(s); this rule allows none (exec-once)\n";
     }
     if (r.outcome.stdout_truncated || r.outcome.stderr_truncated) {
         r.message += "bridle: output truncated at " + format_bytes(spec.max_output) +

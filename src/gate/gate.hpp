@@ -11,6 +11,7 @@
 #include "execution/runner.hpp"
 #include "matching/matcher.hpp"
 #include "policy/model.hpp"
+#include "sandbox/sandbox.hpp"
 
 namespace bridle::gate {
 
@@ -30,6 +31,7 @@ struct Response {
     int exit_status = to_int(ExitCode::kSoftware);
     std::string request_id;
     matching::Decision decision;
+    std::optional<sandbox::Plan> sandbox;   // an allowed rule's sandbox (also when it refused)
     bool parsed = false;                 // the request text tokenized
     bool ran = false;                    // the command was started
     execution::Outcome outcome;          // when ran

@@ -6,6 +6,7 @@
 #include <dirent.h>
 #include <re2/re2.h>
 #include <sys/stat.h>
+#include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -14,6 +15,8 @@
 #include <initializer_list>
 #include <optional>
 #include <set>
+#include <sstream>
+#include <tuple>
 
 #include "common/text.hpp"
 #include "policy/file_checks.hpp"
@@ -24,6 +27,8 @@ namespace {
 
 constexpr std::int64_t kMaxInteger = std::int64_t{1} << 53;
 constexpr std::size_t kMaxErrorsPerFile = 200;
+constexpr std::uint64_t kMaxSize = std::uint64_t{1} << 30;         // max_output: 1GiB
+constexpr std::uint64_t kMaxLimitSize = std::uint64_t{1} << 40;    // resource limits: 1024GiB
 
 // ---- Lexical rules, shared by several keys --------------------------------------------------
 
@@ -215,11 +220,21 @@ class PolicyReader {
     std::optional<bool> boolean(const Field& field, std::string_view what);
     std::optional<std::int64_t> integer(const Field& field, std::string_view what);
     std::optional<std::chrono::milliseconds> duration(const Field& field, std::string_view what);
-    std::optional<std::uint64_t> size(const Field& field, std::string_view what);
+    std::optional<std::uint64_t> size(const Field& field, std::string_view what,
+                                      std::uint64_t max_bytes = kMaxSize);
     std::optional<std::string> normal_path(const Field& field, std::string_view what);
 
     bool read_version(const Field& field);
-    void read_settings(const Field& field, Settings& settings);
+    void read_settings(const Field& field, Policy& policy);
+    void read_sandboxes(const Field& field, Policy& policy);
+    std::optional<SandboxProfile> read_sandbox(const std::string& name, const Field& field);
+    std::optional<std::vector<SeccompProfile>> read_seccomp(const Field& field);
+    std::optional<LandlockRules> read_landlock(const Field& field);
+    std::optional<std::vector<std::string>> read_landlock_paths(const Field& field,
+                                                                std::string_view what);
+    bool read_limits(const Field& field, ResourceLimits& limits);
+    std::optional<std::uint32_t> read_umask(const Field& field);
+    void read_sandbox_reference(const Field& field, std::string_view what, std::string& name);
     void read_env(const Field& field, std::map<std::string, std::string>& env);
     std::optional<Rule> read_rule(const Field& field);
     void read_keys(const Field& field, Rule& rule);
@@ -236,6 +251,7 @@ class PolicyReader {
     bool read_path_spec(const Field& field, ValueSpec& spec);
 
     std::string file_;
+    const Policy* policy_ = nullptr;  // during read_document: the sandboxes defined so far
     std::vector<std::pair<YAML::Mark, std::string>> found_;
     std::size_t dropped_ = 0;
 };
@@ -387,7 +403,8 @@ std::optional<std::chrono::milliseconds> PolicyReader::duration(const Field& fie
     return std::chrono::milliseconds(*q.number * unit->second);
 }
 
-std::optional<std::uint64_t> PolicyReader::size(const Field& field, std::string_view what) {
+std::optional<std::uint64_t> PolicyReader::size(const Field& field, std::string_view what,
+                                                std::uint64_t max_bytes) {
     static const std::map<std::string_view, std::uint64_t, std::less<>> kUnits = {
         {"", 1}, {"B", 1}, {"KiB", 1024}, {"MiB", 1024 * 1024}, {"GiB", 1024 * 1024 * 1024}};
     const Quantity q = field.node.IsScalar() ? split_quantity(field.node.Scalar()) : Quantity{};
@@ -396,9 +413,9 @@ std::optional<std::uint64_t> PolicyReader::size(const Field& field, std::string_
         fail_type(field, what, "a size: a whole number and a unit B, KiB, MiB or GiB (64KiB)");
         return std::nullopt;
     }
-    constexpr std::uint64_t kMaxBytes = 1024 * 1024 * 1024;
-    if (*q.number == 0 || *q.number > kMaxBytes / unit->second) {
-        fail(field.mark, std::string(what) + " must be between 1B and 1GiB, not " +
+    if (*q.number == 0 || *q.number > max_bytes / unit->second) {
+        fail(field.mark, std::string(what) + " must be between 1B and " +
+                             std::to_string(max_bytes >> 30) + "GiB, not " +
                              quoted(field.node.Scalar()));
         return std::nullopt;
     }
@@ -417,6 +434,35 @@ std::optional<std::string> PolicyReader::normal_path(const Field& field, std::st
 
 // ---- Document and settings -----------------------------------------------------------------
 
+// Where a second YAML document starts, if there is one. yaml-cpp 0.7's LoadAll never returns
+// on some inputs: it calls Parser::HandleNextDocument until that reports no more documents,
+// and on a stream starting with a token the parser does not consume (",": jbeder/yaml-cpp#1040)
+// that never happens. So the loader reads the first document with YAML::Load (one call) and
+// asks the event parser about a second one, calling it at most twice.
+class DocumentStarts final : public YAML::EventHandler {
+public:
+    std::vector<YAML::Mark> marks;
+    void OnDocumentStart(const YAML::Mark& mark) override { marks.push_back(mark); }
+    void OnDocumentEnd() override {}
+    void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+    void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
+    void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t, const std::string&) override {}
+    void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                         YAML::EmitterStyle::value) override {}
+    void OnSequenceEnd() override {}
+    void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                    YAML::EmitterStyle::value) override {}
+    void OnMapEnd() override {}
+};
+
+std::optional<YAML::Mark> second_document(const std::string& text) {
+    std::istringstream stream(text);
+    YAML::Parser parser(stream);
+    DocumentStarts starts;
+    if (!parser.HandleNextDocument(starts) || !parser.HandleNextDocument(starts)) return std::nullopt;
+    return starts.marks.size() > 1 ? starts.marks[1] : YAML::Mark();
+}
+
 void PolicyReader::read_document(std::string_view yaml, bool is_main, Policy& policy) {
     if (const std::size_t nul = yaml.find('\0'); nul != std::string_view::npos) {
         // yaml-cpp reads a NUL in unpredictable ways; refuse the file rather than guess.
@@ -429,18 +475,20 @@ void PolicyReader::read_document(std::string_view yaml, bool is_main, Policy& po
         fail(mark, "the file contains a NUL byte");
         return;
     }
-    const std::vector<YAML::Node> documents = YAML::LoadAll(std::string(yaml));
-    if (documents.empty() || documents.front().IsNull()) {
+    const std::string text(yaml);
+    const YAML::Node document = YAML::Load(text);
+    if (document.IsNull()) {
         fail(YAML::Mark(), "the policy is empty: it must be a mapping that starts with version: 1");
         return;
     }
-    if (documents.size() > 1) {
-        fail(documents[1].Mark(), "a policy file holds one YAML document; remove this second one");
+    if (const std::optional<YAML::Mark> second = second_document(text)) {
+        fail(*second, "a policy file holds one YAML document; remove this second one");
     }
-    const Field root{documents.front(), documents.front().Mark()};
+    const Field root{document, document.Mark()};
     const std::optional<Entries> entries = mapping(root, "the top level");
     if (!entries) return;
-    reject_unknown(*entries, {"version", "settings", "rules"}, "the top level");
+    reject_unknown(*entries, {"version", "settings", "sandboxes", "rules"}, "the top level");
+    policy_ = &policy;
 
     const Entry* version = find(*entries, "version");
     if (version == nullptr) {
@@ -448,9 +496,17 @@ void PolicyReader::read_document(std::string_view yaml, bool is_main, Policy& po
     } else if (!read_version(version->value)) {
         return;  // another schema: everything below would be noise
     }
+    // Sandboxes before settings and rules, which refer to them by name.
+    if (const Entry* sandboxes = find(*entries, "sandboxes")) {
+        if (is_main) {
+            read_sandboxes(sandboxes->value, policy);
+        } else {
+            fail(sandboxes->key_mark, "sandboxes belong in the main policy file");
+        }
+    }
     if (const Entry* settings = find(*entries, "settings")) {
         if (is_main) {
-            read_settings(settings->value, policy.settings);
+            read_settings(settings->value, policy);
         } else {
             fail(settings->key_mark, "settings belong in the main policy file");
         }
@@ -484,10 +540,12 @@ bool PolicyReader::read_version(const Field& field) {
     return true;
 }
 
-void PolicyReader::read_settings(const Field& field, Settings& settings) {
+void PolicyReader::read_settings(const Field& field, Policy& policy) {
+    Settings& settings = policy.settings;
     const std::optional<Entries> entries = mapping(field, "settings");
     if (!entries) return;
-    reject_unknown(*entries, {"audit", "timeout", "max_output", "env"}, "settings");
+    reject_unknown(*entries, {"audit", "timeout", "max_output", "env", "sandbox", "landlock"},
+                   "settings");
     if (const Entry* audit = find(*entries, "audit")) {
         const std::optional<std::string> sink = text(audit->value, "audit");
         if (sink && *sink != "journald") {
@@ -503,6 +561,19 @@ void PolicyReader::read_settings(const Field& field, Settings& settings) {
         if (auto value = size(max_output->value, "max_output")) settings.max_output = *value;
     }
     if (const Entry* env = find(*entries, "env")) read_env(env->value, settings.env);
+    if (const Entry* sandbox = find(*entries, "sandbox")) {
+        read_sandbox_reference(sandbox->value, "settings.sandbox", settings.sandbox);
+    }
+    if (const Entry* landlock = find(*entries, "landlock")) {
+        const std::optional<std::string> value = text(landlock->value, "settings.landlock");
+        if (value == "auto") {
+            settings.landlock = LandlockSetting::kAuto;
+        } else if (value == "off") {
+            settings.landlock = LandlockSetting::kOff;
+        } else if (value) {
+            fail_type(landlock->value, "settings.landlock", "auto or off");
+        }
+    }
 }
 
 void PolicyReader::read_env(const Field& field, std::map<std::string, std::string>& env) {
@@ -527,6 +598,224 @@ void PolicyReader::read_env(const Field& field, std::map<std::string, std::strin
     }
 }
 
+// ---- Sandboxes ------------------------------------------------------------------------------
+
+void PolicyReader::read_sandboxes(const Field& field, Policy& policy) {
+    const std::optional<Entries> entries = mapping(field, "sandboxes");
+    if (!entries) return;
+    for (const Entry& entry : *entries) {
+        if (!is_rule_id(entry.key)) {
+            fail(entry.key_mark, "sandbox name " + quoted(entry.key) +
+                                     " is not valid: use 1 to 64 of a-z 0-9 . _ -, starting "
+                                     "with a letter or digit");
+            continue;
+        }
+        // A profile with errors is still entered, so that rules naming it do not add an
+        // "unknown sandbox" error to the one already reported (the policy is refused anyway).
+        SandboxProfile profile = read_sandbox(entry.key, entry.value).value_or(SandboxProfile{});
+        profile.name = entry.key;
+        profile.source = location(file_, entry.key_mark);
+        policy.sandboxes[entry.key] = std::move(profile);  // may replace the built-in baseline
+    }
+}
+
+// Every key is optional: `name: {}` is the built-in baseline under another name.
+std::optional<SandboxProfile> PolicyReader::read_sandbox(const std::string& name,
+                                                         const Field& field) {
+    if (field.node.IsNull()) {
+        fail(field.mark, "sandbox " + quoted(name) + " has no value; write {} for the defaults");
+        return std::nullopt;
+    }
+    const std::optional<Entries> entries = mapping(field, "a sandbox");
+    if (!entries) return std::nullopt;
+    reject_unknown(*entries, {"seccomp", "exec_once", "landlock", "limits", "umask"}, "a sandbox");
+    SandboxProfile profile;
+    profile.name = name;
+    bool good = true;
+    if (const Entry* seccomp = find(*entries, "seccomp")) {
+        std::optional<std::vector<SeccompProfile>> profiles = read_seccomp(seccomp->value);
+        good = good && profiles.has_value();
+        if (profiles) profile.seccomp = std::move(*profiles);
+    }
+    if (const Entry* exec_once = find(*entries, "exec_once")) {
+        const std::optional<bool> value = boolean(exec_once->value, "exec_once");
+        good = good && value.has_value();
+        profile.exec_once = value.value_or(true);
+    }
+    if (const Entry* landlock = find(*entries, "landlock")) {
+        profile.landlock = read_landlock(landlock->value);
+        good = good && profile.landlock.has_value();
+    }
+    if (const Entry* limits = find(*entries, "limits")) {
+        good = read_limits(limits->value, profile.limits) && good;
+    }
+    if (const Entry* umask = find(*entries, "umask")) {
+        profile.umask = read_umask(umask->value);
+        good = good && profile.umask.has_value();
+    }
+    if (!good) return std::nullopt;
+    return profile;
+}
+
+std::optional<std::vector<SeccompProfile>> PolicyReader::read_seccomp(const Field& field) {
+    const std::optional<std::vector<Field>> items = list(field, "seccomp");
+    if (!items) return std::nullopt;
+    static const std::map<std::string, SeccompProfile, std::less<>> kProfiles = {
+        {"baseline", SeccompProfile::kBaseline},
+        {"no-network", SeccompProfile::kNoNetwork},
+        {"no-write", SeccompProfile::kNoWrite}};
+    std::vector<SeccompProfile> profiles;
+    bool good = true;
+    for (const Field& item : *items) {
+        const std::optional<std::string> name = text(item, "a seccomp profile");
+        const auto known = name ? kProfiles.find(*name) : kProfiles.end();
+        if (!name) {
+            good = false;
+        } else if (known == kProfiles.end()) {
+            fail(item.mark, "unknown seccomp profile " + quoted(*name) +
+                                " (built-in profiles: baseline, no-network, no-write)");
+            good = false;
+        } else if (std::find(profiles.begin(), profiles.end(), known->second) != profiles.end()) {
+            fail(item.mark, "seccomp profile " + quoted(*name) + " is listed twice");
+            good = false;
+        } else {
+            profiles.push_back(known->second);
+        }
+    }
+    if (!good) return std::nullopt;
+    return profiles;
+}
+
+std::optional<LandlockRules> PolicyReader::read_landlock(const Field& field) {
+    const std::optional<Entries> entries = mapping(field, "landlock");
+    if (!entries) return std::nullopt;
+    reject_unknown(*entries, {"mode", "read", "write", "execute"}, "landlock");
+    LandlockRules rules;
+    bool good = true;
+    if (const Entry* mode = find(*entries, "mode")) {
+        const std::optional<std::string> value = text(mode->value, "landlock mode");
+        if (value == "prefer") {
+            rules.mode = LandlockRules::Mode::kPrefer;
+        } else if (value == "require") {
+            rules.mode = LandlockRules::Mode::kRequire;
+        } else {
+            if (value) fail_type(mode->value, "landlock mode", "prefer or require");
+            good = false;
+        }
+    }
+    const std::pair<const char*, std::optional<std::vector<std::string>>*> classes[] = {
+        {"read", &rules.read}, {"write", &rules.write}, {"execute", &rules.execute}};
+    for (const auto& [key, paths] : classes) {
+        if (const Entry* entry = find(*entries, key)) {
+            *paths = read_landlock_paths(entry->value, key);
+            good = good && paths->has_value();
+        }
+    }
+    if (!find(*entries, "read") && !find(*entries, "write") && !find(*entries, "execute")) {
+        fail(field.mark, "landlock must confine at least one of read, write or execute");
+        good = false;
+    }
+    if (!good) return std::nullopt;
+    return rules;
+}
+
+std::optional<std::vector<std::string>> PolicyReader::read_landlock_paths(const Field& field,
+                                                                          std::string_view what) {
+    const std::optional<std::vector<Field>> items = list(field, what);
+    if (!items) return std::nullopt;
+    std::vector<std::string> paths;
+    bool good = true;
+    for (const Field& item : *items) {
+        const std::optional<std::string> path = normal_path(item, "a path in landlock " +
+                                                                      std::string(what));
+        if (!path) {
+            good = false;
+        } else if (std::find(paths.begin(), paths.end(), *path) != paths.end()) {
+            fail(item.mark, "path " + *path + " is listed twice");
+            good = false;
+        } else {
+            paths.push_back(*path);
+        }
+    }
+    if (!good) return std::nullopt;
+    return paths;
+}
+
+bool PolicyReader::read_limits(const Field& field, ResourceLimits& limits) {
+    const std::optional<Entries> entries = mapping(field, "limits");
+    if (!entries) return false;
+    reject_unknown(*entries, {"cpu", "address_space", "processes", "file_size", "open_files"},
+                   "limits");
+    bool good = true;
+    if (const Entry* cpu = find(*entries, "cpu")) {
+        // RLIMIT_CPU counts whole seconds: round up, so a limit never comes out stricter.
+        if (const auto value = duration(cpu->value, "cpu")) {
+            limits.cpu = std::chrono::ceil<std::chrono::seconds>(*value);
+        } else {
+            good = false;
+        }
+    }
+    const std::pair<const char*, std::optional<std::uint64_t>*> sizes[] = {
+        {"address_space", &limits.address_space}, {"file_size", &limits.file_size}};
+    for (const auto& [key, target] : sizes) {
+        if (const Entry* entry = find(*entries, key)) {
+            *target = size(entry->value, key, kMaxLimitSize);
+            good = good && target->has_value();
+        }
+    }
+    // open_files: at least 16, as the child holds a few fds of its own while it sets up.
+    const std::tuple<const char*, std::optional<std::uint64_t>*, std::int64_t, std::int64_t>
+        counts[] = {{"processes", &limits.processes, 1, kMaxInteger},
+                    {"open_files", &limits.open_files, 16, 1 << 20}};
+    for (const auto& [key, target, min, max] : counts) {
+        const Entry* entry = find(*entries, key);
+        if (entry == nullptr) continue;
+        const std::optional<std::int64_t> value = integer(entry->value, key);
+        if (value && (*value < min || *value > max)) {
+            fail(entry->value.mark, std::string(key) + " must be between " + std::to_string(min) +
+                                        " and " + std::to_string(max) + ", not " +
+                                        std::to_string(*value));
+        } else if (value) {
+            *target = static_cast<std::uint64_t>(*value);
+            continue;
+        }
+        good = false;
+    }
+    return good;
+}
+
+// Three or four octal digits, as umask(1) prints them: "022", "0077".
+std::optional<std::uint32_t> PolicyReader::read_umask(const Field& field) {
+    const std::string value = field.node.IsScalar() ? field.node.Scalar() : "";
+    std::uint32_t mask = 0;
+    bool good = value.size() == 3 || value.size() == 4;
+    for (const char c : value) {
+        good = good && c >= '0' && c <= '7';
+        mask = mask * 8 + static_cast<std::uint32_t>(c - '0');
+    }
+    if (!good || mask > 0777) {
+        fail_type(field, "umask", "three or four octal digits such as \"0077\"");
+        return std::nullopt;
+    }
+    return mask;
+}
+
+void PolicyReader::read_sandbox_reference(const Field& field, std::string_view what,
+                                          std::string& name) {
+    const std::optional<std::string> value = text(field, what);
+    if (!value) return;
+    if (policy_ != nullptr && policy_->sandboxes.count(*value) == 0) {
+        std::string known;
+        for (const auto& [defined, profile] : policy_->sandboxes) {
+            known += (known.empty() ? "" : ", ") + defined;
+        }
+        fail(field.mark, "unknown sandbox " + quoted(*value) + " (defined: " + known +
+                             "; sandboxes are defined under sandboxes: in the main file)");
+        return;
+    }
+    name = *value;
+}
+
 // ---- Rules ----------------------------------------------------------------------------------
 
 std::optional<Rule> PolicyReader::read_rule(const Field& field) {
@@ -534,7 +823,7 @@ std::optional<Rule> PolicyReader::read_rule(const Field& field) {
     if (!entries) return std::nullopt;
     reject_unknown(*entries,
                    {"id", "summary", "command", "name", "keys", "args", "params", "options",
-                    "end_of_options", "timeout", "max_output", "stdin"},
+                    "end_of_options", "timeout", "max_output", "stdin", "sandbox"},
                    "a rule");
     Rule rule;
     rule.source = location(file_, field.mark);
@@ -611,6 +900,9 @@ std::optional<Rule> PolicyReader::read_rule(const Field& field) {
     }
     if (const Entry* stdin_entry = find(*entries, "stdin")) {
         rule.stdin_allowed = boolean(stdin_entry->value, "stdin").value_or(false);
+    }
+    if (const Entry* sandbox = find(*entries, "sandbox")) {
+        read_sandbox_reference(sandbox->value, "sandbox", rule.sandbox);
     }
     return rule;
 }
@@ -1057,6 +1349,46 @@ std::vector<std::string> fragment_files(const std::string& dir, const LoadOption
     return paths;
 }
 
+// What `bridle check` should point out about sandboxes: profiles weaker than the built-in
+// baseline (the only way to run a command less confined), and Landlock execute sets that do
+// not cover a rule's program (it could not start; the request fails with status 126).
+void warn_about_sandboxes(const Policy& policy, std::vector<Error>& warnings) {
+    for (const auto& [name, profile] : policy.sandboxes) {
+        if (!profile.is_weaker_than_baseline()) continue;
+        std::string rules;
+        for (const Rule& rule : policy.rules) {
+            if (policy.sandbox_for(rule) == &profile) rules += (rules.empty() ? "" : ", ") + rule.id;
+        }
+        std::string what;
+        if (std::find(profile.seccomp.begin(), profile.seccomp.end(), SeccompProfile::kBaseline) ==
+            profile.seccomp.end()) {
+            what = "without the baseline seccomp profile";
+        }
+        if (!profile.exec_once) {
+            what += std::string(what.empty() ? "" : " and ") +
+                    "without exec-once (the command may start other programs)";
+        }
+        warnings.push_back({"sandbox " + quoted(name) + " runs commands " + what +
+                                (rules.empty() ? "; no rule uses it" : "; used by " + rules),
+                            profile.source});
+    }
+    for (const Rule& rule : policy.rules) {
+        const SandboxProfile* profile = policy.sandbox_for(rule);
+        if (profile == nullptr || !profile->landlock || !profile->landlock->execute) continue;
+        const std::vector<std::string>& dirs = *profile->landlock->execute;
+        const bool covered = std::any_of(dirs.begin(), dirs.end(), [&](const std::string& dir) {
+            return dir == "/" || rule.command == dir ||
+                   rule.command.compare(0, dir.size() + 1, dir + "/") == 0;
+        });
+        if (!covered) {
+            warnings.push_back({"rule " + quoted(rule.id) + " runs " + rule.command +
+                                    ", which the landlock execute paths of sandbox " +
+                                    quoted(profile->name) + " do not cover: it cannot start",
+                                rule.source});
+        }
+    }
+}
+
 }  // namespace
 
 Result<Policy> parse_policy_text(std::string_view yaml, const std::string& name, bool is_main,
@@ -1064,11 +1396,13 @@ Result<Policy> parse_policy_text(std::string_view yaml, const std::string& name,
     const std::size_t before = report.errors.size();
     Policy policy;
     policy.settings.env = default_environment();
+    policy.sandboxes[kBaselineSandbox] = builtin_baseline_sandbox();
     policy.files = {name};
     policy.sha256 = sha256_hex(yaml);
     parse_into(yaml, name, is_main, report.errors, policy);
     reject_duplicate_ids(policy.rules, report.errors);
     if (report.errors.size() > before) return report.errors[before];
+    warn_about_sandboxes(policy, report.warnings);
     return policy;
 }
 
@@ -1078,6 +1412,7 @@ Result<Policy> load_policy_files(const std::string& main_file, const std::string
     Policy policy;
     try {
         policy.settings.env = default_environment();
+        policy.sandboxes[kBaselineSandbox] = builtin_baseline_sandbox();
         Sha256 hash;
         const auto load_one = [&](const std::string& path, bool is_main) {
             Result<std::string> text =
@@ -1105,6 +1440,7 @@ Result<Policy> load_policy_files(const std::string& main_file, const std::string
     if (policy.rules.empty()) {
         report.warnings.push_back({"the policy has no rules: every request will be denied", ""});
     }
+    warn_about_sandboxes(policy, report.warnings);
     return policy;
 }
 

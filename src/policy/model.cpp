@@ -93,6 +93,36 @@ std::string Rule::synopsis() const {
     return join(words, " ");
 }
 
+const char* seccomp_profile_name(SeccompProfile profile) {
+    switch (profile) {
+        case SeccompProfile::kBaseline:
+            return "baseline";
+        case SeccompProfile::kNoNetwork:
+            return "no-network";
+        case SeccompProfile::kNoWrite:
+            return "no-write";
+        default:
+            return "?";
+    }
+}
+
+bool SandboxProfile::is_weaker_than_baseline() const {
+    return !exec_once ||
+           std::find(seccomp.begin(), seccomp.end(), SeccompProfile::kBaseline) == seccomp.end();
+}
+
+SandboxProfile builtin_baseline_sandbox() {
+    SandboxProfile profile;
+    profile.name = kBaselineSandbox;
+    profile.source = "built-in";
+    return profile;
+}
+
+const SandboxProfile* Policy::sandbox_for(const Rule& rule) const {
+    const auto found = sandboxes.find(rule.sandbox.empty() ? settings.sandbox : rule.sandbox);
+    return found == sandboxes.end() ? nullptr : &found->second;
+}
+
 std::map<std::string, std::string> default_environment() {
     return {
         {"PATH", "/usr/sbin:/usr/bin:/sbin:/bin"},

@@ -74,6 +74,7 @@ struct Rule {
     std::optional<std::chrono::milliseconds> timeout;   // overrides settings.timeout
     std::optional<std::uint64_t> max_output;            // overrides settings.max_output
     bool stdin_allowed = false;           // otherwise the command's stdin is /dev/null
+    std::string sandbox;                  // name of a SandboxProfile; empty: settings.sandbox
     std::string source;                   // "file:line:col" of the rule, for messages
 
     bool allows_key(const std::string& key) const;
@@ -83,7 +84,55 @@ struct Rule {
     std::string synopsis() const;
 };
 
+// The built-in seccomp profiles a sandbox combines (bridle-policy(5), SANDBOXES; docs/sandbox.md
+// lists what each denies). Their names in the policy: baseline, no-network, no-write.
+enum class SeccompProfile { kBaseline, kNoNetwork, kNoWrite };
+const char* seccomp_profile_name(SeccompProfile profile);
+
+// Landlock path sets. Each access class that is given is confined to its paths (an empty
+// list forbids it everywhere); a class that is left out is not confined by Landlock.
+struct LandlockRules {
+    enum class Mode { kPrefer, kRequire };
+    Mode mode = Mode::kPrefer;          // require: deny the request on a kernel without Landlock
+    std::optional<std::vector<std::string>> read;     // read files, list directories
+    std::optional<std::vector<std::string>> write;    // write, create, remove, rename, truncate
+    std::optional<std::vector<std::string>> execute;  // execve (the program and its ELF interpreter)
+};
+
+// Resource limits of the command (setrlimit(2)); unset ones stay as bridle inherited them.
+// Core dumps are always off (RLIMIT_CORE 0).
+struct ResourceLimits {
+    std::optional<std::chrono::seconds> cpu;           // RLIMIT_CPU; the policy's duration rounded up
+    std::optional<std::uint64_t> address_space;        // RLIMIT_AS, bytes
+    std::optional<std::uint64_t> processes;            // RLIMIT_NPROC: per real user id, not per command
+    std::optional<std::uint64_t> file_size;            // RLIMIT_FSIZE, bytes
+    std::optional<std::uint64_t> open_files;           // RLIMIT_NOFILE
+};
+
+// One named sandbox (top-level `sandboxes:`). The defaults are the built-in `baseline`: the
+// only way to run a command less confined is a profile that says so.
+struct SandboxProfile {
+    std::string name;
+    std::vector<SeccompProfile> seccomp{SeccompProfile::kBaseline};  // distinct, in policy order
+    bool exec_once = true;                  // the command may not execve anything after itself
+    std::optional<LandlockRules> landlock;  // nullopt: no Landlock section
+    ResourceLimits limits;
+    std::optional<std::uint32_t> umask;     // 0..0777; nullopt: 022
+    std::string source;                     // "file:line:col", or "built-in"
+
+    // What `bridle check` warns about: no baseline seccomp, or exec-once off.
+    bool is_weaker_than_baseline() const;
+};
+
+// The built-in profile `baseline`, used when neither the rule nor settings.sandbox names one.
+SandboxProfile builtin_baseline_sandbox();
+constexpr const char* kBaselineSandbox = "baseline";
+
 enum class AuditSink { kJournald };
+
+// settings.landlock: auto probes the kernel; off behaves as if it had no Landlock (rules
+// that require it are denied). For tests and for kernels whose Landlock misbehaves.
+enum class LandlockSetting { kAuto, kOff };
 
 struct Settings {
     AuditSink audit = AuditSink::kJournald;
@@ -92,13 +141,21 @@ struct Settings {
     std::map<std::string, std::string> env;            // the command's whole environment;
                                                        // the loader puts default_environment()
                                                        // here unless the policy sets env
+    std::string sandbox = kBaselineSandbox;            // the sandbox of rules that name none
+    LandlockSetting landlock = LandlockSetting::kAuto;
 };
 
 struct Policy {
     Settings settings;
+    std::map<std::string, SandboxProfile> sandboxes;   // by name; the loader always adds the
+                                                       // built-in baseline unless redefined
     std::vector<Rule> rules;                           // in file order; first match wins
     std::vector<std::string> files;                    // files it was loaded from, in order
     std::string sha256;                                // over the bytes of those files, in order
+
+    // The sandbox `rule` runs in: its own, else settings.sandbox. nullptr when that name is
+    // not defined (the loader refuses such a policy; callers must deny, never run unconfined).
+    const SandboxProfile* sandbox_for(const Rule& rule) const;
 };
 
 // Default environment when the policy gives none: PATH, C.UTF-8 locale, HOME=/, a dumb

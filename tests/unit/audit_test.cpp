@@ -2,6 +2,7 @@
 // The journald sink against a real AF_UNIX datagram socket standing in for journald: native
 // format on the wire, the memfd path for large records, and refusal when nobody listens.
 #include "audit/audit.hpp"
+#include "audit/records.hpp"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -378,6 +379,49 @@ TEST(Journald, InvalidPriorityIsRefused) {
         EXPECT_FALSE(sink->write(record).ok());
         EXPECT_FALSE(journald.receive(0).has_value());
     }
+}
+
+// ---- Sandbox fields --------------------------------------------------------------------------
+
+std::optional<std::string> field(const Record& r, const std::string& name) {
+    for (const auto& [k, v] : r.fields) {
+        if (k == name) return v;
+    }
+    return std::nullopt;
+}
+
+// Once a rule's sandbox is known, both records say what was applied; the result adds how many
+// execs exec-once refused. Before that (a request that never reached a rule), no such field.
+TEST(Records, SayWhichSandboxWasApplied) {
+    RequestInfo info;
+    info.request_id = "0123456789abcdef0123456789abcdef";
+    info.raw = "tail -n 5 /var/log/syslog";
+    execution::Outcome outcome;
+    outcome.started = true;
+    outcome.exit_status = 0;
+    outcome.exec_blocked = 3;
+    const Record plain = result_record(info, "tail-log", outcome, 0);
+    for (const char* name : {"BRIDLE_SANDBOX", "BRIDLE_SECCOMP", "BRIDLE_EXEC_ONCE", "BRIDLE_LANDLOCK",
+                             "BRIDLE_EXEC_BLOCKED"}) {
+        EXPECT_FALSE(field(plain, name).has_value()) << name;
+        EXPECT_FALSE(field(decision_record(info, "deny", "", "no rule"), name).has_value()) << name;
+    }
+    info.sandbox = SandboxInfo{"logs", "baseline,no-write", true, "abi-7"};
+    const Record decision = decision_record(info, "allow", "tail-log", "");
+    const Record result = result_record(info, "tail-log", outcome, 0);
+    for (const Record* r : {&decision, &result}) {
+        EXPECT_EQ(field(*r, "BRIDLE_SANDBOX"), "logs");
+        EXPECT_EQ(field(*r, "BRIDLE_SECCOMP"), "baseline,no-write");
+        EXPECT_EQ(field(*r, "BRIDLE_EXEC_ONCE"), "1");
+        EXPECT_EQ(field(*r, "BRIDLE_LANDLOCK"), "abi-7");
+    }
+    EXPECT_FALSE(field(decision, "BRIDLE_EXEC_BLOCKED").has_value());
+    EXPECT_EQ(field(result, "BRIDLE_EXEC_BLOCKED"), "3");
+    info.sandbox = SandboxInfo{"loose", "none", false, "unavailable"};
+    const Record loose = result_record(info, "r", outcome, 0);
+    EXPECT_EQ(field(loose, "BRIDLE_SECCOMP"), "none");
+    EXPECT_EQ(field(loose, "BRIDLE_EXEC_ONCE"), "0");
+    EXPECT_EQ(field(loose, "BRIDLE_LANDLOCK"), "unavailable");
 }
 
 }  // namespace

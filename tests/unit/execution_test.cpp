@@ -9,11 +9,13 @@
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <cstdint>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
@@ -335,6 +337,27 @@ TEST(Execution, SignalsStartDefaultAndUnblocked) {
     ::pthread_sigmask(SIG_SETMASK, &old_mask, nullptr);
     ::sigaction(SIGUSR1, &old_action, nullptr);
     EXPECT_EQ(ran.output.out, "SigBlk:\t0000000000000000\nSigIgn:\t0000000000000000\n");
+}
+
+// Regression: GNU make (and so dh_auto_test) starts its children with signals 32 and 33, which
+// glibc reserves for itself, ignored. glibc's sigaction refuses to touch them, so the command
+// inherited them ignored. The raw system call resets them.
+TEST(Execution, GlibcReservedSignalsStartDefaultToo) {
+    struct KernelAction {
+        void (*handler)(int);
+        unsigned long flags;
+        void (*restorer)();
+        std::uint64_t mask;
+    };
+    KernelAction ignore{SIG_IGN, 0, nullptr, 0}, old32{}, old33{};
+    ASSERT_EQ(::syscall(SYS_rt_sigaction, 32, &ignore, &old32, sizeof(std::uint64_t)), 0);
+    ASSERT_EQ(::syscall(SYS_rt_sigaction, 33, &ignore, &old33, sizeof(std::uint64_t)), 0);
+
+    const Ran ran = run_capturing(make_spec({"/bin/grep", "-E", "^SigIgn", "/proc/self/status"}));
+
+    ::syscall(SYS_rt_sigaction, 32, &old32, nullptr, sizeof(std::uint64_t));
+    ::syscall(SYS_rt_sigaction, 33, &old33, nullptr, sizeof(std::uint64_t));
+    EXPECT_EQ(ran.output.out, "SigIgn:\t0000000000000000\n");
 }
 
 // The command starts in / with umask 022, whatever bridle's own are.

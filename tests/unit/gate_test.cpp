@@ -192,5 +192,180 @@ TEST_F(Gate, TruncationIsReported) {
     EXPECT_EQ(fields_of(sink_.records.back())["BRIDLE_TRUNCATED"], "1");
 }
 
+// ---- The sandbox ----------------------------------------------------------------------------
+
+// A policy with sandboxes; `landlock` is settings.landlock.
+class GateSandbox : public ::testing::Test {
+  protected:
+    void load(const std::string& landlock) {
+        dir_ = std::filesystem::temp_directory_path() / ("bridle-gate-sbx-" + std::to_string(::getpid()));
+        std::filesystem::create_directories(dir_);
+        marker_ = (dir_ / "ran").string();
+        const std::string yaml = R"(
+version: 1
+settings: {timeout: 5s, landlock: )" + landlock + R"(, env: {PATH: /usr/bin:/bin}}
+sandboxes:
+  strict: {seccomp: [baseline, no-write], landlock: {mode: require, write: []}}
+  prefer: {landlock: {mode: prefer, write: []}}
+  readonly: {seccomp: [baseline, no-write, no-network]}
+  loose: {seccomp: [], exec_once: false}
+rules:
+  - id: uptime
+    command: /usr/bin/uptime
+  - id: strict-uptime
+    name: strict-uptime
+    command: /usr/bin/uptime
+    sandbox: strict
+  - id: prefer-uptime
+    name: prefer-uptime
+    command: /usr/bin/uptime
+    sandbox: prefer
+  - id: touch-readonly
+    command: /usr/bin/touch
+    args: [{name: file, regex: '/[A-Za-z0-9/._-]+'}]
+    sandbox: readonly
+  - id: two-execs
+    name: two-execs
+    command: /bin/sh
+    args: ['-c', '/bin/true; /bin/true; echo done']
+  - id: two-execs-loose
+    name: two-execs-loose
+    command: /bin/sh
+    args: ['-c', '/bin/true; /bin/true; echo done']
+    sandbox: loose
+)";
+        policy::LoadReport report;
+        auto p = policy::parse_policy_text(yaml, "gate.yaml", true, report);
+        ASSERT_TRUE(p) << p.error().full();
+        policy_ = std::move(p).value();
+    }
+    void TearDown() override { std::filesystem::remove_all(dir_); }
+
+    Response run(const std::string& text, std::string* out = nullptr) {
+        const Context context{policy_, sink_, resolver_};
+        Request request;
+        request.text = text;
+        request.key = "test-key";
+        const execution::OutputSink capture = [out](execution::Stream s, std::string_view bytes) {
+            if (out && s == execution::Stream::kStdout) out->append(bytes);
+            return true;
+        };
+        return handle(context, request, capture, {});
+    }
+
+    std::filesystem::path dir_;
+    std::string marker_;
+    policy::Policy policy_;
+    RecordingSink sink_;
+    SystemResolver resolver_;
+};
+
+// Without a sandbox of its own a rule runs in the built-in baseline, and both records say so.
+TEST_F(GateSandbox, RecordsNameTheSandbox) {
+    load("auto");
+    const Response r = run("uptime");
+    EXPECT_EQ(r.exit_status, 0);
+    ASSERT_EQ(sink_.records.size(), 2u);
+    for (const auto& record : sink_.records) {
+        auto f = fields_of(record);
+        EXPECT_EQ(f["BRIDLE_SANDBOX"], "baseline");
+        EXPECT_EQ(f["BRIDLE_SECCOMP"], "baseline");
+        EXPECT_EQ(f["BRIDLE_EXEC_ONCE"], "1");
+        EXPECT_EQ(f["BRIDLE_LANDLOCK"], "none");
+    }
+    EXPECT_EQ(fields_of(sink_.records[1])["BRIDLE_EXEC_BLOCKED"], "0");
+}
+
+// Exec-once: the refused execs are counted in the record and the agent is told.
+TEST_F(GateSandbox, ExecOnceRefusalsAreCountedAndExplained) {
+    load("auto");
+    std::string out;
+    const Response r = run("two-execs -c '/bin/true; /bin/true; echo done'", &out);
+    EXPECT_EQ(r.exit_status, 0);
+    EXPECT_EQ(out, "done\n");
+    EXPECT_NE(r.message.find("bridle: the command tried to start another program 2 time(s); "
+                             "this rule allows none (exec-once)"),
+              std::string::npos)
+        << r.message;
+    EXPECT_EQ(fields_of(sink_.records.back())["BRIDLE_EXEC_BLOCKED"], "2");
+}
+
+// The explicit opt-out: no seccomp profile, no exec-once; the records say "none" and "0".
+TEST_F(GateSandbox, AnExplicitlyLooseSandboxRunsProgramsAndSaysSo) {
+    load("auto");
+    const Response r = run("two-execs-loose -c '/bin/true; /bin/true; echo done'");
+    EXPECT_EQ(r.exit_status, 0);
+    EXPECT_EQ(r.message.find("exec-once"), std::string::npos);
+    auto f = fields_of(sink_.records.back());
+    EXPECT_EQ(f["BRIDLE_SECCOMP"], "none");
+    EXPECT_EQ(f["BRIDLE_EXEC_ONCE"], "0");
+    EXPECT_EQ(f["BRIDLE_EXEC_BLOCKED"], "0");
+}
+
+// no-write: an allowed touch cannot create its file.
+TEST_F(GateSandbox, NoWriteStopsAnAllowedWrite) {
+    load("auto");
+    const Response r = run("touch " + marker_);
+    EXPECT_EQ(r.exit_status, 1);
+    EXPECT_FALSE(std::filesystem::exists(marker_));
+    EXPECT_EQ(fields_of(sink_.records.back())["BRIDLE_SECCOMP"], "baseline,no-write,no-network");
+}
+
+// Landlock required but turned off: a deny before anything runs, audited as a deny.
+TEST_F(GateSandbox, RequiredLandlockThatIsOffIsADeny) {
+    load("off");
+    const Response r = run("strict-uptime");
+    EXPECT_EQ(r.exit_status, 77);
+    EXPECT_FALSE(r.ran);
+    EXPECT_NE(r.message.find("bridle: denied: the rule's sandbox 'strict' requires Landlock"),
+              std::string::npos)
+        << r.message;
+    ASSERT_EQ(sink_.records.size(), 1u);
+    auto f = fields_of(sink_.records[0]);
+    EXPECT_EQ(f["BRIDLE_DECISION"], "deny");
+    EXPECT_EQ(f["BRIDLE_RULE"], "strict-uptime");
+    EXPECT_NE(f["BRIDLE_REASON"].find("settings.landlock: off"), std::string::npos);
+    EXPECT_EQ(f["BRIDLE_SANDBOX"], "strict");
+    EXPECT_EQ(f["BRIDLE_LANDLOCK"], "off");
+}
+
+// Landlock preferred but turned off: runs, and the record says it was not confined.
+TEST_F(GateSandbox, PreferredLandlockThatIsOffRunsAndIsRecorded) {
+    load("off");
+    const Response r = run("prefer-uptime");
+    EXPECT_EQ(r.exit_status, 0);
+    EXPECT_EQ(fields_of(sink_.records.back())["BRIDLE_LANDLOCK"], "off");
+}
+
+// explain shows the same sandbox decision, without auditing or running.
+TEST_F(GateSandbox, ExplainShowsTheSandboxAndTheLandlockDenial) {
+    load("off");
+    const Context context{policy_, sink_, resolver_};
+    Request request;
+    request.text = "strict-uptime";
+    const Response strict = explain(context, request);
+    EXPECT_EQ(strict.decision.verdict, matching::Verdict::kDeny);
+    ASSERT_TRUE(strict.sandbox.has_value());
+    EXPECT_EQ(strict.sandbox->landlock_text(), "off");
+    request.text = "uptime";
+    const Response plain = explain(context, request);
+    EXPECT_EQ(plain.exit_status, 0);
+    ASSERT_TRUE(plain.sandbox.has_value());
+    EXPECT_EQ(plain.sandbox->profile.name, "baseline");
+    EXPECT_TRUE(sink_.records.empty());
+}
+
+// A rule whose sandbox is not in the policy (only possible without the loader) is denied:
+// bridle never falls back to running a command unconfined.
+TEST_F(GateSandbox, AMissingSandboxIsADenyNeverAnUnconfinedRun) {
+    load("auto");
+    policy_.sandboxes.erase("readonly");
+    const Response r = run("touch " + marker_);
+    EXPECT_EQ(r.exit_status, 77);
+    EXPECT_FALSE(r.ran);
+    EXPECT_FALSE(std::filesystem::exists(marker_));
+    EXPECT_NE(fields_of(sink_.records.at(0))["BRIDLE_REASON"].find("not defined"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace bridle::gate

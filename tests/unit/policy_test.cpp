@@ -7,7 +7,9 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <cstdio>
 #include <fstream>
+#include <functional>
 #include <optional>
 #include <sstream>
 #include <string>
@@ -47,6 +49,11 @@ std::string rule_with(const std::string& lines) {
     return "version: 1\nrules:\n  - id: r\n    command: /bin/true\n" + lines;
 }
 
+// Lines 1-2 of the sandbox cases; the case's sandboxes start at line 3.
+std::string sandboxes_with(const std::string& lines) {
+    return "version: 1\nsandboxes:\n" + lines + "rules: []\n";
+}
+
 // ---- Negative cases: each names the message and where it points -----------------------------
 
 struct BadCase {
@@ -64,7 +71,7 @@ const std::vector<BadCase>& bad_cases() {
         {"comments only", "# nothing here\n", "the policy is empty", "1:1"},
         {"document marker only", "---\n", "the policy is empty", "1:1"},
         {"two documents", "version: 1\nrules: []\n---\nversion: 1\nrules: []\n",
-         "one YAML document", "4:1"},
+         "one YAML document", "3:1"},
         {"top level is a list", "- version: 1\n", "the top level must be a mapping, not a list",
          "1:1"},
         {"top level is a scalar", "hello\n", "the top level must be a mapping, not 'hello'", "1:1"},
@@ -88,15 +95,16 @@ const std::vector<BadCase>& bad_cases() {
         {"rules is a mapping", "version: 1\nrules: {}\n", "rules must be a list, not a mapping",
          "2:8"},
         {"unknown top-level key", "version: 1\nrule: []\nrules: []\n",
-         "unknown key 'rule' in the top level (allowed: version, settings, rules)", "2:1"},
+         "unknown key 'rule' in the top level (allowed: version, settings, sandboxes, rules)",
+         "2:1"},
         {"duplicate top-level key", "version: 1\nrules: []\nversion: 1\n",
          "duplicate key 'version' in the top level (first at line 1, column 1)", "3:1"},
         {"duplicate rules key hides a rule", "version: 1\nrules: []\nrules: [{id: a}]\n",
          "duplicate key 'rules'", "3:1"},
         {"settings in a fragment", "version: 1\nsettings: {timeout: 5s}\nrules: []\n",
          "settings belong in the main policy file", "2:1", false},
-        {"sandboxes are not in version 1", "version: 1\nsandboxes: {}\nrules: []\n",
-         "unknown key 'sandboxes'", "2:1"},
+        {"sandbox (singular) at the top level", "version: 1\nsandbox: {}\nrules: []\n",
+         "unknown key 'sandbox' in the top level", "2:1"},
 
         // settings
         {"settings is a list", "version: 1\nsettings: [a]\nrules: []\n",
@@ -105,8 +113,10 @@ const std::vector<BadCase>& bad_cases() {
          "audit sink 'file' is not supported by this version of bridle (journald only)", "2:19"},
         {"audit both", "version: 1\nsettings: {audit: both}\nrules: []\n",
          "audit sink 'both' is not supported", "2:19"},
-        {"unknown settings key", "version: 1\nsettings: {sandbox: baseline}\nrules: []\n",
-         "unknown key 'sandbox' in settings (allowed: audit, timeout, max_output, env)", "2:12"},
+        {"unknown settings key", "version: 1\nsettings: {sandboxes: baseline}\nrules: []\n",
+         "unknown key 'sandboxes' in settings (allowed: audit, timeout, max_output, env, "
+         "sandbox, landlock)",
+         "2:12"},
         {"duplicate settings key",
          "version: 1\nsettings:\n  timeout: 5s\n  timeout: 50s\nrules: []\n",
          "duplicate key 'timeout' in settings (first at line 3, column 3)", "4:3"},
@@ -203,7 +213,7 @@ const std::vector<BadCase>& bad_cases() {
         {"key listed twice", rule_with("    keys: [a, a]\n"), "key 'a' is listed twice", "5:15"},
         {"unknown rule key", rule_with("    run_as: root\n"),
          "unknown key 'run_as' in a rule (allowed: id, summary, command, name, keys, args, "
-         "params, options, end_of_options, timeout, max_output, stdin)",
+         "params, options, end_of_options, timeout, max_output, stdin, sandbox)",
          "5:5"},
         {"misspelt rule key", rule_with("    option: {}\n"), "unknown key 'option' in a rule",
          "5:5"},
@@ -411,6 +421,105 @@ const std::vector<BadCase>& bad_cases() {
          "unknown key 'follow' in path (allowed: under, type)", "5:33"},
         {"two kinds in an inline arg", rule_with("    args: [{regex: a, int: [1, 2]}]\n"),
          "this one has both regex and int", "5:23"},
+
+        // sandboxes (the mapping's own lines start at line 3)
+        {"sandboxes is a list", "version: 1\nsandboxes: [a]\nrules: []\n",
+         "sandboxes must be a mapping, not a list", "2:12"},
+        {"sandboxes in a fragment", "version: 1\nsandboxes: {s: {}}\nrules: []\n",
+         "sandboxes belong in the main policy file", "2:1", false},
+        {"sandbox name with capitals", sandboxes_with("  Strict: {}\n"),
+         "sandbox name 'Strict' is not valid", "3:3"},
+        {"sandbox without a value", sandboxes_with("  s:\n"),
+         "sandbox 's' has no value; write {} for the defaults", "3:3"},
+        {"sandbox is a word", sandboxes_with("  s: baseline\n"),
+         "a sandbox must be a mapping, not 'baseline'", "3:6"},
+        {"sandbox unknown key", sandboxes_with("  s: {seccom: []}\n"),
+         "unknown key 'seccom' in a sandbox (allowed: seccomp, exec_once, landlock, limits, umask)",
+         "3:7"},
+        {"sandbox defined twice", sandboxes_with("  s: {}\n  s: {}\n"),
+         "duplicate key 's' in sandboxes (first at line 3, column 3)", "4:3"},
+        {"seccomp is a word", sandboxes_with("  s: {seccomp: baseline}\n"),
+         "seccomp must be a list, not 'baseline'", "3:16"},
+        {"unknown seccomp profile", sandboxes_with("  s: {seccomp: [no-net]}\n"),
+         "unknown seccomp profile 'no-net' (built-in profiles: baseline, no-network, no-write)",
+         "3:17"},
+        {"seccomp profile twice", sandboxes_with("  s: {seccomp: [baseline, baseline]}\n"),
+         "seccomp profile 'baseline' is listed twice", "3:27"},
+        {"seccomp profile is a mapping", sandboxes_with("  s: {seccomp: [{baseline: 1}]}\n"),
+         "a seccomp profile must be a string, not a mapping", "3:17"},
+        {"exec_once yes", sandboxes_with("  s: {exec_once: yes}\n"),
+         "exec_once must be true or false, not 'yes'", "3:18"},
+        {"exec_once empty", sandboxes_with("  s: {exec_once: }\n"),
+         "exec_once must be true or false, but has no value", "3:7"},
+        {"landlock is a word", sandboxes_with("  s: {landlock: prefer}\n"),
+         "landlock must be a mapping, not 'prefer'", "3:17"},
+        {"landlock unknown key", sandboxes_with("  s: {landlock: {read: [/], net: []}}\n"),
+         "unknown key 'net' in landlock (allowed: mode, read, write, execute)", "3:29"},
+        {"landlock mode always", sandboxes_with("  s: {landlock: {mode: always, read: [/]}}\n"),
+         "landlock mode must be prefer or require, not 'always'", "3:24"},
+        {"landlock confines nothing", sandboxes_with("  s: {landlock: {mode: require}}\n"),
+         "landlock must confine at least one of read, write or execute", "3:17"},
+        {"landlock relative path", sandboxes_with("  s: {landlock: {read: [var/log]}}\n"),
+         "a path in landlock read must be an absolute path", "3:25"},
+        {"landlock path with ..", sandboxes_with("  s: {landlock: {write: [/tmp/../etc]}}\n"),
+         "a path in landlock write must be an absolute path", "3:26"},
+        {"landlock trailing slash", sandboxes_with("  s: {landlock: {execute: [/usr/]}}\n"),
+         "a path in landlock execute must be an absolute path", "3:28"},
+        {"landlock path twice", sandboxes_with("  s: {landlock: {execute: [/usr, /usr]}}\n"),
+         "path /usr is listed twice", "3:34"},
+        {"landlock read is a word", sandboxes_with("  s: {landlock: {read: /}}\n"),
+         "read must be a list, not '/'", "3:24"},
+        {"limits is a list", sandboxes_with("  s: {limits: [cpu]}\n"),
+         "limits must be a mapping, not a list", "3:15"},
+        {"limits unknown key", sandboxes_with("  s: {limits: {memory: 1GiB}}\n"),
+         "unknown key 'memory' in limits (allowed: cpu, address_space, processes, file_size, "
+         "open_files)",
+         "3:16"},
+        {"cpu without unit", sandboxes_with("  s: {limits: {cpu: 10}}\n"),
+         "cpu must be a duration", "3:21"},
+        {"cpu zero", sandboxes_with("  s: {limits: {cpu: 0s}}\n"),
+         "cpu must be between 1ms and 24h, not '0s'", "3:21"},
+        {"address_space too large", sandboxes_with("  s: {limits: {address_space: 2048GiB}}\n"),
+         "address_space must be between 1B and 1024GiB, not '2048GiB'", "3:31"},
+        {"file_size in decimal units", sandboxes_with("  s: {limits: {file_size: 10MB}}\n"),
+         "file_size must be a size", "3:27"},
+        {"processes zero", sandboxes_with("  s: {limits: {processes: 0}}\n"),
+         "processes must be between 1 and 9007199254740992, not 0", "3:27"},
+        {"processes negative", sandboxes_with("  s: {limits: {processes: -5}}\n"),
+         "processes must be between 1 and", "3:27"},
+        {"processes a word", sandboxes_with("  s: {limits: {processes: many}}\n"),
+         "processes must be a decimal integer", "3:27"},
+        {"open_files too few", sandboxes_with("  s: {limits: {open_files: 8}}\n"),
+         "open_files must be between 16 and 1048576, not 8", "3:28"},
+        {"open_files too many", sandboxes_with("  s: {limits: {open_files: 2000000}}\n"),
+         "open_files must be between 16 and 1048576, not 2000000", "3:28"},
+        {"umask of two digits", sandboxes_with("  s: {umask: 77}\n"),
+         "umask must be three or four octal digits", "3:14"},
+        {"umask with an 8", sandboxes_with("  s: {umask: \"0088\"}\n"),
+         "umask must be three or four octal digits", "3:14"},
+        {"umask with sticky bit", sandboxes_with("  s: {umask: 1777}\n"),
+         "umask must be three or four octal digits", "3:14"},
+        {"umask of five digits", sandboxes_with("  s: {umask: 00777}\n"),
+         "umask must be three or four octal digits", "3:14"},
+        {"umask is a list", sandboxes_with("  s: {umask: [0, 7, 7]}\n"),
+         "umask must be three or four octal digits", "3:14"},
+        {"settings.sandbox unknown", "version: 1\nsettings: {sandbox: strict}\nrules: []\n",
+         "unknown sandbox 'strict' (defined: baseline;", "2:21"},
+        {"settings.sandbox is a list", "version: 1\nsettings: {sandbox: [a]}\nrules: []\n",
+         "settings.sandbox must be a string, not a list", "2:21"},
+        {"settings.landlock on", "version: 1\nsettings: {landlock: on}\nrules: []\n",
+         "settings.landlock must be auto or off, not 'on'", "2:22"},
+        {"settings.landlock require", "version: 1\nsettings: {landlock: require}\nrules: []\n",
+         "settings.landlock must be auto or off, not 'require'", "2:22"},
+        {"rule names an unknown sandbox", rule_with("    sandbox: strict\n"),
+         "unknown sandbox 'strict' (defined: baseline;", "5:14"},
+        {"rule names the empty sandbox", rule_with("    sandbox: ''\n"),
+         "unknown sandbox ''", "5:14"},
+        {"rule names a sandbox that is not defined in a fragment",
+         "version: 1\nrules:\n  - id: r\n    command: /bin/true\n    sandbox: mine\n",
+         "unknown sandbox 'mine'", "5:14", false},
+        {"rule sandbox is a mapping", rule_with("    sandbox: {seccomp: []}\n"),
+         "sandbox must be a string, not a mapping", "5:14"},
     };
     return cases;
 }
@@ -830,6 +939,22 @@ TEST(Sha256, GivesTheSameDigestForAnySplit) {
     EXPECT_EQ(std::unique(digests.begin(), digests.end()), digests.end());
 }
 
+// Regression (found by fuzz_policy): yaml-cpp 0.7's LoadAll loops forever, allocating, on a
+// document that starts with a token its parser does not consume (",", jbeder/yaml-cpp#1040),
+// so every request hung on such a policy file. The loader must answer, with an error.
+TEST(PolicyParse, InputsThatHangYamlCppLoadAllAreRefusedPromptly) {
+    for (const std::string yaml : {",\n", ",a", "version: 1\nrules: []\n---\n,\n", "]\n"}) {
+        SCOPED_TRACE(yaml);
+        EXPECT_EXIT(
+            {
+                ::alarm(5);  // a hang dies of SIGALRM and fails the expectation
+                const Parsed parsed = parse(yaml);
+                ::_exit(!parsed.policy && !parsed.report.errors.empty() ? 0 : 1);
+            },
+            ::testing::ExitedWithCode(0), "");
+    }
+}
+
 // ---- Files
 // ----------------------------------------------------------------------------------------
 
@@ -1206,6 +1331,225 @@ TEST(LoadPolicy, WarnsWhenThereAreNoRules) {
     EXPECT_NE(report.warnings.back().message.find("no rules"), std::string::npos);
 }
 
+// ---- Sandboxes --------------------------------------------------------------------------------
+
+// Without sandboxes or settings.sandbox, every rule runs in the built-in baseline: baseline
+// seccomp and exec-once, nothing else.
+TEST(PolicySandbox, BuiltInBaselineIsTheDefault) {
+    const Parsed parsed = parse(rule_with(""));
+    ASSERT_TRUE(parsed.policy.has_value()) << all_errors(parsed.report);
+    const Policy& policy = *parsed.policy;
+    EXPECT_EQ(policy.settings.sandbox, "baseline");
+    EXPECT_EQ(policy.settings.landlock, LandlockSetting::kAuto);
+    ASSERT_EQ(policy.sandboxes.size(), 1u);
+    const SandboxProfile* profile = policy.sandbox_for(policy.rules.at(0));
+    ASSERT_NE(profile, nullptr);
+    EXPECT_EQ(profile->name, "baseline");
+    EXPECT_EQ(profile->source, "built-in");
+    EXPECT_EQ(profile->seccomp, std::vector<SeccompProfile>{SeccompProfile::kBaseline});
+    EXPECT_TRUE(profile->exec_once);
+    EXPECT_FALSE(profile->landlock.has_value());
+    EXPECT_FALSE(profile->umask.has_value());
+    EXPECT_FALSE(profile->limits.cpu || profile->limits.address_space || profile->limits.processes ||
+                 profile->limits.file_size || profile->limits.open_files);
+    EXPECT_FALSE(profile->is_weaker_than_baseline());
+    EXPECT_TRUE(parsed.report.warnings.empty());
+}
+
+// Every field of a profile lands in the model; rules pick theirs or settings.sandbox's.
+TEST(PolicySandbox, ReadsEveryField) {
+    const Parsed parsed = parse(R"(version: 1
+sandboxes:
+  logs:
+    seccomp: [no-write, baseline, no-network]
+    exec_once: true
+    landlock: {mode: require, read: [/usr, /var/log], write: [], execute: [/usr]}
+    limits: {cpu: 20s, address_space: 2GiB, processes: 64, file_size: 1MiB, open_files: 256}
+    umask: "0077"
+  empty: {}
+settings:
+  sandbox: logs
+  landlock: off
+rules:
+  - id: a
+    command: /usr/bin/a
+  - id: b
+    command: /usr/bin/b
+    sandbox: empty
+  - id: c
+    command: /usr/bin/c
+    sandbox: baseline
+)");
+    ASSERT_TRUE(parsed.policy.has_value()) << all_errors(parsed.report);
+    const Policy& policy = *parsed.policy;
+    EXPECT_EQ(policy.settings.landlock, LandlockSetting::kOff);
+    const SandboxProfile* logs = policy.sandbox_for(policy.rules.at(0));
+    ASSERT_NE(logs, nullptr);
+    EXPECT_EQ(logs->name, "logs");
+    EXPECT_EQ(logs->source, "t.yaml:3:3");
+    EXPECT_EQ(logs->seccomp, (std::vector<SeccompProfile>{SeccompProfile::kNoWrite,
+                                                          SeccompProfile::kBaseline,
+                                                          SeccompProfile::kNoNetwork}));
+    EXPECT_TRUE(logs->exec_once);
+    ASSERT_TRUE(logs->landlock.has_value());
+    EXPECT_EQ(logs->landlock->mode, LandlockRules::Mode::kRequire);
+    EXPECT_EQ(logs->landlock->read, (std::vector<std::string>{"/usr", "/var/log"}));
+    EXPECT_EQ(logs->landlock->write, std::vector<std::string>{});
+    EXPECT_EQ(logs->landlock->execute, std::vector<std::string>{"/usr"});
+    EXPECT_EQ(logs->limits.cpu, std::chrono::seconds(20));
+    EXPECT_EQ(logs->limits.address_space, 2ull << 30);
+    EXPECT_EQ(logs->limits.processes, 64u);
+    EXPECT_EQ(logs->limits.file_size, 1u << 20);
+    EXPECT_EQ(logs->limits.open_files, 256u);
+    EXPECT_EQ(logs->umask, 077u);
+    EXPECT_EQ(policy.sandbox_for(policy.rules.at(1))->name, "empty");
+    EXPECT_EQ(policy.sandbox_for(policy.rules.at(1))->seccomp,
+              std::vector<SeccompProfile>{SeccompProfile::kBaseline});
+    EXPECT_EQ(policy.sandbox_for(policy.rules.at(2))->name, "baseline");
+    EXPECT_TRUE(parsed.report.warnings.empty()) << parsed.report.warnings.front().full();
+}
+
+// Values that are accepted, and what the model holds for each.
+TEST(PolicySandbox, AcceptsEachFormOfAValue) {
+    struct Case {
+        std::string name, lines;
+        std::function<bool(const SandboxProfile&)> check;
+    };
+    const std::vector<Case> cases = {
+        {"cpu rounds up to a second", "    limits: {cpu: 1500ms}\n",
+         [](const SandboxProfile& p) { return p.limits.cpu == std::chrono::seconds(2); }},
+        {"cpu of 1ms is one second", "    limits: {cpu: 1ms}\n",
+         [](const SandboxProfile& p) { return p.limits.cpu == std::chrono::seconds(1); }},
+        {"cpu in minutes", "    limits: {cpu: 2m}\n",
+         [](const SandboxProfile& p) { return p.limits.cpu == std::chrono::seconds(120); }},
+        {"address space of 1024GiB", "    limits: {address_space: 1024GiB}\n",
+         [](const SandboxProfile& p) { return p.limits.address_space == 1ull << 40; }},
+        {"open_files of 16", "    limits: {open_files: 16}\n",
+         [](const SandboxProfile& p) { return p.limits.open_files == 16u; }},
+        {"umask of three digits", "    umask: 027\n",
+         [](const SandboxProfile& p) { return p.umask == 027u; }},
+        {"umask 0000", "    umask: \"0000\"\n", [](const SandboxProfile& p) { return p.umask == 0u; }},
+        {"umask 0777", "    umask: \"0777\"\n",
+         [](const SandboxProfile& p) { return p.umask == 0777u; }},
+        {"landlock mode defaults to prefer", "    landlock: {write: [/tmp]}\n",
+         [](const SandboxProfile& p) {
+             return p.landlock && p.landlock->mode == LandlockRules::Mode::kPrefer &&
+                    !p.landlock->read && !p.landlock->execute;
+         }},
+        {"landlock on /", "    landlock: {read: [/]}\n",
+         [](const SandboxProfile& p) {
+             return p.landlock && p.landlock->read == std::vector<std::string>{"/"};
+         }},
+        {"no seccomp profile at all", "    seccomp: []\n",
+         [](const SandboxProfile& p) { return p.seccomp.empty() && p.exec_once; }},
+        {"exec_once off", "    exec_once: false\n",
+         [](const SandboxProfile& p) { return !p.exec_once && p.seccomp.size() == 1; }},
+    };
+    for (const Case& c : cases) {
+        SCOPED_TRACE(c.name);
+        const Parsed parsed = parse("version: 1\nsandboxes:\n  s:\n" + c.lines +
+                                    "rules:\n  - id: r\n    command: /usr/bin/r\n    sandbox: s\n");
+        ASSERT_TRUE(parsed.policy.has_value()) << all_errors(parsed.report);
+        EXPECT_TRUE(c.check(parsed.policy->sandboxes.at("s")));
+    }
+}
+
+// A policy may redefine `baseline`; rules that name none then use the redefinition.
+TEST(PolicySandbox, RedefiningBaselineReplacesTheBuiltIn) {
+    const Parsed parsed = parse(
+        "version: 1\nsandboxes:\n  baseline: {seccomp: [baseline, no-network]}\n"
+        "rules:\n  - id: r\n    command: /usr/bin/r\n");
+    ASSERT_TRUE(parsed.policy.has_value()) << all_errors(parsed.report);
+    const SandboxProfile* profile = parsed.policy->sandbox_for(parsed.policy->rules.at(0));
+    ASSERT_NE(profile, nullptr);
+    EXPECT_EQ(profile->source, "t.yaml:3:3");
+    EXPECT_EQ(profile->seccomp.size(), 2u);
+}
+
+// The only way to a weaker sandbox is a profile that says so, and `bridle check` says so too.
+TEST(PolicySandbox, WarnsAboutProfilesWeakerThanBaseline) {
+    struct Case {
+        std::string name, profile;
+        std::vector<std::string> warnings;  // substrings, one per expected warning
+    };
+    const std::vector<Case> cases = {
+        {"no seccomp", "{seccomp: []}", {"runs commands without the baseline seccomp profile; used by r"}},
+        {"only no-write", "{seccomp: [no-write]}", {"without the baseline seccomp profile"}},
+        {"exec_once off", "{exec_once: false}",
+         {"without exec-once (the command may start other programs); used by r"}},
+        {"nothing at all", "{seccomp: [], exec_once: false}",
+         {"without the baseline seccomp profile and without exec-once"}},
+        {"execute does not cover the program", "{landlock: {execute: [/usr/sbin]}}",
+         {"rule 'r' runs /usr/bin/r, which the landlock execute paths of sandbox 's' do not cover"}},
+        {"execute of / covers everything", "{landlock: {execute: [/]}}", {}},
+        {"execute covers the program's directory", "{landlock: {execute: [/usr]}}", {}},
+        {"execute names the program", "{landlock: {execute: [/usr/bin/r]}}", {}},
+        {"a sibling directory is not a parent", "{landlock: {execute: [/usr/bi]}}", {"do not cover"}},
+        {"baseline plus more", "{seccomp: [baseline, no-write, no-network]}", {}},
+    };
+    for (const Case& c : cases) {
+        SCOPED_TRACE(c.name);
+        const Parsed parsed = parse("version: 1\nsandboxes:\n  s: " + c.profile +
+                                    "\nrules:\n  - id: r\n    command: /usr/bin/r\n    sandbox: s\n");
+        ASSERT_TRUE(parsed.policy.has_value()) << all_errors(parsed.report);
+        ASSERT_EQ(parsed.report.warnings.size(), c.warnings.size());
+        for (std::size_t i = 0; i < c.warnings.size(); ++i) {
+            EXPECT_NE(parsed.report.warnings[i].message.find(c.warnings[i]), std::string::npos)
+                << parsed.report.warnings[i].full();
+        }
+    }
+    // Unused weak profiles are pointed out as such.
+    const Parsed unused = parse("version: 1\nsandboxes:\n  loose: {seccomp: []}\nrules: []\n");
+    ASSERT_TRUE(unused.policy.has_value());
+    ASSERT_EQ(unused.report.warnings.size(), 1u);
+    EXPECT_NE(unused.report.warnings[0].message.find("no rule uses it"), std::string::npos);
+    EXPECT_EQ(unused.report.warnings[0].location, "t.yaml:3:3");
+}
+
+// A profile with errors is reported once: the rules that name it add no "unknown sandbox".
+TEST(PolicySandbox, AnInvalidProfileIsReportedOnlyWhereItIsDefined) {
+    const Parsed parsed = parse(
+        "version: 1\nsandboxes:\n  s: {seccomp: [nope]}\n"
+        "rules:\n  - id: r\n    command: /usr/bin/r\n    sandbox: s\n");
+    ASSERT_FALSE(parsed.policy.has_value());
+    ASSERT_EQ(parsed.report.errors.size(), 1u) << all_errors(parsed.report);
+    EXPECT_EQ(parsed.report.errors[0].location, "t.yaml:3:17");
+}
+
+// sandbox_for never falls back to "no sandbox": an unknown name gives nullptr (callers deny).
+TEST(PolicySandbox, SandboxForAnUnknownNameIsNull) {
+    Policy policy;
+    Rule rule;
+    EXPECT_EQ(policy.sandbox_for(rule), nullptr);  // not even the built-in without the loader
+    policy.sandboxes["baseline"] = builtin_baseline_sandbox();
+    EXPECT_EQ(policy.sandbox_for(rule), &policy.sandboxes["baseline"]);
+    rule.sandbox = "gone";
+    EXPECT_EQ(policy.sandbox_for(rule), nullptr);
+}
+
+// Fragments hold rules only, and their rules may use the main file's sandboxes.
+TEST(PolicySandbox, FragmentRulesUseTheMainFilesSandboxes) {
+    Scratch scratch;
+    if (!scratch.safe()) GTEST_SKIP() << "needs root (strict ownership checks)";
+    const std::string main_file = scratch.file(
+        "policy.yaml", "version: 1\nsandboxes:\n  tight: {seccomp: [baseline, no-write]}\nrules: []\n");
+    const std::string dir = scratch.dir("policy.d");
+    scratch.file("policy.d/10-a.yaml",
+                 "version: 1\nrules:\n  - id: a\n    command: /bin/a\n    sandbox: tight\n");
+    LoadReport report;
+    Result<Policy> policy = load_policy_files(main_file, dir, LoadOptions{}, report);
+    ASSERT_TRUE(policy.ok()) << all_errors(report);
+    EXPECT_EQ(policy.value().sandbox_for(policy.value().rules.at(0))->name, "tight");
+
+    scratch.file("policy.d/20-b.yaml",
+                 "version: 1\nsandboxes: {mine: {}}\nrules:\n  - id: b\n    command: /bin/b\n"
+                 "    sandbox: mine\n");
+    LoadReport bad;
+    ASSERT_FALSE(load_policy_files(main_file, dir, LoadOptions{}, bad).ok());
+    EXPECT_NE(all_errors(bad).find("sandboxes belong in the main policy file"), std::string::npos);
+    EXPECT_NE(all_errors(bad).find("unknown sandbox 'mine'"), std::string::npos);
+}
+
 // ---- Golden files -------------------------------------------------------------------------------
 
 std::string dump_spec(const ValueSpec& spec) {
@@ -1237,13 +1581,58 @@ std::string dump_spec(const ValueSpec& spec) {
     }
 }
 
+std::string dump_paths(const char* what, const std::optional<std::vector<std::string>>& paths) {
+    if (!paths) return "";
+    std::string out = std::string(" ") + what + "=[";
+    for (std::size_t i = 0; i < paths->size(); ++i) out += (i ? " " : "") + (*paths)[i];
+    return out + "]";
+}
+
+std::string dump_sandbox(const SandboxProfile& profile) {
+    std::ostringstream out;
+    std::string seccomp;
+    for (const SeccompProfile p : profile.seccomp)
+        seccomp += (seccomp.empty() ? "" : ",") + std::string(seccomp_profile_name(p));
+    out << "sandbox " << profile.name << " at " << profile.source
+        << " seccomp=" << (seccomp.empty() ? "none" : seccomp)
+        << " exec_once=" << (profile.exec_once ? "yes" : "no") << " umask=";
+    if (profile.umask) {
+        char octal[8];
+        std::snprintf(octal, sizeof octal, "%04o", *profile.umask);
+        out << octal;
+    } else {
+        out << "default";
+    }
+    out << "\n";
+    if (profile.landlock) {
+        out << "  landlock mode="
+            << (profile.landlock->mode == LandlockRules::Mode::kRequire ? "require" : "prefer")
+            << dump_paths("read", profile.landlock->read) << dump_paths("write", profile.landlock->write)
+            << dump_paths("execute", profile.landlock->execute) << "\n";
+    }
+    const ResourceLimits& l = profile.limits;
+    if (l.cpu || l.address_space || l.processes || l.file_size || l.open_files) {
+        out << "  limits";
+        if (l.cpu) out << " cpu=" << l.cpu->count() << "s";
+        if (l.address_space) out << " address_space=" << *l.address_space;
+        if (l.processes) out << " processes=" << *l.processes;
+        if (l.file_size) out << " file_size=" << *l.file_size;
+        if (l.open_files) out << " open_files=" << *l.open_files;
+        out << "\n";
+    }
+    return out.str();
+}
+
 // A stable text form of a parsed policy: one line per rule, then one per argument and option.
 std::string dump_policy(const Policy& policy) {
     std::ostringstream out;
     out << "settings audit=journald timeout=" << policy.settings.timeout.count()
-        << "ms max_output=" << policy.settings.max_output << "\n";
+        << "ms max_output=" << policy.settings.max_output
+        << " sandbox=" << policy.settings.sandbox << " landlock="
+        << (policy.settings.landlock == LandlockSetting::kOff ? "off" : "auto") << "\n";
     for (const auto& [name, value] : policy.settings.env)
         out << "env " << name << "=" << value << "\n";
+    for (const auto& [name, profile] : policy.sandboxes) out << dump_sandbox(profile);
     for (const Rule& rule : policy.rules) {
         std::string keys;
         for (const std::string& key : rule.keys) keys += (keys.empty() ? "" : ",") + key;
@@ -1252,7 +1641,8 @@ std::string dump_policy(const Policy& policy) {
             << (rule.timeout ? std::to_string(rule.timeout->count()) + "ms" : "default")
             << " max_output=" << (rule.max_output ? std::to_string(*rule.max_output) : "default")
             << " stdin=" << (rule.stdin_allowed ? "yes" : "no")
-            << " end_of_options=" << (rule.end_of_options ? "yes" : "no") << " synopsis=\""
+            << " end_of_options=" << (rule.end_of_options ? "yes" : "no")
+            << " sandbox=" << (rule.sandbox.empty() ? "default" : rule.sandbox) << " synopsis=\""
             << rule.synopsis() << "\"\n";
         if (!rule.summary.empty()) out << "  summary " << rule.summary << "\n";
         for (std::size_t i = 0; i < rule.args.size(); ++i) {
