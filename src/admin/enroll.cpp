@@ -16,6 +16,7 @@
 #include <iostream>
 
 #include "common/exit_code.hpp"
+#include "execution/runner.hpp"
 #include "common/text.hpp"
 
 namespace bridle::admin {
@@ -95,15 +96,6 @@ Result<std::string> read_all(int fd, const std::string& path, std::size_t limit)
     return out;
 }
 
-bool write_all(int fd, std::string_view bytes) {
-    while (!bytes.empty()) {
-        const ssize_t n = ::write(fd, bytes.data(), bytes.size());
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) return false;
-        bytes.remove_prefix(static_cast<std::size_t>(n));
-    }
-    return true;
-}
 
 Result<PublicKey> read_public_key_file(const std::string& path) {
     Fd fd(path == "-" ? ::dup(STDIN_FILENO) : ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY));
@@ -177,7 +169,7 @@ Status write_keys_file(const std::string& path, const std::string& content) {
     };
     if (::geteuid() == 0 && ::fchown(fd.get(), 0, 0) != 0) return abandon(os_error("cannot chown", temp));
     if (::fchmod(fd.get(), 0644) != 0) return abandon(os_error("cannot chmod", temp));
-    if (!write_all(fd.get(), content)) return abandon(os_error("cannot write", temp));
+    if (!execution::write_all(fd.get(), content)) return abandon(os_error("cannot write", temp));
     if (::fsync(fd.get()) != 0) return abandon(os_error("cannot fsync", temp));
     if (::close(fd.release()) != 0) return abandon(os_error("cannot close", temp));
     if (::rename(temp.c_str(), path.c_str()) != 0) return abandon(os_error("cannot rename over", path));
@@ -215,7 +207,7 @@ Status confirm_with_ssh_keygen(const PublicKey& key) {
     Fd to_child(in[1]);
     Fd from_child(out[0]);
     if (rc != 0) return Error{std::string("cannot run ") + kSshKeygen + ": " + std::strerror(rc), ""};
-    (void)write_all(to_child.get(), key.type + " " + key.base64 + "\n");
+    (void)execution::write_all(to_child.get(), key.type + " " + key.base64 + "\n");
     ::close(to_child.release());
     auto output = read_all(from_child.get(), kSshKeygen, 64 * 1024);
     int status = 0;

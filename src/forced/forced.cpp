@@ -13,6 +13,7 @@
 #include "audit/records.hpp"
 #include "command/tokenizer.hpp"
 #include "common/exit_code.hpp"
+#include "execution/runner.hpp"
 #include "common/text.hpp"
 #include "gate/gate.hpp"
 #include "gate/system_resolver.hpp"
@@ -21,18 +22,7 @@
 namespace bridle::forced {
 namespace {
 
-// Write all of `bytes` to `fd`; false when the reader is gone (EPIPE) or the fd is broken.
-bool write_all(int fd, std::string_view bytes) {
-    while (!bytes.empty()) {
-        const ssize_t n = ::write(fd, bytes.data(), bytes.size());
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) return false;
-        bytes.remove_prefix(static_cast<std::size_t>(n));
-    }
-    return true;
-}
-
-void say(std::string_view text) { (void)write_all(STDERR_FILENO, text); }
+void say(std::string_view text) { (void)execution::write_all(STDERR_FILENO, text); }
 
 std::string env_or_empty(const char* name) {
     const char* value = std::getenv(name);
@@ -112,14 +102,14 @@ int run(const Invocation& inv) {
     request.run_as = current_user();
 
     const execution::OutputSink to_channel = [](execution::Stream stream, std::string_view bytes) {
-        return write_all(stream == execution::Stream::kStdout ? STDOUT_FILENO : STDERR_FILENO, bytes);
+        return execution::write_all(stream == execution::Stream::kStdout ? STDOUT_FILENO : STDERR_FILENO, bytes);
     };
     // stdout and stderr are the SSH channel: a hangup there means the client is gone.
     const gate::Response response = gate::handle(context, request, to_channel, {STDOUT_FILENO, STDERR_FILENO});
 
     const bool is_help = response.parsed && !response.ran && response.exit_status == 0;
     if (is_help) {
-        (void)write_all(STDOUT_FILENO, response.message);
+        (void)execution::write_all(STDOUT_FILENO, response.message);
     } else {
         say(response.message);
     }
