@@ -33,13 +33,50 @@ std::map<std::string, std::string> fields_of(const audit::Record& r) {
     return out;
 }
 
-class Gate : public ::testing::Test {
+// What both fixtures share: a scratch directory with a marker path, a policy parsed from
+// YAML, a recording audit sink, and run(), which sends one request through the gate as the
+// key "test-key" from `client`, capturing stdout.
+class GateFixture : public ::testing::Test {
 protected:
-    void SetUp() override {
-        dir_ = std::filesystem::temp_directory_path() / ("bridle-gate-" + std::to_string(::getpid()));
+    void make_scratch(const std::string& prefix) {
+        dir_ = std::filesystem::temp_directory_path() / (prefix + std::to_string(::getpid()));
         std::filesystem::create_directories(dir_);
         marker_ = (dir_ / "ran").string();
+    }
+    void use_policy(const std::string& yaml) {
         policy::LoadReport report;
+        auto p = policy::parse_policy_text(yaml, "gate.yaml", true, report);
+        ASSERT_TRUE(p) << p.error().full();
+        policy_ = std::move(p).value();
+    }
+    void TearDown() override { std::filesystem::remove_all(dir_); }
+
+    Response run(const std::string& text, std::string* out = nullptr) {
+        const Context context{policy_, sink_, resolver_};
+        Request request;
+        request.text = text;
+        request.key = "test-key";
+        request.client = client_;
+        const execution::OutputSink capture = [out](execution::Stream s, std::string_view bytes) {
+            if (out && s == execution::Stream::kStdout) out->append(bytes);
+            return true;
+        };
+        return handle(context, request, capture, {});
+    }
+
+    std::filesystem::path dir_;
+    std::string marker_;
+    std::string client_;
+    policy::Policy policy_;
+    RecordingSink sink_;
+    SystemResolver resolver_;
+};
+
+class Gate : public GateFixture {
+protected:
+    void SetUp() override {
+        make_scratch("bridle-gate-");
+        client_ = "127.0.0.1 5555 127.0.0.1 22";
         const std::string yaml = R"(
 version: 1
 settings: {timeout: 2s, max_output: 100B, env: {PATH: /usr/bin:/bin, ONLY: this}}
@@ -64,30 +101,8 @@ rules:
     name: kill-self
     args: ['-c', 'kill -9 $$']
 )";
-        auto p = policy::parse_policy_text(yaml, "gate.yaml", true, report);
-        ASSERT_TRUE(p) << p.error().full();
-        policy_ = std::move(p).value();
+        use_policy(yaml);
     }
-    void TearDown() override { std::filesystem::remove_all(dir_); }
-
-    Response run(const std::string& text, std::string* out = nullptr) {
-        const Context context{policy_, sink_, resolver_};
-        Request request;
-        request.text = text;
-        request.key = "test-key";
-        request.client = "127.0.0.1 5555 127.0.0.1 22";
-        const execution::OutputSink capture = [out](execution::Stream s, std::string_view bytes) {
-            if (out && s == execution::Stream::kStdout) out->append(bytes);
-            return true;
-        };
-        return handle(context, request, capture, {});
-    }
-
-    std::filesystem::path dir_;
-    std::string marker_;
-    policy::Policy policy_;
-    RecordingSink sink_;
-    SystemResolver resolver_;
 };
 
 // Invariant 4: the decision record is written before the command runs; the result after.
@@ -195,12 +210,10 @@ TEST_F(Gate, TruncationIsReported) {
 // ---- The sandbox ----------------------------------------------------------------------------
 
 // A policy with sandboxes; `landlock` is settings.landlock.
-class GateSandbox : public ::testing::Test {
+class GateSandbox : public GateFixture {
   protected:
     void load(const std::string& landlock) {
-        dir_ = std::filesystem::temp_directory_path() / ("bridle-gate-sbx-" + std::to_string(::getpid()));
-        std::filesystem::create_directories(dir_);
-        marker_ = (dir_ / "ran").string();
+        make_scratch("bridle-gate-sbx-");
         const std::string yaml = R"(
 version: 1
 settings: {timeout: 5s, landlock: )" + landlock + R"(, env: {PATH: /usr/bin:/bin}}
@@ -234,30 +247,8 @@ rules:
     args: ['-c', '/bin/true; /bin/true; echo done']
     sandbox: loose
 )";
-        policy::LoadReport report;
-        auto p = policy::parse_policy_text(yaml, "gate.yaml", true, report);
-        ASSERT_TRUE(p) << p.error().full();
-        policy_ = std::move(p).value();
+        use_policy(yaml);
     }
-    void TearDown() override { std::filesystem::remove_all(dir_); }
-
-    Response run(const std::string& text, std::string* out = nullptr) {
-        const Context context{policy_, sink_, resolver_};
-        Request request;
-        request.text = text;
-        request.key = "test-key";
-        const execution::OutputSink capture = [out](execution::Stream s, std::string_view bytes) {
-            if (out && s == execution::Stream::kStdout) out->append(bytes);
-            return true;
-        };
-        return handle(context, request, capture, {});
-    }
-
-    std::filesystem::path dir_;
-    std::string marker_;
-    policy::Policy policy_;
-    RecordingSink sink_;
-    SystemResolver resolver_;
 };
 
 // Without a sandbox of its own a rule runs in the built-in baseline, and both records say so.
