@@ -71,8 +71,13 @@ int run(const Invocation& inv) {
     }
 
     // Fail closed: no policy, no run. Enforcing front ends always require safe ownership.
+    // Regexes are compiled by the request that reaches them (policy/regex.hpp): one request
+    // per process need not pay for every pattern of the policy.
     policy::LoadReport report;
-    auto loaded = policy::load_policy(inv.policy_file, policy::LoadOptions{true}, report);
+    policy::LoadOptions options;
+    options.require_safe_ownership = true;
+    options.compile_regexes = false;
+    auto loaded = policy::load_policy(inv.policy_file, options, report);
     if (!loaded) {
         say("bridle: the policy cannot be used: " + loaded.error().full() + "\n");
         if (report.errors.size() > 1) {

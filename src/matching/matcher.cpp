@@ -2,8 +2,6 @@
 // Matching: every token of the request must be consumed by one rule, or the request is denied.
 #include "matching/matcher.hpp"
 
-#include <re2/re2.h>
-
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
@@ -67,7 +65,14 @@ bool check_value(const ValueSpec& spec, const LabelOf& label_of, const std::stri
     }
     switch (spec.kind) {
         case ValueSpec::Kind::kRegex:
-            if (!spec.regex || !RE2::FullMatch(token, *spec.regex)) {
+            if (spec.regex && !spec.regex->compile_error().empty()) {
+                return refuse([&](const std::string& label) {
+                    return label + ": the policy's regex " + q(spec.regex_source) +
+                           " cannot be compiled (" + spec.regex->compile_error() +
+                           "); the administrator's `bridle check` shows it";
+                });
+            }
+            if (!spec.regex || !spec.regex->full_match(token)) {
                 return refuse([&](const std::string& label) {
                     return label + " must match " + q(spec.regex_source) + " (got " + q(token) +
                            ")";

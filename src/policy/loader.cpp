@@ -4,7 +4,6 @@
 #include "policy/loader.hpp"
 
 #include <dirent.h>
-#include <re2/re2.h>
 #include <sys/stat.h>
 #include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
@@ -199,9 +198,16 @@ struct Param {
     int uses = 0;
 };
 
+// The distinct regexes of one load, by pattern: rules that share a pattern share its
+// compilation (policy/regex.hpp).
+using RegexPool = std::map<std::string, std::shared_ptr<const Regex>>;
+
 class PolicyReader {
   public:
-    explicit PolicyReader(std::string file) : file_(std::move(file)) {}
+    // `compile`: compile each regex now and report the ones RE2 cannot (bridle check);
+    // otherwise only their syntax is checked and the first request to reach one compiles it.
+    PolicyReader(std::string file, RegexPool& regexes, bool compile)
+        : file_(std::move(file)), regexes_(regexes), compile_(compile) {}
 
     void read_document(std::string_view yaml, bool is_main, Policy& policy);
     void fail(const YAML::Mark& mark, std::string message);
@@ -251,6 +257,8 @@ class PolicyReader {
     bool read_path_spec(const Field& field, ValueSpec& spec);
 
     std::string file_;
+    RegexPool& regexes_;
+    bool compile_;
     const Policy* policy_ = nullptr;  // during read_document: the sandboxes defined so far
     std::vector<std::pair<YAML::Mark, std::string>> found_;
     std::size_t dropped_ = 0;
@@ -1173,16 +1181,17 @@ bool PolicyReader::read_regex(const Field& field, ValueSpec& spec) {
         fail(field.mark, "regex must not be empty");
         return false;
     }
-    RE2::Options options;
-    options.set_log_errors(false);  // the error goes into the report, not to stderr
-    auto compiled = std::make_shared<const RE2>(*source, options);
-    if (!compiled->ok()) {
-        fail(field.mark, "invalid regex " + quoted(*source) + ": " + compiled->error());
+    std::shared_ptr<const Regex>& regex = regexes_[*source];
+    std::string error;
+    if (!regex) regex = Regex::parse(*source, error);
+    if (regex && compile_) error = regex->compile_error();
+    if (!error.empty()) {
+        fail(field.mark, "invalid regex " + quoted(*source) + ": " + error);
         return false;
     }
     spec.kind = ValueSpec::Kind::kRegex;
     spec.regex_source = *source;
-    spec.regex = std::move(compiled);
+    spec.regex = regex;
     return true;
 }
 
@@ -1291,9 +1300,9 @@ bool PolicyReader::read_path_spec(const Field& field, ValueSpec& spec) {
 
 // Parses one file into `policy` (settings only from the main file; rules appended) and
 // reports every problem. Never throws.
-void parse_into(std::string_view yaml, const std::string& name, bool is_main,
-                std::vector<Error>& errors, Policy& policy) {
-    PolicyReader reader(name);
+void parse_into(std::string_view yaml, const std::string& name, bool is_main, RegexPool& regexes,
+                bool compile_regexes, std::vector<Error>& errors, Policy& policy) {
+    PolicyReader reader(name, regexes, compile_regexes);
     try {
         reader.read_document(yaml, is_main, policy);
     } catch (const YAML::Exception& e) {
@@ -1399,7 +1408,8 @@ Result<Policy> parse_policy_text(std::string_view yaml, const std::string& name,
     policy.sandboxes[kBaselineSandbox] = builtin_baseline_sandbox();
     policy.files = {name};
     policy.sha256 = sha256_hex(yaml);
-    parse_into(yaml, name, is_main, report.errors, policy);
+    RegexPool regexes;
+    parse_into(yaml, name, is_main, regexes, true, report.errors, policy);
     reject_duplicate_ids(policy.rules, report.errors);
     if (report.errors.size() > before) return report.errors[before];
     warn_about_sandboxes(policy, report.warnings);
@@ -1414,6 +1424,7 @@ Result<Policy> load_policy_files(const std::string& main_file, const std::string
         policy.settings.env = default_environment();
         policy.sandboxes[kBaselineSandbox] = builtin_baseline_sandbox();
         Sha256 hash;
+        RegexPool regexes;
         const auto load_one = [&](const std::string& path, bool is_main) {
             Result<std::string> text =
                 read_trusted_file(path, options.require_safe_ownership, report.warnings);
@@ -1423,7 +1434,8 @@ Result<Policy> load_policy_files(const std::string& main_file, const std::string
             }
             hash.update(text.value());
             policy.files.push_back(path);
-            parse_into(text.value(), path, is_main, report.errors, policy);
+            parse_into(text.value(), path, is_main, regexes, options.compile_regexes,
+                       report.errors, policy);
         };
         load_one(main_file, true);
         if (!fragment_dir.empty()) {

@@ -25,6 +25,11 @@ struct LoadOptions {
     // (file_checks.hpp). When false (`bridle check` / `explain` on a draft), such problems
     // are reported as warnings instead. Enforcing front ends always pass true.
     bool require_safe_ownership = true;
+    // Compile every regex at load and report the ones RE2 cannot compile (a pattern too large
+    // for its memory budget; syntax errors are always reported). When false, a regex is
+    // compiled by the first request that reaches it, and one that cannot be compiled denies
+    // that request: the forced command's choice, which decides one request per process.
+    bool compile_regexes = true;
 };
 
 // Parse one YAML document (`name` is used in locations). Collects every error it can

@@ -11,9 +11,7 @@
 #include <string>
 #include <vector>
 
-namespace re2 {
-class RE2;
-}
+#include "policy/regex.hpp"
 
 namespace bridle::policy {
 
@@ -24,7 +22,7 @@ struct ValueSpec {
 
     Kind kind = Kind::kRegex;
     std::string regex_source;                 // kRegex: as written; matched fully anchored
-    std::shared_ptr<const re2::RE2> regex;    // kRegex: compiled once at load
+    std::shared_ptr<const Regex> regex;       // kRegex: parsed at load, compiled on first use
     std::vector<std::string> choices;         // kEnum: exact, case-sensitive
     std::int64_t min = 0, max = 0;            // kInt: inclusive range, ASCII decimal only
     std::vector<std::string> under;           // kPath: absolute, lexically normal directories

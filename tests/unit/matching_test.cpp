@@ -231,6 +231,32 @@ rules:
     EXPECT_EQ(decide(policy, {"uptime"}, "", fs).rule_id(), "first");
 }
 
+// A regex that parses but that RE2 cannot compile (too large for its memory budget) loads
+// when regexes are compiled lazily (the forced command); the request that reaches it is denied
+// and told why, never allowed.
+TEST(Matching, RegexThatCannotBeCompiledDenies) {
+    auto policy = parse(R"(
+version: 1
+rules:
+  - id: echo-word
+    command: /bin/echo
+    args: [{name: word, regex: 'x'}]
+)");
+    ASSERT_EQ(policy.rules.size(), 1u);
+    std::string huge;
+    for (int i = 0; i < 400; ++i) huge += ".{1000}";
+    std::string error;
+    auto regex = policy::Regex::parse(huge, error);
+    ASSERT_NE(regex, nullptr) << error;
+    policy.rules[0].args[0].spec.regex = regex;
+    policy.rules[0].args[0].spec.regex_source = huge;
+    const auto fs = fixture_fs();
+    const auto d = decide(policy, {"echo", "x"}, "", fs);
+    EXPECT_EQ(d.verdict, Verdict::kDeny);
+    EXPECT_NE(d.reason.find("cannot be compiled"), std::string::npos) << d.reason;
+    EXPECT_NE(d.reason.find("bridle check"), std::string::npos) << d.reason;
+}
+
 // Bindings carry the values bridle passes on (canonical paths), for the audit record.
 TEST(Matching, BindingsHoldCanonicalValues) {
     const auto policy = parse(kPolicy);

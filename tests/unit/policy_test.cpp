@@ -1221,6 +1221,75 @@ TEST(LoadPolicy, MergesFragmentsInByteOrder) {
     EXPECT_TRUE(report.warnings.empty());
 }
 
+// Regexes: parsed at load, compiled once per distinct pattern (rules and files that share a
+// pattern share it), compiled at load only when LoadOptions::compile_regexes asks.
+TEST(LoadPolicy, SharesEachDistinctRegexAcrossRulesAndFiles) {
+    Scratch scratch;
+    ASSERT_FALSE(scratch.path().empty());
+    const std::string main_file = scratch.file(
+        "policy.yaml",
+        "version: 1\nrules:\n"
+        "  - id: a\n    command: /bin/a\n    args: [{regex: '[a-z]{1,8}'}]\n"
+        "  - id: b\n    command: /bin/b\n    options: {-x: {regex: '[a-z]{1,8}'}}\n"
+        "  - id: c\n    command: /bin/c\n    args: [{regex: '[0-9]+'}]\n");
+    const std::string dir = scratch.dir("policy.d");
+    scratch.file("policy.d/1.yaml",
+                 "version: 1\nrules:\n  - id: d\n    command: /bin/d\n"
+                 "    args: [{regex: '[a-z]{1,8}'}]\n");
+    LoadReport report;
+    LoadOptions options;
+    options.require_safe_ownership = scratch.safe();
+    Result<Policy> policy = load_policy_files(main_file, dir, options, report);
+    ASSERT_TRUE(policy.ok()) << all_errors(report);
+    const auto& rules = policy.value().rules;
+    ASSERT_EQ(rules.size(), 4u);
+    const auto& a = rules[0].args[0].spec.regex;
+    ASSERT_NE(a, nullptr);
+    EXPECT_EQ(a, rules[1].options[0].value.regex);
+    EXPECT_EQ(a, rules[3].args[0].spec.regex);
+    EXPECT_NE(a, rules[2].args[0].spec.regex);
+    EXPECT_TRUE(a->full_match("abc"));
+    EXPECT_FALSE(a->full_match("abc1"));
+    EXPECT_FALSE(a->full_match("abcdefghi"));  // fully anchored
+}
+
+// A pattern that parses but that RE2 cannot compile: an error at load when regexes are
+// compiled there (bridle check, explain), accepted when they are compiled lazily (the forced
+// command, which then denies each request that reaches it: matching_test). A syntax error is
+// an error either way.
+TEST(LoadPolicy, CompilesRegexesAtLoadOnlyWhenAsked) {
+    Scratch scratch;
+    ASSERT_FALSE(scratch.path().empty());
+    std::string huge;
+    for (int i = 0; i < 400; ++i) huge += ".{1000}";
+    const std::string big = scratch.file(
+        "big.yaml", "version: 1\nrules:\n  - id: a\n    command: /bin/a\n    args: [{regex: '" +
+                        huge + "'}]\n");
+    const std::string bad = scratch.file(
+        "bad.yaml", "version: 1\nrules:\n  - id: a\n    command: /bin/a\n    args: [{regex: 'a(b'}]\n");
+    for (const bool compile : {true, false}) {
+        SCOPED_TRACE(compile ? "compile at load" : "compile lazily");
+        LoadOptions options;
+        options.require_safe_ownership = scratch.safe();
+        options.compile_regexes = compile;
+        LoadReport report;
+        Result<Policy> loaded = load_policy_files(big, "", options, report);
+        if (compile) {
+            ASSERT_FALSE(loaded.ok());
+            EXPECT_NE(loaded.error().full().find(big + ":5:20: invalid regex"), std::string::npos)
+                << loaded.error().full();
+            EXPECT_NE(loaded.error().full().find("pattern too large"), std::string::npos);
+        } else {
+            ASSERT_TRUE(loaded.ok()) << all_errors(report);
+            EXPECT_FALSE(loaded.value().rules[0].args[0].spec.regex->compile_error().empty());
+        }
+        LoadReport bad_report;
+        Result<Policy> refused = load_policy_files(bad, "", options, bad_report);
+        ASSERT_FALSE(refused.ok());
+        EXPECT_EQ(refused.error().full(), bad + ":5:20: invalid regex 'a(b': missing ): a(b");
+    }
+}
+
 // A rule id in two files is refused, naming both places.
 TEST(LoadPolicy, RefusesARuleIdDefinedInTwoFiles) {
     Scratch scratch;
