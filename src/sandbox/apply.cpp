@@ -13,6 +13,7 @@
 #include "sandbox/exec_once.hpp"
 #include "sandbox/landlock.hpp"
 #include "sandbox/seccomp.hpp"
+#include "sandbox/seccomp_prebuilt.hpp"
 
 namespace bridle::sandbox {
 namespace {
@@ -102,17 +103,26 @@ Result<Prepared> prepare(const Plan& plan) {
     prepared.limits = limits::plan_for_this_process(profile.limits);
     prepared.umask = static_cast<mode_t>(profile.umask.value_or(022));
     prepared.exec_once = profile.exec_once;
+    // The programs compiled at build time when they fit this machine, else compiled now
+    // (seccomp_prebuilt.hpp); the two are the same program.
     const std::vector<std::uint32_t> arches =
         seccomp::architectures_for(seccomp::native_architecture());
     const std::vector<seccomp::SyscallRule> rules =
         seccomp::rules_for(profile.seccomp, profile.exec_once);
     if (!rules.empty()) {
-        Result<std::vector<sock_filter>> filter = seccomp::compile(rules, arches);
-        if (!filter) return filter.error();
-        prepared.filter = std::move(filter).value();
+        if (auto prebuilt = seccomp::prebuilt::filter(seccomp::prebuilt::kTable, profile.seccomp,
+                                                         profile.exec_once)) {
+            prepared.filter = std::move(*prebuilt);
+        } else {
+            Result<std::vector<sock_filter>> filter = seccomp::compile(rules, arches);
+            if (!filter) return filter.error();
+            prepared.filter = std::move(filter).value();
+        }
     }
     if (has(profile, policy::SeccompProfile::kBaseline)) {
-        prepared.ceiling = seccomp::ceiling_program(seccomp::ceilings_for(arches));
+        auto prebuilt = seccomp::prebuilt::ceiling(seccomp::prebuilt::kTable);
+        prepared.ceiling = prebuilt ? std::move(*prebuilt)
+                                    : seccomp::ceiling_program(seccomp::ceilings_for(arches));
     }
     if (plan.landlock == LandlockState::kApplied) {
         Result<int> ruleset = landlock::build_ruleset(*profile.landlock, plan.landlock_abi);

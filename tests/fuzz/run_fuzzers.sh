@@ -51,7 +51,7 @@ fi
 mkdir -p "$build_dir" || exit 1
 echo "== configuring $build_dir (CXX=$cxx, BRIDLE_FUZZ=ON)"
 cmake -S "$source_dir" -B "$build_dir" -DCMAKE_CXX_COMPILER="$cxx" \
-    -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBRIDLE_FUZZ=ON -DBRIDLE_FUZZ_IN_CTEST=OFF \
+    -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBRIDLE_FUZZ=ON -DBRIDLE_FUZZ_IN_CTEST=OFF -DBRIDLE_STATIC_DEPS=OFF \
     >"$build_dir/fuzz-configure.log" 2>&1 || { cat "$build_dir/fuzz-configure.log"; exit 1; }
 echo "== building ${targets[*]/#/fuzz_}"
 cmake --build "$build_dir" --parallel "${JOBS:-$(nproc)}" --target "${targets[@]/#/fuzz_}" \

@@ -25,6 +25,7 @@
 #include "sandbox/limits.hpp"
 #include "sandbox/sandbox.hpp"
 #include "sandbox/seccomp.hpp"
+#include "sandbox/seccomp_prebuilt.hpp"
 
 namespace bridle::sandbox {
 namespace {
@@ -515,6 +516,74 @@ TEST(SeccompFilter, EveryCombinationCompiles) {
             }
         }
     }
+}
+
+// ---- Programs compiled at build time (seccomp_prebuilt.hpp) ------------------------------------
+
+bool same_program(const std::vector<sock_filter>& a, const std::vector<sock_filter>& b) {
+    return a.size() == b.size() &&
+           std::equal(a.begin(), a.end(), b.begin(), [](const sock_filter& x, const sock_filter& y) {
+               return x.code == y.code && x.jt == y.jt && x.jf == y.jf && x.k == y.k;
+           });
+}
+
+// The generated table holds, for every ordered selection of profiles and exec-once, exactly
+// the program that compiling at run time gives, and the same ceiling: using it changes no
+// filter, only when it is built.
+TEST(SeccompPrebuilt, EveryEntryIsTheProgramCompiledAtRunTime) {
+    namespace prebuilt = seccomp::prebuilt;
+    if (prebuilt::kTable.arch == 0) GTEST_SKIP() << "a cross build: no programs compiled at build time";
+    const std::uint32_t native = seccomp::native_architecture();
+    ASSERT_EQ(prebuilt::kTable.arch, native);
+    const auto arches = seccomp::architectures_for(native);
+    const auto selections = prebuilt::every_selection();
+    EXPECT_EQ(selections.size(), 16u);  // 1 + 3 + 6 + 6 ordered selections of 3 profiles
+    std::size_t programs = 0;
+    for (const auto& profiles : selections) {
+        for (const bool exec_once : {false, true}) {
+            SCOPED_TRACE("key " + std::to_string(prebuilt::key_for(profiles)) +
+                         (exec_once ? " exec-once" : ""));
+            const auto rules = seccomp::rules_for(profiles, exec_once);
+            const auto from_table = prebuilt::filter(prebuilt::kTable, profiles, exec_once);
+            if (rules.empty()) {
+                EXPECT_FALSE(from_table.has_value());
+                continue;
+            }
+            ++programs;
+            ASSERT_TRUE(from_table.has_value());
+            Result<std::vector<sock_filter>> compiled = seccomp::compile(rules, arches);
+            ASSERT_TRUE(compiled.ok()) << compiled.error().full();
+            EXPECT_TRUE(same_program(*from_table, compiled.value()));
+        }
+    }
+    EXPECT_EQ(programs, prebuilt::kTable.count);
+    const auto ceiling = prebuilt::ceiling(prebuilt::kTable);
+    ASSERT_TRUE(ceiling.has_value());
+    EXPECT_TRUE(same_program(*ceiling, seccomp::ceiling_program(seccomp::ceilings_for(arches))));
+}
+
+// A table made for another architecture or another libseccomp is never used: prepare() then
+// compiles at run time. Duplicated profiles have no entry either.
+TEST(SeccompPrebuilt, ATableForAnotherMachineIsNotUsed) {
+    namespace prebuilt = seccomp::prebuilt;
+    const sock_filter allow[] = {{BPF_RET | BPF_K, 0, 0, SECCOMP_RET_ALLOW}};
+    const prebuilt::Entry entries[] = {{prebuilt::key_for({SeccompProfile::kBaseline}), true, allow, 1}};
+    const scmp_version* v = seccomp_version();
+    ASSERT_NE(v, nullptr);
+    const std::uint32_t native = seccomp::native_architecture();
+    const prebuilt::Table here{native, {v->major, v->minor, v->micro}, allow, 1, entries, 1};
+    EXPECT_TRUE(prebuilt::filter(here, {SeccompProfile::kBaseline}, true).has_value());
+    EXPECT_TRUE(prebuilt::ceiling(here).has_value());
+    EXPECT_FALSE(prebuilt::filter(here, {SeccompProfile::kBaseline}, false).has_value());
+    EXPECT_FALSE(prebuilt::filter(here, {SeccompProfile::kBaseline, SeccompProfile::kBaseline}, true)
+                     .has_value());
+    const std::uint32_t other = native == AUDIT_ARCH_X86_64 ? AUDIT_ARCH_AARCH64 : AUDIT_ARCH_X86_64;
+    const prebuilt::Table elsewhere{other, {v->major, v->minor, v->micro}, allow, 1, entries, 1};
+    EXPECT_FALSE(prebuilt::filter(elsewhere, {SeccompProfile::kBaseline}, true).has_value());
+    EXPECT_FALSE(prebuilt::ceiling(elsewhere).has_value());
+    const prebuilt::Table older{native, {v->major, v->minor, v->micro + 1}, allow, 1, entries, 1};
+    EXPECT_FALSE(prebuilt::filter(older, {SeccompProfile::kBaseline}, true).has_value());
+    EXPECT_FALSE(prebuilt::ceiling(older).has_value());
 }
 
 TEST(SeccompTables, RulesAreDeduplicatedAndOrdered) {
