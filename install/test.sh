@@ -5,6 +5,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash install/deps.sh
+# The arm64 cross build and its package (tests/cross/arm64.sh) need the arm64 multiarch
+# libraries and qemu-user-static: this adds the arm64 architecture to dpkg.
+bash install/deps-arm64.sh
 cmake --preset dev
 cmake --build --preset dev
 ctest --preset dev
