@@ -17,9 +17,13 @@ namespace {
 
 // An explicit --policy FILE is a draft being reviewed: unsafe ownership is a warning here (the
 // forced command refuses it). The installed policy is checked as strictly as it is enforced.
-Result<policy::Policy> load_and_report(const std::string& policy_file) {
+// check compiles every regex (a pattern RE2 cannot compile is an error there); explain loads
+// as the forced command does, compiling only what the request reaches.
+Result<policy::Policy> load_and_report(const std::string& policy_file, bool compile_regexes) {
     policy::LoadReport report;
-    const policy::LoadOptions options{policy_file.empty()};
+    policy::LoadOptions options;
+    options.require_safe_ownership = policy_file.empty();
+    options.compile_regexes = compile_regexes;
     auto loaded = policy::load_policy(policy_file, options, report);
     for (const auto& w : report.warnings) {
         std::cerr << "bridle: warning: " << w.full() << "\n";
@@ -38,7 +42,7 @@ public:
 }  // namespace
 
 int check(const std::string& policy_file) {
-    auto loaded = load_and_report(policy_file);
+    auto loaded = load_and_report(policy_file, true);
     if (!loaded) {
         std::cerr << "bridle: the policy is not valid; the forced command would refuse every request\n";
         return to_int(ExitCode::kConfig);
@@ -51,7 +55,7 @@ int check(const std::string& policy_file) {
 }
 
 int explain(const std::string& policy_file, const std::string& key, const std::string& text) {
-    auto loaded = load_and_report(policy_file);
+    auto loaded = load_and_report(policy_file, false);
     if (!loaded) return to_int(ExitCode::kConfig);
     NoAudit no_audit;
     gate::SystemResolver resolver;

@@ -396,8 +396,15 @@ Decision decide(const policy::Policy& policy, const std::vector<std::string>& ar
     const std::string& name = argv[0];
 
     std::vector<const Rule*> candidates;
-    for (const Rule& rule : policy.rules) {
+    const auto consider = [&](const Rule& rule) {
         if (rule.name == name && rule.allows_key(key)) candidates.push_back(&rule);
+    };
+    if (policy.indexed == policy.rules.size() && !policy.rules.empty()) {
+        if (const auto it = policy.rules_by_name.find(name); it != policy.rules_by_name.end()) {
+            for (const std::size_t i : it->second) consider(policy.rules[i]);
+        }
+    } else {
+        for (const Rule& rule : policy.rules) consider(rule);
     }
 
     if (candidates.empty()) {

@@ -1413,6 +1413,7 @@ Result<Policy> parse_policy_text(std::string_view yaml, const std::string& name,
     reject_duplicate_ids(policy.rules, report.errors);
     if (report.errors.size() > before) return report.errors[before];
     warn_about_sandboxes(policy, report.warnings);
+    index_rules(policy);
     return policy;
 }
 
@@ -1453,6 +1454,7 @@ Result<Policy> load_policy_files(const std::string& main_file, const std::string
         report.warnings.push_back({"the policy has no rules: every request will be denied", ""});
     }
     warn_about_sandboxes(policy, report.warnings);
+    index_rules(policy);
     return policy;
 }
 

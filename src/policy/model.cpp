@@ -118,6 +118,14 @@ SandboxProfile builtin_baseline_sandbox() {
     return profile;
 }
 
+void index_rules(Policy& policy) {
+    policy.rules_by_name.clear();
+    for (std::size_t i = 0; i < policy.rules.size(); ++i) {
+        policy.rules_by_name[policy.rules[i].name].push_back(i);
+    }
+    policy.indexed = policy.rules.size();
+}
+
 const SandboxProfile* Policy::sandbox_for(const Rule& rule) const {
     const auto found = sandboxes.find(rule.sandbox.empty() ? settings.sandbox : rule.sandbox);
     return found == sandboxes.end() ? nullptr : &found->second;

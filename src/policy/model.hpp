@@ -151,10 +151,19 @@ struct Policy {
     std::vector<std::string> files;                    // files it was loaded from, in order
     std::string sha256;                                // over the bytes of those files, in order
 
+    // The rules by the name the client types (Rule::name), each list in policy order: built
+    // by index_rules(), which the loader calls. decide() looks candidates up here when the
+    // index covers every rule (`indexed == rules.size()`), and scans `rules` otherwise.
+    std::map<std::string, std::vector<std::size_t>, std::less<>> rules_by_name;
+    std::size_t indexed = 0;
+
     // The sandbox `rule` runs in: its own, else settings.sandbox. nullptr when that name is
     // not defined (the loader refuses such a policy; callers must deny, never run unconfined).
     const SandboxProfile* sandbox_for(const Rule& rule) const;
 };
+
+// (Re)builds policy.rules_by_name from policy.rules.
+void index_rules(Policy& policy);
 
 // Default environment when the policy gives none: PATH, C.UTF-8 locale, HOME=/, a dumb
 // terminal, `cat` as every pager (and secure-mode less/systemd pagers), no colours.

@@ -321,6 +321,40 @@ TEST(Matching, MissingOptionValueNamesThePlaceholder) {
     EXPECT_NE(d.reason.find("option \"-u\" needs a value: UNIT"), std::string::npos) << d.reason;
 }
 
+// The loader indexes rules by name; decide() gives the same decisions with the index as with
+// a scan of every rule (a policy built or changed by hand is scanned until it is re-indexed).
+TEST(Matching, IndexByNameDecidesAsAScanDoes) {
+    const auto indexed = parse(kPolicy);
+    ASSERT_EQ(indexed.indexed, indexed.rules.size());
+    EXPECT_EQ(indexed.rules_by_name.at("systemctl"), (std::vector<std::size_t>{0, 4}));
+    auto scanned = indexed;
+    scanned.rules_by_name.clear();
+    scanned.indexed = 0;
+    const auto fs = fixture_fs();
+    const std::vector<std::vector<std::string>> requests = {
+        {"systemctl", "status", "nginx"}, {"systemctl", "restart", "nginx"},
+        {"journalctl", "--no-pager", "-n", "5"}, {"uptime"}, {"spawn-tree", "-c", "sleep 1"},
+        {"sh"}, {"/usr/bin/uptime"}, {"tail", "/etc/shadow"}};
+    for (const auto& argv : requests) {
+        for (const std::string key : {"", "ops-agent"}) {
+            const Decision a = decide(indexed, argv, key, fs);
+            const Decision b = decide(scanned, argv, key, fs);
+            EXPECT_EQ(a.verdict, b.verdict) << argv[0];
+            EXPECT_EQ(a.rule_id(), b.rule_id()) << argv[0];
+            EXPECT_EQ(a.reason, b.reason) << argv[0];
+            EXPECT_EQ(a.nearest, b.nearest) << argv[0];
+        }
+    }
+    // A rule added by hand is seen (by the scan) until index_rules() runs again.
+    scanned = indexed;
+    scanned.rules.push_back(scanned.rules.back());
+    scanned.rules.back().id = "second-spawn";
+    scanned.rules.back().name = "other-name";
+    EXPECT_EQ(decide(scanned, {"other-name", "-c", "sleep 1"}, "", fs).rule_id(), "second-spawn");
+    policy::index_rules(scanned);
+    EXPECT_EQ(decide(scanned, {"other-name", "-c", "sleep 1"}, "", fs).rule_id(), "second-spawn");
+}
+
 // An empty policy denies everything: nothing is allowed by default.
 TEST(Matching, EmptyPolicyDeniesEverything) {
     const auto policy = parse("version: 1\nrules: []\n");
