@@ -57,9 +57,9 @@ echo "== building ${targets[*]/#/fuzz_}"
 cmake --build "$build_dir" --parallel "${JOBS:-$(nproc)}" --target "${targets[@]/#/fuzz_}" \
     >"$build_dir/fuzz-build.log" 2>&1 || { tail -n 60 "$build_dir/fuzz-build.log"; exit 1; }
 
-failed=0
-for target in "${targets[@]}"; do
-    run=$build_dir/run/$target
+# fuzz_one TARGET: one bounded run; prints its report, returns 1 on any finding.
+fuzz_one() {
+    local target=$1 run=$build_dir/run/$1 status findings
     ((fresh)) && rm -rf "$run"
     mkdir -p "$run/corpus"
     rm -f "$run"/crash-* "$run"/leak-* "$run"/oom-* "$run"/timeout-* "$run"/slow-unit-*
@@ -76,7 +76,6 @@ for target in "${targets[@]}"; do
     grep -E '^(stat::|#[0-9]+ *DONE)' "$run/log" | tr '\n' ' '
     echo
     if ((status != 0)) || [[ -n $findings ]]; then
-        failed=1
         echo "FAIL fuzz_$target: exit status $status"
         grep -E -A 40 '^==[0-9]+==ERROR|runtime error|fuzz invariant violated|ALARM|out-of-memory' "$run/log" | head -n 80
         for f in $findings; do
@@ -84,8 +83,25 @@ for target in "${targets[@]}"; do
             echo "  replay:  $build_dir/tests/fuzz/fuzz_$target $f"
             echo "  keep it: cp $f $here/corpus/$target/<what-it-guards-against>"
         done
-    else
-        echo "PASS fuzz_$target: nothing found; $(find "$run/corpus" -type f | wc -l) new inputs in $run/corpus"
+        return 1
     fi
+    echo "PASS fuzz_$target: nothing found; $(find "$run/corpus" -type f | wc -l) new inputs in $run/corpus"
+}
+
+# JOBS targets at a time (each libFuzzer process uses one core); reports in target order.
+jobs=${JOBS:-$(nproc)}
+failed=0
+for ((first = 0; first < ${#targets[@]}; first += jobs)); do
+    batch=("${targets[@]:first:jobs}")
+    pids=()
+    for target in "${batch[@]}"; do
+        mkdir -p "$build_dir/run/$target"
+        fuzz_one "$target" >"$build_dir/run/$target.report" 2>&1 &
+        pids+=($!)
+    done
+    for i in "${!batch[@]}"; do
+        wait "${pids[$i]}" || failed=1
+        cat "$build_dir/run/${batch[$i]}.report"
+    done
 done
 exit $failed
