@@ -103,7 +103,6 @@ assert_eq root.user-side "forced root /usr/bin/sudo" \
 assert_contains root.sudo-command "$(rec decision BRIDLE_SUDO_COMMAND)" "\"run-as\",\"--policy\",\"$IT_POLICY\",\"id-root\",\"--\",\"id\",\"-u\""
 assert_eq root.target-side "allow root $IT_USER /usr/bin/sudo" \
     "$(rec_get BRIDLE_DECISION BRIDLE_FRONT_END=sudo BRIDLE_EVENT=decision) $(rec_get BRIDLE_RUN_AS BRIDLE_FRONT_END=sudo) $(rec_get BRIDLE_SUDO_USER BRIDLE_FRONT_END=sudo) $(rec_get BRIDLE_SUDO BRIDLE_FRONT_END=sudo)"
-assert_eq root.one-request "1" "$(rec_get BRIDLE_REQUEST_ID | sort -u | wc -l)"
 assert_eq root.request-id-shared "4" "$(rec_count BRIDLE_REQUEST_ID="$(rec decision BRIDLE_REQUEST_ID)")"
 assert_eq root.target-sandbox "root-readonly 1 0" \
     "$(rec_get BRIDLE_SANDBOX BRIDLE_FRONT_END=sudo BRIDLE_EVENT=result) $(rec_get BRIDLE_EXEC_ONCE BRIDLE_FRONT_END=sudo BRIDLE_EVENT=result) $(rec_get BRIDLE_EXIT_STATUS BRIDLE_FRONT_END=sudo BRIDLE_EVENT=result)"
