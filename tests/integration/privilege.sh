@@ -75,7 +75,9 @@ assert_eq sudoers.lines "$(printf '%s\n' \
     "$IT_BRIDLE run-as --policy $IT_POLICY try-exec-root -- env /usr/bin/id" \
     "$IT_BRIDLE run-as --policy $IT_POLICY syscall-root -- try_syscall unshare-user" \
     "$IT_BRIDLE run-as --policy $IT_POLICY syscall-root -- try_syscall mount" \
-    "$IT_BRIDLE run-as --policy $IT_POLICY syscall-root -- try_syscall setns" | sort)" "$(sort <<<"$commands")"
+    "$IT_BRIDLE run-as --policy $IT_POLICY syscall-root -- try_syscall setns" \
+    "$IT_BRIDLE run-as --policy $IT_POLICY sleep-root -- sleep 2718" \
+    "$IT_BRIDLE run-as --policy $IT_POLICY sleep-root -- sleep 30" | sort)" "$(sort <<<"$commands")"
 assert_not_contains sudoers.no-wildcard "$(cat "$IT_WORK/dropin")" "*"
 assert_contains sudoers.grant "$(cat "$IT_WORK/dropin")" "$IT_USER ALL = (root) NOPASSWD: BRIDLE_AS_ROOT"
 
@@ -215,6 +217,40 @@ if [[ -x $IT_ROOT/bin/try_syscall ]]; then
     done
 else
     fail seccomp-as-root "TRY_SYSCALL is not set to the built helper"
+fi
+
+# ---- timeout and disconnect across sudo: the target side kills the root command's tree ------
+start=$SECONDS
+bridle_ssh -- 'sleep 30'
+assert_eq timeout.status 124 "$SSH_RC"
+assert_contains timeout.message "$SSH_ERR" "bridle: timed out after 5000 ms"
+bridle_records >/dev/null
+assert_eq timeout.records "target 1 user 124" \
+    "target $(rec_get BRIDLE_TIMED_OUT BRIDLE_FRONT_END=sudo BRIDLE_EVENT=result) user $(rec_get BRIDLE_EXIT_STATUS BRIDLE_FRONT_END=forced BRIDLE_EVENT=result)"
+((SECONDS - start < 15)) && pass timeout.in-time || fail timeout.in-time "took $((SECONDS - start)) s"
+
+root_sleeps() { pgrep -u 0 -f -x 'sleep 2718' | wc -l; }
+sleep_running() { (($(root_sleeps) >= 1)); }
+sleep_gone() { (($(root_sleeps) == 0)); }
+sides_gone() { ! pgrep -f -- 'sleep-root' >/dev/null && ! pgrep -f -- '--key it-key' >/dev/null; }
+target_recorded() { bridle_records >/dev/null; (($(rec_count BRIDLE_FRONT_END=sudo BRIDLE_EVENT=result) >= 1)); }
+journal_mark
+ssh -F "$IT_WORK/ssh_config" main -- 'sleep 2718' </dev/null >"$IT_WORK/sleep.out" 2>"$IT_WORK/sleep.err" &
+client=$!
+if wait_until 10 sleep_running; then
+    pass disconnect.root-command-started
+    kill -KILL "$client"
+    wait "$client" 2>/dev/null
+    wait_until 10 sleep_gone && pass disconnect.root-command-killed ||
+        fail disconnect.root-command-killed "$(pgrep -a -f 'sleep 2718' | tr '\n' ';')"
+    wait_until 10 sides_gone && pass disconnect.both-sides-exited ||
+        fail disconnect.both-sides-exited "$(pgrep -a -f -- 'sleep-root|--key it-key' | tr '\n' ';')"
+    wait_until 5 target_recorded
+    assert_eq disconnect.target-record "disconnected 1 timed-out 0" \
+        "disconnected $(rec_get BRIDLE_DISCONNECTED BRIDLE_FRONT_END=sudo BRIDLE_EVENT=result) timed-out $(rec_get BRIDLE_TIMED_OUT BRIDLE_FRONT_END=sudo BRIDLE_EVENT=result)"
+else
+    fail disconnect.root-command-started "sleep did not start: $(cat "$IT_WORK/sleep.err")"
+    kill -KILL "$client" 2>/dev/null
 fi
 
 # ---- part B: the shipped policy, its drop-in, and the corpus rows about root rules ----------
