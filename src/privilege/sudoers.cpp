@@ -5,6 +5,7 @@
 #include "privilege/sudoers.hpp"
 
 #include <fcntl.h>
+#include <pwd.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -51,19 +52,20 @@ Status check_trusted_binary(const std::string& path) {
         path.find("/../") != std::string::npos || path.find("//") != std::string::npos) {
         return Error{"the bridle path " + path + " is not an absolute, normal path", ""};
     }
-    std::string prefix;
+    // "/" first, then each prefix up to the file itself.
     std::size_t start = 0;
-    while (true) {
-        const std::size_t slash = path.find('/', start + 1);
-        prefix = slash == std::string::npos ? path : path.substr(0, slash);
+    for (bool root = true;; root = false) {
+        const std::size_t slash = root ? 0 : path.find('/', start + 1);
+        const std::string prefix = root ? "/" : slash == std::string::npos ? path : path.substr(0, slash);
         struct stat st {};
-        if (::lstat(prefix.empty() ? "/" : prefix.c_str(), &st) != 0) {
+        if (::lstat(prefix.c_str(), &st) != 0) {
             return Error{"cannot check " + prefix + ": " + std::strerror(errno), ""};
         }
         if (S_ISLNK(st.st_mode)) return Error{prefix + " is a symbolic link: give bridle's real path", ""};
         if (st.st_uid != 0 || (st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
             return Error{prefix + " is not owned by root, or others can write it: sudo would run whatever is put there", ""};
         }
+        if (root) continue;
         if (slash == std::string::npos) {
             if (!S_ISREG(st.st_mode) || (st.st_mode & S_IXUSR) == 0) return Error{path + " is not an executable file", ""};
             if ((st.st_mode & (S_ISUID | S_ISGID)) != 0) return Error{path + " is set-uid or set-gid: bridle must never be", ""};
@@ -215,7 +217,8 @@ std::vector<std::string> risky_grants(const policy::Policy& policy) {
     std::vector<std::string> warnings;
     for (const policy::Rule& rule : policy.rules) {
         if (rule.run_as.empty()) continue;
-        const bool root = rule.run_as == "root";
+        const passwd* pw = ::getpwnam(rule.run_as.c_str());
+        const bool root = rule.run_as == "root" || (pw != nullptr && pw->pw_uid == 0);
         if (form_of(rule) == Form::kExact) {
             Result<std::vector<std::vector<std::string>>> requests = exact_requests(rule);
             if (!requests) warnings.push_back("`bridle sudoers` cannot compile it: " + requests.error().message + " (" + rule.source + ")");

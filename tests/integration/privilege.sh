@@ -88,6 +88,14 @@ assert_eq sudoers.install.content "$(cat "$IT_WORK/dropin")" "$(cat "$DROPIN")"
 assert_eq sudoers.install.no-temporary "" "$(find /etc/sudoers.d -name '.bridle.*')"
 visudo -c >/dev/null 2>&1
 assert_eq sudoers.install.visudo-c 0 "$?"
+# sudo would run the named binary as root: it must be root's alone, and never set-uid.
+install -m 0755 "$IT_BRIDLE" "$IT_SCRATCH/bridle"
+"$IT_BRIDLE" sudoers --policy "$IT_POLICY" --user "$IT_USER" --bridle "$IT_SCRATCH/bridle" >/dev/null 2>"$IT_WORK/unsafe.err"
+assert_eq sudoers.unsafe-binary "78 others can write it" "$? $(grep -o 'others can write it' "$IT_WORK/unsafe.err")"
+install -m 4755 "$IT_BRIDLE" "$IT_ROOT/bin/bridle-suid"
+"$IT_BRIDLE" sudoers --policy "$IT_POLICY" --user "$IT_USER" --bridle "$IT_ROOT/bin/bridle-suid" >/dev/null 2>"$IT_WORK/unsafe.err"
+assert_eq sudoers.setuid-binary "78 set-uid" "$? $(grep -o 'set-uid' "$IT_WORK/unsafe.err" | head -n 1)"
+rm -f "$IT_ROOT/bin/bridle-suid" "$IT_SCRATCH/bridle"
 # A non-root caller cannot install.
 run_as_user -- "$IT_BRIDLE" sudoers --policy "$IT_POLICY" --user "$IT_USER" --install
 assert_eq sudoers.install.needs-root 78 "$SSH_RC"
