@@ -43,19 +43,18 @@ void plan_sandbox(const Context& context, Response& r) {
 // A run_as rule for another user goes through sudo: decide the sudo command line now, so the
 // decision record can show it. A missing run_as user or an unusable bridle path denies.
 void plan_privilege(const Context& context, const Request& request, Response& r) {
-    const policy::Rule& rule = *r.decision.rule;
-    Result<bool> needs = privilege::needs_switch(rule);
-    Result<std::string> self = needs && needs.value() ? privilege::own_executable() : Result<std::string>(std::string());
-    const Status usable = !needs ? Status(needs.error()) : !self ? Status(self.error()) : ok_status();
-    if (!usable) {
+    const auto refuse = [&r](const Error& why) {
         r.decision.verdict = matching::Verdict::kDeny;
-        r.decision.reason = usable.error().message;
+        r.decision.reason = why.message;
         r.exit_status = to_int(ExitCode::kNoPerm);
-        r.message = "bridle: denied: " + usable.error().message +
-                    "\nbridle: nothing was run; ask the administrator\n";
-        return;
-    }
+        r.message = "bridle: denied: " + why.message + "\nbridle: nothing was run; ask the administrator\n";
+    };
+    const policy::Rule& rule = *r.decision.rule;
+    const Result<bool> needs = privilege::needs_switch(rule);
+    if (!needs) return refuse(needs.error());
     if (!needs.value()) return;
+    const Result<std::string> self = privilege::own_executable();
+    if (!self) return refuse(self.error());
     r.sudo = privilege::sudo_call(rule, r.decision, self.value(), request.policy_file,
                                   r.request_id, context.policy.sha256);
 }
@@ -269,6 +268,9 @@ Response audit_and_run(const Context& context, const Request& request, Response 
                      " per stream (" + std::to_string(r.outcome.stdout_bytes) + " bytes on stdout, " +
                      std::to_string(r.outcome.stderr_bytes) + " on stderr)\n";
     }
+    // Through sudo, the sandbox (and its exec-once count) is the target side's: its own result
+    // record reports it; this one reports what sudo returned.
+    if (r.sudo) info.sandbox.reset();
     const Status recorded = context.audit.write(audit::result_record(info, rule.id, r.outcome, r.exit_status));
     if (!recorded) {
         r.message += "bridle: warning: the result record could not be written: " + recorded.error().full() + "\n";
