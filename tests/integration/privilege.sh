@@ -261,14 +261,24 @@ else
     kill -KILL "$client" 2>/dev/null
 fi
 
-# ---- part B: the shipped policy, its drop-in, and the corpus rows about root rules ----------
-install_policy "$BRIDLE_SOURCE_DIR/policy/default.yaml"
-"$IT_BRIDLE" sudoers --policy "$IT_POLICY" --user "$IT_USER" --install >"$IT_WORK/install.out" 2>&1
+# ---- part B: as a new administrator would: the shipped policy in its installed place -------
+# /etc/bridle/policy.yaml (in the harness's private /etc), a key whose forced command names no
+# policy file, `bridle sudoers --install` with no --policy, and the agent restarting nginx
+# through ssh; then the corpus rows about root rules.
+install -d -m 0755 -o root -g root /etc/bridle
+install -m 0644 -o root -g root "$BRIDLE_SOURCE_DIR/policy/default.yaml" /etc/bridle/policy.yaml
+it_add_key pi "restrict,command=\"$IT_BRIDLE --key pi-agent\""
+"$IT_BRIDLE" sudoers --user "$IT_USER" --install >"$IT_WORK/install.out" 2>&1
 assert_eq default.install "0" "$?"
-assert_contains default.dropin.restart "$(cat "$DROPIN")" "service-restart -- systemctl restart nginx.service"
-assert_contains default.dropin.apt "$(cat "$DROPIN")" "apt-update -- apt update"
-check_sudo_refuses default.apt-upgrade -u root -- "$IT_BRIDLE" run-as --policy "$IT_POLICY" apt-update -- apt upgrade
-check_sudo_refuses default.restart-other -u root -- "$IT_BRIDLE" run-as --policy "$IT_POLICY" service-restart -- systemctl restart sshd
+assert_contains default.dropin.restart "$(cat "$DROPIN")" "$IT_BRIDLE run-as service-restart -- systemctl restart nginx.service"
+assert_contains default.dropin.apt "$(cat "$DROPIN")" "$IT_BRIDLE run-as apt-update -- apt update"
+assert_not_contains default.dropin.no-policy-option "$(cat "$DROPIN")" "--policy"
+check_sudo_refuses default.apt-upgrade -u root -- "$IT_BRIDLE" run-as apt-update -- apt upgrade
+check_sudo_refuses default.restart-other -u root -- "$IT_BRIDLE" run-as service-restart -- systemctl restart sshd
+IT_KEY=pi bridle_ssh -- 'systemctl restart nginx'
+bridle_records >/dev/null
+assert_eq default.restart-nginx "allow root allow $IT_USER" \
+    "$(rec decision BRIDLE_DECISION) $(rec_get BRIDLE_RUN_AS BRIDLE_FRONT_END=sudo BRIDLE_EVENT=result) $(rec_get BRIDLE_DECISION BRIDLE_FRONT_END=sudo BRIDLE_EVENT=decision) $(rec_get BRIDLE_SUDO_USER BRIDLE_FRONT_END=sudo)"
 # apt writes its lists and caches: give it private copies (tmpfs) so the host's stay as found.
 for d in /var/lib/apt/lists /var/cache/apt; do
     mount -n -t tmpfs -o mode=0755 bridle-it-apt "$d" && mkdir -p "$d/partial" && chown _apt:root "$d/partial" 2>/dev/null
@@ -282,7 +292,7 @@ while IFS=$'\t' read -r id expected kind _length; do
     request=$(cat "$IT_WORK/rows/$id.cmd"; printf x)
     request=${request%x}
     [[ $kind == set ]] || { fail "corpus.$id" "row kind $kind not expected"; continue; }
-    bridle_ssh -- "$request"
+    IT_KEY=pi bridle_ssh -- "$request"
     bridle_records >/dev/null
     if [[ $expected == deny ]]; then
         assert_eq "corpus.$id" "77 out '' records 1 deny" "$SSH_RC out '$SSH_OUT' records $REC_N $(rec decision BRIDLE_DECISION)"
