@@ -18,7 +18,8 @@ Result<bool> needs_switch(const policy::Rule& rule) {
     errno = 0;
     const passwd* pw = ::getpwnam(rule.run_as.c_str());
     if (pw == nullptr) {
-        return Error{"the rule's run_as user \"" + rule.run_as + "\" does not exist on this host", rule.source};
+        return Error{"the rule's run_as user \"" + rule.run_as + "\" does not exist on this host",
+                     rule.source};
     }
     return pw->pw_uid != ::geteuid();
 }
@@ -26,13 +27,15 @@ Result<bool> needs_switch(const policy::Rule& rule) {
 Result<std::string> own_executable() {
     std::array<char, 4096> buffer{};
     const ssize_t n = ::readlink("/proc/self/exe", buffer.data(), buffer.size() - 1);
-    if (n <= 0) return Error{std::string("cannot read /proc/self/exe: ") + std::strerror(errno), ""};
+    if (n <= 0)
+        return Error{std::string("cannot read /proc/self/exe: ") + std::strerror(errno), ""};
     std::string path(buffer.data(), static_cast<std::size_t>(n));
     // The kernel appends " (deleted)" when the binary was replaced (an upgrade) while running:
     // sudoers names the new file, which this process is not.
     const std::string deleted = " (deleted)";
     if (path.empty() || path[0] != '/' ||
-        (path.size() > deleted.size() && path.compare(path.size() - deleted.size(), deleted.size(), deleted) == 0)) {
+        (path.size() > deleted.size() &&
+         path.compare(path.size() - deleted.size(), deleted.size(), deleted) == 0)) {
         return Error{"bridle's own executable " + path + " is gone (replaced while running?)", ""};
     }
     return path;

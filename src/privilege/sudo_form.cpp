@@ -75,7 +75,10 @@ std::vector<std::string> normal_form(const policy::Rule& rule, const matching::D
 
 Result<std::vector<std::vector<std::string>>> exact_requests(const policy::Rule& rule) {
     if (form_of(rule) != Form::kExact) {
-        return Error{"rule " + rule.id + " has an open value (regex, integer or path): it has no exact sudoers lines", rule.source};
+        return Error{
+            "rule " + rule.id +
+                " has an open value (regex, integer or path): it has no exact sudoers lines",
+            rule.source};
     }
     // Each slot contributes one of its alternatives; an empty alternative adds no word. The
     // slots are in normal-form order, so each combination is a normal form.
@@ -112,8 +115,10 @@ Result<std::vector<std::vector<std::string>>> exact_requests(const policy::Rule&
         if (slot.empty()) return std::vector<std::vector<std::string>>{};  // nothing can match
         count *= slot.size();
         if (count > kMaxExactLines) {
-            return Error{"rule " + rule.id + " expands to more than " + std::to_string(kMaxExactLines) +
-                             " exact sudoers lines (each combination of its enums, flags and options is one line): "
+            return Error{"rule " + rule.id + " expands to more than " +
+                             std::to_string(kMaxExactLines) +
+                             " exact sudoers lines (each combination of its enums, flags and "
+                             "options is one line): "
                              "split it into several rules, or reduce its choices",
                          rule.source};
         }
@@ -134,7 +139,8 @@ Result<std::vector<std::vector<std::string>>> exact_requests(const policy::Rule&
         for (const std::string& word : words) {
             if (!is_sudoers_safe(word)) {
                 return Error{"rule " + rule.id + ": the word \"" + word +
-                                 "\" cannot be written exactly in sudoers (allowed: letters, digits and @ % + . / _ - = : ,)",
+                                 "\" cannot be written exactly in sudoers (allowed: letters, "
+                                 "digits and @ % + . / _ - = : ,)",
                              rule.source};
             }
         }
@@ -186,7 +192,8 @@ Result<std::vector<std::string>> decode_argv(const std::string& hex) {
     std::string word;
     for (std::size_t i = 0; i < hex.size(); i += 2) {
         const int high = digit(hex[i]), low = digit(hex[i + 1]);
-        if (high < 0 || low < 0) return Error{"BRIDLE_ARGV holds a character that is not lower-case hex", ""};
+        if (high < 0 || low < 0)
+            return Error{"BRIDLE_ARGV holds a character that is not lower-case hex", ""};
         const char c = static_cast<char>(high * 16 + low);
         if (c == '\0') {
             words.push_back(std::move(word));

@@ -15,10 +15,10 @@ constexpr const char* kDropIn = "/etc/sudoers.d/bridle";
 constexpr const char* kDefaultAgent = "ai-agent";
 
 struct SudoersOptions {
-    std::string policy_file;          // --policy FILE: also written into every line
-    std::string user = kDefaultAgent; // --user NAME: the account the lines are for
-    std::string bridle;               // --bridle PATH: the binary sudo starts; empty: this one
-    bool install = false;             // --install
+    std::string policy_file;           // --policy FILE: also written into every line
+    std::string user = kDefaultAgent;  // --user NAME: the account the lines are for
+    std::string bridle;                // --bridle PATH: the binary sudo starts; empty: this one
+    bool install = false;              // --install
 };
 
 // The drop-in's text for `policy`. Pure. An error when a rule cannot be compiled (an exact

@@ -32,7 +32,9 @@
 namespace bridle::privilege {
 namespace {
 
-void say(std::string_view text) { (void)execution::write_all(STDERR_FILENO, text); }
+void say(std::string_view text) {
+    (void)execution::write_all(STDERR_FILENO, text);
+}
 
 std::string env_or_empty(const char* name) {
     const char* value = std::getenv(name);
@@ -81,11 +83,13 @@ int run_target_side(const TargetInvocation& inv) {
     // 1. bridle is never installed set-uid: a set-uid bridle would run this for anyone. sudo
     // sets both real and effective ids to the target user and says who called it.
     if (::getuid() != ::geteuid() || ::getgid() != ::getegid()) {
-        return refuse(ExitCode::kNoPerm, "bridle is running set-uid or set-gid; it must never be installed so");
+        return refuse(ExitCode::kNoPerm,
+                      "bridle is running set-uid or set-gid; it must never be installed so");
     }
     const std::string sudo_uid = env_or_empty("SUDO_UID");
     if (info.sudo_user.empty() || sudo_uid.empty()) {
-        return refuse(ExitCode::kNoPerm, "bridle run-as is started only by sudo, for a run_as rule of the policy");
+        return refuse(ExitCode::kNoPerm,
+                      "bridle run-as is started only by sudo, for a run_as rule of the policy");
     }
     const passwd* caller = ::getpwnam(info.sudo_user.c_str());
     if (caller == nullptr || std::to_string(caller->pw_uid) != sudo_uid) {
@@ -97,8 +101,8 @@ int run_target_side(const TargetInvocation& inv) {
     const std::string first_sha = env_or_empty(kPolicyShaVariable);
     if (given_id != info.request_id || !is_lower_hex(first_sha, 64)) {
         return refuse(ExitCode::kNoPerm, "the request did not come through bridle's first check (" +
-                                             std::string(kRequestIdVariable) + " or " + kPolicyShaVariable +
-                                             " missing or malformed)");
+                                             std::string(kRequestIdVariable) + " or " +
+                                             kPolicyShaVariable + " missing or malformed)");
     }
 
     // 3. The policy, as strictly as the forced command reads it.
@@ -110,8 +114,9 @@ int run_target_side(const TargetInvocation& inv) {
     if (policy.sha256 != first_sha) {
         info.first_policy_sha256 = first_sha;
         return refuse(ExitCode::kNoPerm,
-                      "the policy changed between bridle's first check and the check as " + info.run_as +
-                          " (sha256 " + first_sha + " then, " + policy.sha256 + " now): send the request again");
+                      "the policy changed between bridle's first check and the check as " +
+                          info.run_as + " (sha256 " + first_sha + " then, " + policy.sha256 +
+                          " now): send the request again");
     }
 
     // 4. The rule, and that it makes us who we are.
@@ -119,12 +124,15 @@ int run_target_side(const TargetInvocation& inv) {
     for (const policy::Rule& rule : policy.rules) {
         if (rule.id == inv.rule_id) found = &rule;
     }
-    if (found == nullptr) return refuse(ExitCode::kNoPerm, "the policy has no rule " + quote_text(inv.rule_id, 80));
+    if (found == nullptr)
+        return refuse(ExitCode::kNoPerm, "the policy has no rule " + quote_text(inv.rule_id, 80));
     rule_id = found->id;
-    if (found->run_as.empty()) return refuse(ExitCode::kNoPerm, "rule " + rule_id + " has no run_as");
+    if (found->run_as.empty())
+        return refuse(ExitCode::kNoPerm, "rule " + rule_id + " has no run_as");
     const passwd* target = ::getpwnam(found->run_as.c_str());
     if (target == nullptr || target->pw_uid != ::geteuid()) {
-        return refuse(ExitCode::kNoPerm, "rule " + rule_id + " runs as " + found->run_as + ", not as " + info.run_as);
+        return refuse(ExitCode::kNoPerm,
+                      "rule " + rule_id + " runs as " + found->run_as + ", not as " + info.run_as);
     }
 
     // 5. The request: exactly one of the two channels, the one the rule's form uses.
@@ -132,12 +140,14 @@ int run_target_side(const TargetInvocation& inv) {
     const bool env_argv = std::getenv(kArgvVariable) != nullptr;
     if (form_of(*found) == Form::kExact) {
         if (!inv.words || env_argv) {
-            return refuse(ExitCode::kNoPerm, "rule " + rule_id + " takes its request on the command line only");
+            return refuse(ExitCode::kNoPerm,
+                          "rule " + rule_id + " takes its request on the command line only");
         }
         words = *inv.words;
     } else {
         if (inv.words || !env_argv) {
-            return refuse(ExitCode::kNoPerm, "rule " + rule_id + " takes its request in " + kArgvVariable + " only");
+            return refuse(ExitCode::kNoPerm,
+                          "rule " + rule_id + " takes its request in " + kArgvVariable + " only");
         }
         Result<std::vector<std::string>> decoded = decode_argv(env_or_empty(kArgvVariable));
         if (!decoded) return refuse(ExitCode::kNoPerm, decoded.error().message);
@@ -154,11 +164,14 @@ int run_target_side(const TargetInvocation& inv) {
     gate::SystemResolver resolver;
     const matching::Decision decision = matching::decide(one, words, "", resolver);
     if (decision.verdict != matching::Verdict::kAllow) {
-        return refuse(ExitCode::kNoPerm, "rule " + rule_id + " does not allow this request: " + decision.reason);
+        return refuse(ExitCode::kNoPerm,
+                      "rule " + rule_id + " does not allow this request: " + decision.reason);
     }
     if (normal_form(one.rules.front(), decision) != words) {
-        return refuse(ExitCode::kNoPerm, "the request is not in the normal form of rule " + rule_id +
-                                             " (bridle sends exactly that form; a path may have changed since the first check)");
+        return refuse(
+            ExitCode::kNoPerm,
+            "the request is not in the normal form of rule " + rule_id +
+                " (bridle sends exactly that form; a path may have changed since the first check)");
     }
 
     // 6. Audit, sandbox after the switch, exec, audit.
@@ -171,7 +184,8 @@ int run_target_side(const TargetInvocation& inv) {
     request.sudo_user = info.sudo_user;
     request.policy_file = inv.policy_file;
     const execution::OutputSink to_caller = [](execution::Stream stream, std::string_view bytes) {
-        return execution::write_all(stream == execution::Stream::kStdout ? STDOUT_FILENO : STDERR_FILENO, bytes);
+        return execution::write_all(
+            stream == execution::Stream::kStdout ? STDOUT_FILENO : STDERR_FILENO, bytes);
     };
     const gate::Response response =
         gate::handle_decided(context, request, decision, to_caller, {STDOUT_FILENO, STDERR_FILENO});

@@ -63,15 +63,23 @@ TEST(RunAs, LoaderAcceptsUserNamesOnly) {
         const char* value;
         bool ok;
     } cases[] = {
-        {"root", "root", true},   {"underscore", "_apt", true}, {"dash", "www-data", true},
-        {"empty", "\"\"", false}, {"upper", "Root", false},     {"digit-first", "1root", false},
-        {"space", "'a b'", false}, {"colon", "'a:b'", false},   {"long", "abcdefghijabcdefghijabcdefghijabc", false},
+        {"root", "root", true},
+        {"underscore", "_apt", true},
+        {"dash", "www-data", true},
+        {"empty", "\"\"", false},
+        {"upper", "Root", false},
+        {"digit-first", "1root", false},
+        {"space", "'a b'", false},
+        {"colon", "'a:b'", false},
+        {"long", "abcdefghijabcdefghijabcdefghijabc", false},
         {"list", "[root]", false},
     };
     for (const auto& c : cases) {
         SCOPED_TRACE(c.name);
         policy::LoadReport report;
-        const std::string yaml = std::string("version: 1\nrules:\n  - id: r\n    command: /usr/bin/id\n    run_as: ") + c.value + "\n";
+        const std::string yaml =
+            std::string("version: 1\nrules:\n  - id: r\n    command: /usr/bin/id\n    run_as: ") +
+            c.value + "\n";
         auto loaded = policy::parse_policy_text(yaml, "t.yaml", true, report);
         EXPECT_EQ(c.ok, loaded.ok());
         if (loaded.ok()) {
@@ -96,14 +104,16 @@ TEST(SudoForm, NormalFormHasOneSpellingPerRequest) {
     const std::vector<std::string> grep{"grep", "-m5", "-i", "--", "abc", "/var/log/syslog"};
     EXPECT_EQ(normal(p, {"grep", "-i", "abc", "--max-count", "5", "/var/log/syslog"}), grep);
     EXPECT_EQ(normal(p, {"grep", "--max-count=5", "-i", "--", "abc", "/var/log/syslog"}), grep);
-    EXPECT_EQ(normal(p, {"systemctl", "restart", "nginx"}), (std::vector<std::string>{"systemctl", "restart", "nginx"}));
+    EXPECT_EQ(normal(p, {"systemctl", "restart", "nginx"}),
+              (std::vector<std::string>{"systemctl", "restart", "nginx"}));
 }
 
 TEST(SudoForm, ExactRequestsAreEveryNormalForm) {
     const policy::Policy p = parse(kPolicy);
     auto ids = exact_requests(p.rules[0]);
     ASSERT_TRUE(ids.ok());
-    EXPECT_EQ(ids.value(), (std::vector<std::vector<std::string>>{{"id"}, {"id", "-n"}, {"id", "-u"}, {"id", "-u", "-n"}}));
+    EXPECT_EQ(ids.value(), (std::vector<std::vector<std::string>>{
+                               {"id"}, {"id", "-n"}, {"id", "-u"}, {"id", "-u", "-n"}}));
     auto restarts = exact_requests(p.rules[1]);
     ASSERT_TRUE(restarts.ok());
     EXPECT_EQ(restarts.value().size(), 2U);
@@ -116,7 +126,9 @@ TEST(SudoForm, RefusesTooManyLinesAndWordsSudoersCannotHold) {
         const char* rule;
         const char* error;
     } cases[] = {
-        {"seven-flags", R"(options: {"-a": flag, "-b": flag, "-c": flag, "-d": flag, "-e": flag, "-f": flag, "-g": flag})", "more than 64"},
+        {"seven-flags",
+         R"(options: {"-a": flag, "-b": flag, "-c": flag, "-d": flag, "-e": flag, "-f": flag, "-g": flag})",
+         "more than 64"},
         {"space", "args: [{name: x, enum: ['a b']}]", "cannot be written exactly"},
         {"star", "args: ['*']", "cannot be written exactly"},
         {"quote", "args: ['\"']", "cannot be written exactly"},
@@ -126,12 +138,16 @@ TEST(SudoForm, RefusesTooManyLinesAndWordsSudoersCannotHold) {
     };
     for (const auto& c : cases) {
         SCOPED_TRACE(c.name);
-        const policy::Policy p = parse(std::string("version: 1\nrules:\n  - id: r\n    command: /usr/bin/x\n    run_as: root\n    ") + c.rule + "\n");
+        const policy::Policy p = parse(
+            std::string(
+                "version: 1\nrules:\n  - id: r\n    command: /usr/bin/x\n    run_as: root\n    ") +
+            c.rule + "\n");
         ASSERT_EQ(p.rules.size(), 1U);
         auto lines = exact_requests(p.rules[0]);
         ASSERT_FALSE(lines.ok());
         EXPECT_NE(lines.error().message.find(c.error), std::string::npos) << lines.error().message;
-        EXPECT_FALSE(compile_sudoers(p, SudoersOptions{"", "ai-agent", "/usr/bin/bridle", false}).ok());
+        EXPECT_FALSE(
+            compile_sudoers(p, SudoersOptions{"", "ai-agent", "/usr/bin/bridle", false}).ok());
     }
 }
 
@@ -139,7 +155,8 @@ TEST(SudoForm, EscapesWhatSudoersTreatsAsSyntax) {
     EXPECT_EQ(sudoers_escape("--lines=5"), "--lines\\=5");
     EXPECT_EQ(sudoers_escape("getty@tty1:x,y"), "getty@tty1\\:x\\,y");
     EXPECT_TRUE(is_sudoers_safe("/usr/bin/systemctl"));
-    for (const char* bad : {"", "a b", "a\tb", "*", "?", "[", "]", "\\", "\"", "'", "#", "!", "(", ")", "$x", "a\nb"}) {
+    for (const char* bad : {"", "a b", "a\tb", "*", "?", "[", "]", "\\", "\"", "'", "#", "!", "(",
+                            ")", "$x", "a\nb"}) {
         SCOPED_TRACE(bad);
         EXPECT_FALSE(is_sudoers_safe(bad));
     }
@@ -159,15 +176,18 @@ TEST(SudoForm, ArgvEncodingRoundTripsAndRejectsJunk) {
 
 TEST(Sudoers, CompilesOneAliasPerTargetUserWithFixedLines) {
     const policy::Policy p = parse(kPolicy);
-    auto text = compile_sudoers(p, SudoersOptions{"/etc/b/p.yaml", "ai-agent", "/usr/bin/bridle", false});
+    auto text =
+        compile_sudoers(p, SudoersOptions{"/etc/b/p.yaml", "ai-agent", "/usr/bin/bridle", false});
     ASSERT_TRUE(text.ok()) << text.error().message;
     const std::string& t = text.value();
     for (const char* line : {
              "/usr/bin/bridle run-as --policy /etc/b/p.yaml id-root -- id, \\\n",
              "/usr/bin/bridle run-as --policy /etc/b/p.yaml id-root -- id -u -n, \\\n",
-             "/usr/bin/bridle run-as --policy /etc/b/p.yaml restart -- systemctl restart nginx.service, \\\n",
+             "/usr/bin/bridle run-as --policy /etc/b/p.yaml restart -- systemctl restart "
+             "nginx.service, \\\n",
              "    /usr/bin/bridle run-as --policy /etc/b/p.yaml grep-root\n",
-             "Defaults!BRIDLE_AS_ROOT !use_pty, !requiretty, env_reset, env_keep = \"BRIDLE_REQUEST_ID BRIDLE_POLICY_SHA256 BRIDLE_ARGV\"\n",
+             "Defaults!BRIDLE_AS_ROOT !use_pty, !requiretty, env_reset, env_keep = "
+             "\"BRIDLE_REQUEST_ID BRIDLE_POLICY_SHA256 BRIDLE_ARGV\"\n",
              "ai-agent ALL = (root) NOPASSWD: BRIDLE_AS_ROOT\n",
              "# rule as-agent: runs as ai-agent itself, without sudo\n",
          }) {
@@ -175,19 +195,29 @@ TEST(Sudoers, CompilesOneAliasPerTargetUserWithFixedLines) {
     }
     EXPECT_EQ(t.find("uptime"), std::string::npos);
     EXPECT_EQ(t.find('*'), std::string::npos);
-    auto none = compile_sudoers(parse("version: 1\nrules:\n  - id: u\n    command: /usr/bin/uptime\n"),
-                                SudoersOptions{"", "ai-agent", "/usr/bin/bridle", false});
+    auto none =
+        compile_sudoers(parse("version: 1\nrules:\n  - id: u\n    command: /usr/bin/uptime\n"),
+                        SudoersOptions{"", "ai-agent", "/usr/bin/bridle", false});
     ASSERT_TRUE(none.ok());
     EXPECT_EQ(none.value().find("NOPASSWD"), std::string::npos);
-    EXPECT_FALSE(compile_sudoers(p, SudoersOptions{"/etc/my policy.yaml", "ai-agent", "/usr/bin/bridle", false}).ok());
+    EXPECT_FALSE(compile_sudoers(
+                     p, SudoersOptions{"/etc/my policy.yaml", "ai-agent", "/usr/bin/bridle", false})
+                     .ok());
 }
 
 TEST(Sudoers, CheckWarnsAboutRiskyRootGrants) {
     const std::vector<std::string> warnings = risky_grants(parse(kPolicy));
     ASSERT_EQ(warnings.size(), 2U);
-    EXPECT_NE(warnings[0].find("rule grep-root runs as root with an open path or regex value (pattern)"), std::string::npos) << warnings[0];
-    EXPECT_NE(warnings[1].find("rule grep-root runs as root in sandbox loose, which has exec-once off"), std::string::npos) << warnings[1];
-    EXPECT_TRUE(risky_grants(parse("version: 1\nrules:\n  - id: u\n    command: /usr/bin/uptime\n")).empty());
+    EXPECT_NE(
+        warnings[0].find("rule grep-root runs as root with an open path or regex value (pattern)"),
+        std::string::npos)
+        << warnings[0];
+    EXPECT_NE(
+        warnings[1].find("rule grep-root runs as root in sandbox loose, which has exec-once off"),
+        std::string::npos)
+        << warnings[1];
+    EXPECT_TRUE(risky_grants(parse("version: 1\nrules:\n  - id: u\n    command: /usr/bin/uptime\n"))
+                    .empty());
 }
 
 }  // namespace
