@@ -58,6 +58,12 @@ bridle_records >/dev/null
 assert_eq no-dropin.records "decision allow run_as root sudo /usr/bin/sudo; target-side records 0" \
     "decision $(rec decision BRIDLE_DECISION) run_as $(rec decision BRIDLE_RUN_AS) sudo $(rec decision BRIDLE_SUDO); target-side records $(rec_count BRIDLE_FRONT_END=sudo)"
 
+# ---- bridle check warns about risky root grants --------------------------------------------
+check_err=$("$IT_BRIDLE" check --policy "$IT_POLICY" 2>&1 >/dev/null)
+assert_contains check.warns-open-root "$check_err" "bridle: warning: rule tail-root runs as root with an open path or regex value (file)"
+check_err=$("$IT_BRIDLE" check --policy "$BRIDLE_SOURCE_DIR/policy/default.yaml" 2>&1 >/dev/null)
+assert_contains check.warns-root-without-exec-once "$check_err" "rule apt-update runs as root in sandbox root-apt, which has exec-once off"
+
 # ---- bridle sudoers ----------------------------------------------------------------------
 "$IT_BRIDLE" sudoers --policy "$IT_POLICY" --user "$IT_USER" >"$IT_WORK/dropin" 2>"$IT_WORK/dropin.err"
 assert_eq sudoers.status 0 "$?"
@@ -116,6 +122,9 @@ assert_eq root.target-side "allow root $IT_USER /usr/bin/sudo" \
 assert_eq root.request-id-shared "4" "$(rec_count BRIDLE_REQUEST_ID="$(rec decision BRIDLE_REQUEST_ID)")"
 assert_eq root.target-sandbox "root-readonly 1 0" \
     "$(rec_get BRIDLE_SANDBOX BRIDLE_FRONT_END=sudo BRIDLE_EVENT=result) $(rec_get BRIDLE_EXEC_ONCE BRIDLE_FRONT_END=sudo BRIDLE_EVENT=result) $(rec_get BRIDLE_EXIT_STATUS BRIDLE_FRONT_END=sudo BRIDLE_EVENT=result)"
+# journald's trusted _UID tells the two sides apart (a record's own fields could be forged).
+assert_eq root.trusted-uid "forced $IT_UID sudo 0" \
+    "forced $(rec_get _UID BRIDLE_FRONT_END=forced) sudo $(rec_get _UID BRIDLE_FRONT_END=sudo)"
 assert_eq root.result-run-as "root root" \
     "$(rec_get BRIDLE_RUN_AS BRIDLE_FRONT_END=forced BRIDLE_EVENT=result) $(rec_get BRIDLE_RUN_AS BRIDLE_FRONT_END=sudo BRIDLE_EVENT=result)"
 
