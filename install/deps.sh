@@ -17,6 +17,8 @@ test_deps=(
   openssh-server openssh-client systemd util-linux
   iproute2 iputils-ping procps coreutils grep
   python3 groff-base man-db
+  # tests/integration/privilege.sh: run_as rules through the real sudo (and visudo).
+  sudo
   # tests/integration/sandbox.sh: real programs that can start others from their arguments.
   findutils tar mawk git less gzip
   # Debian package (tests/package): build, check, install with apt, purge.

@@ -11,6 +11,8 @@
 #include "gate/gate.hpp"
 #include "gate/system_resolver.hpp"
 #include "policy/loader.hpp"
+#include "privilege/sudo_form.hpp"
+#include "privilege/sudoers.hpp"
 
 namespace bridle::admin {
 namespace {
@@ -48,6 +50,7 @@ int check(const std::string& policy_file) {
         return to_int(ExitCode::kConfig);
     }
     const auto& p = loaded.value();
+    for (const std::string& w : privilege::risky_grants(p)) std::cerr << "bridle: warning: " << w << "\n";
     std::cout << "policy OK: " << p.rules.size() << " rule(s) from";
     for (const auto& f : p.files) std::cout << " " << f;
     std::cout << "\nsha256: " << p.sha256 << "\n";
@@ -84,6 +87,15 @@ int explain(const std::string& policy_file, const std::string& key, const std::s
         }
     } else if (allowed) {
         std::cout << "rule: builtin:help\n";
+    }
+    if (d.rule != nullptr && !d.rule->run_as.empty()) {
+        std::cout << "run_as: " << d.rule->run_as;
+        if (r.sudo) {
+            std::cout << " (through " << privilege::kSudo << ":";
+            for (const auto& word : r.sudo->target_command) std::cout << " " << word;
+            std::cout << ")";
+        }
+        std::cout << "\n";
     }
     if (r.sandbox) {
         std::cout << "sandbox: " << r.sandbox->profile.name << " (seccomp: "

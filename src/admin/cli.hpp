@@ -20,7 +20,8 @@ struct ModeSpec {
     std::string_view help;      // one line for --help
 };
 
-// An option of one mode. Every option takes a value (`--name VALUE` or `--name=VALUE`).
+// An option of one mode. Every option takes a value (`--name VALUE` or `--name=VALUE`), except
+// a flag (empty `argument`), which takes none.
 struct OptionSpec {
     std::string_view mode;      // ModeSpec::name
     std::string_view name;      // "--key"
@@ -29,7 +30,7 @@ struct OptionSpec {
     std::string_view help;
 };
 
-inline constexpr std::array<ModeSpec, 9> kModes{{
+inline constexpr std::array<ModeSpec, 11> kModes{{
     {"", "", "forced command: decide and run SSH_ORIGINAL_COMMAND"},
     {"-c", "TEXT", "as the account's login shell"},
     {"check", "", "validate the policy"},
@@ -37,11 +38,13 @@ inline constexpr std::array<ModeSpec, 9> kModes{{
     {"enroll", "PUBKEY_FILE", "add an agent's public key (\"-\": standard input)"},
     {"revoke", "NAME", "remove the key NAME"},
     {"keys", "", "list the enrolled keys"},
+    {"sudoers", "", "compile the run_as rules into a sudoers drop-in"},
+    {"run-as", "RULE [-- WORD...]", "the target side of a run_as rule; started only by sudo"},
     {"--help", "", "this text (also -h)"},
     {"--version", "", "the version"},
 }};
 
-inline constexpr std::array<OptionSpec, 10> kOptions{{
+inline constexpr std::array<OptionSpec, 15> kOptions{{
     {"", "--key", "NAME", false, "the key's name, from authorized_keys command="},
     {"", "--policy", "FILE", false, "read only FILE instead of /etc/bridle/policy.yaml and policy.d"},
     {"check", "--policy", "FILE", false, "the policy file to check"},
@@ -52,6 +55,11 @@ inline constexpr std::array<OptionSpec, 10> kOptions{{
     {"enroll", "--policy", "FILE", false, "the key's forced command reads only FILE"},
     {"revoke", "--file", "PATH", false, "the authorized keys file"},
     {"keys", "--file", "PATH", false, "the authorized keys file"},
+    {"sudoers", "--policy", "FILE", false, "compile FILE; every line then passes --policy FILE"},
+    {"sudoers", "--user", "NAME", false, "the account the lines are for (default ai-agent)"},
+    {"sudoers", "--bridle", "PATH", false, "the bridle binary sudo starts (default: this one)"},
+    {"sudoers", "--install", "", false, "write /etc/sudoers.d/bridle (0440) after visudo -c"},
+    {"run-as", "--policy", "FILE", false, "the policy file the drop-in names"},
 }};
 
 // The --help text, generated from the tables.

@@ -29,6 +29,15 @@ void add_common(Record& r, const RequestInfo& info, const char* event) {
     }
     r.add("BRIDLE_POLICY_SHA256", info.policy_sha256);
     if (!info.run_as.empty()) r.add("BRIDLE_RUN_AS", info.run_as);
+    if (!info.sudo.empty()) r.add("BRIDLE_SUDO", info.sudo);
+    if (!info.sudo_command.empty()) {
+        r.add("BRIDLE_SUDO_COMMAND", nlohmann::json(info.sudo_command).dump(
+                                         -1, ' ', false, nlohmann::json::error_handler_t::replace));
+    }
+    if (!info.sudo_user.empty()) r.add("BRIDLE_SUDO_USER", escape_text(info.sudo_user, 64));
+    if (!info.first_policy_sha256.empty()) {
+        r.add("BRIDLE_FIRST_POLICY_SHA256", escape_text(info.first_policy_sha256, 80));
+    }
     if (info.sandbox) {
         r.add("BRIDLE_SANDBOX", info.sandbox->name);
         r.add("BRIDLE_SECCOMP", info.sandbox->seccomp);

@@ -32,6 +32,13 @@ struct RequestInfo {
     std::string policy_sha256;
     std::string run_as;               // user name the command runs as
     std::optional<SandboxInfo> sandbox;   // once a rule (and so its sandbox) is known
+    // run_as rules (privilege/): the user side records the sudo path and what sudo runs; the
+    // target side records the sudo path and who called sudo (SUDO_USER).
+    std::string sudo;                        // BRIDLE_SUDO: /usr/bin/sudo
+    std::vector<std::string> sudo_command;   // BRIDLE_SUDO_COMMAND (JSON): bridle run-as ...
+    std::string sudo_user;                   // BRIDLE_SUDO_USER
+    std::string first_policy_sha256;         // BRIDLE_FIRST_POLICY_SHA256: the user side's, when
+                                             // the target side found a different policy
 };
 
 // Stored raw commands are escaped and cut at this many bytes; BRIDLE_COMMAND_BYTES keeps

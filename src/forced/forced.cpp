@@ -105,6 +105,7 @@ int run(const Invocation& inv) {
     request.client = env_or_empty("SSH_CONNECTION");
     request.front_end = inv.front_end;
     request.run_as = current_user();
+    request.policy_file = inv.policy_file;
 
     const execution::OutputSink to_channel = [](execution::Stream stream, std::string_view bytes) {
         return execution::write_all(stream == execution::Stream::kStdout ? STDOUT_FILENO : STDERR_FILENO, bytes);

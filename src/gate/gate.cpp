@@ -13,6 +13,7 @@
 #include "audit/records.hpp"
 #include "command/tokenizer.hpp"
 #include "common/text.hpp"
+#include "privilege/sudo_form.hpp"
 
 namespace bridle::gate {
 namespace {
@@ -37,6 +38,25 @@ void plan_sandbox(const Context& context, Response& r) {
     r.message = "bridle: denied: " + refusal +
                 "\nbridle: nothing was run; ask the administrator, or send `help` to list the "
                 "commands you may run\n";
+}
+
+// A run_as rule for another user goes through sudo: decide the sudo command line now, so the
+// decision record can show it. A missing run_as user or an unusable bridle path denies.
+void plan_privilege(const Context& context, const Request& request, Response& r) {
+    const auto refuse = [&r](const Error& why) {
+        r.decision.verdict = matching::Verdict::kDeny;
+        r.decision.reason = why.message;
+        r.exit_status = to_int(ExitCode::kNoPerm);
+        r.message = "bridle: denied: " + why.message + "\nbridle: nothing was run; ask the administrator\n";
+    };
+    const policy::Rule& rule = *r.decision.rule;
+    const Result<bool> needs = privilege::needs_switch(rule);
+    if (!needs) return refuse(needs.error());
+    if (!needs.value()) return;
+    const Result<std::string> self = privilege::own_executable();
+    if (!self) return refuse(self.error());
+    r.sudo = privilege::sudo_call(rule, r.decision, self.value(), request.policy_file,
+                                  r.request_id, context.policy.sha256);
 }
 
 std::optional<audit::SandboxInfo> sandbox_info(const std::optional<sandbox::Plan>& plan) {
@@ -85,6 +105,8 @@ audit::RequestInfo info_of(const Context& context, const Request& request, const
     info.front_end = request.front_end;
     info.policy_sha256 = context.policy.sha256;
     info.run_as = request.run_as;
+    info.sudo_user = request.sudo_user;
+    if (!request.sudo_user.empty()) info.sudo = privilege::kSudo;
     return info;
 }
 
@@ -119,6 +141,7 @@ std::optional<std::vector<std::string>> parse_and_decide(const Context& context,
         r.message = denial_message(r.decision);
     } else if (r.decision.rule != nullptr) {
         plan_sandbox(context, r);
+        if (r.decision.verdict == matching::Verdict::kAllow) plan_privilege(context, request, r);
     }
     return argv;
 }
@@ -164,14 +187,20 @@ Response explain(const Context& context, const Request& request) {
     return r;
 }
 
-Response handle(const Context& context, const Request& request,
-                const execution::OutputSink& sink, const std::vector<int>& hangup_fds) {
-    Response r;
-    r.request_id = new_request_id();
-    const auto argv = parse_and_decide(context, request, r);
+namespace {
+
+// Everything after the decision: its record, the run, the result record.
+Response audit_and_run(const Context& context, const Request& request, Response r,
+                       const std::optional<std::vector<std::string>>& argv,
+                       const execution::OutputSink& sink, const std::vector<int>& hangup_fds) {
     audit::RequestInfo info = info_of(context, request, r.request_id);
     if (argv) info.argv = *argv;
     info.sandbox = sandbox_info(r.sandbox);
+    if (r.decision.rule != nullptr && !r.decision.rule->run_as.empty()) info.run_as = r.decision.rule->run_as;
+    if (r.sudo) {
+        info.sudo = privilege::kSudo;
+        info.sudo_command = r.sudo->target_command;
+    }
 
     const bool allowed = r.decision.verdict == matching::Verdict::kAllow;
     const std::string verdict = allowed ? "allow" : "deny";
@@ -198,16 +227,29 @@ Response handle(const Context& context, const Request& request,
     spec.max_output = rule.max_output.value_or(context.policy.settings.max_output);
     spec.hangup_fds = hangup_fds;
 
-    // Everything that allocates or opens files for the sandbox, before fork. A failure
-    // runs nothing and is reported like any other set-up failure (status 71).
     r.ran = true;
-    Result<sandbox::Prepared> prepared = r.sandbox ? sandbox::prepare(*r.sandbox)
-                                                   : Result<sandbox::Prepared>(Error{"no sandbox", ""});
-    if (prepared) {
-        spec.sandbox = &prepared.value();
+    if (r.sudo) {
+        // A user switch: sudo runs bridle's target side, which checks the request again and
+        // enforces the timeout, the output cap and the whole sandbox after the switch. Nothing
+        // of the sandbox is applied here: sudo refuses to start under no_new_privs. This
+        // side's timeout and cap are a backstop a little beyond the target side's.
+        spec.path = privilege::kSudo;
+        spec.argv = r.sudo->argv;
+        spec.env = r.sudo->env;
+        spec.timeout += spec.kill_grace + std::chrono::seconds(5);
+        spec.max_output += 64 * 1024;
         r.outcome = execution::run(spec, sink);
     } else {
-        r.outcome.error = "cannot prepare the sandbox: " + prepared.error().full();
+        // Everything that allocates or opens files for the sandbox, before fork. A failure
+        // runs nothing and is reported like any other set-up failure (status 71).
+        Result<sandbox::Prepared> prepared = r.sandbox ? sandbox::prepare(*r.sandbox)
+                                                       : Result<sandbox::Prepared>(Error{"no sandbox", ""});
+        if (prepared) {
+            spec.sandbox = &prepared.value();
+            r.outcome = execution::run(spec, sink);
+        } else {
+            r.outcome.error = "cannot prepare the sandbox: " + prepared.error().full();
+        }
     }
     r.exit_status = exit_status_of(r.outcome);
     if (!r.outcome.started) {
@@ -226,11 +268,42 @@ Response handle(const Context& context, const Request& request,
                      " per stream (" + std::to_string(r.outcome.stdout_bytes) + " bytes on stdout, " +
                      std::to_string(r.outcome.stderr_bytes) + " on stderr)\n";
     }
+    // Through sudo, the sandbox (and its exec-once count) is the target side's: its own result
+    // record reports it; this one reports what sudo returned.
+    if (r.sudo) info.sandbox.reset();
     const Status recorded = context.audit.write(audit::result_record(info, rule.id, r.outcome, r.exit_status));
     if (!recorded) {
         r.message += "bridle: warning: the result record could not be written: " + recorded.error().full() + "\n";
     }
     return r;
+}
+
+}  // namespace
+
+Response handle(const Context& context, const Request& request,
+                const execution::OutputSink& sink, const std::vector<int>& hangup_fds) {
+    Response r;
+    r.request_id = request.request_id.empty() ? new_request_id() : request.request_id;
+    const auto argv = parse_and_decide(context, request, r);
+    return audit_and_run(context, request, std::move(r), argv, sink, hangup_fds);
+}
+
+Response handle_decided(const Context& context, const Request& request,
+                        const matching::Decision& decision, const execution::OutputSink& sink,
+                        const std::vector<int>& hangup_fds) {
+    Response r;
+    r.request_id = request.request_id.empty() ? new_request_id() : request.request_id;
+    r.parsed = true;
+    r.decision = decision;
+    if (r.decision.verdict == matching::Verdict::kAllow && r.decision.rule != nullptr) {
+        r.exit_status = to_int(ExitCode::kOk);
+        plan_sandbox(context, r);
+    } else {
+        r.decision.verdict = matching::Verdict::kDeny;
+        r.exit_status = to_int(ExitCode::kNoPerm);
+        r.message = denial_message(r.decision);
+    }
+    return audit_and_run(context, request, std::move(r), request.argv, sink, hangup_fds);
 }
 
 }  // namespace bridle::gate

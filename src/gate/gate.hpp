@@ -11,6 +11,7 @@
 #include "execution/runner.hpp"
 #include "matching/matcher.hpp"
 #include "policy/model.hpp"
+#include "privilege/invoke.hpp"
 #include "sandbox/sandbox.hpp"
 
 namespace bridle::gate {
@@ -24,6 +25,11 @@ struct Request {
     std::string session_id;                         // ties the requests of one session
     std::string front_end = "forced";               // forced | mcp | explain
     std::string run_as;                             // the user commands run as (for the record)
+    std::string policy_file;                        // --policy FILE, or empty (the target side
+                                                    // of a run_as rule is told the same)
+    std::string request_id;                         // empty: a fresh one (the target side of a
+                                                    // run_as rule continues the user side's)
+    std::string sudo_user;                          // target side: who called sudo (SUDO_USER)
 };
 
 // What happened, for the front end to report.
@@ -36,6 +42,8 @@ struct Response {
     bool ran = false;                    // the command was started
     execution::Outcome outcome;          // when ran
     std::string message;                 // bridle's own words for the client, when not ran ok
+    std::optional<privilege::SudoCall> sudo;  // a run_as rule that switches user: what runs
+                                              // instead of the rule's program (privilege/)
 };
 
 struct Context {
@@ -51,6 +59,14 @@ Response explain(const Context& context, const Request& request);
 // runs an allowed command with its output going to `sink`, and audits the result.
 Response handle(const Context& context, const Request& request,
                 const execution::OutputSink& sink, const std::vector<int>& hangup_fds);
+
+// The target side of a run_as rule (privilege/target_side.cpp), after it re-checked the
+// request against the root-owned policy as `decision` (an allow for a rule of
+// context.policy): audits that decision, runs the command in its rule's sandbox, audits the
+// result. request.argv is the request as checked; request.request_id continues the user side's.
+Response handle_decided(const Context& context, const Request& request,
+                        const matching::Decision& decision, const execution::OutputSink& sink,
+                        const std::vector<int>& hangup_fds);
 
 // The text of the built-in `help` request: what this key may run.
 std::string help_text(const policy::Policy& policy, const std::string& key);

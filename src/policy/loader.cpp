@@ -56,6 +56,10 @@ bool is_program_name(std::string_view s) {
 bool is_key_name(std::string_view s) {
     return is_word(s, {true, true, true, ""}, {true, true, true, "._@-"}, kMaxNameLength);
 }
+// A Debian user name (adduser's NAME_REGEX, without the trailing $ of machine accounts).
+bool is_user_name(std::string_view s) {
+    return is_word(s, {true, false, false, "_"}, {true, false, true, "_-"}, 32);
+}
 bool is_binding_name(std::string_view s) {
     return is_word(s, {true, false, false, ""}, {true, false, true, "_"}, kMaxNameLength);
 }
@@ -831,7 +835,7 @@ std::optional<Rule> PolicyReader::read_rule(const Field& field) {
     if (!entries) return std::nullopt;
     reject_unknown(*entries,
                    {"id", "summary", "command", "name", "keys", "args", "params", "options",
-                    "end_of_options", "timeout", "max_output", "stdin", "sandbox"},
+                    "end_of_options", "timeout", "max_output", "stdin", "sandbox", "run_as"},
                    "a rule");
     Rule rule;
     rule.source = location(file_, field.mark);
@@ -911,6 +915,17 @@ std::optional<Rule> PolicyReader::read_rule(const Field& field) {
     }
     if (const Entry* sandbox = find(*entries, "sandbox")) {
         read_sandbox_reference(sandbox->value, "sandbox", rule.sandbox);
+    }
+    if (const Entry* run_as = find(*entries, "run_as")) {
+        if (std::optional<std::string> user = text(run_as->value, "run_as")) {
+            if (is_user_name(*user)) {
+                rule.run_as = *user;
+            } else {
+                fail(run_as->value.mark, "run_as " + quoted(*user) +
+                                             " is not a valid user name: use 1 to 32 of a-z 0-9 _ -, "
+                                             "starting with a letter or _");
+            }
+        }
     }
     return rule;
 }

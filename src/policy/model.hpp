@@ -74,6 +74,9 @@ struct Rule {
     bool stdin_allowed = false;           // otherwise the command's stdin is /dev/null
     std::string sandbox;                  // name of a SandboxProfile; empty: settings.sandbox
     std::string source;                   // "file:line:col" of the rule, for messages
+    std::string run_as;                   // empty: the account bridle runs as; else the user
+                                          // the command runs as, through sudo and bridle's
+                                          // target side (privilege/, docs/privilege.md)
 
     bool allows_key(const std::string& key) const;
     // name, leading literal args, options ([optional], required bare), "[--]" when

@@ -143,7 +143,9 @@ Result<Prepared> prepare(const Plan& plan) {
 // 2. The umask, which execve keeps.
 // 3. PR_SET_NO_NEW_PRIVS: an unprivileged process may only enter Landlock and load seccomp
 //    filters with it, and from here on execve grants no privilege (set-uid, file
-//    capabilities). Run-as (privilege/, through sudo) must therefore happen before it.
+//    capabilities). Run-as (privilege/, through sudo) must therefore happen before it: a
+//    run_as rule's forced command applies none of this; its target side, which sudo
+//    started as the rule's user, applies all of it here (docs/privilege.md).
 // 4. Landlock, which confines paths; it comes before seccomp so that no filter can deny the
 //    landlock_* calls it needs.
 // 5. seccomp last, since it cuts off system calls the steps above make: first the ceiling

@@ -455,10 +455,16 @@ TEST(ManPage, DocumentsEveryOptionAndSubcommandOfTheTable) {
     }
     for (const auto& option : kOptions) {
         SCOPED_TRACE(std::string(option.mode) + " " + std::string(option.name));
-        EXPECT_NE(std::string::npos, options.find(".BI " + roff(option.name) + " \" " + std::string(option.argument) + "\""))
-            << "missing from OPTIONS as .BI " << roff(option.name) << " \" " << option.argument << "\"";
+        if (option.argument.empty()) {  // a flag
+            EXPECT_NE(std::string::npos, options.find("\n.B " + roff(option.name) + "\n"))
+                << "missing from OPTIONS as .B " << roff(option.name);
+        } else {
+            EXPECT_NE(std::string::npos, options.find(".BI " + roff(option.name) + " \" " + std::string(option.argument) + "\""))
+                << "missing from OPTIONS as .BI " << roff(option.name) << " \" " << option.argument << "\"";
+        }
         EXPECT_NE(std::string::npos, synopsis.find(roff(option.name))) << "missing from SYNOPSIS";
-        EXPECT_NE(std::string::npos, help.find(std::string(option.name) + " " + std::string(option.argument)))
+        EXPECT_NE(std::string::npos, help.find(std::string(option.name) +
+                                               (option.argument.empty() ? "" : " " + std::string(option.argument))))
             << "missing from --help";
     }
     // And the other way round: every option the man page documents is in the table.

@@ -358,5 +358,71 @@ TEST_F(GateSandbox, AMissingSandboxIsADenyNeverAnUnconfinedRun) {
     EXPECT_NE(fields_of(sink_.records.at(0))["BRIDLE_REASON"].find("not defined"), std::string::npos);
 }
 
+// run_as (privilege/): a rule for a user that does not exist is a deny before anything runs;
+// a rule whose run_as is bridle's own account runs directly, without sudo, and the records
+// say who it ran as; a rule for another account goes through sudo, and the decision record
+// shows the sudo path and the target side's command line.
+class GateRunAs : public GateFixture {
+protected:
+    void SetUp() override {
+        make_scratch("bridle-gate-run-as-");
+        const std::string self = ::getuid() == 0 ? "root" : "nobody";
+        use_policy(R"(
+version: 1
+rules:
+  - id: nobody-user
+    command: /usr/bin/touch
+    args: [{name: file, regex: '/[A-Za-z0-9/._-]+'}]
+    run_as: bridle-no-such-user
+  - id: self
+    command: /usr/bin/id
+    options: {"-u": flag}
+    run_as: )" + self + "\n");
+    }
+};
+
+TEST_F(GateRunAs, AMissingUserDeniesBeforeAnythingRuns) {
+    const Response r = run("touch " + marker_);
+    EXPECT_EQ(r.exit_status, 77);
+    EXPECT_FALSE(r.ran);
+    EXPECT_FALSE(r.sudo.has_value());
+    EXPECT_FALSE(std::filesystem::exists(marker_));
+    ASSERT_EQ(sink_.records.size(), 1u);
+    EXPECT_NE(fields_of(sink_.records[0])["BRIDLE_REASON"].find("does not exist on this host"), std::string::npos);
+}
+
+TEST_F(GateRunAs, OwnAccountRunsWithoutSudo) {
+    if (::getuid() != 0) GTEST_SKIP() << "needs to run as root (the run_as user is root)";
+    std::string out;
+    const Response r = run("id -u", &out);
+    EXPECT_EQ(r.exit_status, 0);
+    EXPECT_FALSE(r.sudo.has_value());
+    EXPECT_EQ(out, "0\n");
+    ASSERT_EQ(sink_.records.size(), 2u);
+    EXPECT_EQ(fields_of(sink_.records[0])["BRIDLE_RUN_AS"], "root");
+    EXPECT_EQ(fields_of(sink_.records[0]).count("BRIDLE_SUDO"), 0u);
+    EXPECT_EQ(fields_of(sink_.records[1])["BRIDLE_RUN_AS"], "root");
+}
+
+TEST_F(GateRunAs, ExplainShowsTheSudoCallForAnotherAccount) {
+    policy_.rules[1].run_as = "nobody";
+    const Context context{policy_, sink_, resolver_};
+    Request request;
+    request.text = "id -u";
+    request.policy_file = "/etc/bridle/p.yaml";
+    const Response r = explain(context, request);
+    ASSERT_TRUE(r.sudo.has_value());
+    EXPECT_EQ(r.sudo->user, "nobody");
+    const std::vector<std::string> head{"sudo", "-n", "-u", "nobody", "--"};
+    ASSERT_GT(r.sudo->argv.size(), head.size());
+    EXPECT_EQ(std::vector<std::string>(r.sudo->argv.begin(), r.sudo->argv.begin() + 5), head);
+    const std::vector<std::string> tail{"run-as", "--policy", "/etc/bridle/p.yaml", "self", "--", "id", "-u"};
+    EXPECT_EQ(std::vector<std::string>(r.sudo->target_command.begin() + 1, r.sudo->target_command.end()), tail);
+    EXPECT_EQ(r.sudo->env.at("BRIDLE_POLICY_SHA256"), policy_.sha256);
+    EXPECT_EQ(r.sudo->env.at("BRIDLE_REQUEST_ID"), r.request_id);
+    EXPECT_EQ(r.sudo->env.count("BRIDLE_ARGV"), 0u);  // exact form: the words are on the line
+    EXPECT_TRUE(sink_.records.empty());
+}
+
 }  // namespace
 }  // namespace bridle::gate

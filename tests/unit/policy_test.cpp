@@ -211,9 +211,9 @@ const std::vector<BadCase>& bad_cases() {
         {"key name with a space", rule_with("    keys: [a b]\n"), "key name 'a b' is not valid",
          "5:12"},
         {"key listed twice", rule_with("    keys: [a, a]\n"), "key 'a' is listed twice", "5:15"},
-        {"unknown rule key", rule_with("    run_as: root\n"),
-         "unknown key 'run_as' in a rule (allowed: id, summary, command, name, keys, args, "
-         "params, options, end_of_options, timeout, max_output, stdin, sandbox)",
+        {"unknown rule key", rule_with("    user: root\n"),
+         "unknown key 'user' in a rule (allowed: id, summary, command, name, keys, args, "
+         "params, options, end_of_options, timeout, max_output, stdin, sandbox, run_as)",
          "5:5"},
         {"misspelt rule key", rule_with("    option: {}\n"), "unknown key 'option' in a rule",
          "5:5"},

@@ -1,0 +1,80 @@
+// SPDX-License-Identifier: Apache-2.0
+// The user side of a run_as rule (invoke.hpp).
+#include "privilege/invoke.hpp"
+
+#include <pwd.h>
+#include <unistd.h>
+
+#include <array>
+#include <cerrno>
+#include <cstring>
+
+#include "privilege/sudo_form.hpp"
+
+namespace bridle::privilege {
+
+Result<bool> needs_switch(const policy::Rule& rule) {
+    if (rule.run_as.empty()) return false;
+    errno = 0;
+    const passwd* pw = ::getpwnam(rule.run_as.c_str());
+    if (pw == nullptr) {
+        return Error{"the rule's run_as user \"" + rule.run_as + "\" does not exist on this host",
+                     rule.source};
+    }
+    return pw->pw_uid != ::geteuid();
+}
+
+Result<std::string> own_executable() {
+    std::array<char, 4096> buffer{};
+    const ssize_t n = ::readlink("/proc/self/exe", buffer.data(), buffer.size() - 1);
+    if (n <= 0)
+        return Error{std::string("cannot read /proc/self/exe: ") + std::strerror(errno), ""};
+    std::string path(buffer.data(), static_cast<std::size_t>(n));
+    // The kernel appends " (deleted)" when the binary was replaced (an upgrade) while running:
+    // sudoers names the new file, which this process is not.
+    const std::string deleted = " (deleted)";
+    if (path.empty() || path[0] != '/' ||
+        (path.size() > deleted.size() &&
+         path.compare(path.size() - deleted.size(), deleted.size(), deleted) == 0)) {
+        return Error{"bridle's own executable " + path + " is gone (replaced while running?)", ""};
+    }
+    return path;
+}
+
+std::vector<std::string> target_command(const std::string& bridle, const std::string& policy_file,
+                                        const policy::Rule& rule,
+                                        const std::vector<std::string>& normal) {
+    std::vector<std::string> command{bridle, kTargetMode};
+    if (!policy_file.empty()) {
+        command.emplace_back("--policy");
+        command.push_back(policy_file);
+    }
+    command.push_back(rule.id);
+    if (form_of(rule) == Form::kExact) {
+        command.emplace_back("--");
+        command.insert(command.end(), normal.begin(), normal.end());
+    }
+    return command;
+}
+
+SudoCall sudo_call(const policy::Rule& rule, const matching::Decision& decision,
+                   const std::string& bridle, const std::string& policy_file,
+                   const std::string& request_id, const std::string& policy_sha256) {
+    SudoCall call;
+    call.user = rule.run_as;
+    const std::vector<std::string> normal = normal_form(rule, decision);
+    call.target_command = target_command(bridle, policy_file, rule, normal);
+    // -n: never prompt (a password prompt would hang the request); "--" ends sudo's options.
+    call.argv = {"sudo", "-n", "-u", rule.run_as, "--"};
+    call.argv.insert(call.argv.end(), call.target_command.begin(), call.target_command.end());
+    // sudo resets the environment (env_reset); the drop-in keeps exactly these three names for
+    // bridle's target side, which treats them as untrusted input.
+    call.env = {{"PATH", "/usr/sbin:/usr/bin:/sbin:/bin"},
+                {"LANG", "C.UTF-8"},
+                {kRequestIdVariable, request_id},
+                {kPolicyShaVariable, policy_sha256}};
+    if (form_of(rule) == Form::kOpen) call.env[kArgvVariable] = encode_argv(normal);
+    return call;
+}
+
+}  // namespace bridle::privilege

@@ -1,0 +1,150 @@
+// SPDX-License-Identifier: Apache-2.0
+// The file-system side of `bridle sudoers` (sudoers_files.hpp): the binary sudo will run, visudo,
+// and the atomic install of /etc/sudoers.d/bridle.
+#include "privilege/sudoers_files.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include "common/exit_code.hpp"
+#include "execution/runner.hpp"
+#include "privilege/sudoers.hpp"
+
+namespace bridle::privilege {
+namespace {
+
+constexpr const char* kVisudo = "/usr/sbin/visudo";
+
+int fail(const std::string& message) {
+    std::cerr << "bridle: " << message << "\n";
+    return to_int(ExitCode::kConfig);
+}
+
+}  // namespace
+
+// Root owns the binary and every directory above it, and no one else can write them: sudo
+// will run this file as root for the agent.
+Status check_trusted_binary(const std::string& path) {
+    if (path.empty() || path[0] != '/' || path.find("/./") != std::string::npos ||
+        path.find("/../") != std::string::npos || path.find("//") != std::string::npos) {
+        return Error{"the bridle path " + path + " is not an absolute, normal path", ""};
+    }
+    // "/" first, then each prefix up to the file itself.
+    std::size_t start = 0;
+    for (bool root = true;; root = false) {
+        const std::size_t slash = root ? 0 : path.find('/', start + 1);
+        const std::string prefix = root                         ? "/"
+                                   : slash == std::string::npos ? path
+                                                                : path.substr(0, slash);
+        struct stat st {};
+        if (::lstat(prefix.c_str(), &st) != 0) {
+            return Error{"cannot check " + prefix + ": " + std::strerror(errno), ""};
+        }
+        if (S_ISLNK(st.st_mode))
+            return Error{prefix + " is a symbolic link: give bridle's real path", ""};
+        if (st.st_uid != 0 || (st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
+            return Error{prefix +
+                             " is not owned by root, or others can write it: sudo would run "
+                             "whatever is put there",
+                         ""};
+        }
+        if (root) continue;
+        if (slash == std::string::npos) {
+            if (!S_ISREG(st.st_mode) || (st.st_mode & S_IXUSR) == 0)
+                return Error{path + " is not an executable file", ""};
+            if ((st.st_mode & (S_ISUID | S_ISGID)) != 0)
+                return Error{path + " is set-uid or set-gid: bridle must never be", ""};
+            return ok_status();
+        }
+        start = slash;
+    }
+}
+
+// Runs visudo with `args` (absolute path, empty environment); true when it exits 0. Its own
+// messages go to our stderr, where the administrator sees them.
+bool visudo(const std::vector<std::string>& args) {
+    std::vector<char*> argv;
+    std::vector<std::string> words{"visudo"};
+    words.insert(words.end(), args.begin(), args.end());
+    for (std::string& w : words) argv.push_back(w.data());
+    argv.push_back(nullptr);
+    char* envp[] = {const_cast<char*>("PATH=/usr/sbin:/usr/bin:/sbin:/bin"),
+                    const_cast<char*>("LC_ALL=C"), nullptr};
+    const pid_t pid = ::fork();
+    if (pid == 0) {
+        const int null = ::open("/dev/null", O_WRONLY);
+        if (null >= 0) ::dup2(null, STDOUT_FILENO);  // "parsed OK" lines; errors stay on stderr
+        ::execve(kVisudo, argv.data(), envp);
+        ::_exit(127);
+    }
+    if (pid < 0) return false;
+    int status = 0;
+    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
+// A new file in `dir` named .bridle.XXXXXX (sudo skips names with a dot), 0440 root:root when
+// we are root, holding `text`. Returns its path.
+Result<std::string> write_temporary(const std::string& dir, const std::string& text) {
+    std::string path = dir + "/.bridle.XXXXXX";
+    const int fd = ::mkostemp(path.data(), O_CLOEXEC);
+    if (fd < 0) return Error{"cannot create a file in " + dir + ": " + std::strerror(errno), ""};
+    bool ok = ::fchmod(fd, 0440) == 0 && (::geteuid() != 0 || ::fchown(fd, 0, 0) == 0) &&
+              execution::write_all(fd, text) && ::fsync(fd) == 0;
+    const int error = errno;
+    ok = ::close(fd) == 0 && ok;
+    if (!ok) {
+        ::unlink(path.c_str());
+        return Error{"cannot write " + path + ": " + std::strerror(error), ""};
+    }
+    return path;
+}
+
+int install(const std::string& text) {
+    if (::geteuid() != 0) return fail("--install needs root: it writes " + std::string(kDropIn));
+    const std::string dir = "/etc/sudoers.d";
+    Result<std::string> temporary = write_temporary(dir, text);
+    if (!temporary) return fail(temporary.error().message);
+    if (!visudo({"-c", "-f", temporary.value()})) {
+        ::unlink(temporary.value().c_str());
+        return fail("visudo rejected the drop-in; nothing was installed");
+    }
+    std::ifstream old_file(kDropIn, std::ios::binary);
+    const bool had_old = old_file.good();
+    std::stringstream old;
+    old << old_file.rdbuf();
+    // rename(2) replaces the drop-in in one step: sudo sees the old file or the new one.
+    if (::rename(temporary.value().c_str(), kDropIn) != 0) {
+        const int error = errno;
+        ::unlink(temporary.value().c_str());
+        return fail("cannot install " + std::string(kDropIn) + ": " + std::strerror(error));
+    }
+    const int dir_fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dir_fd >= 0) {
+        ::fsync(dir_fd);
+        ::close(dir_fd);
+    }
+    // The whole configuration as sudo will read it; put the old state back if it broke.
+    if (!visudo({"-c"})) {
+        Result<std::string> restore =
+            had_old ? write_temporary(dir, old.str()) : Result<std::string>(std::string());
+        const bool restored = had_old ? (restore && ::rename(restore.value().c_str(), kDropIn) == 0)
+                                      : ::unlink(kDropIn) == 0;
+        return fail(std::string("the sudo configuration does not check with the new drop-in; ") +
+                    (restored ? "the previous state was restored"
+                              : "restoring the previous state FAILED: check /etc/sudoers.d now"));
+    }
+    std::cout << "installed " << kDropIn << "\n";
+    return to_int(ExitCode::kOk);
+}
+
+}  // namespace bridle::privilege
