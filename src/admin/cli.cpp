@@ -11,7 +11,8 @@ std::string usage() {
         if (!mode.name.empty()) line += " " + std::string(mode.name);
         for (const auto& option : kOptions) {
             if (option.mode != mode.name) continue;
-            const std::string word = std::string(option.name) + " " + std::string(option.argument);
+            const std::string word = std::string(option.name) +
+                                     (option.is_flag ? "" : " " + std::string(option.argument));
             line += option.required ? " " + word : " [" + word + "]";
         }
         if (!mode.operands.empty()) line += " " + std::string(mode.operands);
@@ -25,7 +26,8 @@ std::string usage() {
     out += "options:\n";
     for (const auto& option : kOptions) {
         std::string line = "  " + std::string(option.mode.empty() ? "" : std::string(option.mode) + " ") +
-                           std::string(option.name) + " " + std::string(option.argument);
+                           std::string(option.name) +
+                           (option.is_flag ? "" : " " + std::string(option.argument));
         if (line.size() < 30) line.append(30 - line.size(), ' ');
         out += line + " " + std::string(option.help) + "\n";
     }
@@ -42,15 +44,20 @@ std::string parse_mode_options(std::string_view mode, const std::vector<std::str
         if (const auto eq = a.find('='); a.rfind("--", 0) == 0 && eq != std::string::npos) {
             name = a.substr(0, eq), value = a.substr(eq + 1), has_value = true;
         }
-        bool known = false, here = false;
+        bool known = false, here = false, flag = false;
         for (const auto& option : kOptions) {
             if (option.name != name) continue;
             known = true;
-            here = here || option.mode == mode;
+            if (option.mode == mode) here = true, flag = option.is_flag;
         }
         if (!known) return "";  // an operand, "--", or an unknown word: the caller decides
         if (!here) {
             return name + " is not an option of " + (mode.empty() ? std::string("the forced command") : std::string(mode));
+        }
+        if (flag) {
+            if (has_value) return name + " takes no value";
+            values[name] = "1";
+            continue;
         }
         if (!has_value) {
             if (i + 1 >= args.size()) return name + " needs a value";

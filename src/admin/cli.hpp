@@ -20,16 +20,19 @@ struct ModeSpec {
     std::string_view help;      // one line for --help
 };
 
-// An option of one mode. Every option takes a value (`--name VALUE` or `--name=VALUE`).
+// An option of one mode. An option takes a value (`--name VALUE` or `--name=VALUE`) unless it
+// is a flag, which takes none (`--follow`; its value in the parsed map is "1"; its argument
+// is empty).
 struct OptionSpec {
     std::string_view mode;      // ModeSpec::name
     std::string_view name;      // "--key"
-    std::string_view argument;  // "NAME"
+    std::string_view argument;  // "NAME"; "" for a flag
     bool required;
     std::string_view help;
+    bool is_flag = false;
 };
 
-inline constexpr std::array<ModeSpec, 9> kModes{{
+inline constexpr std::array<ModeSpec, 10> kModes{{
     {"", "", "forced command: decide and run SSH_ORIGINAL_COMMAND"},
     {"-c", "TEXT", "as the account's login shell"},
     {"check", "", "validate the policy"},
@@ -37,11 +40,12 @@ inline constexpr std::array<ModeSpec, 9> kModes{{
     {"enroll", "PUBKEY_FILE", "add an agent's public key (\"-\": standard input)"},
     {"revoke", "NAME", "remove the key NAME"},
     {"keys", "", "list the enrolled keys"},
+    {"audit", "", "review the audit trail (journal, or JSON lines with --file)"},
     {"--help", "", "this text (also -h)"},
     {"--version", "", "the version"},
 }};
 
-inline constexpr std::array<OptionSpec, 10> kOptions{{
+inline constexpr std::array<OptionSpec, 22> kOptions{{
     {"", "--key", "NAME", false, "the key's name, from authorized_keys command="},
     {"", "--policy", "FILE", false, "read only FILE instead of /etc/bridle/policy.yaml and policy.d"},
     {"check", "--policy", "FILE", false, "the policy file to check"},
@@ -52,6 +56,18 @@ inline constexpr std::array<OptionSpec, 10> kOptions{{
     {"enroll", "--policy", "FILE", false, "the key's forced command reads only FILE"},
     {"revoke", "--file", "PATH", false, "the authorized keys file"},
     {"keys", "--file", "PATH", false, "the authorized keys file"},
+    {"audit", "--since", "TIME", false, "records at or after TIME (journalctl syntax: \"2026-11-24 08:00\", today, -1h)"},
+    {"audit", "--until", "TIME", false, "records at or before TIME"},
+    {"audit", "--decision", "allow|deny", false, "only requests with this decision"},
+    {"audit", "--rule", "ID", false, "only requests decided by rule ID"},
+    {"audit", "--key", "NAME", false, "only requests made with the key NAME"},
+    {"audit", "--request", "ID", false, "only the request ID (BRIDLE_REQUEST_ID)"},
+    {"audit", "-o", "table|json", false, "output: a table (default) or one JSON object per request"},
+    {"audit", "-D", "DIR", false, "read the journal files in DIR (copied from another host, or a central store)"},
+    {"audit", "--file", "FILE", false, "read FILE: a journal file, or the JSON lines of the file sink"},
+    {"audit", "--follow", "", false, "keep reading: print requests as they complete", true},
+    {"audit", "--stats", "", false, "counts by decision, rule and key; top denied; slowest", true},
+    {"audit", "--color", "auto|always|never", false, "colour the table (auto: on a terminal, unless NO_COLOR is set)"},
 }};
 
 // The --help text, generated from the tables.

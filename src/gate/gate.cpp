@@ -10,6 +10,7 @@
 #include <array>
 #include <cstdio>
 
+#include "audit/capture.hpp"
 #include "audit/records.hpp"
 #include "command/tokenizer.hpp"
 #include "common/text.hpp"
@@ -197,6 +198,14 @@ Response handle(const Context& context, const Request& request,
     spec.timeout = rule.timeout.value_or(context.policy.settings.timeout);
     spec.max_output = rule.max_output.value_or(context.policy.settings.max_output);
     spec.hangup_fds = hangup_fds;
+    // The rule's output capture sees every byte, also past max_output.
+    std::optional<audit::OutputCapture> capture;
+    if (rule.capture) {
+        capture.emplace(*rule.capture);
+        spec.observe = [&capture](execution::Stream stream, std::string_view bytes) {
+            capture->observe(stream, bytes);
+        };
+    }
 
     // Everything that allocates or opens files for the sandbox, before fork. A failure
     // runs nothing and is reported like any other set-up failure (status 71).
@@ -226,7 +235,9 @@ Response handle(const Context& context, const Request& request,
                      " per stream (" + std::to_string(r.outcome.stdout_bytes) + " bytes on stdout, " +
                      std::to_string(r.outcome.stderr_bytes) + " on stderr)\n";
     }
-    const Status recorded = context.audit.write(audit::result_record(info, rule.id, r.outcome, r.exit_status));
+    if (capture) capture->finish();
+    const Status recorded = context.audit.write(audit::result_record(
+        info, rule.id, r.outcome, r.exit_status, capture ? &*capture : nullptr));
     if (!recorded) {
         r.message += "bridle: warning: the result record could not be written: " + recorded.error().full() + "\n";
     }
