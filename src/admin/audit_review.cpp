@@ -172,7 +172,7 @@ bool matches(const AuditOptions& o, const AuditRequest& r) {
 // ---- Table ------------------------------------------------------------------------------------
 
 void print_table_header(std::ostream& out, const AuditOptions& o, bool show_host) {
-    std::string line = pad("TIME", 19) + (show_host ? pad("HOST", 14) : "") + pad("KEY", 16) +
+    std::string line = pad("TIME", 19) + (show_host ? pad("HOST", 14) : "") + pad("KEY", 20) +
                        pad("VERDICT", 7) + pad("RULE", 18) + pad("STATUS", 7) + pad("MS", 7) +
                        "COMMAND";
     out << (o.color ? kBold : "") << line << (o.color ? kReset : "") << "\n";
@@ -186,8 +186,8 @@ void print_table_row(std::ostream& out, const AuditOptions& o, const AuditReques
     if (verdict != "allow") tail += "  (" + safe(r.field("BRIDLE_REASON")) + ")";
     std::string line = pad(local_time(r.time()), 19) +
                        (show_host ? pad(safe(r.field("_HOSTNAME")), 14) : "") +
-                       pad(safe(r.field("BRIDLE_KEY")), 16);
-    const std::size_t fixed = 19 + 1 + (show_host ? 15 : 0) + 17 + 8 + 19 + 8 + 8;
+                       pad(safe(r.field("BRIDLE_KEY")), 20);
+    const std::size_t fixed = 20 + (show_host ? 15 : 0) + 21 + 8 + 19 + 8 + 8;
     if (o.width > fixed + 10) tail = cut(tail, o.width - fixed);
     const char* verdict_color = verdict == "allow" ? kGreen : kRed;
     const bool bad_status = status != "0" && status != "-" && status != "running";
