@@ -77,6 +77,16 @@ std::string local_time(std::uint64_t usec) {
     return out.str();
 }
 
+// "11-24 08:00:03": the table's time (the JSON has the full one).
+std::string short_time(std::uint64_t usec) {
+    const std::time_t t = static_cast<std::time_t>(usec / 1'000'000);
+    std::tm tm{};
+    ::localtime_r(&t, &tm);
+    std::ostringstream out;
+    out << std::put_time(&tm, "%m-%d %H:%M:%S");
+    return out.str();
+}
+
 std::string iso_time(std::uint64_t usec) {
     const std::time_t t = static_cast<std::time_t>(usec / 1'000'000);
     std::tm tm{};
@@ -171,10 +181,20 @@ bool matches(const AuditOptions& o, const AuditRequest& r) {
 
 // ---- Table ------------------------------------------------------------------------------------
 
+// Column widths; COMMAND takes the rest of the line. Denials get their reason on a second
+// line, so that "what was refused, and why" fits a terminal.
+constexpr std::size_t kTimeWidth = 14, kHostWidth = 14, kKeyWidth = 14, kVerdictWidth = 7,
+                      kRuleWidth = 14, kStatusWidth = 7, kMsWidth = 6;
+
+std::size_t fixed_width(bool show_host) {
+    return kTimeWidth + 1 + (show_host ? kHostWidth + 1 : 0) + kKeyWidth + 1 + kVerdictWidth + 1 +
+           kRuleWidth + 1 + kStatusWidth + 1 + kMsWidth + 1;
+}
+
 void print_table_header(std::ostream& out, const AuditOptions& o, bool show_host) {
-    std::string line = pad("TIME", 19) + (show_host ? pad("HOST", 14) : "") + pad("KEY", 20) +
-                       pad("VERDICT", 7) + pad("RULE", 18) + pad("STATUS", 7) + pad("MS", 7) +
-                       "COMMAND";
+    std::string line = pad("TIME", kTimeWidth) + (show_host ? pad("HOST", kHostWidth) : "") +
+                       pad("KEY", kKeyWidth) + pad("VERDICT", kVerdictWidth) + pad("RULE", kRuleWidth) +
+                       pad("STATUS", kStatusWidth) + pad("MS", kMsWidth) + "COMMAND";
     out << (o.color ? kBold : "") << line << (o.color ? kReset : "") << "\n";
 }
 
@@ -182,19 +202,25 @@ void print_table_row(std::ostream& out, const AuditOptions& o, const AuditReques
     const std::string verdict = r.verdict();
     const std::string status = status_text(r);
     const std::string ms = r.result ? safe(r.result->field("BRIDLE_DURATION_MS")) : "-";
-    std::string tail = command_of(r);
-    if (verdict != "allow") tail += "  (" + safe(r.field("BRIDLE_REASON")) + ")";
-    std::string line = pad(local_time(r.time()), 19) +
-                       (show_host ? pad(safe(r.field("_HOSTNAME")), 14) : "") +
-                       pad(safe(r.field("BRIDLE_KEY")), 20);
-    const std::size_t fixed = 20 + (show_host ? 15 : 0) + 21 + 8 + 19 + 8 + 8;
-    if (o.width > fixed + 10) tail = cut(tail, o.width - fixed);
+    const std::size_t fixed = fixed_width(show_host);
+    const std::size_t room = o.width > fixed + 10 ? o.width - fixed : 0;  // 0: never cut
+    const std::string command = command_of(r);
     const char* verdict_color = verdict == "allow" ? kGreen : kRed;
     const bool bad_status = status != "0" && status != "-" && status != "running";
-    out << line << (o.color ? verdict_color : "") << pad(verdict, 7) << (o.color ? kReset : "")
-        << pad(safe(r.field("BRIDLE_RULE").empty() ? "-" : r.field("BRIDLE_RULE")), 18)
-        << (o.color && bad_status ? kYellow : "") << pad(status, 7) << (o.color && bad_status ? kReset : "")
-        << pad(ms, 7) << tail << "\n";
+    out << pad(short_time(r.time()), kTimeWidth)
+        << (show_host ? pad(safe(r.field("_HOSTNAME")), kHostWidth) : "")
+        << pad(safe(r.field("BRIDLE_KEY")), kKeyWidth)
+        << (o.color ? verdict_color : "") << pad(verdict, kVerdictWidth) << (o.color ? kReset : "")
+        << pad(safe(r.field("BRIDLE_RULE").empty() ? "-" : r.field("BRIDLE_RULE")), kRuleWidth)
+        << (o.color && bad_status ? kYellow : "") << pad(status, kStatusWidth)
+        << (o.color && bad_status ? kReset : "") << pad(ms, kMsWidth)
+        << (room ? cut(command, room) : command) << "\n";
+    if (verdict != "allow") {
+        const std::string reason = "  why: " + safe(r.field("BRIDLE_REASON"));
+        const std::string indent(fixed > 30 ? 30 : fixed, ' ');
+        const std::size_t reason_room = o.width > indent.size() + 10 ? o.width - indent.size() : 0;
+        out << indent << (reason_room ? cut(reason, reason_room) : reason) << "\n";
+    }
 }
 
 // ---- JSON -------------------------------------------------------------------------------------
@@ -274,7 +300,7 @@ void print_stats(std::ostream& out, const AuditOptions& o, const std::vector<con
         first = first == 0 ? r->time() : std::min(first, r->time());
         last = std::max(last, r->time());
         ++decisions[r->verdict()];
-        ++rules[r->field("BRIDLE_RULE").empty() ? "(none)" : r->field("BRIDLE_RULE")];
+        ++rules[r->field("BRIDLE_RULE").empty() ? "(no rule)" : r->field("BRIDLE_RULE")];
         ++keys[r->field("BRIDLE_KEY").empty() ? "(none)" : r->field("BRIDLE_KEY")];
         ++hosts[r->field("_HOSTNAME")];
         if (r->verdict() != "allow") ++denied[command_of(*r)];
@@ -300,8 +326,8 @@ void print_stats(std::ostream& out, const AuditOptions& o, const std::vector<con
     std::vector<std::pair<std::string, std::size_t>> d(denied.begin(), denied.end());
     std::stable_sort(d.begin(), d.end(), [](const auto& x, const auto& y) { return x.second > y.second; });
     for (std::size_t i = 0; i < d.size() && i < 10; ++i) {
-        out << "  " << std::setw(5) << d[i].second << "  "
-            << (o.width > 20 ? cut(d[i].first, o.width - 9) : d[i].first) << "\n";
+        out << std::setw(7) << d[i].second << "     "
+            << (o.width > 20 ? cut(d[i].first, o.width - 13) : d[i].first) << "\n";
     }
     if (d.empty()) out << "  (none)\n";
     out << b("slowest commands:") << "\n";
@@ -310,9 +336,10 @@ void print_stats(std::ostream& out, const AuditOptions& o, const std::vector<con
                number(y->result->field("BRIDLE_DURATION_MS")).value_or(0);
     });
     for (std::size_t i = 0; i < ran.size() && i < 5; ++i) {
-        const std::string line = std::to_string(number(ran[i]->result->field("BRIDLE_DURATION_MS")).value_or(0)) +
-                                 " ms  " + safe(ran[i]->field("BRIDLE_RULE")) + "  " + command_of(*ran[i]);
-        out << "  " << (o.width > 20 ? cut(line, o.width - 3) : line) << "\n";
+        std::ostringstream ms;
+        ms << std::setw(7) << number(ran[i]->result->field("BRIDLE_DURATION_MS")).value_or(0) << " ms  ";
+        const std::string line = ms.str() + pad(safe(ran[i]->field("BRIDLE_RULE")), 18) + command_of(*ran[i]);
+        out << (o.width > 20 ? cut(line, o.width - 1) : line) << "\n";
     }
     if (ran.empty()) out << "  (none)\n";
 }

@@ -31,8 +31,9 @@ journal_sync
 # ---- the table ------------------------------------------------------------------------------
 TABLE=$(audit --since "@$((START / 1000000))")
 assert_contains table.header "$TABLE" "VERDICT"
-assert_eq table.rows 9 "$(grep -c -E '^[0-9]{4}-' <<<"$TABLE")"
-assert_match table.deny-row "$TABLE" "it-key +deny +- +- +- +cat /etc/shadow  \\("
+assert_eq table.rows 9 "$(grep -c -E '^[0-9]{2}-[0-9]{2} ' <<<"$TABLE")"
+assert_match table.deny-row "$TABLE" $'it-key +deny +- +- +- +cat /etc/shadow\n +why: no rule allows the program "cat"'
+assert_eq table.why-lines 3 "$(grep -c '^ *why: ' <<<"$TABLE")"
 assert_match table.timeout-row "$TABLE" "allow +nap +timeout"
 assert_match table.false-row "$TABLE" "allow +exit-one +1 "
 assert_not_contains table.no-colour-off-terminal "$TABLE" $'\033['
@@ -79,8 +80,8 @@ STATS=$(audit --stats)
 assert_match stats.requests "$STATS" 'requests: +9 '
 assert_match stats.decisions "$STATS" 'decisions: +allow 6, deny 3'
 assert_match stats.keys "$STATS" 'by key: +it-key 7, second-agent 2'
-assert_match stats.top-denied "$STATS" $'top denied commands:\n +2  cat /etc/shadow'
-assert_match stats.slowest "$STATS" $'slowest commands:\n  [0-9]{3,5} ms  nap  nap 5'
+assert_match stats.top-denied "$STATS" $'top denied commands:\n +2 +cat /etc/shadow'
+assert_match stats.slowest "$STATS" $'slowest commands:\n +[0-9]{3,5} ms  nap +nap 5'
 assert_match stats.results "$STATS" 'results: .*timed out 1'
 assert_le() { if (($2 <= $3)); then pass "$1"; else fail "$1" "$2 > $3"; fi; }
 assert_le stats.one-screen "$(wc -l <<<"$STATS")" 24
@@ -127,7 +128,8 @@ while IFS=$'\t' read -r id expected kind _; do
         problems+=("file: BRIDLE_COMMAND is not the escaped request")
     rid=$(rec decision BRIDLE_REQUEST_ID)
     view=$(audit --request "$rid")
-    [[ $(grep -c . <<<"$view") == 2 ]] || problems+=("table: $(grep -c . <<<"$view") lines for the request, want header + 1")
+    view_lines=3; [[ $expected == allow-but-contained ]] && view_lines=2   # header, row, why (deny)
+    [[ $(grep -c . <<<"$view") == "$view_lines" ]] || problems+=("table: $(grep -c . <<<"$view") lines for the request, want $view_lines")
     [[ $view != *[$'\x01'-$'\x08\x0b\x0c\x0e'-$'\x1f\x7f']* ]] || problems+=("table: control character shown")
     fview=$(audit --file /var/log/bridle/audit.jsonl --request "$rid" -o json)
     [[ $(grep -c . <<<"$fview") == 1 ]] || problems+=("file view: $(grep -c . <<<"$fview") objects, want 1")
