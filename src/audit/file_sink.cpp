@@ -79,6 +79,15 @@ class FileSink final : public Sink {
             ::close(dir_fd);
             return refusal("cannot lock its directory: " + errno_text(err));
         }
+        // spdlog's rotation truncates the live file when it cannot rename it (rotate_() in
+        // rotating_file_sink-inl.h): records would be lost. A directory we may not write is
+        // the way that happens, so it is refused before anything is written.
+        if (::faccessat(dir_fd, ".", W_OK, AT_EACCESS) != 0) {
+            const int err = errno;
+            ::close(dir_fd);
+            return refusal("its directory " + directory + " is not writable (rotation would fail): " +
+                           errno_text(err));
+        }
         Status status = ok_status();
         try {
             // Opened under the lock: the sink reads the file's real size now. spdlog throws

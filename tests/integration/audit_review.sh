@@ -86,6 +86,19 @@ assert_match stats.results "$STATS" 'results: .*timed out 1'
 assert_le() { if (($2 <= $3)); then pass "$1"; else fail "$1" "$2 > $3"; fi; }
 assert_le stats.one-screen "$(wc -l <<<"$STATS")" 24
 
+# ---- --follow: a request that completes later is printed when its result arrives -------------
+"$BRIDLE" audit --follow -o json --since now >"$IT_WORK/follow.out" 2>&1 &
+FOLLOW_PID=$!
+IT_PIDS+=($FOLLOW_PID)
+sleep 0.5
+bridle_ssh -- 'echo followed'
+bridle_ssh -- 'cat /etc/followed'
+followed() { grep -q '"command":"echo followed"' "$IT_WORK/follow.out" && grep -q '"command":"cat /etc/followed"' "$IT_WORK/follow.out"; }
+if wait_until 10 followed; then pass follow.prints-new-requests; else fail follow.prints-new-requests "$(cat "$IT_WORK/follow.out")"; fi
+assert_eq follow.echo-has-result True "$(grep '"echo followed"' "$IT_WORK/follow.out" | json_field has_result)"
+assert_eq follow.once-each 2 "$(grep -c . "$IT_WORK/follow.out")"
+kill "$FOLLOW_PID"; wait "$FOLLOW_PID" 2>/dev/null
+
 # ---- journals from elsewhere: --file and -D ----------------------------------------------------
 journal_sync
 mkdir -p "$IT_WORK/copied"
@@ -148,6 +161,12 @@ bridle_records >/dev/null; n=$REC_N
 assert_eq file.not-in-journal 0 "$n"
 FJSON=$(audit --file /var/log/bridle/audit.jsonl -o json)
 assert_eq file.read-back "echo-word 0" "$(json_field rule <<<"$FJSON") $(json_field status <<<"$FJSON")"
+"$BRIDLE" audit --follow --file /var/log/bridle/audit.jsonl -o json >"$IT_WORK/ffollow.out" 2>&1 &
+FOLLOW_PID=$!
+IT_PIDS+=($FOLLOW_PID)
+bridle_ssh -- 'echo filefollow'
+if wait_until 10 grep -q '"command":"echo filefollow"' "$IT_WORK/ffollow.out"; then pass file.follow; else fail file.follow "$(cat "$IT_WORK/ffollow.out")"; fi
+kill "$FOLLOW_PID"; wait "$FOLLOW_PID" 2>/dev/null
 # journald down: a policy that names the file sink explicitly keeps working ...
 it_stop_journald KILL
 bridle_ssh -- 'echo journaldgone'; assert_status file.journald-down.runs 0
@@ -166,6 +185,14 @@ bridle_ssh -- "touch $IT_SCRATCH/f"; assert_status file.missing-dir.refused 69
 assert_eq file.missing-dir.did-not-run "$(date -d '2000-01-01 00:00' +%s)" "$(stat -c %Y "$IT_SCRATCH/f")"
 assert_match file.missing-dir.says "$SSH_ERR" '^bridle: the audit file /var/log/bridle/audit.jsonl is not accepting records'
 mv /var/log/bridle.gone /var/log/bridle
+# A directory the agent cannot write (the file itself writable): rotation could not rename, and
+# spdlog would truncate the live file instead, so bridle refuses up front.
+chmod 0755 /var/log/bridle; chmod 0666 /var/log/bridle/audit.jsonl
+LINES=$(wc -l </var/log/bridle/audit.jsonl)
+bridle_ssh -- 'echo unwritabledir'; assert_status file.dir-not-writable.refused 69
+assert_match file.dir-not-writable.says "$SSH_ERR" 'is not writable \(rotation would fail\)'
+assert_eq file.dir-not-writable.file-intact "$LINES" "$(wc -l </var/log/bridle/audit.jsonl)"
+chmod 0777 /var/log/bridle
 # Rotation at 64KiB, 3 files kept: long requests fill it; the reader follows the family.
 for i in $(seq 1 40); do bridle_ssh -- "echo $(printf 'a%.0s' $(seq 1 20)) $(head -c 1500 /dev/zero | tr '\0' x)"; done
 assert_ne file.rotated "" "$(ls /var/log/bridle/audit.1.jsonl 2>/dev/null)"
