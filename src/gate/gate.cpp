@@ -185,6 +185,14 @@ Response handle(const Context& context, const Request& request,
     if (!audited) {
         r.exit_status = to_int(ExitCode::kUnavailable);
         r.message = "bridle: " + audited.error().full() + "\nbridle: nothing was run\n";
+        // With several sinks (settings.audit: both), one may hold an allow decision for a
+        // command that never ran: close it there with a result that says so (best effort; the
+        // failing sink refuses this record too).
+        if (allowed && r.decision.rule) {
+            execution::Outcome not_run;
+            not_run.error = "not run: " + audited.error().full();
+            (void)context.audit.write(audit::result_record(info, rule_id, not_run, r.exit_status));
+        }
         return r;
     }
     if (!allowed || !r.decision.rule) return r;  // a denial, an error, or `help`
