@@ -99,13 +99,13 @@ assert_eq follow.echo-has-result True "$(grep '"echo followed"' "$IT_WORK/follow
 assert_eq follow.once-each 2 "$(grep -c . "$IT_WORK/follow.out")"
 kill "$FOLLOW_PID"; wait "$FOLLOW_PID" 2>/dev/null
 
-# ---- journals from elsewhere: --file and -D ----------------------------------------------------
+# ---- journals from elsewhere: --file and -D (the 9 requests above and the 2 followed) ----
 journal_sync
 mkdir -p "$IT_WORK/copied"
 cp -r "$IT_JOURNAL_DIR"/. "$IT_WORK/copied/"
 JFILE=$(find "$IT_WORK/copied" -name 'system*.journal' | head -n 1)
-assert_eq copied.file 9 "$(audit --file "$JFILE" --since "@$((START / 1000000))" -o json | grep -c .)"
-assert_eq copied.dir 9 "$(audit -D "$IT_WORK/copied" --since "@$((START / 1000000))" -o json | grep -c .)"
+assert_eq copied.file 11 "$(audit --file "$JFILE" --since "@$((START / 1000000))" -o json | grep -c .)"
+assert_eq copied.dir 11 "$(audit -D "$IT_WORK/copied" --since "@$((START / 1000000))" -o json | grep -c .)"
 assert_contains copied.dir.shows-host "$(audit -D "$IT_WORK/copied" --decision deny)" "HOST"
 audit -D /nonexistent >/dev/null 2>"$IT_WORK/err"; SSH_RC=$?
 assert_status copied.missing-dir 69
