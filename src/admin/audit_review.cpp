@@ -213,13 +213,20 @@ void print_table_row(std::ostream& out, const AuditOptions& o, const AuditReques
         << (o.color ? verdict_color : "") << pad(verdict, kVerdictWidth) << (o.color ? kReset : "")
         << pad(safe(r.field("BRIDLE_RULE").empty() ? "-" : r.field("BRIDLE_RULE")), kRuleWidth)
         << (o.color && bad_status ? kYellow : "") << pad(status, kStatusWidth)
-        << (o.color && bad_status ? kReset : "") << pad(ms, kMsWidth)
-        << (room ? cut(command, room) : command) << "\n";
-    if (verdict != "allow") {
-        const std::string reason = "  why: " + safe(r.field("BRIDLE_REASON"));
+        << (o.color && bad_status ? kReset : "") << pad(ms, kMsWidth);
+    // A denial's reason follows the command on the same line when it fits (or when nothing
+    // is cut: not a terminal), else on a line of its own under the command.
+    const std::string why = verdict == "allow" ? "" : "  why: " + safe(r.field("BRIDLE_REASON"));
+    std::size_t command_chars = 0;
+    for (const char c : command) command_chars += (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+    if (room == 0 || command_chars + why.size() <= room) {
+        out << command << why << "\n";
+        return;
+    }
+    out << cut(command, room) << "\n";
+    if (!why.empty()) {
         const std::string indent(fixed > 30 ? 30 : fixed, ' ');
-        const std::size_t reason_room = o.width > indent.size() + 10 ? o.width - indent.size() : 0;
-        out << indent << (reason_room ? cut(reason, reason_room) : reason) << "\n";
+        out << indent << cut(why, o.width > indent.size() + 10 ? o.width - indent.size() : 40) << "\n";
     }
 }
 
