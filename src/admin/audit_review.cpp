@@ -5,6 +5,9 @@
 // and a journal copied from elsewhere may hold anything, so the table escapes what it shows.
 #include "admin/audit_review.hpp"
 
+#include <grp.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <ctime>
 #include <iomanip>
@@ -123,6 +126,22 @@ std::string status_text(const AuditRequest& r) {
 }
 
 std::string command_of(const AuditRequest& r) { return safe(r.field("BRIDLE_COMMAND")); }
+
+// Whether this user can read the system journal, as journalctl's hint judges it.
+bool can_read_system_journal() {
+    if (::geteuid() == 0) return true;
+    std::vector<gid_t> groups(static_cast<std::size_t>(std::max(::getgroups(0, nullptr), 0)) + 1);
+    const int n = ::getgroups(static_cast<int>(groups.size()), groups.data());
+    for (const char* name : {"adm", "systemd-journal", "wheel"}) {
+        const group* g = ::getgrnam(name);
+        if (g == nullptr) continue;
+        if (::getegid() == g->gr_gid) return true;
+        for (int i = 0; i < n; ++i) {
+            if (groups[static_cast<std::size_t>(i)] == g->gr_gid) return true;
+        }
+    }
+    return false;
+}
 
 }  // namespace
 
@@ -399,6 +418,10 @@ int audit_review(const AuditOptions& o) {
     if (!status) {
         std::cerr << "bridle: " << status.error().full() << "\n";
         return to_int(ExitCode::kUnavailable);
+    }
+    if (log.requests().empty() && o.read.directory.empty() && o.read.file.empty() && !can_read_system_journal()) {
+        std::cerr << "bridle: note: you see only your own journal: bridle's records are in the system "
+                     "journal, readable by root and the groups adm and systemd-journal\n";
     }
     return to_int(ExitCode::kOk);
 }
