@@ -41,4 +41,8 @@ id=$(journalctl --directory="$IT_JOURNAL_DIR" --no-pager SYSLOG_IDENTIFIER=bridl
      -o export -n 1 | sed -n 's/^BRIDLE_REQUEST_ID=//p')
 journalctl --directory="$IT_JOURNAL_DIR" --no-pager BRIDLE_REQUEST_ID="$id" -o verbose \
     | grep -E '^\S|MESSAGE=|BRIDLE_|SYSLOG_IDENTIFIER'
+say "The morning review: what did the agent do (bridle audit --stats) ..."
+"$BRIDLE" audit --stats --color always
+say "... and what was refused (bridle audit --decision deny)"
+"$BRIDLE" audit --decision deny --color always
 harness_finish

@@ -8,6 +8,8 @@ build_deps=(
   build-essential cmake pkg-config
   libyaml-cpp-dev libre2-dev libsystemd-dev nlohmann-json3-dev libseccomp-dev
   libgtest-dev libgmock-dev
+  # the audit file sink (src/audit/file_sink.cpp)
+  libspdlog-dev
   # tests/sandbox builds its syscall helper also as a static i386 binary (the compat ABI).
   gcc-multilib
 )
@@ -19,6 +21,8 @@ test_deps=(
   python3 groff-base man-db
   # tests/integration/privilege.sh: run_as rules through the real sudo (and visudo).
   sudo
+  # tests/integration/audit_fleet.sh: systemd's journal forwarding (install/fleet/), certificates.
+  systemd-journal-remote openssl
   # tests/integration/sandbox.sh: real programs that can start others from their arguments.
   findutils tar mawk git less gzip
   # Debian package (tests/package): build, check, install with apt, purge.

@@ -12,7 +12,7 @@ std::string usage() {
         for (const auto& option : kOptions) {
             if (option.mode != mode.name) continue;
             const std::string word = std::string(option.name) +
-                                     (option.argument.empty() ? "" : " " + std::string(option.argument));
+                                     (option.is_flag ? "" : " " + std::string(option.argument));
             line += option.required ? " " + word : " [" + word + "]";
         }
         if (!mode.operands.empty()) line += " " + std::string(mode.operands);
@@ -27,7 +27,7 @@ std::string usage() {
     for (const auto& option : kOptions) {
         std::string line = "  " + std::string(option.mode.empty() ? "" : std::string(option.mode) + " ") +
                            std::string(option.name) +
-                           (option.argument.empty() ? "" : " " + std::string(option.argument));
+                           (option.is_flag ? "" : " " + std::string(option.argument));
         if (line.size() < 30) line.append(30 - line.size(), ' ');
         out += line + " " + std::string(option.help) + "\n";
     }
@@ -48,10 +48,7 @@ std::string parse_mode_options(std::string_view mode, const std::vector<std::str
         for (const auto& option : kOptions) {
             if (option.name != name) continue;
             known = true;
-            if (option.mode == mode) {
-                here = true;
-                flag = option.argument.empty();
-            }
+            if (option.mode == mode) here = true, flag = option.is_flag;
         }
         if (!known) return "";  // an operand, "--", or an unknown word: the caller decides
         if (!here) {

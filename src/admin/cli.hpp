@@ -20,17 +20,19 @@ struct ModeSpec {
     std::string_view help;      // one line for --help
 };
 
-// An option of one mode. Every option takes a value (`--name VALUE` or `--name=VALUE`), except
-// a flag (empty `argument`), which takes none.
+// An option of one mode. An option takes a value (`--name VALUE` or `--name=VALUE`) unless it
+// is a flag, which takes none (`--follow`; its value in the parsed map is "1"; its argument
+// is empty).
 struct OptionSpec {
     std::string_view mode;      // ModeSpec::name
     std::string_view name;      // "--key"
-    std::string_view argument;  // "NAME"
+    std::string_view argument;  // "NAME"; "" for a flag
     bool required;
     std::string_view help;
+    bool is_flag = false;
 };
 
-inline constexpr std::array<ModeSpec, 11> kModes{{
+inline constexpr std::array<ModeSpec, 12> kModes{{
     {"", "", "forced command: decide and run SSH_ORIGINAL_COMMAND"},
     {"-c", "TEXT", "as the account's login shell"},
     {"check", "", "validate the policy"},
@@ -40,11 +42,12 @@ inline constexpr std::array<ModeSpec, 11> kModes{{
     {"keys", "", "list the enrolled keys"},
     {"sudoers", "", "compile the run_as rules into a sudoers drop-in"},
     {"run-as", "RULE [-- WORD...]", "the target side of a run_as rule; started only by sudo"},
+    {"audit", "", "review the audit trail (journal, or JSON lines with --file)"},
     {"--help", "", "this text (also -h)"},
     {"--version", "", "the version"},
 }};
 
-inline constexpr std::array<OptionSpec, 15> kOptions{{
+inline constexpr std::array<OptionSpec, 27> kOptions{{
     {"", "--key", "NAME", false, "the key's name, from authorized_keys command="},
     {"", "--policy", "FILE", false, "read only FILE instead of /etc/bridle/policy.yaml and policy.d"},
     {"check", "--policy", "FILE", false, "the policy file to check"},
@@ -58,8 +61,20 @@ inline constexpr std::array<OptionSpec, 15> kOptions{{
     {"sudoers", "--policy", "FILE", false, "compile FILE; every line then passes --policy FILE"},
     {"sudoers", "--user", "NAME", false, "the account the lines are for (default ai-agent)"},
     {"sudoers", "--bridle", "PATH", false, "the bridle binary sudo starts (default: this one)"},
-    {"sudoers", "--install", "", false, "write /etc/sudoers.d/bridle (0440) after visudo -c"},
+    {"sudoers", "--install", "", false, "write /etc/sudoers.d/bridle (0440) after visudo -c", true},
     {"run-as", "--policy", "FILE", false, "the policy file the drop-in names"},
+    {"audit", "--since", "TIME", false, "records at or after TIME (journalctl syntax: \"2026-11-24 08:00\", today, -1h)"},
+    {"audit", "--until", "TIME", false, "records at or before TIME"},
+    {"audit", "--decision", "allow|deny", false, "only requests with this decision"},
+    {"audit", "--rule", "ID", false, "only requests decided by rule ID"},
+    {"audit", "--key", "NAME", false, "only requests made with the key NAME"},
+    {"audit", "--request", "ID", false, "only the request ID (BRIDLE_REQUEST_ID)"},
+    {"audit", "-o", "table|json", false, "output: a table (default) or one JSON object per request"},
+    {"audit", "-D", "DIR", false, "read the journal files in DIR (copied from another host, or a central store)"},
+    {"audit", "--file", "FILE", false, "read FILE: a journal file, or the JSON lines of the file sink"},
+    {"audit", "--follow", "", false, "keep reading: print requests as they complete", true},
+    {"audit", "--stats", "", false, "counts by decision, rule and key; top denied; slowest", true},
+    {"audit", "--color", "auto|always|never", false, "colour the table (auto: on a terminal, unless NO_COLOR is set)"},
 }};
 
 // The --help text, generated from the tables.

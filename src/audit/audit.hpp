@@ -40,4 +40,22 @@ public:
 std::unique_ptr<Sink> make_journald_sink(
     std::string socket_path = "/run/systemd/journal/socket");
 
+// The file sink (file_sink.cpp): JSON lines through spdlog's rotating file sink, safe for many
+// bridle processes at once (each write locks the file's directory). write() fails when the
+// directory is missing or the file cannot be opened, written or rotated.
+struct FileSinkOptions {
+    std::string path;                 // absolute
+    std::size_t max_size = 10 << 20;  // rotate when a record would pass it
+    std::size_t max_files = 5;        // rotated files kept: audit.1.jsonl .. audit.N.jsonl
+};
+std::unique_ptr<Sink> make_file_sink(FileSinkOptions options);
+
+// One record as the file sink writes it: a JSON object with journald's field names
+// (__REALTIME_TIMESTAMP, _HOSTNAME, _PID, _UID, MESSAGE, MESSAGE_ID, PRIORITY,
+// SYSLOG_IDENTIFIER, then the record's fields), no newline.
+std::string to_json_line(const Record& record, const std::string& host);
+
+// Writes to `first`, then `second`; fails when either does (settings.audit: both).
+std::unique_ptr<Sink> make_tee_sink(std::unique_ptr<Sink> first, std::unique_ptr<Sink> second);
+
 }  // namespace bridle::audit

@@ -70,7 +70,8 @@ Record decision_record(const RequestInfo& info, const std::string& decision,
 }
 
 Record result_record(const RequestInfo& info, const std::string& rule_id,
-                     const execution::Outcome& outcome, int exit_status) {
+                     const execution::Outcome& outcome, int exit_status,
+                     const OutputCapture* capture) {
     Record r;
     r.message_id = kResultMessageId;
     r.priority = (outcome.started && exit_status == 0) ? 6 : 5;
@@ -95,6 +96,15 @@ Record result_record(const RequestInfo& info, const std::string& rule_id,
     r.add("BRIDLE_DISCONNECTED", outcome.disconnected ? "1" : "0");
     if (info.sandbox) r.add("BRIDLE_EXEC_BLOCKED", std::to_string(outcome.exec_blocked));
     if (!outcome.error.empty()) r.add("BRIDLE_ERROR", escape_text(outcome.error, 512));
+    if (capture != nullptr) {
+        // The heads are untrusted bytes: escaped like the command (no control character, no
+        // newline, valid UTF-8), never cut further than the rule's limit already did.
+        r.add("BRIDLE_CAPTURE_BYTES", std::to_string(capture->limit()));
+        r.add("BRIDLE_STDOUT", escape_text(capture->out().head, capture->out().head.size() + 1));
+        r.add("BRIDLE_STDERR", escape_text(capture->err().head, capture->err().head.size() + 1));
+        r.add("BRIDLE_STDOUT_SHA256", capture->out().sha256);
+        r.add("BRIDLE_STDERR_SHA256", capture->err().sha256);
+    }
     return r;
 }
 

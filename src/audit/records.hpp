@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "audit/audit.hpp"
+#include "audit/capture.hpp"
 #include "execution/runner.hpp"
 #include "matching/matcher.hpp"
 
@@ -51,7 +52,11 @@ Record decision_record(const RequestInfo& info, const std::string& decision,
                        const std::string& rule_id, const std::string& reason,
                        const std::string& executable = "");
 
+// `capture`: the rule's output capture (capture.hpp), finished; nullptr when it has none.
+// Adds BRIDLE_CAPTURE_BYTES (the limit), BRIDLE_STDOUT_SHA256, BRIDLE_STDERR_SHA256 and the
+// escaped heads BRIDLE_STDOUT / BRIDLE_STDERR.
 Record result_record(const RequestInfo& info, const std::string& rule_id,
-                     const execution::Outcome& outcome, int exit_status);
+                     const execution::Outcome& outcome, int exit_status,
+                     const OutputCapture* capture = nullptr);
 
 }  // namespace bridle::audit

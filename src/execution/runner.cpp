@@ -200,6 +200,13 @@ class Supervisor {
     // reading, so the command never blocks on a full pipe.
     void account(Output& out, std::size_t n) {
         *out.bytes += n;
+        if (spec_.observe) {
+            try {
+                spec_.observe(out.stream, std::string_view(buffer_.data(), n));
+            } catch (...) {  // an observer that throws loses its view, never the command
+                note("the output observer threw");
+            }
+        }
         const std::uint64_t room = spec_.max_output - std::min(spec_.max_output, out.forwarded);
         const std::size_t take = static_cast<std::size_t>(std::min<std::uint64_t>(n, room));
         if (take < n) *out.truncated = true;

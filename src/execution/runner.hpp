@@ -35,6 +35,9 @@ struct Spec {
     std::vector<int> hangup_fds;                 // poll these for POLLHUP/POLLERR: the client left
     const sandbox::Prepared* sandbox = nullptr;  // entered right before execve (sandbox.hpp);
                                                  // nullptr: none. Must outlive run().
+    // Sees every byte the command writes, also past max_output (the audit's output capture
+    // and its SHA-256). Must not throw; empty: none.
+    std::function<void(Stream, std::string_view)> observe;
 };
 
 struct Outcome {

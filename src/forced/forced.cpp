@@ -11,6 +11,7 @@
 #include <string_view>
 
 #include "audit/records.hpp"
+#include "audit/sink_for_policy.hpp"
 #include "command/tokenizer.hpp"
 #include "common/exit_code.hpp"
 #include "execution/runner.hpp"
@@ -88,6 +89,9 @@ int run(const Invocation& inv) {
         return to_int(ExitCode::kConfig);
     }
     const policy::Policy& policy = loaded.value();
+    // From here on, records go where the policy says (settings.audit); until now, refusals
+    // went to journald.
+    sink = audit::make_sink(policy.settings);
 
     if (!inv.request) {
         // A login attempt (no command): the help text, never a shell.

@@ -10,6 +10,7 @@
 #include <array>
 #include <cstdio>
 
+#include "audit/capture.hpp"
 #include "audit/records.hpp"
 #include "command/tokenizer.hpp"
 #include "common/text.hpp"
@@ -213,6 +214,14 @@ Response audit_and_run(const Context& context, const Request& request, Response 
     if (!audited) {
         r.exit_status = to_int(ExitCode::kUnavailable);
         r.message = "bridle: " + audited.error().full() + "\nbridle: nothing was run\n";
+        // With several sinks (settings.audit: both), one may hold an allow decision for a
+        // command that never ran: close it there with a result that says so (best effort; the
+        // failing sink refuses this record too).
+        if (allowed && r.decision.rule) {
+            execution::Outcome not_run;
+            not_run.error = "not run: " + audited.error().full();
+            (void)context.audit.write(audit::result_record(info, rule_id, not_run, r.exit_status));
+        }
         return r;
     }
     if (!allowed || !r.decision.rule) return r;  // a denial, an error, or `help`
@@ -226,6 +235,14 @@ Response audit_and_run(const Context& context, const Request& request, Response 
     spec.timeout = rule.timeout.value_or(context.policy.settings.timeout);
     spec.max_output = rule.max_output.value_or(context.policy.settings.max_output);
     spec.hangup_fds = hangup_fds;
+    // The rule's output capture sees every byte, also past max_output.
+    std::optional<audit::OutputCapture> capture;
+    if (rule.capture) {
+        capture.emplace(*rule.capture);
+        spec.observe = [&capture](execution::Stream stream, std::string_view bytes) {
+            capture->observe(stream, bytes);
+        };
+    }
 
     r.ran = true;
     if (r.sudo) {
@@ -271,7 +288,9 @@ Response audit_and_run(const Context& context, const Request& request, Response 
     // Through sudo, the sandbox (and its exec-once count) is the target side's: its own result
     // record reports it; this one reports what sudo returned.
     if (r.sudo) info.sandbox.reset();
-    const Status recorded = context.audit.write(audit::result_record(info, rule.id, r.outcome, r.exit_status));
+    if (capture) capture->finish();
+    const Status recorded = context.audit.write(audit::result_record(
+        info, rule.id, r.outcome, r.exit_status, capture ? &*capture : nullptr));
     if (!recorded) {
         r.message += "bridle: warning: the result record could not be written: " + recorded.error().full() + "\n";
     }

@@ -246,6 +246,7 @@ class PolicyReader {
     std::optional<std::uint32_t> read_umask(const Field& field);
     void read_sandbox_reference(const Field& field, std::string_view what, std::string& name);
     void read_env(const Field& field, std::map<std::string, std::string>& env);
+    void read_audit_file(const Field& field, AuditFile& audit_file);
     std::optional<Rule> read_rule(const Field& field);
     void read_keys(const Field& field, Rule& rule);
     void read_options(const Field& field, Rule& rule);
@@ -556,15 +557,24 @@ void PolicyReader::read_settings(const Field& field, Policy& policy) {
     Settings& settings = policy.settings;
     const std::optional<Entries> entries = mapping(field, "settings");
     if (!entries) return;
-    reject_unknown(*entries, {"audit", "timeout", "max_output", "env", "sandbox", "landlock"},
+    reject_unknown(*entries, {"audit", "timeout", "max_output", "env", "sandbox", "landlock",
+                              "audit_file"},
                    "settings");
     if (const Entry* audit = find(*entries, "audit")) {
         const std::optional<std::string> sink = text(audit->value, "audit");
-        if (sink && *sink != "journald") {
+        if (sink == "journald") {
+            settings.audit = AuditSink::kJournald;
+        } else if (sink == "file") {
+            settings.audit = AuditSink::kFile;
+        } else if (sink == "both") {
+            settings.audit = AuditSink::kBoth;
+        } else if (sink) {
             fail(audit->value.mark, "audit sink " + quoted(*sink) +
-                                        " is not supported by this version of bridle "
-                                        "(journald only)");
+                                        " is not one of journald, file, both");
         }
+    }
+    if (const Entry* audit_file = find(*entries, "audit_file")) {
+        read_audit_file(audit_file->value, settings.audit_file);
     }
     if (const Entry* timeout = find(*entries, "timeout")) {
         if (auto value = duration(timeout->value, "timeout")) settings.timeout = *value;
@@ -584,6 +594,35 @@ void PolicyReader::read_settings(const Field& field, Policy& policy) {
             settings.landlock = LandlockSetting::kOff;
         } else if (value) {
             fail_type(landlock->value, "settings.landlock", "auto or off");
+        }
+    }
+}
+
+// settings.audit_file: {path, max_size, max_files}, each optional.
+void PolicyReader::read_audit_file(const Field& field, AuditFile& audit_file) {
+    const std::optional<Entries> entries = mapping(field, "settings.audit_file");
+    if (!entries) return;
+    reject_unknown(*entries, {"path", "max_size", "max_files"}, "settings.audit_file");
+    if (const Entry* path = find(*entries, "path")) {
+        std::optional<std::string> value = normal_path(path->value, "settings.audit_file.path");
+        if (value == "/") {
+            fail(path->value.mark, "settings.audit_file.path must name a file, not /");
+        } else if (value) {
+            audit_file.path = *value;
+        }
+    }
+    if (const Entry* max_size = find(*entries, "max_size")) {
+        if (auto value = size(max_size->value, "settings.audit_file.max_size")) {
+            audit_file.max_size = *value;
+        }
+    }
+    if (const Entry* max_files = find(*entries, "max_files")) {
+        const std::optional<std::int64_t> value =
+            integer(max_files->value, "settings.audit_file.max_files");
+        if (value && (*value < 1 || *value > 1000)) {
+            fail(max_files->value.mark, "settings.audit_file.max_files must be between 1 and 1000");
+        } else if (value) {
+            audit_file.max_files = static_cast<std::uint64_t>(*value);
         }
     }
 }
@@ -835,7 +874,8 @@ std::optional<Rule> PolicyReader::read_rule(const Field& field) {
     if (!entries) return std::nullopt;
     reject_unknown(*entries,
                    {"id", "summary", "command", "name", "keys", "args", "params", "options",
-                    "end_of_options", "timeout", "max_output", "stdin", "sandbox", "run_as"},
+                    "end_of_options", "timeout", "max_output", "stdin", "sandbox", "run_as",
+                    "capture"},
                    "a rule");
     Rule rule;
     rule.source = location(file_, field.mark);
@@ -925,6 +965,15 @@ std::optional<Rule> PolicyReader::read_rule(const Field& field) {
                                              " is not a valid user name: use 1 to 32 of a-z 0-9 _ -, "
                                              "starting with a letter or _");
             }
+        }
+    }
+    if (const Entry* capture = find(*entries, "capture")) {
+        constexpr std::uint64_t kMaxCapture = 1024 * 1024;
+        rule.capture = size(capture->value, "capture");
+        if (rule.capture && *rule.capture > kMaxCapture) {
+            fail(capture->value.mark, "capture must be at most 1MiB per stream, not " +
+                                          quoted(capture->value.node.Scalar()));
+            rule.capture.reset();
         }
     }
     return rule;

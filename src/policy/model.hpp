@@ -77,6 +77,9 @@ struct Rule {
     std::string run_as;                   // empty: the account bridle runs as; else the user
                                           // the command runs as, through sudo and bridle's
                                           // target side (privilege/, docs/privilege.md)
+    std::optional<std::uint64_t> capture; // output capture: the first N bytes of stdout and of
+                                          // stderr, and a SHA-256 of each whole stream, go into
+                                          // the result record; 1B..1MiB; nullopt: no capture
 
     bool allows_key(const std::string& key) const;
     // name, leading literal args, options ([optional], required bare), "[--]" when
@@ -129,7 +132,17 @@ struct SandboxProfile {
 SandboxProfile builtin_baseline_sandbox();
 constexpr const char* kBaselineSandbox = "baseline";
 
-enum class AuditSink { kJournald };
+// settings.audit: where the records go. Every sink named must take a record, or the request
+// is refused (a command never runs unaudited).
+enum class AuditSink { kJournald, kFile, kBoth };
+
+// settings.audit_file: the file sink (JSON lines, one record a line), used by `file` and `both`.
+struct AuditFile {
+    std::string path = "/var/log/bridle/audit.jsonl";  // absolute; its directory must exist
+    std::uint64_t max_size = 10 * 1024 * 1024;         // rotate when a record would pass it
+    std::uint64_t max_files = 5;                       // rotated files kept: PATH.1 .. PATH.N
+                                                       // (spdlog names them audit.1.jsonl ...)
+};
 
 // settings.landlock: auto probes the kernel; off behaves as if it had no Landlock (rules
 // that require it are denied). For tests and for kernels whose Landlock misbehaves.
@@ -137,6 +150,7 @@ enum class LandlockSetting { kAuto, kOff };
 
 struct Settings {
     AuditSink audit = AuditSink::kJournald;
+    AuditFile audit_file;
     std::chrono::milliseconds timeout{60'000};         // per command unless the rule says; 1ms..24h
     std::uint64_t max_output = 1024 * 1024;            // bytes per stream; 1..1GiB
     std::map<std::string, std::string> env;            // the command's whole environment;

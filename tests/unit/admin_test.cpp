@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -14,6 +15,8 @@
 #include <set>
 #include <sstream>
 
+#include "admin/audit_review.hpp"
+#include "admin/audit_time.hpp"
 #include "admin/authorized_keys.hpp"
 #include "admin/cli.hpp"
 #include "admin/enroll.hpp"
@@ -455,17 +458,18 @@ TEST(ManPage, DocumentsEveryOptionAndSubcommandOfTheTable) {
     }
     for (const auto& option : kOptions) {
         SCOPED_TRACE(std::string(option.mode) + " " + std::string(option.name));
-        if (option.argument.empty()) {  // a flag
+        if (option.is_flag) {  // a flag has no argument: `.B \-\-follow`
             EXPECT_NE(std::string::npos, options.find("\n.B " + roff(option.name) + "\n"))
                 << "missing from OPTIONS as .B " << roff(option.name);
+            EXPECT_NE(std::string::npos, help.find(std::string(option.name))) << "missing from --help";
+            EXPECT_TRUE(option.argument.empty()) << "a flag takes no argument";
         } else {
             EXPECT_NE(std::string::npos, options.find(".BI " + roff(option.name) + " \" " + std::string(option.argument) + "\""))
                 << "missing from OPTIONS as .BI " << roff(option.name) << " \" " << option.argument << "\"";
+            EXPECT_NE(std::string::npos, help.find(std::string(option.name) + " " + std::string(option.argument)))
+                << "missing from --help";
         }
         EXPECT_NE(std::string::npos, synopsis.find(roff(option.name))) << "missing from SYNOPSIS";
-        EXPECT_NE(std::string::npos, help.find(std::string(option.name) +
-                                               (option.argument.empty() ? "" : " " + std::string(option.argument))))
-            << "missing from --help";
     }
     // And the other way round: every option the man page documents is in the table.
     const std::regex documented(R"(\n\.BI? (\\-\\?-?[a-z][a-z\\-]*))");
@@ -493,6 +497,156 @@ TEST(ManPage, DocumentsEveryExitStatus) {
         EXPECT_TRUE(documented) << "exit status " << n << " is not in bridle(8) EXIT STATUS";
     }
     EXPECT_GE(seen, 10);
+}
+
+
+// ---------------------------------------------------------------------------------------------
+// bridle audit: options, times, pairing records, what the table shows.
+
+TEST(Cli, FlagsTakeNoValueAndValuesStillNeedOne) {
+    struct Case {
+        const char* name;
+        std::vector<std::string> args;
+        std::string error;  // "" = accepted
+    };
+    const std::vector<Case> cases = {
+        {"flag", {"--follow"}, ""},
+        {"two flags and an option", {"--stats", "--decision", "deny", "--follow"}, ""},
+        {"flag with =value", {"--stats=yes"}, "--stats takes no value"},
+        {"option without value", {"--since"}, "--since needs a value"},
+        {"flag of another mode", {"--name", "x"}, "--name is not an option of audit"},
+    };
+    for (const Case& c : cases) {
+        SCOPED_TRACE(c.name);
+        std::map<std::string, std::string> values;
+        std::size_t i = 0;
+        EXPECT_EQ(parse_mode_options("audit", c.args, i, values), c.error);
+    }
+    std::map<std::string, std::string> values;
+    std::size_t i = 0;
+    EXPECT_EQ(parse_mode_options("check", {"--follow"}, i, values), "--follow is not an option of check");
+    i = 0;
+    values.clear();
+    ASSERT_EQ(parse_mode_options("audit", {"--follow", "-o", "json"}, i, values), "");
+    EXPECT_EQ(values["--follow"], "1");
+    EXPECT_EQ(values["-o"], "json");
+}
+
+TEST(AuditTime, ReadsJournalctlSyntax) {
+    ::setenv("TZ", "UTC", 1);
+    ::tzset();
+    const std::uint64_t now = 1'764'000'000ull * 1'000'000;  // 2025-11-24 16:00:00 UTC
+    const std::uint64_t s = 1'000'000;
+    struct Case {
+        const char* text;
+        std::optional<std::uint64_t> want;
+    };
+    const std::vector<Case> cases = {
+        {"now", now},
+        {"2025-11-24 08:00", 1'763'971'200ull * s},
+        {"2025-11-24 08:00:30", 1'763'971'230ull * s},
+        {"2025-11-24T08:00:30", 1'763'971'230ull * s},
+        {"2025-11-24", 1'763'942'400ull * s},
+        {"2025-11-24 08:00 UTC", 1'763'971'200ull * s},
+        {"08:00", 1'763'971'200ull * s},
+        {"today", 1'763'942'400ull * s},
+        {"yesterday", 1'763'856'000ull * s},
+        {"tomorrow", 1'764'028'800ull * s},
+        {"@1763971200", 1'763'971'200ull * s},
+        {"-1h", now - 3600 * s},
+        {"-1h 30min", now - 5400 * s},
+        {"2 days ago", now - 2 * 86400 * s},
+        {"+1w", now + 7 * 86400 * s},
+        {"-90", now - 90 * s},
+        // refused
+        {"", std::nullopt},
+        {"soon", std::nullopt},
+        {"2025-02-30", std::nullopt},
+        {"2025-13-01", std::nullopt},
+        {"25:00", std::nullopt},
+        {"-1 fortnight", std::nullopt},
+        {"@", std::nullopt},
+        {"@12x", std::nullopt},
+        {"2025-11-24 08:00 junk", std::nullopt},
+        {"-", std::nullopt},
+        {"1969-12-31", std::nullopt},
+    };
+    for (const Case& c : cases) {
+        SCOPED_TRACE(c.text);
+        EXPECT_EQ(parse_audit_time(c.text, now), c.want);
+    }
+}
+
+audit::StoredRecord stored(std::map<std::string, std::string> fields, std::uint64_t t) {
+    audit::StoredRecord r;
+    r.fields = std::move(fields);
+    r.realtime_usec = t;
+    return r;
+}
+
+TEST(AuditReview, PairsRecordsAndIgnoresDuplicatesAndForgeries) {
+    AuditLog log;
+    log.add(stored({{"BRIDLE_EVENT", "decision"}, {"BRIDLE_REQUEST_ID", "a"}, {"BRIDLE_DECISION", "allow"},
+                    {"BRIDLE_RULE", "uptime"}, {"BRIDLE_COMMAND", "uptime"}}, 10));
+    log.add(stored({{"BRIDLE_EVENT", "decision"}, {"BRIDLE_REQUEST_ID", "b"}, {"BRIDLE_DECISION", "deny"},
+                    {"BRIDLE_COMMAND", "cat /etc/shadow"}}, 20));
+    log.add(stored({{"BRIDLE_EVENT", "result"}, {"BRIDLE_REQUEST_ID", "a"}, {"BRIDLE_DECISION", "allow"},
+                    {"BRIDLE_RULE", "uptime"}, {"BRIDLE_EXIT_STATUS", "0"}, {"BRIDLE_DURATION_MS", "12"}}, 30));
+    // A second "decision" for b claiming allow (a duplicate, or a forgery) changes nothing.
+    log.add(stored({{"BRIDLE_EVENT", "decision"}, {"BRIDLE_REQUEST_ID", "b"}, {"BRIDLE_DECISION", "allow"}}, 40));
+    log.add(stored({{"BRIDLE_EVENT", "decision"}, {"BRIDLE_REQUEST_ID", "c"}, {"BRIDLE_DECISION", "allow"},
+                    {"BRIDLE_RULE", "sleep"}}, 50));
+    ASSERT_EQ(log.requests().size(), 3u);
+    const AuditRequest& a = log.requests()[0];
+    EXPECT_TRUE(a.is_complete());
+    EXPECT_EQ(a.time(), 10u);
+    const std::string json = to_json(a);
+    EXPECT_NE(json.find(R"("status":0)"), std::string::npos) << json;
+    EXPECT_NE(json.find(R"("duration_ms":12)"), std::string::npos) << json;
+    EXPECT_EQ(log.requests()[1].verdict(), "deny");
+    EXPECT_TRUE(log.requests()[1].is_complete());
+    EXPECT_FALSE(log.requests()[2].is_complete());  // allowed, no result yet
+
+    AuditOptions o;
+    o.decision = "deny";
+    EXPECT_FALSE(matches(o, a));
+    EXPECT_TRUE(matches(o, log.requests()[1]));
+    o = AuditOptions{};
+    o.rule = "uptime";
+    EXPECT_TRUE(matches(o, a));
+    o.key = "someone";
+    EXPECT_FALSE(matches(o, a));
+}
+
+// Any process may write a record claiming to be bridle's: the table never passes a control
+// character, an invisible one or bad UTF-8 through to the administrator's terminal.
+TEST(AuditReview, TableEscapesWhatAForgedRecordCarries) {
+    AuditLog log;
+    log.add(stored({{"BRIDLE_EVENT", "decision"}, {"BRIDLE_REQUEST_ID", "x"}, {"BRIDLE_DECISION", "deny"},
+                    {"BRIDLE_KEY", "k\x1b]52;c;AAAA\x07"}, {"BRIDLE_REASON", "r\r\nFAKE ROW"},
+                    {"BRIDLE_COMMAND", "ls \xff\xe2\x80\xae\xc2\x85 caf\xc3\xa9"}}, 1));
+    std::ostringstream out;
+    AuditOptions o;
+    print_table_row(out, o, log.requests()[0], true);
+    const std::string row = out.str();
+    ASSERT_FALSE(row.empty());
+    // One line (not a terminal: nothing is cut), whatever the fields held.
+    EXPECT_EQ(std::count(row.begin(), row.end(), '\n'), 1) << row;
+    EXPECT_EQ(row.back(), '\n');
+    for (const char c : row) {
+        EXPECT_FALSE((static_cast<unsigned char>(c) < 0x20 && c != '\n') || c == 0x7f) << row;
+    }
+    EXPECT_NE(row.find("why: r\\r\\nFAKE ROW"), std::string::npos) << row;
+    EXPECT_NE(row.find("\\xFF"), std::string::npos) << row;
+    EXPECT_NE(row.find("\\u{202E}"), std::string::npos) << row;
+    EXPECT_NE(row.find("caf\xc3\xa9"), std::string::npos) << row;   // ordinary UTF-8 stays
+    // On a narrow terminal the reason gets a line of its own, cut to the width.
+    std::ostringstream narrow;
+    o.width = 110;
+    print_table_row(narrow, o, log.requests()[0], true);
+    const std::string two = narrow.str();
+    EXPECT_EQ(std::count(two.begin(), two.end(), '\n'), 2) << two;
+    EXPECT_NE(two.find("\n" + std::string(32, ' ') + "why: "), std::string::npos) << two;
 }
 
 }  // namespace

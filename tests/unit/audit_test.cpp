@@ -3,17 +3,23 @@
 // format on the wire, the memfd path for large records, and refusal when nobody listens.
 #include "audit/audit.hpp"
 #include "audit/records.hpp"
+#include "audit/capture.hpp"
+#include "audit/journal_reader.hpp"
 
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
+#include <map>
+#include <set>
 #include <optional>
 #include <string>
 #include <utility>
@@ -422,6 +428,236 @@ TEST(Records, SayWhichSandboxWasApplied) {
     EXPECT_EQ(field(loose, "BRIDLE_SECCOMP"), "none");
     EXPECT_EQ(field(loose, "BRIDLE_EXEC_ONCE"), "0");
     EXPECT_EQ(field(loose, "BRIDLE_LANDLOCK"), "unavailable");
+}
+
+
+// ---- The file sink ------------------------------------------------------------------------
+
+std::vector<std::string> read_lines(const std::string& path) {
+    std::vector<std::string> lines;
+    std::ifstream in(path);
+    for (std::string line; std::getline(in, line);) lines.push_back(line);
+    return lines;
+}
+
+Record sample_record(const std::string& command) {
+    RequestInfo info;
+    info.request_id = "0123456789abcdef0123456789abcdef";
+    info.raw = command;
+    info.key = "laptop";
+    return decision_record(info, "deny", "", "no rule");
+}
+
+TEST(FileSink, WritesOneJsonLinePerRecordWithJournalFieldNames) {
+    TempDir dir;
+    auto sink = make_file_sink({dir.file("audit.jsonl"), 1 << 20, 3});
+    ASSERT_TRUE(sink->write(sample_record("uptime")).ok());
+    ASSERT_TRUE(sink->write(sample_record("a\nBRIDLE_DECISION=allow\n{\"x\":1}")).ok());
+    const std::vector<std::string> lines = read_lines(dir.file("audit.jsonl"));
+    ASSERT_EQ(lines.size(), 2u);
+    for (const std::string& line : lines) {
+        const std::optional<StoredRecord> r = parse_json_line(line);
+        ASSERT_TRUE(r.has_value()) << line;
+        EXPECT_EQ(r->field("SYSLOG_IDENTIFIER"), "bridle");
+        EXPECT_EQ(r->field("MESSAGE_ID"), kDecisionMessageId);
+        EXPECT_EQ(r->field("BRIDLE_DECISION"), "deny");
+        EXPECT_EQ(r->field("BRIDLE_KEY"), "laptop");
+        EXPECT_GT(r->realtime_usec, 0u);
+    }
+    // The forged field and line stay inside the escaped command.
+    EXPECT_EQ(parse_json_line(lines[1])->field("BRIDLE_COMMAND"),
+              "a\\nBRIDLE_DECISION=allow\\n{\\\"x\\\":1}");
+}
+
+TEST(FileSink, RefusesWhenTheDirectoryIsMissing) {
+    auto sink = make_file_sink({"/nonexistent-bridle-dir/audit.jsonl", 1 << 20, 3});
+    const Status s = sink->write(sample_record("uptime"));
+    ASSERT_FALSE(s.ok());
+    EXPECT_NE(s.error().message.find("refusing to run unaudited"), std::string::npos) << s.error().message;
+}
+
+TEST(FileSink, RotatesAndKeepsMaxFiles) {
+    TempDir dir;
+    auto sink = make_file_sink({dir.file("audit.jsonl"), 2048, 2});
+    for (int i = 0; i < 40; ++i) ASSERT_TRUE(sink->write(sample_record("uptime " + std::to_string(i))).ok());
+    EXPECT_EQ(::access(dir.file("audit.1.jsonl").c_str(), F_OK), 0);
+    EXPECT_EQ(::access(dir.file("audit.2.jsonl").c_str(), F_OK), 0);
+    EXPECT_NE(::access(dir.file("audit.3.jsonl").c_str(), F_OK), 0);
+    // The reader sees the family oldest first, and the newest record last.
+    std::vector<std::string> commands;
+    ReadOptions options;
+    options.file = dir.file("audit.jsonl");
+    ASSERT_TRUE(read_records(options, [&](const StoredRecord& r) {
+        commands.push_back(r.field("BRIDLE_COMMAND"));
+        return true;
+    }, [] {}).ok());
+    ASSERT_FALSE(commands.empty());
+    EXPECT_EQ(commands.back(), "uptime 39");
+    for (std::size_t i = 1; i < commands.size(); ++i) {
+        EXPECT_LT(std::stoi(commands[i - 1].substr(7)), std::stoi(commands[i].substr(7)));
+    }
+}
+
+// Each request is its own bridle process: many processes append and rotate the same file at
+// once. With room enough that nothing rotates away, every record must be in exactly one
+// complete line.
+TEST(FileSink, ManyProcessesLoseAndSplitNothingAcrossRotations) {
+    TempDir dir;
+    constexpr int kProcesses = 8, kRecords = 60;
+    std::vector<pid_t> children;
+    for (int p = 0; p < kProcesses; ++p) {
+        const pid_t pid = ::fork();
+        ASSERT_GE(pid, 0);
+        if (pid == 0) {
+            auto sink = make_file_sink({dir.file("audit.jsonl"), 4096, 1000});
+            int failures = 0;
+            for (int i = 0; i < kRecords; ++i) {
+                failures += !sink->write(sample_record("p" + std::to_string(p) + " r" + std::to_string(i))).ok();
+            }
+            ::_exit(failures == 0 ? 0 : 1);
+        }
+        children.push_back(pid);
+    }
+    for (const pid_t pid : children) {
+        int status = 0;
+        ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+        EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    }
+    std::multiset<std::string> seen;
+    ReadOptions options;
+    options.file = dir.file("audit.jsonl");
+    ASSERT_TRUE(read_records(options, [&](const StoredRecord& r) {
+        seen.insert(r.field("BRIDLE_COMMAND"));
+        return true;
+    }, [] {}).ok());
+    EXPECT_EQ(seen.size(), static_cast<std::size_t>(kProcesses * kRecords));
+    for (int p = 0; p < kProcesses; ++p) {
+        for (int i = 0; i < kRecords; ++i) {
+            EXPECT_EQ(seen.count("p" + std::to_string(p) + " r" + std::to_string(i)), 1u);
+        }
+    }
+    EXPECT_EQ(::access(dir.file("audit.1.jsonl").c_str(), F_OK), 0) << "nothing rotated: the test proved less";
+}
+
+TEST(FileSink, ParseJsonLineRefusesWhatIsNotARecord) {
+    const std::vector<std::pair<std::string, std::string>> cases = {
+        {"not json", "{"},
+        {"array", "[1,2]"},
+        {"number value", R"({"__REALTIME_TIMESTAMP":"1","X":1})"},
+        {"no timestamp", R"({"SYSLOG_IDENTIFIER":"bridle"})"},
+        {"timestamp not digits", R"({"__REALTIME_TIMESTAMP":"12a"})"},
+        {"timestamp too long", R"({"__REALTIME_TIMESTAMP":"123456789012345678901"})"},
+    };
+    for (const auto& [name, line] : cases) {
+        SCOPED_TRACE(name);
+        EXPECT_FALSE(parse_json_line(line).has_value());
+    }
+    EXPECT_TRUE(parse_json_line(R"({"__REALTIME_TIMESTAMP":"17","SYSLOG_IDENTIFIER":"bridle"})").has_value());
+}
+
+class FailingSink final : public Sink {
+  public:
+    Status write(const Record&) override { return Error{"down", ""}; }
+};
+class CountingSink final : public Sink {
+  public:
+    int* count;
+    explicit CountingSink(int* c) : count(c) {}
+    Status write(const Record&) override {
+        ++*count;
+        return ok_status();
+    }
+};
+
+TEST(TeeSink, FailsWhenEitherSinkFails) {
+    int a = 0, b = 0;
+    EXPECT_TRUE(make_tee_sink(std::make_unique<CountingSink>(&a), std::make_unique<CountingSink>(&b))
+                    ->write(sample_record("x")).ok());
+    EXPECT_EQ(a + b, 2);
+    EXPECT_FALSE(make_tee_sink(std::make_unique<FailingSink>(), std::make_unique<CountingSink>(&b))
+                     ->write(sample_record("x")).ok());
+    EXPECT_FALSE(make_tee_sink(std::make_unique<CountingSink>(&a), std::make_unique<FailingSink>())
+                     ->write(sample_record("x")).ok());
+}
+
+// ---- Output capture -------------------------------------------------------------------------
+
+TEST(OutputCapture, KeepsTheHeadAndHashesEverything) {
+    OutputCapture capture(5);
+    capture.observe(execution::Stream::kStdout, "hel");
+    capture.observe(execution::Stream::kStdout, "lo world\n");
+    capture.observe(execution::Stream::kStderr, std::string("\x1b[31m\xff", 6));
+    capture.finish();
+    EXPECT_EQ(capture.out().head, "hello");
+    EXPECT_EQ(capture.out().seen, 12u);
+    // sha256("hello world\n") and sha256("") as sha256sum prints them.
+    EXPECT_EQ(capture.out().sha256, "a948904f2f0f479b8f8197694b30184b0d2ed1c1cd2a1ec0fb85d299a192a447");
+    OutputCapture empty(5);
+    empty.finish();
+    EXPECT_EQ(empty.err().sha256, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+
+    RequestInfo info;
+    info.request_id = "0123456789abcdef0123456789abcdef";
+    execution::Outcome outcome;
+    outcome.started = true;
+    outcome.exit_status = 0;
+    const Record r = result_record(info, "rule", outcome, 0, &capture);
+    EXPECT_EQ(field(r, "BRIDLE_CAPTURE_BYTES"), "5");
+    EXPECT_EQ(field(r, "BRIDLE_STDOUT"), "hello");
+    EXPECT_EQ(field(r, "BRIDLE_STDERR"), "\\x1B[31m");  // 5 bytes, escaped, never a raw control byte
+    EXPECT_EQ(field(r, "BRIDLE_STDOUT_SHA256"), capture.out().sha256);
+    EXPECT_FALSE(field(result_record(info, "rule", outcome, 0), "BRIDLE_STDOUT_SHA256").has_value());
+}
+
+// ---- Integrity: what a request can put in a record --------------------------------------------
+
+// However the raw request is built, every field stays one line of valid, control-free text, the
+// record has exactly the fields it would have for "uptime", and an overlong request is cut
+// with its original length kept.
+TEST(Records, RawRequestsCannotForgeFieldsLinesOrRequests) {
+    const std::vector<std::pair<std::string, std::string>> cases = {
+        {"newline and field", "uptime\nBRIDLE_DECISION=allow"},
+        {"carriage return", "uptime\r"},
+        {"other request id", "uptime\nBRIDLE_REQUEST_ID=ffffffffffffffffffffffffffffffff\n"},
+        {"invalid utf-8", "uptime \xff\xfe\xc0\xaf"},
+        {"C1 next line", "uptime\xc2\x85id"},
+        {"OSC 52", "grep \"\x1b]52;c;Y3VybCBldmls\x07\" /var/log/syslog"},
+        {"NUL", std::string("uptime\0id", 9)},
+        {"journal binary framing", std::string("X\n\x08\0\0\0\0\0\0\0", 10)},
+        {"overlong", std::string(100000, 'a') + "\n"},
+    };
+    RequestInfo base;
+    base.request_id = "0123456789abcdef0123456789abcdef";
+    base.raw = "uptime";
+    const std::size_t plain_fields = decision_record(base, "deny", "", "r").fields.size();
+    for (const auto& [name, raw] : cases) {
+        SCOPED_TRACE(name);
+        RequestInfo info = base;
+        info.raw = raw;
+        const Record r = decision_record(info, "deny", "", "r");
+        EXPECT_EQ(r.fields.size(), plain_fields);
+        EXPECT_EQ(field(r, "BRIDLE_REQUEST_ID"), base.request_id);
+        EXPECT_EQ(field(r, "BRIDLE_DECISION"), "deny");
+        EXPECT_EQ(field(r, "BRIDLE_COMMAND_BYTES"), std::to_string(raw.size()));
+        for (const auto& [fname, value] : r.fields) {
+            for (const char c : value) {
+                EXPECT_FALSE(static_cast<unsigned char>(c) < 0x20 || c == 0x7f) << fname;
+            }
+        }
+        for (const char c : r.message) EXPECT_FALSE(static_cast<unsigned char>(c) < 0x20);
+        EXPECT_LE(field(r, "BRIDLE_COMMAND")->size(), kMaxRecordedCommand * 4 + 32);
+        // And as the file sink writes it: one line, the same fields back.
+        const std::string line = to_json_line(r, "host");
+        EXPECT_EQ(line.find('\n'), std::string::npos);
+        const std::optional<StoredRecord> back = parse_json_line(line);
+        ASSERT_TRUE(back.has_value());
+        EXPECT_EQ(back->field("BRIDLE_COMMAND"), field(r, "BRIDLE_COMMAND"));
+        EXPECT_EQ(back->field("BRIDLE_REQUEST_ID"), base.request_id);
+    }
+    RequestInfo overlong = base;
+    overlong.raw = std::string(100000, 'a');
+    const std::string cut = *field(decision_record(overlong, "deny", "", "r"), "BRIDLE_COMMAND");
+    EXPECT_NE(cut.find("(100000 bytes)"), std::string::npos) << cut.substr(cut.size() - 40);
 }
 
 }  // namespace

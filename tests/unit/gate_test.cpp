@@ -11,6 +11,7 @@
 #include "gate/gate.hpp"
 #include "gate/system_resolver.hpp"
 #include "policy/loader.hpp"
+#include "policy/sha256.hpp"
 
 namespace bridle::gate {
 namespace {
@@ -422,6 +423,69 @@ TEST_F(GateRunAs, ExplainShowsTheSudoCallForAnotherAccount) {
     EXPECT_EQ(r.sudo->env.at("BRIDLE_REQUEST_ID"), r.request_id);
     EXPECT_EQ(r.sudo->env.count("BRIDLE_ARGV"), 0u);  // exact form: the words are on the line
     EXPECT_TRUE(sink_.records.empty());
+}
+
+// A rule's capture: the head of each stream and a SHA-256 of everything the command wrote,
+// also what max_output dropped.
+TEST(GateCapture, RecordsTheHeadAndAHashOfAllOutput) {
+    policy::LoadReport report;
+    auto p = policy::parse_policy_text(R"(
+version: 1
+settings: {timeout: 300ms, max_output: 100B}
+rules:
+  - id: flood
+    command: /usr/bin/yes
+    capture: 8B
+  - id: plain
+    command: /usr/bin/yes
+)", "gate.yaml", true, report);
+    ASSERT_TRUE(p) << p.error().full();
+    RecordingSink sink;
+    SystemResolver resolver;
+    const Context context{p.value(), sink, resolver};
+    Request request;
+    request.text = "yes";
+    const Response r = handle(context, request, [](execution::Stream, std::string_view) { return true; }, {});
+    ASSERT_EQ(sink.records.size(), 2u);
+    auto result = fields_of(sink.records[1]);
+    EXPECT_EQ(result["BRIDLE_CAPTURE_BYTES"], "8");
+    EXPECT_EQ(result["BRIDLE_STDOUT"], "y\\ny\\ny\\ny\\n");
+    EXPECT_EQ(result["BRIDLE_STDERR"], "");
+    const std::uint64_t produced = std::stoull(result["BRIDLE_STDOUT_BYTES"]);
+    ASSERT_GT(produced, 100u);   // far past max_output
+    std::string all;
+    for (std::uint64_t i = 0; i < produced / 2; ++i) all += "y\n";
+    if (produced % 2) all += "y";
+    EXPECT_EQ(result["BRIDLE_STDOUT_SHA256"], policy::sha256_hex(all));
+    EXPECT_EQ(result["BRIDLE_STDERR_SHA256"], policy::sha256_hex(""));
+    (void)r;
+}
+
+// settings.audit: both, and the second sink refuses: nothing runs, and the sink that took the
+// allow decision also gets a result saying the command was not run.
+TEST_F(Gate, ASinkThatRefusesLeavesNoDanglingAllowInTheOther) {
+    RecordingSink refusing;
+    refusing.refuse = true;
+    class Borrowed final : public audit::Sink {
+      public:
+        explicit Borrowed(audit::Sink& s) : s_(s) {}
+        Status write(const audit::Record& r) override { return s_.write(r); }
+      private:
+        audit::Sink& s_;
+    };
+    auto tee = audit::make_tee_sink(std::make_unique<Borrowed>(sink_), std::make_unique<Borrowed>(refusing));
+    const Context context{policy_, *tee, resolver_};
+    Request request;
+    request.text = "touch " + marker_;
+    const Response r = handle(context, request, [](execution::Stream, std::string_view) { return true; }, {});
+    EXPECT_EQ(r.exit_status, 69);
+    EXPECT_FALSE(std::filesystem::exists(marker_));
+    ASSERT_EQ(sink_.records.size(), 2u);
+    auto result = fields_of(sink_.records[1]);
+    EXPECT_EQ(result["BRIDLE_EVENT"], "result");
+    EXPECT_EQ(result["BRIDLE_STARTED"], "0");
+    EXPECT_EQ(result["BRIDLE_REQUEST_ID"], fields_of(sink_.records[0])["BRIDLE_REQUEST_ID"]);
+    EXPECT_NE(result["BRIDLE_ERROR"].find("not run: journald is not accepting records"), std::string::npos);
 }
 
 }  // namespace

@@ -109,13 +109,25 @@ const std::vector<BadCase>& bad_cases() {
         // settings
         {"settings is a list", "version: 1\nsettings: [a]\nrules: []\n",
          "settings must be a mapping, not a list", "2:11"},
-        {"audit file", "version: 1\nsettings: {audit: file}\nrules: []\n",
-         "audit sink 'file' is not supported by this version of bridle (journald only)", "2:19"},
-        {"audit both", "version: 1\nsettings: {audit: both}\nrules: []\n",
-         "audit sink 'both' is not supported", "2:19"},
+        {"audit syslog", "version: 1\nsettings: {audit: syslog}\nrules: []\n",
+         "audit sink 'syslog' is not one of journald, file, both", "2:19"},
+        {"audit list", "version: 1\nsettings: {audit: [file]}\nrules: []\n",
+         "audit must be a string, not a list", "2:19"},
+        {"audit_file unknown key", "version: 1\nsettings: {audit_file: {dir: /x}}\nrules: []\n",
+         "unknown key 'dir' in settings.audit_file (allowed: path, max_size, max_files)", "2:25"},
+        {"audit_file relative path", "version: 1\nsettings: {audit_file: {path: log/a.jsonl}}\nrules: []\n",
+         "settings.audit_file.path must be an absolute path", "2:31"},
+        {"audit_file root", "version: 1\nsettings: {audit_file: {path: /}}\nrules: []\n",
+         "settings.audit_file.path must name a file, not /", "2:31"},
+        {"audit_file size", "version: 1\nsettings: {audit_file: {max_size: 0B}}\nrules: []\n",
+         "settings.audit_file.max_size must be between 1B and 1GiB", "2:35"},
+        {"audit_file files", "version: 1\nsettings: {audit_file: {max_files: 0}}\nrules: []\n",
+         "settings.audit_file.max_files must be between 1 and 1000", "2:36"},
+        {"audit_file files not a number", "version: 1\nsettings: {audit_file: {max_files: many}}\nrules: []\n",
+         "settings.audit_file.max_files must be a decimal integer", "2:36"},
         {"unknown settings key", "version: 1\nsettings: {sandboxes: baseline}\nrules: []\n",
          "unknown key 'sandboxes' in settings (allowed: audit, timeout, max_output, env, "
-         "sandbox, landlock)",
+         "sandbox, landlock, audit_file)",
          "2:12"},
         {"duplicate settings key",
          "version: 1\nsettings:\n  timeout: 5s\n  timeout: 50s\nrules: []\n",
@@ -213,8 +225,12 @@ const std::vector<BadCase>& bad_cases() {
         {"key listed twice", rule_with("    keys: [a, a]\n"), "key 'a' is listed twice", "5:15"},
         {"unknown rule key", rule_with("    user: root\n"),
          "unknown key 'user' in a rule (allowed: id, summary, command, name, keys, args, "
-         "params, options, end_of_options, timeout, max_output, stdin, sandbox, run_as)",
+         "params, options, end_of_options, timeout, max_output, stdin, sandbox, run_as, capture)",
          "5:5"},
+        {"capture too large", rule_with("    capture: 2MiB\n"),
+         "capture must be at most 1MiB per stream, not '2MiB'", "5:14"},
+        {"capture zero", rule_with("    capture: 0B\n"), "capture must be between 1B and 1GiB", "5:14"},
+        {"capture not a size", rule_with("    capture: yes\n"), "capture must be a size", "5:14"},
         {"misspelt rule key", rule_with("    option: {}\n"), "unknown key 'option' in a rule",
          "5:5"},
         {"duplicate command", rule_with("    command: /bin/sh\n"),
@@ -696,6 +712,30 @@ rules:
     EXPECT_EQ(tail.args[1].spec.path_type, ValueSpec::PathType::kDirectory);
     EXPECT_EQ(tail.args[2].name, "arg3");
     EXPECT_EQ(tail.args[2].spec.path_type, ValueSpec::PathType::kAny);
+}
+
+// settings.audit, settings.audit_file and a rule's capture.
+TEST(PolicyParse, ReadsTheAuditSinkAndCapture) {
+    const Parsed defaults = parse(rule_with(""));
+    ASSERT_TRUE(defaults.policy.has_value()) << all_errors(defaults.report);
+    EXPECT_EQ(defaults.policy->settings.audit, AuditSink::kJournald);
+    EXPECT_EQ(defaults.policy->settings.audit_file.path, "/var/log/bridle/audit.jsonl");
+    EXPECT_EQ(defaults.policy->settings.audit_file.max_size, 10u << 20);
+    EXPECT_EQ(defaults.policy->settings.audit_file.max_files, 5u);
+    EXPECT_FALSE(defaults.policy->rules[0].capture.has_value());
+    for (const auto& [text, sink] : std::vector<std::pair<std::string, AuditSink>>{
+             {"journald", AuditSink::kJournald}, {"file", AuditSink::kFile}, {"both", AuditSink::kBoth}}) {
+        SCOPED_TRACE(text);
+        const Parsed parsed = parse("version: 1\nsettings:\n  audit: " + text +
+                                    "\n  audit_file: {path: /srv/a.jsonl, max_size: 1MiB, max_files: 9}\n"
+                                    "rules:\n  - id: r\n    command: /bin/true\n    capture: 4KiB\n");
+        ASSERT_TRUE(parsed.policy.has_value()) << all_errors(parsed.report);
+        EXPECT_EQ(parsed.policy->settings.audit, sink);
+        EXPECT_EQ(parsed.policy->settings.audit_file.path, "/srv/a.jsonl");
+        EXPECT_EQ(parsed.policy->settings.audit_file.max_size, 1u << 20);
+        EXPECT_EQ(parsed.policy->settings.audit_file.max_files, 9u);
+        EXPECT_EQ(parsed.policy->rules[0].capture, 4096u);
+    }
 }
 
 // Durations and sizes in every unit, at the bounds of their ranges.

@@ -1,0 +1,429 @@
+// SPDX-License-Identifier: Apache-2.0
+// `bridle audit`: pairs each request's decision and result records and shows them as a
+// table, as JSON (one object per request) or as counts. Every stored value is treated as
+// untrusted: any process on a host can write a record that claims SYSLOG_IDENTIFIER=bridle,
+// and a journal copied from elsewhere may hold anything, so the table escapes what it shows.
+#include "admin/audit_review.hpp"
+
+#include <grp.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <ctime>
+#include <iomanip>
+#include <iostream>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "common/exit_code.hpp"
+#include "common/text.hpp"
+
+namespace bridle::admin {
+namespace {
+
+constexpr const char* kRed = "\033[31m";
+constexpr const char* kGreen = "\033[32m";
+constexpr const char* kYellow = "\033[33m";
+constexpr const char* kBold = "\033[1m";
+constexpr const char* kReset = "\033[0m";
+
+// Printable as stored, but never a control character, an invisible one or bad UTF-8: those
+// are shown escaped (bridle's own records hold none; a forged one might).
+std::string safe(std::string_view s) {
+    std::string out;
+    std::size_t i = 0;
+    while (i < s.size()) {
+        const auto c = static_cast<unsigned char>(s[i]);
+        if (c >= 0x20 && c < 0x7f) {
+            out += static_cast<char>(c);
+            ++i;
+            continue;
+        }
+        const std::optional<CodePoint> cp = decode_utf8(s, i);
+        const std::size_t n = cp ? cp->length : 1;
+        if (cp && n > 1 && !forbidden_character_name(cp->value)) {
+            out.append(s.substr(i, n));
+        } else {
+            out += escape_text(s.substr(i, n));
+        }
+        i += n;
+    }
+    return out;
+}
+
+// At most `width` characters (code points), "…" marking a cut.
+std::string cut(const std::string& s, std::size_t width) {
+    std::size_t chars = 0;
+    for (std::size_t i = 0; i < s.size(); ++i) {
+        if ((static_cast<unsigned char>(s[i]) & 0xC0) == 0x80) continue;
+        if (++chars > width) return s.substr(0, i) + "…";
+    }
+    return s;
+}
+
+std::string pad(const std::string& s, std::size_t width) {
+    const std::string shown = cut(s, width);
+    std::size_t chars = 0;
+    for (const char c : shown) chars += (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+    return shown + std::string(chars < width ? width - chars : 0, ' ') + " ";
+}
+
+std::string local_time(std::uint64_t usec) {
+    const std::time_t t = static_cast<std::time_t>(usec / 1'000'000);
+    std::tm tm{};
+    ::localtime_r(&t, &tm);
+    std::ostringstream out;
+    out << std::put_time(&tm, "%Y-%m-%d %H:%M:%S");
+    return out.str();
+}
+
+// "11-24 08:00:03": the table's time (the JSON has the full one).
+std::string short_time(std::uint64_t usec) {
+    const std::time_t t = static_cast<std::time_t>(usec / 1'000'000);
+    std::tm tm{};
+    ::localtime_r(&t, &tm);
+    std::ostringstream out;
+    out << std::put_time(&tm, "%m-%d %H:%M:%S");
+    return out.str();
+}
+
+std::string iso_time(std::uint64_t usec) {
+    const std::time_t t = static_cast<std::time_t>(usec / 1'000'000);
+    std::tm tm{};
+    ::gmtime_r(&t, &tm);
+    std::ostringstream out;
+    out << std::put_time(&tm, "%Y-%m-%dT%H:%M:%S") << '.' << std::setw(6) << std::setfill('0')
+        << usec % 1'000'000 << 'Z';
+    return out.str();
+}
+
+std::optional<long long> number(const std::string& s) {
+    if (s.empty() || s.size() > 18) return std::nullopt;
+    const std::size_t start = s[0] == '-' ? 1 : 0;
+    if (start == s.size() || s.find_first_not_of("0123456789", start) != std::string::npos) return std::nullopt;
+    return std::stoll(s);
+}
+
+nlohmann::json number_or_null(const std::string& s) {
+    const std::optional<long long> n = number(s);
+    return n ? nlohmann::json(*n) : nlohmann::json(nullptr);
+}
+
+// What happened to an allowed command, in a word or two.
+std::string status_text(const AuditRequest& r) {
+    if (r.verdict() != "allow") return "-";
+    if (!r.result) return r.is_complete() ? "-" : "running";
+    const audit::StoredRecord& res = *r.result;
+    if (res.field("BRIDLE_STARTED") == "0") return "nostart";
+    if (res.field("BRIDLE_TIMED_OUT") == "1") return "timeout";
+    if (res.field("BRIDLE_SIGNAL") != "0" && !res.field("BRIDLE_SIGNAL").empty()) {
+        return "sig" + res.field("BRIDLE_SIGNAL");
+    }
+    return res.field("BRIDLE_EXIT_STATUS");
+}
+
+std::string command_of(const AuditRequest& r) { return safe(r.field("BRIDLE_COMMAND")); }
+
+// Whether this user can read the system journal, as journalctl's hint judges it.
+bool can_read_system_journal() {
+    if (::geteuid() == 0) return true;
+    std::vector<gid_t> groups(static_cast<std::size_t>(std::max(::getgroups(0, nullptr), 0)) + 1);
+    const int n = ::getgroups(static_cast<int>(groups.size()), groups.data());
+    for (const char* name : {"adm", "systemd-journal", "wheel"}) {
+        const group* g = ::getgrnam(name);
+        if (g == nullptr) continue;
+        if (::getegid() == g->gr_gid) return true;
+        for (int i = 0; i < n; ++i) {
+            if (groups[static_cast<std::size_t>(i)] == g->gr_gid) return true;
+        }
+    }
+    return false;
+}
+
+}  // namespace
+
+// ---- Requests ---------------------------------------------------------------------------------
+
+std::uint64_t AuditRequest::time() const {
+    if (decision && result) return std::min(decision->realtime_usec, result->realtime_usec);
+    return decision ? decision->realtime_usec : result ? result->realtime_usec : 0;
+}
+
+std::string AuditRequest::field(const std::string& name) const {
+    std::string value = decision ? decision->field(name) : "";
+    if (value.empty() && result) value = result->field(name);
+    return value;
+}
+
+std::string AuditRequest::verdict() const {
+    return field("BRIDLE_DECISION") == "allow" ? "allow" : "deny";
+}
+
+bool AuditRequest::is_complete() const {
+    if (result) return true;
+    if (!decision) return false;
+    // A denial, and `help` (bridle answers it itself), have no result record.
+    const std::string rule = decision->field("BRIDLE_RULE");
+    return verdict() != "allow" || rule.empty() || rule == "builtin:help";
+}
+
+AuditRequest& AuditLog::add(const audit::StoredRecord& record) {
+    std::string id = record.field("BRIDLE_REQUEST_ID");
+    auto it = std::lower_bound(index_.begin(), index_.end(), id,
+                               [](const auto& entry, const std::string& key) { return entry.first < key; });
+    AuditRequest* request = nullptr;
+    if (it != index_.end() && it->first == id && !id.empty()) {
+        request = &requests_[it->second];
+    } else {
+        index_.insert(it, {id, requests_.size()});
+        requests_.push_back(AuditRequest{id, std::nullopt, std::nullopt});
+        request = &requests_.back();
+    }
+    // The first record of each kind counts; a copy that claims the same id again (a
+    // duplicate, or a forgery) does not replace it.
+    std::optional<audit::StoredRecord>& slot =
+        record.field("BRIDLE_EVENT") == "result" ? request->result : request->decision;
+    if (!slot) slot = record;
+    return *request;
+}
+
+bool matches(const AuditOptions& o, const AuditRequest& r) {
+    if (!o.decision.empty() && r.verdict() != o.decision) return false;
+    if (!o.rule.empty() && r.field("BRIDLE_RULE") != o.rule) return false;
+    if (!o.key.empty() && r.field("BRIDLE_KEY") != o.key) return false;
+    if (!o.read.request_id.empty() && r.id != o.read.request_id) return false;
+    return true;
+}
+
+// ---- Table ------------------------------------------------------------------------------------
+
+// Column widths; COMMAND takes the rest of the line. Denials get their reason on a second
+// line, so that "what was refused, and why" fits a terminal.
+constexpr std::size_t kTimeWidth = 14, kHostWidth = 14, kKeyWidth = 14, kVerdictWidth = 7,
+                      kRuleWidth = 14, kStatusWidth = 7, kMsWidth = 6;
+
+std::size_t fixed_width(bool show_host) {
+    return kTimeWidth + 1 + (show_host ? kHostWidth + 1 : 0) + kKeyWidth + 1 + kVerdictWidth + 1 +
+           kRuleWidth + 1 + kStatusWidth + 1 + kMsWidth + 1;
+}
+
+void print_table_header(std::ostream& out, const AuditOptions& o, bool show_host) {
+    std::string line = pad("TIME", kTimeWidth) + (show_host ? pad("HOST", kHostWidth) : "") +
+                       pad("KEY", kKeyWidth) + pad("VERDICT", kVerdictWidth) + pad("RULE", kRuleWidth) +
+                       pad("STATUS", kStatusWidth) + pad("MS", kMsWidth) + "COMMAND";
+    out << (o.color ? kBold : "") << line << (o.color ? kReset : "") << "\n";
+}
+
+void print_table_row(std::ostream& out, const AuditOptions& o, const AuditRequest& r, bool show_host) {
+    const std::string verdict = r.verdict();
+    const std::string status = status_text(r);
+    const std::string ms = r.result ? safe(r.result->field("BRIDLE_DURATION_MS")) : "-";
+    const std::size_t fixed = fixed_width(show_host);
+    const std::size_t room = o.width > fixed + 10 ? o.width - fixed : 0;  // 0: never cut
+    const std::string command = command_of(r);
+    const char* verdict_color = verdict == "allow" ? kGreen : kRed;
+    const bool bad_status = status != "0" && status != "-" && status != "running";
+    out << pad(short_time(r.time()), kTimeWidth)
+        << (show_host ? pad(safe(r.field("_HOSTNAME")), kHostWidth) : "")
+        << pad(safe(r.field("BRIDLE_KEY")), kKeyWidth)
+        << (o.color ? verdict_color : "") << pad(verdict, kVerdictWidth) << (o.color ? kReset : "")
+        << pad(safe(r.field("BRIDLE_RULE").empty() ? "-" : r.field("BRIDLE_RULE")), kRuleWidth)
+        << (o.color && bad_status ? kYellow : "") << pad(status, kStatusWidth)
+        << (o.color && bad_status ? kReset : "") << pad(ms, kMsWidth);
+    // A denial's reason follows the command on the same line when it fits (or when nothing
+    // is cut: not a terminal), else on a line of its own under the command.
+    const std::string why = verdict == "allow" ? "" : "  why: " + safe(r.field("BRIDLE_REASON"));
+    std::size_t command_chars = 0;
+    for (const char c : command) command_chars += (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+    if (room == 0 || command_chars + why.size() <= room) {
+        out << command << why << "\n";
+        return;
+    }
+    out << cut(command, room) << "\n";
+    if (!why.empty()) {
+        const std::string indent(fixed > 30 ? 30 : fixed, ' ');
+        out << indent << cut(why, o.width > indent.size() + 10 ? o.width - indent.size() : 40) << "\n";
+    }
+}
+
+// ---- JSON -------------------------------------------------------------------------------------
+
+std::string to_json(const AuditRequest& r) {
+    nlohmann::ordered_json j;
+    j["request_id"] = r.id;
+    j["time"] = iso_time(r.time());
+    j["time_usec"] = r.time();
+    j["host"] = r.field("_HOSTNAME");
+    j["key"] = r.field("BRIDLE_KEY");
+    j["client"] = r.field("BRIDLE_CLIENT");
+    j["front_end"] = r.field("BRIDLE_FRONT_END");
+    j["decision"] = r.verdict();
+    j["rule"] = r.field("BRIDLE_RULE");
+    j["reason"] = r.field("BRIDLE_REASON");
+    j["command"] = r.field("BRIDLE_COMMAND");
+    j["command_bytes"] = number_or_null(r.field("BRIDLE_COMMAND_BYTES"));
+    const nlohmann::json argv = nlohmann::json::parse(r.field("BRIDLE_ARGV"), nullptr, false);
+    j["argv"] = argv.is_array() ? argv : nlohmann::json(nullptr);
+    j["executable"] = r.field("BRIDLE_EXECUTABLE");
+    j["run_as"] = r.field("BRIDLE_RUN_AS");
+    j["sandbox"] = r.field("BRIDLE_SANDBOX");
+    j["policy_sha256"] = r.field("BRIDLE_POLICY_SHA256");
+    j["writer_uid"] = number_or_null(r.field("_UID"));
+    j["writer_exe"] = r.field("_EXE");
+    j["has_decision"] = r.decision.has_value();
+    j["has_result"] = r.result.has_value();
+    if (r.result) {
+        const audit::StoredRecord& res = *r.result;
+        j["status"] = number_or_null(res.field("BRIDLE_EXIT_STATUS"));
+        j["signal"] = number_or_null(res.field("BRIDLE_SIGNAL"));
+        j["started"] = res.field("BRIDLE_STARTED") == "1";
+        j["timed_out"] = res.field("BRIDLE_TIMED_OUT") == "1";
+        j["disconnected"] = res.field("BRIDLE_DISCONNECTED") == "1";
+        j["truncated"] = res.field("BRIDLE_TRUNCATED") == "1";
+        j["duration_ms"] = number_or_null(res.field("BRIDLE_DURATION_MS"));
+        j["stdout_bytes"] = number_or_null(res.field("BRIDLE_STDOUT_BYTES"));
+        j["stderr_bytes"] = number_or_null(res.field("BRIDLE_STDERR_BYTES"));
+        if (!res.field("BRIDLE_STDOUT_SHA256").empty()) {
+            j["capture_bytes"] = number_or_null(res.field("BRIDLE_CAPTURE_BYTES"));
+            j["stdout"] = res.field("BRIDLE_STDOUT");
+            j["stderr"] = res.field("BRIDLE_STDERR");
+            j["stdout_sha256"] = res.field("BRIDLE_STDOUT_SHA256");
+            j["stderr_sha256"] = res.field("BRIDLE_STDERR_SHA256");
+        }
+        if (!res.field("BRIDLE_ERROR").empty()) j["error"] = res.field("BRIDLE_ERROR");
+    }
+    return j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
+}
+
+// ---- Stats ------------------------------------------------------------------------------------
+
+namespace {
+
+using Counts = std::map<std::string, std::size_t>;
+
+// "a 3, b 2, ..." largest first, at most `top` entries.
+std::string ranked(const Counts& counts, std::size_t top) {
+    std::vector<std::pair<std::string, std::size_t>> v(counts.begin(), counts.end());
+    std::stable_sort(v.begin(), v.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
+    std::string out;
+    for (std::size_t i = 0; i < v.size() && i < top; ++i) {
+        out += (i ? ", " : "") + safe(v[i].first) + " " + std::to_string(v[i].second);
+    }
+    if (v.size() > top) out += ", ... (" + std::to_string(v.size() - top) + " more)";
+    return out.empty() ? "-" : out;
+}
+
+}  // namespace
+
+void print_stats(std::ostream& out, const AuditOptions& o, const std::vector<const AuditRequest*>& requests) {
+    Counts decisions, rules, keys, hosts, outcomes, denied;
+    std::vector<const AuditRequest*> ran;
+    std::uint64_t first = 0, last = 0;
+    for (const AuditRequest* r : requests) {
+        first = first == 0 ? r->time() : std::min(first, r->time());
+        last = std::max(last, r->time());
+        ++decisions[r->verdict()];
+        ++rules[r->field("BRIDLE_RULE").empty() ? "(no rule)" : r->field("BRIDLE_RULE")];
+        ++keys[r->field("BRIDLE_KEY").empty() ? "(none)" : r->field("BRIDLE_KEY")];
+        ++hosts[r->field("_HOSTNAME")];
+        if (r->verdict() != "allow") ++denied[command_of(*r)];
+        if (r->result) {
+            ran.push_back(r);
+            const std::string s = status_text(*r);
+            ++outcomes[s == "0" ? "ok" : s == "timeout" ? "timed out" : s.rfind("sig", 0) == 0 ? "killed" : s == "nostart" ? "not started" : "failed"];
+        } else if (r->verdict() == "allow" && !r->is_complete()) {
+            ++outcomes["no result yet"];
+        }
+    }
+    const auto b = [&](const char* s) { return o.color ? std::string(kBold) + s + kReset : std::string(s); };
+    out << b("requests:") << "   " << requests.size();
+    if (!requests.empty()) out << " from " << local_time(first) << " to " << local_time(last);
+    out << "\n";
+    if (requests.empty()) return;
+    if (hosts.size() > 1) out << b("hosts:") << "      " << ranked(hosts, 10) << "\n";
+    out << b("decisions:") << "  " << ranked(decisions, 5) << "\n";
+    out << b("results:") << "    " << ranked(outcomes, 6) << "\n";
+    out << b("by rule:") << "    " << ranked(rules, 12) << "\n";
+    out << b("by key:") << "     " << ranked(keys, 8) << "\n";
+    out << b("top denied commands:") << "\n";
+    std::vector<std::pair<std::string, std::size_t>> d(denied.begin(), denied.end());
+    std::stable_sort(d.begin(), d.end(), [](const auto& x, const auto& y) { return x.second > y.second; });
+    for (std::size_t i = 0; i < d.size() && i < 10; ++i) {
+        out << std::setw(7) << d[i].second << "     "
+            << (o.width > 20 ? cut(d[i].first, o.width - 13) : d[i].first) << "\n";
+    }
+    if (d.empty()) out << "  (none)\n";
+    out << b("slowest commands:") << "\n";
+    std::stable_sort(ran.begin(), ran.end(), [](const AuditRequest* x, const AuditRequest* y) {
+        return number(x->result->field("BRIDLE_DURATION_MS")).value_or(0) >
+               number(y->result->field("BRIDLE_DURATION_MS")).value_or(0);
+    });
+    for (std::size_t i = 0; i < ran.size() && i < 5; ++i) {
+        std::ostringstream ms;
+        ms << std::setw(7) << number(ran[i]->result->field("BRIDLE_DURATION_MS")).value_or(0) << " ms  ";
+        const std::string line = ms.str() + pad(safe(ran[i]->field("BRIDLE_RULE")), 18) + command_of(*ran[i]);
+        out << (o.width > 20 ? cut(line, o.width - 1) : line) << "\n";
+    }
+    if (ran.empty()) out << "  (none)\n";
+}
+
+// ---- The command ------------------------------------------------------------------------------
+
+int audit_review(const AuditOptions& o) {
+    AuditLog log;
+    bool caught_up = false;
+    const bool show_host_always = !o.read.directory.empty() || !o.read.file.empty();
+    std::set<std::string> printed;   // ids printed complete (follow)
+
+    const auto emit = [&](const AuditRequest& r, bool show_host) {
+        if (o.output == AuditOptions::Output::kJson) {
+            std::cout << to_json(r) << "\n";
+        } else {
+            print_table_row(std::cout, o, r, show_host);
+        }
+    };
+    const auto on_record = [&](const audit::StoredRecord& record) {
+        AuditRequest& r = log.add(record);
+        if (caught_up && matches(o, r) && r.is_complete() && printed.insert(r.id).second) {
+            emit(r, show_host_always);
+            std::cout.flush();
+        }
+        return true;
+    };
+    const auto on_caught_up = [&] {
+        caught_up = true;
+        std::vector<const AuditRequest*> shown;
+        std::set<std::string> hosts;
+        for (const AuditRequest& r : log.requests()) {
+            if (!matches(o, r)) continue;
+            shown.push_back(&r);
+            hosts.insert(r.field("_HOSTNAME"));
+        }
+        if (o.stats) {
+            print_stats(std::cout, o, shown);
+            return;
+        }
+        const bool show_host = show_host_always || hosts.size() > 1;
+        if (o.output == AuditOptions::Output::kTable) print_table_header(std::cout, o, show_host);
+        for (const AuditRequest* r : shown) {
+            emit(*r, show_host);
+            if (r->is_complete()) printed.insert(r->id);
+        }
+        std::cout.flush();
+    };
+    const Status status = audit::read_records(o.read, on_record, on_caught_up);
+    if (!status) {
+        std::cerr << "bridle: " << status.error().full() << "\n";
+        return to_int(ExitCode::kUnavailable);
+    }
+    if (log.requests().empty() && o.read.directory.empty() && o.read.file.empty() && !can_read_system_journal()) {
+        std::cerr << "bridle: note: you see only your own journal: bridle's records are in the system "
+                     "journal, readable by root and the groups adm and systemd-journal\n";
+    }
+    return to_int(ExitCode::kOk);
+}
+
+}  // namespace bridle::admin

@@ -1,0 +1,62 @@
+// SPDX-License-Identifier: Apache-2.0
+// `bridle audit`: what the agents did and what was refused, from the journal or the file sink.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "audit/journal_reader.hpp"
+
+namespace bridle::admin {
+
+struct AuditOptions {
+    audit::ReadOptions read;     // source, time window, request id, follow
+    std::string decision;        // "", allow or deny
+    std::string rule;
+    std::string key;
+    enum class Output { kTable, kJson } output = Output::kTable;
+    bool stats = false;
+    bool color = false;          // ANSI colours in the table
+    std::size_t width = 0;       // cut table rows at this many columns; 0: never
+};
+
+// One request: its decision record and its result record (either may be missing: a request
+// still running, a window that cuts a pair, a record lost upstream).
+struct AuditRequest {
+    std::string id;
+    std::optional<audit::StoredRecord> decision, result;
+    std::uint64_t time() const;                      // the first record's
+    std::string field(const std::string& name) const;  // decision's, else result's
+    std::string verdict() const;                     // allow or deny
+    bool is_complete() const;                        // nothing more to wait for
+};
+
+// Groups records into requests, in the order their first record came.
+class AuditLog {
+  public:
+    // Returns the request the record belongs to (stable until the next add).
+    AuditRequest& add(const audit::StoredRecord& record);
+    const std::vector<AuditRequest>& requests() const { return requests_; }
+
+  private:
+    std::vector<AuditRequest> requests_;
+    std::vector<std::pair<std::string, std::size_t>> index_;  // sorted by id
+};
+
+bool matches(const AuditOptions& options, const AuditRequest& request);
+
+// Renderings. The table escapes anything a forged record might carry (controls, bad UTF-8).
+void print_table_header(std::ostream& out, const AuditOptions& options, bool show_host);
+void print_table_row(std::ostream& out, const AuditOptions& options, const AuditRequest& r,
+                     bool show_host);
+std::string to_json(const AuditRequest& r);  // one line, no newline
+void print_stats(std::ostream& out, const AuditOptions& options,
+                 const std::vector<const AuditRequest*>& requests);
+
+// The whole command: read, filter, print. 0, or 1 when the source cannot be read.
+int audit_review(const AuditOptions& options);
+
+}  // namespace bridle::admin

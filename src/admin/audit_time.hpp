@@ -1,0 +1,18 @@
+// SPDX-License-Identifier: Apache-2.0
+// Times for `bridle audit --since/--until`, in journalctl's syntax (systemd.time(7)).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace bridle::admin {
+
+// Microseconds since the epoch for TEXT, relative to `now_usec`; nullopt when TEXT is not one
+// of: "YYYY-MM-DD [HH:MM[:SS]]" or "HH:MM[:SS]" (today) in local time, either with " UTC"
+// appended for UTC; now, today, yesterday, tomorrow; @SECONDS; a time span with "-" or "+"
+// in front or " ago" behind ("-1h", "-2d 6h", "30min ago", "+1w"), with the units us, ms, s,
+// sec, m, min, h, hr, d, w, M (month, 30.44 days), y (365.25 days) and their long forms.
+std::optional<std::uint64_t> parse_audit_time(const std::string& text, std::uint64_t now_usec);
+
+}  // namespace bridle::admin

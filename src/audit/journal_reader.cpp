@@ -1,0 +1,230 @@
+// SPDX-License-Identifier: Apache-2.0
+// `bridle audit`'s input: sd-journal for the journal (local, -D DIR, --file FILE), and the file
+// sink's JSON lines. Both yield the same StoredRecord, so the review never knows which it read.
+#include "audit/journal_reader.hpp"
+
+#include <systemd/sd-journal.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <memory>
+#include <thread>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace bridle::audit {
+namespace {
+
+constexpr const char* kIdentifierMatch = "SYSLOG_IDENTIFIER=bridle";
+
+std::string errno_text(int err) {
+    const char* text = ::strerrordesc_np(err);
+    return text != nullptr ? text : "errno " + std::to_string(err);
+}
+
+bool in_window(const ReadOptions& o, std::uint64_t t) {
+    return (!o.since || t >= *o.since) && (!o.until || t <= *o.until);
+}
+
+// ---- The journal -----------------------------------------------------------------------------
+
+struct JournalCloser {
+    void operator()(sd_journal* j) const { sd_journal_close(j); }
+};
+using Journal = std::unique_ptr<sd_journal, JournalCloser>;
+
+Result<Journal> open_journal(const ReadOptions& o) {
+    sd_journal* j = nullptr;
+    int rc;
+    std::string what;
+    if (!o.directory.empty()) {
+        what = "the journal directory " + o.directory;
+        rc = sd_journal_open_directory(&j, o.directory.c_str(), 0);
+    } else if (!o.file.empty()) {
+        what = "the journal file " + o.file;
+        const char* paths[] = {o.file.c_str(), nullptr};
+        rc = sd_journal_open_files(&j, paths, 0);
+    } else {
+        what = "the system journal";
+        rc = sd_journal_open(&j, 0);
+    }
+    if (rc < 0) return Error{"cannot open " + what + ": " + errno_text(-rc), ""};
+    Journal journal(j);
+    // No size limit on a field: a long command or a captured output is read whole.
+    sd_journal_set_data_threshold(j, 0);
+    if ((rc = sd_journal_add_match(j, kIdentifierMatch, 0)) < 0) {
+        return Error{"cannot filter the journal: " + errno_text(-rc), ""};
+    }
+    if (!o.request_id.empty()) {
+        const std::string match = "BRIDLE_REQUEST_ID=" + o.request_id;
+        if ((rc = sd_journal_add_match(j, match.data(), match.size())) < 0) {
+            return Error{"cannot filter the journal: " + errno_text(-rc), ""};
+        }
+    }
+    rc = o.since ? sd_journal_seek_realtime_usec(j, *o.since) : sd_journal_seek_head(j);
+    if (rc < 0) return Error{"cannot seek in " + what + ": " + errno_text(-rc), ""};
+    return journal;
+}
+
+// The entry under the cursor as a record.
+StoredRecord current_record(sd_journal* j) {
+    StoredRecord r;
+    std::uint64_t usec = 0;
+    if (sd_journal_get_realtime_usec(j, &usec) >= 0) r.realtime_usec = usec;
+    const void* data = nullptr;
+    std::size_t length = 0;
+    SD_JOURNAL_FOREACH_DATA(j, data, length) {
+        const std::string_view field(static_cast<const char*>(data), length);
+        const std::size_t eq = field.find('=');
+        if (eq == std::string_view::npos) continue;
+        // A field sent twice keeps its first value (bridle sends each once).
+        r.fields.emplace(std::string(field.substr(0, eq)), std::string(field.substr(eq + 1)));
+    }
+    return r;
+}
+
+Status read_journal(const ReadOptions& o, const std::function<bool(const StoredRecord&)>& on_record,
+                    const std::function<void()>& caught_up) {
+    Result<Journal> opened = open_journal(o);
+    if (!opened) return opened.error();
+    sd_journal* j = opened.value().get();
+    bool caught = false;
+    for (;;) {
+        const int rc = sd_journal_next(j);
+        if (rc < 0) return Error{"cannot read the journal: " + errno_text(-rc), ""};
+        if (rc > 0) {
+            std::uint64_t usec = 0;
+            sd_journal_get_realtime_usec(j, &usec);
+            if (o.until && usec > *o.until) {
+                if (!o.follow) break;
+                continue;  // following: later records only grow further past --until
+            }
+            if (!in_window(o, usec)) continue;
+            if (!on_record(current_record(j))) return ok_status();
+            continue;
+        }
+        if (!caught) {
+            caught = true;
+            caught_up();
+        }
+        if (!o.follow) return ok_status();
+        const int waited = sd_journal_wait(j, static_cast<std::uint64_t>(-1));
+        if (waited < 0) return Error{"cannot wait for the journal: " + errno_text(-waited), ""};
+    }
+    if (!caught) caught_up();
+    return ok_status();
+}
+
+// ---- The file sink's JSON lines ---------------------------------------------------------------
+
+// FILE and the rotated files spdlog made of it (audit.jsonl -> audit.1.jsonl, audit.2.jsonl,
+// ...), oldest first. Stops at the first missing index.
+std::vector<std::string> rotated_family(const std::string& path) {
+    const std::size_t slash = path.rfind('/');
+    const std::size_t dot = path.rfind('.');
+    const bool has_ext = dot != std::string::npos && dot != 0 &&
+                         (slash == std::string::npos || dot > slash + 1);
+    const std::string stem = has_ext ? path.substr(0, dot) : path;
+    const std::string ext = has_ext ? path.substr(dot) : "";
+    std::vector<std::string> older;
+    for (int i = 1; i <= 1000; ++i) {
+        const std::string name = stem + "." + std::to_string(i) + ext;
+        if (::access(name.c_str(), F_OK) != 0) break;
+        older.push_back(name);
+    }
+    std::vector<std::string> family(older.rbegin(), older.rend());
+    family.push_back(path);
+    return family;
+}
+
+// Reads complete lines from `in` into records; returns false when on_record asked to stop.
+bool read_lines(std::istream& in, const ReadOptions& o,
+                const std::function<bool(const StoredRecord&)>& on_record, std::string& partial) {
+    std::string line;
+    while (std::getline(in, line)) {
+        if (in.eof()) {  // no newline yet: the writer is mid-line (only while following)
+            partial += line;
+            break;
+        }
+        line = partial + line;
+        partial.clear();
+        const std::optional<StoredRecord> r = parse_json_line(line);
+        if (!r || r->field("SYSLOG_IDENTIFIER") != "bridle") continue;
+        if (!o.request_id.empty() && r->field("BRIDLE_REQUEST_ID") != o.request_id) continue;
+        if (!in_window(o, r->realtime_usec)) continue;
+        if (!on_record(*r)) return false;
+    }
+    return true;
+}
+
+Status read_json_lines(const ReadOptions& o,
+                       const std::function<bool(const StoredRecord&)>& on_record,
+                       const std::function<void()>& caught_up) {
+    std::ifstream probe(o.file);
+    if (!probe) return Error{"cannot open " + o.file + ": " + errno_text(errno), ""};
+    probe.close();
+    std::string partial;
+    for (const std::string& name : rotated_family(o.file)) {
+        std::ifstream in(name);
+        if (!in) continue;  // rotated away meanwhile
+        partial.clear();
+        if (!read_lines(in, o, on_record, partial)) return ok_status();
+    }
+    caught_up();
+    if (!o.follow) return ok_status();
+    // Follow: poll the live file for growth; a rotation (the file shrank or is a new one)
+    // starts it again from its beginning.
+    std::ifstream in(o.file);
+    in.seekg(0, std::ios::end);
+    std::streamoff offset = in.tellg();
+    for (;;) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(250));
+        std::ifstream again(o.file);
+        if (!again) continue;
+        again.seekg(0, std::ios::end);
+        const std::streamoff size = again.tellg();
+        if (size < offset) offset = 0, partial.clear();
+        if (size == offset) continue;
+        again.seekg(offset);
+        if (!read_lines(again, o, on_record, partial)) return ok_status();
+        offset = size;
+    }
+}
+
+}  // namespace
+
+bool is_journal_file(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    char magic[8] = {};
+    return in.read(magic, sizeof magic) && std::memcmp(magic, "LPKSHHRH", 8) == 0;
+}
+
+std::optional<StoredRecord> parse_json_line(const std::string& line) {
+    const nlohmann::json value = nlohmann::json::parse(line, nullptr, false);
+    if (!value.is_object()) return std::nullopt;
+    StoredRecord r;
+    for (const auto& [name, field] : value.items()) {
+        if (!field.is_string()) return std::nullopt;
+        r.fields.emplace(name, field.get<std::string>());
+    }
+    const std::string usec = r.field("__REALTIME_TIMESTAMP");
+    if (usec.empty() || usec.size() > 19 || usec.find_first_not_of("0123456789") != std::string::npos) {
+        return std::nullopt;
+    }
+    r.realtime_usec = std::stoull(usec);
+    return r;
+}
+
+Status read_records(const ReadOptions& options,
+                    const std::function<bool(const StoredRecord&)>& on_record,
+                    const std::function<void()>& caught_up) {
+    if (!options.file.empty() && !is_journal_file(options.file)) {
+        return read_json_lines(options, on_record, caught_up);
+    }
+    return read_journal(options, on_record, caught_up);
+}
+
+}  // namespace bridle::audit
