@@ -10,8 +10,10 @@ build_deps=(
   libgtest-dev libgmock-dev
   # the audit file sink (src/audit/file_sink.cpp)
   libspdlog-dev
-  # tests/sandbox builds its syscall helper also as a static i386 binary (the compat ABI).
-  gcc-multilib
+  # tests/sandbox builds its syscall helper also as a static i386 binary (the compat ABI):
+  # what `gcc -m32` needs, without gcc-multilib, which conflicts with the arm64 cross compiler
+  # (install/deps-arm64.sh).
+  libc6-dev-i386 lib32gcc-12-dev
 )
 # The tests start real components: sshd and ssh on loopback, systemd-journald in a private
 # mount namespace (unshare from util-linux), and the programs the shipped policy allows.

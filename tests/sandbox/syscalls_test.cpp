@@ -271,7 +271,7 @@ bool kernel_runs_i386(const std::string& helper) {
 TEST(SyscallsI386, NoDeniedCallGetsThroughTheCompatAbi) {
     SKIP_UNLESS_X86_64();
     const std::string helper = TRY_SYSCALL32;
-    ASSERT_FALSE(helper.empty()) << "no i386 helper: install gcc-multilib (install/deps.sh)";
+    ASSERT_FALSE(helper.empty()) << "no i386 helper: install libc6-dev-i386 lib32gcc-12-dev (install/deps.sh)";
     const Prepared prepared = prepared_for(profile_of(
         {SeccompProfile::kBaseline, SeccompProfile::kNoNetwork, SeccompProfile::kNoWrite}, true));
     Scratch scratch;
@@ -292,7 +292,7 @@ TEST(SyscallsI386, NoDeniedCallGetsThroughTheCompatAbi) {
 TEST(SyscallsI386, EachProfileGivesTheExpectedErrno) {
     SKIP_UNLESS_X86_64();
     const std::string helper = TRY_SYSCALL32;
-    ASSERT_FALSE(helper.empty()) << "no i386 helper: install gcc-multilib (install/deps.sh)";
+    ASSERT_FALSE(helper.empty()) << "no i386 helper: install libc6-dev-i386 lib32gcc-12-dev (install/deps.sh)";
     if (!kernel_runs_i386(helper)) {
         GTEST_SKIP() << "this kernel does not run i386 binaries (ENOEXEC: booted without "
                         "ia32_emulation); SyscallsI386.NoDeniedCallGetsThroughTheCompatAbi and "
