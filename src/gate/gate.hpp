@@ -2,6 +2,7 @@
 // The pipeline every front end calls: tokenize -> decide -> audit -> run -> audit.
 #pragma once
 
+#include <chrono>
 #include <optional>
 #include <string>
 #include <vector>
@@ -24,6 +25,8 @@ struct Request {
     std::string session_id;                         // ties the requests of one session
     std::string front_end = "forced";               // forced | mcp | explain
     std::string run_as;                             // the user commands run as (for the record)
+    std::optional<std::chrono::milliseconds> timeout;  // the client's own, shorter timeout (MCP);
+                                                    // never lengthens the rule's
 };
 
 // What happened, for the front end to report.
