@@ -187,9 +187,10 @@ void Session::cancel(const Json& request_id) {
     for (Call& call : calls_) {
         if (call.id == request_id && !call.cancelled) {
             // The worker's execution::run reads SIGTERM as "the client left": SIGTERM to the
-            // command's tree, SIGKILL after at most 1 s, then the result record.
+            // command's tree, SIGKILL after at most 1 s, then the result record. A reaped
+            // worker's pid may belong to someone else by now: never signal it.
             call.cancelled = true;
-            ::kill(call.pid, SIGTERM);
+            if (!call.reaped) ::kill(call.pid, SIGTERM);
         }
     }
 }

@@ -164,7 +164,10 @@ void Session::read_report(Call& call) {
         const ssize_t n = ::read(call.fd, buffer.data(), buffer.size());
         if (n > 0) {
             if (call.report.size() + static_cast<std::size_t>(n) > kMaxReportBytes) {
-                ::kill(call.pid, SIGTERM);   // cannot happen with kMaxToolOutputBytes; bounded anyway
+                // Cannot happen with kMaxToolOutputBytes; bounded anyway. The worker writes
+                // its report only after gate::handle returned (the command is gone and
+                // recorded), and its signals are blocked: SIGKILL is what ends it.
+                if (!call.reaped) ::kill(call.pid, SIGKILL);
                 call.report.clear();
                 call.pipe_closed = true;
                 return;
@@ -284,7 +287,7 @@ void Session::shut_down() {
     }
     for (Call& call : calls_) {
         call.ending = true;
-        ::kill(call.pid, SIGTERM);
+        if (!call.reaped) ::kill(call.pid, SIGTERM);   // a reaped pid may be someone else's
     }
     const Clock::time_point give_up = Clock::now() + kShutdownLimit;
     std::vector<pollfd> fds;
@@ -303,7 +306,7 @@ void Session::shut_down() {
     }
     // Workers that would not finish: SIGKILL them, then everything that reparented to us.
     for (Call& call : calls_) {
-        ::kill(call.pid, SIGKILL);
+        if (!call.reaped) ::kill(call.pid, SIGKILL);
         ::close(call.fd);
     }
     calls_.clear();

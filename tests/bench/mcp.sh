@@ -69,7 +69,8 @@ import json, sys
 r = json.load(open(sys.argv[1]))
 rows = [("ssh", "`ssh HOST true` (new connection per command)"),
         ("mux", "`ssh HOST-mux true` (ControlMaster, one exec per command)"),
-        ("session", "`run_command {argv: [true]}` over one MCP session")]
+        ("session", "`run_command {argv: [true]}` over one MCP session"),
+        ("check", "`check_command {argv: [true]}` over the same session (no process started)")]
 print("| request path | n | median | p10 .. p90 | vs mux |")
 print("|---|---:|---:|---:|---:|")
 for key, label in rows:

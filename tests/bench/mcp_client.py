@@ -5,6 +5,8 @@
   ssh        a new ssh connection per command:   ssh HOST true
   mux        one ssh exec per command over a ControlMaster connection:   ssh HOST-mux true
   session    one run_command call over one MCP session:   ssh HOST mcp   (opened once)
+  check      one check_command call over the same session: the protocol and the decision
+             without the sandboxed spawn of the command (what a session call costs beyond it)
 
 Usage: mcp_client.py --config SSH_CONFIG --host HOST --mux-host HOST_MUX [--rounds N]
                      [--session-calls N]
@@ -69,6 +71,14 @@ class Session:
             raise RuntimeError(f"run_command true: {reply}")
         return elapsed
 
+    def check_true(self):
+        start = time.perf_counter()
+        reply = self.request("tools/call", {"name": "check_command", "arguments": {"argv": ["true"]}})
+        elapsed = (time.perf_counter() - start) * 1000
+        if reply["result"]["structuredContent"]["decision"] != "allow":
+            raise RuntimeError(f"check_command true: {reply}")
+        return elapsed
+
     def close(self):
         self.proc.stdin.close()
         self.proc.wait(timeout=30)
@@ -98,12 +108,13 @@ def main():
         session.call_true()
         ssh_true(args.config, args.mux_host)
     ssh_true(args.config, args.host)
-    samples = {"ssh": [], "mux": [], "session": []}
+    samples = {"ssh": [], "mux": [], "session": [], "check": []}
     for _ in range(args.rounds):
         samples["ssh"].append(ssh_true(args.config, args.host))
         samples["mux"].append(ssh_true(args.config, args.mux_host))
         for _ in range(args.session_calls):
             samples["session"].append(session.call_true())
+            samples["check"].append(session.check_true())
     session.close()
     result = {mode: summary(s) for mode, s in samples.items()}
     result["session_connect_ms"] = session.connect_ms
