@@ -6,7 +6,7 @@
 # is killed), and a killed client (the command's whole tree is killed). Raw JSON-RPC lines
 # over ssh check what an SDK never sends: version negotiation, malformed JSON, wrong types,
 # batches, a 2 MiB line, deep nesting, requests before initialize, a last line without its
-# newline, and EOF while a command runs. Every call is audited like a forced command, with
+# newline, EOF and SIGHUP while a command runs. Every call is audited like a forced command, with
 # BRIDLE_FRONT_END=mcp and one BRIDLE_SESSION_ID per connection.
 # The user's login shell is bridle (--login-shell), so the hand-over through `bridle -c` is
 # the one exercised; the forced command path is the same function.
@@ -165,6 +165,37 @@ v=$(rec result BRIDLE_DISCONNECTED)
 assert_match eof.record-disconnected "$v" '^(1|true|yes)$'
 assert_eq eof.record-front-end mcp "$(rec result BRIDLE_FRONT_END)"
 
+# ---- SIGHUP ends the session: the command is killed and answered, everything is reaped ----------
+mkfifo "$IT_WORK/hup.in"
+journal_mark
+hup_mark=$IT_MARK
+timeout -k 5 60 ssh "${SSH_ARGS[@]}" mcp <"$IT_WORK/hup.in" >"$IT_WORK/raw.out" 2>"$IT_WORK/raw.err" &
+client=$!
+exec 7>"$IT_WORK/hup.in"   # stdin stays open: only the signal may end the session
+{
+    echo "$INIT"
+    echo '{"jsonrpc":"2.0","id":"hup","method":"tools/call","params":{"name":"run_command","arguments":{"argv":["sleep","433"]}}}'
+} >&7
+if wait_until 10 pgrep -f -x 'sleep 433' >/dev/null; then
+    session_pid=$(pgrep -o -f -- '--key it-key')   # the oldest: the session, not its worker
+    kill -HUP "$session_pid"
+    if wait_until 10 bash -c '! pgrep -f -x "sleep 433" >/dev/null'; then pass sighup.command-killed
+    else fail sighup.command-killed "sleep 433 still running"; fi
+    session_gone() { ! kill -0 "$session_pid" 2>/dev/null && ! pgrep -f -- '--key it-key' >/dev/null; }
+    if wait_until 10 session_gone; then pass sighup.session-exited
+    else fail sighup.session-exited "$(pgrep -a -f -- '--key it-key' | tr '\n' ';')"; fi
+    exec 7>&-
+    wait "$client"
+    assert_eq sighup.answered-cancelled "cancelled" "$(answer '"hup"' 'm["result"]["structuredContent"]["status"]')"
+    IT_MARK=$hup_mark
+    bridle_records >/dev/null
+    assert_match sighup.record-disconnected "$(rec result BRIDLE_DISCONNECTED)" '^(1|true|yes)$'
+else
+    fail sighup.started "sleep 433 did not start: $(cat "$IT_WORK/raw.err")"
+    exec 7>&-
+    kill "$client" 2>/dev/null
+fi
+
 # ---- the official SDK client ------------------------------------------------------------------------
 # run_client SCENARIO: the SDK client spawns `ssh ... mcp`; its PASS/FAIL lines count here.
 run_client() {
@@ -209,7 +240,7 @@ result_recorded() { bridle_records BRIDLE_RULE=tree >/dev/null; ((REC_N_RESULT >
 wait_until 5 result_recorded
 assert_match sdk.disconnect.record "$(rec result BRIDLE_DISCONNECTED)" '^(1|true|yes)$'
 assert_eq sdk.disconnect.record-front-end mcp "$(rec result BRIDLE_FRONT_END)"
-pids=$(pgrep -f 'sleep (2718|577|421)')
+pids=$(pgrep -f 'sleep (2718|577|421|433)')
 [[ -n $pids ]] && kill -KILL $pids 2>/dev/null
 
 harness_finish
