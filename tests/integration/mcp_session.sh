@@ -216,6 +216,9 @@ run_client() {
     done <"$IT_WORK/client.out"
 }
 
+# More than the test policy's max_output (64 KiB) for the truncation check.
+for i in $(seq 1 4000); do printf 'line %05d %s\n' "$i" "................................................"; done >/var/log/big.log
+chmod 0644 /var/log/big.log
 run_client main
 echo "note: the SDK client connected in ${DATA_connect_ms:-?} ms"
 IT_MARK=$CLIENT_MARK

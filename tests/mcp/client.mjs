@@ -6,12 +6,13 @@
 // usage: node client.mjs SCENARIO -- SSH_ARGS...
 //   main        handshake, tools/list, allowed/denied/nonzero/help calls, unknown tool,
 //               list_allowed_commands, check_command, argv vs command, timeout, progress,
-//               concurrent calls, cancellation
+//               concurrent calls, the concurrency cap, output truncation, cancellation
 //   disconnect  start a process tree, then kill the ssh client; the tree must go
 // Prints "PASS name", "FAIL name: why" and "DATA key value" lines; exits 0 unless it crashed.
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { execFileSync } from "node:child_process";
+import os from "node:os";
 
 const [scenario, dashdash, ...sshArgs] = process.argv.slice(2);
 if (!scenario || dashdash !== "--" || sshArgs.length === 0) {
@@ -142,6 +143,21 @@ async function main() {
   const words = ["alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel"];
   const results = await Promise.all(words.map((w) => client.callTool({ name: "run_command", arguments: { argv: ["echo", w] } })));
   check("concurrent.all-answered", results.every((x, i) => x.structuredContent?.stdout === `${words[i]}\n`), show(results.map((x) => x.structuredContent?.stdout)));
+
+  // The concurrency cap: never more commands at once than min(processors, 4); the rest wait.
+  const cap = Math.min(Math.max(os.availableParallelism?.() ?? os.cpus().length, 1), 4);
+  let most = 0;
+  const sampler = setInterval(() => { most = Math.max(most, count("sleep 2")); }, 50);
+  const naps = await Promise.all([1, 2, 3, 4, 5].map(() => client.callTool({ name: "run_command", arguments: { argv: ["sleep", "2"] } })));
+  clearInterval(sampler);
+  check("cap.all-ran", naps.every((x) => x.structuredContent?.status === "ok"), show(naps.map((x) => x.structuredContent)));
+  check("cap.respected", most >= 1 && most <= cap, `saw ${most} at once, cap ${cap}`);
+
+  // Output over the rule's cap (64 KiB in the test policy) is cut and marked.
+  r = await client.callTool({ name: "run_command", arguments: { argv: ["tail", "-n", "5000", "/var/log/big.log"] } });
+  const sc = r.structuredContent ?? {};
+  check("truncated.marked", sc.status === "ok" && sc.truncated === true && sc.stdout_bytes > 65536 && Buffer.byteLength(sc.stdout ?? "") <= 65536, show({ ...sc, stdout: undefined }));
+  check("truncated.text-says-so", /output truncated/.test(text(r)), text(r).slice(-300));
 
   // Cancellation: the command is killed, the session goes on.
   const controller = new AbortController();
