@@ -53,3 +53,17 @@ if [ ${#missing[@]} -gt 0 ]; then
   trap '[ $had_prc = 0 ] && rm -f "$prc"' EXIT
   apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
+
+# Session mode's test client (tests/integration/mcp_session.sh) is the official MCP TypeScript
+# SDK from npm, which needs node 18 or later (Debian 12's nodejs is 18.19). Installed only
+# when node is missing or older, so a newer node from elsewhere (with its own npm) is kept.
+node_ok() { command -v node >/dev/null && node -e 'process.exit(+process.versions.node.split(".")[0] >= 18 ? 0 : 1)' 2>/dev/null; }
+node_pkgs=()
+node_ok || node_pkgs=(nodejs npm)
+[ ${#node_pkgs[@]} -eq 0 ] && ! command -v npm >/dev/null && node_pkgs=(npm)
+if [ ${#node_pkgs[@]} -gt 0 ]; then
+  echo "install/deps.sh: installing ${node_pkgs[*]} (MCP SDK test client)"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -q
+  apt-get install -y -q --no-install-recommends "${node_pkgs[@]}"
+fi

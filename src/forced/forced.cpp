@@ -19,9 +19,13 @@
 #include "gate/gate.hpp"
 #include "gate/system_resolver.hpp"
 #include "policy/loader.hpp"
+#include "session/session.hpp"
 
 namespace bridle::forced {
 namespace {
+
+// The request that starts session mode (MCP over this channel); reserved, like `help`.
+constexpr const char* kSessionRequest = "mcp";
 
 void say(std::string_view text) { (void)execution::write_all(STDERR_FILENO, text); }
 
@@ -103,6 +107,11 @@ int run(const Invocation& inv) {
 
     gate::SystemResolver resolver;
     const gate::Context context{policy, *sink, resolver};
+    if (*inv.request == kSessionRequest) {
+        // Session mode: many requests over this channel, each through the same gate.
+        return session::serve(context, session::Options{inv.key, env_or_empty("SSH_CONNECTION"),
+                                                        current_user(), BRIDLE_VERSION});
+    }
     gate::Request request;
     request.text = *inv.request;
     request.key = inv.key;

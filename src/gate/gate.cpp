@@ -7,6 +7,7 @@
 
 #include <sys/random.h>
 
+#include <algorithm>
 #include <array>
 #include <cstdio>
 
@@ -111,11 +112,43 @@ audit::RequestInfo info_of(const Context& context, const Request& request, const
     return info;
 }
 
+// Why argv sent as words cannot be used (the tokenizer's character rules and size limit),
+// or nullopt when it can.
+std::optional<std::string> check_argv_words(const std::vector<std::string>& argv) {
+    if (argv.empty()) return "empty command: send the program and its arguments";
+    std::size_t total = 0;
+    for (std::size_t w = 0; w < argv.size(); ++w) {
+        total += argv[w].size() + 1;
+        if (total > command::kMaxRequestBytes) {
+            return "the request is longer than " + format_bytes(command::kMaxRequestBytes);
+        }
+        for (std::size_t i = 0; i < argv[w].size();) {
+            const auto cp = decode_utf8(argv[w], i);
+            if (!cp) return "word " + std::to_string(w + 1) + " is not valid UTF-8 at byte " + std::to_string(i + 1);
+            if (auto name = forbidden_character_name(cp->value)) {
+                return "word " + std::to_string(w + 1) + " contains a " + *name + " at byte " +
+                       std::to_string(i + 1) + "; no control or invisible characters";
+            }
+            i += cp->length;
+        }
+    }
+    return std::nullopt;
+}
+
 // Tokenize (or take the argv as sent) and decide. Fills response.parsed / decision / message.
 std::optional<std::vector<std::string>> parse_and_decide(const Context& context,
                                                          const Request& request, Response& r) {
     std::vector<std::string> argv;
     if (request.argv) {
+        // Words sent as argv skip the tokenizer, so they get its character rules here: a NUL
+        // would cut the word execve passes short of the word the matcher checked.
+        if (auto refused = check_argv_words(*request.argv)) {
+            r.exit_status = to_int(ExitCode::kUsage);
+            r.decision.reason = "cannot use the request: " + *refused;
+            r.message = "bridle: " + r.decision.reason +
+                        "\nbridle: send `help` to list the commands you may run\n";
+            return std::nullopt;
+        }
         argv = *request.argv;
     } else {
         auto tokens = command::tokenize(request.text);
@@ -233,6 +266,7 @@ Response audit_and_run(const Context& context, const Request& request, Response 
     spec.env = context.policy.settings.env;
     spec.pass_stdin = rule.stdin_allowed;
     spec.timeout = rule.timeout.value_or(context.policy.settings.timeout);
+    if (request.timeout && *request.timeout < spec.timeout) spec.timeout = std::max(*request.timeout, std::chrono::milliseconds(1));
     spec.max_output = rule.max_output.value_or(context.policy.settings.max_output);
     spec.hangup_fds = hangup_fds;
     // The rule's output capture sees every byte, also past max_output.

@@ -2,6 +2,7 @@
 // The pipeline every front end calls: tokenize -> decide -> audit -> run -> audit.
 #pragma once
 
+#include <chrono>
 #include <optional>
 #include <string>
 #include <vector>
@@ -30,6 +31,8 @@ struct Request {
     std::string request_id;                         // empty: a fresh one (the target side of a
                                                     // run_as rule continues the user side's)
     std::string sudo_user;                          // target side: who called sudo (SUDO_USER)
+    std::optional<std::chrono::milliseconds> timeout;  // the client's own, shorter timeout (MCP);
+                                                    // never lengthens the rule's
 };
 
 // What happened, for the front end to report.

@@ -15,6 +15,9 @@ files; nothing generated is committed. Seeds:
   matcher    argv joined by NUL: each request of tests/golden/decisions/*.in (TAB-separated
              words, \xHH escapes), and each escape-corpus request that Python's shlex can
              split (an approximation of the tokenizer, good enough for seeds)
+  mcp        a chunk-size byte, then JSON-RPC lines: a session's handshake, and a tools/call
+             run_command per tokenizer golden input (as "command") and per decision request
+             (as "argv"); bytes that are not UTF-8 stay raw, so the parser sees them
 
 Hand-written seeds and the reproducers of fixed crashes live in tests/fuzz/corpus/<target>/
 and are replayed alongside these.
@@ -69,7 +72,7 @@ def main(argv):
         print(__doc__, file=sys.stderr)
         return 2
     source, out = argv[1], argv[2]
-    seeds = {"tokenizer": {}, "policy": {}, "matcher": {}}
+    seeds = {"tokenizer": {}, "policy": {}, "matcher": {}, "mcp": {}}
 
     def add(target, name, data):
         seeds[target][re.sub(r"[^A-Za-z0-9._-]", "_", name)] = data
@@ -90,6 +93,38 @@ def main(argv):
                 if line and not line.startswith("#"):
                     add("matcher", f"decision-{os.path.basename(path)}-{number}",
                         b"\0".join(decode_decision_line(line)))
+
+    handshake = (b'{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"2025-11-25",'
+                 b'"capabilities":{},"clientInfo":{"name":"seed","version":"1"}}}\n'
+                 b'{"jsonrpc":"2.0","method":"notifications/initialized"}\n'
+                 b'{"jsonrpc":"2.0","id":1,"method":"tools/list"}\n')
+
+    def json_string(raw):
+        # JSON string syntax around raw bytes: escapes for what JSON requires, the rest raw.
+        out = bytearray(b'"')
+        for c in raw:
+            if c in (0x22, 0x5C):
+                out += b"\\" + bytes([c])
+            elif c < 0x20:
+                out += b"\\u%04x" % c
+            else:
+                out.append(c)
+        return bytes(out + b'"')
+
+    def call(number, arguments):
+        return (b'{"jsonrpc":"2.0","id":%d,"method":"tools/call","params":{"name":"run_command",'
+                b'"arguments":%s,"_meta":{"progressToken":"p%d"}}}\n' % (number, arguments, number))
+
+    for i, path in enumerate(sorted(glob.glob(os.path.join(source, "tests/golden/tokenizer/*.in")))):
+        add("mcp", "command-" + os.path.basename(path),
+            bytes([i % 256]) + handshake + call(2, b'{"command":' + json_string(read(path)) + b'}'))
+    for path in sorted(glob.glob(os.path.join(source, "tests/golden/decisions/*.in"))):
+        with open(path, encoding="utf-8", errors="surrogateescape") as f:
+            for number, line in enumerate(f.read().split("\n"), 1):
+                if line and not line.startswith("#"):
+                    words = b",".join(json_string(w) for w in decode_decision_line(line))
+                    add("mcp", f"argv-{os.path.basename(path)}-{number}",
+                        bytes([number % 256]) + handshake + call(number, b'{"argv":[' + words + b'],"timeout_seconds":5}'))
 
     decoder = load_corpus_decoder(source)
     for rid, field in corpus_rows(source):

@@ -1,0 +1,198 @@
+// SPDX-License-Identifier: Apache-2.0
+// The MCP methods of a session: initialize (version negotiation), ping, tools/list,
+// tools/call, notifications/initialized and notifications/cancelled. Everything else is
+// -32601 (requests) or ignored (notifications, responses), as JSON-RPC 2.0 says.
+#include <signal.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <string_view>
+
+#include "session/session.hpp"
+#include "session/tools.hpp"
+
+namespace bridle::session {
+namespace {
+
+using jsonrpc::ErrorCode;
+using jsonrpc::Json;
+using jsonrpc::Message;
+
+std::string host_name() {
+    std::array<char, 256> name{};
+    if (::gethostname(name.data(), name.size() - 1) != 0) return "this host";
+    return name.data();
+}
+
+bool is_usable_id(const Json& id) { return id.is_string() || id.is_number_integer(); }
+
+}  // namespace
+
+void Session::handle_line(const jsonrpc::LineReader::Line& line) {
+    if (line.too_long) {
+        send(jsonrpc::error_line(nullptr, ErrorCode::kInvalidRequest,
+                                 "Invalid Request: message longer than " +
+                                     std::to_string(jsonrpc::kMaxLineBytes) + " bytes; discarded"));
+        return;
+    }
+    const Message m = jsonrpc::parse(line.text);
+    switch (m.kind) {
+        case Message::Kind::kInvalid:
+            send(jsonrpc::error_line(m.id, m.error, m.error_message));
+            return;
+        case Message::Kind::kResponse:  // we send no requests: nothing to match it with
+            return;
+        case Message::Kind::kNotification:
+            handle_notification(m);
+            return;
+        case Message::Kind::kRequest:
+            handle_request(m);
+            return;
+        default:
+            return;
+    }
+}
+
+void Session::handle_notification(const Message& m) {
+    if (m.method == "notifications/cancelled" && m.params.is_object()) {
+        const auto id = m.params.find("requestId");
+        if (id != m.params.end() && is_usable_id(*id)) cancel(*id);
+    }
+    // notifications/initialized and anything else: nothing to do (never answered).
+}
+
+void Session::handle_request(const Message& m) {
+    if (m.method == "ping") {
+        send(jsonrpc::result_line(m.id, Json::object()));
+    } else if (m.method == "initialize") {
+        initialize(m);
+    } else if (m.method != "tools/list" && m.method != "tools/call") {
+        send(jsonrpc::error_line(m.id, ErrorCode::kMethodNotFound, "Method not found: " + m.method.substr(0, 200)));
+    } else if (!initialized_) {
+        send(jsonrpc::error_line(m.id, ErrorCode::kInvalidRequest,
+                                 "Invalid Request: the session is not initialized; send initialize first"));
+    } else if (m.method == "tools/list") {
+        if (m.params.is_object() && m.params.contains("cursor")) {
+            send(jsonrpc::error_line(m.id, ErrorCode::kInvalidParams,
+                                     "Invalid params: unknown cursor (the tool list has one page)"));
+        } else {
+            send(jsonrpc::result_line(m.id, tools::definitions()));
+        }
+    } else {
+        call_tool(m);
+    }
+}
+
+void Session::initialize(const Message& m) {
+    if (initialized_) {
+        send(jsonrpc::error_line(m.id, ErrorCode::kInvalidRequest, "Invalid Request: the session is already initialized"));
+        return;
+    }
+    const auto requested = m.params.is_object() ? m.params.find("protocolVersion") : m.params.end();
+    if (!m.params.is_object() || requested == m.params.end() || !requested->is_string()) {
+        send(jsonrpc::error_line(m.id, ErrorCode::kInvalidParams, "Invalid params: initialize needs params.protocolVersion"));
+        return;
+    }
+    // Negotiation: the client's version when we speak it, else our newest; the client
+    // disconnects if it cannot speak that.
+    std::string version = kProtocolVersions[0];
+    for (const char* supported : kProtocolVersions) {
+        if (requested->get<std::string>() == supported) version = supported;
+    }
+    initialized_ = true;
+    const std::string host = host_name();
+    Json result{
+        {"protocolVersion", version},
+        {"capabilities", {{"tools", {{"listChanged", false}}}}},
+        {"serverInfo", {{"name", "bridle"}, {"title", "bridle on " + host}, {"version", options_.version}}},
+        {"instructions",
+         "Tools run commands on the host " + host + " under its bridle policy, which is enforced on "
+         "the host. Call list_allowed_commands first: only those commands, with arguments of the "
+         "shapes shown, are allowed. Denials say why and show the nearest allowed usage. Every call "
+         "is recorded in the host's journal."}};
+    send(jsonrpc::result_line(m.id, result));
+}
+
+gate::Request Session::request_for(const std::optional<std::vector<std::string>>& argv,
+                                   const std::string& text) const {
+    gate::Request request;
+    request.text = text;
+    request.argv = argv;
+    request.key = options_.key;
+    request.client = options_.client;
+    request.session_id = session_id_;
+    request.front_end = "mcp";
+    request.run_as = options_.run_as;
+    return request;
+}
+
+void Session::call_tool(const Message& m) {
+    const auto name = m.params.is_object() ? m.params.find("name") : m.params.end();
+    if (!m.params.is_object() || name == m.params.end() || !name->is_string()) {
+        send(jsonrpc::error_line(m.id, ErrorCode::kInvalidParams, "Invalid params: tools/call needs params.name"));
+        return;
+    }
+    const std::string tool = name->get<std::string>();
+    const auto args_it = m.params.find("arguments");
+    const Json arguments = args_it == m.params.end() ? Json(nullptr) : *args_it;
+
+    if (tool == tools::kListAllowed) {
+        if (!arguments.is_null() && !(arguments.is_object() && arguments.empty())) {
+            send(jsonrpc::result_line(m.id, tools::error_result("list_allowed_commands takes no arguments", false)));
+        } else {
+            send(jsonrpc::result_line(m.id, tools::list_allowed(context_.policy, options_.key)));
+        }
+        return;
+    }
+    if (tool != tools::kCheckCommand && tool != tools::kRunCommand) {
+        send(jsonrpc::error_line(m.id, ErrorCode::kInvalidParams,
+                                 "Unknown tool: " + tool.substr(0, 200) +
+                                     " (tools: run_command, list_allowed_commands, check_command)"));
+        return;
+    }
+    const bool run = tool == tools::kRunCommand;
+    auto args = tools::parse_command_args(arguments, run);
+    if (!args) {
+        send(jsonrpc::result_line(m.id, tools::error_result(args.error().message, run)));
+        return;
+    }
+    gate::Request request = request_for(args.value().argv, args.value().text);
+    if (!run) {
+        // The explain pipeline: tokenize and decide, no audit, nothing runs.
+        send(jsonrpc::result_line(m.id, tools::check_result(gate::explain(context_, request))));
+        return;
+    }
+    if (is_busy(m.id)) {
+        send(jsonrpc::error_line(m.id, ErrorCode::kInvalidRequest, "Invalid Request: a call with this id is still running"));
+        return;
+    }
+    request.timeout = args.value().timeout;
+    Json token = nullptr;
+    if (const auto meta = m.params.find("_meta"); meta != m.params.end() && meta->is_object()) {
+        const auto t = meta->find("progressToken");
+        if (t != meta->end() && is_usable_id(*t)) token = *t;
+    }
+    enqueue(Pending{m.id, std::move(request), token});
+}
+
+void Session::cancel(const Json& request_id) {
+    // Cancelled requests get no response (MCP cancellation: the receiver SHOULD NOT send one).
+    const auto queued = std::find_if(queue_.begin(), queue_.end(),
+                                     [&](const Pending& p) { return p.id == request_id; });
+    if (queued != queue_.end()) {
+        queue_.erase(queued);
+        return;
+    }
+    for (Call& call : calls_) {
+        if (call.id == request_id && !call.cancelled) {
+            // The worker's execution::run reads SIGTERM as "the client left": SIGTERM to the
+            // command's tree, SIGKILL after at most 1 s, then the result record. A reaped
+            // worker's pid may belong to someone else by now: never signal it.
+            call.cancelled = true;
+            if (!call.reaped) ::kill(call.pid, SIGTERM);
+        }
+    }
+}
+
+}  // namespace bridle::session

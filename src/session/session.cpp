@@ -1,0 +1,345 @@
+// SPDX-License-Identifier: Apache-2.0
+// The session's processes and event loop: read messages from stdin, run each run_command
+// in a worker, answer on stdout, and make sure nothing the session started outlives it.
+//
+// Signals, in order:
+//  1. serve() blocks SIGCHLD, SIGHUP, SIGTERM and SIGINT before anything else and reads
+//     them from a signalfd in the loop; SIGPIPE is ignored (main), so a dead stdout is EPIPE.
+//  2. Workers inherit that mask. A SIGTERM (cancellation) or SIGHUP (the session died:
+//     PR_SET_PDEATHSIG) that reaches a worker before its command starts stays pending, and
+//     execution::run, which blocks the same set and reads it from its own signalfd, sees it
+//     as soon as the command is up: it kills the command's tree and writes the result
+//     record. A worker whose request is denied never starts anything, so the pending
+//     signal does not matter; it exits after its report.
+//  3. The session is a child subreaper: if a worker dies without cleaning up (SIGKILL), its
+//     command's orphans reparent to the session, which kills them (kill_orphans) and, at
+//     the end, kills and reaps every child it has left.
+#include "session/session.hpp"
+
+#include <dirent.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+#include "common/text.hpp"
+#include "execution/runner.hpp"
+#include "session/tools.hpp"
+#include "session/worker.hpp"
+
+namespace bridle::session {
+namespace {
+
+using std::chrono::milliseconds;
+
+constexpr std::size_t kReadChunk = 64 * 1024;
+constexpr std::size_t kMaxQueued = 64;
+constexpr std::size_t kMaxReportBytes = 16 * 1024 * 1024;   // 2 x 128 KiB output, escaped
+constexpr milliseconds kProgressInterval{1000};
+constexpr milliseconds kShutdownLimit{5000};   // workers kill their command within ~1 s
+constexpr milliseconds kReapLimit{2000};
+
+std::size_t worker_slots() {
+    // A Pi has four cores at most, and the commands share them with its real work.
+    const long cpus = ::sysconf(_SC_NPROCESSORS_ONLN);
+    return static_cast<std::size_t>(std::clamp<long>(cpus, 1, 4));
+}
+
+// Our children, from /proc/self/task/*/children (CONFIG_PROC_CHILDREN), else a /proc scan.
+std::vector<pid_t> list_children() {
+    std::vector<pid_t> children;
+    std::ifstream file("/proc/thread-self/children");
+    if (file) {
+        pid_t pid;
+        while (file >> pid) children.push_back(pid);
+        return children;
+    }
+    DIR* dir = ::opendir("/proc");
+    if (dir == nullptr) return children;
+    const pid_t self = ::getpid();
+    while (const dirent* entry = ::readdir(dir)) {
+        if (entry->d_name[0] < '1' || entry->d_name[0] > '9') continue;
+        std::ifstream stat(std::string("/proc/") + entry->d_name + "/stat");
+        std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+        const std::size_t close = text.rfind(')');
+        if (close == std::string::npos) continue;
+        std::istringstream rest(text.substr(close + 1));
+        char state;
+        pid_t ppid = 0;
+        if (rest >> state >> ppid && ppid == self) children.push_back(std::atoi(entry->d_name));
+    }
+    ::closedir(dir);
+    return children;
+}
+
+}  // namespace
+
+Session::Session(const gate::Context& context, const Options& options, int signal_fd)
+    : context_(context),
+      options_(options),
+      session_id_(gate::new_request_id()),
+      signal_fd_(signal_fd),
+      max_running_(worker_slots()) {}
+
+void Session::send(const std::string& line) {
+    if (!stdout_open_) return;
+    if (!execution::write_all(STDOUT_FILENO, line)) {
+        stdout_open_ = false;   // the client is gone: end the session
+        ending_ = true;
+    }
+}
+
+bool Session::is_busy(const Json& id) const {
+    return std::any_of(calls_.begin(), calls_.end(), [&](const Call& c) { return c.id == id; }) ||
+           std::any_of(queue_.begin(), queue_.end(), [&](const Pending& p) { return p.id == id; });
+}
+
+void Session::enqueue(Pending pending) {
+    if (queue_.size() >= kMaxQueued) {
+        send(jsonrpc::result_line(pending.id, tools::error_result(
+            "too many calls waiting (" + std::to_string(kMaxQueued) + "); at most " +
+            std::to_string(max_running_) + " commands run at once: wait for some to finish", true)));
+        return;
+    }
+    queue_.push_back(std::move(pending));
+    start_pending();
+}
+
+void Session::start_pending() {
+    while (!ending_ && !queue_.empty() && calls_.size() < max_running_) {
+        Pending p = std::move(queue_.front());
+        queue_.pop_front();
+        std::vector<int> session_fds{signal_fd_};
+        for (const Call& c : calls_) session_fds.push_back(c.fd);
+        auto worker = start_worker(context_, p.request, session_fds);
+        if (!worker) {
+            send(jsonrpc::result_line(p.id, tools::error_result(worker.error().message, true)));
+            continue;
+        }
+        Call call;
+        call.id = std::move(p.id);
+        call.pid = worker.value().pid;
+        call.fd = worker.value().fd;
+        call.progress_token = std::move(p.progress_token);
+        call.started = Clock::now();
+        call.next_progress = call.started + kProgressInterval;
+        if (p.request.argv) {
+            for (const auto& w : *p.request.argv) call.label += (call.label.empty() ? "" : " ") + w;
+        } else {
+            call.label = p.request.text;
+        }
+        call.label = escape_text(call.label, 120);
+        calls_.push_back(std::move(call));
+    }
+}
+
+void Session::read_stdin() {
+    std::array<char, kReadChunk> buffer;
+    const ssize_t n = ::read(STDIN_FILENO, buffer.data(), buffer.size());
+    if (n < 0 && (errno == EINTR || errno == EAGAIN)) return;
+    if (n <= 0) {
+        stdin_open_ = false;
+        jsonrpc::LineReader::Line line;
+        while (!ending_ && reader_.finish(line)) handle_line(line);  // a last line without "\n"
+        ending_ = true;
+        return;
+    }
+    reader_.feed(std::string_view(buffer.data(), static_cast<std::size_t>(n)));
+    jsonrpc::LineReader::Line line;
+    while (!ending_ && reader_.next(line)) handle_line(line);
+}
+
+void Session::read_report(Call& call) {
+    std::array<char, kReadChunk> buffer;
+    for (;;) {
+        const ssize_t n = ::read(call.fd, buffer.data(), buffer.size());
+        if (n > 0) {
+            if (call.report.size() + static_cast<std::size_t>(n) > kMaxReportBytes) {
+                // Cannot happen with kMaxToolOutputBytes; bounded anyway. The worker writes
+                // its report only after gate::handle returned (the command is gone and
+                // recorded), and its signals are blocked: SIGKILL is what ends it.
+                if (!call.reaped) ::kill(call.pid, SIGKILL);
+                call.report.clear();
+                call.pipe_closed = true;
+                return;
+            }
+            call.report.append(buffer.data(), static_cast<std::size_t>(n));
+            continue;
+        }
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0 && errno == EAGAIN) return;
+        call.pipe_closed = true;   // EOF: the worker is exiting
+        return;
+    }
+}
+
+void Session::handle_signals() {
+    signalfd_siginfo info;
+    while (::read(signal_fd_, &info, sizeof info) == sizeof info) {
+        const int sig = static_cast<int>(info.ssi_signo);
+        if (sig == SIGHUP || sig == SIGTERM || sig == SIGINT) ending_ = true;
+        // SIGCHLD: reap_children() runs every round.
+    }
+}
+
+// Reaps whatever has exited. A child that is not a worker is an orphan of a worker that
+// died without cleaning up (it reparented to us, the subreaper): it is killed here.
+void Session::reap_children() {
+    int status;
+    pid_t pid;
+    bool orphan_seen = false;
+    while ((pid = ::waitpid(-1, &status, WNOHANG)) > 0) {
+        const auto call = std::find_if(calls_.begin(), calls_.end(), [&](const Call& c) { return c.pid == pid; });
+        if (call != calls_.end()) {
+            call->reaped = true;
+            if (!WIFEXITED(status)) orphan_seen = true;   // it may have left its command behind
+        }
+    }
+    if (!orphan_seen) return;
+    for (const pid_t child : list_children()) {
+        const bool is_worker = std::any_of(calls_.begin(), calls_.end(),
+                                           [&](const Call& c) { return c.pid == child && !c.reaped; });
+        if (!is_worker) ::kill(child, SIGKILL);
+    }
+}
+
+// Answers the calls whose worker is done (pipe closed and reaped), then fills the slots.
+void Session::finish_calls() {
+    for (auto it = calls_.begin(); it != calls_.end();) {
+        if (!it->pipe_closed || !it->reaped) {
+            ++it;
+            continue;
+        }
+        ::close(it->fd);
+        if (!it->cancelled) {
+            Json parsed = Json::parse(it->report, nullptr, false);
+            auto report = parsed.is_discarded() ? Result<CallReport>(Error{"the worker ended without a report", ""})
+                                                 : report_from_json(parsed);
+            if (report) {
+                send(jsonrpc::result_line(it->id, tools::run_result(report.value(), it->ending)));
+            } else {
+                send(jsonrpc::result_line(it->id, tools::error_result(
+                    report.error().message + "; the host's journal has the request's records", true)));
+            }
+        }
+        it = calls_.erase(it);
+    }
+    start_pending();
+}
+
+void Session::send_progress() {
+    const Clock::time_point now = Clock::now();
+    for (Call& call : calls_) {
+        if (call.progress_token.is_null() || call.cancelled || now < call.next_progress) continue;
+        const auto seconds = std::chrono::duration_cast<std::chrono::seconds>(now - call.started).count();
+        call.progress = std::max<std::int64_t>(call.progress + 1, seconds);
+        call.next_progress = now + kProgressInterval;
+        send(jsonrpc::notification_line(
+            "notifications/progress",
+            Json{{"progressToken", call.progress_token},
+                 {"progress", call.progress},
+                 {"message", "running " + call.label + " for " + std::to_string(seconds) + " s"}}));
+    }
+}
+
+int Session::run() {
+    std::vector<pollfd> fds;
+    while (!ending_) {
+        fds.clear();
+        fds.push_back({STDIN_FILENO, POLLIN, 0});
+        fds.push_back({signal_fd_, POLLIN, 0});
+        for (const Call& c : calls_) fds.push_back({c.pipe_closed ? -1 : c.fd, POLLIN, 0});
+        const bool progress_due = std::any_of(calls_.begin(), calls_.end(),
+                                              [](const Call& c) { return !c.progress_token.is_null(); });
+        const int ready = ::poll(fds.data(), fds.size(), progress_due ? 200 : 1000);
+        if (ready < 0 && errno != EINTR) break;
+        if (ready > 0 && fds[1].revents != 0) handle_signals();
+        for (std::size_t i = 0; ready > 0 && i < calls_.size(); ++i) {
+            if (fds[2 + i].revents != 0) read_report(calls_[i]);
+        }
+        reap_children();
+        finish_calls();
+        send_progress();
+        if (ready > 0 && fds[0].revents != 0 && !ending_) read_stdin();
+    }
+    shut_down();
+    return 0;
+}
+
+// The end: queued calls are answered as cancelled, running ones are cancelled (their
+// workers kill their commands and write the result records) and answered if stdout is
+// still there, then every child left is killed and reaped.
+void Session::shut_down() {
+    ending_ = true;
+    while (!queue_.empty()) {
+        send(jsonrpc::result_line(queue_.front().id,
+                                  tools::not_started_result("not started: the session ended")));
+        queue_.pop_front();
+    }
+    for (Call& call : calls_) {
+        call.ending = true;
+        if (!call.reaped) ::kill(call.pid, SIGTERM);   // a reaped pid may be someone else's
+    }
+    const Clock::time_point give_up = Clock::now() + kShutdownLimit;
+    std::vector<pollfd> fds;
+    while (!calls_.empty() && Clock::now() < give_up) {
+        fds.clear();
+        fds.push_back({signal_fd_, POLLIN, 0});
+        for (const Call& c : calls_) fds.push_back({c.pipe_closed ? -1 : c.fd, POLLIN, 0});
+        if (::poll(fds.data(), fds.size(), 100) > 0) {
+            if (fds[0].revents != 0) handle_signals();
+            for (std::size_t i = 0; i < calls_.size(); ++i) {
+                if (fds[1 + i].revents != 0) read_report(calls_[i]);
+            }
+        }
+        reap_children();
+        finish_calls();
+    }
+    // Workers that would not finish: SIGKILL them, then everything that reparented to us.
+    for (Call& call : calls_) {
+        if (!call.reaped) ::kill(call.pid, SIGKILL);
+        ::close(call.fd);
+    }
+    calls_.clear();
+    const Clock::time_point reap_until = Clock::now() + kReapLimit;
+    for (;;) {
+        for (const pid_t child : list_children()) ::kill(child, SIGKILL);
+        int status;
+        pid_t pid;
+        while ((pid = ::waitpid(-1, &status, WNOHANG)) > 0) {
+        }
+        if (pid < 0 && errno == ECHILD) break;
+        if (Clock::now() >= reap_until) break;
+        ::usleep(10'000);
+    }
+}
+
+int serve(const gate::Context& context, const Options& options) {
+    // 1. Signals first (see the top of this file), so none is lost or acted on by default.
+    sigset_t set;
+    ::sigemptyset(&set);
+    for (int sig : {SIGCHLD, SIGHUP, SIGTERM, SIGINT}) ::sigaddset(&set, sig);
+    if (::sigprocmask(SIG_BLOCK, &set, nullptr) != 0) return 71;
+    const int signal_fd = ::signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+    if (signal_fd < 0) return 71;
+    // 2. Orphans of a worker come to us, not to init (prctl(2), Linux 3.4).
+    if (::prctl(PR_SET_CHILD_SUBREAPER, 1) != 0) {
+        (void)execution::write_all(STDERR_FILENO, "bridle: cannot become a child subreaper; session mode refused\n");
+        return 71;
+    }
+    Session session(context, options, signal_fd);
+    const int status = session.run();
+    ::close(signal_fd);
+    return status;
+}
+
+}  // namespace bridle::session

@@ -1,0 +1,103 @@
+// SPDX-License-Identifier: Apache-2.0
+// Front end: session mode. One SSH channel carries many requests as the Model Context
+// Protocol (JSON-RPC 2.0, one message per line on stdin/stdout); every tools/call goes
+// through the same gate as the forced command, in a worker process of its own.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <cstddef>
+#include <deque>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "gate/gate.hpp"
+#include "session/jsonrpc.hpp"
+
+namespace bridle::session {
+
+// The protocol revisions this server speaks, newest first. (2026-07-28, stateless with
+// server/discover, is not implemented yet: a client asking for it is offered 2025-11-25.)
+inline constexpr const char* kProtocolVersions[] = {"2025-11-25", "2025-06-18"};
+
+struct Options {
+    std::string key;       // --key NAME from authorized_keys
+    std::string client;    // SSH_CONNECTION
+    std::string run_as;    // the account commands run as (for the records)
+    std::string version;   // bridle's version, for serverInfo
+};
+
+// Serves one session on stdin/stdout until stdin ends, stdout breaks, or SIGHUP/SIGTERM/
+// SIGINT arrives; then kills and reaps everything it started. Returns bridle's exit status.
+int serve(const gate::Context& context, const Options& options);
+
+// The session's state and its two halves: the MCP methods (mcp.cpp) and the processes,
+// signals and event loop (session.cpp).
+class Session {
+  public:
+    Session(const gate::Context& context, const Options& options, int signal_fd);
+    Session(const Session&) = delete;
+    Session& operator=(const Session&) = delete;
+
+    int run();
+
+  private:
+    using Clock = std::chrono::steady_clock;
+    using Json = jsonrpc::Json;
+
+    struct Pending {            // a run_command waiting for a free worker slot
+        Json id;
+        gate::Request request;
+        Json progress_token;    // null: none
+    };
+    struct Call {               // a run_command in a worker
+        Json id;
+        pid_t pid = -1;
+        int fd = -1;
+        std::string report;     // the worker's report, as it arrives
+        bool pipe_closed = false, reaped = false;
+        bool cancelled = false; // notifications/cancelled: no response is sent
+        bool ending = false;    // killed because the session is ending
+        Json progress_token;
+        Clock::time_point started, next_progress;
+        std::int64_t progress = 0;
+        std::string label;      // the request, for progress messages
+    };
+
+    // mcp.cpp: one message in, replies out.
+    void handle_line(const jsonrpc::LineReader::Line& line);
+    void handle_request(const jsonrpc::Message& m);
+    void handle_notification(const jsonrpc::Message& m);
+    void initialize(const jsonrpc::Message& m);
+    void call_tool(const jsonrpc::Message& m);
+    void cancel(const Json& request_id);
+    gate::Request request_for(const std::optional<std::vector<std::string>>& argv, const std::string& text) const;
+
+    // session.cpp: processes and I/O.
+    void send(const std::string& line);
+    void enqueue(Pending pending);
+    void start_pending();
+    void read_stdin();
+    void read_report(Call& call);
+    void handle_signals();
+    void reap_children();
+    void finish_calls();
+    void send_progress();
+    void shut_down();
+    bool is_busy(const Json& id) const;
+
+    const gate::Context& context_;
+    const Options options_;
+    const std::string session_id_;
+    const int signal_fd_;
+    const std::size_t max_running_;
+    jsonrpc::LineReader reader_;
+    bool initialized_ = false;
+    bool stdin_open_ = true, stdout_open_ = true, ending_ = false;
+    std::deque<Pending> queue_;
+    std::vector<Call> calls_;
+};
+
+}  // namespace bridle::session

@@ -1,0 +1,310 @@
+// SPDX-License-Identifier: Apache-2.0
+// The MCP tools of a session: schemas, argument checks, and results built from the gate's
+// decisions. A denial is a tool error with the reason, the nearest usage and a pointer to
+// list_allowed_commands; a command that exits non-zero is not a tool error.
+#include "session/tools.hpp"
+
+#include <cmath>
+
+#include "common/text.hpp"
+
+namespace bridle::session::tools {
+namespace {
+
+constexpr std::size_t kMaxArgvWords = 4096;
+constexpr double kMaxTimeoutSeconds = 24.0 * 3600.0;
+constexpr const char* kPointer =
+    "bridle: call list_allowed_commands to see what you may run, or check_command to test a "
+    "command without running it\n";
+
+Json string_array() { return Json{{"type", "array"}, {"items", {{"type", "string"}}}}; }
+
+Json command_input_schema(bool with_timeout) {
+    Json properties = {
+        {"argv",
+         {{"type", "array"},
+          {"items", {{"type", "string"}}},
+          {"minItems", 1},
+          {"maxItems", kMaxArgvWords},
+          {"description",
+           "The program and its arguments as separate words, e.g. [\"journalctl\", \"-u\", "
+           "\"nginx\", \"-n\", \"50\", \"--no-pager\"]. Preferred: no quoting needed."}}},
+        {"command",
+         {{"type", "string"},
+          {"description",
+           "Alternatively, one command line, split by bridle's POSIX-style tokenizer (quotes "
+           "work, nothing is expanded; pipes, redirections, ; && $() globs are refused)."}}},
+    };
+    if (with_timeout) {
+        properties["timeout_seconds"] = {
+            {"type", "number"},
+            {"exclusiveMinimum", 0},
+            {"description", "Kill the command after this many seconds; capped at its rule's timeout."}};
+    }
+    return Json{{"type", "object"}, {"properties", properties}, {"additionalProperties", false}};
+}
+
+Json run_output_schema() {
+    return Json{
+        {"type", "object"},
+        {"properties",
+         {{"status",
+           {{"type", "string"},
+            {"enum", {"ok", "exit_nonzero", "denied", "timeout", "cancelled", "error"}}}},
+          {"exit_code", {{"type", "integer"}, {"description", "the command's exit status, when it exited"}}},
+          {"signal", {{"type", "integer"}, {"description", "the signal that killed it, when one did"}}},
+          {"stdout", {{"type", "string"}}},
+          {"stderr", {{"type", "string"}}},
+          {"stdout_bytes", {{"type", "integer"}, {"description", "produced, including what was dropped"}}},
+          {"stderr_bytes", {{"type", "integer"}}},
+          {"truncated", {{"type", "boolean"}}},
+          {"duration_ms", {{"type", "integer"}}},
+          {"timeout_ms", {{"type", "integer"}}},
+          {"rule", {{"type", "string"}, {"description", "the policy rule that allowed the command"}}},
+          {"reason", {{"type", "string"}, {"description", "why it was denied"}}},
+          {"usage", string_array()},
+          {"message", {{"type", "string"}, {"description", "bridle's own words"}}},
+          {"request_id", {{"type", "string"}, {"description", "BRIDLE_REQUEST_ID in the host's journal"}}},
+          {"bridle_status", {{"type", "integer"}, {"description", "the status the forced command would exit with"}}}}},
+        {"required", {"status", "message"}}};
+}
+
+Json annotations(const char* title, bool read_only, bool destructive, bool idempotent, bool open_world) {
+    return Json{{"title", title},
+                {"readOnlyHint", read_only},
+                {"destructiveHint", destructive},
+                {"idempotentHint", idempotent},
+                {"openWorldHint", open_world}};
+}
+
+Json text_block(const std::string& text) { return Json::array({Json{{"type", "text"}, {"text", text}}}); }
+
+std::string seconds_text(std::chrono::milliseconds ms) {
+    const auto whole = ms.count() / 1000, rest = ms.count() % 1000;
+    if (rest == 0) return std::to_string(whole) + " s";
+    std::string frac = std::to_string(1000 + rest).substr(1);
+    while (frac.back() == '0') frac.pop_back();
+    return std::to_string(whole) + "." + frac + " s";
+}
+
+std::string with_newline(std::string text) {
+    if (!text.empty() && text.back() != '\n') text += '\n';
+    return text;
+}
+
+}  // namespace
+
+Json definitions() {
+    Json run = {
+        {"name", kRunCommand},
+        {"title", "Run a command on the host"},
+        {"description",
+         "Run one command on this host, if the host's bridle policy allows it for your key. "
+         "No shell: one program with its arguments. The command runs in a sandbox with a fixed "
+         "environment and the rule's timeout and output cap, and is audited on the host. A "
+         "denial says why and shows the nearest allowed usage; a non-zero exit status is a "
+         "normal result (status exit_nonzero). See list_allowed_commands first."},
+        {"inputSchema", command_input_schema(true)},
+        {"outputSchema", run_output_schema()},
+        // What a command does depends on the policy (a rule may restart a service): do not
+        // claim read-only or idempotent. It acts on a real host, beyond the client's world.
+        {"annotations", annotations("Run a command on the host", false, true, false, true)}};
+    Json list = {
+        {"name", kListAllowed},
+        {"title", "List the commands you may run"},
+        {"description",
+         "The commands this key may run on the host: each rule's usage synopsis, summary, "
+         "timeout and output cap. Runs nothing."},
+        {"inputSchema", {{"type", "object"}, {"properties", Json::object()}, {"additionalProperties", false}}},
+        {"outputSchema",
+         {{"type", "object"},
+          {"properties",
+           {{"rules",
+             {{"type", "array"},
+              {"items",
+               {{"type", "object"},
+                {"properties",
+                 {{"id", {{"type", "string"}}},
+                  {"synopsis", {{"type", "string"}}},
+                  {"summary", {{"type", "string"}}},
+                  {"timeout_ms", {{"type", "integer"}}},
+                  {"max_output_bytes", {{"type", "integer"}}},
+                  {"sandbox", {{"type", "string"}}},
+                  {"stdin", {{"type", "boolean"}}}}},
+                {"required", {"id", "synopsis"}}}}}}}},
+          {"required", {"rules"}}}},
+        {"annotations", annotations("List the commands you may run", true, false, true, false)}};
+    Json check = {
+        {"name", kCheckCommand},
+        {"title", "Check a command against the policy"},
+        {"description",
+         "Decide a command exactly as run_command would (tokenize, match the policy, resolve "
+         "paths) and say whether it would be allowed and why. Runs nothing."},
+        {"inputSchema", command_input_schema(false)},
+        {"outputSchema",
+         {{"type", "object"},
+          {"properties",
+           {{"decision", {{"type", "string"}, {"enum", {"allow", "deny"}}}},
+            {"rule", {{"type", "string"}}},
+            {"reason", {{"type", "string"}}},
+            {"usage", string_array()},
+            {"exec_argv", string_array()},
+            {"message", {{"type", "string"}}}}},
+          {"required", {"decision", "message"}}}},
+        {"annotations", annotations("Check a command against the policy", true, false, true, false)}};
+    return Json{{"tools", Json::array({run, list, check})}};
+}
+
+Result<CommandArgs> parse_command_args(const Json& arguments, bool with_timeout) {
+    if (!arguments.is_null() && !arguments.is_object()) return Error{"the arguments must be an object", ""};
+    CommandArgs args;
+    bool have_argv = false, have_command = false;
+    if (arguments.is_object()) {
+        for (const auto& [name, value] : arguments.items()) {
+            if (name == "argv") {
+                if (!value.is_array()) return Error{"`argv` must be an array of strings", ""};
+                if (value.empty()) return Error{"`argv` is empty: give the program and its arguments", ""};
+                if (value.size() > kMaxArgvWords) return Error{"`argv` has more than 4096 words", ""};
+                std::vector<std::string> words;
+                for (const auto& word : value) {
+                    if (!word.is_string()) return Error{"`argv` must contain only strings", ""};
+                    words.push_back(word.get<std::string>());
+                }
+                args.argv = std::move(words);
+                have_argv = true;
+            } else if (name == "command") {
+                if (!value.is_string()) return Error{"`command` must be a string", ""};
+                args.text = value.get<std::string>();
+                have_command = true;
+            } else if (name == "timeout_seconds" && with_timeout) {
+                if (!value.is_number()) return Error{"`timeout_seconds` must be a number", ""};
+                const double seconds = value.get<double>();
+                if (!std::isfinite(seconds) || seconds <= 0 || seconds > kMaxTimeoutSeconds) {
+                    return Error{"`timeout_seconds` must be more than 0 and at most 86400", ""};
+                }
+                args.timeout = std::chrono::milliseconds(
+                    std::max<std::int64_t>(1, static_cast<std::int64_t>(std::llround(seconds * 1000.0))));
+            } else {
+                return Error{"unknown argument " + quote_text(name, 64) + " (expected " +
+                                 (with_timeout ? "argv or command, and optionally timeout_seconds)"
+                                               : "argv or command)"),
+                             ""};
+            }
+        }
+    }
+    if (have_argv == have_command) {
+        return Error{"give exactly one of `argv` (an array of words) or `command` (one command line)", ""};
+    }
+    return args;
+}
+
+Json error_result(const std::string& message, bool for_run_command) {
+    const std::string text = "bridle: " + message + "\n" + kPointer;
+    Json result{{"content", text_block(text)}, {"isError", true}};
+    if (for_run_command) result["structuredContent"] = Json{{"status", "error"}, {"message", text}};
+    return result;
+}
+
+Json run_result(const CallReport& c, bool cancelled) {
+    std::string status;
+    // `cancelled` (the session is ending) matters only for a command that started; a call
+    // still being decided reports what the gate said.
+    if (c.started && !c.timed_out && (cancelled || c.disconnected)) status = "cancelled";
+    else if (!c.allowed) status = "denied";
+    else if (c.help) status = "ok";
+    else if (!c.started) status = "error";
+    else if (c.timed_out) status = "timeout";
+    else if (c.exit_code == 0) status = "ok";
+    else status = "exit_nonzero";
+    const bool is_error = status != "ok" && status != "exit_nonzero";
+
+    std::string message = c.message;
+    if (status == "denied") message += kPointer;
+    if (status == "cancelled") message += "bridle: the session ended or the call was cancelled: the command and everything it started were killed\n";
+
+    Json s{{"status", status}, {"message", message}, {"request_id", c.request_id},
+           {"bridle_status", c.exit_status}};
+    if (c.started) {
+        if (c.exit_code >= 0) s["exit_code"] = c.exit_code;
+        if (c.signal != 0) s["signal"] = c.signal;
+        s["stdout"] = c.stdout_text;
+        s["stderr"] = c.stderr_text;
+        s["stdout_bytes"] = c.stdout_bytes;
+        s["stderr_bytes"] = c.stderr_bytes;
+        s["truncated"] = c.truncated;
+        s["duration_ms"] = c.duration_ms;
+        s["timeout_ms"] = c.timeout_ms;
+    }
+    if (!c.rule.empty()) s["rule"] = c.rule;
+    if (!c.reason.empty()) s["reason"] = c.reason;
+    if (!c.usage.empty() && status == "denied") s["usage"] = c.usage;
+
+    // The text the model reads: output first, then what bridle has to say.
+    std::string text;
+    if (c.help) {
+        text = c.message;
+    } else if (c.started) {
+        text = c.stdout_text;
+        if (!c.stderr_text.empty()) text = with_newline(text) + "[stderr]\n" + c.stderr_text;
+        text = with_newline(text);
+        if (c.exit_code >= 0) text += "[exit status " + std::to_string(c.exit_code) + "]\n";
+        else if (c.signal != 0) text += "[killed by signal " + std::to_string(c.signal) + "]\n";
+        if (c.truncated) {
+            text += "[output truncated: " + std::to_string(c.stdout_bytes) + " bytes on stdout, " +
+                    std::to_string(c.stderr_bytes) + " on stderr; at most " +
+                    format_bytes(kMaxToolOutputBytes) + " of each are returned]\n";
+        }
+        text += message;
+    } else {
+        text = message;
+    }
+    return Json{{"content", text_block(text)}, {"structuredContent", s}, {"isError", is_error}};
+}
+
+Json not_started_result(const std::string& message) {
+    const std::string text = "bridle: " + message + "\n";
+    return Json{{"content", text_block(text)},
+                {"structuredContent", {{"status", "cancelled"}, {"message", text}}},
+                {"isError", true}};
+}
+
+Json list_allowed(const policy::Policy& policy, const std::string& key) {
+    Json rules = Json::array();
+    std::string text = "Commands this key may run (one per call, no shell syntax):\n";
+    for (const auto& rule : policy.rules) {
+        if (!rule.allows_key(key)) continue;
+        const auto timeout = rule.timeout.value_or(policy.settings.timeout);
+        const auto max_output = rule.max_output.value_or(policy.settings.max_output);
+        const policy::SandboxProfile* profile = policy.sandbox_for(rule);
+        Json r{{"id", rule.id}, {"synopsis", rule.synopsis()}, {"summary", rule.summary},
+               {"timeout_ms", timeout.count()}, {"max_output_bytes", max_output},
+               {"stdin", rule.stdin_allowed}, {"sandbox", profile ? profile->name : std::string()}};
+        rules.push_back(std::move(r));
+        text += "  " + rule.synopsis() + "\n";
+        if (!rule.summary.empty()) text += "      " + rule.summary + "\n";
+        text += "      (rule " + rule.id + "; timeout " + seconds_text(timeout) + "; output cap " + format_bytes(max_output) + ")\n";
+    }
+    if (rules.empty()) text += "  (none: the policy grants this key nothing)\n";
+    text += "Run one with run_command, e.g. {\"argv\": [\"uptime\"]}; UPPERCASE words in a synopsis are values you choose.\n";
+    return Json{{"content", text_block(text)}, {"structuredContent", {{"rules", rules}}}, {"isError", false}};
+}
+
+Json check_result(const gate::Response& r) {
+    const bool allowed = r.decision.verdict == matching::Verdict::kAllow;
+    Json s{{"decision", allowed ? "allow" : "deny"}};
+    std::string text;
+    if (allowed) {
+        s["rule"] = r.decision.rule ? r.decision.rule->id : std::string("builtin:help");
+        s["exec_argv"] = r.decision.exec_argv;
+        text = "allowed by rule " + s["rule"].get<std::string>() + "; run_command would run: " +
+               Json(r.decision.exec_argv).dump(-1, ' ', false, Json::error_handler_t::replace) + "\n";
+    } else {
+        s["reason"] = r.decision.reason;
+        if (!r.decision.nearest.empty()) s["usage"] = r.decision.nearest;
+        text = r.message + kPointer;
+    }
+    s["message"] = text;
+    return Json{{"content", text_block(text)}, {"structuredContent", s}, {"isError", false}};
+}
+
+}  // namespace bridle::session::tools

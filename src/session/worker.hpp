@@ -1,0 +1,58 @@
+// SPDX-License-Identifier: Apache-2.0
+// One tools/call run_command in a process of its own: the worker calls gate::handle (which
+// needs a process to itself: it blocks signals, becomes a subreaper and reaps every child)
+// and reports the result to the session over a pipe.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "common/result.hpp"
+#include "gate/gate.hpp"
+#include "session/jsonrpc.hpp"
+
+namespace bridle::session {
+
+// Per stream, what a tool result carries of a command's output (the rule's max_output
+// applies first). An agent's context is small; the rest is counted, not returned.
+constexpr std::uint64_t kMaxToolOutputBytes = 128 * 1024;
+
+// What a worker reports: the gate's response in plain fields, and the output it kept.
+struct CallReport {
+    std::string request_id;
+    int exit_status = 70;             // bridle's status, as the forced command would exit
+    bool parsed = false, allowed = false, ran = false, started = false, help = false;
+    bool timed_out = false, disconnected = false;
+    int exit_code = -1;               // the command's own status, when it exited
+    int signal = 0;
+    std::string rule, reason;
+    std::vector<std::string> usage;   // the nearest rules' synopses, for a denial
+    std::string message;              // bridle's own words (help text, denial, notes)
+    std::string stdout_text, stderr_text;
+    std::uint64_t stdout_bytes = 0, stderr_bytes = 0;
+    bool truncated = false;           // the rule's cap or kMaxToolOutputBytes dropped output
+    std::int64_t duration_ms = 0, timeout_ms = 0;
+};
+
+jsonrpc::Json to_json(const CallReport& report);
+// The worker's report as read back by the session; an error when it is not one.
+Result<CallReport> report_from_json(const jsonrpc::Json& json);
+
+struct Worker {
+    pid_t pid = -1;
+    int fd = -1;   // read end of the report pipe (O_CLOEXEC, non-blocking); the caller closes it
+};
+
+// Forks a worker for `request`. In the worker: the death of the session delivers SIGHUP
+// (PR_SET_PDEATHSIG); stdin and stdout are /dev/null (they are the MCP stream); `close_fds`
+// (the session's own descriptors) are closed; then gate::handle, the report, _exit. The
+// caller must have SIGHUP, SIGTERM, SIGINT and SIGCHLD blocked: the worker inherits the
+// mask, so a cancellation that arrives before gate::handle starts the command stays
+// pending and is read by execution::run's signalfd (see session.cpp).
+Result<Worker> start_worker(const gate::Context& context, const gate::Request& request,
+                            const std::vector<int>& close_fds);
+
+}  // namespace bridle::session

@@ -1,0 +1,89 @@
+#!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
+# Session-mode benchmark (issue 6): per-request latency of `true` through bridle over one
+# MCP session, against a new ssh connection per command and against one ssh exec per
+# command over a ControlMaster connection, in one run against the same sshd (the
+# integration harness: private namespaces, a private journald, a throwaway user; nothing on
+# the host changes). Target: a session call costs under a tenth of a multiplexed ssh exec.
+# Results and how to read them: docs/benchmarks.md.
+#
+# usage: tests/bench/mcp.sh [--build-dir DIR] [--no-build] [--rounds N] [--session-calls N]
+#   --build-dir DIR     release build to use/make (default /tmp/bridle-bench-build)
+#   --no-build          use DIR as it is
+#   --rounds N          interleaved rounds (default 40): each one ssh, one mux exec, and
+#   --session-calls N   this many session calls (default 10)
+set -uo pipefail
+
+BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+: "${BENCH_SOURCE_DIR:=$(cd "$BENCH_DIR/../.." && pwd)}"
+
+if [[ -z ${BRIDLE_IT_INSIDE:-} ]]; then
+    build_dir=/tmp/bridle-bench-build
+    build=1
+    rounds=40
+    calls=10
+    while (($#)); do
+        case $1 in
+            --build-dir) build_dir=$2; shift 2 ;;
+            --no-build) build=0; shift ;;
+            --rounds) rounds=$2; shift 2 ;;
+            --session-calls) calls=$2; shift 2 ;;
+            -h|--help) sed -n '3,16p' "$0"; exit 0 ;;
+            *) echo "mcp.sh: unknown argument $1" >&2; exit 2 ;;
+        esac
+    done
+    if ((build)); then
+        echo "== release build in $build_dir" >&2
+        mkdir -p "$build_dir" || exit 1
+        cmake -S "$BENCH_SOURCE_DIR" -B "$build_dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBRIDLE_HARDEN=ON \
+            -DBRIDLE_FUZZ_IN_CTEST=OFF >"$build_dir/bench-configure.log" 2>&1 ||
+            { cat "$build_dir/bench-configure.log"; exit 1; }
+        cmake --build "$build_dir" --parallel "$(nproc)" --target bridle \
+            >"$build_dir/bench-build.log" 2>&1 || { tail -n 40 "$build_dir/bench-build.log"; exit 1; }
+    fi
+    [[ -x $build_dir/bridle ]] || { echo "mcp.sh: $build_dir/bridle is missing" >&2; exit 1; }
+    export BRIDLE=$build_dir/bridle BRIDLE_SOURCE_DIR=$BENCH_SOURCE_DIR BENCH_SOURCE_DIR
+    export BENCH_ROUNDS=$rounds BENCH_CALLS=$calls
+    echo "== ssh vs ControlMaster vs one MCP session (private sshd and journald)" >&2
+    # shellcheck source=../support/harness.sh
+    source "$BENCH_SOURCE_DIR/tests/support/harness.sh"
+    exit 1   # not reached: the harness re-executes this script in namespaces
+fi
+
+# -------------------------------------------------------------------- inside the namespaces
+# shellcheck source=../support/harness.sh
+source "$BENCH_SOURCE_DIR/tests/support/harness.sh"
+# The integration policy plus one rule for /bin/true, as the other benchmarks use it.
+harness_setup
+{
+    cat "$BENCH_SOURCE_DIR/tests/integration/policies/basic.yaml"
+    printf '%s\n' "  - id: bench-true" "    command: /bin/true"
+} >"$IT_WORK/bench-policy.yaml"
+install_policy "$IT_WORK/bench-policy.yaml"
+"$IT_PYTHON" "$BENCH_DIR/mcp_client.py" --config "$IT_WORK/ssh_config" --host main --mux-host main-mux \
+    --rounds "$BENCH_ROUNDS" --session-calls "$BENCH_CALLS" >"$IT_WORK/mcp-bench.json"
+status=$?
+if ((status == 0)); then
+    "$IT_PYTHON" - "$IT_WORK/mcp-bench.json" <<'EOF'
+import json, sys
+r = json.load(open(sys.argv[1]))
+rows = [("ssh", "`ssh HOST true` (new connection per command)"),
+        ("mux", "`ssh HOST-mux true` (ControlMaster, one exec per command)"),
+        ("session", "`run_command {argv: [true]}` over one MCP session"),
+        ("check", "`check_command {argv: [true]}` over the same session (no process started)")]
+print("| request path | n | median | p10 .. p90 | vs mux |")
+print("|---|---:|---:|---:|---:|")
+for key, label in rows:
+    s = r[key]
+    print(f"| {label} | {s['n']} | {s['median_ms']:.2f} ms | {s['p10_ms']:.2f} .. {s['p90_ms']:.2f} ms "
+          f"| {s['median_ms'] / r['mux']['median_ms']:.3f}x |")
+print()
+print(f"Opening the session (ssh connection + initialize): {r['session_connect_ms']:.0f} ms.")
+ratio = r["session_over_mux"]
+print(f"Target: a session call under 0.1x a multiplexed exec: {ratio:.3f}x -> {'MET' if ratio < 0.1 else 'NOT MET'}")
+EOF
+else
+    echo "FAIL: the benchmark client failed"
+fi
+it_cleanup
+exit $status

@@ -1,0 +1,249 @@
+# SPDX-License-Identifier: Apache-2.0
+# Session mode (the `mcp` request) through a real sshd, as a user configures an MCP client:
+# command ssh, args [-i KEY, user@host, mcp]. The client is the official MCP TypeScript SDK
+# (tests/mcp/client.mjs; npm installs it into the build dir, cached): handshake, tools/list,
+# allowed, denied and non-zero calls, progress, concurrent calls, cancellation (the command
+# is killed), and a killed client (the command's whole tree is killed). Raw JSON-RPC lines
+# over ssh check what an SDK never sends: version negotiation, malformed JSON, wrong types,
+# batches, a 2 MiB line, deep nesting, requests before initialize, a last line without its
+# newline, EOF and SIGHUP while a command runs. Every call is audited like a forced command, with
+# BRIDLE_FRONT_END=mcp and one BRIDLE_SESSION_ID per connection.
+# The user's login shell is bridle (--login-shell), so the hand-over through `bridle -c` is
+# the one exercised; the forced command path is the same function.
+# Guards against: MCP servers enforcing on the agent's own machine; session calls skipping
+# the gate or the audit; orphaned commands after a cancel or a dropped connection; a
+# malformed message crashing or hanging the session; protocol noise on stdout.
+
+# The SDK comes from npm: install it outside the network namespace, into the build dir,
+# from the committed lock file, with the npm cache in the build dir (reruns stay offline).
+if [[ -z ${BRIDLE_IT_INSIDE:-} ]]; then
+    MCP_SRC=$(realpath "$(dirname "$0")/../mcp")
+    : "${BRIDLE_MCP_DIR:=$(dirname "$(realpath "${BRIDLE:-$MCP_SRC/../../build/dev/bridle}")")/tests/mcp}"
+    export BRIDLE_MCP_DIR
+    if ! command -v node >/dev/null || ! node -e 'process.exit(+process.versions.node.split(".")[0] >= 18 ? 0 : 1)'; then
+        echo "FAIL mcp_session: node 18 or later is needed for the MCP SDK (install/deps.sh installs nodejs npm)"
+        exit 1
+    fi
+    mkdir -p "$BRIDLE_MCP_DIR" || exit 1
+    stamp=$(cat "$MCP_SRC/package.json" "$MCP_SRC/package-lock.json" | sha256sum | cut -d' ' -f1)
+    if [[ $(cat "$BRIDLE_MCP_DIR/.installed" 2>/dev/null) != "$stamp" ]]; then
+        cp "$MCP_SRC/package.json" "$MCP_SRC/package-lock.json" "$BRIDLE_MCP_DIR/"
+        if ! (cd "$BRIDLE_MCP_DIR" && npm ci --cache "$BRIDLE_MCP_DIR/.npm-cache" --prefer-offline \
+                --no-audit --no-fund >npm.log 2>&1); then
+            echo "FAIL mcp_session: npm ci failed:"
+            tail -n 20 "$BRIDLE_MCP_DIR/npm.log"
+            exit 1
+        fi
+        echo "$stamp" >"$BRIDLE_MCP_DIR/.installed"
+    fi
+    cp "$MCP_SRC/client.mjs" "$BRIDLE_MCP_DIR/client.mjs"
+fi
+
+# shellcheck source=../support/harness.sh
+source "$(dirname "$0")/../support/harness.sh"
+harness_setup --login-shell
+
+SSH_ARGS=(-F "$IT_WORK/ssh_config" main)
+INIT='{"jsonrpc":"2.0","id":"init","method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"raw","version":"0"}}}'
+
+# mcp_raw FILE: send FILE's bytes as the session's stdin (then EOF); the answers go to
+# $IT_WORK/raw.out, one JSON message per line, and MCP_RC is ssh's status.
+mcp_raw() {
+    journal_mark
+    timeout -k 5 60 ssh "${SSH_ARGS[@]}" mcp <"$1" >"$IT_WORK/raw.out" 2>"$IT_WORK/raw.err"
+    MCP_RC=$?
+}
+
+# answer ID EXPR: evaluate the Python expression EXPR on the answer `m` with that id ("null"
+# for id null: the first such), print its value.
+answer() {
+    "$IT_PYTHON" - "$IT_WORK/raw.out" "$1" "$2" <<'EOF'
+import json, sys
+path, want, expr = sys.argv[1], json.loads(sys.argv[2]), sys.argv[3]
+for line in open(path, encoding="utf-8", errors="replace"):
+    m = json.loads(line)
+    if m.get("id") == want:
+        print(eval(expr, {"m": m, "json": json}))
+        break
+else:
+    print("<no answer>")
+EOF
+}
+
+# ---- stdout carries protocol messages only ----------------------------------------------------
+# every_line_is_jsonrpc: each stdout line is one JSON-RPC 2.0 message.
+every_line_is_jsonrpc() {
+    "$IT_PYTHON" -c '
+import json, sys
+for line in open(sys.argv[1], encoding="utf-8"):
+    m = json.loads(line)
+    assert m["jsonrpc"] == "2.0" and ("result" in m or "error" in m or "method" in m), line
+' "$IT_WORK/raw.out" 2>&1
+}
+
+# ---- version negotiation -------------------------------------------------------------------------
+for v in 2025-06-18 2025-11-25 1999-01-01; do
+    printf '%s\n' "${INIT/2025-06-18/$v}" >"$IT_WORK/in"
+    mcp_raw "$IT_WORK/in"
+    want=$v
+    [[ $v == 1999-01-01 ]] && want=2025-11-25
+    assert_eq "negotiate.$v" "$want" "$(answer '"init"' 'm["result"]["protocolVersion"]')"
+done
+assert_eq negotiate.exit-status 0 "$MCP_RC"
+
+# ---- malformed and unexpected messages: JSON-RPC errors, never a crash or a hang ---------------
+{
+    echo '{"jsonrpc":"2.0","id":1,"method":"tools/list"}'                  # before initialize
+    echo '{"jsonrpc":"2.0","id":2,"method":"ping"}'                        # ping is always fine
+    echo "$INIT"
+    echo '{"jsonrpc":"2.0","method":"notifications/initialized"}'
+    echo 'this is not json'
+    echo '[{"jsonrpc":"2.0","id":3,"method":"ping"}]'
+    echo '{"jsonrpc":"1.0","id":4,"method":"ping"}'
+    echo '{"jsonrpc":"2.0","id":{"x":1},"method":"ping"}'
+    echo '{"jsonrpc":"2.0","id":5,"method":42}'
+    echo '{"jsonrpc":"2.0","id":6,"method":"resources/list"}'
+    echo '{"jsonrpc":"2.0","id":7,"method":"tools/call","params":[1,2]}'
+    echo '{"jsonrpc":"2.0","id":8,"method":"tools/call","params":{"arguments":{}}}'
+    echo '{"jsonrpc":"2.0","id":9,"method":"tools/call","params":{"name":"nope"}}'
+    echo '{"jsonrpc":"2.0","id":10,"method":"tools/call","params":{"name":"run_command","arguments":{"argv":[1,2]}}}'
+    echo '{"jsonrpc":"2.0","method":"notifications/unknown","params":{"x":1}}'
+    echo '{"jsonrpc":"2.0","id":11,"method":"initialize","params":{"protocolVersion":"2025-06-18"}}'
+    head -c $((2 * 1024 * 1024)) /dev/zero | tr '\0' 'a'; echo
+    echo '{"jsonrpc":"2.0","id":12,"method":"ping"}'
+    printf '%*s\n' 100000 '' | tr ' ' '['
+    printf '\xff\xfe{"jsonrpc":"2.0","id":13}\n'
+    echo '{"jsonrpc":"2.0","id":14,"method":"tools/call","params":{"name":"run_command","arguments":{"command":"echo last"}}}'
+    printf '%s' '{"jsonrpc":"2.0","id":15,"method":"ping"}'        # no newline before EOF
+} >"$IT_WORK/in"
+start=$SECONDS
+mcp_raw "$IT_WORK/in"
+if ((SECONDS - start <= 20)); then pass robust.prompt; else fail robust.prompt "took $((SECONDS - start)) s"; fi
+assert_eq robust.exit-status 0 "$MCP_RC"
+out=$(every_line_is_jsonrpc)
+assert_eq robust.stdout-only-jsonrpc "" "$out"
+assert_eq robust.before-initialize -32600 "$(answer 1 'm["error"]["code"]')"
+assert_eq robust.ping-before-initialize "{}" "$(answer 2 'json.dumps(m["result"])')"
+assert_eq robust.parse-error -32700 "$(answer null 'm["error"]["code"]')"
+n=$("$IT_PYTHON" -c '
+import json, sys
+codes = [json.loads(l)["error"]["code"] for l in open(sys.argv[1]) if json.loads(l).get("id") is None]
+print(" ".join(map(str, codes)))' "$IT_WORK/raw.out")
+# id null: not JSON, a batch, an object id, the 2 MiB line, the deep nesting, invalid UTF-8.
+assert_eq robust.null-id-errors "-32700 -32600 -32600 -32600 -32600 -32700" "$n"
+assert_eq robust.jsonrpc-1.0 -32600 "$(answer 4 'm["error"]["code"]')"
+assert_eq robust.method-not-string -32600 "$(answer 5 'm["error"]["code"]')"
+assert_eq robust.method-not-found -32601 "$(answer 6 'm["error"]["code"]')"
+assert_eq robust.params-array -32602 "$(answer 7 'm["error"]["code"]')"
+assert_eq robust.call-without-name -32602 "$(answer 8 'm["error"]["code"]')"
+assert_eq robust.unknown-tool -32602 "$(answer 9 'm["error"]["code"]')"
+assert_eq robust.argv-wrong-types "True error" "$(answer 10 'm["result"]["isError"], m["result"]["structuredContent"]["status"]' | tr -d "(),'")"
+assert_eq robust.second-initialize -32600 "$(answer 11 'm["error"]["code"]')"
+assert_eq robust.ping-after-huge-line "{}" "$(answer 12 'json.dumps(m["result"])')"
+assert_eq robust.last-line-without-newline "{}" "$(answer 15 'json.dumps(m["result"])')"
+# id 14 ran (or was cut short by the EOF that followed): either way it was answered.
+assert_match robust.call-before-eof-answered "$(answer 14 'm["result"]["structuredContent"]["status"]')" '^(ok|cancelled)$'
+lines=$(wc -l <"$IT_WORK/raw.out")
+assert_eq robust.one-answer-per-request 20 "$lines"
+
+# ---- EOF while a command runs: killed, answered as cancelled if stdout is still there, recorded -
+{
+    echo "$INIT"
+    echo '{"jsonrpc":"2.0","id":"long","method":"tools/call","params":{"name":"run_command","arguments":{"argv":["sleep","421"]}}}'
+} >"$IT_WORK/in"
+# stdin: the two lines, then 2 s of nothing (so sleep 421 starts), then EOF.
+journal_mark
+{ cat "$IT_WORK/in"; sleep 2; } | timeout -k 5 60 ssh "${SSH_ARGS[@]}" mcp >"$IT_WORK/raw.out" 2>"$IT_WORK/raw.err"
+MCP_RC=$?
+assert_eq eof.exit-status 0 "$MCP_RC"
+assert_eq eof.answered-cancelled "cancelled True" "$(answer '"long"' 'm["result"]["structuredContent"]["status"], m["result"]["isError"]' | tr -d "(),'")"
+wait_until 5 bash -c '! pgrep -f -x "sleep 421" >/dev/null'
+assert_eq eof.command-killed 0 "$(pgrep -f -x 'sleep 421' | wc -l)"
+bridle_records >/dev/null
+assert_eq eof.records "1 1" "$REC_N_DECISION $REC_N_RESULT"
+v=$(rec result BRIDLE_DISCONNECTED)
+assert_match eof.record-disconnected "$v" '^(1|true|yes)$'
+assert_eq eof.record-front-end mcp "$(rec result BRIDLE_FRONT_END)"
+
+# ---- SIGHUP ends the session: the command is killed and answered, everything is reaped ----------
+mkfifo "$IT_WORK/hup.in"
+journal_mark
+hup_mark=$IT_MARK
+timeout -k 5 60 ssh "${SSH_ARGS[@]}" mcp <"$IT_WORK/hup.in" >"$IT_WORK/raw.out" 2>"$IT_WORK/raw.err" &
+client=$!
+exec 7>"$IT_WORK/hup.in"   # stdin stays open: only the signal may end the session
+{
+    echo "$INIT"
+    echo '{"jsonrpc":"2.0","id":"hup","method":"tools/call","params":{"name":"run_command","arguments":{"argv":["sleep","433"]}}}'
+} >&7
+if wait_until 10 pgrep -f -x 'sleep 433' >/dev/null; then
+    session_pid=$(pgrep -o -f -- '--key it-key')   # the oldest: the session, not its worker
+    kill -HUP "$session_pid"
+    if wait_until 10 bash -c '! pgrep -f -x "sleep 433" >/dev/null'; then pass sighup.command-killed
+    else fail sighup.command-killed "sleep 433 still running"; fi
+    session_gone() { ! kill -0 "$session_pid" 2>/dev/null && ! pgrep -f -- '--key it-key' >/dev/null; }
+    if wait_until 10 session_gone; then pass sighup.session-exited
+    else fail sighup.session-exited "$(pgrep -a -f -- '--key it-key' | tr '\n' ';')"; fi
+    exec 7>&-
+    wait "$client"
+    assert_eq sighup.answered-cancelled "cancelled" "$(answer '"hup"' 'm["result"]["structuredContent"]["status"]')"
+    IT_MARK=$hup_mark
+    bridle_records >/dev/null
+    assert_match sighup.record-disconnected "$(rec result BRIDLE_DISCONNECTED)" '^(1|true|yes)$'
+else
+    fail sighup.started "sleep 433 did not start: $(cat "$IT_WORK/raw.err")"
+    exec 7>&-
+    kill "$client" 2>/dev/null
+fi
+
+# ---- the official SDK client ------------------------------------------------------------------------
+# run_client SCENARIO: the SDK client spawns `ssh ... mcp`; its PASS/FAIL lines count here.
+run_client() {
+    local line
+    journal_mark
+    CLIENT_MARK=$IT_MARK
+    (cd "$BRIDLE_MCP_DIR" && timeout -k 5 240 node client.mjs "$1" -- "${SSH_ARGS[@]}") \
+        >"$IT_WORK/client.out" 2>"$IT_WORK/client.err"
+    local rc=$?
+    [[ $rc == 0 ]] || fail "sdk.$1.exit" "node exited $rc: $(tail -c 1500 "$IT_WORK/client.err")"
+    grep -q '^PASS ' "$IT_WORK/client.out" || fail "sdk.$1.ran" "no checks ran: $(tail -c 1500 "$IT_WORK/client.err")"
+    while IFS= read -r line; do
+        case $line in
+            "PASS "*) pass "sdk.$1.${line#PASS }" ;;
+            "FAIL "*) line=${line#FAIL }; fail "sdk.$1.${line%%:*}" "${line#*: }" ;;
+            "DATA "*) line=${line#DATA }; printf -v "DATA_${line%% *}" '%s' "${line#* }" ;;
+        esac
+    done <"$IT_WORK/client.out"
+}
+
+# More than the test policy's max_output (64 KiB) for the truncation check.
+for i in $(seq 1 4000); do printf 'line %05d %s\n' "$i" "................................................"; done >/var/log/big.log
+chmod 0644 /var/log/big.log
+run_client main
+echo "note: the SDK client connected in ${DATA_connect_ms:-?} ms"
+IT_MARK=$CLIENT_MARK
+bridle_records BRIDLE_FRONT_END=mcp >/dev/null
+sessions=$("$IT_PYTHON" "$IT_SUPPORT/journal_query.py" get BRIDLE_SESSION_ID <"$IT_WORK/records.json" | sort -u | wc -l)
+assert_eq sdk.records.one-session 1 "$sessions"
+assert_match sdk.records.session-id "$(rec decision BRIDLE_SESSION_ID)" '^[0-9a-f]{32}$'
+assert_eq sdk.records.allowed-decision "allow echo-word" \
+    "$(rec_get BRIDLE_DECISION BRIDLE_REQUEST_ID="${DATA_allowed_request_id:-none}" BRIDLE_EVENT=decision) $(rec_get BRIDLE_RULE BRIDLE_REQUEST_ID="${DATA_allowed_request_id:-none}" BRIDLE_EVENT=decision)"
+assert_eq sdk.records.allowed-result 0 "$(rec_get BRIDLE_EXIT_STATUS BRIDLE_REQUEST_ID="${DATA_allowed_request_id:-none}" BRIDLE_EVENT=result)"
+assert_eq sdk.records.denied "deny" "$(rec_get BRIDLE_DECISION BRIDLE_REQUEST_ID="${DATA_denied_request_id:-none}")"
+assert_eq sdk.records.denied-no-result 0 "$(rec_count BRIDLE_REQUEST_ID="${DATA_denied_request_id:-none}" BRIDLE_EVENT=result)"
+assert_match sdk.records.cancelled "$(rec_get BRIDLE_DISCONNECTED BRIDLE_COMMAND="sleep 577" BRIDLE_EVENT=result)" '^(1|true|yes)$'
+assert_absent sdk.denied-had-no-effect "$IT_SCRATCH/pwned"
+
+run_client disconnect
+bridle_gone() { ! pgrep -f -- '--key it-key' >/dev/null; }
+if wait_until 10 bridle_gone; then pass sdk.disconnect.bridle-exited
+else fail sdk.disconnect.bridle-exited "$(pgrep -a -f -- '--key it-key' | tr '\n' ';')"; fi
+IT_MARK=$CLIENT_MARK
+result_recorded() { bridle_records BRIDLE_RULE=tree >/dev/null; ((REC_N_RESULT >= 1)); }
+wait_until 5 result_recorded
+assert_match sdk.disconnect.record "$(rec result BRIDLE_DISCONNECTED)" '^(1|true|yes)$'
+assert_eq sdk.disconnect.record-front-end mcp "$(rec result BRIDLE_FRONT_END)"
+pids=$(pgrep -f 'sleep (2718|577|421|433)')
+[[ -n $pids ]] && kill -KILL $pids 2>/dev/null
+
+harness_finish

@@ -1,0 +1,313 @@
+// SPDX-License-Identifier: Apache-2.0
+// Session mode without a process: JSON-RPC classification of every kind of bad line, the
+// bounded line reader, run_command/check_command argument checks, the status mapping of a
+// worker's report (a non-zero exit is not a tool error; a denial is, with the pointer to
+// list_allowed_commands), the tool definitions, and the gate's character rules for argv.
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "gate/gate.hpp"
+#include "gate/system_resolver.hpp"
+#include "policy/loader.hpp"
+#include "session/jsonrpc.hpp"
+#include "session/tools.hpp"
+
+namespace bridle::session {
+namespace {
+
+using jsonrpc::ErrorCode;
+using jsonrpc::Json;
+using Kind = jsonrpc::Message::Kind;
+
+struct ParseCase {
+    std::string name;
+    std::string line;
+    Kind kind;
+    ErrorCode code;   // for kInvalid
+    Json id;
+};
+
+TEST(JsonRpc, ClassifiesEveryKindOfLine) {
+    const std::vector<ParseCase> cases = {
+        {"request", R"({"jsonrpc":"2.0","id":1,"method":"ping"})", Kind::kRequest, {}, 1},
+        {"string id", R"({"jsonrpc":"2.0","id":"a","method":"ping"})", Kind::kRequest, {}, "a"},
+        {"notification", R"({"jsonrpc":"2.0","method":"notifications/initialized"})", Kind::kNotification, {}, nullptr},
+        {"response", R"({"jsonrpc":"2.0","id":3,"result":{}})", Kind::kResponse, {}, 3},
+        {"error response", R"({"jsonrpc":"2.0","id":3,"error":{"code":1,"message":"x"}})", Kind::kResponse, {}, 3},
+        {"not json", "hello", Kind::kInvalid, ErrorCode::kParseError, nullptr},
+        {"truncated", R"({"jsonrpc":"2.0","id":1,"method":"pi)", Kind::kInvalid, ErrorCode::kParseError, nullptr},
+        {"invalid utf-8", "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"\xff\"}", Kind::kInvalid, ErrorCode::kParseError, nullptr},
+        {"blank", "   ", Kind::kInvalid, ErrorCode::kParseError, nullptr},
+        {"batch", R"([{"jsonrpc":"2.0","id":1,"method":"ping"}])", Kind::kInvalid, ErrorCode::kInvalidRequest, nullptr},
+        {"number", "42", Kind::kInvalid, ErrorCode::kInvalidRequest, nullptr},
+        {"no jsonrpc", R"({"id":1,"method":"ping"})", Kind::kInvalid, ErrorCode::kInvalidRequest, 1},
+        {"jsonrpc 1.0", R"({"jsonrpc":"1.0","id":1,"method":"ping"})", Kind::kInvalid, ErrorCode::kInvalidRequest, 1},
+        {"jsonrpc number", R"({"jsonrpc":2.0,"id":1,"method":"ping"})", Kind::kInvalid, ErrorCode::kInvalidRequest, 1},
+        {"null id", R"({"jsonrpc":"2.0","id":null,"method":"ping"})", Kind::kInvalid, ErrorCode::kInvalidRequest, nullptr},
+        {"float id", R"({"jsonrpc":"2.0","id":1.5,"method":"ping"})", Kind::kInvalid, ErrorCode::kInvalidRequest, nullptr},
+        {"object id", R"({"jsonrpc":"2.0","id":{},"method":"ping"})", Kind::kInvalid, ErrorCode::kInvalidRequest, nullptr},
+        {"bool id", R"({"jsonrpc":"2.0","id":true,"method":"ping"})", Kind::kInvalid, ErrorCode::kInvalidRequest, nullptr},
+        {"method number", R"({"jsonrpc":"2.0","id":1,"method":7})", Kind::kInvalid, ErrorCode::kInvalidRequest, 1},
+        {"no method", R"({"jsonrpc":"2.0","id":1})", Kind::kInvalid, ErrorCode::kInvalidRequest, 1},
+        {"params array", R"({"jsonrpc":"2.0","id":1,"method":"tools/call","params":[1]})", Kind::kInvalid, ErrorCode::kInvalidParams, 1},
+        {"params string", R"({"jsonrpc":"2.0","id":1,"method":"tools/call","params":"x"})", Kind::kInvalid, ErrorCode::kInvalidParams, 1},
+        {"deep nesting", std::string(100, '[') + std::string(100, ']'), Kind::kInvalid, ErrorCode::kInvalidRequest, nullptr},
+    };
+    for (const auto& c : cases) {
+        SCOPED_TRACE(c.name);
+        const jsonrpc::Message m = jsonrpc::parse(c.line);
+        EXPECT_EQ(m.kind, c.kind);
+        EXPECT_EQ(m.id, c.id);
+        if (c.kind == Kind::kInvalid) {
+            EXPECT_EQ(m.error, c.code) << m.error_message;
+            EXPECT_FALSE(m.error_message.empty());
+        }
+    }
+}
+
+TEST(JsonRpc, NestingInsideStringsIsNotNesting) {
+    const std::string deep_string = R"({"jsonrpc":"2.0","id":1,"method":"ping","params":{"x":")" +
+                                    std::string(500, '[') + R"("}})";
+    EXPECT_EQ(jsonrpc::parse(deep_string).kind, Kind::kRequest);
+}
+
+TEST(JsonRpc, RepliesAreOneLineAndValidUtf8) {
+    const std::string line = jsonrpc::result_line(1, Json{{"text", std::string("a\nb\xff\xfe")}});
+    ASSERT_EQ(line.back(), '\n');
+    EXPECT_EQ(line.find('\n'), line.size() - 1);
+    const Json back = Json::parse(line);   // throws on invalid UTF-8
+    EXPECT_EQ(back["result"]["text"], "a\nb\xEF\xBF\xBD\xEF\xBF\xBD");
+    const Json error = Json::parse(jsonrpc::error_line(nullptr, ErrorCode::kParseError, "x"));
+    EXPECT_TRUE(error["id"].is_null());
+    EXPECT_EQ(error["error"]["code"], -32700);
+}
+
+TEST(LineReader, SplitsBoundsAndFinishes) {
+    jsonrpc::LineReader reader;
+    jsonrpc::LineReader::Line line;
+    reader.feed("one\ntw");
+    ASSERT_TRUE(reader.next(line));
+    EXPECT_EQ(line.text, "one");
+    EXPECT_FALSE(reader.next(line));
+    reader.feed("o\n\n  \nthree");
+    ASSERT_TRUE(reader.next(line));
+    EXPECT_EQ(line.text, "two");
+    EXPECT_FALSE(reader.next(line));   // blank lines are skipped
+    ASSERT_TRUE(reader.finish(line));
+    EXPECT_EQ(line.text, "three");
+    EXPECT_FALSE(reader.finish(line));
+}
+
+TEST(LineReader, AnOverlongLineIsReportedOnceAndDropped) {
+    jsonrpc::LineReader reader;
+    jsonrpc::LineReader::Line line;
+    const std::string chunk(64 * 1024, 'a');
+    for (std::size_t i = 0; i < 40; ++i) reader.feed(chunk);   // 2.5 MiB, no newline
+    ASSERT_TRUE(reader.next(line));
+    EXPECT_TRUE(line.too_long);
+    EXPECT_FALSE(reader.next(line));
+    reader.feed("aaaa\nnext\n");
+    ASSERT_TRUE(reader.next(line));
+    EXPECT_FALSE(line.too_long);
+    EXPECT_EQ(line.text, "next");
+    // A line of exactly the limit is fine.
+    reader.feed(std::string(jsonrpc::kMaxLineBytes, 'b') + "\n");
+    ASSERT_TRUE(reader.next(line));
+    EXPECT_FALSE(line.too_long);
+    EXPECT_EQ(line.text.size(), jsonrpc::kMaxLineBytes);
+    // An overlong line cut short by EOF yields nothing more at finish.
+    reader.feed(std::string(jsonrpc::kMaxLineBytes + 1, 'c'));
+    ASSERT_TRUE(reader.next(line));
+    EXPECT_TRUE(line.too_long);
+    EXPECT_FALSE(reader.finish(line));
+}
+
+struct ArgsCase {
+    std::string name;
+    std::string json;
+    bool ok;
+    std::string error_part;
+};
+
+TEST(Tools, CommandArguments) {
+    const std::vector<ArgsCase> cases = {
+        {"argv", R"({"argv":["echo","hi"]})", true, ""},
+        {"command", R"({"command":"echo hi"})", true, ""},
+        {"timeout", R"({"argv":["x"],"timeout_seconds":1.5})", true, ""},
+        {"neither", R"({})", false, "exactly one"},
+        {"null", "null", false, "exactly one"},
+        {"both", R"({"argv":["x"],"command":"x"})", false, "exactly one"},
+        {"argv string", R"({"argv":"echo hi"})", false, "array of strings"},
+        {"argv empty", R"({"argv":[]})", false, "empty"},
+        {"argv numbers", R"({"argv":["echo",1]})", false, "only strings"},
+        {"argv nested", R"({"argv":[["echo"]]})", false, "only strings"},
+        {"command number", R"({"command":7})", false, "must be a string"},
+        {"timeout string", R"({"argv":["x"],"timeout_seconds":"5"})", false, "number"},
+        {"timeout zero", R"({"argv":["x"],"timeout_seconds":0})", false, "more than 0"},
+        {"timeout negative", R"({"argv":["x"],"timeout_seconds":-1})", false, "more than 0"},
+        {"timeout huge", R"({"argv":["x"],"timeout_seconds":1e300})", false, "at most"},
+        {"unknown", R"({"argv":["x"],"shell":true})", false, "unknown argument"},
+        {"arguments array", R"([1])", false, "object"},
+    };
+    for (const auto& c : cases) {
+        SCOPED_TRACE(c.name);
+        const auto args = tools::parse_command_args(Json::parse(c.json), true);
+        EXPECT_EQ(args.ok(), c.ok);
+        if (!c.ok && !args.ok()) {
+            EXPECT_NE(args.error().message.find(c.error_part), std::string::npos) << args.error().message;
+        }
+    }
+    const auto timed = tools::parse_command_args(Json::parse(R"({"argv":["x"],"timeout_seconds":1.5})"), true);
+    ASSERT_TRUE(timed.ok());
+    EXPECT_EQ(timed.value().timeout->count(), 1500);
+    // check_command takes no timeout.
+    EXPECT_FALSE(tools::parse_command_args(Json::parse(R"({"argv":["x"],"timeout_seconds":1})"), false).ok());
+}
+
+CallReport ran(int exit_code) {
+    CallReport c;
+    c.parsed = c.allowed = c.ran = c.started = true;
+    c.exit_code = exit_code;
+    c.exit_status = exit_code;
+    c.rule = "r";
+    c.stdout_text = "out\n";
+    return c;
+}
+
+TEST(Tools, RunResultStatuses) {
+    struct Case {
+        std::string name;
+        CallReport report;
+        bool cancelled;
+        std::string status;
+        bool is_error;
+    };
+    CallReport denied;
+    denied.parsed = true;
+    denied.reason = "no rule allows the program \"cat\"";
+    denied.usage = {"echo WORD"};
+    denied.message = "bridle: denied: no rule allows the program \"cat\"\n";
+    denied.exit_status = 77;
+    CallReport unparsable;
+    unparsable.reason = "cannot parse the request";
+    unparsable.exit_status = 64;
+    CallReport help;
+    help.parsed = help.allowed = help.help = true;
+    help.exit_status = 0;
+    help.message = "bridle: commands you may run\n";
+    CallReport timed_out = ran(-1);
+    timed_out.timed_out = true;
+    timed_out.signal = 15;
+    CallReport signalled = ran(-1);
+    signalled.signal = 9;
+    CallReport disconnected = ran(-1);
+    disconnected.disconnected = true;
+    disconnected.signal = 15;
+    CallReport exec_failed;
+    exec_failed.parsed = exec_failed.allowed = exec_failed.ran = true;
+    exec_failed.exit_status = 127;
+    CallReport unaudited;
+    unaudited.parsed = unaudited.allowed = true;
+    unaudited.exit_status = 69;
+    const std::vector<Case> cases = {
+        {"exit 0", ran(0), false, "ok", false},
+        {"exit 1", ran(1), false, "exit_nonzero", false},
+        {"killed by a signal", signalled, false, "exit_nonzero", false},
+        {"denied", denied, false, "denied", true},
+        {"unparsable", unparsable, false, "denied", true},
+        {"help", help, false, "ok", false},
+        {"timeout", timed_out, false, "timeout", true},
+        {"cancelled by the client", disconnected, false, "cancelled", true},
+        {"session ending", ran(0), true, "cancelled", true},
+        {"session ending before it started", denied, true, "denied", true},
+        {"exec failed", exec_failed, false, "error", true},
+        {"audit refused", unaudited, false, "error", true},
+    };
+    const Json schema = tools::definitions()["tools"][0]["outputSchema"];
+    for (const auto& c : cases) {
+        SCOPED_TRACE(c.name);
+        const Json r = tools::run_result(c.report, c.cancelled);
+        EXPECT_EQ(r["structuredContent"]["status"], c.status);
+        EXPECT_EQ(r["isError"], c.is_error);
+        // Every property given is in the schema, and the required ones are there.
+        for (const auto& [k, v] : r["structuredContent"].items()) EXPECT_TRUE(schema["properties"].contains(k)) << k;
+        for (const auto& k : schema["required"]) EXPECT_TRUE(r["structuredContent"].contains(k.get<std::string>()));
+    }
+    const Json d = tools::run_result(denied, false);
+    const std::string text = d["content"][0]["text"];
+    EXPECT_NE(text.find("no rule allows"), std::string::npos);
+    EXPECT_NE(text.find("list_allowed_commands"), std::string::npos);
+    EXPECT_EQ(d["structuredContent"]["usage"], Json::array({"echo WORD"}));
+    const Json ok = tools::run_result(ran(1), false);
+    EXPECT_EQ(ok["structuredContent"]["exit_code"], 1);
+    EXPECT_EQ(ok["content"][0]["text"], "out\n[exit status 1]\n");
+    EXPECT_EQ(tools::error_result("x", true)["structuredContent"]["status"], "error");
+    EXPECT_FALSE(tools::error_result("x", false).contains("structuredContent"));
+    EXPECT_EQ(tools::not_started_result("x")["structuredContent"]["status"], "cancelled");
+}
+
+TEST(Tools, DefinitionsAndAnnotations) {
+    const Json tools_list = tools::definitions()["tools"];
+    ASSERT_EQ(tools_list.size(), 3u);
+    EXPECT_EQ(tools_list[0]["name"], "run_command");
+    EXPECT_EQ(tools_list[0]["outputSchema"]["properties"]["status"]["enum"],
+              Json::array({"ok", "exit_nonzero", "denied", "timeout", "cancelled", "error"}));
+    EXPECT_EQ(tools_list[0]["annotations"]["readOnlyHint"], false);
+    EXPECT_EQ(tools_list[0]["annotations"]["destructiveHint"], true);
+    for (std::size_t i = 1; i < 3; ++i) {
+        EXPECT_EQ(tools_list[i]["annotations"]["readOnlyHint"], true);
+        EXPECT_EQ(tools_list[i]["annotations"]["destructiveHint"], false);
+        EXPECT_TRUE(tools_list[i].contains("outputSchema"));
+    }
+    for (const auto& t : tools_list) {
+        EXPECT_EQ(t["inputSchema"]["type"], "object");
+        EXPECT_FALSE(t["description"].get<std::string>().empty());
+    }
+}
+
+// Regression: words sent as argv bypass the tokenizer; a NUL would have matched as one
+// word and been exec'd as a shorter one.
+TEST(GateArgv, TokenizerCharacterRulesApplyToArgv) {
+    policy::LoadReport report;
+    auto p = policy::parse_policy_text("version: 1\nrules:\n  - id: echo\n    command: /bin/echo\n"
+                                       "    args: [{name: word, regex: '.*'}]\n",
+                                       "session.yaml", true, report);
+    ASSERT_TRUE(p) << p.error().full();
+    class NoAudit final : public audit::Sink {
+      public:
+        Status write(const audit::Record&) override { return ok_status(); }
+    } sink;
+    gate::SystemResolver resolver;
+    const gate::Context context{p.value(), sink, resolver};
+    struct Case {
+        std::string name;
+        std::vector<std::string> argv;
+        bool allowed;
+        std::string reason_part;
+    };
+    const std::vector<Case> cases = {
+        {"plain", {"echo", "a b;|$(x)"}, true, ""},
+        {"nul", {"echo", std::string("a\0b", 3)}, false, "U+0000"},
+        {"newline", {"echo", "a\nb"}, false, "U+000A"},
+        {"escape", {"echo", "\x1b[31m"}, false, "U+001B"},
+        {"zero width", {"echo", "a\u200bb"}, false, "word 2"},
+        {"bad utf-8", {"echo", "\xff"}, false, "UTF-8"},
+        {"empty", {}, false, "empty"},
+        {"too long", {"echo", std::string(70000, 'a')}, false, "longer"},
+    };
+    for (const auto& c : cases) {
+        SCOPED_TRACE(c.name);
+        gate::Request request;
+        request.argv = c.argv;
+        const gate::Response r = gate::explain(context, request);
+        EXPECT_EQ(r.decision.verdict == matching::Verdict::kAllow, c.allowed) << r.decision.reason;
+        if (!c.allowed) {
+            EXPECT_NE(r.decision.reason.find(c.reason_part), std::string::npos) << r.decision.reason;
+        }
+    }
+}
+
+}  // namespace
+}  // namespace bridle::session
