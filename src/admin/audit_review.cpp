@@ -171,14 +171,14 @@ bool AuditRequest::is_complete() const {
 }
 
 AuditRequest& AuditLog::add(const audit::StoredRecord& record) {
-    std::string id = record.field("BRIDLE_REQUEST_ID");
-    auto it = std::lower_bound(index_.begin(), index_.end(), id,
-                               [](const auto& entry, const std::string& key) { return entry.first < key; });
+    const std::string id = record.field("BRIDLE_REQUEST_ID");
     AuditRequest* request = nullptr;
-    if (it != index_.end() && it->first == id && !id.empty()) {
+    const auto it = id.empty() ? index_.end() : index_.find(id);
+    if (it != index_.end()) {
         request = &requests_[it->second];
     } else {
-        index_.insert(it, {id, requests_.size()});
+        // A record without an id (not bridle's) stands alone.
+        if (!id.empty()) index_.emplace(id, requests_.size());
         requests_.push_back(AuditRequest{id, std::nullopt, std::nullopt});
         request = &requests_.back();
     }

@@ -6,6 +6,7 @@
 #include <optional>
 #include <ostream>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "audit/journal_reader.hpp"
@@ -43,7 +44,7 @@ class AuditLog {
 
   private:
     std::vector<AuditRequest> requests_;
-    std::vector<std::pair<std::string, std::size_t>> index_;  // sorted by id
+    std::unordered_map<std::string, std::size_t> index_;  // request id -> position
 };
 
 bool matches(const AuditOptions& options, const AuditRequest& request);

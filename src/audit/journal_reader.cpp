@@ -203,6 +203,24 @@ bool is_journal_file(const std::string& path) {
 }
 
 std::optional<StoredRecord> parse_json_line(const std::string& line) {
+    // A record is one flat object of strings. Anything nested deeper is refused before the
+    // (recursive) parser sees it: a crafted line of a million brackets must not exhaust the
+    // reader's stack.
+    int depth = 0;
+    bool in_string = false, escaped = false;
+    for (const char c : line) {
+        if (in_string) {
+            if (escaped) escaped = false;
+            else if (c == '\\') escaped = true;
+            else if (c == '"') in_string = false;
+        } else if (c == '"') {
+            in_string = true;
+        } else if (c == '{' || c == '[') {
+            if (++depth > 1) return std::nullopt;
+        } else if (c == '}' || c == ']') {
+            --depth;
+        }
+    }
     const nlohmann::json value = nlohmann::json::parse(line, nullptr, false);
     if (!value.is_object()) return std::nullopt;
     StoredRecord r;

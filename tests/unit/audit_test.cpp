@@ -547,12 +547,18 @@ TEST(FileSink, ParseJsonLineRefusesWhatIsNotARecord) {
         {"no timestamp", R"({"SYSLOG_IDENTIFIER":"bridle"})"},
         {"timestamp not digits", R"({"__REALTIME_TIMESTAMP":"12a"})"},
         {"timestamp too long", R"({"__REALTIME_TIMESTAMP":"123456789012345678901"})"},
+        {"nested", R"({"__REALTIME_TIMESTAMP":"1","X":{"a":"b"}})"},
+        {"a million brackets", "{\"X\":" + std::string(1000000, '[')},
     };
     for (const auto& [name, line] : cases) {
         SCOPED_TRACE(name);
         EXPECT_FALSE(parse_json_line(line).has_value());
     }
     EXPECT_TRUE(parse_json_line(R"({"__REALTIME_TIMESTAMP":"17","SYSLOG_IDENTIFIER":"bridle"})").has_value());
+    // Brackets and quotes inside strings are text.
+    const auto quoted = parse_json_line(R"({"__REALTIME_TIMESTAMP":"17","C":"[{\"}]\\"})");
+    ASSERT_TRUE(quoted.has_value());
+    EXPECT_EQ(quoted->field("C"), "[{\"}]\\");
 }
 
 class FailingSink final : public Sink {
