@@ -1,10 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // bridle: the forced-command shell for LLM agents on SSH hosts. Wiring only: pick the front
 // end from the command line and hand over.
-#include <sys/ioctl.h>
-#include <unistd.h>
-
-#include <chrono>
 #include <csignal>
 #include <cstdlib>
 #include <iostream>
@@ -15,7 +11,6 @@
 
 #include "admin/admin.hpp"
 #include "admin/audit_review.hpp"
-#include "admin/audit_time.hpp"
 #include "admin/cli.hpp"
 #include "admin/enroll.hpp"
 #include "common/exit_code.hpp"
@@ -46,48 +41,17 @@ std::string value_of(const std::map<std::string, std::string>& values, const std
     return it == values.end() ? std::string{} : it->second;
 }
 
-// `bridle audit`: the options of the table, checked and turned into AuditOptions.
+// `bridle audit`: the options of the table, checked by admin::audit_options, then the review.
 int audit_command(const std::vector<std::string>& args) {
     std::map<std::string, std::string> values;
     std::string error;
     std::size_t i = 1;
     if (!parse_options("audit", args, i, values, error)) return usage_error(error);
     if (i != args.size()) return usage_error("unexpected argument to audit: " + args[i]);
-    bridle::admin::AuditOptions o;
-    const auto now = static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
-        std::chrono::system_clock::now().time_since_epoch()).count());
-    for (const char* name : {"--since", "--until"}) {
-        if (!values.count(name)) continue;
-        const auto t = bridle::admin::parse_audit_time(values[name], now);
-        if (!t) return usage_error(std::string(name) + ": cannot read the time \"" + values[name] + "\" (try \"2026-11-24 08:00\", today, -1h, \"2h ago\")");
-        (std::string(name) == "--since" ? o.read.since : o.read.until) = *t;
-    }
-    o.decision = value_of(values, "--decision");
-    if (!o.decision.empty() && o.decision != "allow" && o.decision != "deny") {
-        return usage_error("--decision must be allow or deny");
-    }
-    o.rule = value_of(values, "--rule");
-    o.key = value_of(values, "--key");
-    o.read.request_id = value_of(values, "--request");
-    o.read.directory = value_of(values, "-D");
-    o.read.file = value_of(values, "--file");
-    if (!o.read.directory.empty() && !o.read.file.empty()) return usage_error("give -D or --file, not both");
-    o.read.follow = values.count("--follow") > 0;
-    o.stats = values.count("--stats") > 0;
-    if (o.stats && o.read.follow) return usage_error("--stats and --follow do not go together");
-    const std::string output = values.count("-o") ? values["-o"] : "table";
-    if (output == "json") {
-        o.output = bridle::admin::AuditOptions::Output::kJson;
-    } else if (output != "table") {
-        return usage_error("-o must be table or json");
-    }
-    const std::string color = values.count("--color") ? values["--color"] : "auto";
-    if (color != "auto" && color != "always" && color != "never") return usage_error("--color must be auto, always or never");
-    const bool terminal = ::isatty(STDOUT_FILENO) == 1;
-    o.color = color == "always" || (color == "auto" && terminal && std::getenv("NO_COLOR") == nullptr);
-    winsize size{};
-    if (terminal && ::ioctl(STDOUT_FILENO, TIOCGWINSZ, &size) == 0) o.width = size.ws_col;
-    return bridle::admin::audit_review(o);
+    bridle::admin::AuditOptions options;
+    error = bridle::admin::audit_options(values, bridle::admin::Terminal::of_stdout(), options);
+    if (!error.empty()) return usage_error(error);
+    return bridle::admin::audit_review(options);
 }
 
 }  // namespace

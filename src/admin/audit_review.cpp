@@ -6,9 +6,12 @@
 #include "admin/audit_review.hpp"
 
 #include <grp.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
+#include <cstdlib>
 #include <ctime>
 #include <iomanip>
 #include <iostream>
@@ -18,6 +21,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "admin/audit_time.hpp"
 #include "common/exit_code.hpp"
 #include "common/text.hpp"
 
@@ -171,14 +175,14 @@ bool AuditRequest::is_complete() const {
 }
 
 AuditRequest& AuditLog::add(const audit::StoredRecord& record) {
-    std::string id = record.field("BRIDLE_REQUEST_ID");
-    auto it = std::lower_bound(index_.begin(), index_.end(), id,
-                               [](const auto& entry, const std::string& key) { return entry.first < key; });
+    const std::string id = record.field("BRIDLE_REQUEST_ID");
     AuditRequest* request = nullptr;
-    if (it != index_.end() && it->first == id && !id.empty()) {
+    const auto it = id.empty() ? index_.end() : index_.find(id);
+    if (it != index_.end()) {
         request = &requests_[it->second];
     } else {
-        index_.insert(it, {id, requests_.size()});
+        // A record without an id (not bridle's) stands alone.
+        if (!id.empty()) index_.emplace(id, requests_.size());
         requests_.push_back(AuditRequest{id, std::nullopt, std::nullopt});
         request = &requests_.back();
     }
@@ -371,6 +375,62 @@ void print_stats(std::ostream& out, const AuditOptions& o, const std::vector<con
 }
 
 // ---- The command ------------------------------------------------------------------------------
+
+Terminal Terminal::of_stdout() {
+    Terminal t;
+    t.is_terminal = ::isatty(STDOUT_FILENO) == 1;
+    winsize size{};
+    if (t.is_terminal && ::ioctl(STDOUT_FILENO, TIOCGWINSZ, &size) == 0) t.columns = size.ws_col;
+    t.no_color = std::getenv("NO_COLOR") != nullptr;
+    return t;
+}
+
+std::string audit_options(const std::map<std::string, std::string>& values, const Terminal& terminal,
+                          AuditOptions& o, std::uint64_t now) {
+    const auto value = [&](const std::string& name) {
+        const auto it = values.find(name);
+        return it == values.end() ? std::string() : it->second;
+    };
+    if (now == 0) {
+        now = static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
+            std::chrono::system_clock::now().time_since_epoch()).count());
+    }
+    for (const std::string name : {"--since", "--until"}) {
+        if (!values.count(name)) continue;
+        const std::optional<std::uint64_t> t = parse_audit_time(value(name), now);
+        if (!t) {
+            return name + ": cannot read the time \"" + escape_text(value(name), 80) +
+                   "\" (try \"2026-11-24 08:00\", today, -1h, \"2h ago\")";
+        }
+        (name == "--since" ? o.read.since : o.read.until) = *t;
+    }
+    o.decision = value("--decision");
+    if (!o.decision.empty() && o.decision != "allow" && o.decision != "deny") {
+        return "--decision must be allow or deny";
+    }
+    o.rule = value("--rule");
+    o.key = value("--key");
+    o.read.request_id = value("--request");
+    o.read.directory = value("-D");
+    o.read.file = value("--file");
+    if (!o.read.directory.empty() && !o.read.file.empty()) return "give -D or --file, not both";
+    o.read.follow = values.count("--follow") > 0;
+    o.stats = values.count("--stats") > 0;
+    if (o.stats && o.read.follow) return "--stats and --follow do not go together";
+    const std::string output = values.count("-o") ? value("-o") : "table";
+    if (output == "json") {
+        o.output = AuditOptions::Output::kJson;
+    } else if (output != "table") {
+        return "-o must be table or json";
+    }
+    const std::string color = values.count("--color") ? value("--color") : "auto";
+    if (color != "auto" && color != "always" && color != "never") {
+        return "--color must be auto, always or never";
+    }
+    o.color = color == "always" || (color == "auto" && terminal.is_terminal && !terminal.no_color);
+    o.width = terminal.is_terminal ? terminal.columns : 0;
+    return "";
+}
 
 int audit_review(const AuditOptions& o) {
     AuditLog log;

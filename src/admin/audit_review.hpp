@@ -3,9 +3,11 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <ostream>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "audit/journal_reader.hpp"
@@ -43,7 +45,7 @@ class AuditLog {
 
   private:
     std::vector<AuditRequest> requests_;
-    std::vector<std::pair<std::string, std::size_t>> index_;  // sorted by id
+    std::unordered_map<std::string, std::size_t> index_;  // request id -> position
 };
 
 bool matches(const AuditOptions& options, const AuditRequest& request);
@@ -55,6 +57,20 @@ void print_table_row(std::ostream& out, const AuditOptions& options, const Audit
 std::string to_json(const AuditRequest& r);  // one line, no newline
 void print_stats(std::ostream& out, const AuditOptions& options,
                  const std::vector<const AuditRequest*>& requests);
+
+// Where the output goes: whether it is a terminal, how wide, whether NO_COLOR is set.
+struct Terminal {
+    bool is_terminal = false;
+    std::size_t columns = 0;
+    bool no_color = false;
+    static Terminal of_stdout();
+};
+
+// The options of `bridle audit` (admin/cli.hpp, by name) as AuditOptions; "" or what is wrong
+// (--since/--until in journalctl's syntax, --decision allow|deny, -o table|json, --color
+// auto|always|never, -D or --file, --stats or --follow).
+std::string audit_options(const std::map<std::string, std::string>& values, const Terminal& terminal,
+                          AuditOptions& options, std::uint64_t now_usec = 0);
 
 // The whole command: read, filter, print. 0, or 1 when the source cannot be read.
 int audit_review(const AuditOptions& options);

@@ -3,12 +3,15 @@
 // sink's JSON lines. Both yield the same StoredRecord, so the review never knows which it read.
 #include "audit/journal_reader.hpp"
 
+#include <sys/stat.h>
 #include <systemd/sd-journal.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
+#include <fcntl.h>
 #include <fstream>
+#include <set>
 #include <memory>
 #include <thread>
 #include <vector>
@@ -140,57 +143,105 @@ std::vector<std::string> rotated_family(const std::string& path) {
     return family;
 }
 
-// Reads complete lines from `in` into records; returns false when on_record asked to stop.
-bool read_lines(std::istream& in, const ReadOptions& o,
-                const std::function<bool(const StoredRecord&)>& on_record, std::string& partial) {
-    std::string line;
-    while (std::getline(in, line)) {
-        if (in.eof()) {  // no newline yet: the writer is mid-line (only while following)
-            partial += line;
-            break;
-        }
-        line = partial + line;
-        partial.clear();
-        const std::optional<StoredRecord> r = parse_json_line(line);
+// Hands every complete line of `bytes` (after `partial`, the unfinished last line of the
+// previous chunk) on as a record, and keeps the new unfinished line in `partial`. Returns
+// false when on_record asked to stop.
+bool hand_on(std::string bytes, std::string& partial, const ReadOptions& o,
+             const std::function<bool(const StoredRecord&)>& on_record) {
+    bytes.insert(0, partial);
+    partial.clear();
+    std::size_t start = 0;
+    for (std::size_t newline; (newline = bytes.find('\n', start)) != std::string::npos; start = newline + 1) {
+        const std::optional<StoredRecord> r = parse_json_line(bytes.substr(start, newline - start));
         if (!r || r->field("SYSLOG_IDENTIFIER") != "bridle") continue;
         if (!o.request_id.empty() && r->field("BRIDLE_REQUEST_ID") != o.request_id) continue;
         if (!in_window(o, r->realtime_usec)) continue;
         if (!on_record(*r)) return false;
     }
+    partial = bytes.substr(start);
     return true;
+}
+
+// One open file of the family, read by its descriptor: a rename (rotation) does not move it.
+struct OpenFile {
+    int fd = -1;
+    ino_t inode = 0;
+    off_t offset = 0;
+    std::string partial;
+    OpenFile() = default;
+    OpenFile(const OpenFile&) = delete;
+    OpenFile& operator=(const OpenFile&) = delete;
+    ~OpenFile() { close(); }
+    bool open(const std::string& path) {
+        close();
+        fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+        struct stat st {};
+        if (fd < 0 || ::fstat(fd, &st) != 0) return false;
+        inode = st.st_ino, offset = 0, partial.clear();
+        return true;
+    }
+    void close() {
+        if (fd >= 0) ::close(fd);
+        fd = -1;
+    }
+    // Everything from `offset` to the end, handed on.
+    bool drain(const ReadOptions& o, const std::function<bool(const StoredRecord&)>& on_record) {
+        std::string bytes;
+        char buffer[65536];
+        for (ssize_t n; (n = ::pread(fd, buffer, sizeof buffer, offset)) > 0; offset += n) {
+            bytes.append(buffer, static_cast<std::size_t>(n));
+        }
+        return hand_on(std::move(bytes), partial, o, on_record);
+    }
+};
+
+ino_t inode_of(const std::string& path) {
+    struct stat st {};
+    return ::stat(path.c_str(), &st) == 0 ? st.st_ino : 0;
 }
 
 Status read_json_lines(const ReadOptions& o,
                        const std::function<bool(const StoredRecord&)>& on_record,
                        const std::function<void()>& caught_up) {
-    std::ifstream probe(o.file);
-    if (!probe) return Error{"cannot open " + o.file + ": " + errno_text(errno), ""};
-    probe.close();
-    std::string partial;
-    for (const std::string& name : rotated_family(o.file)) {
-        std::ifstream in(name);
-        if (!in) continue;  // rotated away meanwhile
-        partial.clear();
-        if (!read_lines(in, o, on_record, partial)) return ok_status();
+    OpenFile live;
+    if (!live.open(o.file)) return Error{"cannot open " + o.file + ": " + errno_text(errno), ""};
+    // The backlog: the rotated files, oldest first, then the live one. `seen` holds the
+    // inodes read to their end, so that a file met again under a new name is not read twice.
+    std::set<ino_t> seen;
+    const std::vector<std::string> family = rotated_family(o.file);
+    for (std::size_t i = 0; i + 1 < family.size(); ++i) {
+        OpenFile rotated;
+        if (!rotated.open(family[i]) || rotated.inode == live.inode) continue;
+        if (!rotated.drain(o, on_record)) return ok_status();
+        seen.insert(rotated.inode);
     }
+    if (!live.drain(o, on_record)) return ok_status();
     caught_up();
     if (!o.follow) return ok_status();
-    // Follow: poll the live file for growth; a rotation (the file shrank or is a new one)
-    // starts it again from its beginning.
-    std::ifstream in(o.file);
-    in.seekg(0, std::ios::end);
-    std::streamoff offset = in.tellg();
+    // Follow: read the open file as it grows. When the name holds another file, the one we
+    // hold was rotated (perhaps several times since the last look): finish it, read every
+    // rotated file not seen yet (oldest first), then go on with the new live file.
     for (;;) {
         std::this_thread::sleep_for(std::chrono::milliseconds(250));
-        std::ifstream again(o.file);
-        if (!again) continue;
-        again.seekg(0, std::ios::end);
-        const std::streamoff size = again.tellg();
-        if (size < offset) offset = 0, partial.clear();
-        if (size == offset) continue;
-        again.seekg(offset);
-        if (!read_lines(again, o, on_record, partial)) return ok_status();
-        offset = size;
+        const ino_t current = inode_of(o.file);
+        if (current != 0 && current != live.inode) {
+            if (!live.drain(o, on_record)) return ok_status();
+            seen.insert(live.inode);
+            std::set<ino_t> present;
+            for (const std::string& name : rotated_family(o.file)) {
+                OpenFile rotated;
+                if (!rotated.open(name)) continue;
+                present.insert(rotated.inode);
+                if (name == o.file || seen.count(rotated.inode)) continue;
+                if (!rotated.drain(o, on_record)) return ok_status();
+                seen.insert(rotated.inode);
+            }
+            // Forget files that were rotated out: the file system may give their inode
+            // numbers to new files.
+            for (auto it = seen.begin(); it != seen.end();) it = present.count(*it) ? std::next(it) : seen.erase(it);
+            if (!live.open(o.file)) continue;
+        }
+        if (!live.drain(o, on_record)) return ok_status();
     }
 }
 
@@ -203,6 +254,24 @@ bool is_journal_file(const std::string& path) {
 }
 
 std::optional<StoredRecord> parse_json_line(const std::string& line) {
+    // A record is one flat object of strings. Anything nested deeper is refused before the
+    // (recursive) parser sees it: a crafted line of a million brackets must not exhaust the
+    // reader's stack.
+    int depth = 0;
+    bool in_string = false, escaped = false;
+    for (const char c : line) {
+        if (in_string) {
+            if (escaped) escaped = false;
+            else if (c == '\\') escaped = true;
+            else if (c == '"') in_string = false;
+        } else if (c == '"') {
+            in_string = true;
+        } else if (c == '{' || c == '[') {
+            if (++depth > 1) return std::nullopt;
+        } else if (c == '}' || c == ']') {
+            --depth;
+        }
+    }
     const nlohmann::json value = nlohmann::json::parse(line, nullptr, false);
     if (!value.is_object()) return std::nullopt;
     StoredRecord r;

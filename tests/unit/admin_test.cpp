@@ -577,6 +577,47 @@ TEST(AuditTime, ReadsJournalctlSyntax) {
     }
 }
 
+TEST(AuditOptions, ChecksEveryValueAndPicksColourAndWidth) {
+    struct Case {
+        const char* name;
+        std::map<std::string, std::string> values;
+        std::string error;  // "" = accepted
+    };
+    const std::vector<Case> cases = {
+        {"nothing", {}, ""},
+        {"everything", {{"--since", "-1h"}, {"--until", "now"}, {"--decision", "deny"}, {"--rule", "r"},
+                        {"--key", "k"}, {"--request", "x"}, {"-o", "json"}, {"-D", "/d"}}, ""},
+        {"bad time", {{"--since", "soon"}}, "--since: cannot read the time \"soon\""},
+        {"bad until", {{"--until", "\x1b[2J"}}, "--until: cannot read the time \"\\x1B[2J\""},
+        {"bad decision", {{"--decision", "maybe"}}, "--decision must be allow or deny"},
+        {"bad output", {{"-o", "yaml"}}, "-o must be table or json"},
+        {"bad colour", {{"--color", "yes"}}, "--color must be auto, always or never"},
+        {"both sources", {{"-D", "/d"}, {"--file", "/f"}}, "give -D or --file, not both"},
+        {"stats and follow", {{"--stats", "1"}, {"--follow", "1"}}, "--stats and --follow do not go together"},
+    };
+    for (const Case& c : cases) {
+        SCOPED_TRACE(c.name);
+        AuditOptions o;
+        const std::string error = audit_options(c.values, Terminal{}, o, 1'000'000'000'000'000);
+        if (c.error.empty()) {
+            EXPECT_EQ(error, "");
+        } else {
+            EXPECT_EQ(error.rfind(c.error, 0), 0u) << error;
+        }
+    }
+    AuditOptions o;
+    ASSERT_EQ(audit_options({}, Terminal{true, 120, false}, o), "");
+    EXPECT_TRUE(o.color);
+    EXPECT_EQ(o.width, 120u);
+    ASSERT_EQ(audit_options({}, Terminal{true, 120, true}, o), "");
+    EXPECT_FALSE(o.color);   // NO_COLOR
+    ASSERT_EQ(audit_options({}, Terminal{false, 0, false}, o), "");
+    EXPECT_FALSE(o.color);
+    EXPECT_EQ(o.width, 0u);  // not a terminal: nothing is cut
+    ASSERT_EQ(audit_options({{"--color", "always"}}, Terminal{false, 0, true}, o), "");
+    EXPECT_TRUE(o.color);
+}
+
 audit::StoredRecord stored(std::map<std::string, std::string> fields, std::uint64_t t) {
     audit::StoredRecord r;
     r.fields = std::move(fields);

@@ -16,7 +16,10 @@
 
 #include <cstdint>
 #include <cstdlib>
+#include <chrono>
 #include <cstring>
+#include <future>
+#include <thread>
 #include <fstream>
 #include <map>
 #include <set>
@@ -539,6 +542,41 @@ TEST(FileSink, ManyProcessesLoseAndSplitNothingAcrossRotations) {
     EXPECT_EQ(::access(dir.file("audit.1.jsonl").c_str(), F_OK), 0) << "nothing rotated: the test proved less";
 }
 
+// --follow on the file sink: records written while it follows, across rotations, arrive once
+// each and in order.
+TEST(FileSink, FollowSeesEveryRecordAcrossRotations) {
+    TempDir dir;
+    auto sink = make_file_sink({dir.file("audit.jsonl"), 2048, 50});
+    ASSERT_TRUE(sink->write(sample_record("before")).ok());
+    auto seen = std::make_shared<std::vector<std::string>>();
+    auto done = std::make_shared<std::promise<void>>();
+    std::future<void> finished = done->get_future();
+    ReadOptions options;
+    options.file = dir.file("audit.jsonl");
+    options.follow = true;
+    std::thread([options, seen, done] {
+        (void)read_records(options, [&](const StoredRecord& r) {
+            seen->push_back(r.field("BRIDLE_COMMAND"));
+            if (r.field("BRIDLE_COMMAND") != "stop") return true;
+            done->set_value();
+            return false;
+        }, [] {});
+    }).detach();
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    for (int i = 0; i < 60; ++i) {
+        ASSERT_TRUE(sink->write(sample_record("r" + std::to_string(i))).ok());
+        if (i % 7 == 0) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    ASSERT_TRUE(sink->write(sample_record("stop")).ok());
+    ASSERT_EQ(finished.wait_for(std::chrono::seconds(20)), std::future_status::ready)
+        << "the follower never saw the last record; it saw " << seen->size();
+    std::vector<std::string> want{"before"};
+    for (int i = 0; i < 60; ++i) want.push_back("r" + std::to_string(i));
+    want.push_back("stop");
+    EXPECT_EQ(*seen, want);
+    EXPECT_EQ(::access(dir.file("audit.3.jsonl").c_str(), F_OK), 0) << "too few rotations to prove anything";
+}
+
 TEST(FileSink, ParseJsonLineRefusesWhatIsNotARecord) {
     const std::vector<std::pair<std::string, std::string>> cases = {
         {"not json", "{"},
@@ -547,12 +585,18 @@ TEST(FileSink, ParseJsonLineRefusesWhatIsNotARecord) {
         {"no timestamp", R"({"SYSLOG_IDENTIFIER":"bridle"})"},
         {"timestamp not digits", R"({"__REALTIME_TIMESTAMP":"12a"})"},
         {"timestamp too long", R"({"__REALTIME_TIMESTAMP":"123456789012345678901"})"},
+        {"nested", R"({"__REALTIME_TIMESTAMP":"1","X":{"a":"b"}})"},
+        {"a million brackets", "{\"X\":" + std::string(1000000, '[')},
     };
     for (const auto& [name, line] : cases) {
         SCOPED_TRACE(name);
         EXPECT_FALSE(parse_json_line(line).has_value());
     }
     EXPECT_TRUE(parse_json_line(R"({"__REALTIME_TIMESTAMP":"17","SYSLOG_IDENTIFIER":"bridle"})").has_value());
+    // Brackets and quotes inside strings are text.
+    const auto quoted = parse_json_line(R"({"__REALTIME_TIMESTAMP":"17","C":"[{\"}]\\"})");
+    ASSERT_TRUE(quoted.has_value());
+    EXPECT_EQ(quoted->field("C"), "[{\"}]\\");
 }
 
 class FailingSink final : public Sink {
