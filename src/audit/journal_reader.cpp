@@ -18,6 +18,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/text.hpp"
+
 namespace bridle::audit {
 namespace {
 
@@ -257,21 +259,7 @@ std::optional<StoredRecord> parse_json_line(const std::string& line) {
     // A record is one flat object of strings. Anything nested deeper is refused before the
     // (recursive) parser sees it: a crafted line of a million brackets must not exhaust the
     // reader's stack.
-    int depth = 0;
-    bool in_string = false, escaped = false;
-    for (const char c : line) {
-        if (in_string) {
-            if (escaped) escaped = false;
-            else if (c == '\\') escaped = true;
-            else if (c == '"') in_string = false;
-        } else if (c == '"') {
-            in_string = true;
-        } else if (c == '{' || c == '[') {
-            if (++depth > 1) return std::nullopt;
-        } else if (c == '}' || c == ']') {
-            --depth;
-        }
-    }
+    if (json_nesting_depth(line, 1) > 1) return std::nullopt;
     const nlohmann::json value = nlohmann::json::parse(line, nullptr, false);
     if (!value.is_object()) return std::nullopt;
     StoredRecord r;

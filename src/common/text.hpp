@@ -34,4 +34,9 @@ std::string quote_text(std::string_view bytes, std::size_t max_bytes = 900);
 // A byte count for messages: "2 MiB" or "64 KiB" when exact, else "1536 bytes".
 std::string format_bytes(std::uint64_t bytes);
 
+// The deepest nesting of JSON arrays and objects in `text`, counted outside strings, for
+// refusing input before a recursive parser sees it. Stops counting once past `limit` (and
+// returns limit + 1). Linear, no allocation.
+int json_nesting_depth(std::string_view text, int limit);
+
 }  // namespace bridle

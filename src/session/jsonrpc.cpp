@@ -6,6 +6,8 @@
 
 #include <utility>
 
+#include "common/text.hpp"
+
 namespace bridle::session::jsonrpc {
 namespace {
 
@@ -16,27 +18,6 @@ Message invalid(ErrorCode code, std::string why, Json id = nullptr) {
     m.error_message = std::move(why);
     m.id = std::move(id);
     return m;
-}
-
-// The deepest nesting of arrays and objects, counted outside strings; stops counting once
-// past the limit. Linear, no allocation.
-int nesting_depth(std::string_view line) {
-    int depth = 0, deepest = 0;
-    bool in_string = false, escaped = false;
-    for (const char c : line) {
-        if (in_string) {
-            if (escaped) escaped = false;
-            else if (c == '\\') escaped = true;
-            else if (c == '"') in_string = false;
-            continue;
-        }
-        if (c == '"') in_string = true;
-        else if (c == '[' || c == '{') {
-            if (++depth > deepest) deepest = depth;
-            if (deepest > kMaxDepth) break;
-        } else if (c == ']' || c == '}') --depth;
-    }
-    return deepest;
 }
 
 bool is_usable_id(const Json& id) { return id.is_string() || id.is_number_integer(); }
@@ -54,7 +35,7 @@ std::string dump_line(const Json& message) {
 
 Message parse(std::string_view line) {
     if (is_blank(line)) return invalid(ErrorCode::kParseError, "Parse error: empty message");
-    if (nesting_depth(line) > kMaxDepth) {
+    if (json_nesting_depth(line, kMaxDepth) > kMaxDepth) {
         return invalid(ErrorCode::kInvalidRequest,
                        "Invalid Request: JSON nested deeper than " + std::to_string(kMaxDepth) + " levels");
     }

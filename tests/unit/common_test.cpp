@@ -289,5 +289,18 @@ TEST(FormatBytes, ShowsExactCountsInTheLargestWholeUnit) {
     }
 }
 
+// Nesting is counted outside strings only, and counting stops past the limit (a line of a
+// million brackets costs one pass and nothing more).
+TEST(JsonNestingDepth, CountsOutsideStringsAndStopsPastTheLimit) {
+    EXPECT_EQ(json_nesting_depth("", 5), 0);
+    EXPECT_EQ(json_nesting_depth(R"({"a": "b"})", 5), 1);
+    EXPECT_EQ(json_nesting_depth(R"({"a": [1, {"b": []}], "c": {}})", 5), 4);
+    EXPECT_EQ(json_nesting_depth(R"({"a": "[[[[{{{{"})", 5), 1);
+    EXPECT_EQ(json_nesting_depth(R"({"a": "\"[[[["})", 5), 1);      // escaped quote stays inside
+    EXPECT_EQ(json_nesting_depth(R"({"a": "\\"}[[)", 5), 2);        // an escaped backslash, then the quote ends it
+    EXPECT_EQ(json_nesting_depth(std::string(1000000, '['), 64), 65);
+    EXPECT_EQ(json_nesting_depth("[[]][[]]", 5), 2);
+}
+
 }  // namespace
 }  // namespace bridle
