@@ -4,7 +4,6 @@
 #include "audit/journal_reader.hpp"
 
 #include <sys/stat.h>
-#include <systemd/sd-journal.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -18,6 +17,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "audit/sd_journal_api.hpp"
 #include "common/text.hpp"
 
 namespace bridle::audit {
@@ -37,51 +37,52 @@ bool in_window(const ReadOptions& o, std::uint64_t t) {
 // ---- The journal -----------------------------------------------------------------------------
 
 struct JournalCloser {
-    void operator()(sd_journal* j) const { sd_journal_close(j); }
+    const SdJournalApi* api;
+    void operator()(sd_journal* j) const { api->close(j); }
 };
 using Journal = std::unique_ptr<sd_journal, JournalCloser>;
 
-Result<Journal> open_journal(const ReadOptions& o) {
+Result<Journal> open_journal(const SdJournalApi& api, const ReadOptions& o) {
     sd_journal* j = nullptr;
     int rc;
     std::string what;
     if (!o.directory.empty()) {
         what = "the journal directory " + o.directory;
-        rc = sd_journal_open_directory(&j, o.directory.c_str(), 0);
+        rc = api.open_directory(&j, o.directory.c_str(), 0);
     } else if (!o.file.empty()) {
         what = "the journal file " + o.file;
         const char* paths[] = {o.file.c_str(), nullptr};
-        rc = sd_journal_open_files(&j, paths, 0);
+        rc = api.open_files(&j, paths, 0);
     } else {
         what = "the system journal";
-        rc = sd_journal_open(&j, 0);
+        rc = api.open(&j, 0);
     }
     if (rc < 0) return Error{"cannot open " + what + ": " + errno_text(-rc), ""};
-    Journal journal(j);
+    Journal journal(j, JournalCloser{&api});
     // No size limit on a field: a long command or a captured output is read whole.
-    sd_journal_set_data_threshold(j, 0);
-    if ((rc = sd_journal_add_match(j, kIdentifierMatch, 0)) < 0) {
+    api.set_data_threshold(j, 0);
+    if ((rc = api.add_match(j, kIdentifierMatch, 0)) < 0) {
         return Error{"cannot filter the journal: " + errno_text(-rc), ""};
     }
     if (!o.request_id.empty()) {
         const std::string match = "BRIDLE_REQUEST_ID=" + o.request_id;
-        if ((rc = sd_journal_add_match(j, match.data(), match.size())) < 0) {
+        if ((rc = api.add_match(j, match.data(), match.size())) < 0) {
             return Error{"cannot filter the journal: " + errno_text(-rc), ""};
         }
     }
-    rc = o.since ? sd_journal_seek_realtime_usec(j, *o.since) : sd_journal_seek_head(j);
+    rc = o.since ? api.seek_realtime_usec(j, *o.since) : api.seek_head(j);
     if (rc < 0) return Error{"cannot seek in " + what + ": " + errno_text(-rc), ""};
     return journal;
 }
 
 // The entry under the cursor as a record.
-StoredRecord current_record(sd_journal* j) {
+StoredRecord current_record(const SdJournalApi& api, sd_journal* j) {
     StoredRecord r;
     std::uint64_t usec = 0;
-    if (sd_journal_get_realtime_usec(j, &usec) >= 0) r.realtime_usec = usec;
+    if (api.get_realtime_usec(j, &usec) >= 0) r.realtime_usec = usec;
     const void* data = nullptr;
     std::size_t length = 0;
-    SD_JOURNAL_FOREACH_DATA(j, data, length) {
+    for (api.restart_data(j); api.enumerate_data(j, &data, &length) > 0;) {  // SD_JOURNAL_FOREACH_DATA
         const std::string_view field(static_cast<const char*>(data), length);
         const std::size_t eq = field.find('=');
         if (eq == std::string_view::npos) continue;
@@ -93,22 +94,25 @@ StoredRecord current_record(sd_journal* j) {
 
 Status read_journal(const ReadOptions& o, const std::function<bool(const StoredRecord&)>& on_record,
                     const std::function<void()>& caught_up) {
-    Result<Journal> opened = open_journal(o);
+    Result<const SdJournalApi*> loaded = sd_journal_api();
+    if (!loaded) return loaded.error();
+    const SdJournalApi& api = *loaded.value();
+    Result<Journal> opened = open_journal(api, o);
     if (!opened) return opened.error();
     sd_journal* j = opened.value().get();
     bool caught = false;
     for (;;) {
-        const int rc = sd_journal_next(j);
+        const int rc = api.next(j);
         if (rc < 0) return Error{"cannot read the journal: " + errno_text(-rc), ""};
         if (rc > 0) {
             std::uint64_t usec = 0;
-            sd_journal_get_realtime_usec(j, &usec);
+            api.get_realtime_usec(j, &usec);
             if (o.until && usec > *o.until) {
                 if (!o.follow) break;
                 continue;  // following: later records only grow further past --until
             }
             if (!in_window(o, usec)) continue;
-            if (!on_record(current_record(j))) return ok_status();
+            if (!on_record(current_record(api, j))) return ok_status();
             continue;
         }
         if (!caught) {
@@ -116,7 +120,7 @@ Status read_journal(const ReadOptions& o, const std::function<bool(const StoredR
             caught_up();
         }
         if (!o.follow) return ok_status();
-        const int waited = sd_journal_wait(j, static_cast<std::uint64_t>(-1));
+        const int waited = api.wait(j, static_cast<std::uint64_t>(-1));
         if (waited < 0) return Error{"cannot wait for the journal: " + errno_text(-waited), ""};
     }
     if (!caught) caught_up();
