@@ -16,7 +16,7 @@ if [ "$(id -u)" != 0 ]; then
 fi
 native=(g++-aarch64-linux-gnu binutils-aarch64-linux-gnu qemu-user-static crossbuild-essential-arm64 file)
 foreign=(libc6-dev:arm64 libstdc++-12-dev:arm64 libyaml-cpp0.7:arm64 libre2-dev:arm64 libsystemd-dev:arm64
-         libseccomp-dev:arm64 libgtest-dev:arm64 libgmock-dev:arm64 pkgconf:arm64)
+         libseccomp-dev:arm64 libgtest-dev:arm64 libgmock-dev:arm64 pkgconf:arm64 libspdlog-dev:arm64)
 export DEBIAN_FRONTEND=noninteractive
 added=0
 if ! dpkg --print-foreign-architectures | grep -qx arm64; then
@@ -32,6 +32,6 @@ if [ ${#missing[@]} -gt 0 ] || [ $added = 1 ]; then
   # The arm64 -dev packages must be the same versions as the amd64 ones (Multi-Arch: same):
   # bring the amd64 side up to date first where the archive has moved on.
   apt-get install -y -q --no-install-recommends --only-upgrade libsystemd-dev libseccomp-dev libre2-dev \
-    libgtest-dev libgmock-dev libyaml-cpp0.7 || true
+    libgtest-dev libgmock-dev libyaml-cpp0.7 libspdlog-dev || true
   apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi

@@ -15,7 +15,8 @@ for tool in aarch64-linux-gnu-g++ qemu-aarch64-static cmake; do
     command -v "$tool" >/dev/null || { echo "SKIP arm64: $tool is missing (run install/deps-arm64.sh)"; exit 77; }
 done
 for f in /usr/lib/aarch64-linux-gnu/libyaml-cpp.so.0.7 /usr/lib/aarch64-linux-gnu/pkgconfig/re2.pc \
-         /usr/lib/aarch64-linux-gnu/pkgconfig/libsystemd.pc /usr/lib/aarch64-linux-gnu/libgtest.a; do
+         /usr/lib/aarch64-linux-gnu/pkgconfig/libsystemd.pc /usr/lib/aarch64-linux-gnu/libgtest.a \
+         /usr/lib/aarch64-linux-gnu/cmake/spdlog/spdlogConfig.cmake; do
     [[ -e $f ]] || { echo "SKIP arm64: $f is missing (run install/deps-arm64.sh)"; exit 77; }
 done
 
