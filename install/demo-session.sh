@@ -28,7 +28,7 @@ agent 'journalctl -n 5 --no-pager' 0
 say "Denied: nothing runs, and the agent is told why and what would work"
 agent 'cat /etc/shadow' 77
 agent 'tail -n 3 /var/log/evil.log' 77
-agent 'systemctl restart nginx' 77
+agent 'systemctl restart ssh' 77        # the root rule restarts nginx only
 agent '/usr/bin/uptime' 77
 say "Shell syntax is refused before any policy is consulted"
 agent 'uptime; rm -rf /' 64

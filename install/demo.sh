@@ -7,5 +7,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash install/deps.sh
 cmake --preset release >/dev/null
-cmake --build --preset release
+cmake --build --preset release --target bridle   # the demo needs the program only
 BRIDLE=$PWD/build/release/bridle BRIDLE_SOURCE_DIR=$PWD exec bash install/demo-session.sh

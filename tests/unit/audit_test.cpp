@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include <cstdint>
+#include <filesystem>
 #include <cstdlib>
 #include <chrono>
 #include <cstring>
@@ -42,7 +43,8 @@ class TempDir {
         if (::mkdtemp(name) != nullptr) path_ = name;
     }
     ~TempDir() {
-        if (!path_.empty()) std::system(("rm -rf '" + path_ + "'").c_str());
+        std::error_code ignored;  // best effort: a leftover scratch directory fails nothing
+        if (!path_.empty()) std::filesystem::remove_all(path_, ignored);
     }
     std::string file(const std::string& name) const { return path_ + "/" + name; }
 
