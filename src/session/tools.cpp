@@ -182,8 +182,11 @@ Result<CommandArgs> parse_command_args(const Json& arguments, bool with_timeout)
                 if (!std::isfinite(seconds) || seconds <= 0 || seconds > kMaxTimeoutSeconds) {
                     return Error{"`timeout_seconds` must be more than 0 and at most 86400", ""};
                 }
+                // Rounded to the nearest millisecond (seconds is positive and bounded), without
+                // std::llround: the only libm function bridle used, and libm is a library to
+                // load at every start (docs/benchmarks.md).
                 args.timeout = std::chrono::milliseconds(
-                    std::max<std::int64_t>(1, static_cast<std::int64_t>(std::llround(seconds * 1000.0))));
+                    std::max<std::int64_t>(1, static_cast<std::int64_t>(seconds * 1000.0 + 0.5)));
             } else {
                 return Error{"unknown argument " + quote_text(name, 64) + " (expected " +
                                  (with_timeout ? "argv or command, and optionally timeout_seconds)"
