@@ -69,7 +69,10 @@ if [[ -z ${BRIDLE_IT_INSIDE:-} ]]; then
     for program in bridle tests/bench/bench_policy tests/bench/spawn_bench; do
         [[ -x $build_dir/$program ]] || { echo "run.sh: $build_dir/$program is missing" >&2; exit 1; }
     done
-    results=$(mktemp -d /tmp/bridle-bench.XXXXXX)
+    # The raw numbers stay in the build directory (the harness below re-executes this script,
+    # so nothing after it could remove a directory of their own).
+    results=$build_dir/bench-results
+    rm -rf "$results" && mkdir -p "$results" || exit 1
     chmod 0755 "$results"
     echo "== policy scaling (bench_policy)" >&2
     "$build_dir/tests/bench/bench_policy" >"$results/scaling.txt" || exit 1
