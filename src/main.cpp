@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // bridle: the forced-command shell for LLM agents on SSH hosts. Wiring only: pick the front
 // end from the command line and hand over.
+#include <sys/prctl.h>
+
 #include <csignal>
 #include <cstdlib>
 #include <iostream>
@@ -57,6 +59,14 @@ int audit_command(const std::vector<std::string>& args) {
 }  // namespace
 
 int main(int argc, char** argv) {
+    // First of all, in every mode: no process of the same account may ptrace bridle, or open
+    // its /proc/PID/mem, environ or fd (the kernel then asks for CAP_SYS_PTRACE; ptrace(2),
+    // "Ptrace access mode checking"). The commands bridle runs are that account. Forked
+    // children inherit it; the command's execve resets it for the command alone.
+    if (::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0) {
+        std::cerr << "bridle: cannot make this process non-dumpable; refusing to run\n";
+        return to_int(ExitCode::kSoftware);
+    }
     // A vanished SSH client must show up as EPIPE on write, not kill bridle before it has
     // cleaned up and written the result record. (The command's own SIGPIPE is reset in the child.)
     std::signal(SIGPIPE, SIG_IGN);

@@ -119,7 +119,14 @@ nlohmann::json number_or_null(const std::string& s) {
 // What happened to an allowed command, in a word or two.
 std::string status_text(const AuditRequest& r) {
     if (r.verdict() != "allow") return "-";
-    if (!r.result) return r.is_complete() ? "-" : "running";
+    if (!r.result) {
+        if (r.is_complete()) return "-";
+        const auto now = std::chrono::system_clock::now().time_since_epoch();
+        return r.is_lost(static_cast<std::uint64_t>(
+                   std::chrono::duration_cast<std::chrono::microseconds>(now).count()))
+                   ? "lost"
+                   : "running";
+    }
     const audit::StoredRecord& res = *r.result;
     if (res.field("BRIDLE_STARTED") == "0") return "nostart";
     if (res.field("BRIDLE_TIMED_OUT") == "1") return "timeout";
@@ -172,6 +179,17 @@ bool AuditRequest::is_complete() const {
     // A denial, and `help` (bridle answers it itself), have no result record.
     const std::string rule = decision->field("BRIDLE_RULE");
     return verdict() != "allow" || rule.empty() || rule == "builtin:help";
+}
+
+bool AuditRequest::is_lost(std::uint64_t now_usec) const {
+    if (is_complete() || !decision) return false;
+    constexpr std::uint64_t kLongestTimeoutMs = 24ULL * 3600 * 1000;
+    constexpr std::uint64_t kMarginMs = 60 * 1000;
+    const std::optional<long long> timeout = number(decision->field("BRIDLE_TIMEOUT_MS"));
+    const std::uint64_t wait_ms =
+        (timeout && *timeout >= 0 ? static_cast<std::uint64_t>(*timeout) : kLongestTimeoutMs) +
+        kMarginMs;
+    return now_usec > decision->realtime_usec + wait_ms * 1000;
 }
 
 AuditRequest& AuditLog::add(const audit::StoredRecord& record) {
@@ -229,7 +247,7 @@ void print_table_row(std::ostream& out, const AuditOptions& o, const AuditReques
     const std::size_t room = o.width > fixed + 10 ? o.width - fixed : 0;  // 0: never cut
     const std::string command = command_of(r);
     const char* verdict_color = verdict == "allow" ? kGreen : kRed;
-    const bool bad_status = status != "0" && status != "-" && status != "running";
+    const bool bad_status = status != "0" && status != "-" && status != "running";  // lost too
     out << pad(short_time(r.time()), kTimeWidth)
         << (show_host ? pad(safe(r.field("_HOSTNAME")), kHostWidth) : "")
         << pad(safe(r.field("BRIDLE_KEY")), kKeyWidth)
@@ -279,6 +297,7 @@ std::string to_json(const AuditRequest& r) {
     j["writer_exe"] = r.field("_EXE");
     j["has_decision"] = r.decision.has_value();
     j["has_result"] = r.result.has_value();
+    j["lost"] = !r.result && status_text(r) == "lost";
     if (r.result) {
         const audit::StoredRecord& res = *r.result;
         j["status"] = number_or_null(res.field("BRIDLE_EXIT_STATUS"));
@@ -339,7 +358,7 @@ void print_stats(std::ostream& out, const AuditOptions& o, const std::vector<con
             const std::string s = status_text(*r);
             ++outcomes[s == "0" ? "ok" : s == "timeout" ? "timed out" : s.rfind("sig", 0) == 0 ? "killed" : s == "nostart" ? "not started" : "failed"];
         } else if (r->verdict() == "allow" && !r->is_complete()) {
-            ++outcomes["no result yet"];
+            ++outcomes[status_text(*r) == "lost" ? "lost" : "no result yet"];
         }
     }
     const auto b = [&](const char* s) { return o.color ? std::string(kBold) + s + kReset : std::string(s); };

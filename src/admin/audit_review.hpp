@@ -34,6 +34,10 @@ struct AuditRequest {
     std::string field(const std::string& name) const;  // decision's, else result's
     std::string verdict() const;                     // allow or deny
     bool is_complete() const;                        // nothing more to wait for
+    // An allowed command whose result record never came: `now_usec` (realtime) is past its
+    // decision's time plus its timeout (BRIDLE_TIMEOUT_MS; older records: the 24 h maximum)
+    // plus a minute, by when every bridle, its init and sudo's backstop have ended it.
+    bool is_lost(std::uint64_t now_usec) const;
 };
 
 // Groups records into requests, in the order their first record came.

@@ -65,6 +65,7 @@ Record decision_record(const RequestInfo& info, const std::string& decision,
     r.add("BRIDLE_DECISION", decision);
     if (!rule_id.empty()) r.add("BRIDLE_RULE", rule_id);
     if (!executable.empty()) r.add("BRIDLE_EXECUTABLE", executable);
+    if (info.timeout_ms != 0) r.add("BRIDLE_TIMEOUT_MS", std::to_string(info.timeout_ms));
     if (!reason.empty()) r.add("BRIDLE_REASON", reason);
     return r;
 }
@@ -95,6 +96,12 @@ Record result_record(const RequestInfo& info, const std::string& rule_id,
     r.add("BRIDLE_TIMED_OUT", outcome.timed_out ? "1" : "0");
     r.add("BRIDLE_DISCONNECTED", outcome.disconnected ? "1" : "0");
     if (info.sandbox) r.add("BRIDLE_EXEC_BLOCKED", std::to_string(outcome.exec_blocked));
+    if (info.sandbox && !outcome.containment.empty()) {
+        // Every containment mechanism that applied, so that a reviewer can tell a contained run
+        // from a degraded one (docs/sandbox.md). Every bridle process is non-dumpable (main).
+        r.add("BRIDLE_CONTAINMENT", "landlock=" + info.sandbox->landlock + " " +
+                                        outcome.containment + " dumpable=no");
+    }
     if (!outcome.error.empty()) r.add("BRIDLE_ERROR", escape_text(outcome.error, 512));
     if (capture != nullptr) {
         // The heads are untrusted bytes: escaped like the command (no control character, no

@@ -33,6 +33,8 @@ struct RequestInfo {
     std::string policy_sha256;
     std::string run_as;               // user name the command runs as
     std::optional<SandboxInfo> sandbox;   // once a rule (and so its sandbox) is known
+    std::uint64_t timeout_ms = 0;         // an allowed rule's timeout: BRIDLE_TIMEOUT_MS in
+                                          // the decision record (0: none)
     // run_as rules (privilege/): the user side records the sudo path and what sudo runs; the
     // target side records the sudo path and who called sudo (SUDO_USER).
     std::string sudo;                        // BRIDLE_SUDO: /usr/bin/sudo

@@ -1,12 +1,16 @@
 // SPDX-License-Identifier: Apache-2.0
-// The command as a process: build argv/envp, fork, set up the child in a fixed order,
-// execve, carry any set-up error back through a close-on-exec pipe; and find our children.
+// The command as a process: build argv/envp, fork (under the request's init, in its own
+// namespaces, where the sandbox asks), set up the child in a fixed order, execve, carry any
+// set-up error back through a close-on-exec pipe; and find our children.
 #include "execution/child.hpp"
 
 #include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <linux/capability.h>
+#include <poll.h>
 #include <sys/prctl.h>
+#include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -23,7 +27,9 @@
 #include <vector>
 
 #include "common/exit_code.hpp"
+#include "execution/init.hpp"
 #include "sandbox/exec_once.hpp"
+#include "sandbox/namespaces.hpp"
 #include "sandbox/sandbox.hpp"
 
 namespace bridle::execution::detail {
@@ -31,12 +37,15 @@ namespace {
 
 // The child's set-up steps, in the order become_command() takes them.
 enum class Step : int {
+    kNamespaces,  // the init's steps (become_init), where the sandbox has namespaces
+    kInit,
     kSignals,
     kParentDeath,
     kSession,
     kStdio,
     kCloseFds,
     kDirectory,
+    kCapabilities,
     kLimits,      // sandbox::apply() from here to kExecOnce, in its order
     kNoNewPrivs,
     kLandlock,
@@ -47,6 +56,10 @@ enum class Step : int {
 
 const char* step_name(Step step) {
     switch (step) {
+        case Step::kNamespaces:
+            return "enter its own user, PID and IPC namespaces";
+        case Step::kInit:
+            return "start it under the request's init";
         case Step::kSignals:
             return "reset signals";
         case Step::kParentDeath:
@@ -59,6 +72,8 @@ const char* step_name(Step step) {
             return "close inherited file descriptors";
         case Step::kDirectory:
             return "change to /";
+        case Step::kCapabilities:
+            return "drop CAP_SYS_PTRACE from its bounding set";
         case Step::kLimits:
             return "set its resource limits";
         case Step::kNoNewPrivs:
@@ -97,6 +112,14 @@ struct ChildPlan {
     const sandbox::Prepared* sandbox;  // nullptr: none (tests of execution alone)
     int landlock_fd;                   // the sandbox's ruleset, or -1
     int exec_once_socket;              // child's end of the listener socket, or -1
+    // Under the request's init (clone_flags != 0), become_init's share:
+    unsigned long clone_flags;         // namespaces::clone_flags(), or 0: a plain fork
+    bool map_ids;                      // CLONE_NEWUSER: map uid and gid to themselves
+    uid_t uid;
+    gid_t gid;
+    int lifeline_fd;                   // read end; bridle holds the write end
+    int report_fd;                     // write end of the status pipe
+    std::int64_t backstop_ms;          // the init's own deadline
 };
 
 Step step_of(sandbox::Stage stage) {
@@ -141,7 +164,9 @@ int lift(int fd) noexcept {
     return fd > 2 ? fd : ::fcntl(fd, F_DUPFD_CLOEXEC, 3);
 }
 
-[[noreturn]] void become_command(const ChildPlan& plan) noexcept {
+// `under_init`: forked by the request's init (become_init), which is then its parent, its
+// process group and its session.
+[[noreturn]] void become_command(const ChildPlan& plan, bool under_init) noexcept {
     const int error_fd = lift(plan.error_fd);
     if (error_fd < 0) fail(plan.error_fd, Step::kStdio);
     const int landlock_fd = plan.landlock_fd >= 0 ? lift(plan.landlock_fd) : -1;
@@ -178,15 +203,16 @@ int lift(int fd) noexcept {
     // parent afterwards: it may have died before prctl. (A set-uid execve, e.g. sudo,
     // clears it: defence in depth, not the mechanism behind invariant 5.)
     if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) fail(error_fd, Step::kParentDeath);
-    if (::getppid() != plan.parent) {
+    if (::getppid() != (under_init ? 1 : plan.parent)) {
         errno = ESRCH;
         fail(error_fd, Step::kParentDeath);
     }
 
     // New session and process group (pgid = sid = our pid) and no controlling terminal:
     // the command cannot open /dev/tty or receive the terminal's signals, and kill(-pid)
-    // reaches everything that does not call setsid/setpgid itself.
-    if (::setsid() < 0) fail(error_fd, Step::kSession);
+    // reaches everything that does not call setsid/setpgid itself. Under the init, the init
+    // did this, and the command stays in its group, which bridle's kill(-init) reaches.
+    if (!under_init && ::setsid() < 0) fail(error_fd, Step::kSession);
 
     const int in =
         lift(plan.stdin_fd >= 0 ? plan.stdin_fd : ::open("/dev/null", O_RDONLY | O_CLOEXEC));
@@ -208,14 +234,76 @@ int lift(int fd) noexcept {
     ::umask(022);
     if (::chdir("/") != 0) fail(error_fd, Step::kDirectory);
 
+    // A command that runs as root (a run_as: root rule's target side) could otherwise open
+    // /proc/PID/mem of bridle, non-dumpable or not: that takes CAP_SYS_PTRACE, which a root
+    // execve grants from the bounding set. Without root the bounding set grants nothing.
+    if (::geteuid() == 0 && ::prctl(PR_CAPBSET_DROP, CAP_SYS_PTRACE, 0, 0, 0) != 0) {
+        fail(error_fd, Step::kCapabilities);
+    }
+
     // The sandbox last, as its seccomp filter may deny what the steps above need.
     if (plan.sandbox != nullptr) {
-        const sandbox::Stage stage = sandbox::apply(*plan.sandbox, {landlock_fd, exec_once_socket});
+        const sandbox::Stage stage =
+            sandbox::apply(*plan.sandbox, {landlock_fd, exec_once_socket, plan.map_ids});
         if (stage != sandbox::Stage::kDone) fail(error_fd, step_of(stage));
     }
 
     ::execve(plan.path, plan.argv, plan.envp);  // never execvp: no PATH search
     fail(error_fd, Step::kExec);
+}
+
+// The request's init, right after the clone into its namespaces: map the ids, tie its life to
+// bridle's, fork the command, and supervise the namespace from inside (init.cpp). Its failures
+// before the fork go to the error pipe like the command's; after it, the command's do.
+[[noreturn]] void become_init(const ChildPlan& plan) noexcept {
+    const int error_fd = lift(plan.error_fd);
+    if (error_fd < 0) fail(plan.error_fd, Step::kStdio);
+    const int lifeline_fd = lift(plan.lifeline_fd);
+    const int report_fd = lift(plan.report_fd);
+    if (lifeline_fd < 0 || report_fd < 0) fail(error_fd, Step::kInit);
+    // A non-dumpable process's /proc/self files are root's (proc(5)), so not even the init
+    // could open its own uid_map: it is dumpable for the two writes alone. In that window a
+    // process of the account outside every PID namespace (a `namespaces: off` sandbox's
+    // command) could reach it through /proc; docs/sandbox.md says so.
+    if (plan.map_ids) {
+        if (::prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) != 0) fail(error_fd, Step::kNamespaces);
+        const int mapped = sandbox::namespaces::map_own_ids(plan.uid, plan.gid);
+        const int err = errno;
+        if (::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0) fail(error_fd, Step::kNamespaces);
+        errno = err;
+        if (mapped != 0) fail(error_fd, Step::kNamespaces);
+    }
+    // If bridle dies the init dies, and the kernel kills the namespace with it. getppid() is
+    // 0 here (the parent is outside the namespace), so the lifeline tells whether bridle was
+    // already gone before prctl: its write end closes with bridle.
+    if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) fail(error_fd, Step::kParentDeath);
+    pollfd lifeline{lifeline_fd, POLLIN, 0};
+    if (::poll(&lifeline, 1, 0) != 0) {
+        errno = ESRCH;
+        fail(error_fd, Step::kParentDeath);
+    }
+    if (::setsid() < 0) fail(error_fd, Step::kSession);
+    // Every signal stays blocked in the init (the command resets its own mask): those it
+    // passes on arrive through the signalfd, SIGKILL from bridle ends the namespace, and the
+    // kernel drops what the command sends it unless blocked or handled (pid_namespaces(7)).
+    sigset_t all, passed;
+    ::sigfillset(&all);
+    if (::sigprocmask(SIG_SETMASK, &all, nullptr) != 0) fail(error_fd, Step::kSignals);
+    ::sigemptyset(&passed);
+    for (const int sig : {SIGCHLD, SIGTERM, SIGINT, SIGHUP, SIGCONT}) ::sigaddset(&passed, sig);
+    const int signals = lift(::signalfd(-1, &passed, SFD_NONBLOCK | SFD_CLOEXEC));
+    if (signals < 0) fail(error_fd, Step::kSignals);
+
+    const pid_t command = sandbox::namespaces::clone_process(0);
+    if (command == 0) become_command(plan, true);
+    if (command < 0) fail(error_fd, Step::kInit);
+
+    // The init keeps only what it needs: the output pipes, the error pipe and the sandbox's
+    // fds are the command's alone (the exec closes the error pipe's last write end).
+    for (int fd = 0; fd < 3; ++fd) ::close(fd);
+    int keep[3] = {lifeline_fd, report_fd, signals};
+    if (close_all_but(keep, 3) != 0) ::_exit(kInitBroken);
+    run_init({lifeline_fd, report_fd, signals, command, plan.backstop_ms});
 }
 
 // A byte that execve would silently cut the string at.
@@ -349,8 +437,30 @@ Started start_command(const Spec& spec, Outcome& outcome) {
         }
         listener_socket.reset(pair[0]);
         child_socket.reset(pair[1]);
+        // The kernel then tells us which process sent the listener (the command, which
+        // under the init is not the child we fork).
+        const int on = 1;
+        if (::setsockopt(pair[0], SOL_SOCKET, SO_PASSCRED, &on, sizeof on) != 0) {
+            outcome.error = "cannot set up the exec-once socket: " + errno_text(errno);
+            return started;
+        }
     }
-    const ChildPlan plan{spec.path.c_str(),
+    // The second wall (docs/sandbox.md): the command under the request's init, in its own
+    // namespaces. The lifeline's write end stays with us alone: its hangup tells the init
+    // that bridle is gone. The init reports the command's status on the other pipe.
+    const policy::NamespaceMode namespaces =
+        spec.sandbox != nullptr ? spec.sandbox->namespaces : policy::NamespaceMode::kOff;
+    const bool as_root = ::geteuid() == 0;
+    UniqueFd lifeline_read, lifeline_write, report_read, report_write;
+    if (namespaces != policy::NamespaceMode::kOff &&
+        (!make_pipe(lifeline_read, lifeline_write) || !make_pipe(report_read, report_write))) {
+        outcome.error = "cannot create pipes: " + errno_text(errno);
+        return started;
+    }
+    // The init's own deadline: later than every kill bridle would send, so it only acts when
+    // bridle cannot (stopped, or gone without the kernel's PDEATHSIG reaching the init).
+    const auto backstop = spec.timeout + spec.kill_grace + std::chrono::seconds(2);
+    ChildPlan plan{spec.path.c_str(),
                          argv.data(),
                          envp.data(),
                          spec.pass_stdin ? spec.stdin_fd : -1,
@@ -360,10 +470,35 @@ Started start_command(const Spec& spec, Outcome& outcome) {
                          ::getpid(),
                          spec.sandbox,
                          spec.sandbox != nullptr ? spec.sandbox->landlock_ruleset : -1,
-                         child_socket.get()};
+                         child_socket.get(),
+                         sandbox::namespaces::clone_flags(as_root),
+                         !as_root,
+                         ::geteuid(),
+                         ::getegid(),
+                         lifeline_read.get(),
+                         report_write.get(),
+                         std::chrono::duration_cast<std::chrono::milliseconds>(backstop).count()};
 
-    const pid_t pid = ::fork();
-    if (pid == 0) become_command(plan);
+    pid_t pid = -1;
+    if (namespaces != policy::NamespaceMode::kOff) {
+        pid = sandbox::namespaces::clone_process(plan.clone_flags);
+        if (pid == 0) become_init(plan);
+        if (pid < 0 && namespaces == policy::NamespaceMode::kRequire) {
+            outcome.error = "cannot start " + spec.path +
+                            ": its sandbox requires its own namespaces, and clone failed: " +
+                            errno_text(errno);
+            return started;
+        }
+    }
+    const bool isolated = pid > 0;
+    outcome.containment = sandbox::namespaces::describe(isolated, as_root);
+    if (!isolated) {
+        // No namespaces (off, or refused under prefer): a plain fork, no init.
+        plan.clone_flags = 0;
+        plan.map_ids = false;
+        pid = ::fork();
+        if (pid == 0) become_command(plan, false);
+    }
     if (pid < 0) {
         outcome.error = "cannot start " + spec.path + ": fork: " + errno_text(errno);
         return started;
@@ -372,15 +507,19 @@ Started start_command(const Spec& spec, Outcome& outcome) {
     err_write.reset();
     status_write.reset();
     child_socket.reset();
+    lifeline_read.reset();
+    report_write.reset();
 
     // Exec-once: the child's own execve waits for bridle's answer, so take the listener and
     // let that first execve through before waiting for the exec (below). No listener: the
     // child failed earlier and its reason is on the error pipe.
     std::unique_ptr<sandbox::exec_once::Supervisor> exec_supervisor;
     if (exec_once) {
-        const int listener = sandbox::exec_once::receive_listener(listener_socket.get());
+        pid_t sender = -1;
+        const int listener = sandbox::exec_once::receive_listener(listener_socket.get(), &sender);
         if (listener >= 0) {
-            exec_supervisor = std::make_unique<sandbox::exec_once::Supervisor>(listener, pid);
+            // Without credentials nothing could let the first exec through: it stays refused.
+            exec_supervisor = std::make_unique<sandbox::exec_once::Supervisor>(listener, sender);
             if (exec_supervisor->allow_first_exec(status_read.get()) ==
                 sandbox::exec_once::FirstExec::kBroken) {
                 // Its execve would wait for an answer forever: kill it before it runs anything.
@@ -408,6 +547,11 @@ Started start_command(const Spec& spec, Outcome& outcome) {
         started.stdout_fd = std::move(out_read);
         started.stderr_fd = std::move(err_read);
         started.exec_once = std::move(exec_supervisor);
+        if (isolated) {
+            ::fcntl(report_read.get(), F_SETFL, O_NONBLOCK);
+            started.lifeline = std::move(lifeline_write);
+            started.report = std::move(report_read);
+        }
         return started;
     }
 

@@ -57,6 +57,10 @@ struct Started {
     UniqueFd stdout_fd;
     UniqueFd stderr_fd;
     std::unique_ptr<sandbox::exec_once::Supervisor> exec_once;  // with an exec-once sandbox
+    // Under the request's init (`pid` is then the init's): the lifeline's write end, held
+    // until the request is over, and the non-blocking read end of the init's status report.
+    UniqueFd lifeline;
+    UniqueFd report;
 };
 
 // Fork and exec `spec.path`. Returns a pid > 0 once execve succeeded; otherwise pid -1, with

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "execution/child.hpp"
+#include "execution/init.hpp"
 
 namespace bridle::execution {
 namespace {
@@ -95,6 +96,8 @@ class Supervisor {
         pid_fd_.reset(static_cast<int>(::syscall(SYS_pidfd_open, pid_, 0)));
         exec_once_ = std::move(child.exec_once);
         watch_exec_once_ = exec_once_ != nullptr;
+        lifeline_ = std::move(child.lifeline);
+        report_ = std::move(child.report);
     }
 
     // Normally a no-op. If an exception left supervise() early, still keep invariant 5.
@@ -290,10 +293,34 @@ class Supervisor {
 
     void record_exit(const siginfo_t& info) {
         main_exited_ = true;
+        if (report_.get() >= 0) return record_init_exit(info);
         if (info.si_code == CLD_EXITED) {
             outcome_.exit_status = info.si_status;
         } else if (info.si_code == CLD_KILLED || info.si_code == CLD_DUMPED) {
             outcome_.signal = info.si_status;
+        }
+    }
+
+    // Under the request's init, `info` is the init's: the command's status is what the init
+    // reported before it exited. Without a report the init was killed (by us, after the
+    // grace: SIGKILL, as the command would have been) or ended the request itself.
+    void record_init_exit(const siginfo_t& info) {
+        int status = 0;
+        if (::read(report_.get(), &status, sizeof status) == static_cast<ssize_t>(sizeof status)) {
+            if (WIFEXITED(status)) outcome_.exit_status = WEXITSTATUS(status);
+            if (WIFSIGNALED(status)) outcome_.signal = WTERMSIG(status);
+            return;
+        }
+        if (info.si_code == CLD_KILLED || info.si_code == CLD_DUMPED) {
+            outcome_.signal = info.si_status;
+        } else if (info.si_code == CLD_EXITED && info.si_status == detail::kInitBackstop) {
+            outcome_.timed_out = true;
+            outcome_.signal = SIGKILL;
+            note("the request's init ended it at its own deadline (bridle did not)");
+        } else {
+            outcome_.signal = SIGKILL;
+            note("the request's init ended without the command's status (" +
+                 std::to_string(info.si_status) + ")");
         }
     }
 
@@ -368,7 +395,7 @@ class Supervisor {
     const Spec& spec_;
     const OutputSink& sink_;
     Outcome& outcome_;
-    const pid_t pid_;  // also the command's process group and session id
+    const pid_t pid_;  // the command, or the request's init; either way its process group
     const int signal_fd_;
     const milliseconds grace_;
     const Clock::time_point deadline_;
@@ -379,6 +406,7 @@ class Supervisor {
     UniqueFd pid_fd_;
     std::unique_ptr<sandbox::exec_once::Supervisor> exec_once_;
     bool watch_exec_once_ = false;
+    UniqueFd lifeline_, report_;  // under the request's init
     std::array<Output, 2> outputs_;
     std::vector<char> buffer_;
 };

@@ -52,6 +52,7 @@ struct Outcome {
     std::string error;               // set-up failure before or at exec (errno text)
     int exec_errno = 0;              // errno of a failed execve (ENOENT -> 127, else 126)
     std::uint64_t exec_blocked = 0;  // exec-once: execve/execveat calls refused after the first
+    std::string containment;         // namespaces::describe(): "pidns=yes ipcns=yes userns=yes"
     std::string supervision_error;   // trouble after the start (a descendant that would not
                                      // die, a throwing sink); the flags above still hold
 };

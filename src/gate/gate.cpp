@@ -223,6 +223,14 @@ Response explain(const Context& context, const Request& request) {
 
 namespace {
 
+// The command's timeout: the rule's or the policy's, or the client's when that is shorter.
+std::chrono::milliseconds timeout_of(const Context& context, const Request& request,
+                                     const policy::Rule& rule) {
+    const std::chrono::milliseconds limit = rule.timeout.value_or(context.policy.settings.timeout);
+    if (!request.timeout || *request.timeout >= limit) return limit;
+    return std::max(*request.timeout, std::chrono::milliseconds(1));
+}
+
 // Everything after the decision: its record, the run, the result record.
 Response audit_and_run(const Context& context, const Request& request, Response r,
                        const std::optional<std::vector<std::string>>& argv,
@@ -241,6 +249,11 @@ Response audit_and_run(const Context& context, const Request& request, Response 
     const std::string rule_id = r.decision.rule ? r.decision.rule->id : (allowed ? "builtin:help" : "");
 
     // The decision record goes out before anything runs; if it cannot be written, nothing runs.
+    // It carries the timeout, so that a review can tell a request still running from one
+    // whose result never came (`bridle audit`: lost).
+    if (allowed && r.decision.rule) {
+        info.timeout_ms = static_cast<std::uint64_t>(timeout_of(context, request, *r.decision.rule).count());
+    }
     const std::string executable = r.decision.rule ? r.decision.rule->command : "";
     const Status audited = context.audit.write(
         audit::decision_record(info, verdict, rule_id, r.decision.reason, executable));
@@ -265,8 +278,7 @@ Response audit_and_run(const Context& context, const Request& request, Response 
     spec.argv = r.decision.exec_argv;
     spec.env = context.policy.settings.env;
     spec.pass_stdin = rule.stdin_allowed;
-    spec.timeout = rule.timeout.value_or(context.policy.settings.timeout);
-    if (request.timeout && *request.timeout < spec.timeout) spec.timeout = std::max(*request.timeout, std::chrono::milliseconds(1));
+    spec.timeout = timeout_of(context, request, rule);
     spec.max_output = rule.max_output.value_or(context.policy.settings.max_output);
     spec.hangup_fds = hangup_fds;
     // The rule's output capture sees every byte, also past max_output.

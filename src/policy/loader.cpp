@@ -679,7 +679,8 @@ std::optional<SandboxProfile> PolicyReader::read_sandbox(const std::string& name
     }
     const std::optional<Entries> entries = mapping(field, "a sandbox");
     if (!entries) return std::nullopt;
-    reject_unknown(*entries, {"seccomp", "exec_once", "landlock", "limits", "umask"}, "a sandbox");
+    reject_unknown(*entries, {"seccomp", "exec_once", "landlock", "limits", "umask", "namespaces"},
+                   "a sandbox");
     SandboxProfile profile;
     profile.name = name;
     bool good = true;
@@ -703,6 +704,20 @@ std::optional<SandboxProfile> PolicyReader::read_sandbox(const std::string& name
     if (const Entry* umask = find(*entries, "umask")) {
         profile.umask = read_umask(umask->value);
         good = good && profile.umask.has_value();
+    }
+    if (const Entry* namespaces = find(*entries, "namespaces")) {
+        const std::optional<std::string> value = text(namespaces->value, "namespaces");
+        static const std::map<std::string, NamespaceMode, std::less<>> kModes = {
+            {"prefer", NamespaceMode::kPrefer},
+            {"require", NamespaceMode::kRequire},
+            {"off", NamespaceMode::kOff}};
+        const auto known = value ? kModes.find(*value) : kModes.end();
+        if (known != kModes.end()) {
+            profile.namespaces = known->second;
+        } else {
+            if (value) fail_type(namespaces->value, "namespaces", "prefer, require or off");
+            good = false;
+        }
     }
     if (!good) return std::nullopt;
     return profile;
@@ -1440,6 +1455,11 @@ void warn_about_sandboxes(const Policy& policy, std::vector<Error>& warnings) {
         if (!profile.exec_once) {
             what += std::string(what.empty() ? "" : " and ") +
                     "without exec-once (the command may start other programs)";
+        }
+        if (profile.namespaces == NamespaceMode::kOff) {
+            what += std::string(what.empty() ? "" : " and ") +
+                    "without their own PID and IPC namespaces (the command can signal and "
+                    "re-limit every process of its account, bridle's included)";
         }
         warnings.push_back({"sandbox " + quoted(name) + " runs commands " + what +
                                 (rules.empty() ? "; no rule uses it" : "; used by " + rules),

@@ -106,8 +106,20 @@ const char* seccomp_profile_name(SeccompProfile profile) {
     }
 }
 
+const char* namespace_mode_name(NamespaceMode mode) {
+    switch (mode) {
+        case NamespaceMode::kRequire:
+            return "require";
+        case NamespaceMode::kOff:
+            return "off";
+        case NamespaceMode::kPrefer:
+        default:
+            return "prefer";
+    }
+}
+
 bool SandboxProfile::is_weaker_than_baseline() const {
-    return !exec_once ||
+    return !exec_once || namespaces == NamespaceMode::kOff ||
            std::find(seccomp.begin(), seccomp.end(), SeccompProfile::kBaseline) == seccomp.end();
 }
 

@@ -107,11 +107,28 @@ struct LandlockRules {
 // Core dumps are always off (RLIMIT_CORE 0).
 struct ResourceLimits {
     std::optional<std::chrono::seconds> cpu;           // RLIMIT_CPU; the policy's duration rounded up
-    std::optional<std::uint64_t> address_space;        // RLIMIT_AS, bytes
-    std::optional<std::uint64_t> processes;            // RLIMIT_NPROC: per real user id, not per command
+    std::optional<std::uint64_t> address_space;        // RLIMIT_AS, bytes (kDefaultAddressSpace)
+    std::optional<std::uint64_t> processes;            // RLIMIT_NPROC: per request inside the
+                                                       // request's user namespace, else per
+                                                       // real user id (kDefaultProcesses)
     std::optional<std::uint64_t> file_size;            // RLIMIT_FSIZE, bytes
     std::optional<std::uint64_t> open_files;           // RLIMIT_NOFILE
 };
+
+// The bounds a sandbox gets when its `limits` leave them out. `processes` is applied by default
+// only where it counts the request alone (in the request's own user namespace: the kernel counts
+// RLIMIT_NPROC per user namespace since Linux 5.14); elsewhere it would count every process of
+// the account, so only a policy that sets it gets it. address_space binds each process.
+constexpr std::uint64_t kDefaultProcesses = 256;
+constexpr std::uint64_t kDefaultAddressSpace = 1ULL << 30;  // 1 GiB
+
+// The second wall (docs/sandbox.md): the command runs under a bridle init in new PID and IPC
+// namespaces, so it cannot name, signal or re-limit a process outside its request, and what it
+// leaves behind (processes, SysV IPC, POSIX message queues) dies with the namespace. prefer: run
+// without them where the kernel refuses (the result record says so); require: deny; off: never
+// (`bridle check` warns).
+enum class NamespaceMode { kPrefer, kRequire, kOff };
+const char* namespace_mode_name(NamespaceMode mode);
 
 // One named sandbox (top-level `sandboxes:`). The defaults are the built-in `baseline`: the
 // only way to run a command less confined is a profile that says so.
@@ -122,9 +139,10 @@ struct SandboxProfile {
     std::optional<LandlockRules> landlock;  // nullopt: no Landlock section
     ResourceLimits limits;
     std::optional<std::uint32_t> umask;     // 0..0777; nullopt: 022
+    NamespaceMode namespaces = NamespaceMode::kPrefer;
     std::string source;                     // "file:line:col", or "built-in"
 
-    // What `bridle check` warns about: no baseline seccomp, or exec-once off.
+    // What `bridle check` warns about: no baseline seccomp, exec-once off, or namespaces off.
     bool is_weaker_than_baseline() const;
 };
 

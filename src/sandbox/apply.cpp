@@ -12,6 +12,7 @@
 
 #include "sandbox/exec_once.hpp"
 #include "sandbox/landlock.hpp"
+#include "sandbox/namespaces.hpp"
 #include "sandbox/seccomp.hpp"
 #include "sandbox/seccomp_prebuilt.hpp"
 
@@ -71,7 +72,15 @@ Plan plan(const policy::SandboxProfile& profile, policy::LandlockSetting setting
 
 Plan plan_for_this_kernel(const policy::SandboxProfile& profile, policy::LandlockSetting setting) {
     const bool probe = profile.landlock && setting == policy::LandlockSetting::kAuto;
-    return plan(profile, setting, probe ? landlock::abi_version() : 0);
+    Plan p = plan(profile, setting, probe ? landlock::abi_version() : 0);
+    std::string why;
+    if (p.refusal.empty() && profile.namespaces == policy::NamespaceMode::kRequire &&
+        !namespaces::available(::geteuid() == 0, why)) {
+        p.refusal = "the rule's sandbox '" + profile.name +
+                    "' requires its own PID and IPC namespaces, which this host refuses (" + why +
+                    "; user namespaces may be disabled: sysctl user.max_user_namespaces)";
+    }
+    return p;
 }
 
 Prepared::Prepared(Prepared&& other) noexcept {
@@ -82,10 +91,13 @@ Prepared& Prepared::operator=(Prepared&& other) noexcept {
     if (this != &other) {
         if (landlock_ruleset >= 0) ::close(landlock_ruleset);
         limits = other.limits;
+        limits_shared = other.limits_shared;
+        namespaces = other.namespaces;
         umask = other.umask;
         no_new_privs = other.no_new_privs;
         landlock_ruleset = other.landlock_ruleset;
         other.landlock_ruleset = -1;
+        wall = std::move(other.wall);
         ceiling = std::move(other.ceiling);
         filter = std::move(other.filter);
         exec_once = other.exec_once;
@@ -100,7 +112,14 @@ Prepared::~Prepared() {
 Result<Prepared> prepare(const Plan& plan) {
     const policy::SandboxProfile& profile = plan.profile;
     Prepared prepared;
-    prepared.limits = limits::plan_for_this_process(profile.limits);
+    // The default bounds (model.hpp): memory for every process; the process count only where
+    // it counts this request alone, inside its own user namespace.
+    policy::ResourceLimits bounds = profile.limits;
+    if (!bounds.address_space) bounds.address_space = policy::kDefaultAddressSpace;
+    prepared.limits_shared = limits::plan_for_this_process(bounds);
+    if (!bounds.processes) bounds.processes = policy::kDefaultProcesses;
+    prepared.limits = limits::plan_for_this_process(bounds);
+    prepared.namespaces = profile.namespaces;
     prepared.umask = static_cast<mode_t>(profile.umask.value_or(022));
     prepared.exec_once = profile.exec_once;
     // The programs compiled at build time when they fit this machine, else compiled now
@@ -124,15 +143,19 @@ Result<Prepared> prepare(const Plan& plan) {
         prepared.ceiling = prebuilt ? std::move(*prebuilt)
                                     : seccomp::ceiling_program(seccomp::ceilings_for(arches));
     }
+    if (profile.namespaces != policy::NamespaceMode::kOff) {
+        prepared.wall = seccomp::wall_program(arches);
+    }
     if (plan.landlock == LandlockState::kApplied) {
         Result<int> ruleset = landlock::build_ruleset(*profile.landlock, plan.landlock_abi);
         if (!ruleset) return ruleset.error();
         prepared.landlock_ruleset = ruleset.value();
     }
     // Both Landlock and seccomp need it from an unprivileged process. Only a profile that
-    // turns every mechanism off leaves set-uid programs able to gain privileges.
-    prepared.no_new_privs =
-        !prepared.filter.empty() || !prepared.ceiling.empty() || prepared.landlock_ruleset >= 0;
+    // turns every mechanism off (namespaces included) leaves set-uid programs able to gain
+    // privileges.
+    prepared.no_new_privs = !prepared.filter.empty() || !prepared.ceiling.empty() ||
+                            !prepared.wall.empty() || prepared.landlock_ruleset >= 0;
     return prepared;
 }
 
@@ -148,13 +171,16 @@ Result<Prepared> prepare(const Plan& plan) {
 //    started as the rule's user, applies all of it here (docs/privilege.md).
 // 4. Landlock, which confines paths; it comes before seccomp so that no filter can deny the
 //    landlock_* calls it needs.
-// 5. seccomp last, since it cuts off system calls the steps above make: first the ceiling
-//    (syscalls newer than libseccomp's tables -> ENOSYS), then the profile filter. With
+// 5. seccomp last, since it cuts off system calls the steps above make: first the second
+//    wall's two pidfd calls, then the ceiling (syscalls newer than libseccomp's tables ->
+//    ENOSYS), then the profile filter. With
 //    exec-once that filter creates a listener (SECCOMP_FILTER_FLAG_NEW_LISTENER)...
 // 6. ...which goes to bridle over the socket. The child's next system call is execve, which
 //    now waits until bridle lets this first one through (exec_once.cpp).
 Stage apply(const Prepared& prepared, const ChildFds& fds) noexcept {
-    if (limits::apply(prepared.limits) != 0) return Stage::kLimits;
+    if (limits::apply(fds.own_user_namespace ? prepared.limits : prepared.limits_shared) != 0) {
+        return Stage::kLimits;
+    }
     ::umask(prepared.umask);
     if (prepared.no_new_privs && ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) {
         return Stage::kNoNewPrivs;
@@ -163,6 +189,7 @@ Stage apply(const Prepared& prepared, const ChildFds& fds) noexcept {
         if (landlock::restrict_self(fds.landlock_ruleset) != 0) return Stage::kLandlock;
         ::close(fds.landlock_ruleset);
     }
+    if (!prepared.wall.empty() && seccomp::load(prepared.wall, 0) != 0) return Stage::kSeccomp;
     if (!prepared.ceiling.empty() && seccomp::load(prepared.ceiling, 0) != 0) {
         return Stage::kSeccomp;
     }

@@ -56,10 +56,11 @@ bool send_listener(int socket, int listener) noexcept {
     return sent == 1;
 }
 
-int receive_listener(int socket) {
+int receive_listener(int socket, pid_t* sender) {
+    *sender = -1;
     char byte = 0;
     iovec data{&byte, 1};
-    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int)) + CMSG_SPACE(sizeof(ucred))] = {};
     msghdr message{};
     message.msg_iov = &data;
     message.msg_iovlen = 1;
@@ -68,13 +69,23 @@ int receive_listener(int socket) {
     ssize_t got;
     while ((got = ::recvmsg(socket, &message, MSG_CMSG_CLOEXEC)) < 0 && errno == EINTR) {
     }
-    const cmsghdr* header = got == 1 ? CMSG_FIRSTHDR(&message) : nullptr;
-    if (header == nullptr || header->cmsg_level != SOL_SOCKET || header->cmsg_type != SCM_RIGHTS ||
-        header->cmsg_len != CMSG_LEN(sizeof(int))) {
+    if (got != 1) return -1;
+    int fd = -1;
+    for (cmsghdr* h = CMSG_FIRSTHDR(&message); h != nullptr; h = CMSG_NXTHDR(&message, h)) {
+        if (h->cmsg_level != SOL_SOCKET) continue;
+        if (h->cmsg_type == SCM_RIGHTS && h->cmsg_len == CMSG_LEN(sizeof(int)) && fd < 0) {
+            std::memcpy(&fd, CMSG_DATA(h), sizeof(int));
+        } else if (h->cmsg_type == SCM_CREDENTIALS && h->cmsg_len == CMSG_LEN(sizeof(ucred))) {
+            ucred credentials{};
+            std::memcpy(&credentials, CMSG_DATA(h), sizeof credentials);
+            *sender = credentials.pid;  // the kernel's, in our PID namespace
+        }
+    }
+    // MSG_CTRUNC: more fds than one were sent, and the kernel dropped some. Never ours.
+    if ((message.msg_flags & MSG_CTRUNC) != 0 && fd >= 0) {
+        ::close(fd);
         return -1;
     }
-    int fd = -1;
-    std::memcpy(&fd, CMSG_DATA(header), sizeof(int));
     return fd;
 }
 

@@ -27,15 +27,19 @@ std::vector<seccomp::SyscallRule> filter_rules();
 bool send_listener(int socket, int listener) noexcept;
 
 // Parent side: the listener the child sent, or -1 when the child closed its end without
-// sending one (it failed earlier and says why on the error pipe).
-int receive_listener(int socket);
+// sending one (it failed earlier and says why on the error pipe). With SO_PASSCRED on `socket`
+// (set before the child can send), `sender` is the pid of the process that sent it, as the
+// kernel saw it and in our PID namespace: under a request's init that is the command, not the
+// child bridle forked. -1 without credentials.
+int receive_listener(int socket, pid_t* sender);
 
 enum class FirstExec { kContinued, kRefused, kNoExec, kBroken };
 
 // Parent side: answers the notifications of one command's process tree.
 class Supervisor {
   public:
-    // Takes ownership of `listener`. `main_pid` is the forked child that will execve.
+    // Takes ownership of `listener`. `main_pid` is the process that will execve (the sender
+    // of the listener).
     Supervisor(int listener, pid_t main_pid);
     ~Supervisor();
     Supervisor(const Supervisor&) = delete;

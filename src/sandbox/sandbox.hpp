@@ -35,16 +35,21 @@ struct Plan {
 // `abi` is landlock::abi_version() (0: none); ignored when `setting` is off. Pure.
 Plan plan(const policy::SandboxProfile& profile, policy::LandlockSetting setting, int abi);
 
-// plan() with the running kernel's Landlock.
+// plan() with the running kernel's Landlock, and for `namespaces: require` a refusal when this
+// process cannot create the request's namespaces (namespaces::available).
 Plan plan_for_this_kernel(const policy::SandboxProfile& profile, policy::LandlockSetting setting);
 
 // Everything the child needs, built before fork so that the child only makes system calls.
 // Owns the Landlock ruleset fd.
 struct Prepared {
-    limits::Plan limits;
+    limits::Plan limits;               // inside the request's user namespace (the defaults of
+                                       // model.hpp included: processes then counts the request)
+    limits::Plan limits_shared;        // elsewhere: processes only where the policy sets it
+    policy::NamespaceMode namespaces = policy::NamespaceMode::kOff;
     mode_t umask = 022;
     bool no_new_privs = false;
     int landlock_ruleset = -1;         // close-on-exec; -1 without Landlock
+    std::vector<sock_filter> wall;     // seccomp::wall_program; empty with namespaces: off
     std::vector<sock_filter> ceiling;  // newer syscalls -> ENOSYS; empty without baseline
     std::vector<sock_filter> filter;   // the profiles' filter; empty without any
     bool exec_once = false;            // `filter` notifies on execve: pass its listener
@@ -65,6 +70,7 @@ Result<Prepared> prepare(const Plan& plan);
 struct ChildFds {
     int landlock_ruleset = -1;
     int exec_once_socket = -1;  // where the exec-once listener goes (exec_once::send_listener)
+    bool own_user_namespace = false;  // the child runs in the request's user namespace
 };
 
 // The step of apply() that failed.

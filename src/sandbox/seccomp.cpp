@@ -87,6 +87,26 @@ std::vector<sock_filter> ceiling_program(const std::vector<Ceiling>& ceilings) {
     return program;
 }
 
+std::vector<sock_filter> wall_program(const std::vector<std::uint32_t>& arches) {
+    constexpr std::uint32_t kPidfdSendSignal = 424, kPidfdOpen = 434;
+    constexpr std::uint32_t kX32Bit = 0x40000000;
+    constexpr std::uint32_t kArch = offsetof(seccomp_data, arch);
+    constexpr std::uint32_t kNr = offsetof(seccomp_data, nr);
+    std::vector<sock_filter> program;
+    for (const std::uint32_t arch : arches) {  // every miss falls to the next block
+        const std::uint32_t base = arch == SCMP_ARCH_X32 ? kX32Bit : 0;
+        const std::uint32_t audit_arch = arch == SCMP_ARCH_X32 ? AUDIT_ARCH_X86_64 : arch;
+        program.push_back({BPF_LD | BPF_W | BPF_ABS, 0, 0, kArch});
+        program.push_back({BPF_JMP | BPF_JEQ | BPF_K, 0, 4, audit_arch});
+        program.push_back({BPF_LD | BPF_W | BPF_ABS, 0, 0, kNr});
+        program.push_back({BPF_JMP | BPF_JEQ | BPF_K, 1, 0, base | kPidfdSendSignal});
+        program.push_back({BPF_JMP | BPF_JEQ | BPF_K, 0, 1, base | kPidfdOpen});
+        program.push_back({BPF_RET | BPF_K, 0, 0, SECCOMP_RET_ERRNO | ENOSYS});
+    }
+    program.push_back({BPF_RET | BPF_K, 0, 0, SECCOMP_RET_ALLOW});
+    return program;
+}
+
 std::uint32_t native_architecture() {
     return seccomp_arch_native();
 }

@@ -2,6 +2,7 @@
 // The seccomp profiles as tables: baseline, no-network, no-write (docs/sandbox.md says why each
 // row is there). Pure: seccomp.cpp compiles them.
 #include <fcntl.h>
+#include <linux/fs.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/ioctl.h>
@@ -129,6 +130,17 @@ void add_no_write(std::vector<SyscallRule>& rules) {
                              "fremovexattr",   "io_uring_setup",
                              "io_uring_enter", "io_uring_register"}) {
         rules.push_back(deny(name));
+    }
+    // ioctls that change an inode, which work on a read-only fd: the inode flags (immutable,
+    // append-only, no-dump...; chattr(1)), the extended attributes of FS_IOC_FSSETXATTR
+    // (project id, DAX) and the generation number. The 32-bit spellings too: the request
+    // encodes the size of its argument. Compared on the low 32 bits, as the kernel reads it.
+    for (const std::uint64_t request :
+         {std::uint64_t{FS_IOC_SETFLAGS}, std::uint64_t{FS_IOC32_SETFLAGS},
+          std::uint64_t{FS_IOC_FSSETXATTR}, std::uint64_t{FS_IOC_SETVERSION},
+          std::uint64_t{FS_IOC32_SETVERSION}}) {
+        rules.push_back(
+            {"ioctl", EPERM, {{1, ArgTest::Op::kMaskedEq, 0xffffffff, request, true}}, false});
     }
 }
 

@@ -404,7 +404,8 @@ TEST(ExecOnce, ExecsFailWhenTheSupervisorIsGone) {
     ::close(status[1]);
     ::close(out[1]);
     ::close(in[0]);
-    const int listener = exec_once::receive_listener(sockets[0]);
+    pid_t sender = -1;
+    const int listener = exec_once::receive_listener(sockets[0], &sender);
     ASSERT_GE(listener, 0);
     {
         exec_once::Supervisor supervisor(listener, pid);

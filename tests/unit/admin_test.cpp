@@ -659,6 +659,32 @@ TEST(AuditReview, PairsRecordsAndIgnoresDuplicatesAndForgeries) {
     EXPECT_FALSE(matches(o, a));
 }
 
+// A decision whose result never came is "lost" once its timeout and a minute have passed,
+// and "running" before; denials, help and completed requests are never lost.
+TEST(AuditReview, ADecisionWithoutResultIsLostAfterItsTimeout) {
+    constexpr std::uint64_t kSecond = 1'000'000;
+    const std::uint64_t t = 1000 * kSecond;
+    const auto request = [&](std::map<std::string, std::string> fields) {
+        AuditLog log;
+        fields["BRIDLE_EVENT"] = "decision";
+        fields["BRIDLE_REQUEST_ID"] = "x";
+        log.add(stored(fields, t));
+        return log.requests().at(0);
+    };
+    const AuditRequest timed = request({{"BRIDLE_DECISION", "allow"}, {"BRIDLE_RULE", "sleep"},
+                                        {"BRIDLE_TIMEOUT_MS", "30000"}});
+    EXPECT_FALSE(timed.is_lost(t + 89 * kSecond));  // 30 s + the minute: not yet
+    EXPECT_TRUE(timed.is_lost(t + 91 * kSecond));
+    const AuditRequest old = request({{"BRIDLE_DECISION", "allow"}, {"BRIDLE_RULE", "sleep"}});
+    EXPECT_FALSE(old.is_lost(t + 3600 * kSecond));  // no timeout recorded: 24 h
+    EXPECT_TRUE(old.is_lost(t + 25 * 3600 * kSecond));
+    EXPECT_FALSE(request({{"BRIDLE_DECISION", "deny"}}).is_lost(t + 25 * 3600 * kSecond));
+    EXPECT_FALSE(request({{"BRIDLE_DECISION", "allow"}, {"BRIDLE_RULE", "builtin:help"}})
+                     .is_lost(t + 25 * 3600 * kSecond));
+    const std::string json = to_json(timed);  // realtime now is long past t
+    EXPECT_NE(json.find(R"("lost":true)"), std::string::npos) << json;
+}
+
 // Any process may write a record claiming to be bridle's: the table never passes a control
 // character, an invisible one or bad UTF-8 through to the administrator's terminal.
 TEST(AuditReview, TableEscapesWhatAForgedRecordCarries) {

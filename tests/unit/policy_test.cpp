@@ -450,7 +450,7 @@ const std::vector<BadCase>& bad_cases() {
         {"sandbox is a word", sandboxes_with("  s: baseline\n"),
          "a sandbox must be a mapping, not 'baseline'", "3:6"},
         {"sandbox unknown key", sandboxes_with("  s: {seccom: []}\n"),
-         "unknown key 'seccom' in a sandbox (allowed: seccomp, exec_once, landlock, limits, umask)",
+         "unknown key 'seccom' in a sandbox (allowed: seccomp, exec_once, landlock, limits, umask, namespaces)",
          "3:7"},
         {"sandbox defined twice", sandboxes_with("  s: {}\n  s: {}\n"),
          "duplicate key 's' in sandboxes (first at line 3, column 3)", "4:3"},
@@ -473,6 +473,12 @@ const std::vector<BadCase>& bad_cases() {
          "unknown key 'net' in landlock (allowed: mode, read, write, execute)", "3:29"},
         {"landlock mode always", sandboxes_with("  s: {landlock: {mode: always, read: [/]}}\n"),
          "landlock mode must be prefer or require, not 'always'", "3:24"},
+        {"namespaces always", sandboxes_with("  s: {namespaces: always}\n"),
+         "namespaces must be prefer, require or off, not 'always'", "3:19"},
+        {"namespaces is a list", sandboxes_with("  s: {namespaces: [pid]}\n"),
+         "namespaces must be a string, not a list", "3:19"},
+        {"namespaces is a boolean", sandboxes_with("  s: {namespaces: false}\n"),
+         "namespaces must be prefer, require or off, not 'false'", "3:19"},
         {"landlock confines nothing", sandboxes_with("  s: {landlock: {mode: require}}\n"),
          "landlock must confine at least one of read, write or execute", "3:17"},
         {"landlock relative path", sandboxes_with("  s: {landlock: {read: [var/log]}}\n"),
@@ -1595,6 +1601,11 @@ TEST(PolicySandbox, WarnsAboutProfilesWeakerThanBaseline) {
         {"execute names the program", "{landlock: {execute: [/usr/bin/r]}}", {}},
         {"a sibling directory is not a parent", "{landlock: {execute: [/usr/bi]}}", {"do not cover"}},
         {"baseline plus more", "{seccomp: [baseline, no-write, no-network]}", {}},
+        {"namespaces off", "{namespaces: off}",
+         {"without their own PID and IPC namespaces (the command can signal and re-limit every "
+          "process of its account, bridle's included); used by r"}},
+        {"namespaces require", "{namespaces: require}", {}},
+        {"namespaces prefer", "{namespaces: prefer}", {}},
     };
     for (const Case& c : cases) {
         SCOPED_TRACE(c.name);

@@ -865,12 +865,53 @@ TEST(SandboxPrepare, BuildsOnlyWhatTheProfileAsksFor) {
     EXPECT_FALSE(no_write.value().exec_once);
     EXPECT_EQ(no_write.value().umask, 077u);
 
+    EXPECT_FALSE(no_write.value().wall.empty());  // the second wall is every sandbox's
+
     profile.seccomp.clear();
+    Result<Prepared> walled = prepare(plan(profile, policy::LandlockSetting::kOff, 0));
+    ASSERT_TRUE(walled.ok());
+    EXPECT_TRUE(walled.value().filter.empty());
+    EXPECT_FALSE(walled.value().wall.empty());
+    EXPECT_TRUE(walled.value().no_new_privs);  // which needs no_new_privs
+
+    profile.namespaces = policy::NamespaceMode::kOff;
     Result<Prepared> nothing = prepare(plan(profile, policy::LandlockSetting::kOff, 0));
     ASSERT_TRUE(nothing.ok());
     EXPECT_TRUE(nothing.value().filter.empty());
-    EXPECT_FALSE(nothing.value().no_new_privs);   // the explicit opt-out of everything
-    EXPECT_EQ(nothing.value().limits.count, 1u);  // core dumps are still off
+    EXPECT_TRUE(nothing.value().wall.empty());
+    EXPECT_FALSE(nothing.value().no_new_privs);  // the explicit opt-out of everything
+    // Core dumps are still off, and the default memory bound holds; outside a user namespace
+    // only a process count the policy sets applies.
+    EXPECT_EQ(nothing.value().limits_shared.count, 2u);
+    EXPECT_EQ(nothing.value().limits.count, 3u);
+}
+
+// The default bounds of model.hpp, and what a profile's own limits do to them.
+TEST(SandboxPrepare, DefaultBoundsAreMemoryAndAPerRequestProcessCount) {
+    const auto value_of = [](const limits::Plan& p, int resource) -> std::optional<rlim_t> {
+        for (std::size_t i = 0; i < p.count; ++i) {
+            if (p.settings[i].resource == resource) return p.settings[i].value.rlim_cur;
+        }
+        return std::nullopt;
+    };
+    rlimit hard{};
+    ::getrlimit(RLIMIT_NPROC, &hard);
+    policy::SandboxProfile profile = policy::builtin_baseline_sandbox();
+    Result<Prepared> defaults = prepare(plan(profile, policy::LandlockSetting::kOff, 0));
+    ASSERT_TRUE(defaults.ok());
+    EXPECT_EQ(value_of(defaults.value().limits, RLIMIT_AS), policy::kDefaultAddressSpace);
+    EXPECT_EQ(value_of(defaults.value().limits, RLIMIT_NPROC),
+              std::min<rlim_t>(policy::kDefaultProcesses, hard.rlim_max));
+    EXPECT_EQ(value_of(defaults.value().limits_shared, RLIMIT_AS), policy::kDefaultAddressSpace);
+    EXPECT_EQ(value_of(defaults.value().limits_shared, RLIMIT_NPROC), std::nullopt);
+
+    profile.limits.processes = 12;
+    profile.limits.address_space = 64ULL << 20;
+    Result<Prepared> own = prepare(plan(profile, policy::LandlockSetting::kOff, 0));
+    ASSERT_TRUE(own.ok());
+    EXPECT_EQ(value_of(own.value().limits, RLIMIT_NPROC), std::min<rlim_t>(12, hard.rlim_max));
+    EXPECT_EQ(value_of(own.value().limits_shared, RLIMIT_NPROC), std::min<rlim_t>(12, hard.rlim_max));
+    EXPECT_EQ(value_of(own.value().limits, RLIMIT_AS), 64ULL << 20);
 }
 
 }  // namespace

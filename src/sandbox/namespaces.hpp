@@ -1,0 +1,41 @@
+// SPDX-License-Identifier: Apache-2.0
+// The second wall's namespaces: a request's init is cloned into new PID and IPC namespaces
+// (through a new user namespace unless bridle runs as root), so that the command can name no
+// process outside its request and what it creates dies with it. docs/sandbox.md, "The second
+// wall", has the threat model.
+#pragma once
+
+#include <sys/types.h>
+
+#include <string>
+
+namespace bridle::sandbox::namespaces {
+
+// The clone(2) flags of a request's init: CLONE_NEWPID | CLONE_NEWIPC, and CLONE_NEWUSER when
+// `as_root` is false (an unprivileged process may create the other two only inside a user
+// namespace it owns). Pure.
+unsigned long clone_flags(bool as_root);
+
+// clone(2) with `flags` | SIGCHLD and no new stack: fork semantics (0 in the child), but
+// without glibc's fork handlers, whose locks another thread may hold. The child may only make
+// async-signal-safe calls. -1 with errno on failure.
+pid_t clone_process(unsigned long flags) noexcept;
+
+// In the child, first thing after a clone with CLONE_NEWUSER: maps `uid` and `gid` (the
+// caller's own ids in the parent namespace) to themselves, the one mapping an unprivileged
+// process may write (user_namespaces(7)), after writing "deny" to setgroups as the kernel
+// requires for gid_map. The command keeps its identity, supplementary groups included (the
+// kernel still checks them; unmapped ones read as the overflow gid). 0, or -1 with errno.
+// Async-signal-safe.
+int map_own_ids(uid_t uid, gid_t gid) noexcept;
+
+// Whether this process can create a request's namespaces: clones a child with
+// clone_flags(as_root) that exits at once. Cached per process. On false, `why` says what the
+// kernel answered. For `namespaces: require`, before the decision record.
+bool available(bool as_root, std::string& why);
+
+// "pidns=yes ipcns=yes userns=yes", "pidns=yes ipcns=yes userns=no" (as root), or
+// "pidns=no ipcns=no userns=no": what the result record's BRIDLE_CONTAINMENT starts with. Pure.
+std::string describe(bool applied, bool as_root);
+
+}  // namespace bridle::sandbox::namespaces

@@ -1,0 +1,314 @@
+// SPDX-License-Identifier: Apache-2.0
+// The second wall through execution::run with a real sandbox (docs/sandbox.md): the command
+// under the request's init in its own PID, IPC (and, unprivileged, user) namespaces; what that
+// init guarantees when bridle is killed or stopped; and the fallback when the kernel refuses.
+#include <dirent.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <grp.h>
+#include <sys/ipc.h>
+#include <sys/shm.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <functional>
+#include <stdexcept>
+#include <fstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "execution/runner.hpp"
+#include "sandbox/sandbox.hpp"
+
+namespace bridle::execution {
+namespace {
+
+using namespace std::chrono_literals;
+
+// baseline seccomp, exec-once off (the scripts start sleep), and `mode` namespaces.
+sandbox::Prepared prepared_with(policy::NamespaceMode mode) {
+    policy::SandboxProfile profile = policy::builtin_baseline_sandbox();
+    profile.exec_once = false;
+    profile.namespaces = mode;
+    Result<sandbox::Prepared> p =
+        sandbox::prepare(sandbox::plan(profile, policy::LandlockSetting::kOff, 0));
+    if (!p) throw std::runtime_error(p.error().full());
+    return std::move(p).value();
+}
+
+Spec shell(const std::string& script, const sandbox::Prepared& prepared) {
+    Spec spec;
+    spec.path = "/bin/sh";
+    spec.argv = {"/bin/sh", "-c", script};
+    spec.env = {{"PATH", "/usr/bin:/bin"}};
+    spec.timeout = 5s;
+    spec.kill_grace = 200ms;
+    spec.sandbox = &prepared;
+    return spec;
+}
+
+Outcome run_into(const Spec& spec, std::string& out) {
+    return run(spec, [&out](Stream stream, std::string_view bytes) {
+        if (stream == Stream::kStdout) out.append(bytes);
+        return true;
+    });
+}
+
+// Whether a process runs exactly `sleep MARKER`.
+bool sleeper_alive(const std::string& marker) {
+    const std::string wanted = std::string("sleep") + '\0' + marker + '\0';
+    bool found = false;
+    DIR* proc = ::opendir("/proc");
+    while (const dirent* entry = proc != nullptr ? ::readdir(proc) : nullptr) {
+        if (entry->d_name[0] < '0' || entry->d_name[0] > '9') continue;
+        std::ifstream file(std::string("/proc/") + entry->d_name + "/cmdline", std::ios::binary);
+        const std::string cmdline((std::istreambuf_iterator<char>(file)),
+                                  std::istreambuf_iterator<char>());
+        found = found || cmdline == "/bin/" + wanted || cmdline == "/usr/bin/" + wanted ||
+                cmdline == wanted;
+    }
+    if (proc != nullptr) ::closedir(proc);
+    return found;
+}
+
+std::string marker(int base) {
+    return std::to_string(base) + std::to_string(::getpid());
+}
+
+// Runs `body` in a child process as nobody (the unprivileged path, through a user namespace)
+// and returns its exit status; the body reports failures by exiting non-zero.
+int as_nobody(const std::function<int()>& body) {
+    const pid_t child = ::fork();
+    if (child == 0) {
+        if (::setgroups(0, nullptr) != 0 || ::setresgid(65534, 65534, 65534) != 0 ||
+            ::setresuid(65534, 65534, 65534) != 0) {
+            ::_exit(90);
+        }
+        ::_exit(body());
+    }
+    int status = 0;
+    ::waitpid(child, &status, 0);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+// The command is PID 2 of its own namespace (the init is 1), its status passes through the
+// init unchanged, and the record says which namespaces applied. As root (the target side of a
+// run_as: root rule) there is no user namespace.
+TEST(Isolation, CommandRunsUnderItsInitInItsOwnNamespaces) {
+    const sandbox::Prepared prepared = prepared_with(policy::NamespaceMode::kPrefer);
+    std::string out;
+    Outcome o = run_into(shell("echo $$; exit 7", prepared), out);
+    EXPECT_EQ(out, "2\n");
+    EXPECT_EQ(o.exit_status, 7);
+    EXPECT_EQ(o.containment, "pidns=yes ipcns=yes userns=no");
+
+    out.clear();
+    o = run_into(shell("kill -TERM $$", prepared), out);
+    EXPECT_EQ(o.signal, SIGTERM);  // the command's own death, not the init's
+
+    EXPECT_EQ(as_nobody([&] {
+                  std::string text;
+                  const Outcome n = run_into(shell("echo $$ $(id -u)", prepared), text);
+                  if (n.containment != "pidns=yes ipcns=yes userns=yes") return 1;
+                  return text == "2 65534\n" && n.exit_status == 0 ? 0 : 2;
+              }),
+              0);
+}
+
+// namespaces: off is the old model: no init, no namespaces, the command leads its own session.
+TEST(Isolation, OffRunsWithoutNamespaces) {
+    const sandbox::Prepared prepared = prepared_with(policy::NamespaceMode::kOff);
+    std::string out;
+    const Outcome o = run_into(shell("echo $$", prepared), out);
+    EXPECT_NE(out, "2\n");
+    EXPECT_EQ(o.containment, "pidns=no ipcns=no userns=no");
+}
+
+// The command cannot name a process outside its request: bridle's own pid (the shell's
+// parent, seen from outside) is no process to it, so kill, prlimit and the rest find nothing.
+// As the same account outside a PID namespace (namespaces: off), the same kill reaches bridle.
+TEST(Isolation, OutsidePidsAreOutOfReach) {
+    const sandbox::Prepared walled = prepared_with(policy::NamespaceMode::kPrefer);
+    const sandbox::Prepared open = prepared_with(policy::NamespaceMode::kOff);
+    EXPECT_EQ(as_nobody([&] {
+                  const std::string script = "kill -0 " + std::to_string(::getpid()) +
+                                             " 2>/dev/null && echo reached || echo refused";
+                  std::string inside, outside;
+                  run_into(shell(script, walled), inside);
+                  run_into(shell(script, open), outside);
+                  return inside == "refused\n" && outside == "reached\n" ? 0 : 1;
+              }),
+              0);
+}
+
+// SysV IPC that the command creates dies with its IPC namespace.
+TEST(Isolation, SysvIpcDoesNotOutliveTheRequest) {
+    const sandbox::Prepared prepared = prepared_with(policy::NamespaceMode::kPrefer);
+    std::string out;
+    // ipcmk and ipcs are util-linux's.
+    const Outcome o =
+        run_into(shell("ipcmk -M 4096 -p 0666 >/dev/null && ipcs -m | grep -c 0x || true", prepared), out);
+    EXPECT_TRUE(o.started) << o.error;
+    EXPECT_EQ(out, "1\n");  // the command saw its own segment, and only it
+    // After the request: no segment of the command's namespace can be seen from here.
+    std::string ours;
+    run_into(shell("ipcs -m | grep -c 0x || true", prepared), ours);
+    EXPECT_EQ(ours, "0\n");
+}
+
+// The process count is per request inside the user namespace: a fork loop stops at the
+// limit, and nothing of it is left afterwards.
+TEST(Isolation, ProcessCountIsPerRequest) {
+    policy::SandboxProfile profile = policy::builtin_baseline_sandbox();
+    profile.exec_once = false;
+    profile.limits.processes = 20;
+    Result<sandbox::Prepared> p =
+        sandbox::prepare(sandbox::plan(profile, policy::LandlockSetting::kOff, 0));
+    ASSERT_TRUE(p.ok());
+    // Forks sleepers until fork fails, and prints how many it got.
+    const std::string m = marker(4242);
+    const std::string script =
+        "import os\nn = 0\nfor _ in range(60):\n"
+        "    try:\n        pid = os.fork()\n    except OSError:\n        break\n"
+        "    if pid == 0:\n        os.execv('/bin/sleep', ['sleep', '" + m + "'])\n"
+        "    n += 1\nprint(n)\n";
+    EXPECT_EQ(as_nobody([&] {
+                  // 25 processes of the same account outside the request: a per-uid count
+                  // (RLIMIT_NPROC without the user namespace) would allow no fork at all.
+                  std::vector<pid_t> others;
+                  for (int i = 0; i < 25; ++i) {
+                      const pid_t other = ::fork();
+                      if (other == 0) {
+                          ::pause();
+                          ::_exit(0);
+                      }
+                      others.push_back(other);
+                  }
+                  const auto reap_others = [&others] {
+                      for (const pid_t other : others) ::kill(other, SIGKILL);
+                      for (const pid_t other : others) ::waitpid(other, nullptr, 0);
+                  };
+                  Spec spec = shell("", p.value());
+                  spec.path = "/usr/bin/python3";
+                  spec.argv = {"python3", "-c", script};
+                  std::string out;
+                  const Outcome o = run_into(spec, out);
+                  reap_others();
+                  if (!o.started) return 1;
+                  const int started = std::atoi(out.c_str());
+                  // The account's other processes do not count: only the init and the python.
+                  if (started < 10 || started > 18) return 2;
+                  return sleeper_alive(m) ? 3 : 0;
+              }),
+              0);
+}
+
+// bridle killed by SIGKILL mid-request: the init dies with it (PDEATHSIG) and the kernel
+// ends the namespace; nothing of the request survives, the escaped daemon included.
+TEST(Isolation, NothingSurvivesASigkilledSupervisor) {
+    const sandbox::Prepared prepared = prepared_with(policy::NamespaceMode::kPrefer);
+    const std::string m = marker(5151);
+    const pid_t supervisor = ::fork();
+    if (supervisor == 0) {
+        std::string out;
+        run_into(shell("(setsid sleep " + m + " >/dev/null 2>&1 &); sleep " + m, prepared), out);
+        ::_exit(0);
+    }
+    for (int i = 0; i < 200 && !sleeper_alive(m); ++i) std::this_thread::sleep_for(10ms);
+    ASSERT_TRUE(sleeper_alive(m));
+    ::kill(supervisor, SIGKILL);
+    ::waitpid(supervisor, nullptr, 0);
+    bool gone = false;
+    for (int i = 0; i < 100 && !gone; ++i) {
+        gone = !sleeper_alive(m);
+        if (!gone) std::this_thread::sleep_for(20ms);
+    }
+    EXPECT_TRUE(gone);
+}
+
+// bridle stopped (SIGSTOP) mid-request: the init's own deadline still ends the request (the
+// timeout plus the grace plus 2 s), and a continued bridle reports it as timed out.
+TEST(Isolation, TimeoutHoldsWhileTheSupervisorIsStopped) {
+    const sandbox::Prepared prepared = prepared_with(policy::NamespaceMode::kPrefer);
+    const std::string m = marker(6161);
+    int report[2];
+    ASSERT_EQ(::pipe(report), 0);
+    const pid_t supervisor = ::fork();
+    if (supervisor == 0) {
+        std::string out;
+        Spec spec = shell("sleep " + m, prepared);
+        spec.timeout = 500ms;
+        const Outcome o = run_into(spec, out);
+        const char verdict = o.timed_out ? 'T' : 'N';
+        (void)!::write(report[1], &verdict, 1);
+        ::_exit(0);
+    }
+    ::close(report[1]);
+    for (int i = 0; i < 200 && !sleeper_alive(m); ++i) std::this_thread::sleep_for(10ms);
+    ASSERT_TRUE(sleeper_alive(m));
+    ::kill(supervisor, SIGSTOP);
+    // 0.5 s + 0.2 s + 2 s after the init started; bounded wait, for a loaded machine.
+    bool gone = false;
+    for (int i = 0; i < 160 && !gone; ++i) {
+        std::this_thread::sleep_for(50ms);
+        gone = !sleeper_alive(m);
+    }
+    EXPECT_TRUE(gone);
+    ::kill(supervisor, SIGCONT);
+    char verdict = 0;
+    EXPECT_EQ(::read(report[0], &verdict, 1), 1);
+    EXPECT_EQ(verdict, 'T');
+    ::close(report[0]);
+    ::waitpid(supervisor, nullptr, 0);
+}
+
+// Where the kernel refuses the namespaces (here: a user namespace in which no further user
+// namespace may be made, as unprivileged bridle meets it with user.max_user_namespaces=0),
+// prefer runs without them and says so; require refuses to start.
+TEST(Isolation, RefusedNamespacesFallBackUnderPreferAndFailUnderRequire) {
+    const sandbox::Prepared prefer = prepared_with(policy::NamespaceMode::kPrefer);
+    const sandbox::Prepared require = prepared_with(policy::NamespaceMode::kRequire);
+    int go[2], mapped[2];
+    ASSERT_EQ(::pipe(go), 0);
+    ASSERT_EQ(::pipe(mapped), 0);
+    const pid_t child = ::fork();
+    if (child == 0) {
+        char byte;
+        if (::unshare(CLONE_NEWUSER) != 0) ::_exit(80);
+        std::ofstream("/proc/sys/user/max_user_namespaces") << "0\n";
+        (void)!::write(go[1], "x", 1);
+        if (::read(mapped[0], &byte, 1) != 1) ::_exit(81);
+        if (::setresgid(65534, 65534, 65534) != 0 || ::setresuid(65534, 65534, 65534) != 0) {
+            ::_exit(82);
+        }
+        std::string out;
+        const Outcome p = run_into(shell("echo ran", prefer), out);
+        if (out != "ran\n" || p.containment != "pidns=no ipcns=no userns=no") ::_exit(83);
+        out.clear();
+        const Outcome r = run_into(shell("echo ran", require), out);
+        if (r.started || out != "" || r.error.find("requires its own namespaces") == std::string::npos) {
+            ::_exit(84);
+        }
+        ::_exit(0);
+    }
+    char byte;
+    ASSERT_EQ(::read(go[0], &byte, 1), 1);
+    const std::string proc = "/proc/" + std::to_string(child);
+    std::ofstream(proc + "/uid_map") << "65534 65534 1\n";
+    std::ofstream(proc + "/gid_map") << "65534 65534 1\n";
+    ASSERT_EQ(::write(mapped[1], "x", 1), 1);
+    int status = 0;
+    ::waitpid(child, &status, 0);
+    EXPECT_TRUE(WIFEXITED(status));
+    EXPECT_EQ(WEXITSTATUS(status), 0);
+    for (int fd : {go[0], go[1], mapped[0], mapped[1]}) ::close(fd);
+}
+
+}  // namespace
+}  // namespace bridle::execution
