@@ -38,8 +38,8 @@ fi
 bench=$build_dir/tests/sandbox_bench
 [[ -x $bench ]] || { echo "sandbox.sh: $bench is missing" >&2; exit 1; }
 
-echo "== $runs starts per variant, round-robin ($(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg))" >&2
-"$bench" "$runs" | awk -F'\t' '
+table() {
+    awk -F'\t' '
     NR == 1 { base = $2 }
     { rows[NR] = $0; name[NR] = $1; median[NR] = $2; p90[NR] = $3 }
     END {
@@ -47,3 +47,12 @@ echo "== $runs starts per variant, round-robin ($(nproc) cores, load $(cut -d' '
         for (i = 1; i <= NR; i++)
             printf "| %s | %d | %d | %.2f |\n", name[i], median[i], p90[i], median[i] / base
     }'
+}
+echo "== $runs starts per variant, round-robin ($(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg))" >&2
+echo "== as $(id -un) (uid $(id -u)$( (($(id -u) == 0)) && echo ': namespaces without a user namespace'))" >&2
+"$bench" "$runs" | table
+# The unprivileged path (a user namespace as well), as the agent's account runs it.
+if (($(id -u) == 0)) && command -v setpriv >/dev/null; then
+    echo "== as nobody (namespaces through a user namespace)" >&2
+    setpriv --reuid=65534 --regid=65534 --clear-groups "$bench" "$runs" | table
+fi

@@ -26,10 +26,12 @@ struct Variant {
 };
 
 policy::SandboxProfile profile(std::vector<policy::SeccompProfile> seccomp, bool exec_once,
-                               bool landlock) {
+                               bool landlock,
+                               policy::NamespaceMode namespaces = policy::NamespaceMode::kPrefer) {
     policy::SandboxProfile p = policy::builtin_baseline_sandbox();
     p.seccomp = std::move(seccomp);
     p.exec_once = exec_once;
+    p.namespaces = namespaces;
     if (landlock) {
         p.landlock = policy::LandlockRules{};
         p.landlock->write = std::vector<std::string>{};
@@ -51,6 +53,10 @@ int main(int argc, char** argv) {
     std::vector<Variant> variants = {
         {"unsandboxed", std::nullopt, true, {}},
         {"baseline, no exec-once", profile({S::kBaseline}, false, false), true, {}},
+        // The second wall's cost: the same sandbox without the init and its namespaces (as
+        // every request ran before issue 12) next to the default.
+        {"baseline + exec-once, namespaces off",
+         profile({S::kBaseline}, true, false, policy::NamespaceMode::kOff), true, {}},
         {"baseline + exec-once (default)", profile({S::kBaseline}, true, false), true, {}},
         {"all three + exec-once", profile(all, true, false), true, {}},
         {"all three + exec-once + Landlock", profile(all, true, true), true, {}},

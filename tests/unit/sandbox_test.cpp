@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/audit.h>
+#include <linux/fs.h>
 #include <linux/seccomp.h>
 #include <sched.h>
 #include <seccomp.h>
@@ -294,6 +295,14 @@ const std::vector<CallCase>& call_cases() {
         {"setxattr", "setxattr", {}, errno_ret(EPERM)},
         {"fremovexattr", "fremovexattr", {}, errno_ret(EPERM)},
         {"open_by_handle_at", "open_by_handle_at", {}, errno_ret(EPERM)},
+        {"ioctl FS_IOC_SETFLAGS (chattr)", "ioctl", {3, FS_IOC_SETFLAGS}, errno_ret(EPERM)},
+        {"ioctl FS_IOC32_SETFLAGS", "ioctl", {3, FS_IOC32_SETFLAGS}, errno_ret(EPERM)},
+        {"ioctl FS_IOC_SETFLAGS, high bits set", "ioctl",
+         {3, 0xffffffff00000000ULL | FS_IOC_SETFLAGS}, errno_ret(EPERM)},
+        {"ioctl FS_IOC_FSSETXATTR", "ioctl", {3, FS_IOC_FSSETXATTR}, errno_ret(EPERM)},
+        {"ioctl FS_IOC_SETVERSION", "ioctl", {3, FS_IOC_SETVERSION}, errno_ret(EPERM)},
+        {"ioctl FS_IOC_GETFLAGS (lsattr)", "ioctl", {3, FS_IOC_GETFLAGS}, kAllow},
+        {"ioctl FS_IOC_FSGETXATTR", "ioctl", {3, FS_IOC_FSGETXATTR}, kAllow},
         {"getxattr", "getxattr", {}, kAllow},
         {"newfstatat", "fstat", {}, kAllow},
         {"write (to an fd it has)", "write", {}, kAllow},
@@ -651,6 +660,43 @@ TEST(SeccompCeiling, NewerSyscallsFailWithEnosysOnEveryArchitecture) {
         {"aarch64 openat", &arm_program, AUDIT_ARCH_AARCH64, 56, kAllow},
         {"another architecture is left to the profile filter", &x86_program, AUDIT_ARCH_AARCH64,
          463, kAllow},
+    };
+    for (const Case& c : cases) {
+        SCOPED_TRACE(c.name);
+        EXPECT_EQ(describe(run_bpf(*c.program, {c.arch, c.nr, {}})), describe(c.expected));
+    }
+}
+
+// The second wall's filter: the two pidfd calls that could name a process outside the request
+// through a /proc directory fd fail with ENOSYS on every architecture; nothing else changes.
+TEST(SeccompWall, PidfdCallsFailWithEnosysOnEveryArchitecture) {
+    const std::vector<sock_filter> x86 =
+        seccomp::wall_program(seccomp::architectures_for(AUDIT_ARCH_X86_64));
+    const std::vector<sock_filter> arm =
+        seccomp::wall_program(seccomp::architectures_for(AUDIT_ARCH_AARCH64));
+    struct Case {
+        const char* name;
+        const std::vector<sock_filter>* program;
+        std::uint32_t arch;
+        std::int32_t nr;
+        std::uint32_t expected;
+    };
+    const std::vector<Case> cases = {
+        {"x86_64 pidfd_send_signal", &x86, AUDIT_ARCH_X86_64, 424, errno_ret(ENOSYS)},
+        {"x86_64 pidfd_open", &x86, AUDIT_ARCH_X86_64, 434, errno_ret(ENOSYS)},
+        {"i386 pidfd_send_signal", &x86, AUDIT_ARCH_I386, 424, errno_ret(ENOSYS)},
+        {"i386 pidfd_open", &x86, AUDIT_ARCH_I386, 434, errno_ret(ENOSYS)},
+        {"x32 pidfd_send_signal", &x86, AUDIT_ARCH_X86_64, 0x40000000 | 424, errno_ret(ENOSYS)},
+        {"x32 pidfd_open", &x86, AUDIT_ARCH_X86_64, 0x40000000 | 434, errno_ret(ENOSYS)},
+        {"aarch64 pidfd_send_signal", &arm, AUDIT_ARCH_AARCH64, 424, errno_ret(ENOSYS)},
+        {"arm pidfd_open", &arm, AUDIT_ARCH_ARM, 434, errno_ret(ENOSYS)},
+        {"x86_64 kill", &x86, AUDIT_ARCH_X86_64, 62, kAllow},
+        {"x86_64 pidfd_getfd (baseline's)", &x86, AUDIT_ARCH_X86_64, 438, kAllow},
+        {"x86_64 clone3 next to them", &x86, AUDIT_ARCH_X86_64, 435, kAllow},
+        {"x32 read", &x86, AUDIT_ARCH_X86_64, 0x40000000, kAllow},
+        {"i386 kill", &x86, AUDIT_ARCH_I386, 37, kAllow},
+        {"aarch64 openat", &arm, AUDIT_ARCH_AARCH64, 56, kAllow},
+        {"another architecture", &x86, AUDIT_ARCH_AARCH64, 424, kAllow},
     };
     for (const Case& c : cases) {
         SCOPED_TRACE(c.name);
