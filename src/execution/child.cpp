@@ -38,6 +38,7 @@ namespace {
 // The child's set-up steps, in the order become_command() takes them.
 enum class Step : int {
     kNamespaces,  // the init's steps (become_init), where the sandbox has namespaces
+    kCgroup,
     kInit,
     kSignals,
     kParentDeath,
@@ -58,6 +59,8 @@ const char* step_name(Step step) {
     switch (step) {
         case Step::kNamespaces:
             return "enter its own user, PID and IPC namespaces";
+        case Step::kCgroup:
+            return "join its pids cgroup";
         case Step::kInit:
             return "start it under the request's init";
         case Step::kSignals:
@@ -73,7 +76,7 @@ const char* step_name(Step step) {
         case Step::kDirectory:
             return "change to /";
         case Step::kCapabilities:
-            return "drop CAP_SYS_PTRACE from its bounding set";
+            return "drop CAP_SYS_PTRACE, CAP_SYS_ADMIN and CAP_PERFMON from its bounding set";
         case Step::kLimits:
             return "set its resource limits";
         case Step::kNoNewPrivs:
@@ -90,6 +93,10 @@ const char* step_name(Step step) {
             return "set up";
     }
 }
+
+// The capabilities a root command never gets (become_command). CAP_PERFMON is Linux 5.8's
+// number 38, absent from older headers.
+constexpr int kDroppedFromRoot[] = {CAP_SYS_PTRACE, CAP_SYS_ADMIN, 38};
 
 // What the child writes to the error pipe; 8 bytes, below PIPE_BUF, so the write is atomic.
 struct SetupFailure {
@@ -119,6 +126,7 @@ struct ChildPlan {
     gid_t gid;
     int lifeline_fd;                   // read end; bridle holds the write end
     int report_fd;                     // write end of the status pipe
+    int cgroup_procs_fd;               // a root command's cgroup.procs, or -1
     std::int64_t backstop_ms;          // the init's own deadline
 };
 
@@ -235,10 +243,13 @@ int lift(int fd) noexcept {
     if (::chdir("/") != 0) fail(error_fd, Step::kDirectory);
 
     // A command that runs as root (a run_as: root rule's target side) could otherwise open
-    // /proc/PID/mem of bridle, non-dumpable or not: that takes CAP_SYS_PTRACE, which a root
-    // execve grants from the bounding set. Without root the bounding set grants nothing.
-    if (::geteuid() == 0 && ::prctl(PR_CAPBSET_DROP, CAP_SYS_PTRACE, 0, 0, 0) != 0) {
-        fail(error_fd, Step::kCapabilities);
+    // /proc/PID/mem, environ and fd of bridle, non-dumpable or not: the kernel lets
+    // CAP_SYS_PTRACE do that, and reading environ also CAP_SYS_ADMIN or CAP_PERFMON (tried on
+    // Linux 6.18). A root execve grants the bounding set; without root it grants nothing.
+    if (::geteuid() == 0) {
+        for (const int cap : kDroppedFromRoot) {
+            if (::prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0) fail(error_fd, Step::kCapabilities);
+        }
     }
 
     // The sandbox last, as its seccomp filter may deny what the steps above need.
@@ -261,6 +272,10 @@ int lift(int fd) noexcept {
     const int lifeline_fd = lift(plan.lifeline_fd);
     const int report_fd = lift(plan.report_fd);
     if (lifeline_fd < 0 || report_fd < 0) fail(error_fd, Step::kInit);
+    // Into the request's pids cgroup first, so that every process of the request counts.
+    if (plan.cgroup_procs_fd >= 0 && ::write(plan.cgroup_procs_fd, "0", 1) != 1) {
+        fail(error_fd, Step::kCgroup);
+    }
     // A non-dumpable process's /proc/self files are root's (proc(5)), so not even the init
     // could open its own uid_map: it is dumpable for the two writes alone. In that window a
     // process of the account outside every PID namespace (a `namespaces: off` sandbox's
@@ -460,6 +475,12 @@ Started start_command(const Spec& spec, Outcome& outcome) {
     // The init's own deadline: later than every kill bridle would send, so it only acts when
     // bridle cannot (stopped, or gone without the kernel's PDEATHSIG reaching the init).
     const auto backstop = spec.timeout + spec.kill_grace + std::chrono::seconds(2);
+    // Root is exempt from RLIMIT_NPROC: a root command's process count is its cgroup's.
+    std::optional<sandbox::cgroup::Group> group;
+    std::string no_group;
+    if (namespaces != policy::NamespaceMode::kOff && as_root) {
+        group = sandbox::cgroup::Group::create(spec.sandbox->max_processes, no_group);
+    }
     ChildPlan plan{spec.path.c_str(),
                          argv.data(),
                          envp.data(),
@@ -477,6 +498,7 @@ Started start_command(const Spec& spec, Outcome& outcome) {
                          ::getegid(),
                          lifeline_read.get(),
                          report_write.get(),
+                         group ? group->procs_fd() : -1,
                          std::chrono::duration_cast<std::chrono::milliseconds>(backstop).count()};
 
     pid_t pid = -1;
@@ -491,7 +513,20 @@ Started start_command(const Spec& spec, Outcome& outcome) {
         }
     }
     const bool isolated = pid > 0;
-    outcome.containment = sandbox::namespaces::describe(isolated, as_root);
+    // Which cap on the number of processes holds: the request's own (the user namespace's
+    // RLIMIT_NPROC, or a root command's cgroup), the account's (a policy's RLIMIT_NPROC
+    // outside a user namespace), or none.
+    const bool account_cap = spec.sandbox != nullptr && spec.sandbox->limits_shared.count > 0 &&
+                             !as_root && [&] {
+                                 const sandbox::limits::Plan& shared = spec.sandbox->limits_shared;
+                                 for (std::size_t i = 0; i < shared.count; ++i) {
+                                     if (shared.settings[i].resource == RLIMIT_NPROC) return true;
+                                 }
+                                 return false;
+                             }();
+    const bool request_cap = isolated && (as_root ? group.has_value() : true);
+    outcome.containment = sandbox::namespaces::describe(isolated, as_root) + " processes=" +
+                          (request_cap ? "request" : account_cap ? "account" : "unbounded");
     if (!isolated) {
         // No namespaces (off, or refused under prefer): a plain fork, no init.
         plan.clone_flags = 0;
@@ -551,6 +586,7 @@ Started start_command(const Spec& spec, Outcome& outcome) {
             ::fcntl(report_read.get(), F_SETFL, O_NONBLOCK);
             started.lifeline = std::move(lifeline_write);
             started.report = std::move(report_read);
+            started.cgroup = std::move(group);
         }
         return started;
     }

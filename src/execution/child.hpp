@@ -8,9 +8,11 @@
 
 #include <cstring>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "execution/runner.hpp"
+#include "sandbox/cgroup.hpp"
 #include "sandbox/exec_once.hpp"
 
 namespace bridle::execution::detail {
@@ -61,6 +63,7 @@ struct Started {
     // until the request is over, and the non-blocking read end of the init's status report.
     UniqueFd lifeline;
     UniqueFd report;
+    std::optional<sandbox::cgroup::Group> cgroup;  // a root command's pids cgroup
 };
 
 // Fork and exec `spec.path`. Returns a pid > 0 once execve succeeded; otherwise pid -1, with

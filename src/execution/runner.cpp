@@ -98,6 +98,7 @@ class Supervisor {
         watch_exec_once_ = exec_once_ != nullptr;
         lifeline_ = std::move(child.lifeline);
         report_ = std::move(child.report);
+        cgroup_ = std::move(child.cgroup);
     }
 
     // Normally a no-op. If an exception left supervise() early, still keep invariant 5.
@@ -407,6 +408,7 @@ class Supervisor {
     std::unique_ptr<sandbox::exec_once::Supervisor> exec_once_;
     bool watch_exec_once_ = false;
     UniqueFd lifeline_, report_;  // under the request's init
+    std::optional<sandbox::cgroup::Group> cgroup_;  // removed last, once the request is gone
     std::array<Output, 2> outputs_;
     std::vector<char> buffer_;
 };

@@ -46,6 +46,8 @@ struct Prepared {
                                        // model.hpp included: processes then counts the request)
     limits::Plan limits_shared;        // elsewhere: processes only where the policy sets it
     policy::NamespaceMode namespaces = policy::NamespaceMode::kOff;
+    std::uint64_t max_processes = 0;   // the per-request cap: RLIMIT_NPROC in the user
+                                       // namespace, pids.max of a root command's cgroup
     mode_t umask = 022;
     bool no_new_privs = false;
     int landlock_ruleset = -1;         // close-on-exec; -1 without Landlock

@@ -8,6 +8,7 @@
 #include <signal.h>
 #include <grp.h>
 #include <sys/ipc.h>
+#include <sys/prctl.h>
 #include <sys/shm.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -24,6 +25,7 @@
 #include <gtest/gtest.h>
 
 #include "execution/runner.hpp"
+#include "sandbox/cgroup.hpp"
 #include "sandbox/sandbox.hpp"
 
 namespace bridle::execution {
@@ -106,7 +108,7 @@ TEST(Isolation, CommandRunsUnderItsInitInItsOwnNamespaces) {
     Outcome o = run_into(shell("echo $$; exit 7", prepared), out);
     EXPECT_EQ(out, "2\n");
     EXPECT_EQ(o.exit_status, 7);
-    EXPECT_EQ(o.containment, "pidns=yes ipcns=yes userns=no");
+    EXPECT_EQ(o.containment, "pidns=yes ipcns=yes userns=no processes=request");
 
     out.clear();
     o = run_into(shell("kill -TERM $$", prepared), out);
@@ -115,7 +117,7 @@ TEST(Isolation, CommandRunsUnderItsInitInItsOwnNamespaces) {
     EXPECT_EQ(as_nobody([&] {
                   std::string text;
                   const Outcome n = run_into(shell("echo $$ $(id -u)", prepared), text);
-                  if (n.containment != "pidns=yes ipcns=yes userns=yes") return 1;
+                  if (n.containment != "pidns=yes ipcns=yes userns=yes processes=request") return 1;
                   return text == "2 65534\n" && n.exit_status == 0 ? 0 : 2;
               }),
               0);
@@ -127,7 +129,7 @@ TEST(Isolation, OffRunsWithoutNamespaces) {
     std::string out;
     const Outcome o = run_into(shell("echo $$", prepared), out);
     EXPECT_NE(out, "2\n");
-    EXPECT_EQ(o.containment, "pidns=no ipcns=no userns=no");
+    EXPECT_EQ(o.containment, "pidns=no ipcns=no userns=no processes=unbounded");
 }
 
 // The command cannot name a process outside its request: bridle's own pid (the shell's
@@ -145,6 +147,28 @@ TEST(Isolation, OutsidePidsAreOutOfReach) {
                   return inside == "refused\n" && outside == "reached\n" ? 0 : 1;
               }),
               0);
+}
+
+// A root command (a run_as: root rule's target side) cannot read the memory, environment or
+// fds of a non-dumpable root bridle either: it runs without CAP_SYS_PTRACE, CAP_SYS_ADMIN and
+// CAP_PERFMON, each of which would let it (regression: environ was readable with the last two).
+TEST(Isolation, ARootCommandCannotReadANonDumpableRootBridle) {
+    ASSERT_EQ(::geteuid(), 0u);
+    const sandbox::Prepared prepared = prepared_with(policy::NamespaceMode::kPrefer);
+    const pid_t child = ::fork();
+    if (child == 0) {
+        if (::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0) ::_exit(90);
+        const std::string me = "/proc/" + std::to_string(::getpid());
+        std::string out;
+        run_into(shell("for f in environ mem fd/0; do head -c 1 " + me + "/$f >/dev/null 2>&1 "
+                       "&& echo \"$f read\"; done; echo done",
+                       prepared),
+                 out);
+        ::_exit(out == "done\n" ? 0 : 1);
+    }
+    int status = 0;
+    ::waitpid(child, &status, 0);
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 }
 
 // SysV IPC that the command creates dies with its IPC namespace.
@@ -207,6 +231,21 @@ TEST(Isolation, ProcessCountIsPerRequest) {
                   return sleeper_alive(m) ? 3 : 0;
               }),
               0);
+
+    // As root (a run_as: root rule's target side) the kernel exempts the command from
+    // RLIMIT_NPROC: the request's pids cgroup caps it instead.
+    ASSERT_EQ(::geteuid(), 0u);
+    Spec spec = shell("", p.value());
+    spec.path = "/usr/bin/python3";
+    spec.argv = {"python3", "-c", script};
+    std::string out;
+    const Outcome o = run_into(spec, out);
+    ASSERT_TRUE(o.started) << o.error;
+    EXPECT_EQ(o.containment, "pidns=yes ipcns=yes userns=no processes=request");
+    const int started = std::atoi(out.c_str());
+    EXPECT_GE(started, 10);
+    EXPECT_LE(started, 18);
+    EXPECT_FALSE(sleeper_alive(m));
 }
 
 // bridle killed by SIGKILL mid-request: the init dies with it (PDEATHSIG) and the kernel
@@ -230,6 +269,19 @@ TEST(Isolation, NothingSurvivesASigkilledSupervisor) {
         if (!gone) std::this_thread::sleep_for(20ms);
     }
     EXPECT_TRUE(gone);
+    // Its cgroup (a root supervisor's) is empty now; the next request's bridle removes it.
+    const std::string orphan_prefix = "bridle-request-" + std::to_string(supervisor) + "-";
+    std::string orphan_out;
+    run_into(shell("true", prepared), orphan_out);
+    if (const auto root = sandbox::cgroup::pids_root()) {
+        DIR* dir = ::opendir(root->c_str());
+        bool left = false;
+        while (const dirent* entry = dir != nullptr ? ::readdir(dir) : nullptr) {
+            left = left || std::string(entry->d_name).rfind(orphan_prefix, 0) == 0;
+        }
+        if (dir != nullptr) ::closedir(dir);
+        EXPECT_FALSE(left);
+    }
 }
 
 // bridle stopped (SIGSTOP) mid-request: the init's own deadline still ends the request (the
@@ -289,7 +341,7 @@ TEST(Isolation, RefusedNamespacesFallBackUnderPreferAndFailUnderRequire) {
         }
         std::string out;
         const Outcome p = run_into(shell("echo ran", prefer), out);
-        if (out != "ran\n" || p.containment != "pidns=no ipcns=no userns=no") ::_exit(83);
+        if (out != "ran\n" || p.containment != "pidns=no ipcns=no userns=no processes=unbounded") ::_exit(83);
         out.clear();
         const Outcome r = run_into(shell("echo ran", require), out);
         if (r.started || out != "" || r.error.find("requires its own namespaces") == std::string::npos) {
