@@ -6,13 +6,16 @@
 #include "admin/audit_review.hpp"
 
 #include <grp.h>
+#include <signal.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cstdlib>
 #include <ctime>
+#include <limits>
 #include <iomanip>
 #include <iostream>
 #include <map>
@@ -116,6 +119,19 @@ nlohmann::json number_or_null(const std::string& s) {
     return n ? nlohmann::json(*n) : nlohmann::json(nullptr);
 }
 
+// Whether the process that wrote `r`'s decision is gone, when it ran on this host (journald's
+// trusted _PID and _HOSTNAME, or the file sink's). A reused pid only delays "lost" to the
+// timeout rule; another host's writer is never judged from here.
+bool writer_gone_here(const AuditRequest& r) {
+    const std::optional<long long> pid = number(r.decision->field("_PID"));
+    if (!pid || *pid <= 1 || *pid > std::numeric_limits<pid_t>::max()) return false;
+    char host[256] = {};
+    if (::gethostname(host, sizeof host - 1) != 0 || r.decision->field("_HOSTNAME") != host) {
+        return false;
+    }
+    return ::kill(static_cast<pid_t>(*pid), 0) != 0 && errno == ESRCH;
+}
+
 // What happened to an allowed command, in a word or two.
 std::string status_text(const AuditRequest& r) {
     if (r.verdict() != "allow") return "-";
@@ -123,7 +139,8 @@ std::string status_text(const AuditRequest& r) {
         if (r.is_complete()) return "-";
         const auto now = std::chrono::system_clock::now().time_since_epoch();
         return r.is_lost(static_cast<std::uint64_t>(
-                   std::chrono::duration_cast<std::chrono::microseconds>(now).count()))
+                             std::chrono::duration_cast<std::chrono::microseconds>(now).count()),
+                         writer_gone_here)
                    ? "lost"
                    : "running";
     }
@@ -181,8 +198,11 @@ bool AuditRequest::is_complete() const {
     return verdict() != "allow" || rule.empty() || rule == "builtin:help";
 }
 
-bool AuditRequest::is_lost(std::uint64_t now_usec) const {
+bool AuditRequest::is_lost(std::uint64_t now_usec,
+                           const std::function<bool(const AuditRequest&)>& writer_gone) const {
     if (is_complete() || !decision) return false;
+    constexpr std::uint64_t kSettleUsec = 5'000'000;  // the result may still be on its way
+    if (now_usec > decision->realtime_usec + kSettleUsec && writer_gone(*this)) return true;
     constexpr std::uint64_t kLongestTimeoutMs = 24ULL * 3600 * 1000;
     constexpr std::uint64_t kMarginMs = 60 * 1000;
     const std::optional<long long> timeout = number(decision->field("BRIDLE_TIMEOUT_MS"));

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <map>
+#include <functional>
 #include <optional>
 #include <ostream>
 #include <string>
@@ -36,8 +37,10 @@ struct AuditRequest {
     bool is_complete() const;                        // nothing more to wait for
     // An allowed command whose result record never came: `now_usec` (realtime) is past its
     // decision's time plus its timeout (BRIDLE_TIMEOUT_MS; older records: the 24 h maximum)
-    // plus a minute, by when every bridle, its init and sudo's backstop have ended it.
-    bool is_lost(std::uint64_t now_usec) const;
+    // plus a minute, by when every bridle, its init and sudo's backstop have ended it; or,
+    // sooner, the bridle that wrote the decision (_PID) is gone and the decision is 5 s old.
+    // `writer_gone(pid)` answers for processes of this host, false for other hosts' records.
+    bool is_lost(std::uint64_t now_usec, const std::function<bool(const AuditRequest&)>& writer_gone) const;
 };
 
 // Groups records into requests, in the order their first record came.

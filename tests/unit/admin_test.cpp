@@ -673,14 +673,19 @@ TEST(AuditReview, ADecisionWithoutResultIsLostAfterItsTimeout) {
     };
     const AuditRequest timed = request({{"BRIDLE_DECISION", "allow"}, {"BRIDLE_RULE", "sleep"},
                                         {"BRIDLE_TIMEOUT_MS", "30000"}});
-    EXPECT_FALSE(timed.is_lost(t + 89 * kSecond));  // 30 s + the minute: not yet
-    EXPECT_TRUE(timed.is_lost(t + 91 * kSecond));
+    const auto alive = [](const AuditRequest&) { return false; };
+    const auto gone = [](const AuditRequest&) { return true; };
+    EXPECT_FALSE(timed.is_lost(t + 89 * kSecond, alive));  // 30 s + the minute: not yet
+    EXPECT_TRUE(timed.is_lost(t + 91 * kSecond, alive));
+    // Its bridle is gone: lost once the result had 5 s to arrive.
+    EXPECT_FALSE(timed.is_lost(t + 4 * kSecond, gone));
+    EXPECT_TRUE(timed.is_lost(t + 6 * kSecond, gone));
     const AuditRequest old = request({{"BRIDLE_DECISION", "allow"}, {"BRIDLE_RULE", "sleep"}});
-    EXPECT_FALSE(old.is_lost(t + 3600 * kSecond));  // no timeout recorded: 24 h
-    EXPECT_TRUE(old.is_lost(t + 25 * 3600 * kSecond));
-    EXPECT_FALSE(request({{"BRIDLE_DECISION", "deny"}}).is_lost(t + 25 * 3600 * kSecond));
+    EXPECT_FALSE(old.is_lost(t + 3600 * kSecond, alive));  // no timeout recorded: 24 h
+    EXPECT_TRUE(old.is_lost(t + 25 * 3600 * kSecond, alive));
+    EXPECT_FALSE(request({{"BRIDLE_DECISION", "deny"}}).is_lost(t + 25 * 3600 * kSecond, gone));
     EXPECT_FALSE(request({{"BRIDLE_DECISION", "allow"}, {"BRIDLE_RULE", "builtin:help"}})
-                     .is_lost(t + 25 * 3600 * kSecond));
+                     .is_lost(t + 25 * 3600 * kSecond, gone));
     const std::string json = to_json(timed);  // realtime now is long past t
     EXPECT_NE(json.find(R"("lost":true)"), std::string::npos) << json;
 }
