@@ -6,9 +6,9 @@
 
 #include <dirent.h>
 #include <fcntl.h>
-#include <signal.h>
 #include <linux/capability.h>
 #include <poll.h>
+#include <signal.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
@@ -47,7 +47,7 @@ enum class Step : int {
     kCloseFds,
     kDirectory,
     kCapabilities,
-    kLimits,      // sandbox::apply() from here to kExecOnce, in its order
+    kLimits,  // sandbox::apply() from here to kExecOnce, in its order
     kNoNewPrivs,
     kLandlock,
     kSeccomp,
@@ -120,14 +120,14 @@ struct ChildPlan {
     int landlock_fd;                   // the sandbox's ruleset, or -1
     int exec_once_socket;              // child's end of the listener socket, or -1
     // Under the request's init (clone_flags != 0), become_init's share:
-    unsigned long clone_flags;         // namespaces::clone_flags(), or 0: a plain fork
-    bool map_ids;                      // CLONE_NEWUSER: map uid and gid to themselves
+    unsigned long clone_flags;  // namespaces::clone_flags(), or 0: a plain fork
+    bool map_ids;               // CLONE_NEWUSER: map uid and gid to themselves
     uid_t uid;
     gid_t gid;
-    int lifeline_fd;                   // read end; bridle holds the write end
-    int report_fd;                     // write end of the status pipe
-    int cgroup_procs_fd;               // a root command's cgroup.procs, or -1
-    std::int64_t backstop_ms;          // the init's own deadline
+    int lifeline_fd;           // read end; bridle holds the write end
+    int report_fd;             // write end of the status pipe
+    int cgroup_procs_fd;       // a root command's cgroup.procs, or -1
+    std::int64_t backstop_ms;  // the init's own deadline
 };
 
 Step step_of(sandbox::Stage stage) {
@@ -198,7 +198,8 @@ int lift(int fd) noexcept {
         std::uint64_t mask;
     } dfl{};
     for (int sig = 1; sig < NSIG; ++sig) {
-        if (::syscall(SYS_rt_sigaction, sig, &dfl, nullptr, sizeof dfl.mask) != 0 && errno != EINVAL) {
+        if (::syscall(SYS_rt_sigaction, sig, &dfl, nullptr, sizeof dfl.mask) != 0 &&
+            errno != EINVAL) {
             fail(error_fd, Step::kSignals);
         }
     }
@@ -476,39 +477,40 @@ Started start_command(const Spec& spec, Outcome& outcome) {
     // bridle cannot (stopped, or gone without the kernel's PDEATHSIG reaching the init).
     const auto backstop = spec.timeout + spec.kill_grace + std::chrono::seconds(2);
     // Root is exempt from RLIMIT_NPROC: a root command's process count is its cgroup's.
+    // Without a pids controller the record says processes=unbounded.
     std::optional<sandbox::cgroup::Group> group;
-    std::string no_group;
     if (namespaces != policy::NamespaceMode::kOff && as_root) {
-        group = sandbox::cgroup::Group::create(spec.sandbox->max_processes, no_group);
+        std::string why_not;
+        group = sandbox::cgroup::Group::create(spec.sandbox->max_processes, why_not);
     }
     ChildPlan plan{spec.path.c_str(),
-                         argv.data(),
-                         envp.data(),
-                         spec.pass_stdin ? spec.stdin_fd : -1,
-                         out_write.get(),
-                         err_write.get(),
-                         status_write.get(),
-                         ::getpid(),
-                         spec.sandbox,
-                         spec.sandbox != nullptr ? spec.sandbox->landlock_ruleset : -1,
-                         child_socket.get(),
-                         sandbox::namespaces::clone_flags(as_root),
-                         !as_root,
-                         ::geteuid(),
-                         ::getegid(),
-                         lifeline_read.get(),
-                         report_write.get(),
-                         group ? group->procs_fd() : -1,
-                         std::chrono::duration_cast<std::chrono::milliseconds>(backstop).count()};
+                   argv.data(),
+                   envp.data(),
+                   spec.pass_stdin ? spec.stdin_fd : -1,
+                   out_write.get(),
+                   err_write.get(),
+                   status_write.get(),
+                   ::getpid(),
+                   spec.sandbox,
+                   spec.sandbox != nullptr ? spec.sandbox->landlock_ruleset : -1,
+                   child_socket.get(),
+                   sandbox::namespaces::clone_flags(as_root),
+                   !as_root,
+                   ::geteuid(),
+                   ::getegid(),
+                   lifeline_read.get(),
+                   report_write.get(),
+                   group ? group->procs_fd() : -1,
+                   std::chrono::duration_cast<std::chrono::milliseconds>(backstop).count()};
 
     pid_t pid = -1;
     if (namespaces != policy::NamespaceMode::kOff) {
         pid = sandbox::namespaces::clone_process(plan.clone_flags);
         if (pid == 0) become_init(plan);
         if (pid < 0 && namespaces == policy::NamespaceMode::kRequire) {
-            outcome.error = "cannot start " + spec.path +
-                            ": its sandbox requires its own namespaces, and clone failed: " +
-                            errno_text(errno);
+            outcome.error =
+                "cannot start " + spec.path +
+                ": its sandbox requires its own namespaces, and clone failed: " + errno_text(errno);
             return started;
         }
     }
@@ -516,17 +518,13 @@ Started start_command(const Spec& spec, Outcome& outcome) {
     // Which cap on the number of processes holds: the request's own (the user namespace's
     // RLIMIT_NPROC, or a root command's cgroup), the account's (a policy's RLIMIT_NPROC
     // outside a user namespace), or none.
-    const bool account_cap = spec.sandbox != nullptr && spec.sandbox->limits_shared.count > 0 &&
-                             !as_root && [&] {
-                                 const sandbox::limits::Plan& shared = spec.sandbox->limits_shared;
-                                 for (std::size_t i = 0; i < shared.count; ++i) {
-                                     if (shared.settings[i].resource == RLIMIT_NPROC) return true;
-                                 }
-                                 return false;
-                             }();
+    const bool account_cap =
+        spec.sandbox != nullptr && spec.sandbox->processes_from_policy && !as_root;
     const bool request_cap = isolated && (as_root ? group.has_value() : true);
     outcome.containment = sandbox::namespaces::describe(isolated, as_root) + " processes=" +
-                          (request_cap ? "request" : account_cap ? "account" : "unbounded");
+                          (request_cap   ? "request"
+                           : account_cap ? "account"
+                                         : "unbounded");
     if (!isolated) {
         // No namespaces (off, or refused under prefer): a plain fork, no init.
         plan.clone_flags = 0;

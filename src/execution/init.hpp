@@ -9,9 +9,9 @@
 namespace bridle::execution::detail {
 
 // How the init ended when it wrote no status of the command (its own exit status).
-constexpr int kInitBackstop = 124;   // the backstop deadline passed: everything was ended
-constexpr int kInitOrphaned = 125;   // bridle, its parent, is gone
-constexpr int kInitBroken = 126;     // poll or signalfd failed; it ended everything
+constexpr int kInitBackstop = 124;  // the backstop deadline passed: everything was ended
+constexpr int kInitOrphaned = 125;  // bridle, its parent, is gone
+constexpr int kInitBroken = 126;    // poll or signalfd failed; it ended everything
 
 struct InitPlan {
     int lifeline = -1;   // read end of a pipe only bridle writes to: POLLHUP once it is gone

@@ -94,6 +94,7 @@ Prepared& Prepared::operator=(Prepared&& other) noexcept {
         limits_shared = other.limits_shared;
         namespaces = other.namespaces;
         max_processes = other.max_processes;
+        processes_from_policy = other.processes_from_policy;
         umask = other.umask;
         no_new_privs = other.no_new_privs;
         landlock_ruleset = other.landlock_ruleset;
@@ -122,6 +123,7 @@ Result<Prepared> prepare(const Plan& plan) {
     prepared.limits = limits::plan_for_this_process(bounds);
     prepared.namespaces = profile.namespaces;
     prepared.max_processes = *bounds.processes;
+    prepared.processes_from_policy = profile.limits.processes.has_value();
     prepared.umask = static_cast<mode_t>(profile.umask.value_or(022));
     prepared.exec_once = profile.exec_once;
     // The programs compiled at build time when they fit this machine, else compiled now

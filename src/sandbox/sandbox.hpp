@@ -48,6 +48,7 @@ struct Prepared {
     policy::NamespaceMode namespaces = policy::NamespaceMode::kOff;
     std::uint64_t max_processes = 0;   // the per-request cap: RLIMIT_NPROC in the user
                                        // namespace, pids.max of a root command's cgroup
+    bool processes_from_policy = false;  // the profile's limits set processes
     mode_t umask = 022;
     bool no_new_privs = false;
     int landlock_ruleset = -1;         // close-on-exec; -1 without Landlock

@@ -4,9 +4,9 @@
 // init guarantees when bridle is killed or stopped; and the fallback when the kernel refuses.
 #include <dirent.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <sched.h>
 #include <signal.h>
-#include <grp.h>
 #include <sys/ipc.h>
 #include <sys/prctl.h>
 #include <sys/shm.h>
@@ -15,9 +15,9 @@
 
 #include <chrono>
 #include <cstdio>
+#include <fstream>
 #include <functional>
 #include <stdexcept>
-#include <fstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -160,8 +160,9 @@ TEST(Isolation, ARootCommandCannotReadANonDumpableRootBridle) {
         if (::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0) ::_exit(90);
         const std::string me = "/proc/" + std::to_string(::getpid());
         std::string out;
-        run_into(shell("for f in environ mem fd/0; do head -c 1 " + me + "/$f >/dev/null 2>&1 "
-                       "&& echo \"$f read\"; done; echo done",
+        run_into(shell("for f in environ mem fd/0; do head -c 1 " + me +
+                           "/$f >/dev/null 2>&1 "
+                           "&& echo \"$f read\"; done; echo done",
                        prepared),
                  out);
         ::_exit(out == "done\n" ? 0 : 1);
@@ -176,8 +177,8 @@ TEST(Isolation, SysvIpcDoesNotOutliveTheRequest) {
     const sandbox::Prepared prepared = prepared_with(policy::NamespaceMode::kPrefer);
     std::string out;
     // ipcmk and ipcs are util-linux's.
-    const Outcome o =
-        run_into(shell("ipcmk -M 4096 -p 0666 >/dev/null && ipcs -m | grep -c 0x || true", prepared), out);
+    const Outcome o = run_into(
+        shell("ipcmk -M 4096 -p 0666 >/dev/null && ipcs -m | grep -c 0x || true", prepared), out);
     EXPECT_TRUE(o.started) << o.error;
     EXPECT_EQ(out, "1\n");  // the command saw its own segment, and only it
     // After the request: no segment of the command's namespace can be seen from here.
@@ -200,7 +201,9 @@ TEST(Isolation, ProcessCountIsPerRequest) {
     const std::string script =
         "import os\nn = 0\nfor _ in range(60):\n"
         "    try:\n        pid = os.fork()\n    except OSError:\n        break\n"
-        "    if pid == 0:\n        os.execv('/bin/sleep', ['sleep', '" + m + "'])\n"
+        "    if pid == 0:\n        os.execv('/bin/sleep', ['sleep', '" +
+        m +
+        "'])\n"
         "    n += 1\nprint(n)\n";
     EXPECT_EQ(as_nobody([&] {
                   // 25 processes of the same account outside the request: a per-uid count
@@ -341,10 +344,12 @@ TEST(Isolation, RefusedNamespacesFallBackUnderPreferAndFailUnderRequire) {
         }
         std::string out;
         const Outcome p = run_into(shell("echo ran", prefer), out);
-        if (out != "ran\n" || p.containment != "pidns=no ipcns=no userns=no processes=unbounded") ::_exit(83);
+        if (out != "ran\n" || p.containment != "pidns=no ipcns=no userns=no processes=unbounded")
+            ::_exit(83);
         out.clear();
         const Outcome r = run_into(shell("echo ran", require), out);
-        if (r.started || out != "" || r.error.find("requires its own namespaces") == std::string::npos) {
+        if (r.started || out != "" ||
+            r.error.find("requires its own namespaces") == std::string::npos) {
             ::_exit(84);
         }
         ::_exit(0);
