@@ -32,6 +32,7 @@ std::optional<matching::PathResolver::Resolved> SystemResolver::resolve(const st
     r.canonical = buffer;
     r.is_regular = S_ISREG(st.st_mode);
     r.is_directory = S_ISDIR(st.st_mode);
+    r.links = st.st_nlink;
     return r;
 }
 

@@ -129,6 +129,17 @@ bool check_value(const ValueSpec& spec, const LabelOf& label_of, const std::stri
                     return label + " " + q(token) + " is not a regular file";
                 });
             }
+            // A second name for a regular file may have been made anywhere on the same file
+            // system: realpath() shows the name under `under`, not where the file "lives".
+            // Directories always have several links (., .., subdirectories); they cannot be
+            // hard-linked, so only regular files are checked.
+            if (resolved->is_regular && resolved->links > 1 && !spec.hard_links_allowed) {
+                return refuse([&](const std::string& label) {
+                    return label + " " + q(token) + " has " + std::to_string(resolved->links) +
+                           " hard links: it may be a link to a file outside the allowed "
+                           "directories (the rule would need `links: allow`)";
+                });
+            }
             if (spec.path_type == ValueSpec::PathType::kDirectory && !resolved->is_directory) {
                 return refuse([&](const std::string& label) {
                     return label + " " + q(token) + " is not a directory";

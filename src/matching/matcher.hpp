@@ -2,6 +2,8 @@
 // Policy x argv x key -> Decision. Pure: the file system is reached only through PathResolver.
 #pragma once
 
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -35,6 +37,8 @@ public:
         std::string canonical;   // absolute, no symlinks, no . or ..
         bool is_regular = false;
         bool is_directory = false;
+        std::uint64_t links = 1;  // st_nlink: a regular file with more than one name may be
+                                  // a hard link to a file outside the allowed directories
     };
     virtual ~PathResolver() = default;
     // nullopt when the path does not exist or cannot be resolved; `why` says which.

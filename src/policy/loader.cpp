@@ -1318,7 +1318,7 @@ bool PolicyReader::read_int_range(const Field& field, ValueSpec& spec) {
 bool PolicyReader::read_path_spec(const Field& field, ValueSpec& spec) {
     const std::optional<Entries> entries = mapping(field, "path");
     if (!entries) return false;
-    reject_unknown(*entries, {"under", "type"}, "path");
+    reject_unknown(*entries, {"under", "type", "links"}, "path");
     spec.kind = ValueSpec::Kind::kPath;
     bool good = true;
     const Entry* under = find(*entries, "under");
@@ -1354,6 +1354,15 @@ bool PolicyReader::read_path_spec(const Field& field, ValueSpec& spec) {
             spec.path_type = ValueSpec::PathType::kAny;
         } else {
             if (value) fail_type(type->value, "type", "file, directory or any");
+            good = false;
+        }
+    }
+    if (const Entry* links = find(*entries, "links")) {
+        const std::optional<std::string> value = text(links->value, "links");
+        if (value == "allow") {
+            spec.hard_links_allowed = true;
+        } else if (value != "refuse") {
+            if (value) fail_type(links->value, "links", "allow or refuse");
             good = false;
         }
     }

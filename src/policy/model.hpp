@@ -29,6 +29,10 @@ struct ValueSpec {
                                               // the canonical path must lie in (give real
                                               // paths: a symlinked one never matches)
     PathType path_type = PathType::kAny;      // kPath: what the canonical path must be
+    bool hard_links_allowed = false;          // kPath `links: allow`: accept a regular file
+                                              // with st_nlink > 1. Default refuse: a hard
+                                              // link inside `under` can name a file outside
+                                              // it, and canonicalising cannot tell
 
     // Short text for synopses, `name` being the binding name: regex "UNIT" (the name in
     // upper case), enum "{a|b}", int "1..2000", path "FILE:/var/log/..." or

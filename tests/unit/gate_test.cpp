@@ -5,6 +5,7 @@
 
 #include <unistd.h>
 
+#include <cstdio>
 #include <filesystem>
 #include <map>
 
@@ -486,6 +487,57 @@ TEST_F(Gate, ASinkThatRefusesLeavesNoDanglingAllowInTheOther) {
     EXPECT_EQ(result["BRIDLE_STARTED"], "0");
     EXPECT_EQ(result["BRIDLE_REQUEST_ID"], fields_of(sink_.records[0])["BRIDLE_REQUEST_ID"]);
     EXPECT_NE(result["BRIDLE_ERROR"].find("not run: journald is not accepting records"), std::string::npos);
+}
+
+// Path confinement through the real file system (issue 13): a scratch "log" directory, a file
+// outside it, and the shapes an agent could plant there to reach that file.
+class GatePaths : public GateFixture {
+protected:
+    void SetUp() override {
+        make_scratch("bridle-gate-paths-");
+        log_ = (dir_ / "log").string();
+        outside_ = (dir_ / "secret").string();
+        std::filesystem::create_directories(log_);
+        write(outside_, "SECRET\n");
+        write(log_ + "/own.log", "own line\n");
+    }
+    static void write(const std::string& path, const std::string& text) {
+        std::FILE* f = std::fopen(path.c_str(), "w");
+        ASSERT_NE(f, nullptr);
+        std::fputs(text.c_str(), f);
+        std::fclose(f);
+    }
+    void load(const std::string& landlock, const std::string& extra = "") {
+        use_policy("version: 1\nsettings: {timeout: 5s, landlock: " + landlock +
+                   "}\nrules:\n  - id: cat-log\n    command: /usr/bin/cat\n"
+                   "    args: [{name: file, path: {under: [" + log_ + "], type: file" + extra +
+                   "}}]\n");
+    }
+    std::string log_, outside_;
+};
+
+// Hole 1: `ln SECRET log/linked` canonicalises inside log/; it is refused (Landlock on and off),
+// and nothing of SECRET reaches the output.
+TEST_F(GatePaths, AHardLinkToAFileOutsideIsRefused) {
+    ASSERT_EQ(::link(outside_.c_str(), (log_ + "/linked").c_str()), 0);
+    for (const std::string landlock : {"auto", "off"}) {
+        SCOPED_TRACE(landlock);
+        load(landlock);
+        sink_.records.clear();
+        std::string out;
+        const Response r = run("cat " + log_ + "/linked", &out);
+        EXPECT_EQ(r.exit_status, 77);
+        EXPECT_FALSE(r.ran);
+        EXPECT_EQ(out, "");
+        EXPECT_NE(r.decision.reason.find("has 2 hard links"), std::string::npos) << r.decision.reason;
+        out.clear();
+        EXPECT_EQ(run("cat " + log_ + "/own.log", &out).exit_status, 0);
+        EXPECT_EQ(out, "own line\n");
+    }
+    load("auto", ", links: allow");
+    std::string out;
+    EXPECT_EQ(run("cat " + log_ + "/linked", &out).exit_status, 0);
+    EXPECT_EQ(out, "SECRET\n");  // what links: allow means, and why it is not the default
 }
 
 }  // namespace

@@ -24,6 +24,10 @@ public:
     void file(const std::string& p) { entries[p] = {p, true, false}; }
     void dir(const std::string& p) { entries[p] = {p, false, true}; }
     void link(const std::string& p, const std::string& target) { entries[p] = entries.at(target); }
+    // A regular file with `links` names (st_nlink): a hard link made elsewhere shows as > 1.
+    void hard_linked(const std::string& p, std::uint64_t links) {
+        entries[p] = {p, true, false, links};
+    }
     std::optional<Resolved> resolve(const std::string& path, std::string& why) const override {
         auto it = entries.find(path);
         if (it == entries.end()) {
@@ -199,6 +203,63 @@ TEST(Matching, DecidesEachRequestAsTheRuleSays) {
             EXPECT_EQ(d.rule, nullptr);
             EXPECT_TRUE(d.exec_argv.empty());
             EXPECT_NE(d.reason.find(c.rule_or_reason), std::string::npos) << d.reason;
+        }
+    }
+}
+
+// Hole 1 (issue 13): a hard link under /var/log to a file outside it canonicalises to a path
+// under /var/log; realpath() sees no symlink. A regular file with more than one name is
+// refused unless the path spec says `links: allow`. Directories always have several links.
+TEST(Matching, HardLinkedFilesAreRefusedUnlessTheRuleAllowsThem) {
+    const auto policy = parse(R"(
+version: 1
+rules:
+  - id: tail-log
+    command: /usr/bin/tail
+    args: [{name: file, path: {under: [/var/log], type: file}}]
+  - id: cat-any
+    command: /usr/bin/cat
+    args: [{name: file, path: {under: [/var/log]}}]
+  - id: ls-dir
+    command: /usr/bin/ls
+    args: [{name: dir, path: {under: [/var/log], type: directory}}]
+  - id: head-linked
+    command: /usr/bin/head
+    args: [{name: file, path: {under: [/var/log], type: file, links: allow}}]
+  - id: wc-refuse
+    command: /usr/bin/wc
+    args: [{name: file, path: {under: [/var/log], type: file, links: refuse}}]
+)");
+    FakeResolver fs = fixture_fs();
+    fs.hard_linked("/var/log/shadow-link", 2);     // ln /etc/shadow /var/log/shadow-link
+    fs.hard_linked("/var/log/many-links", 40);
+    fs.entries["/var/log/nginx"].links = 3;        // a directory: links count subdirectories
+    struct LinkCase {
+        const char* name;
+        std::vector<std::string> argv;
+        bool allow;
+        const char* reason;
+    };
+    const std::vector<LinkCase> cases = {
+        {"two names, type file", {"tail", "/var/log/shadow-link"}, false, "has 2 hard links"},
+        {"many names", {"tail", "/var/log/many-links"}, false, "has 40 hard links"},
+        {"two names, type any", {"cat", "/var/log/shadow-link"}, false, "hard links"},
+        {"explicit refuse", {"wc", "/var/log/shadow-link"}, false, "hard links"},
+        {"through a symlink to it", {"tail", "/var/log/./shadow-link"}, false, "hard links"},
+        {"one name", {"tail", "/var/log/syslog"}, true, "tail-log"},
+        {"directory with links", {"ls", "/var/log/nginx"}, true, "ls-dir"},
+        {"rule allows links", {"head", "/var/log/shadow-link"}, true, "head-linked"},
+    };
+    fs.link("/var/log/./shadow-link", "/var/log/shadow-link");
+    for (const auto& c : cases) {
+        SCOPED_TRACE(c.name);
+        const Decision d = decide(policy, c.argv, "", fs);
+        if (c.allow) {
+            EXPECT_EQ(d.verdict, Verdict::kAllow) << d.reason;
+            EXPECT_EQ(d.rule_id(), c.reason);
+        } else {
+            EXPECT_EQ(d.verdict, Verdict::kDeny);
+            EXPECT_NE(d.reason.find(c.reason), std::string::npos) << d.reason;
         }
     }
 }

@@ -434,7 +434,13 @@ const std::vector<BadCase>& bad_cases() {
         {"path type socket", rule_with("    args: [{path: {under: [/a], type: socket}}]\n"),
          "type must be file, directory or any, not 'socket'", "5:39"},
         {"path unknown key", rule_with("    args: [{path: {under: [/a], follow: true}}]\n"),
-         "unknown key 'follow' in path (allowed: under, type)", "5:33"},
+         "unknown key 'follow' in path (allowed: under, type, links)", "5:33"},
+        {"path links yes", rule_with("    args: [{path: {under: [/a], links: yes}}]\n"),
+         "links must be allow or refuse, not 'yes'", "5:40"},
+        {"path links a list", rule_with("    args: [{path: {under: [/a], links: [allow]}}]\n"),
+         "links must be", "5:40"},
+        {"path links empty", rule_with("    args: [{path: {under: [/a], links: ''}}]\n"),
+         "links must be allow or refuse", "5:40"},
         {"two kinds in an inline arg", rule_with("    args: [{regex: a, int: [1, 2]}]\n"),
          "this one has both regex and int", "5:23"},
 
@@ -645,8 +651,8 @@ rules:
     command: /usr/bin/tail
     args:
       - {name: file, path: {under: [/var/log, /srv/log], type: file}}
-      - {path: {under: [/], type: directory}}
-      - {path: {under: [/tmp]}}
+      - {path: {under: [/], type: directory, links: refuse}}
+      - {path: {under: [/tmp], links: allow}}
 )");
     ASSERT_TRUE(parsed.policy.has_value()) << all_errors(parsed.report);
     const Policy& policy = *parsed.policy;
@@ -712,6 +718,9 @@ rules:
     EXPECT_EQ(tail.args[1].spec.path_type, ValueSpec::PathType::kDirectory);
     EXPECT_EQ(tail.args[2].name, "arg3");
     EXPECT_EQ(tail.args[2].spec.path_type, ValueSpec::PathType::kAny);
+    EXPECT_FALSE(tail.args[0].spec.hard_links_allowed);  // default: refuse
+    EXPECT_FALSE(tail.args[1].spec.hard_links_allowed);
+    EXPECT_TRUE(tail.args[2].spec.hard_links_allowed);
 }
 
 // settings.audit, settings.audit_file and a rule's capture.
@@ -1675,6 +1684,7 @@ std::string dump_spec(const ValueSpec& spec) {
         case ValueSpec::Kind::kPath: {
             std::string out = "path";
             for (const std::string& dir : spec.under) out += " " + dir;
+            if (spec.hard_links_allowed) out += " links=allow";
             switch (spec.path_type) {
                 case ValueSpec::PathType::kFile:
                     return out + " type=file";
