@@ -81,6 +81,11 @@ int explain(const std::string& policy_file, const std::string& key, const std::s
         std::cout << "exec: " << d.rule->command << " "
                   << nlohmann::json(d.exec_argv).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)
                   << "\n";
+        for (const auto& path : d.fd_paths) {
+            std::cout << "fd: /dev/fd/" << path.fd << " = "
+                      << nlohmann::json(path.canonical).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)
+                      << " (opened by bridle, no symlink followed; the number differs per run)\n";
+        }
         for (const auto& b : d.bindings) {
             std::cout << "bind: " << b.name << " = " << nlohmann::json(b.value).dump(
                 -1, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";

@@ -61,6 +61,33 @@ void plan_privilege(const Context& context, const Request& request, Response& r)
                                   r.request_id, context.policy.sha256);
 }
 
+// Opens the rule's `open: fd` paths without following symlinks and checks the descriptors
+// (confined_open.hpp), then puts /dev/fd/N in their place in exec_argv. A path that changed
+// since the matcher's check denies, before anything is audited or run. Not for a user switch:
+// sudo closes inherited descriptors, and the target side opens the files itself.
+void open_fd_paths(Response& r) {
+    if (r.decision.fd_paths.empty()) return;
+    const auto refuse = [&r](const std::string& why) {
+        r.decision.verdict = matching::Verdict::kDeny;
+        r.decision.reason = why;
+        r.exit_status = to_int(ExitCode::kNoPerm);
+        r.message = "bridle: denied: " + why + "\nbridle: nothing was run\n";
+    };
+    if (r.decision.fd_paths.size() > execution::kMaxPassFds) {
+        return refuse("too many files to open (at most " + std::to_string(execution::kMaxPassFds) + ")");
+    }
+    auto opened = std::make_shared<OpenedFiles>();  // closes what it holds on every return
+    for (matching::FdPath& path : r.decision.fd_paths) {
+        const Result<int> fd = open_confined(path.canonical, path.under, {path.hard_links_allowed});
+        if (!fd) return refuse(fd.error().message);
+        opened->add(fd.value());
+        path.fd = fd.value();
+        std::string& word = r.decision.exec_argv.at(path.argv_index);
+        word = word.substr(0, path.prefix) + "/dev/fd/" + std::to_string(path.fd);
+    }
+    r.opened = std::move(opened);
+}
+
 std::optional<audit::SandboxInfo> sandbox_info(const std::optional<sandbox::Plan>& plan) {
     if (!plan) return std::nullopt;
     return audit::SandboxInfo{plan->profile.name, plan->seccomp_text(), plan->profile.exec_once,
@@ -176,6 +203,7 @@ std::optional<std::vector<std::string>> parse_and_decide(const Context& context,
     } else if (r.decision.rule != nullptr) {
         plan_sandbox(context, r);
         if (r.decision.verdict == matching::Verdict::kAllow) plan_privilege(context, request, r);
+        if (r.decision.verdict == matching::Verdict::kAllow && !r.sudo) open_fd_paths(r);
     }
     return argv;
 }
@@ -218,6 +246,7 @@ Response explain(const Context& context, const Request& request) {
     if (parse_and_decide(context, request, r) && r.decision.verdict == matching::Verdict::kAllow) {
         r.exit_status = to_int(ExitCode::kOk);
     }
+    r.opened.reset();  // nothing runs: decision.fd_paths keeps the numbers for the explanation
     return r;
 }
 
@@ -227,8 +256,16 @@ namespace {
 Response audit_and_run(const Context& context, const Request& request, Response r,
                        const std::optional<std::vector<std::string>>& argv,
                        const execution::OutputSink& sink, const std::vector<int>& hangup_fds) {
+    // Held here, so the files are closed on every path out of this function, after the run.
+    const std::shared_ptr<OpenedFiles> opened = std::move(r.opened);
     audit::RequestInfo info = info_of(context, request, r.request_id);
     if (argv) info.argv = *argv;
+    if (r.decision.verdict == matching::Verdict::kAllow && r.decision.rule != nullptr && !r.sudo) {
+        info.exec_argv = r.decision.exec_argv;
+        for (const matching::FdPath& path : r.decision.fd_paths) {
+            info.fd_paths.emplace_back("/dev/fd/" + std::to_string(path.fd), path.canonical);
+        }
+    }
     info.sandbox = sandbox_info(r.sandbox);
     if (r.decision.rule != nullptr && !r.decision.rule->run_as.empty()) info.run_as = r.decision.rule->run_as;
     if (r.sudo) {
@@ -269,6 +306,7 @@ Response audit_and_run(const Context& context, const Request& request, Response 
     if (request.timeout && *request.timeout < spec.timeout) spec.timeout = std::max(*request.timeout, std::chrono::milliseconds(1));
     spec.max_output = rule.max_output.value_or(context.policy.settings.max_output);
     spec.hangup_fds = hangup_fds;
+    if (opened) spec.pass_fds = opened->fds();
     // The rule's output capture sees every byte, also past max_output.
     std::optional<audit::OutputCapture> capture;
     if (rule.capture) {
@@ -351,6 +389,7 @@ Response handle_decided(const Context& context, const Request& request,
     if (r.decision.verdict == matching::Verdict::kAllow && r.decision.rule != nullptr) {
         r.exit_status = to_int(ExitCode::kOk);
         plan_sandbox(context, r);
+        if (r.decision.verdict == matching::Verdict::kAllow) open_fd_paths(r);
     } else {
         r.decision.verdict = matching::Verdict::kDeny;
         r.exit_status = to_int(ExitCode::kNoPerm);

@@ -178,7 +178,26 @@ struct Attempt {
     std::string why;  // only in Mode::kFull
     std::vector<Binding> bindings;
     std::vector<std::string> exec_argv;
+    std::vector<FdPath> fd_paths;
 };
+
+// For an `open: fd` path just appended to exec_argv (after `prefix` bytes of its word): the
+// gate's note of what to open. Nothing for any other value.
+void note_fd_path(Attempt& a, const ValueSpec& spec, const std::string& value, std::size_t prefix) {
+    if (spec.kind != ValueSpec::Kind::kPath || !spec.open_fd) return;
+    FdPath fd_path;
+    fd_path.argv_index = a.exec_argv.size() - 1;
+    fd_path.prefix = prefix;
+    fd_path.canonical = value;
+    for (const std::string& dir : spec.under) {
+        if (is_within(value, dir)) {
+            fd_path.under = dir;
+            break;
+        }
+    }
+    fd_path.hard_links_allowed = spec.hard_links_allowed;
+    a.fd_paths.push_back(std::move(fd_path));
+}
 
 // Which of a rule's options the request gave, by index in rule.options (no allocation for
 // the usual handful of options).
@@ -311,6 +330,7 @@ Attempt try_rule(const Rule& rule, const std::vector<std::string>& argv,
                 a.exec_argv.push_back(option->name().compare(0, 2, "--") == 0
                                           ? option->name() + "=" + value
                                           : option->name() + value);
+                note_fd_path(a, option->value, value, a.exec_argv.back().size() - value.size());
             }
             continue;
         }
@@ -337,6 +357,7 @@ Attempt try_rule(const Rule& rule, const std::vector<std::string>& argv,
             if (full) {
                 a.bindings.push_back({arg.name, value});
                 a.exec_argv.push_back(value);
+                note_fd_path(a, arg.spec, value, 0);
             }
         }
         ++next_arg;
@@ -456,6 +477,7 @@ Decision decide(const policy::Policy& policy, const std::vector<std::string>& ar
             d.rule = candidates[c];
             d.bindings = std::move(full.bindings);
             d.exec_argv = std::move(full.exec_argv);
+            d.fd_paths = std::move(full.fd_paths);
             return d;
         }
         consumed.push_back(attempt.consumed);

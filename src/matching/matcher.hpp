@@ -19,11 +19,24 @@ struct Binding {
     std::string value;   // the value as bridle passes it to the program (paths canonical)
 };
 
+// A path value of an `open: fd` spec: bridle opens it (gate/confined_open.hpp) and the
+// program gets /dev/fd/N in its place.
+struct FdPath {
+    std::size_t argv_index = 0;   // the exec_argv word that holds the path
+    std::size_t prefix = 0;       // bytes of that word before the path ("--file=", "-f"; 0)
+    std::string canonical;        // the path as checked
+    std::string under;            // the directory of the spec it lies in
+    bool hard_links_allowed = false;
+    int fd = -1;                  // set by the gate once opened: the word is then
+                                  // prefix + "/dev/fd/" + fd
+};
+
 struct Decision {
     Verdict verdict = Verdict::kDeny;
     const policy::Rule* rule = nullptr;     // the deciding rule, when allowed
     std::vector<Binding> bindings;
     std::vector<std::string> exec_argv;     // what bridle execs: argv[0] is the rule's name
+    std::vector<FdPath> fd_paths;           // exec_argv words the gate replaces by /dev/fd/N
     std::string reason;                     // for a denial: what is wrong, in the agent's terms
     std::vector<std::string> nearest;       // synopses of rules for the same program: at most
                                             // 8, those that got furthest, in policy order

@@ -1318,7 +1318,7 @@ bool PolicyReader::read_int_range(const Field& field, ValueSpec& spec) {
 bool PolicyReader::read_path_spec(const Field& field, ValueSpec& spec) {
     const std::optional<Entries> entries = mapping(field, "path");
     if (!entries) return false;
-    reject_unknown(*entries, {"under", "type", "links"}, "path");
+    reject_unknown(*entries, {"under", "type", "links", "open"}, "path");
     spec.kind = ValueSpec::Kind::kPath;
     bool good = true;
     const Entry* under = find(*entries, "under");
@@ -1363,6 +1363,21 @@ bool PolicyReader::read_path_spec(const Field& field, ValueSpec& spec) {
             spec.hard_links_allowed = true;
         } else if (value != "refuse") {
             if (value) fail_type(links->value, "links", "allow or refuse");
+            good = false;
+        }
+    }
+    if (const Entry* open = find(*entries, "open")) {
+        const std::optional<std::string> value = text(open->value, "open");
+        if (value == "fd") {
+            spec.open_fd = true;
+            // /dev/fd/N stands for one opened file; a directory would be listed under that
+            // name, and "any" could be a device or a FIFO.
+            if (spec.path_type != ValueSpec::PathType::kFile) {
+                fail(open->value.mark, "open: fd needs type: file");
+                good = false;
+            }
+        } else if (value != "name") {
+            if (value) fail_type(open->value, "open", "fd or name");
             good = false;
         }
     }

@@ -33,6 +33,11 @@ struct ValueSpec {
                                               // with st_nlink > 1. Default refuse: a hard
                                               // link inside `under` can name a file outside
                                               // it, and canonicalising cannot tell
+    bool open_fd = false;                     // kPath `open: fd` (needs type: file): bridle
+                                              // opens the file itself, no symlink followed,
+                                              // checks the descriptor, and the program gets
+                                              // /dev/fd/N. `open: name` (the default): the
+                                              // program opens the canonical path by name
 
     // Short text for synopses, `name` being the binding name: regex "UNIT" (the name in
     // upper case), enum "{a|b}", int "1..2000", path "FILE:/var/log/..." or

@@ -264,6 +264,44 @@ rules:
     }
 }
 
+// open: fd paths are noted for the gate, with the exec_argv word and the bytes before the
+// path (an option's attached spelling); other values and open: name paths are not.
+TEST(Matching, OpenFdPathsAreNotedForTheGate) {
+    const auto policy = parse(R"(
+version: 1
+rules:
+  - id: grep-log
+    command: /usr/bin/grep
+    options:
+      "-f|--file": {path: {under: [/var/log], type: file, open: fd}}
+      "-i": flag
+    args:
+      - {name: file, path: {under: [/etc, /var/log], type: file, open: fd}}
+  - id: tail-name
+    command: /usr/bin/tail
+    args: [{name: file, path: {under: [/var/log], type: file, open: name}}]
+)");
+    const auto fs = fixture_fs();
+    const Decision d = decide(policy, {"grep", "-i", "--file", "/var/log/auth.log", "/var/log/syslog"}, "", fs);
+    ASSERT_EQ(d.verdict, Verdict::kAllow) << d.reason;
+    EXPECT_EQ(d.exec_argv, (std::vector<std::string>{"grep", "-i", "-f/var/log/auth.log", "/var/log/syslog"}));
+    ASSERT_EQ(d.fd_paths.size(), 2u);
+    EXPECT_EQ(d.fd_paths[0].argv_index, 2u);
+    EXPECT_EQ(d.fd_paths[0].prefix, 2u);  // "-f"
+    EXPECT_EQ(d.fd_paths[0].canonical, "/var/log/auth.log");
+    EXPECT_EQ(d.fd_paths[0].under, "/var/log");
+    EXPECT_EQ(d.fd_paths[0].fd, -1);      // the gate opens it
+    EXPECT_EQ(d.fd_paths[1].argv_index, 3u);
+    EXPECT_EQ(d.fd_paths[1].prefix, 0u);
+    EXPECT_EQ(d.fd_paths[1].under, "/var/log");  // the directory it lies in, not the first listed
+    const Decision by_name = decide(policy, {"tail", "/var/log/syslog"}, "", fs);
+    ASSERT_EQ(by_name.verdict, Verdict::kAllow) << by_name.reason;
+    EXPECT_TRUE(by_name.fd_paths.empty());
+    const Decision denied = decide(policy, {"grep", "/etc/shadow", "/var/log/../../etc/shadow"}, "", fs);
+    EXPECT_EQ(denied.verdict, Verdict::kDeny);
+    EXPECT_TRUE(denied.fd_paths.empty());
+}
+
 // A denial names the rules for the same program, so the agent can correct itself.
 TEST(Matching, DenialCarriesTheNearestSynopses) {
     const auto policy = parse(kPolicy);

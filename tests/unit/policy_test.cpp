@@ -434,7 +434,16 @@ const std::vector<BadCase>& bad_cases() {
         {"path type socket", rule_with("    args: [{path: {under: [/a], type: socket}}]\n"),
          "type must be file, directory or any, not 'socket'", "5:39"},
         {"path unknown key", rule_with("    args: [{path: {under: [/a], follow: true}}]\n"),
-         "unknown key 'follow' in path (allowed: under, type, links)", "5:33"},
+         "unknown key 'follow' in path (allowed: under, type, links, open)", "5:33"},
+        {"path open fd without type", rule_with("    args: [{path: {under: [/a], open: fd}}]\n"),
+         "open: fd needs type: file", "5:39"},
+        {"path open fd for a directory",
+         rule_with("    args: [{path: {under: [/a], type: directory, open: fd}}]\n"),
+         "open: fd needs type: file", "5:56"},
+        {"path open stdin", rule_with("    args: [{path: {under: [/a], type: file, open: stdin}}]\n"),
+         "open must be fd or name, not 'stdin'", "5:51"},
+        {"path open a list", rule_with("    args: [{path: {under: [/a], type: file, open: [fd]}}]\n"),
+         "open must be a string, not a list", "5:51"},
         {"path links yes", rule_with("    args: [{path: {under: [/a], links: yes}}]\n"),
          "links must be allow or refuse, not 'yes'", "5:40"},
         {"path links a list", rule_with("    args: [{path: {under: [/a], links: [allow]}}]\n"),
@@ -650,7 +659,7 @@ rules:
   - id: tail-log
     command: /usr/bin/tail
     args:
-      - {name: file, path: {under: [/var/log, /srv/log], type: file}}
+      - {name: file, path: {under: [/var/log, /srv/log], type: file, open: fd}}
       - {path: {under: [/], type: directory, links: refuse}}
       - {path: {under: [/tmp], links: allow}}
 )");
@@ -721,6 +730,8 @@ rules:
     EXPECT_FALSE(tail.args[0].spec.hard_links_allowed);  // default: refuse
     EXPECT_FALSE(tail.args[1].spec.hard_links_allowed);
     EXPECT_TRUE(tail.args[2].spec.hard_links_allowed);
+    EXPECT_TRUE(tail.args[0].spec.open_fd);
+    EXPECT_FALSE(tail.args[1].spec.open_fd);  // default: open: name
 }
 
 // settings.audit, settings.audit_file and a rule's capture.
@@ -1685,6 +1696,7 @@ std::string dump_spec(const ValueSpec& spec) {
             std::string out = "path";
             for (const std::string& dir : spec.under) out += " " + dir;
             if (spec.hard_links_allowed) out += " links=allow";
+            if (spec.open_fd) out += " open=fd";
             switch (spec.path_type) {
                 case ValueSpec::PathType::kFile:
                     return out + " type=file";
