@@ -160,6 +160,13 @@ std::string upper(std::string s) {
     return s;
 }
 
+bool is_fixed_word(const Rule& rule, const std::string& word) {
+    const auto in = [&word](const std::vector<std::string>& words) {
+        return std::find(words.begin(), words.end(), word) != words.end();
+    };
+    return in(rule.fixed_before) || in(rule.fixed_after);
+}
+
 const Option* find_option(const Rule& rule, const std::string& spelling) {
     for (const Option& option : rule.options) {
         if (std::find(option.spellings.begin(), option.spellings.end(), spelling) !=
@@ -240,6 +247,9 @@ Attempt try_rule(const Rule& rule, const std::vector<std::string>& argv,
     if (full) {
         a.exec_argv.reserve(argv.size() + 1);
         a.exec_argv.push_back(rule.name);
+        // The rule's fixed words come first, so no client word can precede (and so override
+        // or re-interpret) them.
+        a.exec_argv.insert(a.exec_argv.end(), rule.fixed_before.begin(), rule.fixed_before.end());
     }
     SeenOptions seen(rule);
     std::size_t next_arg = 0;
@@ -285,8 +295,14 @@ Attempt try_rule(const Rule& rule, const std::vector<std::string>& argv,
                 has_attached = true;
             }
             const Option* option = find_option(rule, spelling);
-            if (!option)
-                return fail(i, [&] { return "option " + q(spelling) + " is not allowed"; });
+            if (!option) {
+                return fail(i, [&] {
+                    if (is_fixed_word(rule, token)) {
+                        return q(token) + " is added by bridle itself for this command: leave it out";
+                    }
+                    return "option " + q(spelling) + " is not allowed";
+                });
+            }
             if (seen.count(option)) {
                 return fail(
                     i, [&] { return "option " + q(option->name()) + " may be given only once"; });
@@ -303,7 +319,9 @@ Attempt try_rule(const Rule& rule, const std::vector<std::string>& argv,
                 }
                 if (full) {
                     a.bindings.push_back({option->name(), "true"});
-                    a.exec_argv.push_back(option->name());
+                    // A flag the rule also adds itself (fixed_before/after) is accepted from the
+                    // client, for agents used to typing it, and passed once.
+                    if (!is_fixed_word(rule, option->name())) a.exec_argv.push_back(option->name());
                 }
                 continue;
             }
@@ -376,6 +394,7 @@ Attempt try_rule(const Rule& rule, const std::vector<std::string>& argv,
             return fail(argv.size(), [&] { return "option " + q(option.name()) + " is required"; });
         }
     }
+    if (full) a.exec_argv.insert(a.exec_argv.end(), rule.fixed_after.begin(), rule.fixed_after.end());
     a.matched = true;
     a.consumed = argv.size();
     return a;

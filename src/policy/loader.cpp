@@ -249,6 +249,7 @@ class PolicyReader {
     void read_audit_file(const Field& field, AuditFile& audit_file);
     std::optional<Rule> read_rule(const Field& field);
     void read_keys(const Field& field, Rule& rule);
+    void read_fixed_words(const Field& field, std::string_view what, std::vector<std::string>& words);
     void read_options(const Field& field, Rule& rule);
     void read_option_value(const Field& field, Option& option);
     std::vector<Param> read_params(const Field& field);
@@ -875,7 +876,7 @@ std::optional<Rule> PolicyReader::read_rule(const Field& field) {
     reject_unknown(*entries,
                    {"id", "summary", "command", "name", "keys", "args", "params", "options",
                     "end_of_options", "timeout", "max_output", "stdin", "sandbox", "run_as",
-                    "capture"},
+                    "capture", "fixed_before", "fixed_after"},
                    "a rule");
     Rule rule;
     rule.source = location(file_, field.mark);
@@ -944,6 +945,18 @@ std::optional<Rule> PolicyReader::read_rule(const Field& field) {
     if (const Entry* end = find(*entries, "end_of_options")) {
         rule.end_of_options = boolean(end->value, "end_of_options").value_or(false);
     }
+    if (const Entry* before = find(*entries, "fixed_before")) {
+        read_fixed_words(before->value, "fixed_before", rule.fixed_before);
+    }
+    if (const Entry* after = find(*entries, "fixed_after")) {
+        read_fixed_words(after->value, "fixed_after", rule.fixed_after);
+        // After a client's "--" every word is an operand: a fixed option there would be read
+        // as a file name, or worse, as whatever the program makes of it.
+        if (rule.end_of_options) {
+            fail(after->value.mark, "fixed_after cannot be used with end_of_options: true (the "
+                                    "words would come after --); use fixed_before");
+        }
+    }
     if (const Entry* timeout = find(*entries, "timeout")) {
         rule.timeout = duration(timeout->value, "timeout");
     }
@@ -977,6 +990,26 @@ std::optional<Rule> PolicyReader::read_rule(const Field& field) {
         }
     }
     return rule;
+}
+
+// fixed_before / fixed_after: a non-empty list of non-empty words, passed as they are.
+void PolicyReader::read_fixed_words(const Field& field, std::string_view what,
+                                    std::vector<std::string>& words) {
+    const std::optional<std::vector<Field>> items = list(field, what);
+    if (!items) return;
+    if (items->empty()) {
+        fail(field.mark, std::string(what) + " must list at least one word; leave it out for none");
+        return;
+    }
+    for (const Field& item : *items) {
+        const std::optional<std::string> word = text(item, "a word in " + std::string(what));
+        if (!word) continue;
+        if (word->empty()) {
+            fail(item.mark, "a word in " + std::string(what) + " may not be empty");
+        } else {
+            words.push_back(*word);
+        }
+    }
 }
 
 void PolicyReader::read_keys(const Field& field, Rule& rule) {

@@ -76,6 +76,10 @@ struct Rule {
     std::vector<std::string> keys;        // empty: every key may use the rule
     std::vector<Arg> args;                // positional arguments, in order, all required
     std::vector<Option> options;          // may come in any order before, between or after args
+    std::vector<std::string> fixed_before;  // words bridle puts right after argv[0], before the
+                                          // client's part (--no-pager, find's -P); never typed
+    std::vector<std::string> fixed_after; // words bridle puts after the client's part (not
+                                          // with end_of_options: they would be operands)
     bool end_of_options = false;          // the client may type "--" before positionals; bridle
                                           // passes "--" before the first positional it execs
     std::optional<std::chrono::milliseconds> timeout;   // overrides settings.timeout
@@ -93,7 +97,8 @@ struct Rule {
     bool allows_key(const std::string& key) const;
     // name, leading literal args, options ([optional], required bare), "[--]" when
     // end_of_options, then the other args:
-    // "journalctl [-u|--unit UNIT] [-n|--lines 1..2000] --no-pager"
+    // "journalctl [-u|--unit UNIT] [-n|--lines 1..2000] --no-pager"; fixed words follow in
+    // parentheses: "journalctl [-u|--unit UNIT] (bridle adds first: --no-pager)"
     std::string synopsis() const;
 };
 

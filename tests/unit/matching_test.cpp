@@ -54,6 +54,9 @@ FakeResolver fixture_fs() {
     fs.link("/var/log/../../etc/shadow", "/etc/shadow");
     fs.link("/etc/../root", "/root");
     fs.dir("/etcfoo");
+    fs.hard_linked("/var/log/linked.log", 2);
+    fs.dir("/var/backups");
+    fs.hard_linked("/var/backups/dpkg.status.0", 2);
     return fs;
 }
 
@@ -302,6 +305,75 @@ rules:
     EXPECT_TRUE(denied.fd_paths.empty());
 }
 
+// Fixed words (issue 13, item 5): bridle adds them where the rule says, the client never types
+// them, and they cannot be displaced or doubled by what the client sends.
+TEST(Matching, FixedWordsAreAddedAndNeverTypedByTheClient) {
+    const auto policy = parse(R"(
+version: 1
+rules:
+  - id: journal
+    command: /usr/bin/journalctl
+    fixed_before: [--no-pager, --output=short-iso]
+    options:
+      "-u|--unit": {regex: '[A-Za-z0-9@._:-]{1,64}'}
+      "-n|--lines": {int: [1, 2000]}
+  - id: find-logs
+    command: /usr/bin/find
+    fixed_before: [-P]
+    args: [{name: dir, path: {under: [/var/log], type: directory}}, -name, {name: glob, regex: '[a-z*.]{1,32}'}]
+    fixed_after: [-maxdepth, '2']
+  - id: status
+    command: /usr/bin/systemctl
+    fixed_before: [--no-pager]
+    options: {"--no-pager": flag, "--full": flag}
+    args: [status, {name: unit, regex: '[a-z]{1,16}'}]
+)");
+    const auto fs = fixture_fs();
+    const std::vector<Case> cases = {
+        {"before the client's part", {"journalctl", "-u", "nginx", "-n", "50"}, "", true, "journal",
+         {"journalctl", "--no-pager", "--output=short-iso", "-unginx", "-n50"}},
+        {"no client words at all", {"journalctl"}, "", true, "journal",
+         {"journalctl", "--no-pager", "--output=short-iso"}},
+        {"before and after", {"find", "/var/log", "-name", "*.log"}, "", true, "find-logs",
+         {"find", "-P", "/var/log", "-name", "*.log", "-maxdepth", "2"}},
+        {"before a subcommand", {"systemctl", "status", "nginx"}, "", true, "status",
+         {"systemctl", "--no-pager", "status", "nginx"}},
+        {"a fixed word that is also a flag of the rule: passed once", {"systemctl", "status", "nginx", "--no-pager", "--full"},
+         "", true, "status", {"systemctl", "--no-pager", "status", "nginx", "--full"}},
+
+        {"client types a fixed word", {"journalctl", "--no-pager", "-n", "5"}, "", false,
+         "\"--no-pager\" is added by bridle itself"},
+        {"client types a fixed word with a value", {"journalctl", "--output=short-iso"}, "", false,
+         "added by bridle itself"},
+        {"client overrides a fixed value", {"journalctl", "--output=json"}, "", false,
+         "option \"--output\" is not allowed"},
+        {"client types the fixed -P", {"find", "-P", "/var/log", "-name", "x"}, "", false,
+         "added by bridle itself"},
+        {"client tries -L instead", {"find", "-L", "/var/log", "-name", "x"}, "", false,
+         "option \"-L\" is not allowed"},
+        {"client types the fixed tail", {"find", "/var/log", "-name", "x", "-maxdepth", "2"}, "", false,
+         "added by bridle itself"},
+        {"client adds a deeper maxdepth", {"find", "/var/log", "-name", "x", "-maxdepth", "9"}, "", false,
+         "added by bridle itself"},
+        {"fixed flag given twice", {"systemctl", "status", "nginx", "--no-pager", "--no-pager"}, "", false,
+         "only once"},
+    };
+    for (const auto& c : cases) {
+        SCOPED_TRACE(c.name);
+        const Decision d = decide(policy, c.argv, c.key, fs);
+        if (c.allow) {
+            ASSERT_EQ(d.verdict, Verdict::kAllow) << d.reason;
+            EXPECT_EQ(d.rule_id(), c.rule_or_reason);
+            EXPECT_EQ(d.exec_argv, c.exec);
+        } else {
+            EXPECT_EQ(d.verdict, Verdict::kDeny);
+            EXPECT_NE(d.reason.find(c.rule_or_reason), std::string::npos) << d.reason;
+        }
+    }
+    EXPECT_EQ(policy.rules[1].synopsis(),
+              "find DIR:/var/log/... -name GLOB (bridle adds first: -P) (bridle adds last: -maxdepth 2)");
+}
+
 // A denial names the rules for the same program, so the agent can correct itself.
 TEST(Matching, DenialCarriesTheNearestSynopses) {
     const auto policy = parse(kPolicy);
@@ -464,8 +536,9 @@ TEST(Matching, EmptyPolicyDeniesEverything) {
 }
 
 // Golden decisions: each tests/golden/decisions/NNN-what.in holds requests (one argv per line,
-// words separated by a TAB, escapes as in C) decided against policy/default.yaml; .ok has the
-// outcome. UPDATE_GOLDEN=1 rewrites the .ok files (review the diff).
+// words separated by a TAB, escapes as in C) decided against policy/default.yaml, or against
+// the policy its first line names ("# policy: policy/examples/reference.yaml", relative to the
+// source tree); .ok has the outcome. UPDATE_GOLDEN=1 rewrites the .ok files (review the diff).
 std::vector<std::string> split_tabs(const std::string& line) {
     std::vector<std::string> out;
     std::string word;
@@ -485,9 +558,13 @@ std::vector<std::string> split_tabs(const std::string& line) {
 
 TEST(Matching, GoldenDecisionsAgainstTheShippedPolicy) {
     const std::string root = BRIDLE_SOURCE_DIR;
-    policy::LoadReport report;
-    auto loaded = policy::load_policy(root + "/policy/default.yaml", policy::LoadOptions{false}, report);
-    ASSERT_TRUE(loaded) << loaded.error().full();
+    const auto load = [&root](const std::string& relative) {
+        policy::LoadReport report;
+        auto loaded = policy::load_policy(root + "/" + relative, policy::LoadOptions{false}, report);
+        EXPECT_TRUE(loaded) << relative << ": " << loaded.error().full();
+        return loaded ? std::move(loaded).value() : policy::Policy{};
+    };
+    const policy::Policy shipped = load("policy/default.yaml");
     const auto fs = fixture_fs();
     const bool update = std::getenv("UPDATE_GOLDEN") != nullptr;
     int cases = 0;
@@ -497,14 +574,23 @@ TEST(Matching, GoldenDecisionsAgainstTheShippedPolicy) {
         std::ifstream in(entry.path());
         std::ostringstream out;
         std::string line;
+        std::optional<policy::Policy> named;
+        constexpr std::string_view kPolicyLine = "# policy: ";
         while (std::getline(in, line)) {
+            if (!named && line.rfind(kPolicyLine, 0) == 0) {
+                named = load(line.substr(kPolicyLine.size()));
+                continue;
+            }
             if (line.empty() || line[0] == '#') continue;
-            const Decision d = decide(loaded.value(), split_tabs(line), "", fs);
+            const Decision d = decide(named ? *named : shipped, split_tabs(line), "", fs);
             out << "> " << line << "\n";
             if (d.verdict == Verdict::kAllow) {
                 out << "allow " << d.rule_id() << ":";
                 for (const auto& w : d.exec_argv) out << " " << quote_text(w);
                 out << "\n";
+                for (const auto& f : d.fd_paths) {
+                    out << "  open: fd " << quote_text(f.canonical) << " (word " << f.argv_index << ")\n";
+                }
             } else {
                 out << "deny: " << d.reason << "\n";
                 for (const auto& s : d.nearest) out << "  usage: " << s << "\n";
