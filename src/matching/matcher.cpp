@@ -48,7 +48,8 @@ bool parse_decimal(const std::string& token, std::int64_t& out) {
 // candidates' failures are never shown: see decide).
 template <class LabelOf>
 bool check_value(const ValueSpec& spec, const LabelOf& label_of, const std::string& token,
-                 const PathResolver& resolver, std::string& value, std::string& why, bool explain) {
+                 const PathResolver& resolver, std::string& value, std::string& why, bool explain,
+                 bool after_double_dash = false) {
     const auto refuse = [&](const auto& message_for) {
         if (explain) why = message_for(label_of());
         return false;
@@ -57,8 +58,10 @@ bool check_value(const ValueSpec& spec, const LabelOf& label_of, const std::stri
         return refuse([&](const std::string& label) { return label + " may not be empty"; });
     }
     // Whatever the type: a value that starts with '-' would be read by the program as an
-    // option. Closing that here closes argument injection for every rule at once.
-    if (token[0] == '-') {
+    // option. Closing that here closes argument injection for every rule at once. The one
+    // exception, `leading_dash: allow`, holds only after the client's "--", which stays in
+    // the exec argv before this value (try_rule), so the program reads it as an operand.
+    if (token[0] == '-' && !(spec.leading_dash_allowed && after_double_dash)) {
         return refuse([&](const std::string& label) {
             return label + " may not begin with `-` (got " + q(token) + ")";
         });
@@ -295,6 +298,12 @@ Attempt try_rule(const Rule& rule, const std::vector<std::string>& argv,
                 has_attached = true;
             }
             const Option* option = find_option(rule, spelling);
+            if (option && has_attached && !option->is_flag && !option->attached) {
+                return fail(i, [&] {
+                    return "option " + q(spelling) + " takes its value as a separate word: " +
+                           spelling + " " + option->value.describe(option->placeholder());
+                });
+            }
             if (!option) {
                 return fail(i, [&] {
                     if (is_fixed_word(rule, token)) {
@@ -343,12 +352,19 @@ Attempt try_rule(const Rule& rule, const std::vector<std::string>& argv,
             }
             if (full) {
                 a.bindings.push_back({option->name(), value});
-                // Attached forms are read the same by every getopt-style parser, whether the
-                // option's argument is required or optional: -n50, --lines=50.
-                a.exec_argv.push_back(option->name().compare(0, 2, "--") == 0
-                                          ? option->name() + "=" + value
-                                          : option->name() + value);
-                note_fd_path(a, option->value, value, a.exec_argv.back().size() - value.size());
+                if (!option->attached) {
+                    // For programs that are not getopt-style (find, java-style flags).
+                    a.exec_argv.push_back(option->name());
+                    a.exec_argv.push_back(value);
+                    note_fd_path(a, option->value, value, 0);
+                } else {
+                    // Attached forms are read the same by every getopt-style parser, whether
+                    // the option's argument is required or optional: -n50, --lines=50.
+                    a.exec_argv.push_back(option->name().compare(0, 2, "--") == 0
+                                              ? option->name() + "=" + value
+                                              : option->name() + value);
+                    note_fd_path(a, option->value, value, a.exec_argv.back().size() - value.size());
+                }
             }
             continue;
         }
@@ -369,7 +385,8 @@ Attempt try_rule(const Rule& rule, const std::vector<std::string>& argv,
         } else {
             std::string value, why;
             const auto label_of = [&] { return upper(arg.name); };
-            if (!check_value(arg.spec, label_of, token, resolver, value, why, full)) {
+            if (!check_value(arg.spec, label_of, token, resolver, value, why, full,
+                             after_double_dash)) {
                 return fail(i, [&] { return why; });
             }
             if (full) {

@@ -192,6 +192,7 @@ enum class SpecUse { kParam, kOption, kArg };
 struct SpecFields {
     ValueSpec spec;
     bool required = false;            // kOption only
+    bool attached = true;             // kOption only
     std::optional<std::string> name;  // kArg only
 };
 
@@ -957,6 +958,13 @@ std::optional<Rule> PolicyReader::read_rule(const Field& field) {
                                     "words would come after --); use fixed_before");
         }
     }
+    // A value that may begin with '-' is safe only after "--", which the client must type.
+    for (const Arg& arg : rule.args) {
+        if (!arg.is_literal && arg.spec.leading_dash_allowed && !rule.end_of_options) {
+            fail(field.mark, "argument " + quoted(arg.name) +
+                                 " has leading_dash: allow, which needs end_of_options: true");
+        }
+    }
     if (const Entry* timeout = find(*entries, "timeout")) {
         rule.timeout = duration(timeout->value, "timeout");
     }
@@ -1086,6 +1094,7 @@ void PolicyReader::read_option_value(const Field& field, Option& option) {
     if (std::optional<SpecFields> spec = read_value_spec(field, *entries, SpecUse::kOption)) {
         option.value = std::move(spec->spec);
         option.required = spec->required;
+        option.attached = spec->attached;
     }
 }
 
@@ -1211,13 +1220,16 @@ std::optional<SpecFields> PolicyReader::read_value_spec(const Field& field, cons
     }
     switch (use) {
         case SpecUse::kParam:
-            reject_unknown(entries, {"regex", "enum", "int", "path", "required"}, "a parameter");
+            reject_unknown(entries, {"regex", "enum", "int", "path", "required", "leading_dash"},
+                           "a parameter");
             break;
         case SpecUse::kOption:
-            reject_unknown(entries, {"regex", "enum", "int", "path", "required"}, "an option");
+            reject_unknown(entries, {"regex", "enum", "int", "path", "required", "attached"},
+                           "an option");
             break;
         case SpecUse::kArg:
-            reject_unknown(entries, {"regex", "enum", "int", "path", "name", "required"},
+            reject_unknown(entries,
+                           {"regex", "enum", "int", "path", "name", "required", "leading_dash"},
                            "an argument");
             break;
         default:
@@ -1257,6 +1269,20 @@ std::optional<SpecFields> PolicyReader::read_value_spec(const Field& field, cons
         const std::optional<bool> value = boolean(required->value, "required");
         good = good && value.has_value();
         result.required = value.value_or(false);
+    }
+    if (const Entry* attached = find(entries, "attached"); attached && use == SpecUse::kOption) {
+        const std::optional<bool> value = boolean(attached->value, "attached");
+        good = good && value.has_value();
+        result.attached = value.value_or(true);
+    }
+    if (const Entry* dash = find(entries, "leading_dash"); dash && use != SpecUse::kOption) {
+        const std::optional<std::string> value = text(dash->value, "leading_dash");
+        if (value == "allow") {
+            result.spec.leading_dash_allowed = true;
+        } else if (value != "refuse") {
+            if (value) fail_type(dash->value, "leading_dash", "allow or refuse");
+            good = false;
+        }
     }
     if (const Entry* name = find(entries, "name"); name && use == SpecUse::kArg) {
         const std::optional<std::string> value = text(name->value, "name");

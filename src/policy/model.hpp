@@ -33,6 +33,10 @@ struct ValueSpec {
                                               // with st_nlink > 1. Default refuse: a hard
                                               // link inside `under` can name a file outside
                                               // it, and canonicalising cannot tell
+    bool leading_dash_allowed = false;        // `leading_dash: allow` (positional arguments of a
+                                              // rule with end_of_options): the value may begin
+                                              // with '-', and is accepted only after the
+                                              // client's "--", which bridle passes before it
     bool open_fd = false;                     // kPath `open: fd` (needs type: file): bridle
                                               // opens the file itself, no symlink followed,
                                               // checks the descriptor, and the program gets
@@ -61,6 +65,8 @@ struct Option {
     bool is_flag = false;
     ValueSpec value;                      // !is_flag
     bool required = false;                // the client must give it
+    bool attached = true;                 // `attached: false`: only "-n 50" / "--lines 50",
+                                          // and bridle passes the value as its own word too
     std::string name() const { return spellings.front(); }
     // The word for its value in synopses and messages: the first long spelling without its
     // dashes ("--unit" -> "unit"), or "value" when there are only short ones. Pass it to

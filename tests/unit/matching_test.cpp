@@ -374,6 +374,65 @@ rules:
               "find DIR:/var/log/... -name GLOB (bridle adds first: -P) (bridle adds last: -maxdepth 2)");
 }
 
+// `leading_dash: allow` and `attached: false` (issue 13, item 4): a dash-leading operand only
+// after the client's "--" (which stays before it in the exec argv), and an option whose value
+// must be its own word (and is passed so).
+TEST(Matching, DashOperandsAfterDoubleDashAndSeparateValues) {
+    const auto policy = parse(R"(
+version: 1
+rules:
+  - id: grep-log
+    command: /usr/bin/grep
+    options:
+      "-i": flag
+      "-m|--max-count": {int: [1, 100], attached: false}
+    end_of_options: true
+    args:
+      - {name: pattern, regex: '.{1,64}', leading_dash: allow}
+      - {name: file, path: {under: [/var/log], type: file}}
+  - id: tail-log
+    command: /usr/bin/tail
+    end_of_options: true
+    args: [{name: file, path: {under: [/var/log], type: file}}]
+)");
+    const auto fs = fixture_fs();
+    const std::vector<Case> cases = {
+        {"dash pattern after --", {"grep", "--", "-v", "/var/log/syslog"}, "", true, "grep-log",
+         {"grep", "--", "-v", "/var/log/syslog"}},
+        {"options, then -- and a dash pattern", {"grep", "-i", "-m", "5", "--", "--help", "/var/log/syslog"}, "", true,
+         "grep-log", {"grep", "-i", "-m", "5", "--", "--help", "/var/log/syslog"}},
+        {"plain pattern, no --", {"grep", "error", "/var/log/syslog"}, "", true, "grep-log",
+         {"grep", "error", "/var/log/syslog"}},
+        {"separate value for the long spelling", {"grep", "--max-count", "7", "x", "/var/log/syslog"}, "", true,
+         "grep-log", {"grep", "-m", "7", "x", "/var/log/syslog"}},
+
+        {"dash pattern without --", {"grep", "-v", "/var/log/syslog"}, "", false, "option \"-v\" is not allowed"},
+        {"dash pattern before a later --", {"grep", "-e", "--", "/var/log/syslog"}, "", false, "option \"-e\" is not allowed"},
+        {"the file may still not begin with -", {"grep", "--", "x", "-/var/log/syslog"}, "", false, "may not begin with `-`"},
+        {"dash value where the spec does not allow it", {"tail", "--", "-n"}, "", false, "may not begin with `-`"},
+        {"attached short value refused", {"grep", "-m5", "x", "/var/log/syslog"}, "", false,
+         "option \"-m\" takes its value as a separate word"},
+        {"attached long value refused", {"grep", "--max-count=5", "x", "/var/log/syslog"}, "", false,
+         "takes its value as a separate word"},
+        {"separate value still range-checked", {"grep", "-m", "500", "x", "/var/log/syslog"}, "", false, "from 1 to 100"},
+        {"separate value may not begin with -", {"grep", "-m", "-1", "x", "/var/log/syslog"}, "", false, "may not begin with `-`"},
+        {"two -- in a row: the second is the pattern", {"grep", "--", "--", "--", "/var/log/syslog"}, "", false,
+         "FILE may not begin with `-` (got \"--\")"},
+    };
+    for (const auto& c : cases) {
+        SCOPED_TRACE(c.name);
+        const Decision d = decide(policy, c.argv, c.key, fs);
+        if (c.allow) {
+            ASSERT_EQ(d.verdict, Verdict::kAllow) << d.reason;
+            EXPECT_EQ(d.rule_id(), c.rule_or_reason);
+            EXPECT_EQ(d.exec_argv, c.exec);
+        } else {
+            EXPECT_EQ(d.verdict, Verdict::kDeny);
+            EXPECT_NE(d.reason.find(c.rule_or_reason), std::string::npos) << d.reason;
+        }
+    }
+}
+
 // A denial names the rules for the same program, so the agent can correct itself.
 TEST(Matching, DenialCarriesTheNearestSynopses) {
     const auto policy = parse(kPolicy);
