@@ -297,7 +297,7 @@ Attempt try_rule(const Rule& rule, const std::vector<std::string>& argv,
                 attached = token.substr(2);
                 has_attached = true;
             }
-            const Option* option = find_option(rule, spelling);
+            const Option* option = find_option(rule, spelling);  // reassigned in a bundle
             if (option && has_attached && !option->is_flag && !option->attached) {
                 return fail(i, [&] {
                     return "option " + q(spelling) + " takes its value as a separate word: " +
@@ -317,22 +317,59 @@ Attempt try_rule(const Rule& rule, const std::vector<std::string>& argv,
                     i, [&] { return "option " + q(option->name()) + " may be given only once"; });
             }
             seen.insert(option);
+            const auto push_flag = [&](const Option* flag) {
+                if (!full) return;
+                a.bindings.push_back({flag->name(), "true"});
+                // A flag the rule also adds itself (fixed_before/after) is accepted from the
+                // client, for agents used to typing it, and passed once.
+                if (!is_fixed_word(rule, flag->name())) a.exec_argv.push_back(flag->name());
+            };
             if (option->is_flag) {
-                if (has_attached) {
+                const bool is_short = token.compare(0, 2, "--") != 0;
+                if (has_attached && !(is_short && rule.bundle_flags)) {
                     return fail(i, [&] {
-                        return token.compare(0, 2, "--") == 0
-                                   ? "option " + q(spelling) + " takes no value"
-                                   : "short options cannot be bundled: give " + q(spelling) +
-                                         " and the rest as separate words";
+                        return !is_short ? "option " + q(spelling) + " takes no value"
+                                         : "short options cannot be bundled: give " + q(spelling) +
+                                               " and the rest as separate words";
                     });
                 }
-                if (full) {
-                    a.bindings.push_back({option->name(), "true"});
-                    // A flag the rule also adds itself (fixed_before/after) is accepted from the
-                    // client, for agents used to typing it, and passed once.
-                    if (!is_fixed_word(rule, option->name())) a.exec_argv.push_back(option->name());
+                push_flag(option);
+                if (!has_attached) continue;
+                // bundle_flags: "-la" is "-l -a", each letter an option of the rule, each once;
+                // only the last letter may take a value, and then as the next word ("-nm 5"),
+                // so no letter is ever read as the value of another.
+                const Option* valued = nullptr;
+                for (std::size_t k = 2; k < token.size(); ++k) {
+                    const std::string letter{'-', token[k]};
+                    const Option* next = find_option(rule, letter);
+                    if (next == nullptr) {
+                        return fail(i, [&] {
+                            return "option " + q(letter) + " (in " + q(token) + ") is not allowed";
+                        });
+                    }
+                    if (seen.count(next)) {
+                        return fail(i, [&] {
+                            return "option " + q(next->name()) + " may be given only once";
+                        });
+                    }
+                    seen.insert(next);
+                    if (next->is_flag) {
+                        push_flag(next);
+                        continue;
+                    }
+                    if (k + 1 != token.size()) {
+                        return fail(i, [&] {
+                            return "in " + q(token) + ", " + q(letter) +
+                                   " takes a value: only the last letter of a bundle may, with "
+                                   "its value as the next word";
+                        });
+                    }
+                    valued = next;
+                    spelling = letter;
                 }
-                continue;
+                if (valued == nullptr) continue;
+                option = valued;
+                has_attached = false;  // its value is the next word
             }
             std::string raw;
             if (has_attached) {

@@ -877,7 +877,7 @@ std::optional<Rule> PolicyReader::read_rule(const Field& field) {
     reject_unknown(*entries,
                    {"id", "summary", "command", "name", "keys", "args", "params", "options",
                     "end_of_options", "timeout", "max_output", "stdin", "sandbox", "run_as",
-                    "capture", "fixed_before", "fixed_after"},
+                    "capture", "fixed_before", "fixed_after", "bundle_flags"},
                    "a rule");
     Rule rule;
     rule.source = location(file_, field.mark);
@@ -945,6 +945,9 @@ std::optional<Rule> PolicyReader::read_rule(const Field& field) {
 
     if (const Entry* end = find(*entries, "end_of_options")) {
         rule.end_of_options = boolean(end->value, "end_of_options").value_or(false);
+    }
+    if (const Entry* bundle = find(*entries, "bundle_flags")) {
+        rule.bundle_flags = boolean(bundle->value, "bundle_flags").value_or(false);
     }
     if (const Entry* before = find(*entries, "fixed_before")) {
         read_fixed_words(before->value, "fixed_before", rule.fixed_before);

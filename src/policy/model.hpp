@@ -86,6 +86,8 @@ struct Rule {
                                           // client's part (--no-pager, find's -P); never typed
     std::vector<std::string> fixed_after; // words bridle puts after the client's part (not
                                           // with end_of_options: they would be operands)
+    bool bundle_flags = false;            // "-la" is "-l -a": each letter one of the options;
+                                          // only the last may take a value (the next word)
     bool end_of_options = false;          // the client may type "--" before positionals; bridle
                                           // passes "--" before the first positional it execs
     std::optional<std::chrono::milliseconds> timeout;   // overrides settings.timeout

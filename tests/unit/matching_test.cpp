@@ -433,6 +433,69 @@ rules:
     }
 }
 
+// bundle_flags (issue 13, item 3): "-la" is "-l -a", each letter checked as its own option;
+// a letter that takes a value only last, with the value as the next word.
+TEST(Matching, BundledShortFlagsWhereTheRuleAllowsThem) {
+    const auto policy = parse(R"(
+version: 1
+rules:
+  - id: ls-dir
+    command: /usr/bin/ls
+    bundle_flags: true
+    options: {"-l": flag, "-a|--all": flag, "-h": flag, "-1": flag}
+    args: [{name: dir, path: {under: [/var/log], type: directory}}]
+  - id: grep-log
+    command: /usr/bin/grep
+    bundle_flags: true
+    options: {"-i": flag, "-n": flag, "-E": flag, "-m": {int: [1, 100]}}
+    args: [{name: pattern, regex: '[a-z]{1,16}'}, {name: file, path: {under: [/var/log], type: file}}]
+  - id: tail-log
+    command: /usr/bin/tail
+    options: {"-q": flag, "-v": flag}
+    args: [{name: file, path: {under: [/var/log], type: file}}]
+)");
+    const auto fs = fixture_fs();
+    const std::vector<Case> cases = {
+        {"ls -la", {"ls", "-la", "/var/log"}, "", true, "ls-dir", {"ls", "-l", "-a", "/var/log"}},
+        {"three letters and a digit", {"ls", "-lh1", "/var/log"}, "", true, "ls-dir", {"ls", "-l", "-h", "-1", "/var/log"}},
+        {"grep -inE", {"grep", "-inE", "x", "/var/log/syslog"}, "", true, "grep-log",
+         {"grep", "-i", "-n", "-E", "x", "/var/log/syslog"}},
+        {"valued letter last, value next", {"grep", "-im", "5", "x", "/var/log/syslog"}, "", true, "grep-log",
+         {"grep", "-i", "-m5", "x", "/var/log/syslog"}},
+        {"valued option alone keeps its attached form", {"grep", "-m5", "x", "/var/log/syslog"}, "", true, "grep-log",
+         {"grep", "-m5", "x", "/var/log/syslog"}},
+
+        {"unknown letter in a bundle", {"ls", "-lR", "/var/log"}, "", false, "option \"-R\" (in \"-lR\") is not allowed"},
+        {"letter twice in a bundle", {"ls", "-ll", "/var/log"}, "", false, "may be given only once"},
+        {"letter given again outside the bundle", {"ls", "-la", "-a", "/var/log"}, "", false, "may be given only once"},
+        {"long spelling of a bundled letter again", {"ls", "-la", "--all", "/var/log"}, "", false, "only once"},
+        {"valued letter first: the rest is its value, as getopt reads it", {"grep", "-mi", "5", "x", "/var/log/syslog"},
+         "", false, "the value of -m must be a whole number"},
+        {"valued letter in the middle", {"grep", "-imn", "5", "x", "/var/log/syslog"}, "", false,
+         "\"-m\" takes a value: only the last letter"},
+        {"value glued after a bundle", {"grep", "-im5", "x", "/var/log/syslog"}, "", false,
+         "\"-m\" takes a value: only the last letter"},
+        {"valued letter last without a value", {"grep", "x", "/var/log/syslog", "-im"}, "", false, "needs a value"},
+        {"valued letter's value is checked", {"grep", "-im", "999", "x", "/var/log/syslog"}, "", false, "from 1 to 100"},
+        {"equals sign in a bundle", {"ls", "-l=a", "/var/log"}, "", false, "is not allowed"},
+        {"rule without bundle_flags", {"tail", "-qv", "/var/log/syslog"}, "", false, "short options cannot be bundled"},
+        {"a long option is never a bundle", {"ls", "--la", "/var/log"}, "", false, "option \"--la\" is not allowed"},
+        {"non-ASCII letter", {"ls", "-l\xc3\xa9", "/var/log"}, "", false, "is not allowed"},
+    };
+    for (const auto& c : cases) {
+        SCOPED_TRACE(c.name);
+        const Decision d = decide(policy, c.argv, c.key, fs);
+        if (c.allow) {
+            ASSERT_EQ(d.verdict, Verdict::kAllow) << d.reason;
+            EXPECT_EQ(d.rule_id(), c.rule_or_reason);
+            EXPECT_EQ(d.exec_argv, c.exec);
+        } else {
+            EXPECT_EQ(d.verdict, Verdict::kDeny);
+            EXPECT_NE(d.reason.find(c.rule_or_reason), std::string::npos) << d.reason;
+        }
+    }
+}
+
 // A denial names the rules for the same program, so the agent can correct itself.
 TEST(Matching, DenialCarriesTheNearestSynopses) {
     const auto policy = parse(kPolicy);

@@ -225,7 +225,7 @@ const std::vector<BadCase>& bad_cases() {
         {"key listed twice", rule_with("    keys: [a, a]\n"), "key 'a' is listed twice", "5:15"},
         {"unknown rule key", rule_with("    user: root\n"),
          "unknown key 'user' in a rule (allowed: id, summary, command, name, keys, args, "
-         "params, options, end_of_options, timeout, max_output, stdin, sandbox, run_as, capture, fixed_before, fixed_after)",
+         "params, options, end_of_options, timeout, max_output, stdin, sandbox, run_as, capture, fixed_before, fixed_after, bundle_flags)",
          "5:5"},
         {"capture too large", rule_with("    capture: 2MiB\n"),
          "capture must be at most 1MiB per stream, not '2MiB'", "5:14"},
@@ -459,6 +459,8 @@ const std::vector<BadCase>& bad_cases() {
          "attached must be true or false, not 'no'", "5:45"},
         {"attached on a flag", rule_with("    options: {\"-n\": {flag: true, attached: false}}\n"),
          "unknown key 'attached' in a flag", "5:34"},
+        {"bundle_flags yes", rule_with("    bundle_flags: yes\n"), "bundle_flags must be true or false", "5:19"},
+        {"bundle_flags a list", rule_with("    bundle_flags: [true]\n"), "bundle_flags must be true or false", "5:19"},
         {"path open fd without type", rule_with("    args: [{path: {under: [/a], open: fd}}]\n"),
          "open: fd needs type: file", "5:39"},
         {"path open fd for a directory",
