@@ -86,8 +86,12 @@ bool sleeper_alive(const std::string& marker) {
     while (const dirent* entry = proc != nullptr ? ::readdir(proc) : nullptr) {
         if (entry->d_name[0] < '0' || entry->d_name[0] > '9') continue;
         std::ifstream file(std::string("/proc/") + entry->d_name + "/cmdline", std::ios::binary);
-        std::string cmdline((std::istreambuf_iterator<char>(file)),
-                            std::istreambuf_iterator<char>());
+        std::string cmdline;
+        try {
+            cmdline.assign(std::istreambuf_iterator<char>(file), std::istreambuf_iterator<char>());
+        } catch (const std::ios_base::failure&) {
+            continue;  // it exited between open and read (ESRCH): libstdc++'s underflow throws
+        }
         if (cmdline.size() >= wanted.size() &&
             cmdline.compare(cmdline.size() - wanted.size(), wanted.size(), wanted) == 0 &&
             (cmdline.size() == wanted.size() ||
