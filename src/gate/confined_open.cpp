@@ -58,6 +58,9 @@ Result<int> checked(int fd, const std::string& canonical, const OpenChecks& chec
     if (st.st_nlink > 1 && !checks.hard_links_allowed) {
         return fail("has " + std::to_string(st.st_nlink) + " hard links");
     }
+    if (checks.max_size && static_cast<std::uint64_t>(st.st_size) > *checks.max_size) {
+        return fail("is larger than " + std::to_string(*checks.max_size) + " bytes");
+    }
     // The command reopens /dev/fd/N itself; this descriptor only pins the file.
     if (::fcntl(fd, F_SETFL, 0) != 0) return fail("cannot be prepared");
     // Above stdio: the child installs 0-2 with dup2 and keeps passed descriptors by number.

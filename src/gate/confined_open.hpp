@@ -3,6 +3,8 @@
 // (through /dev/fd/N) is the file bridle checked, not whatever the name points at later.
 #pragma once
 
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -28,6 +30,7 @@ class OpenedFiles {
 // What a path spec asks of the opened file.
 struct OpenChecks {
     bool hard_links_allowed = false;
+    std::optional<std::uint64_t> max_size;  // bytes
 };
 
 // Opens `canonical` read-only, close-on-exec, at a descriptor >= 3. `canonical` is absolute

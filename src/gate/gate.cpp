@@ -78,7 +78,8 @@ void open_fd_paths(Response& r) {
     }
     auto opened = std::make_shared<OpenedFiles>();  // closes what it holds on every return
     for (matching::FdPath& path : r.decision.fd_paths) {
-        const Result<int> fd = open_confined(path.canonical, path.under, {path.hard_links_allowed});
+        const Result<int> fd = open_confined(path.canonical, path.under,
+                                           {path.hard_links_allowed, path.max_size});
         if (!fd) return refuse(fd.error().message);
         opened->add(fd.value());
         path.fd = fd.value();

@@ -33,6 +33,9 @@ std::optional<matching::PathResolver::Resolved> SystemResolver::resolve(const st
     r.is_regular = S_ISREG(st.st_mode);
     r.is_directory = S_ISDIR(st.st_mode);
     r.links = st.st_nlink;
+    r.size = static_cast<std::uint64_t>(st.st_size);
+    struct stat own {};
+    r.final_is_symlink = ::lstat(path.c_str(), &own) == 0 && S_ISLNK(own.st_mode);
     return r;
 }
 

@@ -2,6 +2,8 @@
 // Matching: every token of the request must be consumed by one rule, or the request is denied.
 #include "matching/matcher.hpp"
 
+#include <fnmatch.h>
+
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
@@ -27,6 +29,28 @@ bool is_within(const std::string& path, const std::string& dir) {
     if (dir == "/") return true;
     return path == dir || (path.size() > dir.size() && path.compare(0, dir.size(), dir) == 0 &&
                            path[dir.size()] == '/');
+}
+
+// Has the absolute `path` a ".", ".." or empty component ("//", a trailing "/")?
+bool has_dot_component(const std::string& path) {
+    std::size_t start = 1;
+    while (start <= path.size()) {
+        const std::size_t slash = std::min(path.find('/', start), path.size());
+        const std::string_view part(path.data() + start, slash - start);
+        if (part.empty() || part == "." || part == "..") return path != "/";
+        start = slash + 1;
+    }
+    return false;
+}
+
+// Does the last component of `path` match one of `patterns` (fnmatch(3); a leading '.' only
+// where the pattern spells it)? No patterns: anything does.
+bool name_matches(const std::string& path, const std::vector<std::string>& patterns) {
+    if (patterns.empty()) return true;
+    const std::string name = path.substr(path.rfind('/') + 1);
+    return std::any_of(patterns.begin(), patterns.end(), [&](const std::string& pattern) {
+        return ::fnmatch(pattern.c_str(), name.c_str(), FNM_PERIOD) == 0;
+    });
 }
 
 // Decimal digits only: no sign, no leading zero, no hex, no exponent, no "all".
@@ -110,6 +134,13 @@ bool check_value(const ValueSpec& spec, const LabelOf& label_of, const std::stri
                     return label + " must be an absolute path (got " + q(token) + ")";
                 });
             }
+            // dots: refuse: the client spells the path as it is, or not at all.
+            if (spec.dot_components_refused && has_dot_component(token)) {
+                return refuse([&](const std::string& label) {
+                    return label + " " + q(token) +
+                           " has a `.`, `..` or empty component: give the path without them";
+                });
+            }
             std::string problem;
             const auto resolved = resolver.resolve(token, problem);
             if (!resolved) {
@@ -132,6 +163,11 @@ bool check_value(const ValueSpec& spec, const LabelOf& label_of, const std::stri
                     return label + " " + q(token) + " is not a regular file";
                 });
             }
+            if (spec.final_symlink_refused && resolved->final_is_symlink) {
+                return refuse([&](const std::string& label) {
+                    return label + " " + q(token) + " is a symbolic link; give the file itself";
+                });
+            }
             // A second name for a regular file may have been made anywhere on the same file
             // system: realpath() shows the name under `under`, not where the file "lives".
             // Directories always have several links (., .., subdirectories); they cannot be
@@ -146,6 +182,19 @@ bool check_value(const ValueSpec& spec, const LabelOf& label_of, const std::stri
             if (spec.path_type == ValueSpec::PathType::kDirectory && !resolved->is_directory) {
                 return refuse([&](const std::string& label) {
                     return label + " " + q(token) + " is not a directory";
+                });
+            }
+            if (!name_matches(resolved->canonical, spec.names)) {
+                return refuse([&](const std::string& label) {
+                    std::string list;
+                    for (const std::string& pattern : spec.names) list += (list.empty() ? "" : " ") + pattern;
+                    return label + " " + q(token) + ": the file name must match one of: " + list;
+                });
+            }
+            if (spec.max_size && resolved->is_regular && resolved->size > *spec.max_size) {
+                return refuse([&](const std::string& label) {
+                    return label + " " + q(token) + " is " + std::to_string(resolved->size) +
+                           " bytes, more than the " + std::to_string(*spec.max_size) + " allowed";
                 });
             }
             value = resolved->canonical;
@@ -206,6 +255,7 @@ void note_fd_path(Attempt& a, const ValueSpec& spec, const std::string& value, s
         }
     }
     fd_path.hard_links_allowed = spec.hard_links_allowed;
+    fd_path.max_size = spec.max_size;
     a.fd_paths.push_back(std::move(fd_path));
 }
 

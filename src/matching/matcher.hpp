@@ -27,6 +27,7 @@ struct FdPath {
     std::string canonical;        // the path as checked
     std::string under;            // the directory of the spec it lies in
     bool hard_links_allowed = false;
+    std::optional<std::uint64_t> max_size;
     int fd = -1;                  // set by the gate once opened: the word is then
                                   // prefix + "/dev/fd/" + fd
 };
@@ -52,6 +53,8 @@ public:
         bool is_directory = false;
         std::uint64_t links = 1;  // st_nlink: a regular file with more than one name may be
                                   // a hard link to a file outside the allowed directories
+        std::uint64_t size = 0;   // st_size
+        bool final_is_symlink = false;  // the client's path itself is a symlink (lstat)
     };
     virtual ~PathResolver() = default;
     // nullopt when the path does not exist or cannot be resolved; `why` says which.

@@ -1380,7 +1380,9 @@ bool PolicyReader::read_int_range(const Field& field, ValueSpec& spec) {
 bool PolicyReader::read_path_spec(const Field& field, ValueSpec& spec) {
     const std::optional<Entries> entries = mapping(field, "path");
     if (!entries) return false;
-    reject_unknown(*entries, {"under", "type", "links", "open"}, "path");
+    reject_unknown(*entries,
+                   {"under", "type", "links", "open", "names", "final_symlink", "max_size", "dots"},
+                   "path");
     spec.kind = ValueSpec::Kind::kPath;
     bool good = true;
     const Entry* under = find(*entries, "under");
@@ -1425,6 +1427,46 @@ bool PolicyReader::read_path_spec(const Field& field, ValueSpec& spec) {
             spec.hard_links_allowed = true;
         } else if (value != "refuse") {
             if (value) fail_type(links->value, "links", "allow or refuse");
+            good = false;
+        }
+    }
+    if (const Entry* names = find(*entries, "names")) {
+        const std::optional<std::vector<Field>> patterns = list(names->value, "names");
+        if (!patterns || patterns->empty()) {
+            if (patterns) fail(names->value.mark, "names must list at least one pattern");
+            good = false;
+        } else {
+            for (const Field& item : *patterns) {
+                const std::optional<std::string> pattern = text(item, "a pattern in names");
+                // One component: a '/' could never match, and an empty pattern matches nothing.
+                if (!pattern || pattern->empty() || pattern->find('/') != std::string::npos) {
+                    if (pattern) fail(item.mark, "a pattern in names must be a non-empty file name pattern without /");
+                    good = false;
+                } else {
+                    spec.names.push_back(*pattern);
+                }
+            }
+        }
+    }
+    if (const Entry* final_symlink = find(*entries, "final_symlink")) {
+        const std::optional<std::string> value = text(final_symlink->value, "final_symlink");
+        if (value == "refuse") {
+            spec.final_symlink_refused = true;
+        } else if (value != "follow") {
+            if (value) fail_type(final_symlink->value, "final_symlink", "follow or refuse");
+            good = false;
+        }
+    }
+    if (const Entry* max_size = find(*entries, "max_size")) {
+        spec.max_size = size(max_size->value, "max_size");
+        good = good && spec.max_size.has_value();
+    }
+    if (const Entry* dots = find(*entries, "dots")) {
+        const std::optional<std::string> value = text(dots->value, "dots");
+        if (value == "refuse") {
+            spec.dot_components_refused = true;
+        } else if (value != "resolve") {
+            if (value) fail_type(dots->value, "dots", "resolve or refuse");
             good = false;
         }
     }

@@ -33,6 +33,15 @@ struct ValueSpec {
                                               // with st_nlink > 1. Default refuse: a hard
                                               // link inside `under` can name a file outside
                                               // it, and canonicalising cannot tell
+    std::vector<std::string> names;           // kPath `names:`: fnmatch(3) patterns, one of
+                                              // which the canonical path's last component must
+                                              // match ("*.log", "*.log.[0-9]"); empty: any
+    bool final_symlink_refused = false;       // kPath `final_symlink: refuse`: the client's
+                                              // path may not itself be a symlink
+    std::optional<std::uint64_t> max_size;    // kPath `max_size:` (regular files): at most
+                                              // this many bytes (re-checked on the fd)
+    bool dot_components_refused = false;      // kPath `dots: refuse`: no `.`, `..` or empty
+                                              // component in the client's spelling
     bool leading_dash_allowed = false;        // `leading_dash: allow` (positional arguments of a
                                               // rule with end_of_options): the value may begin
                                               // with '-', and is accepted only after the

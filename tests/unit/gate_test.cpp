@@ -706,7 +706,7 @@ TEST_F(GatePaths, ConfinedOpenRefusesEverySymlinkAndNonFile) {
     for (const auto& c : cases) {
         for (const bool walk : {false, true}) {
             SCOPED_TRACE(c.path + (walk ? " (walk)" : " (openat2)"));
-            const OpenChecks checks{c.links_allowed};
+            const OpenChecks checks{c.links_allowed, std::nullopt};
             const Result<int> fd = walk ? open_by_walk(c.path, checks) : open_confined(c.path, log_, checks);
             if (c.refusal == nullptr) {
                 ASSERT_TRUE(fd) << fd.error().message;
@@ -724,6 +724,28 @@ TEST_F(GatePaths, ConfinedOpenRefusesEverySymlinkAndNonFile) {
     EXPECT_FALSE(open_confined(log_ + "x/own.log", log_, {}));
     EXPECT_FALSE(open_by_walk(log_ + "/../secret", {}));
     EXPECT_FALSE(open_by_walk("relative/own.log", {}));
+}
+
+// Item 7 through the real file system: a final symlink (lstat) and a size limit that the
+// descriptor is checked against again, so a file grown after the check is refused.
+TEST_F(GatePaths, FinalSymlinkAndMaxSizeOnTheRealFileSystem) {
+    std::filesystem::create_symlink(log_ + "/own.log", log_ + "/current.log");
+    load("auto", ", final_symlink: refuse");
+    std::string out;
+    Response r = run("cat " + log_ + "/current.log", &out);
+    EXPECT_EQ(r.exit_status, 77);
+    EXPECT_NE(r.decision.reason.find("is a symbolic link"), std::string::npos) << r.decision.reason;
+    EXPECT_EQ(run("cat " + log_ + "/own.log", &out).exit_status, 0);
+
+    load("auto", ", open: fd, max_size: 16B");
+    out.clear();
+    EXPECT_EQ(run_racing("cat " + log_ + "/own.log", [] {}, &out).exit_status, 0);
+    EXPECT_EQ(out, "own line\n");
+    out.clear();
+    r = run_racing("cat " + log_ + "/own.log", [&] { write(log_ + "/own.log", "a line that is too long\n"); }, &out);
+    EXPECT_EQ(r.exit_status, 77);
+    EXPECT_EQ(out, "");
+    EXPECT_NE(r.decision.reason.find("is larger than 16 bytes"), std::string::npos) << r.decision.reason;
 }
 
 }  // namespace

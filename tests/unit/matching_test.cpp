@@ -55,6 +55,12 @@ FakeResolver fixture_fs() {
     fs.link("/etc/../root", "/root");
     fs.dir("/etcfoo");
     fs.hard_linked("/var/log/linked.log", 2);
+    fs.file("/var/log/nginx/access.log.2.gz");
+    fs.file("/var/log/nginx/access.log.12.gz");
+    fs.file("/var/log/nginx/access.log.2.gz.bak");
+    fs.link("/var/log/nginx/./access.log.2.gz", "/var/log/nginx/access.log.2.gz");
+    fs.link("/var/log/nginx/current.gz", "/var/log/nginx/access.log.2.gz");
+    fs.entries["/var/log/nginx/current.gz"].final_is_symlink = true;
     fs.dir("/var/backups");
     fs.hard_linked("/var/backups/dpkg.status.0", 2);
     return fs;
@@ -481,6 +487,75 @@ rules:
         {"rule without bundle_flags", {"tail", "-qv", "/var/log/syslog"}, "", false, "short options cannot be bundled"},
         {"a long option is never a bundle", {"ls", "--la", "/var/log"}, "", false, "option \"--la\" is not allowed"},
         {"non-ASCII letter", {"ls", "-l\xc3\xa9", "/var/log"}, "", false, "is not allowed"},
+    };
+    for (const auto& c : cases) {
+        SCOPED_TRACE(c.name);
+        const Decision d = decide(policy, c.argv, c.key, fs);
+        if (c.allow) {
+            ASSERT_EQ(d.verdict, Verdict::kAllow) << d.reason;
+            EXPECT_EQ(d.rule_id(), c.rule_or_reason);
+            EXPECT_EQ(d.exec_argv, c.exec);
+        } else {
+            EXPECT_EQ(d.verdict, Verdict::kDeny);
+            EXPECT_NE(d.reason.find(c.rule_or_reason), std::string::npos) << d.reason;
+        }
+    }
+}
+
+// Path checks (issue 13, item 7): a name pattern on the last component, no symlink as the
+// final component, a maximum size, and no `.`/`..`/empty components where the spec says so.
+TEST(Matching, PathChecksNamesFinalSymlinkSizeAndDots) {
+    const auto policy = parse(R"(
+version: 1
+rules:
+  - id: zcat-log
+    command: /usr/bin/zcat
+    args: [{name: file, path: {under: [/var/log], type: file, names: ['*.gz']}}]
+  - id: cat-log
+    command: /usr/bin/cat
+    args:
+      - name: file
+        path: {under: [/var/log], type: file, names: ['*.log', '*.log.[0-9]'], final_symlink: refuse,
+               max_size: 1KiB, dots: refuse}
+  - id: tail-log
+    command: /usr/bin/tail
+    args: [{name: file, path: {under: [/var/log], type: file, final_symlink: follow, dots: resolve}}]
+)");
+    FakeResolver fs = fixture_fs();
+    fs.file("/var/log/app.log");
+    fs.file("/var/log/app.log.1");
+    fs.file("/var/log/app.log.10");
+    fs.file("/var/log/app.log.gz");
+    fs.file("/var/log/.hidden.log");
+    fs.file("/var/log/big.log");
+    fs.entries["/var/log/big.log"].size = 1025;
+    fs.entries["/var/log/app.log"].size = 1024;
+    fs.link("/var/log/current.log", "/var/log/app.log");
+    fs.entries["/var/log/current.log"].final_is_symlink = true;
+    fs.link("/var/log/./app.log", "/var/log/app.log");
+    fs.link("/var/log//app.log", "/var/log/app.log");
+    fs.link("/var/log/nginx/../app.log", "/var/log/app.log");
+    const std::vector<Case> cases = {
+        {"pattern *.log", {"cat", "/var/log/app.log"}, "", true, "cat-log", {"cat", "/var/log/app.log"}},
+        {"pattern *.log.[0-9]", {"cat", "/var/log/app.log.1"}, "", true, "cat-log", {"cat", "/var/log/app.log.1"}},
+        {"pattern *.gz", {"zcat", "/var/log/app.log.gz"}, "", true, "zcat-log", {"zcat", "/var/log/app.log.gz"}},
+        {"final symlink followed where allowed", {"tail", "/var/log/current.log"}, "", true, "tail-log",
+         {"tail", "/var/log/app.log"}},
+        {"dots resolved where allowed", {"tail", "/var/log/nginx/../app.log"}, "", true, "tail-log",
+         {"tail", "/var/log/app.log"}},
+
+        {"name not matching", {"cat", "/var/log/syslog"}, "", false, "must match one of: *.log *.log.[0-9]"},
+        {"two digits after .log", {"cat", "/var/log/app.log.10"}, "", false, "must match one of"},
+        {"gz where .log wanted", {"cat", "/var/log/app.log.gz"}, "", false, "must match one of"},
+        {"log where gz wanted", {"zcat", "/var/log/app.log"}, "", false, "must match one of: *.gz"},
+        {"hidden file needs its dot spelt", {"cat", "/var/log/.hidden.log"}, "", false, "must match one of"},
+        {"final symlink refused", {"cat", "/var/log/current.log"}, "", false, "is a symbolic link"},
+        {"symlink out, name matches", {"cat", "/var/log/evil.log"}, "", false, "outside"},
+        {"too large", {"cat", "/var/log/big.log"}, "", false, "1025 bytes, more than the 1024 allowed"},
+        {"dot component", {"cat", "/var/log/./app.log"}, "", false, "has a `.`, `..` or empty component"},
+        {"dot-dot component inside", {"cat", "/var/log/nginx/../app.log"}, "", false, "component"},
+        {"double slash", {"cat", "/var/log//app.log"}, "", false, "component"},
+        {"trailing slash", {"cat", "/var/log/app.log/"}, "", false, "component"},
     };
     for (const auto& c : cases) {
         SCOPED_TRACE(c.name);
