@@ -81,6 +81,13 @@ int explain(const std::string& policy_file, const std::string& key, const std::s
         std::cout << "exec: " << d.rule->command << " "
                   << nlohmann::json(d.exec_argv).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)
                   << "\n";
+        // The environment differences: what this rule sets over settings.env.
+        for (const auto& [name, value] : d.rule->env) {
+            const auto base = loaded.value().settings.env.find(name);
+            std::cout << "env: " << name << "=" << nlohmann::json(value).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)
+                      << (base == loaded.value().settings.env.end() ? " (added by the rule)" : " (the rule's, over settings.env)")
+                      << "\n";
+        }
         for (const auto& path : d.fd_paths) {
             std::cout << "fd: /dev/fd/" << path.fd << " = "
                       << nlohmann::json(path.canonical).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)

@@ -301,7 +301,7 @@ Response audit_and_run(const Context& context, const Request& request, Response 
     execution::Spec spec;
     spec.path = rule.command;
     spec.argv = r.decision.exec_argv;
-    spec.env = context.policy.settings.env;
+    spec.env = context.policy.environment_for(rule);
     spec.pass_stdin = rule.stdin_allowed;
     spec.timeout = rule.timeout.value_or(context.policy.settings.timeout);
     if (request.timeout && *request.timeout < spec.timeout) spec.timeout = std::max(*request.timeout, std::chrono::milliseconds(1));

@@ -877,7 +877,7 @@ std::optional<Rule> PolicyReader::read_rule(const Field& field) {
     reject_unknown(*entries,
                    {"id", "summary", "command", "name", "keys", "args", "params", "options",
                     "end_of_options", "timeout", "max_output", "stdin", "sandbox", "run_as",
-                    "capture", "fixed_before", "fixed_after", "bundle_flags"},
+                    "capture", "fixed_before", "fixed_after", "bundle_flags", "env"},
                    "a rule");
     Rule rule;
     rule.source = location(file_, field.mark);
@@ -946,6 +946,7 @@ std::optional<Rule> PolicyReader::read_rule(const Field& field) {
     if (const Entry* end = find(*entries, "end_of_options")) {
         rule.end_of_options = boolean(end->value, "end_of_options").value_or(false);
     }
+    if (const Entry* env = find(*entries, "env")) read_env(env->value, rule.env);
     if (const Entry* bundle = find(*entries, "bundle_flags")) {
         rule.bundle_flags = boolean(bundle->value, "bundle_flags").value_or(false);
     }

@@ -135,6 +135,12 @@ void index_rules(Policy& policy) {
     policy.indexed = policy.rules.size();
 }
 
+std::map<std::string, std::string> Policy::environment_for(const Rule& rule) const {
+    std::map<std::string, std::string> env = settings.env;
+    for (const auto& [name, value] : rule.env) env[name] = value;
+    return env;
+}
+
 const SandboxProfile* Policy::sandbox_for(const Rule& rule) const {
     const auto found = sandboxes.find(rule.sandbox.empty() ? settings.sandbox : rule.sandbox);
     return found == sandboxes.end() ? nullptr : &found->second;

@@ -101,6 +101,8 @@ struct Rule {
                                           // passes "--" before the first positional it execs
     std::optional<std::chrono::milliseconds> timeout;   // overrides settings.timeout
     std::optional<std::uint64_t> max_output;            // overrides settings.max_output
+    std::map<std::string, std::string> env;  // added to settings.env for this rule, replacing
+                                          // a variable of the same name (GIT_CONFIG_*, LC_ALL)
     bool stdin_allowed = false;           // otherwise the command's stdin is /dev/null
     std::string sandbox;                  // name of a SandboxProfile; empty: settings.sandbox
     std::string source;                   // "file:line:col" of the rule, for messages
@@ -208,6 +210,9 @@ struct Policy {
     // The sandbox `rule` runs in: its own, else settings.sandbox. nullptr when that name is
     // not defined (the loader refuses such a policy; callers must deny, never run unconfined).
     const SandboxProfile* sandbox_for(const Rule& rule) const;
+
+    // The whole environment `rule` runs with: settings.env, then the rule's env over it.
+    std::map<std::string, std::string> environment_for(const Rule& rule) const;
 };
 
 // (Re)builds policy.rules_by_name from policy.rules.

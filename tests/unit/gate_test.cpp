@@ -192,6 +192,28 @@ TEST_F(Gate, CommandSeesOnlyThePolicyEnvironment) {
     EXPECT_EQ(out, "ONLY=this\nPATH=/usr/bin:/bin\n");
 }
 
+// A rule's env (issue 13, item 6) reaches its command over settings.env; other rules keep
+// settings.env as it is.
+TEST_F(Gate, RuleEnvIsAddedForThatRuleOnly) {
+    use_policy(R"(
+version: 1
+settings: {timeout: 2s, env: {PATH: /usr/bin:/bin, ONLY: this}}
+rules:
+  - id: env
+    command: /usr/bin/env
+  - id: env-c
+    name: env-c
+    command: /usr/bin/env
+    env: {ONLY: that, LC_ALL: C}
+)");
+    std::string out;
+    EXPECT_EQ(run("env-c", &out).exit_status, 0);
+    EXPECT_EQ(out, "LC_ALL=C\nONLY=that\nPATH=/usr/bin:/bin\n");
+    out.clear();
+    EXPECT_EQ(run("env", &out).exit_status, 0);
+    EXPECT_EQ(out, "ONLY=this\nPATH=/usr/bin:/bin\n");
+}
+
 // `help` lists what this key may run and is audited; it runs nothing.
 TEST_F(Gate, HelpListsTheRules) {
     std::string out;

@@ -225,7 +225,7 @@ const std::vector<BadCase>& bad_cases() {
         {"key listed twice", rule_with("    keys: [a, a]\n"), "key 'a' is listed twice", "5:15"},
         {"unknown rule key", rule_with("    user: root\n"),
          "unknown key 'user' in a rule (allowed: id, summary, command, name, keys, args, "
-         "params, options, end_of_options, timeout, max_output, stdin, sandbox, run_as, capture, fixed_before, fixed_after, bundle_flags)",
+         "params, options, end_of_options, timeout, max_output, stdin, sandbox, run_as, capture, fixed_before, fixed_after, bundle_flags, env)",
          "5:5"},
         {"capture too large", rule_with("    capture: 2MiB\n"),
          "capture must be at most 1MiB per stream, not '2MiB'", "5:14"},
@@ -459,6 +459,11 @@ const std::vector<BadCase>& bad_cases() {
          "attached must be true or false, not 'no'", "5:45"},
         {"attached on a flag", rule_with("    options: {\"-n\": {flag: true, attached: false}}\n"),
          "unknown key 'attached' in a flag", "5:34"},
+        {"rule env a list", rule_with("    env: [A]\n"), "env must be a mapping", "5:10"},
+        {"rule env bad name", rule_with("    env: {1X: a}\n"), "environment variable name '1X' is not valid", "5:11"},
+        {"rule env name with =", rule_with("    env: {'A=B': a}\n"), "environment variable name 'A=B' is not valid", "5:11"},
+        {"rule env no value", rule_with("    env: {A: }\n"), "env A has no value", "5:11"},
+        {"rule env value a mapping", rule_with("    env: {A: {b: c}}\n"), "env A must be a string", "5:14"},
         {"bundle_flags yes", rule_with("    bundle_flags: yes\n"), "bundle_flags must be true or false", "5:19"},
         {"bundle_flags a list", rule_with("    bundle_flags: [true]\n"), "bundle_flags must be true or false", "5:19"},
         {"names a string", rule_with("    args: [{path: {under: [/a], names: '*.log'}}]\n"),
@@ -844,6 +849,24 @@ TEST(PolicyParse, EnvReplacesTheDefaultEnvironment) {
     const Parsed empty = parse("version: 1\nsettings: {env: {}}\nrules: []\n");
     ASSERT_TRUE(empty.policy.has_value()) << all_errors(empty.report);
     EXPECT_TRUE(empty.policy->settings.env.empty());
+}
+
+// A rule's env (issue 13, item 6) is added to settings.env for that rule only, replacing a
+// variable of the same name; it is checked like settings.env.
+TEST(PolicyParse, RuleEnvAddsToAndOverridesSettingsEnv) {
+    const Parsed parsed = parse(
+        "version: 1\nsettings:\n  env: {PATH: /usr/bin, LANG: C.UTF-8}\nrules:\n"
+        "  - id: git-log\n    command: /usr/bin/git\n"
+        "    env: {LANG: C, GIT_CONFIG_COUNT: '1', GIT_CONFIG_KEY_0: core.pager, GIT_CONFIG_VALUE_0: cat}\n"
+        "  - id: plain\n    command: /usr/bin/uptime\n");
+    ASSERT_TRUE(parsed.policy.has_value()) << all_errors(parsed.report);
+    const Policy& p = *parsed.policy;
+    const std::map<std::string, std::string> git = {
+        {"PATH", "/usr/bin"}, {"LANG", "C"}, {"GIT_CONFIG_COUNT", "1"},
+        {"GIT_CONFIG_KEY_0", "core.pager"}, {"GIT_CONFIG_VALUE_0", "cat"}};
+    EXPECT_EQ(p.environment_for(p.rules[0]), git);
+    EXPECT_EQ(p.environment_for(p.rules[1]), p.settings.env);  // no env: settings.env as is
+    EXPECT_EQ(p.settings.env.at("LANG"), "C.UTF-8");          // the rule's stays the rule's
 }
 
 // Small variations that are valid: quoting does not change numbers or booleans, a fragment
