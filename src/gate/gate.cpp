@@ -190,6 +190,28 @@ std::optional<std::vector<std::string>> parse_and_decide(const Context& context,
         }
         argv = std::move(tokens).value();
     }
+    // The policy's own, lower limits (settings.max_request, max_words): a usage error, as
+    // the tokenizer's own limit is.
+    static_assert(policy::kMaxRequestLimit == command::kMaxRequestBytes);
+    const policy::Settings& settings = context.policy.settings;
+    std::uint64_t bytes = request.argv ? 0 : request.text.size();
+    if (request.argv) {
+        for (const std::string& word : argv) bytes += word.size() + 1;
+    }
+    std::string too_much;
+    if (bytes > settings.max_request) {
+        too_much = "the request is " + std::to_string(bytes) + " bytes; this host's policy allows " +
+                   std::to_string(settings.max_request);
+    } else if (settings.max_words && argv.size() > *settings.max_words) {
+        too_much = "the request has " + std::to_string(argv.size()) +
+                   " words; this host's policy allows " + std::to_string(*settings.max_words);
+    }
+    if (!too_much.empty()) {
+        r.exit_status = to_int(ExitCode::kUsage);
+        r.decision.reason = "cannot use the request: " + too_much;
+        r.message = "bridle: " + r.decision.reason + "\nbridle: send `help` to list the commands you may run\n";
+        return std::nullopt;
+    }
     r.parsed = true;
     if (is_help(context, argv, request.key)) {
         r.decision.verdict = matching::Verdict::kAllow;

@@ -81,6 +81,13 @@ bool check_value(const ValueSpec& spec, const LabelOf& label_of, const std::stri
     if (token.empty()) {
         return refuse([&](const std::string& label) { return label + " may not be empty"; });
     }
+    // Before any type check: a regex or the file system never sees an over-long value.
+    if (spec.max_length && token.size() > *spec.max_length) {
+        return refuse([&](const std::string& label) {
+            return label + " is " + std::to_string(token.size()) + " bytes, longer than the " +
+                   std::to_string(*spec.max_length) + " allowed";
+        });
+    }
     // Whatever the type: a value that starts with '-' would be read by the program as an
     // option. Closing that here closes argument injection for every rule at once. The one
     // exception, `leading_dash: allow`, holds only after the client's "--", which stays in

@@ -560,7 +560,7 @@ void PolicyReader::read_settings(const Field& field, Policy& policy) {
     const std::optional<Entries> entries = mapping(field, "settings");
     if (!entries) return;
     reject_unknown(*entries, {"audit", "timeout", "max_output", "env", "sandbox", "landlock",
-                              "audit_file"},
+                              "audit_file", "max_request", "max_words"},
                    "settings");
     if (const Entry* audit = find(*entries, "audit")) {
         const std::optional<std::string> sink = text(audit->value, "audit");
@@ -585,6 +585,27 @@ void PolicyReader::read_settings(const Field& field, Policy& policy) {
         if (auto value = size(max_output->value, "max_output")) settings.max_output = *value;
     }
     if (const Entry* env = find(*entries, "env")) read_env(env->value, settings.env);
+    if (const Entry* max_request = find(*entries, "max_request")) {
+        // Only lower: the tokenizer refuses anything longer whatever the policy says.
+        if (auto value = size(max_request->value, "settings.max_request")) {
+            if (*value > kMaxRequestLimit) {
+                fail(max_request->value.mark,
+                     "settings.max_request may only lower the limit: at most 64KiB, not " +
+                         quoted(max_request->value.node.Scalar()));
+            } else {
+                settings.max_request = *value;
+            }
+        }
+    }
+    if (const Entry* max_words = find(*entries, "max_words")) {
+        const std::optional<std::int64_t> value = integer(max_words->value, "settings.max_words");
+        if (value && (*value < 1 || static_cast<std::uint64_t>(*value) > kMaxWordsLimit)) {
+            fail(max_words->value.mark, "settings.max_words must be between 1 and " +
+                                            std::to_string(kMaxWordsLimit));
+        } else if (value) {
+            settings.max_words = static_cast<std::uint64_t>(*value);
+        }
+    }
     if (const Entry* sandbox = find(*entries, "sandbox")) {
         read_sandbox_reference(sandbox->value, "settings.sandbox", settings.sandbox);
     }
@@ -1224,16 +1245,19 @@ std::optional<SpecFields> PolicyReader::read_value_spec(const Field& field, cons
     }
     switch (use) {
         case SpecUse::kParam:
-            reject_unknown(entries, {"regex", "enum", "int", "path", "required", "leading_dash"},
+            reject_unknown(entries,
+                           {"regex", "enum", "int", "path", "required", "leading_dash", "max_length"},
                            "a parameter");
             break;
         case SpecUse::kOption:
-            reject_unknown(entries, {"regex", "enum", "int", "path", "required", "attached"},
+            reject_unknown(entries,
+                           {"regex", "enum", "int", "path", "required", "attached", "max_length"},
                            "an option");
             break;
         case SpecUse::kArg:
             reject_unknown(entries,
-                           {"regex", "enum", "int", "path", "name", "required", "leading_dash"},
+                           {"regex", "enum", "int", "path", "name", "required", "leading_dash",
+                            "max_length"},
                            "an argument");
             break;
         default:
@@ -1273,6 +1297,18 @@ std::optional<SpecFields> PolicyReader::read_value_spec(const Field& field, cons
         const std::optional<bool> value = boolean(required->value, "required");
         good = good && value.has_value();
         result.required = value.value_or(false);
+    }
+    if (const Entry* max_length = find(entries, "max_length")) {
+        const std::optional<std::int64_t> value = integer(max_length->value, "max_length");
+        if (value && (*value < 1 || static_cast<std::uint64_t>(*value) > kMaxRequestLimit)) {
+            fail(max_length->value.mark, "max_length must be between 1 and " +
+                                             std::to_string(kMaxRequestLimit) + " (bytes)");
+            good = false;
+        } else if (value) {
+            result.spec.max_length = static_cast<std::uint64_t>(*value);
+        } else {
+            good = false;
+        }
     }
     if (const Entry* attached = find(entries, "attached"); attached && use == SpecUse::kOption) {
         const std::optional<bool> value = boolean(attached->value, "attached");

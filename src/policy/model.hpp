@@ -42,6 +42,7 @@ struct ValueSpec {
                                               // this many bytes (re-checked on the fd)
     bool dot_components_refused = false;      // kPath `dots: refuse`: no `.`, `..` or empty
                                               // component in the client's spelling
+    std::optional<std::uint64_t> max_length;  // `max_length: N`: at most N bytes (any kind)
     bool leading_dash_allowed = false;        // `leading_dash: allow` (positional arguments of a
                                               // rule with end_of_options): the value may begin
                                               // with '-', and is accepted only after the
@@ -177,6 +178,10 @@ struct AuditFile {
                                                        // (spdlog names them audit.1.jsonl ...)
 };
 
+// The tokenizer's own limit (command::kMaxRequestBytes); settings.max_request may only lower it.
+constexpr std::uint64_t kMaxRequestLimit = 64 * 1024;
+constexpr std::uint64_t kMaxWordsLimit = 4096;   // the largest settings.max_words
+
 // settings.landlock: auto probes the kernel; off behaves as if it had no Landlock (rules
 // that require it are denied). For tests and for kernels whose Landlock misbehaves.
 enum class LandlockSetting { kAuto, kOff };
@@ -191,6 +196,10 @@ struct Settings {
                                                        // here unless the policy sets env
     std::string sandbox = kBaselineSandbox;            // the sandbox of rules that name none
     LandlockSetting landlock = LandlockSetting::kAuto;
+    std::uint64_t max_request = kMaxRequestLimit;      // bytes of one request (its text, or
+                                                       // its words sent as argv); may only be
+                                                       // lowered from the tokenizer's 64 KiB
+    std::optional<std::uint64_t> max_words;            // words in one request, argv[0] included
 };
 
 struct Policy {

@@ -154,6 +154,47 @@ TEST_F(Gate, DenialRunsNothingAndExplains) {
     EXPECT_NE(r.message.find("`help`"), std::string::npos);
 }
 
+// Request limits (issue 13, item 9): a policy may lower the request size and cap the words;
+// past either, nothing runs (exit 64, as for the tokenizer's own limit) and the refusal is
+// audited. Text and argv requests are measured alike.
+TEST_F(Gate, PolicyRequestLimitsRefuseBeforeMatching) {
+    use_policy("version: 1\nsettings: {max_request: 40B, max_words: 3}\nrules:\n"
+               "  - id: touch-marker\n    command: /usr/bin/touch\n"
+               "    args: [{name: file, regex: '/[A-Za-z0-9/._-]+'}]\n"
+               "  - id: echo\n    command: /bin/echo\n"
+               "    args: [{regex: '[a-z]+'}, {regex: '[a-z]+'}]\n");
+    struct LimitCase {
+        std::string text;
+        int status;
+        const char* reason;
+    };
+    const std::vector<LimitCase> cases = {
+        {"echo a b c", 64, "has 4 words; this host's policy allows 3"},
+        {"echo a b c d e f", 64, "has 7 words"},
+        {"echo " + std::string(36, 'a'), 64, "is 41 bytes; this host's policy allows 40"},
+        {"echo " + std::string(35, 'a'), 77, "missing"},  // 40 bytes: matched (and denied)
+        {"echo a b", 0, ""},
+    };
+    for (const auto& c : cases) {
+        SCOPED_TRACE(c.text.substr(0, 20));
+        sink_.records.clear();
+        const Response r = run(c.text);
+        EXPECT_EQ(r.exit_status, c.status) << r.message;
+        if (c.status == 64) {
+            EXPECT_FALSE(r.ran);
+            EXPECT_NE(r.decision.reason.find(c.reason), std::string::npos) << r.decision.reason;
+            ASSERT_EQ(sink_.records.size(), 1u);
+            EXPECT_EQ(fields_of(sink_.records[0])["BRIDLE_DECISION"], "deny");
+        }
+    }
+    const Context context{policy_, sink_, resolver_};
+    Request request;
+    request.argv = std::vector<std::string>{"echo", "a", "b", "c"};
+    const Response words = handle(context, request, [](execution::Stream, std::string_view) { return true; }, {});
+    EXPECT_EQ(words.exit_status, 64);
+    EXPECT_FALSE(words.ran);
+}
+
 // Shell syntax is refused before matching (exit 64) and still audited as an error.
 TEST_F(Gate, UnparsableRequestIsAuditedAndRunsNothing) {
     const Response r = run("touch " + marker_ + "; id");

@@ -571,6 +571,44 @@ rules:
     }
 }
 
+// max_length (issue 13, item 9): a per-value byte limit, checked before the type.
+TEST(Matching, MaxLengthBoundsEachValue) {
+    const auto policy = parse(R"(
+version: 1
+rules:
+  - id: grep-log
+    command: /usr/bin/grep
+    options: {"-m": {int: [1, 100000], max_length: 3}}
+    args:
+      - {name: pattern, regex: '.{1,512}', max_length: 8}
+      - {name: file, path: {under: [/var/log], type: file}, max_length: 16}
+)");
+    const auto fs = fixture_fs();
+    const std::vector<Case> cases = {
+        {"within every limit", {"grep", "-m", "100", "12345678", "/var/log/syslog"}, "", true, "grep-log",
+         {"grep", "-m100", "12345678", "/var/log/syslog"}},
+        {"pattern one byte too long", {"grep", "123456789", "/var/log/syslog"}, "", false,
+         "PATTERN is 9 bytes, longer than the 8 allowed"},
+        {"multibyte characters count as bytes", {"grep", "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9", "/var/log/syslog"}, "",
+         false, "10 bytes"},
+        {"option value too long although in range", {"grep", "-m", "1000", "x", "/var/log/syslog"}, "", false,
+         "the value of -m is 4 bytes"},
+        {"path too long", {"grep", "x", "/var/log/nginx/access.log"}, "", false, "FILE is 25 bytes"},
+        {"empty is still empty", {"grep", "", "/var/log/syslog"}, "", false, "may not be empty"},
+    };
+    for (const auto& c : cases) {
+        SCOPED_TRACE(c.name);
+        const Decision d = decide(policy, c.argv, c.key, fs);
+        if (c.allow) {
+            ASSERT_EQ(d.verdict, Verdict::kAllow) << d.reason;
+            EXPECT_EQ(d.exec_argv, c.exec);
+        } else {
+            EXPECT_EQ(d.verdict, Verdict::kDeny);
+            EXPECT_NE(d.reason.find(c.rule_or_reason), std::string::npos) << d.reason;
+        }
+    }
+}
+
 // A denial names the rules for the same program, so the agent can correct itself.
 TEST(Matching, DenialCarriesTheNearestSynopses) {
     const auto policy = parse(kPolicy);
