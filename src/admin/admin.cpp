@@ -109,6 +109,13 @@ int explain(const std::string& policy_file, const std::string& key, const std::s
         }
         std::cout << "\n";
     }
+    if (d.rule != nullptr && allowed) {
+        const policy::Settings& settings = loaded.value().settings;
+        std::cout << "limits: timeout " << d.rule->timeout.value_or(settings.timeout).count()
+                  << " ms, output " << d.rule->max_output.value_or(settings.max_output)
+                  << " bytes per stream, stdin " << (d.rule->stdin_allowed ? "passed" : "/dev/null")
+                  << "\n";
+    }
     if (r.sandbox) {
         std::cout << "sandbox: " << r.sandbox->profile.name << " (seccomp: "
                   << r.sandbox->seccomp_text()
