@@ -14,6 +14,7 @@
 #include "audit/capture.hpp"
 #include "audit/records.hpp"
 #include "command/tokenizer.hpp"
+#include "gate/output_hygiene.hpp"
 #include "common/text.hpp"
 #include "privilege/sudo_form.hpp"
 
@@ -339,6 +340,17 @@ Response audit_and_run(const Context& context, const Request& request, Response 
         };
     }
 
+    // escape_output: the client sees control characters escaped (output_hygiene.hpp). Through
+    // sudo the target side escapes; escaping again would change nothing.
+    std::array<OutputEscaper, 2> escapers;
+    const execution::OutputSink escaping = [&](execution::Stream stream, std::string_view bytes) {
+        std::string out;
+        escapers[stream == execution::Stream::kStdout ? 0 : 1].escape(bytes, out);
+        return out.empty() || sink(stream, out);
+    };
+    const bool escape = rule.escape_output && !r.sudo;
+    const execution::OutputSink& to_client = escape ? escaping : sink;
+
     r.ran = true;
     if (r.sudo) {
         // A user switch: sudo runs bridle's target side, which checks the request again and
@@ -350,7 +362,7 @@ Response audit_and_run(const Context& context, const Request& request, Response 
         spec.env = r.sudo->env;
         spec.timeout += spec.kill_grace + std::chrono::seconds(5);
         spec.max_output += 64 * 1024;
-        r.outcome = execution::run(spec, sink);
+        r.outcome = execution::run(spec, to_client);
     } else {
         // Everything that allocates or opens files for the sandbox, before fork. A failure
         // runs nothing and is reported like any other set-up failure (status 71).
@@ -358,9 +370,17 @@ Response audit_and_run(const Context& context, const Request& request, Response 
                                                        : Result<sandbox::Prepared>(Error{"no sandbox", ""});
         if (prepared) {
             spec.sandbox = &prepared.value();
-            r.outcome = execution::run(spec, sink);
+            r.outcome = execution::run(spec, to_client);
         } else {
             r.outcome.error = "cannot prepare the sandbox: " + prepared.error().full();
+        }
+    }
+    if (escape) {
+        // A character the command left unfinished at its end.
+        for (const execution::Stream stream : {execution::Stream::kStdout, execution::Stream::kStderr}) {
+            std::string rest;
+            escapers[stream == execution::Stream::kStdout ? 0 : 1].finish(rest);
+            if (!rest.empty()) (void)sink(stream, rest);
         }
     }
     r.exit_status = exit_status_of(r.outcome);

@@ -898,7 +898,8 @@ std::optional<Rule> PolicyReader::read_rule(const Field& field) {
     reject_unknown(*entries,
                    {"id", "summary", "command", "name", "keys", "args", "params", "options",
                     "end_of_options", "timeout", "max_output", "stdin", "sandbox", "run_as",
-                    "capture", "fixed_before", "fixed_after", "bundle_flags", "env"},
+                    "capture", "fixed_before", "fixed_after", "bundle_flags", "env",
+                    "escape_output"},
                    "a rule");
     Rule rule;
     rule.source = location(file_, field.mark);
@@ -968,6 +969,9 @@ std::optional<Rule> PolicyReader::read_rule(const Field& field) {
         rule.end_of_options = boolean(end->value, "end_of_options").value_or(false);
     }
     if (const Entry* env = find(*entries, "env")) read_env(env->value, rule.env);
+    if (const Entry* escape = find(*entries, "escape_output")) {
+        rule.escape_output = boolean(escape->value, "escape_output").value_or(false);
+    }
     if (const Entry* bundle = find(*entries, "bundle_flags")) {
         rule.bundle_flags = boolean(bundle->value, "bundle_flags").value_or(false);
     }

@@ -104,6 +104,8 @@ struct Rule {
     std::optional<std::uint64_t> max_output;            // overrides settings.max_output
     std::map<std::string, std::string> env;  // added to settings.env for this rule, replacing
                                           // a variable of the same name (GIT_CONFIG_*, LC_ALL)
+    bool escape_output = false;           // control characters other than \n and \t in the
+                                          // command's output reach the client as \xHH
     bool stdin_allowed = false;           // otherwise the command's stdin is /dev/null
     std::string sandbox;                  // name of a SandboxProfile; empty: settings.sandbox
     std::string source;                   // "file:line:col" of the rule, for messages

@@ -13,6 +13,7 @@
 #include <map>
 
 #include "gate/gate.hpp"
+#include "gate/output_hygiene.hpp"
 #include "gate/system_resolver.hpp"
 #include "policy/loader.hpp"
 #include "policy/sha256.hpp"
@@ -809,6 +810,73 @@ TEST_F(GatePaths, FinalSymlinkAndMaxSizeOnTheRealFileSystem) {
     EXPECT_EQ(r.exit_status, 77);
     EXPECT_EQ(out, "");
     EXPECT_NE(r.decision.reason.find("is larger than 16 bytes"), std::string::npos) << r.decision.reason;
+}
+
+// Output hygiene (issue 13, item 10): what escaping leaves alone and what it writes as \xHH,
+// whichever way the bytes are split into chunks.
+TEST(OutputHygiene, EscapesControlsAndKeepsText) {
+    struct EscapeCase {
+        const char* name;
+        std::string in;
+        std::string out;
+    };
+    const std::vector<EscapeCase> cases = {
+        {"plain text, newline and tab", "a b\tc\n", "a b\tc\n"},
+        {"UTF-8 text", "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80", "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80"},
+        {"U+00A0, the first character after C1", "\xc2\xa0", "\xc2\xa0"},
+        {"ANSI colour", "\x1b[31mred\x1b[0m", "\\x1b[31mred\\x1b[0m"},
+        {"clear screen and title", "\x1b[2J\x1b]0;pwned\x07", "\\x1b[2J\\x1b]0;pwned\\x07"},
+        {"carriage return", "ok\rFAKE\n", "ok\\x0dFAKE\n"},
+        {"backspace and NUL", std::string("a\b\0b", 4), "a\\x08\\x00b"},
+        {"DEL", "\x7f", "\\x7f"},
+        {"C1 CSI in UTF-8", "\xc2\x9b" "2J", "\\xc2\\x9b2J"},
+        {"raw 8-bit CSI", "\x9b" "2J", "\\x9b2J"},
+        {"stray continuation byte", "\xa0", "\\xa0"},
+        {"invalid lead bytes", "\xc0\xc1\xf5\xff", "\\xc0\\xc1\\xf5\\xff"},
+        {"character cut short by ESC", "\xe2\x82\x1b", "\\xe2\\x82\\x1b"},
+        {"character cut short at the end", "x\xe2\x82", "x\\xe2\\x82"},
+    };
+    for (const auto& c : cases) {
+        SCOPED_TRACE(c.name);
+        for (std::size_t chunk = 1; chunk <= c.in.size() + 1; ++chunk) {
+            OutputEscaper escaper;
+            std::string out;
+            for (std::size_t at = 0; at < c.in.size(); at += chunk) {
+                escaper.escape(std::string_view(c.in).substr(at, chunk), out);
+            }
+            escaper.finish(out);
+            EXPECT_EQ(out, c.out) << "chunks of " << chunk;
+            OutputEscaper again;
+            std::string twice;
+            again.escape(out, twice);
+            again.finish(twice);
+            EXPECT_EQ(twice, out);  // idempotent
+        }
+    }
+}
+
+// escape_output: true: the client gets the escaped text; a rule without it, the raw bytes.
+TEST_F(Gate, EscapeOutputReachesTheClientEscaped) {
+    use_policy(R"(
+version: 1
+settings: {timeout: 5s}
+rules:
+  - id: printf-raw
+    name: printf-raw
+    command: /usr/bin/printf
+    fixed_before: ['a\033[2Jb\rc\n']
+  - id: printf-clean
+    name: printf-clean
+    command: /usr/bin/printf
+    fixed_before: ['a\033[2Jb\rc\n']
+    escape_output: true
+)");
+    std::string out;
+    EXPECT_EQ(run("printf-clean", &out).exit_status, 0);
+    EXPECT_EQ(out, "a\\x1b[2Jb\\x0dc\n");
+    out.clear();
+    EXPECT_EQ(run("printf-raw", &out).exit_status, 0);
+    EXPECT_EQ(out, "a\x1b[2Jb\rc\n");
 }
 
 }  // namespace
