@@ -89,9 +89,15 @@ int explain(const std::string& policy_file, const std::string& key, const std::s
                       << "\n";
         }
         for (const auto& path : d.fd_paths) {
-            std::cout << "fd: /dev/fd/" << path.fd << " = "
-                      << nlohmann::json(path.canonical).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)
-                      << " (opened by bridle, no symlink followed; the number differs per run)\n";
+            const std::string file =
+                nlohmann::json(path.canonical).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+            if (path.fd >= 0) {
+                std::cout << "fd: /dev/fd/" << path.fd << " = " << file
+                          << " (opened by bridle, no symlink followed; the number differs per run)\n";
+            } else {
+                // A run_as rule: the target side opens it after the user switch.
+                std::cout << "fd: " << file << " (opened as /dev/fd/N by the target side, after the user switch)\n";
+            }
         }
         for (const auto& b : d.bindings) {
             std::cout << "bind: " << b.name << " = " << nlohmann::json(b.value).dump(

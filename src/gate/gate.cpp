@@ -14,8 +14,8 @@
 #include "audit/capture.hpp"
 #include "audit/records.hpp"
 #include "command/tokenizer.hpp"
-#include "gate/output_hygiene.hpp"
 #include "common/text.hpp"
+#include "gate/output_hygiene.hpp"
 #include "privilege/sudo_form.hpp"
 
 namespace bridle::gate {
