@@ -168,6 +168,7 @@ std::optional<std::string> check_argv_words(const std::vector<std::string>& argv
 std::optional<std::vector<std::string>> parse_and_decide(const Context& context,
                                                          const Request& request, Response& r) {
     std::vector<std::string> argv;
+    std::vector<bool> globbed;  // words with an unquoted * or ? (text requests only)
     if (request.argv) {
         // Words sent as argv skip the tokenizer, so they get its character rules here: a NUL
         // would cut the word execve passes short of the word the matcher checked.
@@ -180,7 +181,7 @@ std::optional<std::vector<std::string>> parse_and_decide(const Context& context,
         }
         argv = *request.argv;
     } else {
-        auto tokens = command::tokenize(request.text);
+        auto tokens = command::tokenize_allowing_globs(request.text, &globbed);
         if (!tokens) {
             r.exit_status = to_int(ExitCode::kUsage);
             r.decision.reason = "cannot parse the request: " + tokens.error().full();
@@ -220,7 +221,7 @@ std::optional<std::vector<std::string>> parse_and_decide(const Context& context,
         r.message = help_text(context.policy, request.key);
         return argv;
     }
-    r.decision = matching::decide(context.policy, argv, request.key, context.resolver);
+    r.decision = matching::decide(context.policy, argv, request.key, context.resolver, &globbed);
     if (r.decision.verdict != matching::Verdict::kAllow) {
         r.exit_status = to_int(ExitCode::kNoPerm);
         r.message = denial_message(r.decision);

@@ -214,6 +214,76 @@ bool check_value(const ValueSpec& spec, const LabelOf& label_of, const std::stri
         [](const std::string&) { return std::string("internal error: unknown value type"); });
 }
 
+// glob: DIR/PATTERN, an unquoted * or ? in PATTERN only, expanded in the one directory DIR
+// (no recursion), which must lie inside the spec's `under`. Every match passes the spec's
+// whole check (check_value), in byte order of the names; no match, or more than glob.max,
+// denies. `values` gets what bridle passes for each.
+template <class LabelOf>
+bool expand_glob(const ValueSpec& spec, const LabelOf& label_of, const std::string& token,
+                 const PathResolver& resolver, std::vector<std::string>& values, std::string& why,
+                 bool explain) {
+    const auto refuse = [&](const auto& message_for) {
+        if (explain) why = message_for(label_of());
+        return false;
+    };
+    const std::size_t slash = token.rfind('/');
+    if (token.empty() || token[0] != '/' || slash == std::string::npos) {
+        return refuse([&](const std::string& label) {
+            return label + " must be an absolute path (got " + q(token) + ")";
+        });
+    }
+    const std::string dir = slash == 0 ? "/" : token.substr(0, slash);
+    const std::string pattern = token.substr(slash + 1);
+    if (pattern.empty() || dir.find_first_of("*?") != std::string::npos) {
+        return refuse([&](const std::string& label) {
+            return label + " " + q(token) + ": only the last component may hold * or ?";
+        });
+    }
+    std::string problem;
+    const auto resolved = resolver.resolve(dir, problem);
+    if (!resolved || !resolved->is_directory) {
+        return refuse([&](const std::string& label) {
+            return label + " " + q(dir) + ": " + (resolved ? std::string("is not a directory") : problem);
+        });
+    }
+    const bool inside = std::any_of(spec.under.begin(), spec.under.end(),
+                                    [&](const auto& d) { return is_within(resolved->canonical, d); });
+    if (!inside) {
+        return refuse([&](const std::string& label) {
+            return label + " " + q(dir) + " resolves to " + q(resolved->canonical) +
+                   ", which is outside the allowed directories (" + spec.describe(label) + ")";
+        });
+    }
+    auto names = resolver.list(resolved->canonical, problem);
+    if (!names) {
+        return refuse([&](const std::string& label) { return label + " " + q(dir) + ": " + problem; });
+    }
+    std::vector<std::string> matches;
+    const int flags = spec.glob->hidden ? 0 : FNM_PERIOD;
+    for (const std::string& name : *names) {
+        if (name != "." && name != ".." && ::fnmatch(pattern.c_str(), name.c_str(), flags) == 0) {
+            matches.push_back(name);
+        }
+    }
+    std::sort(matches.begin(), matches.end());
+    if (matches.empty()) {
+        return refuse([&](const std::string& label) { return label + " " + q(token) + " matches no file"; });
+    }
+    if (matches.size() > spec.glob->max) {
+        return refuse([&](const std::string& label) {
+            return label + " " + q(token) + " matches " + std::to_string(matches.size()) +
+                   " files; this rule expands at most " + std::to_string(spec.glob->max);
+        });
+    }
+    const std::string base = resolved->canonical == "/" ? "" : resolved->canonical;
+    for (const std::string& name : matches) {
+        std::string value;
+        if (!check_value(spec, label_of, base + "/" + name, resolver, value, why, explain)) return false;
+        values.push_back(std::move(value));
+    }
+    return true;
+}
+
 std::string upper(std::string s) {
     for (char& c : s) c = (c >= 'a' && c <= 'z') ? static_cast<char>(c - 'a' + 'A') : c;
     return s;
@@ -301,7 +371,7 @@ class SeenOptions {
 enum class Mode { kVerdict, kFull };
 
 Attempt try_rule(const Rule& rule, const std::vector<std::string>& argv,
-                 const PathResolver& resolver, Mode mode) {
+                 const PathResolver& resolver, Mode mode, const std::vector<bool>* globbed) {
     const bool full = mode == Mode::kFull;
     Attempt a;
     if (full) {
@@ -325,6 +395,35 @@ Attempt try_rule(const Rule& rule, const std::vector<std::string>& argv,
     for (std::size_t i = 1; i < argv.size(); ++i) {
         const std::string& token = argv[i];
         const bool literal_expected = next_arg < rule.args.size() && rule.args[next_arg].is_literal;
+
+        // An unquoted * or ?: only a `glob:` path argument takes it, and expands it here.
+        if (globbed != nullptr && i < globbed->size() && (*globbed)[i]) {
+            const Arg* arg = next_arg < rule.args.size() ? &rule.args[next_arg] : nullptr;
+            const bool glob_expected = arg != nullptr && !arg->is_literal &&
+                                       arg->spec.kind == ValueSpec::Kind::kPath && arg->spec.glob &&
+                                       (after_double_dash || token[0] != '-');
+            if (!glob_expected) {
+                return fail(i, [&] {
+                    return q(token) + ": globs are not expanded here: name the file exactly (or "
+                                      "quote the character if you mean it literally)";
+                });
+            }
+            std::vector<std::string> values;
+            std::string why;
+            const auto label_of = [&] { return upper(arg->name); };
+            if (!expand_glob(arg->spec, label_of, token, resolver, values, why, full)) {
+                return fail(i, [&] { return why; });
+            }
+            if (full) {
+                for (const std::string& value : values) {
+                    a.bindings.push_back({arg->name, value});
+                    a.exec_argv.push_back(value);
+                    note_fd_path(a, arg->spec, value, 0);
+                }
+            }
+            ++next_arg;
+            continue;
+        }
 
         if (!after_double_dash && token == "--" &&
             !(literal_expected && rule.args[next_arg].literal == token)) {
@@ -531,14 +630,30 @@ class MemoResolver final : public PathResolver {
         if (!it->second.resolved) why = it->second.why;
         return it->second.resolved;
     }
+    // Listed once per decision too: the verdict and its explanation see the same names.
+    std::optional<std::vector<std::string>> list(const std::string& dir, std::string& why) const override {
+        auto it = lists_.find(dir);
+        if (it == lists_.end()) {
+            ListEntry entry;
+            entry.names = inner_.list(dir, entry.why);
+            it = lists_.emplace(dir, std::move(entry)).first;
+        }
+        if (!it->second.names) why = it->second.why;
+        return it->second.names;
+    }
 
   private:
     struct Entry {
         std::optional<Resolved> resolved;
         std::string why;
     };
+    struct ListEntry {
+        std::optional<std::vector<std::string>> names;
+        std::string why;
+    };
     const PathResolver& inner_;
     mutable std::map<std::string, Entry> memo_;
+    mutable std::map<std::string, ListEntry> lists_;
 };
 
 // A denial lists the usage of at most this many rules for the program: the ones that got
@@ -549,7 +664,8 @@ constexpr std::size_t kMaxNearest = 8;
 }  // namespace
 
 Decision decide(const policy::Policy& policy, const std::vector<std::string>& argv,
-                const std::string& key, const PathResolver& resolver) {
+                const std::string& key, const PathResolver& resolver,
+                const std::vector<bool>* globbed) {
     Decision d;
     if (argv.empty() || argv[0].empty()) {
         d.reason = "empty command";
@@ -599,9 +715,9 @@ Decision decide(const policy::Policy& policy, const std::vector<std::string>& ar
     consumed.reserve(candidates.size());
     std::size_t best = 0;
     for (std::size_t c = 0; c < candidates.size(); ++c) {
-        const Attempt attempt = try_rule(*candidates[c], argv, memo, Mode::kVerdict);
+        const Attempt attempt = try_rule(*candidates[c], argv, memo, Mode::kVerdict, globbed);
         if (attempt.matched) {
-            Attempt full = try_rule(*candidates[c], argv, memo, Mode::kFull);
+            Attempt full = try_rule(*candidates[c], argv, memo, Mode::kFull, globbed);
             if (!full.matched) break;  // cannot happen (same rule, same resolutions): deny
             d.verdict = Verdict::kAllow;
             d.rule = candidates[c];
@@ -614,7 +730,7 @@ Decision decide(const policy::Policy& policy, const std::vector<std::string>& ar
         if (attempt.consumed > consumed[best]) best = c;  // the first that got furthest
     }
     // The reason of the rule that got furthest, tried again to put it into words.
-    if (best < consumed.size()) d.reason = try_rule(*candidates[best], argv, memo, Mode::kFull).why;
+    if (best < consumed.size()) d.reason = try_rule(*candidates[best], argv, memo, Mode::kFull, globbed).why;
     if (d.reason.empty()) d.reason = "no rule for " + q(name) + " accepts these arguments";
 
     // Usages: every candidate when there are few; else the kMaxNearest that got furthest

@@ -59,12 +59,21 @@ public:
     virtual ~PathResolver() = default;
     // nullopt when the path does not exist or cannot be resolved; `why` says which.
     virtual std::optional<Resolved> resolve(const std::string& path, std::string& why) const = 0;
+    // The names in directory `dir` (canonical), without . and ..; for `glob:` paths only.
+    virtual std::optional<std::vector<std::string>> list(const std::string& dir, std::string& why) const {
+        (void)dir;
+        why = "cannot be listed";
+        return std::nullopt;
+    }
 };
 
 // Decide one request. Rules are tried in policy order and the first that consumes every
 // token wins; a rule whose `keys` do not include `key` is invisible to that key.
+// `globbed` (from command::tokenize_allowing_globs): which words hold an unquoted * or ?;
+// such a word is accepted only by a `glob:` path argument, and expanded there. nullptr: none.
 Decision decide(const policy::Policy& policy, const std::vector<std::string>& argv,
-                const std::string& key, const PathResolver& resolver);
+                const std::string& key, const PathResolver& resolver,
+                const std::vector<bool>* globbed = nullptr);
 
 // The synopses of every rule `key` may use, for `help`.
 std::vector<std::string> allowed_synopses(const policy::Policy& policy, const std::string& key);

@@ -987,6 +987,20 @@ std::optional<Rule> PolicyReader::read_rule(const Field& field) {
                                     "words would come after --); use fixed_before");
         }
     }
+    // glob: only where one word becomes several operands, and never through sudo, whose
+    // normal form is one word per argument.
+    for (const Option& option : rule.options) {
+        if (!option.is_flag && option.value.glob) {
+            fail(field.mark, "option " + quoted(option.name()) + " has a path with glob, which "
+                                 "only positional arguments may have");
+        }
+    }
+    for (const Arg& arg : rule.args) {
+        if (!arg.is_literal && arg.spec.glob && find(*entries, "run_as") != nullptr) {
+            fail(field.mark, "argument " + quoted(arg.name) + " has a path with glob, which a "
+                                 "run_as rule may not have");
+        }
+    }
     // A value that may begin with '-' is safe only after "--", which the client must type.
     for (const Arg& arg : rule.args) {
         if (!arg.is_literal && arg.spec.leading_dash_allowed && !rule.end_of_options) {
@@ -1422,7 +1436,8 @@ bool PolicyReader::read_path_spec(const Field& field, ValueSpec& spec) {
     const std::optional<Entries> entries = mapping(field, "path");
     if (!entries) return false;
     reject_unknown(*entries,
-                   {"under", "type", "links", "open", "names", "final_symlink", "max_size", "dots"},
+                   {"under", "type", "links", "open", "names", "final_symlink", "max_size", "dots",
+                    "glob"},
                    "path");
     spec.kind = ValueSpec::Kind::kPath;
     bool good = true;
@@ -1487,6 +1502,32 @@ bool PolicyReader::read_path_spec(const Field& field, ValueSpec& spec) {
                     spec.names.push_back(*pattern);
                 }
             }
+        }
+    }
+    if (const Entry* glob = find(*entries, "glob")) {
+        if (const std::optional<Entries> fields = mapping(glob->value, "glob")) {
+            reject_unknown(*fields, {"max", "hidden"}, "glob");
+            ValueSpec::Glob settings;
+            const Entry* max = find(*fields, "max");
+            const std::optional<std::int64_t> count =
+                max != nullptr ? integer(max->value, "glob.max") : std::nullopt;
+            if (max == nullptr) {
+                fail(glob->value.mark, "glob needs max: the most matches it may expand to (1 to 16)");
+                good = false;
+            } else if (!count || *count < 1 || *count > 16) {
+                if (count) fail(max->value.mark, "glob.max must be between 1 and 16");
+                good = false;
+            } else {
+                settings.max = static_cast<std::uint64_t>(*count);
+            }
+            if (const Entry* hidden = find(*fields, "hidden")) {
+                const std::optional<bool> value = boolean(hidden->value, "glob.hidden");
+                good = good && value.has_value();
+                settings.hidden = value.value_or(false);
+            }
+            spec.glob = settings;
+        } else {
+            good = false;
         }
     }
     if (const Entry* final_symlink = find(*entries, "final_symlink")) {

@@ -40,6 +40,14 @@ struct ValueSpec {
                                               // path may not itself be a symlink
     std::optional<std::uint64_t> max_size;    // kPath `max_size:` (regular files): at most
                                               // this many bytes (re-checked on the fd)
+    struct Glob {
+        std::uint64_t max = 1;                // at most this many matches (1..16)
+        bool hidden = false;                  // names beginning with '.' match too
+    };
+    std::optional<Glob> glob;                 // kPath `glob: {max: N, hidden: B}` (positional
+                                              // arguments, not with run_as): DIR/PATTERN with
+                                              // an unquoted * or ? in its last component is
+                                              // expanded by bridle in DIR, each match checked
     bool dot_components_refused = false;      // kPath `dots: refuse`: no `.`, `..` or empty
                                               // component in the client's spelling
     std::optional<std::uint64_t> max_length;  // `max_length: N`: at most N bytes (any kind)

@@ -879,5 +879,27 @@ rules:
     EXPECT_EQ(out, "a\x1b[2Jb\rc\n");
 }
 
+// Item 8 through the real file system: `cat LOG/*.log` is expanded by bridle (byte order, no
+// hidden files), each match opened as /dev/fd/N, and the record shows the expanded argv.
+TEST_F(GatePaths, AGlobExpandsToCheckedOpenedFiles) {
+    write(log_ + "/b.log", "b line\n");
+    write(log_ + "/.hidden.log", "hidden\n");
+    write(log_ + "/c.txt", "not a log\n");
+    load("auto", ", open: fd, glob: {max: 2}");
+    std::string out;
+    const Response r = run("cat " + log_ + "/*.log", &out);
+    ASSERT_EQ(r.exit_status, 0) << r.message;
+    EXPECT_EQ(out, "b line\nown line\n");
+    ASSERT_EQ(r.decision.fd_paths.size(), 2u);
+    auto decision = fields_of(sink_.records[0]);
+    EXPECT_EQ(decision["BRIDLE_EXEC_ARGV"], "[\"cat\",\"/dev/fd/" + std::to_string(r.decision.fd_paths[0].fd) +
+                                                "\",\"/dev/fd/" + std::to_string(r.decision.fd_paths[1].fd) + "\"]");
+    EXPECT_NE(decision["BRIDLE_FD_PATHS"].find(log_ + "/b.log"), std::string::npos);
+    // One more match than max: denied; quoted, the * is a character and names no file.
+    write(log_ + "/d.log", "d\n");
+    EXPECT_EQ(run("cat " + log_ + "/*.log").exit_status, 77);
+    EXPECT_EQ(run("cat '" + log_ + "/*.log'").exit_status, 77);
+}
+
 }  // namespace
 }  // namespace bridle::gate

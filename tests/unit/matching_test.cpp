@@ -28,6 +28,21 @@ public:
     void hard_linked(const std::string& p, std::uint64_t links) {
         entries[p] = {p, true, false, links};
     }
+    // The entries directly in `dir` (the alias keys with . or .. are not names of their own).
+    std::optional<std::vector<std::string>> list(const std::string& dir, std::string& why) const override {
+        if (!entries.count(dir) || !entries.at(dir).is_directory) {
+            why = "cannot be listed";
+            return std::nullopt;
+        }
+        std::vector<std::string> names;
+        for (const auto& [path, resolved] : entries) {
+            const auto slash = path.rfind('/');
+            if (slash == std::string::npos || path.substr(0, slash == 0 ? 1 : slash) != dir) continue;
+            const std::string name = path.substr(slash + 1);
+            if (!name.empty() && name != "." && name != "..") names.push_back(name);
+        }
+        return names;
+    }
     std::optional<Resolved> resolve(const std::string& path, std::string& why) const override {
         auto it = entries.find(path);
         if (it == entries.end()) {
@@ -609,6 +624,87 @@ rules:
     }
 }
 
+// Restricted glob (issue 13, item 8): DIR/PATTERN expanded by bridle in one directory inside
+// `under`, hidden names only where allowed, at most glob.max matches, each match checked as
+// any path; everywhere else an unquoted * is denied.
+TEST(Matching, GlobsExpandInOneConfinedDirectory) {
+    const auto policy = parse(R"(
+version: 1
+rules:
+  - id: cat-nginx
+    command: /usr/bin/cat
+    args: [{name: file, path: {under: [/var/log/nginx], type: file, open: fd, glob: {max: 3}}}]
+  - id: cat-hidden
+    command: /usr/bin/head
+    args: [{name: file, path: {under: [/var/log/nginx], type: file, glob: {max: 9, hidden: true}}}]
+  - id: tail-log
+    command: /usr/bin/tail
+    args: [{name: file, path: {under: [/var/log], type: file}}]
+)");
+    FakeResolver fs = fixture_fs();
+    fs.file("/var/log/nginx/error.log");
+    fs.file("/var/log/nginx/.secret.log");
+    fs.file("/var/log/nginx/b.txt");
+    fs.file("/var/log/nginx/c.txt");
+    fs.file("/var/log/nginx/d.txt");
+    fs.file("/var/log/nginx/e.txt");
+    fs.link("/var/log/nginx/z-evil.lnk", "/etc/shadow");
+    fs.dir("/var/log/nginx/sub");
+    fs.hard_linked("/var/log/nginx/hard.dat", 2);
+    fs.link("/var/log/nginx/..", "/var/log");
+    struct GlobCase {
+        const char* name;
+        std::string request;
+        bool allow;
+        std::string expect;  // the exec argv joined by spaces, or a reason substring
+    };
+    const std::vector<GlobCase> cases = {
+        {"two matches, byte order", "cat /var/log/nginx/*.log", true,
+         "cat /var/log/nginx/access.log /var/log/nginx/error.log"},
+        {"question mark", "cat /var/log/nginx/?rror.log", true, "cat /var/log/nginx/error.log"},
+        {"quoted: a literal name, not expanded", "tail '/var/log/syslog'", true, "tail /var/log/syslog"},
+        {"hidden allowed", "head /var/log/nginx/.*.log", true, "head /var/log/nginx/.secret.log"},
+
+        {"hidden not matched by *", "cat /var/log/nginx/*secret.log", false, "matches no file"},
+        {"no match", "cat /var/log/nginx/*.zip", false, "matches no file"},
+        {"too many", "cat /var/log/nginx/*.txt", false, "matches 4 files; this rule expands at most 3"},
+        {"a match that is a symlink out", "cat /var/log/nginx/z-*", false, "outside the allowed directories"},
+        {"a match that is a directory", "cat /var/log/nginx/su?", false, "is not a regular file"},
+        {"a match with two hard links", "cat /var/log/nginx/hard.*", false, "hard links"},
+        {"glob in a directory component", "cat /var/log/*/access.log", false, "only the last component"},
+        {"directory outside under", "cat /var/log/*.log", false, "outside the allowed directories"},
+        {"relative glob", "cat *.log", false, "must be an absolute path"},
+        {"dot-dot to leave", "cat /var/log/nginx/../*", false, "outside the allowed directories"},
+        {"rule without glob", "tail /var/log/*", false, "globs are not expanded here"},
+        {"glob as an option", "tail -* /var/log/syslog", false, "globs are not expanded here"},
+        {"glob as the program", "ta* /var/log/syslog", false, "no rule allows"},
+    };
+    for (const auto& c : cases) {
+        SCOPED_TRACE(c.name);
+        std::vector<bool> globbed;
+        const auto argv = command::tokenize_allowing_globs(c.request, &globbed);
+        ASSERT_TRUE(argv) << argv.error().full();
+        const Decision d = decide(policy, argv.value(), "", fs, &globbed);
+        if (c.allow) {
+            ASSERT_EQ(d.verdict, Verdict::kAllow) << d.reason;
+            std::string joined;
+            for (const auto& w : d.exec_argv) joined += (joined.empty() ? "" : " ") + w;
+            EXPECT_EQ(joined, c.expect);
+        } else {
+            EXPECT_EQ(d.verdict, Verdict::kDeny);
+            EXPECT_NE(d.reason.find(c.expect), std::string::npos) << d.reason;
+        }
+    }
+    std::vector<bool> globbed;
+    const auto argv = command::tokenize_allowing_globs("cat /var/log/nginx/*.log", &globbed);
+    const Decision d = decide(policy, argv.value(), "", fs, &globbed);
+    ASSERT_EQ(d.fd_paths.size(), 2u);  // open: fd for each match
+    EXPECT_EQ(d.fd_paths[1].argv_index, 2u);
+    EXPECT_EQ(d.bindings.size(), 2u);
+    // Without the marks (argv sent as words), a * is just a character of a name.
+    EXPECT_NE(decide(policy, argv.value(), "", fs).reason.find("does not exist"), std::string::npos);
+}
+
 // A denial names the rules for the same program, so the agent can correct itself.
 TEST(Matching, DenialCarriesTheNearestSynopses) {
     const auto policy = parse(kPolicy);
@@ -817,7 +913,20 @@ TEST(Matching, GoldenDecisionsAgainstTheShippedPolicy) {
                 continue;
             }
             if (line.empty() || line[0] == '#') continue;
-            const Decision d = decide(named ? *named : shipped, split_tabs(line), "", fs);
+            // "$ TEXT": a request as text, tokenized as the gate does (unquoted globs marked).
+            std::vector<std::string> argv;
+            std::vector<bool> globbed;
+            if (line.rfind("$ ", 0) == 0) {
+                auto words = command::tokenize_allowing_globs(line.substr(2), &globbed);
+                if (!words) {
+                    out << "> " << line << "\nunparsable: " << words.error().full() << "\n";
+                    continue;
+                }
+                argv = std::move(words).value();
+            } else {
+                argv = split_tabs(line);
+            }
+            const Decision d = decide(named ? *named : shipped, argv, "", fs, &globbed);
             out << "> " << line << "\n";
             if (d.verdict == Verdict::kAllow) {
                 out << "allow " << d.rule_id() << ":";
