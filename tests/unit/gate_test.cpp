@@ -574,9 +574,13 @@ protected:
         std::fputs(text.c_str(), f);
         std::fclose(f);
     }
+    // With landlock: auto (this kernel has it), reads are confined to the programs' files
+    // and log/, as the shipped `logs` sandbox does for /var/log; off: not confined.
     void load(const std::string& landlock, const std::string& extra = "") {
-        use_policy("version: 1\nsettings: {timeout: 5s, landlock: " + landlock +
-                   "}\nrules:\n  - id: cat-log\n    command: /usr/bin/cat\n"
+        use_policy("version: 1\nsettings: {timeout: 5s, sandbox: logs, landlock: " + landlock +
+                   "}\nsandboxes:\n  logs:\n    seccomp: [baseline, no-write, no-network]\n"
+                   "    landlock: {mode: prefer, read: [/usr, /lib, /etc, " + log_ + "], write: []}\n"
+                   "rules:\n  - id: cat-log\n    command: /usr/bin/cat\n"
                    "    args: [{name: file, path: {under: [" + log_ + "], type: file" + extra +
                    "}}]\n");
     }
@@ -716,12 +720,22 @@ TEST_F(GatePaths, APathSwappedAfterTheCheckIsNotFollowedWithOpenFd) {
     std::string out;
     EXPECT_EQ(run_racing("cat " + file, [] {}, &out).exit_status, 0);
     EXPECT_EQ(out, "app line\n");
-    // open: name: the documented remaining race; the program follows the swapped-in symlink.
+    // open: name: the documented remaining race; without Landlock the program follows the
+    // swapped-in symlink. With Landlock confining reads to log/, the kernel stops it instead.
     load("off");
     reset();
     out.clear();
     EXPECT_EQ(run_racing("cat " + file, swaps[0].act, &out).exit_status, 0);
     EXPECT_EQ(out, "SECRET\n");
+    load("auto");
+    reset();
+    out.clear();
+    const Response confined = run_racing("cat " + file, swaps[0].act, &out);
+    ASSERT_TRUE(confined.sandbox.has_value());
+    if (confined.sandbox->landlock_text().find("abi") != std::string::npos) {
+        EXPECT_NE(confined.exit_status, 0);  // cat: Permission denied
+        EXPECT_EQ(out, "");
+    }
 }
 
 // explain opens the files too (it checks what a run would), shows /dev/fd/N, and closes them.
