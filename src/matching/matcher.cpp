@@ -239,6 +239,14 @@ bool expand_glob(const ValueSpec& spec, const LabelOf& label_of, const std::stri
             return label + " " + q(token) + ": only the last component may hold * or ?";
         });
     }
+    // The matches are built from the canonical directory; the client's own spelling of it is
+    // held to `dots: refuse` here.
+    if (spec.dot_components_refused && has_dot_component(dir)) {
+        return refuse([&](const std::string& label) {
+            return label + " " + q(token) +
+                   " has a `.`, `..` or empty component: give the path without them";
+        });
+    }
     std::string problem;
     const auto resolved = resolver.resolve(dir, problem);
     if (!resolved || !resolved->is_directory) {

@@ -640,6 +640,9 @@ rules:
   - id: tail-log
     command: /usr/bin/tail
     args: [{name: file, path: {under: [/var/log], type: file}}]
+  - id: wc-nginx
+    command: /usr/bin/wc
+    args: [{name: file, path: {under: [/var/log/nginx], type: file, dots: refuse, glob: {max: 3}}}]
 )");
     FakeResolver fs = fixture_fs();
     fs.file("/var/log/nginx/error.log");
@@ -678,6 +681,10 @@ rules:
         {"rule without glob", "tail /var/log/*", false, "globs are not expanded here"},
         {"glob as an option", "tail -* /var/log/syslog", false, "globs are not expanded here"},
         {"glob as the program", "ta* /var/log/syslog", false, "no rule allows"},
+        {"dots: refuse holds for the directory of a glob", "wc /var/log/nginx/../nginx/*.log", false,
+         "has a `.`, `..` or empty component"},
+        {"dots: refuse, plain directory", "wc /var/log/nginx/*.log", true,
+         "wc /var/log/nginx/access.log /var/log/nginx/error.log"},
     };
     for (const auto& c : cases) {
         SCOPED_TRACE(c.name);
