@@ -81,6 +81,24 @@ int explain(const std::string& policy_file, const std::string& key, const std::s
         std::cout << "exec: " << d.rule->command << " "
                   << nlohmann::json(d.exec_argv).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)
                   << "\n";
+        // The environment differences: what this rule sets over settings.env.
+        for (const auto& [name, value] : d.rule->env) {
+            const auto base = loaded.value().settings.env.find(name);
+            std::cout << "env: " << name << "=" << nlohmann::json(value).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)
+                      << (base == loaded.value().settings.env.end() ? " (added by the rule)" : " (the rule's, over settings.env)")
+                      << "\n";
+        }
+        for (const auto& path : d.fd_paths) {
+            const std::string file =
+                nlohmann::json(path.canonical).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+            if (path.fd >= 0) {
+                std::cout << "fd: /dev/fd/" << path.fd << " = " << file
+                          << " (opened by bridle, no symlink followed; the number differs per run)\n";
+            } else {
+                // A run_as rule: the target side opens it after the user switch.
+                std::cout << "fd: " << file << " (opened as /dev/fd/N by the target side, after the user switch)\n";
+            }
+        }
         for (const auto& b : d.bindings) {
             std::cout << "bind: " << b.name << " = " << nlohmann::json(b.value).dump(
                 -1, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
@@ -96,6 +114,13 @@ int explain(const std::string& policy_file, const std::string& key, const std::s
             std::cout << ")";
         }
         std::cout << "\n";
+    }
+    if (d.rule != nullptr && allowed) {
+        const policy::Settings& settings = loaded.value().settings;
+        std::cout << "limits: timeout " << d.rule->timeout.value_or(settings.timeout).count()
+                  << " ms, output " << d.rule->max_output.value_or(settings.max_output)
+                  << " bytes per stream, stdin " << (d.rule->stdin_allowed ? "passed" : "/dev/null")
+                  << "\n";
     }
     if (r.sandbox) {
         std::cout << "sandbox: " << r.sandbox->profile.name << " (seccomp: "

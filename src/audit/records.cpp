@@ -66,6 +66,18 @@ Record decision_record(const RequestInfo& info, const std::string& decision,
     if (!rule_id.empty()) r.add("BRIDLE_RULE", rule_id);
     if (!executable.empty()) r.add("BRIDLE_EXECUTABLE", executable);
     if (info.timeout_ms != 0) r.add("BRIDLE_TIMEOUT_MS", std::to_string(info.timeout_ms));
+    if (!info.exec_argv.empty()) {
+        const std::string exec_json = nlohmann::json(info.exec_argv).dump(
+            -1, ' ', false, nlohmann::json::error_handler_t::replace);
+        r.add("BRIDLE_EXEC_ARGV", exec_json.size() <= kMaxRecordedCommand * 2
+                                      ? exec_json
+                                      : escape_text(exec_json, kMaxRecordedCommand * 2));
+    }
+    if (!info.fd_paths.empty()) {
+        nlohmann::json map = nlohmann::json::object();
+        for (const auto& [fd_path, canonical] : info.fd_paths) map[fd_path] = canonical;
+        r.add("BRIDLE_FD_PATHS", map.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+    }
     if (!reason.empty()) r.add("BRIDLE_REASON", reason);
     return r;
 }

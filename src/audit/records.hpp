@@ -4,6 +4,7 @@
 
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "audit/audit.hpp"
@@ -26,6 +27,10 @@ struct RequestInfo {
     std::string request_id;
     std::string raw;                  // the request as received (untrusted bytes)
     std::vector<std::string> argv;    // tokens, when the request parsed
+    std::vector<std::string> exec_argv;   // BRIDLE_EXEC_ARGV (decision): what is exec'd, when
+                                          // allowed (normal form, /dev/fd/N substitutions)
+    std::vector<std::pair<std::string, std::string>> fd_paths;  // BRIDLE_FD_PATHS: /dev/fd/N
+                                                                // -> the canonical path opened
     std::string key;
     std::string client;               // SSH_CONNECTION
     std::string session_id;

@@ -140,10 +140,32 @@ std::optional<std::string> refuse_word_start(char c) {
     }
 }
 
+bool is_glob_character(char c) {
+    return c == '*' || c == '?' || c == '[';
+}
+
 // Pass 2: split into words. Every byte is looked at once, so time is linear in the input.
-Result<std::vector<std::string>> split_words(std::string_view text) {
+// With `globbed`, an unquoted * or ? is kept and marks its word (see tokenize_allowing_globs).
+Result<std::vector<std::string>> split_words(std::string_view text, std::vector<bool>* globbed) {
     std::vector<std::string> words;
     std::string word;
+    bool unquoted_glob = false;  // the current word has an unquoted * or ?
+    bool literal_glob = false;   // ... or a quoted or escaped *, ? or [
+    std::size_t glob_at = 0;
+    // A word with both would look the same to the matcher whichever star was meant: refused.
+    const auto end_word = [&]() -> std::optional<Error> {
+        if (globbed != nullptr) {
+            if (unquoted_glob && literal_glob) {
+                return error_at(glob_at, "a word with an unquoted * or ? may not also hold a quoted or "
+                                         "escaped *, ? or [");
+            }
+            globbed->push_back(unquoted_glob);
+        }
+        words.push_back(std::move(word));
+        word.clear();
+        unquoted_glob = literal_glob = false;
+        return std::nullopt;
+    };
     State state = State::kSpace;
     std::size_t quote_start = 0;  // offset of the quote that opened the current quoted piece
 
@@ -159,8 +181,7 @@ Result<std::vector<std::string>> split_words(std::string_view text) {
                 [[fallthrough]];
             case State::kBare:
                 if (c == ' ') {
-                    words.push_back(std::move(word));
-                    word.clear();
+                    if (std::optional<Error> error = end_word()) return std::move(*error);
                     state = State::kSpace;
                 } else if (c == '\'') {
                     quote_start = i;
@@ -170,6 +191,10 @@ Result<std::vector<std::string>> split_words(std::string_view text) {
                     state = State::kDoubleQuoted;
                 } else if (c == '\\') {
                     state = State::kBackslash;
+                } else if (globbed != nullptr && (c == '*' || c == '?')) {
+                    word += c;
+                    if (!unquoted_glob) glob_at = i;
+                    unquoted_glob = true;
                 } else if (std::optional<std::string> why = refuse_unquoted(c)) {
                     return error_at(i, std::move(*why));
                 } else {
@@ -180,6 +205,7 @@ Result<std::vector<std::string>> split_words(std::string_view text) {
                 // The escaped byte is literal. If it leads a multi-byte character, the
                 // continuation bytes follow in kBare, where they are literal too.
                 word += c;
+                literal_glob = literal_glob || is_glob_character(c);
                 state = State::kBare;
                 break;
             case State::kSingleQuoted:
@@ -187,6 +213,7 @@ Result<std::vector<std::string>> split_words(std::string_view text) {
                     state = State::kBare;
                 } else {
                     word += c;
+                    literal_glob = literal_glob || is_glob_character(c);
                 }
                 break;
             case State::kDoubleQuotedBackslash:
@@ -210,6 +237,7 @@ Result<std::vector<std::string>> split_words(std::string_view text) {
                     return error_at(i, std::string(kBackquote));
                 } else {
                     word += c;
+                    literal_glob = literal_glob || is_glob_character(c);
                 }
                 break;
             default:
@@ -221,7 +249,7 @@ Result<std::vector<std::string>> split_words(std::string_view text) {
         case State::kSpace:
             break;
         case State::kBare:
-            words.push_back(std::move(word));
+            if (std::optional<Error> error = end_word()) return std::move(*error);
             break;
         case State::kBackslash:
             return error_at(text.size() - 1,
@@ -246,6 +274,13 @@ Result<std::vector<std::string>> split_words(std::string_view text) {
 }  // namespace
 
 Result<std::vector<std::string>> tokenize(std::string_view text) {
+    std::vector<bool>* no_globs = nullptr;
+    return tokenize_allowing_globs(text, no_globs);
+}
+
+Result<std::vector<std::string>> tokenize_allowing_globs(std::string_view text,
+                                                         std::vector<bool>* globbed) {
+    if (globbed != nullptr) globbed->clear();
     // The size is checked before anything else reads the text.
     if (text.size() > kMaxRequestBytes) {
         return error_at(kMaxRequestBytes, "request is " + std::to_string(text.size()) +
@@ -254,7 +289,7 @@ Result<std::vector<std::string>> tokenize(std::string_view text) {
                                               std::to_string(kMaxRequestBytes) + " bytes)");
     }
     if (std::optional<Error> error = check_characters(text)) return std::move(*error);
-    return split_words(text);
+    return split_words(text, globbed);
 }
 
 }  // namespace bridle::command

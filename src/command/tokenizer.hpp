@@ -47,4 +47,11 @@ constexpr std::size_t kMaxRequestBytes = 64 * 1024;
 // memory are linear in the input.
 Result<std::vector<std::string>> tokenize(std::string_view text);
 
+// As tokenize(), except where `globbed` is given: an unquoted * or ? is then kept as part of
+// its word instead of refused, and (*globbed)[w] says whether word w holds one. Such a word
+// may not also hold a quoted or escaped *, ? or [ (the matcher could not tell which is meant).
+// The matcher accepts a globbed word only where a rule's path says `glob:`; [ stays refused.
+Result<std::vector<std::string>> tokenize_allowing_globs(std::string_view text,
+                                                         std::vector<bool>* globbed);
+
 }  // namespace bridle::command

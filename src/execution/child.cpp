@@ -119,6 +119,8 @@ struct ChildPlan {
     const sandbox::Prepared* sandbox;  // nullptr: none (tests of execution alone)
     int landlock_fd;                   // the sandbox's ruleset, or -1
     int exec_once_socket;              // child's end of the listener socket, or -1
+    const int* pass_fds;               // Spec::pass_fds: kept open across execve
+    std::size_t pass_fd_count;
     // Under the request's init (clone_flags != 0), become_init's share:
     unsigned long clone_flags;  // namespaces::clone_flags(), or 0: a plain fork
     bool map_ids;               // CLONE_NEWUSER: map uid and gid to themselves
@@ -234,11 +236,16 @@ int lift(int fd) noexcept {
     // Close everything else, except the error pipe, which execve closes (FD_CLOEXEC) and
     // whose EOF tells the parent that the exec happened, and what the sandbox still needs
     // (close-on-exec too; apply() closes them itself).
-    int keep[3] = {error_fd, -1, -1};
+    int keep[3 + kMaxPassFds] = {error_fd, -1, -1};
     std::size_t kept = 1;
     if (landlock_fd >= 0) keep[kept++] = landlock_fd;
     if (exec_once_socket >= 0) keep[kept++] = exec_once_socket;
+    for (std::size_t i = 0; i < plan.pass_fd_count; ++i) keep[kept++] = plan.pass_fds[i];
     if (close_all_but(keep, kept) != 0) fail(error_fd, Step::kCloseFds);
+    // The files bridle opened for the command (/dev/fd/N in its argv) survive execve.
+    for (std::size_t i = 0; i < plan.pass_fd_count; ++i) {
+        if (::fcntl(plan.pass_fds[i], F_SETFD, 0) != 0) fail(error_fd, Step::kCloseFds);
+    }
 
     ::umask(022);
     if (::chdir("/") != 0) fail(error_fd, Step::kDirectory);
@@ -247,7 +254,10 @@ int lift(int fd) noexcept {
     // /proc/PID/mem, environ and fd of bridle, non-dumpable or not: the kernel lets
     // CAP_SYS_PTRACE do that, and reading environ also CAP_SYS_ADMIN or CAP_PERFMON (tried on
     // Linux 6.18). A root execve grants the bounding set; without root it grants nothing.
-    if (::geteuid() == 0) {
+    // Part of the second wall: a sandbox with namespaces: off (and no sandbox) keeps them.
+    const bool walled =
+        plan.sandbox != nullptr && plan.sandbox->namespaces != policy::NamespaceMode::kOff;
+    if (walled && ::geteuid() == 0) {
         for (const int cap : kDroppedFromRoot) {
             if (::prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0) fail(error_fd, Step::kCapabilities);
         }
@@ -330,6 +340,11 @@ bool has_nul(const std::string& s) {
 // Why `spec` cannot be executed as given, or empty.
 std::string check_spec(const Spec& spec) {
     if (has_nul(spec.path)) return "refusing to execute a path that contains a NUL byte";
+    // Above stdio (dup2 onto 0-2 would replace them) and few enough for the child's array.
+    if (spec.pass_fds.size() > kMaxPassFds) return "refusing to pass more than " + std::to_string(kMaxPassFds) + " descriptors";
+    for (const int fd : spec.pass_fds) {
+        if (fd < 3) return "refusing to pass descriptor " + std::to_string(fd) + " (below 3)";
+    }
     for (const std::string& arg : spec.argv) {
         if (has_nul(arg))
             return "refusing to execute " + spec.path + ": an argument contains a NUL byte";
@@ -494,6 +509,8 @@ Started start_command(const Spec& spec, Outcome& outcome) {
                    spec.sandbox,
                    spec.sandbox != nullptr ? spec.sandbox->landlock_ruleset : -1,
                    child_socket.get(),
+                   spec.pass_fds.data(),
+                   spec.pass_fds.size(),
                    sandbox::namespaces::clone_flags(as_root),
                    !as_root,
                    ::geteuid(),

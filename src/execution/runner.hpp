@@ -23,6 +23,10 @@ enum class Stream { kStdout, kStderr };
 // SSH channel, a closed session): the run then ends as "disconnected".
 using OutputSink = std::function<bool(Stream, std::string_view)>;
 
+// At most this many Spec::pass_fds: the child keeps them in a fixed array (no allocation
+// after fork).
+constexpr std::size_t kMaxPassFds = 16;
+
 struct Spec {
     std::string path;                            // absolute; exec'd as is, never PATH-searched
     std::vector<std::string> argv;               // argv[0] included
@@ -33,6 +37,9 @@ struct Spec {
     std::chrono::milliseconds kill_grace{2'000}; // SIGTERM -> SIGKILL delay
     std::uint64_t max_output = 1024 * 1024;      // per stream; past it: stop forwarding, drain
     std::vector<int> hangup_fds;                 // poll these for POLLHUP/POLLERR: the client left
+    std::vector<int> pass_fds;                   // fds the command keeps, at the same numbers
+                                                 // and without FD_CLOEXEC (each >= 3, at most
+                                                 // kMaxPassFds); the caller owns and closes them
     const sandbox::Prepared* sandbox = nullptr;  // entered right before execve (sandbox.hpp);
                                                  // nullptr: none. Must outlive run().
     // Sees every byte the command writes, also past max_output (the audit's output capture

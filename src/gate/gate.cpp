@@ -15,6 +15,7 @@
 #include "audit/records.hpp"
 #include "command/tokenizer.hpp"
 #include "common/text.hpp"
+#include "gate/output_hygiene.hpp"
 #include "privilege/sudo_form.hpp"
 
 namespace bridle::gate {
@@ -59,6 +60,34 @@ void plan_privilege(const Context& context, const Request& request, Response& r)
     if (!self) return refuse(self.error());
     r.sudo = privilege::sudo_call(rule, r.decision, self.value(), request.policy_file,
                                   r.request_id, context.policy.sha256);
+}
+
+// Opens the rule's `open: fd` paths without following symlinks and checks the descriptors
+// (confined_open.hpp), then puts /dev/fd/N in their place in exec_argv. A path that changed
+// since the matcher's check denies, before anything is audited or run. Not for a user switch:
+// sudo closes inherited descriptors, and the target side opens the files itself.
+void open_fd_paths(Response& r) {
+    if (r.decision.fd_paths.empty()) return;
+    const auto refuse = [&r](const std::string& why) {
+        r.decision.verdict = matching::Verdict::kDeny;
+        r.decision.reason = why;
+        r.exit_status = to_int(ExitCode::kNoPerm);
+        r.message = "bridle: denied: " + why + "\nbridle: nothing was run\n";
+    };
+    if (r.decision.fd_paths.size() > execution::kMaxPassFds) {
+        return refuse("too many files to open (at most " + std::to_string(execution::kMaxPassFds) + ")");
+    }
+    auto opened = std::make_shared<OpenedFiles>();  // closes what it holds on every return
+    for (matching::FdPath& path : r.decision.fd_paths) {
+        const Result<int> fd = open_confined(path.canonical, path.under,
+                                           {path.hard_links_allowed, path.max_size});
+        if (!fd) return refuse(fd.error().message);
+        opened->add(fd.value());
+        path.fd = fd.value();
+        std::string& word = r.decision.exec_argv.at(path.argv_index);
+        word = word.substr(0, path.prefix) + "/dev/fd/" + std::to_string(path.fd);
+    }
+    r.opened = std::move(opened);
 }
 
 std::optional<audit::SandboxInfo> sandbox_info(const std::optional<sandbox::Plan>& plan) {
@@ -139,6 +168,7 @@ std::optional<std::string> check_argv_words(const std::vector<std::string>& argv
 std::optional<std::vector<std::string>> parse_and_decide(const Context& context,
                                                          const Request& request, Response& r) {
     std::vector<std::string> argv;
+    std::vector<bool> globbed;  // words with an unquoted * or ? (text requests only)
     if (request.argv) {
         // Words sent as argv skip the tokenizer, so they get its character rules here: a NUL
         // would cut the word execve passes short of the word the matcher checked.
@@ -151,7 +181,7 @@ std::optional<std::vector<std::string>> parse_and_decide(const Context& context,
         }
         argv = *request.argv;
     } else {
-        auto tokens = command::tokenize(request.text);
+        auto tokens = command::tokenize_allowing_globs(request.text, &globbed);
         if (!tokens) {
             r.exit_status = to_int(ExitCode::kUsage);
             r.decision.reason = "cannot parse the request: " + tokens.error().full();
@@ -162,6 +192,28 @@ std::optional<std::vector<std::string>> parse_and_decide(const Context& context,
         }
         argv = std::move(tokens).value();
     }
+    // The policy's own, lower limits (settings.max_request, max_words): a usage error, as
+    // the tokenizer's own limit is.
+    static_assert(policy::kMaxRequestLimit == command::kMaxRequestBytes);
+    const policy::Settings& settings = context.policy.settings;
+    std::uint64_t bytes = request.argv ? 0 : request.text.size();
+    if (request.argv) {
+        for (const std::string& word : argv) bytes += word.size() + 1;
+    }
+    std::string too_much;
+    if (bytes > settings.max_request) {
+        too_much = "the request is " + std::to_string(bytes) + " bytes; this host's policy allows " +
+                   std::to_string(settings.max_request);
+    } else if (settings.max_words && argv.size() > *settings.max_words) {
+        too_much = "the request has " + std::to_string(argv.size()) +
+                   " words; this host's policy allows " + std::to_string(*settings.max_words);
+    }
+    if (!too_much.empty()) {
+        r.exit_status = to_int(ExitCode::kUsage);
+        r.decision.reason = "cannot use the request: " + too_much;
+        r.message = "bridle: " + r.decision.reason + "\nbridle: send `help` to list the commands you may run\n";
+        return std::nullopt;
+    }
     r.parsed = true;
     if (is_help(context, argv, request.key)) {
         r.decision.verdict = matching::Verdict::kAllow;
@@ -169,13 +221,14 @@ std::optional<std::vector<std::string>> parse_and_decide(const Context& context,
         r.message = help_text(context.policy, request.key);
         return argv;
     }
-    r.decision = matching::decide(context.policy, argv, request.key, context.resolver);
+    r.decision = matching::decide(context.policy, argv, request.key, context.resolver, &globbed);
     if (r.decision.verdict != matching::Verdict::kAllow) {
         r.exit_status = to_int(ExitCode::kNoPerm);
         r.message = denial_message(r.decision);
     } else if (r.decision.rule != nullptr) {
         plan_sandbox(context, r);
         if (r.decision.verdict == matching::Verdict::kAllow) plan_privilege(context, request, r);
+        if (r.decision.verdict == matching::Verdict::kAllow && !r.sudo) open_fd_paths(r);
     }
     return argv;
 }
@@ -218,6 +271,7 @@ Response explain(const Context& context, const Request& request) {
     if (parse_and_decide(context, request, r) && r.decision.verdict == matching::Verdict::kAllow) {
         r.exit_status = to_int(ExitCode::kOk);
     }
+    r.opened.reset();  // nothing runs: decision.fd_paths keeps the numbers for the explanation
     return r;
 }
 
@@ -235,8 +289,16 @@ std::chrono::milliseconds timeout_of(const Context& context, const Request& requ
 Response audit_and_run(const Context& context, const Request& request, Response r,
                        const std::optional<std::vector<std::string>>& argv,
                        const execution::OutputSink& sink, const std::vector<int>& hangup_fds) {
+    // Held here, so the files are closed on every path out of this function, after the run.
+    const std::shared_ptr<OpenedFiles> opened = std::move(r.opened);
     audit::RequestInfo info = info_of(context, request, r.request_id);
     if (argv) info.argv = *argv;
+    if (r.decision.verdict == matching::Verdict::kAllow && r.decision.rule != nullptr && !r.sudo) {
+        info.exec_argv = r.decision.exec_argv;
+        for (const matching::FdPath& path : r.decision.fd_paths) {
+            info.fd_paths.emplace_back("/dev/fd/" + std::to_string(path.fd), path.canonical);
+        }
+    }
     info.sandbox = sandbox_info(r.sandbox);
     if (r.decision.rule != nullptr && !r.decision.rule->run_as.empty()) info.run_as = r.decision.rule->run_as;
     if (r.sudo) {
@@ -276,11 +338,12 @@ Response audit_and_run(const Context& context, const Request& request, Response 
     execution::Spec spec;
     spec.path = rule.command;
     spec.argv = r.decision.exec_argv;
-    spec.env = context.policy.settings.env;
+    spec.env = context.policy.environment_for(rule);
     spec.pass_stdin = rule.stdin_allowed;
     spec.timeout = timeout_of(context, request, rule);
     spec.max_output = rule.max_output.value_or(context.policy.settings.max_output);
     spec.hangup_fds = hangup_fds;
+    if (opened) spec.pass_fds = opened->fds();
     // The rule's output capture sees every byte, also past max_output.
     std::optional<audit::OutputCapture> capture;
     if (rule.capture) {
@@ -289,6 +352,17 @@ Response audit_and_run(const Context& context, const Request& request, Response 
             capture->observe(stream, bytes);
         };
     }
+
+    // escape_output: the client sees control characters escaped (output_hygiene.hpp). Through
+    // sudo the target side escapes; escaping again would change nothing.
+    std::array<OutputEscaper, 2> escapers;
+    const execution::OutputSink escaping = [&](execution::Stream stream, std::string_view bytes) {
+        std::string out;
+        escapers[stream == execution::Stream::kStdout ? 0 : 1].escape(bytes, out);
+        return out.empty() || sink(stream, out);
+    };
+    const bool escape = rule.escape_output && !r.sudo;
+    const execution::OutputSink& to_client = escape ? escaping : sink;
 
     r.ran = true;
     if (r.sudo) {
@@ -301,7 +375,7 @@ Response audit_and_run(const Context& context, const Request& request, Response 
         spec.env = r.sudo->env;
         spec.timeout += spec.kill_grace + std::chrono::seconds(5);
         spec.max_output += 64 * 1024;
-        r.outcome = execution::run(spec, sink);
+        r.outcome = execution::run(spec, to_client);
     } else {
         // Everything that allocates or opens files for the sandbox, before fork. A failure
         // runs nothing and is reported like any other set-up failure (status 71).
@@ -309,9 +383,17 @@ Response audit_and_run(const Context& context, const Request& request, Response 
                                                        : Result<sandbox::Prepared>(Error{"no sandbox", ""});
         if (prepared) {
             spec.sandbox = &prepared.value();
-            r.outcome = execution::run(spec, sink);
+            r.outcome = execution::run(spec, to_client);
         } else {
             r.outcome.error = "cannot prepare the sandbox: " + prepared.error().full();
+        }
+    }
+    if (escape) {
+        // A character the command left unfinished at its end.
+        for (const execution::Stream stream : {execution::Stream::kStdout, execution::Stream::kStderr}) {
+            std::string rest;
+            escapers[stream == execution::Stream::kStdout ? 0 : 1].finish(rest);
+            if (!rest.empty()) (void)sink(stream, rest);
         }
     }
     r.exit_status = exit_status_of(r.outcome);
@@ -363,6 +445,7 @@ Response handle_decided(const Context& context, const Request& request,
     if (r.decision.verdict == matching::Verdict::kAllow && r.decision.rule != nullptr) {
         r.exit_status = to_int(ExitCode::kOk);
         plan_sandbox(context, r);
+        if (r.decision.verdict == matching::Verdict::kAllow) open_fd_paths(r);
     } else {
         r.decision.verdict = matching::Verdict::kDeny;
         r.exit_status = to_int(ExitCode::kNoPerm);

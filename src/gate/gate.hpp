@@ -3,6 +3,7 @@
 #pragma once
 
 #include <chrono>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -10,6 +11,7 @@
 #include "audit/audit.hpp"
 #include "common/exit_code.hpp"
 #include "execution/runner.hpp"
+#include "gate/confined_open.hpp"
 #include "matching/matcher.hpp"
 #include "policy/model.hpp"
 #include "privilege/invoke.hpp"
@@ -47,6 +49,9 @@ struct Response {
     std::string message;                 // bridle's own words for the client, when not ran ok
     std::optional<privilege::SudoCall> sudo;  // a run_as rule that switches user: what runs
                                               // instead of the rule's program (privilege/)
+    std::shared_ptr<OpenedFiles> opened;      // the `open: fd` paths of an allowed rule,
+                                              // open until the command has run (explain
+                                              // closes them before it returns)
 };
 
 struct Context {

@@ -2,6 +2,8 @@
 // Matching: every token of the request must be consumed by one rule, or the request is denied.
 #include "matching/matcher.hpp"
 
+#include <fnmatch.h>
+
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
@@ -29,6 +31,28 @@ bool is_within(const std::string& path, const std::string& dir) {
                            path[dir.size()] == '/');
 }
 
+// Has the absolute `path` a ".", ".." or empty component ("//", a trailing "/")?
+bool has_dot_component(const std::string& path) {
+    std::size_t start = 1;
+    while (start <= path.size()) {
+        const std::size_t slash = std::min(path.find('/', start), path.size());
+        const std::string_view part(path.data() + start, slash - start);
+        if (part.empty() || part == "." || part == "..") return path != "/";
+        start = slash + 1;
+    }
+    return false;
+}
+
+// Does the last component of `path` match one of `patterns` (fnmatch(3); a leading '.' only
+// where the pattern spells it)? No patterns: anything does.
+bool name_matches(const std::string& path, const std::vector<std::string>& patterns) {
+    if (patterns.empty()) return true;
+    const std::string name = path.substr(path.rfind('/') + 1);
+    return std::any_of(patterns.begin(), patterns.end(), [&](const std::string& pattern) {
+        return ::fnmatch(pattern.c_str(), name.c_str(), FNM_PERIOD) == 0;
+    });
+}
+
 // Decimal digits only: no sign, no leading zero, no hex, no exponent, no "all".
 bool parse_decimal(const std::string& token, std::int64_t& out) {
     if (token.empty() || token.size() > 16) return false;
@@ -48,7 +72,8 @@ bool parse_decimal(const std::string& token, std::int64_t& out) {
 // candidates' failures are never shown: see decide).
 template <class LabelOf>
 bool check_value(const ValueSpec& spec, const LabelOf& label_of, const std::string& token,
-                 const PathResolver& resolver, std::string& value, std::string& why, bool explain) {
+                 const PathResolver& resolver, std::string& value, std::string& why, bool explain,
+                 bool after_double_dash = false) {
     const auto refuse = [&](const auto& message_for) {
         if (explain) why = message_for(label_of());
         return false;
@@ -56,9 +81,18 @@ bool check_value(const ValueSpec& spec, const LabelOf& label_of, const std::stri
     if (token.empty()) {
         return refuse([&](const std::string& label) { return label + " may not be empty"; });
     }
+    // Before any type check: a regex or the file system never sees an over-long value.
+    if (spec.max_length && token.size() > *spec.max_length) {
+        return refuse([&](const std::string& label) {
+            return label + " is " + std::to_string(token.size()) + " bytes, longer than the " +
+                   std::to_string(*spec.max_length) + " allowed";
+        });
+    }
     // Whatever the type: a value that starts with '-' would be read by the program as an
-    // option. Closing that here closes argument injection for every rule at once.
-    if (token[0] == '-') {
+    // option. Closing that here closes argument injection for every rule at once. The one
+    // exception, `leading_dash: allow`, holds only after the client's "--", which stays in
+    // the exec argv before this value (try_rule), so the program reads it as an operand.
+    if (token[0] == '-' && !(spec.leading_dash_allowed && after_double_dash)) {
         return refuse([&](const std::string& label) {
             return label + " may not begin with `-` (got " + q(token) + ")";
         });
@@ -107,6 +141,13 @@ bool check_value(const ValueSpec& spec, const LabelOf& label_of, const std::stri
                     return label + " must be an absolute path (got " + q(token) + ")";
                 });
             }
+            // dots: refuse: the client spells the path as it is, or not at all.
+            if (spec.dot_components_refused && has_dot_component(token)) {
+                return refuse([&](const std::string& label) {
+                    return label + " " + q(token) +
+                           " has a `.`, `..` or empty component: give the path without them";
+                });
+            }
             std::string problem;
             const auto resolved = resolver.resolve(token, problem);
             if (!resolved) {
@@ -129,9 +170,38 @@ bool check_value(const ValueSpec& spec, const LabelOf& label_of, const std::stri
                     return label + " " + q(token) + " is not a regular file";
                 });
             }
+            if (spec.final_symlink_refused && resolved->final_is_symlink) {
+                return refuse([&](const std::string& label) {
+                    return label + " " + q(token) + " is a symbolic link; give the file itself";
+                });
+            }
+            // A second name for a regular file may have been made anywhere on the same file
+            // system: realpath() shows the name under `under`, not where the file "lives".
+            // Directories always have several links (., .., subdirectories); they cannot be
+            // hard-linked, so only regular files are checked.
+            if (resolved->is_regular && resolved->links > 1 && !spec.hard_links_allowed) {
+                return refuse([&](const std::string& label) {
+                    return label + " " + q(token) + " has " + std::to_string(resolved->links) +
+                           " hard links: it may be a link to a file outside the allowed "
+                           "directories (the rule would need `links: allow`)";
+                });
+            }
             if (spec.path_type == ValueSpec::PathType::kDirectory && !resolved->is_directory) {
                 return refuse([&](const std::string& label) {
                     return label + " " + q(token) + " is not a directory";
+                });
+            }
+            if (!name_matches(resolved->canonical, spec.names)) {
+                return refuse([&](const std::string& label) {
+                    std::string list;
+                    for (const std::string& pattern : spec.names) list += (list.empty() ? "" : " ") + pattern;
+                    return label + " " + q(token) + ": the file name must match one of: " + list;
+                });
+            }
+            if (spec.max_size && resolved->is_regular && resolved->size > *spec.max_size) {
+                return refuse([&](const std::string& label) {
+                    return label + " " + q(token) + " is " + std::to_string(resolved->size) +
+                           " bytes, more than the " + std::to_string(*spec.max_size) + " allowed";
                 });
             }
             value = resolved->canonical;
@@ -144,9 +214,94 @@ bool check_value(const ValueSpec& spec, const LabelOf& label_of, const std::stri
         [](const std::string&) { return std::string("internal error: unknown value type"); });
 }
 
+// glob: DIR/PATTERN, an unquoted * or ? in PATTERN only, expanded in the one directory DIR
+// (no recursion), which must lie inside the spec's `under`. Every match passes the spec's
+// whole check (check_value), in byte order of the names; no match, or more than glob.max,
+// denies. `values` gets what bridle passes for each.
+template <class LabelOf>
+bool expand_glob(const ValueSpec& spec, const LabelOf& label_of, const std::string& token,
+                 const PathResolver& resolver, std::vector<std::string>& values, std::string& why,
+                 bool explain) {
+    const auto refuse = [&](const auto& message_for) {
+        if (explain) why = message_for(label_of());
+        return false;
+    };
+    const std::size_t slash = token.rfind('/');
+    if (token.empty() || token[0] != '/' || slash == std::string::npos) {
+        return refuse([&](const std::string& label) {
+            return label + " must be an absolute path (got " + q(token) + ")";
+        });
+    }
+    const std::string dir = slash == 0 ? "/" : token.substr(0, slash);
+    const std::string pattern = token.substr(slash + 1);
+    if (pattern.empty() || dir.find_first_of("*?") != std::string::npos) {
+        return refuse([&](const std::string& label) {
+            return label + " " + q(token) + ": only the last component may hold * or ?";
+        });
+    }
+    // The matches are built from the canonical directory; the client's own spelling of it is
+    // held to `dots: refuse` here.
+    if (spec.dot_components_refused && has_dot_component(dir)) {
+        return refuse([&](const std::string& label) {
+            return label + " " + q(token) +
+                   " has a `.`, `..` or empty component: give the path without them";
+        });
+    }
+    std::string problem;
+    const auto resolved = resolver.resolve(dir, problem);
+    if (!resolved || !resolved->is_directory) {
+        return refuse([&](const std::string& label) {
+            return label + " " + q(dir) + ": " + (resolved ? std::string("is not a directory") : problem);
+        });
+    }
+    const bool inside = std::any_of(spec.under.begin(), spec.under.end(),
+                                    [&](const auto& d) { return is_within(resolved->canonical, d); });
+    if (!inside) {
+        return refuse([&](const std::string& label) {
+            return label + " " + q(dir) + " resolves to " + q(resolved->canonical) +
+                   ", which is outside the allowed directories (" + spec.describe(label) + ")";
+        });
+    }
+    auto names = resolver.list(resolved->canonical, problem);
+    if (!names) {
+        return refuse([&](const std::string& label) { return label + " " + q(dir) + ": " + problem; });
+    }
+    std::vector<std::string> matches;
+    const int flags = spec.glob->hidden ? 0 : FNM_PERIOD;
+    for (const std::string& name : *names) {
+        if (name != "." && name != ".." && ::fnmatch(pattern.c_str(), name.c_str(), flags) == 0) {
+            matches.push_back(name);
+        }
+    }
+    std::sort(matches.begin(), matches.end());
+    if (matches.empty()) {
+        return refuse([&](const std::string& label) { return label + " " + q(token) + " matches no file"; });
+    }
+    if (matches.size() > spec.glob->max) {
+        return refuse([&](const std::string& label) {
+            return label + " " + q(token) + " matches " + std::to_string(matches.size()) +
+                   " files; this rule expands at most " + std::to_string(spec.glob->max);
+        });
+    }
+    const std::string base = resolved->canonical == "/" ? "" : resolved->canonical;
+    for (const std::string& name : matches) {
+        std::string value;
+        if (!check_value(spec, label_of, base + "/" + name, resolver, value, why, explain)) return false;
+        values.push_back(std::move(value));
+    }
+    return true;
+}
+
 std::string upper(std::string s) {
     for (char& c : s) c = (c >= 'a' && c <= 'z') ? static_cast<char>(c - 'a' + 'A') : c;
     return s;
+}
+
+bool is_fixed_word(const Rule& rule, const std::string& word) {
+    const auto in = [&word](const std::vector<std::string>& words) {
+        return std::find(words.begin(), words.end(), word) != words.end();
+    };
+    return in(rule.fixed_before) || in(rule.fixed_after);
 }
 
 const Option* find_option(const Rule& rule, const std::string& spelling) {
@@ -167,7 +322,27 @@ struct Attempt {
     std::string why;  // only in Mode::kFull
     std::vector<Binding> bindings;
     std::vector<std::string> exec_argv;
+    std::vector<FdPath> fd_paths;
 };
+
+// For an `open: fd` path just appended to exec_argv (after `prefix` bytes of its word): the
+// gate's note of what to open. Nothing for any other value.
+void note_fd_path(Attempt& a, const ValueSpec& spec, const std::string& value, std::size_t prefix) {
+    if (spec.kind != ValueSpec::Kind::kPath || !spec.open_fd) return;
+    FdPath fd_path;
+    fd_path.argv_index = a.exec_argv.size() - 1;
+    fd_path.prefix = prefix;
+    fd_path.canonical = value;
+    for (const std::string& dir : spec.under) {
+        if (is_within(value, dir)) {
+            fd_path.under = dir;
+            break;
+        }
+    }
+    fd_path.hard_links_allowed = spec.hard_links_allowed;
+    fd_path.max_size = spec.max_size;
+    a.fd_paths.push_back(std::move(fd_path));
+}
 
 // Which of a rule's options the request gave, by index in rule.options (no allocation for
 // the usual handful of options).
@@ -204,12 +379,15 @@ class SeenOptions {
 enum class Mode { kVerdict, kFull };
 
 Attempt try_rule(const Rule& rule, const std::vector<std::string>& argv,
-                 const PathResolver& resolver, Mode mode) {
+                 const PathResolver& resolver, Mode mode, const std::vector<bool>* globbed) {
     const bool full = mode == Mode::kFull;
     Attempt a;
     if (full) {
         a.exec_argv.reserve(argv.size() + 1);
         a.exec_argv.push_back(rule.name);
+        // The rule's fixed words come first, so no client word can precede (and so override
+        // or re-interpret) them.
+        a.exec_argv.insert(a.exec_argv.end(), rule.fixed_before.begin(), rule.fixed_before.end());
     }
     SeenOptions seen(rule);
     std::size_t next_arg = 0;
@@ -225,6 +403,35 @@ Attempt try_rule(const Rule& rule, const std::vector<std::string>& argv,
     for (std::size_t i = 1; i < argv.size(); ++i) {
         const std::string& token = argv[i];
         const bool literal_expected = next_arg < rule.args.size() && rule.args[next_arg].is_literal;
+
+        // An unquoted * or ?: only a `glob:` path argument takes it, and expands it here.
+        if (globbed != nullptr && i < globbed->size() && (*globbed)[i]) {
+            const Arg* arg = next_arg < rule.args.size() ? &rule.args[next_arg] : nullptr;
+            const bool glob_expected = arg != nullptr && !arg->is_literal &&
+                                       arg->spec.kind == ValueSpec::Kind::kPath && arg->spec.glob &&
+                                       (after_double_dash || token[0] != '-');
+            if (!glob_expected) {
+                return fail(i, [&] {
+                    return q(token) + ": globs are not expanded here: name the file exactly (or "
+                                      "quote the character if you mean it literally)";
+                });
+            }
+            std::vector<std::string> values;
+            std::string why;
+            const auto label_of = [&] { return upper(arg->name); };
+            if (!expand_glob(arg->spec, label_of, token, resolver, values, why, full)) {
+                return fail(i, [&] { return why; });
+            }
+            if (full) {
+                for (const std::string& value : values) {
+                    a.bindings.push_back({arg->name, value});
+                    a.exec_argv.push_back(value);
+                    note_fd_path(a, arg->spec, value, 0);
+                }
+            }
+            ++next_arg;
+            continue;
+        }
 
         if (!after_double_dash && token == "--" &&
             !(literal_expected && rule.args[next_arg].literal == token)) {
@@ -254,28 +461,79 @@ Attempt try_rule(const Rule& rule, const std::vector<std::string>& argv,
                 attached = token.substr(2);
                 has_attached = true;
             }
-            const Option* option = find_option(rule, spelling);
-            if (!option)
-                return fail(i, [&] { return "option " + q(spelling) + " is not allowed"; });
+            const Option* option = find_option(rule, spelling);  // reassigned in a bundle
+            if (option && has_attached && !option->is_flag && !option->attached) {
+                return fail(i, [&] {
+                    return "option " + q(spelling) + " takes its value as a separate word: " +
+                           spelling + " " + option->value.describe(option->placeholder());
+                });
+            }
+            if (!option) {
+                return fail(i, [&] {
+                    if (is_fixed_word(rule, token)) {
+                        return q(token) + " is added by bridle itself for this command: leave it out";
+                    }
+                    return "option " + q(spelling) + " is not allowed";
+                });
+            }
             if (seen.count(option)) {
                 return fail(
                     i, [&] { return "option " + q(option->name()) + " may be given only once"; });
             }
             seen.insert(option);
+            const auto push_flag = [&](const Option* flag) {
+                if (!full) return;
+                a.bindings.push_back({flag->name(), "true"});
+                // A flag the rule also adds itself (fixed_before/after) is accepted from the
+                // client, for agents used to typing it, and passed once.
+                if (!is_fixed_word(rule, flag->name())) a.exec_argv.push_back(flag->name());
+            };
             if (option->is_flag) {
-                if (has_attached) {
+                const bool is_short = token.compare(0, 2, "--") != 0;
+                if (has_attached && !(is_short && rule.bundle_flags)) {
                     return fail(i, [&] {
-                        return token.compare(0, 2, "--") == 0
-                                   ? "option " + q(spelling) + " takes no value"
-                                   : "short options cannot be bundled: give " + q(spelling) +
-                                         " and the rest as separate words";
+                        return !is_short ? "option " + q(spelling) + " takes no value"
+                                         : "short options cannot be bundled: give " + q(spelling) +
+                                               " and the rest as separate words";
                     });
                 }
-                if (full) {
-                    a.bindings.push_back({option->name(), "true"});
-                    a.exec_argv.push_back(option->name());
+                push_flag(option);
+                if (!has_attached) continue;
+                // bundle_flags: "-la" is "-l -a", each letter an option of the rule, each once;
+                // only the last letter may take a value, and then as the next word ("-nm 5"),
+                // so no letter is ever read as the value of another.
+                const Option* valued = nullptr;
+                for (std::size_t k = 2; k < token.size(); ++k) {
+                    const std::string letter{'-', token[k]};
+                    const Option* next = find_option(rule, letter);
+                    if (next == nullptr) {
+                        return fail(i, [&] {
+                            return "option " + q(letter) + " (in " + q(token) + ") is not allowed";
+                        });
+                    }
+                    if (seen.count(next)) {
+                        return fail(i, [&] {
+                            return "option " + q(next->name()) + " may be given only once";
+                        });
+                    }
+                    seen.insert(next);
+                    if (next->is_flag) {
+                        push_flag(next);
+                        continue;
+                    }
+                    if (k + 1 != token.size()) {
+                        return fail(i, [&] {
+                            return "in " + q(token) + ", " + q(letter) +
+                                   " takes a value: only the last letter of a bundle may, with "
+                                   "its value as the next word";
+                        });
+                    }
+                    valued = next;
+                    spelling = letter;
                 }
-                continue;
+                if (valued == nullptr) continue;
+                option = valued;
+                has_attached = false;  // its value is the next word
             }
             std::string raw;
             if (has_attached) {
@@ -295,11 +553,19 @@ Attempt try_rule(const Rule& rule, const std::vector<std::string>& argv,
             }
             if (full) {
                 a.bindings.push_back({option->name(), value});
-                // Attached forms are read the same by every getopt-style parser, whether the
-                // option's argument is required or optional: -n50, --lines=50.
-                a.exec_argv.push_back(option->name().compare(0, 2, "--") == 0
-                                          ? option->name() + "=" + value
-                                          : option->name() + value);
+                if (!option->attached) {
+                    // For programs that are not getopt-style (find, java-style flags).
+                    a.exec_argv.push_back(option->name());
+                    a.exec_argv.push_back(value);
+                    note_fd_path(a, option->value, value, 0);
+                } else {
+                    // Attached forms are read the same by every getopt-style parser, whether
+                    // the option's argument is required or optional: -n50, --lines=50.
+                    a.exec_argv.push_back(option->name().compare(0, 2, "--") == 0
+                                              ? option->name() + "=" + value
+                                              : option->name() + value);
+                    note_fd_path(a, option->value, value, a.exec_argv.back().size() - value.size());
+                }
             }
             continue;
         }
@@ -320,12 +586,14 @@ Attempt try_rule(const Rule& rule, const std::vector<std::string>& argv,
         } else {
             std::string value, why;
             const auto label_of = [&] { return upper(arg.name); };
-            if (!check_value(arg.spec, label_of, token, resolver, value, why, full)) {
+            if (!check_value(arg.spec, label_of, token, resolver, value, why, full,
+                             after_double_dash)) {
                 return fail(i, [&] { return why; });
             }
             if (full) {
                 a.bindings.push_back({arg.name, value});
                 a.exec_argv.push_back(value);
+                note_fd_path(a, arg.spec, value, 0);
             }
         }
         ++next_arg;
@@ -344,6 +612,7 @@ Attempt try_rule(const Rule& rule, const std::vector<std::string>& argv,
             return fail(argv.size(), [&] { return "option " + q(option.name()) + " is required"; });
         }
     }
+    if (full) a.exec_argv.insert(a.exec_argv.end(), rule.fixed_after.begin(), rule.fixed_after.end());
     a.matched = true;
     a.consumed = argv.size();
     return a;
@@ -369,14 +638,30 @@ class MemoResolver final : public PathResolver {
         if (!it->second.resolved) why = it->second.why;
         return it->second.resolved;
     }
+    // Listed once per decision too: the verdict and its explanation see the same names.
+    std::optional<std::vector<std::string>> list(const std::string& dir, std::string& why) const override {
+        auto it = lists_.find(dir);
+        if (it == lists_.end()) {
+            ListEntry entry;
+            entry.names = inner_.list(dir, entry.why);
+            it = lists_.emplace(dir, std::move(entry)).first;
+        }
+        if (!it->second.names) why = it->second.why;
+        return it->second.names;
+    }
 
   private:
     struct Entry {
         std::optional<Resolved> resolved;
         std::string why;
     };
+    struct ListEntry {
+        std::optional<std::vector<std::string>> names;
+        std::string why;
+    };
     const PathResolver& inner_;
     mutable std::map<std::string, Entry> memo_;
+    mutable std::map<std::string, ListEntry> lists_;
 };
 
 // A denial lists the usage of at most this many rules for the program: the ones that got
@@ -387,7 +672,8 @@ constexpr std::size_t kMaxNearest = 8;
 }  // namespace
 
 Decision decide(const policy::Policy& policy, const std::vector<std::string>& argv,
-                const std::string& key, const PathResolver& resolver) {
+                const std::string& key, const PathResolver& resolver,
+                const std::vector<bool>* globbed) {
     Decision d;
     if (argv.empty() || argv[0].empty()) {
         d.reason = "empty command";
@@ -437,21 +723,22 @@ Decision decide(const policy::Policy& policy, const std::vector<std::string>& ar
     consumed.reserve(candidates.size());
     std::size_t best = 0;
     for (std::size_t c = 0; c < candidates.size(); ++c) {
-        const Attempt attempt = try_rule(*candidates[c], argv, memo, Mode::kVerdict);
+        const Attempt attempt = try_rule(*candidates[c], argv, memo, Mode::kVerdict, globbed);
         if (attempt.matched) {
-            Attempt full = try_rule(*candidates[c], argv, memo, Mode::kFull);
+            Attempt full = try_rule(*candidates[c], argv, memo, Mode::kFull, globbed);
             if (!full.matched) break;  // cannot happen (same rule, same resolutions): deny
             d.verdict = Verdict::kAllow;
             d.rule = candidates[c];
             d.bindings = std::move(full.bindings);
             d.exec_argv = std::move(full.exec_argv);
+            d.fd_paths = std::move(full.fd_paths);
             return d;
         }
         consumed.push_back(attempt.consumed);
         if (attempt.consumed > consumed[best]) best = c;  // the first that got furthest
     }
     // The reason of the rule that got furthest, tried again to put it into words.
-    if (best < consumed.size()) d.reason = try_rule(*candidates[best], argv, memo, Mode::kFull).why;
+    if (best < consumed.size()) d.reason = try_rule(*candidates[best], argv, memo, Mode::kFull, globbed).why;
     if (d.reason.empty()) d.reason = "no rule for " + q(name) + " accepts these arguments";
 
     // Usages: every candidate when there are few; else the kMaxNearest that got furthest

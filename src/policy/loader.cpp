@@ -192,6 +192,7 @@ enum class SpecUse { kParam, kOption, kArg };
 struct SpecFields {
     ValueSpec spec;
     bool required = false;            // kOption only
+    bool attached = true;             // kOption only
     std::optional<std::string> name;  // kArg only
 };
 
@@ -249,6 +250,7 @@ class PolicyReader {
     void read_audit_file(const Field& field, AuditFile& audit_file);
     std::optional<Rule> read_rule(const Field& field);
     void read_keys(const Field& field, Rule& rule);
+    void read_fixed_words(const Field& field, std::string_view what, std::vector<std::string>& words);
     void read_options(const Field& field, Rule& rule);
     void read_option_value(const Field& field, Option& option);
     std::vector<Param> read_params(const Field& field);
@@ -558,7 +560,7 @@ void PolicyReader::read_settings(const Field& field, Policy& policy) {
     const std::optional<Entries> entries = mapping(field, "settings");
     if (!entries) return;
     reject_unknown(*entries, {"audit", "timeout", "max_output", "env", "sandbox", "landlock",
-                              "audit_file"},
+                              "audit_file", "max_request", "max_words"},
                    "settings");
     if (const Entry* audit = find(*entries, "audit")) {
         const std::optional<std::string> sink = text(audit->value, "audit");
@@ -583,6 +585,27 @@ void PolicyReader::read_settings(const Field& field, Policy& policy) {
         if (auto value = size(max_output->value, "max_output")) settings.max_output = *value;
     }
     if (const Entry* env = find(*entries, "env")) read_env(env->value, settings.env);
+    if (const Entry* max_request = find(*entries, "max_request")) {
+        // Only lower: the tokenizer refuses anything longer whatever the policy says.
+        if (auto value = size(max_request->value, "settings.max_request")) {
+            if (*value > kMaxRequestLimit) {
+                fail(max_request->value.mark,
+                     "settings.max_request may only lower the limit: at most 64KiB, not " +
+                         quoted(max_request->value.node.Scalar()));
+            } else {
+                settings.max_request = *value;
+            }
+        }
+    }
+    if (const Entry* max_words = find(*entries, "max_words")) {
+        const std::optional<std::int64_t> value = integer(max_words->value, "settings.max_words");
+        if (value && (*value < 1 || static_cast<std::uint64_t>(*value) > kMaxWordsLimit)) {
+            fail(max_words->value.mark, "settings.max_words must be between 1 and " +
+                                            std::to_string(kMaxWordsLimit));
+        } else if (value) {
+            settings.max_words = static_cast<std::uint64_t>(*value);
+        }
+    }
     if (const Entry* sandbox = find(*entries, "sandbox")) {
         read_sandbox_reference(sandbox->value, "settings.sandbox", settings.sandbox);
     }
@@ -890,7 +913,8 @@ std::optional<Rule> PolicyReader::read_rule(const Field& field) {
     reject_unknown(*entries,
                    {"id", "summary", "command", "name", "keys", "args", "params", "options",
                     "end_of_options", "timeout", "max_output", "stdin", "sandbox", "run_as",
-                    "capture"},
+                    "capture", "fixed_before", "fixed_after", "bundle_flags", "env",
+                    "escape_output"},
                    "a rule");
     Rule rule;
     rule.source = location(file_, field.mark);
@@ -959,6 +983,46 @@ std::optional<Rule> PolicyReader::read_rule(const Field& field) {
     if (const Entry* end = find(*entries, "end_of_options")) {
         rule.end_of_options = boolean(end->value, "end_of_options").value_or(false);
     }
+    if (const Entry* env = find(*entries, "env")) read_env(env->value, rule.env);
+    if (const Entry* escape = find(*entries, "escape_output")) {
+        rule.escape_output = boolean(escape->value, "escape_output").value_or(false);
+    }
+    if (const Entry* bundle = find(*entries, "bundle_flags")) {
+        rule.bundle_flags = boolean(bundle->value, "bundle_flags").value_or(false);
+    }
+    if (const Entry* before = find(*entries, "fixed_before")) {
+        read_fixed_words(before->value, "fixed_before", rule.fixed_before);
+    }
+    if (const Entry* after = find(*entries, "fixed_after")) {
+        read_fixed_words(after->value, "fixed_after", rule.fixed_after);
+        // After a client's "--" every word is an operand: a fixed option there would be read
+        // as a file name, or worse, as whatever the program makes of it.
+        if (rule.end_of_options) {
+            fail(after->value.mark, "fixed_after cannot be used with end_of_options: true (the "
+                                    "words would come after --); use fixed_before");
+        }
+    }
+    // glob: only where one word becomes several operands, and never through sudo, whose
+    // normal form is one word per argument.
+    for (const Option& option : rule.options) {
+        if (!option.is_flag && option.value.glob) {
+            fail(field.mark, "option " + quoted(option.name()) + " has a path with glob, which "
+                                 "only positional arguments may have");
+        }
+    }
+    for (const Arg& arg : rule.args) {
+        if (!arg.is_literal && arg.spec.glob && find(*entries, "run_as") != nullptr) {
+            fail(field.mark, "argument " + quoted(arg.name) + " has a path with glob, which a "
+                                 "run_as rule may not have");
+        }
+    }
+    // A value that may begin with '-' is safe only after "--", which the client must type.
+    for (const Arg& arg : rule.args) {
+        if (!arg.is_literal && arg.spec.leading_dash_allowed && !rule.end_of_options) {
+            fail(field.mark, "argument " + quoted(arg.name) +
+                                 " has leading_dash: allow, which needs end_of_options: true");
+        }
+    }
     if (const Entry* timeout = find(*entries, "timeout")) {
         rule.timeout = duration(timeout->value, "timeout");
     }
@@ -992,6 +1056,26 @@ std::optional<Rule> PolicyReader::read_rule(const Field& field) {
         }
     }
     return rule;
+}
+
+// fixed_before / fixed_after: a non-empty list of non-empty words, passed as they are.
+void PolicyReader::read_fixed_words(const Field& field, std::string_view what,
+                                    std::vector<std::string>& words) {
+    const std::optional<std::vector<Field>> items = list(field, what);
+    if (!items) return;
+    if (items->empty()) {
+        fail(field.mark, std::string(what) + " must list at least one word; leave it out for none");
+        return;
+    }
+    for (const Field& item : *items) {
+        const std::optional<std::string> word = text(item, "a word in " + std::string(what));
+        if (!word) continue;
+        if (word->empty()) {
+            fail(item.mark, "a word in " + std::string(what) + " may not be empty");
+        } else {
+            words.push_back(*word);
+        }
+    }
 }
 
 void PolicyReader::read_keys(const Field& field, Rule& rule) {
@@ -1068,6 +1152,7 @@ void PolicyReader::read_option_value(const Field& field, Option& option) {
     if (std::optional<SpecFields> spec = read_value_spec(field, *entries, SpecUse::kOption)) {
         option.value = std::move(spec->spec);
         option.required = spec->required;
+        option.attached = spec->attached;
     }
 }
 
@@ -1193,13 +1278,19 @@ std::optional<SpecFields> PolicyReader::read_value_spec(const Field& field, cons
     }
     switch (use) {
         case SpecUse::kParam:
-            reject_unknown(entries, {"regex", "enum", "int", "path", "required"}, "a parameter");
+            reject_unknown(entries,
+                           {"regex", "enum", "int", "path", "required", "leading_dash", "max_length"},
+                           "a parameter");
             break;
         case SpecUse::kOption:
-            reject_unknown(entries, {"regex", "enum", "int", "path", "required"}, "an option");
+            reject_unknown(entries,
+                           {"regex", "enum", "int", "path", "required", "attached", "max_length"},
+                           "an option");
             break;
         case SpecUse::kArg:
-            reject_unknown(entries, {"regex", "enum", "int", "path", "name", "required"},
+            reject_unknown(entries,
+                           {"regex", "enum", "int", "path", "name", "required", "leading_dash",
+                            "max_length"},
                            "an argument");
             break;
         default:
@@ -1239,6 +1330,32 @@ std::optional<SpecFields> PolicyReader::read_value_spec(const Field& field, cons
         const std::optional<bool> value = boolean(required->value, "required");
         good = good && value.has_value();
         result.required = value.value_or(false);
+    }
+    if (const Entry* max_length = find(entries, "max_length")) {
+        const std::optional<std::int64_t> value = integer(max_length->value, "max_length");
+        if (value && (*value < 1 || static_cast<std::uint64_t>(*value) > kMaxRequestLimit)) {
+            fail(max_length->value.mark, "max_length must be between 1 and " +
+                                             std::to_string(kMaxRequestLimit) + " (bytes)");
+            good = false;
+        } else if (value) {
+            result.spec.max_length = static_cast<std::uint64_t>(*value);
+        } else {
+            good = false;
+        }
+    }
+    if (const Entry* attached = find(entries, "attached"); attached && use == SpecUse::kOption) {
+        const std::optional<bool> value = boolean(attached->value, "attached");
+        good = good && value.has_value();
+        result.attached = value.value_or(true);
+    }
+    if (const Entry* dash = find(entries, "leading_dash"); dash && use != SpecUse::kOption) {
+        const std::optional<std::string> value = text(dash->value, "leading_dash");
+        if (value == "allow") {
+            result.spec.leading_dash_allowed = true;
+        } else if (value != "refuse") {
+            if (value) fail_type(dash->value, "leading_dash", "allow or refuse");
+            good = false;
+        }
     }
     if (const Entry* name = find(entries, "name"); name && use == SpecUse::kArg) {
         const std::optional<std::string> value = text(name->value, "name");
@@ -1333,7 +1450,10 @@ bool PolicyReader::read_int_range(const Field& field, ValueSpec& spec) {
 bool PolicyReader::read_path_spec(const Field& field, ValueSpec& spec) {
     const std::optional<Entries> entries = mapping(field, "path");
     if (!entries) return false;
-    reject_unknown(*entries, {"under", "type"}, "path");
+    reject_unknown(*entries,
+                   {"under", "type", "links", "open", "names", "final_symlink", "max_size", "dots",
+                    "glob"},
+                   "path");
     spec.kind = ValueSpec::Kind::kPath;
     bool good = true;
     const Entry* under = find(*entries, "under");
@@ -1369,6 +1489,96 @@ bool PolicyReader::read_path_spec(const Field& field, ValueSpec& spec) {
             spec.path_type = ValueSpec::PathType::kAny;
         } else {
             if (value) fail_type(type->value, "type", "file, directory or any");
+            good = false;
+        }
+    }
+    if (const Entry* links = find(*entries, "links")) {
+        const std::optional<std::string> value = text(links->value, "links");
+        if (value == "allow") {
+            spec.hard_links_allowed = true;
+        } else if (value != "refuse") {
+            if (value) fail_type(links->value, "links", "allow or refuse");
+            good = false;
+        }
+    }
+    if (const Entry* names = find(*entries, "names")) {
+        const std::optional<std::vector<Field>> patterns = list(names->value, "names");
+        if (!patterns || patterns->empty()) {
+            if (patterns) fail(names->value.mark, "names must list at least one pattern");
+            good = false;
+        } else {
+            for (const Field& item : *patterns) {
+                const std::optional<std::string> pattern = text(item, "a pattern in names");
+                // One component: a '/' could never match, and an empty pattern matches nothing.
+                if (!pattern || pattern->empty() || pattern->find('/') != std::string::npos) {
+                    if (pattern) fail(item.mark, "a pattern in names must be a non-empty file name pattern without /");
+                    good = false;
+                } else {
+                    spec.names.push_back(*pattern);
+                }
+            }
+        }
+    }
+    if (const Entry* glob = find(*entries, "glob")) {
+        if (const std::optional<Entries> fields = mapping(glob->value, "glob")) {
+            reject_unknown(*fields, {"max", "hidden"}, "glob");
+            ValueSpec::Glob settings;
+            const Entry* max = find(*fields, "max");
+            const std::optional<std::int64_t> count =
+                max != nullptr ? integer(max->value, "glob.max") : std::nullopt;
+            if (max == nullptr) {
+                fail(glob->value.mark, "glob needs max: the most matches it may expand to (1 to 16)");
+                good = false;
+            } else if (!count || *count < 1 || *count > 16) {
+                if (count) fail(max->value.mark, "glob.max must be between 1 and 16");
+                good = false;
+            } else {
+                settings.max = static_cast<std::uint64_t>(*count);
+            }
+            if (const Entry* hidden = find(*fields, "hidden")) {
+                const std::optional<bool> value = boolean(hidden->value, "glob.hidden");
+                good = good && value.has_value();
+                settings.hidden = value.value_or(false);
+            }
+            spec.glob = settings;
+        } else {
+            good = false;
+        }
+    }
+    if (const Entry* final_symlink = find(*entries, "final_symlink")) {
+        const std::optional<std::string> value = text(final_symlink->value, "final_symlink");
+        if (value == "refuse") {
+            spec.final_symlink_refused = true;
+        } else if (value != "follow") {
+            if (value) fail_type(final_symlink->value, "final_symlink", "follow or refuse");
+            good = false;
+        }
+    }
+    if (const Entry* max_size = find(*entries, "max_size")) {
+        spec.max_size = size(max_size->value, "max_size");
+        good = good && spec.max_size.has_value();
+    }
+    if (const Entry* dots = find(*entries, "dots")) {
+        const std::optional<std::string> value = text(dots->value, "dots");
+        if (value == "refuse") {
+            spec.dot_components_refused = true;
+        } else if (value != "resolve") {
+            if (value) fail_type(dots->value, "dots", "resolve or refuse");
+            good = false;
+        }
+    }
+    if (const Entry* open = find(*entries, "open")) {
+        const std::optional<std::string> value = text(open->value, "open");
+        if (value == "fd") {
+            spec.open_fd = true;
+            // /dev/fd/N stands for one opened file; a directory would be listed under that
+            // name, and "any" could be a device or a FIFO.
+            if (spec.path_type != ValueSpec::PathType::kFile) {
+                fail(open->value.mark, "open: fd needs type: file");
+                good = false;
+            }
+        } else if (value != "name") {
+            if (value) fail_type(open->value, "open", "fd or name");
             good = false;
         }
     }

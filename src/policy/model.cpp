@@ -90,6 +90,15 @@ std::string Rule::synopsis() const {
     for (const Option& option : options) words.push_back(describe_option(option));
     if (end_of_options) words.emplace_back("[--]");
     for (; next < args.size(); ++next) words.push_back(describe_arg(args[next]));
+    // What the client never types, marked as such (a rule with fixed words is still allowed
+    // exactly as the part before the parentheses says).
+    const auto quoted_words = [](const std::vector<std::string>& fixed) {
+        std::vector<std::string> out;
+        for (const std::string& word : fixed) out.push_back(quote_literal(word));
+        return join(out, " ");
+    };
+    if (!fixed_before.empty()) words.push_back("(bridle adds first: " + quoted_words(fixed_before) + ")");
+    if (!fixed_after.empty()) words.push_back("(bridle adds last: " + quoted_words(fixed_after) + ")");
     return join(words, " ");
 }
 
@@ -136,6 +145,12 @@ void index_rules(Policy& policy) {
         policy.rules_by_name[policy.rules[i].name].push_back(i);
     }
     policy.indexed = policy.rules.size();
+}
+
+std::map<std::string, std::string> Policy::environment_for(const Rule& rule) const {
+    std::map<std::string, std::string> env = settings.env;
+    for (const auto& [name, value] : rule.env) env[name] = value;
+    return env;
 }
 
 const SandboxProfile* Policy::sandbox_for(const Rule& rule) const {

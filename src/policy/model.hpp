@@ -29,6 +29,37 @@ struct ValueSpec {
                                               // the canonical path must lie in (give real
                                               // paths: a symlinked one never matches)
     PathType path_type = PathType::kAny;      // kPath: what the canonical path must be
+    bool hard_links_allowed = false;          // kPath `links: allow`: accept a regular file
+                                              // with st_nlink > 1. Default refuse: a hard
+                                              // link inside `under` can name a file outside
+                                              // it, and canonicalising cannot tell
+    std::vector<std::string> names;           // kPath `names:`: fnmatch(3) patterns, one of
+                                              // which the canonical path's last component must
+                                              // match ("*.log", "*.log.[0-9]"); empty: any
+    bool final_symlink_refused = false;       // kPath `final_symlink: refuse`: the client's
+                                              // path may not itself be a symlink
+    std::optional<std::uint64_t> max_size;    // kPath `max_size:` (regular files): at most
+                                              // this many bytes (re-checked on the fd)
+    struct Glob {
+        std::uint64_t max = 1;                // at most this many matches (1..16)
+        bool hidden = false;                  // names beginning with '.' match too
+    };
+    std::optional<Glob> glob;                 // kPath `glob: {max: N, hidden: B}` (positional
+                                              // arguments, not with run_as): DIR/PATTERN with
+                                              // an unquoted * or ? in its last component is
+                                              // expanded by bridle in DIR, each match checked
+    bool dot_components_refused = false;      // kPath `dots: refuse`: no `.`, `..` or empty
+                                              // component in the client's spelling
+    std::optional<std::uint64_t> max_length;  // `max_length: N`: at most N bytes (any kind)
+    bool leading_dash_allowed = false;        // `leading_dash: allow` (positional arguments of a
+                                              // rule with end_of_options): the value may begin
+                                              // with '-', and is accepted only after the
+                                              // client's "--", which bridle passes before it
+    bool open_fd = false;                     // kPath `open: fd` (needs type: file): bridle
+                                              // opens the file itself, no symlink followed,
+                                              // checks the descriptor, and the program gets
+                                              // /dev/fd/N. `open: name` (the default): the
+                                              // program opens the canonical path by name
 
     // Short text for synopses, `name` being the binding name: regex "UNIT" (the name in
     // upper case), enum "{a|b}", int "1..2000", path "FILE:/var/log/..." or
@@ -52,6 +83,8 @@ struct Option {
     bool is_flag = false;
     ValueSpec value;                      // !is_flag
     bool required = false;                // the client must give it
+    bool attached = true;                 // `attached: false`: only "-n 50" / "--lines 50",
+                                          // and bridle passes the value as its own word too
     std::string name() const { return spellings.front(); }
     // The word for its value in synopses and messages: the first long spelling without its
     // dashes ("--unit" -> "unit"), or "value" when there are only short ones. Pass it to
@@ -67,10 +100,20 @@ struct Rule {
     std::vector<std::string> keys;        // empty: every key may use the rule
     std::vector<Arg> args;                // positional arguments, in order, all required
     std::vector<Option> options;          // may come in any order before, between or after args
+    std::vector<std::string> fixed_before;  // words bridle puts right after argv[0], before the
+                                          // client's part (--no-pager, find's -P); never typed
+    std::vector<std::string> fixed_after; // words bridle puts after the client's part (not
+                                          // with end_of_options: they would be operands)
+    bool bundle_flags = false;            // "-la" is "-l -a": each letter one of the options;
+                                          // only the last may take a value (the next word)
     bool end_of_options = false;          // the client may type "--" before positionals; bridle
                                           // passes "--" before the first positional it execs
     std::optional<std::chrono::milliseconds> timeout;   // overrides settings.timeout
     std::optional<std::uint64_t> max_output;            // overrides settings.max_output
+    std::map<std::string, std::string> env;  // added to settings.env for this rule, replacing
+                                          // a variable of the same name (GIT_CONFIG_*, LC_ALL)
+    bool escape_output = false;           // control characters other than \n and \t in the
+                                          // command's output reach the client as \xHH
     bool stdin_allowed = false;           // otherwise the command's stdin is /dev/null
     std::string sandbox;                  // name of a SandboxProfile; empty: settings.sandbox
     std::string source;                   // "file:line:col" of the rule, for messages
@@ -84,7 +127,8 @@ struct Rule {
     bool allows_key(const std::string& key) const;
     // name, leading literal args, options ([optional], required bare), "[--]" when
     // end_of_options, then the other args:
-    // "journalctl [-u|--unit UNIT] [-n|--lines 1..2000] --no-pager"
+    // "journalctl [-u|--unit UNIT] [-n|--lines 1..2000] --no-pager"; fixed words follow in
+    // parentheses: "journalctl [-u|--unit UNIT] (bridle adds first: --no-pager)"
     std::string synopsis() const;
 };
 
@@ -162,6 +206,10 @@ struct AuditFile {
                                                        // (spdlog names them audit.1.jsonl ...)
 };
 
+// The tokenizer's own limit (command::kMaxRequestBytes); settings.max_request may only lower it.
+constexpr std::uint64_t kMaxRequestLimit = 64 * 1024;
+constexpr std::uint64_t kMaxWordsLimit = 4096;   // the largest settings.max_words
+
 // settings.landlock: auto probes the kernel; off behaves as if it had no Landlock (rules
 // that require it are denied). For tests and for kernels whose Landlock misbehaves.
 enum class LandlockSetting { kAuto, kOff };
@@ -176,6 +224,10 @@ struct Settings {
                                                        // here unless the policy sets env
     std::string sandbox = kBaselineSandbox;            // the sandbox of rules that name none
     LandlockSetting landlock = LandlockSetting::kAuto;
+    std::uint64_t max_request = kMaxRequestLimit;      // bytes of one request (its text, or
+                                                       // its words sent as argv); may only be
+                                                       // lowered from the tokenizer's 64 KiB
+    std::optional<std::uint64_t> max_words;            // words in one request, argv[0] included
 };
 
 struct Policy {
@@ -195,6 +247,9 @@ struct Policy {
     // The sandbox `rule` runs in: its own, else settings.sandbox. nullptr when that name is
     // not defined (the loader refuses such a policy; callers must deny, never run unconfined).
     const SandboxProfile* sandbox_for(const Rule& rule) const;
+
+    // The whole environment `rule` runs with: settings.env, then the rule's env over it.
+    std::map<std::string, std::string> environment_for(const Rule& rule) const;
 };
 
 // (Re)builds policy.rules_by_name from policy.rules.

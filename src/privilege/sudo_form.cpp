@@ -59,7 +59,14 @@ std::vector<std::string> normal_form(const policy::Rule& rule, const matching::D
     for (const Option& option : rule.options) {
         const auto given = options.find(option.name());
         if (given == options.end()) continue;
-        words.push_back(option.is_flag ? option.name() : with_value(option, given->second));
+        if (option.is_flag) {
+            words.push_back(option.name());
+        } else if (!option.attached) {
+            words.push_back(option.name());
+            words.push_back(given->second);
+        } else {
+            words.push_back(with_value(option, given->second));
+        }
     }
     if (rule.end_of_options && first_open < rule.args.size()) words.emplace_back("--");
     std::size_t next = 0;
@@ -93,7 +100,11 @@ Result<std::vector<std::vector<std::string>>> exact_requests(const policy::Rule&
             alternatives.push_back({option.name()});
         } else {
             for (const std::string& choice : option.value.choices) {
-                alternatives.push_back({with_value(option, choice)});
+                if (option.attached) {
+                    alternatives.push_back({with_value(option, choice)});
+                } else {
+                    alternatives.push_back({option.name(), choice});
+                }
             }
         }
         slots.push_back(std::move(alternatives));

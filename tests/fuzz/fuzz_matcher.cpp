@@ -2,8 +2,10 @@
 // Fuzz target: the matcher (src/matching/matcher.hpp). The input is an argv, words separated
 // by NUL bytes, decided against the shipped policy/default.yaml (loaded once) over a fixed
 // in-memory file system. Checks: a denial says why and names no rule; an allow names the rule
-// for argv[0], execs that rule's name, binds no value that starts with `-`, and the argv
+// for argv[0], execs that rule's name, binds no value that starts with `-` unless the exec
+// argv has a `--` before it (leading_dash: allow, issue 13), and the argv
 // bridle would exec is itself allowed by the same rule (canonical forms are stable).
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -77,8 +79,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     check(d.rule != nullptr, "an allow names its rule");
     check(!argv.empty() && d.rule->name == argv[0], "the rule is for the program asked for");
     check(!d.exec_argv.empty() && d.exec_argv[0] == d.rule->name, "bridle execs the rule's name");
+    const auto double_dash = std::find(d.exec_argv.begin(), d.exec_argv.end(), "--");
     for (const auto& binding : d.bindings) {
-        check(!binding.value.empty() && binding.value[0] != '-', "no bound value starts with -");
+        check(!binding.value.empty(), "no bound value is empty");
+        if (binding.value[0] == '-') {
+            check(double_dash != d.exec_argv.end() &&
+                      std::find(double_dash + 1, d.exec_argv.end(), binding.value) != d.exec_argv.end(),
+                  "a bound value that starts with - is passed only after --");
+        }
     }
     const auto again = bridle::matching::decide(policy, d.exec_argv, "fuzz", resolver);
     check(again.verdict == Verdict::kAllow && again.rule == d.rule,

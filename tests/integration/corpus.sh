@@ -212,6 +212,27 @@ while IFS=$'\t' read -r id expected kind length; do
     row_done "$id" "$note"
 done <<<"$manifest"
 
+# ---- path confinement of the shipped readers (issue 13) ----------------------------------------
+# A second hard link to a file is refused whatever its name (the shipped rules leave links at
+# the default, refuse). Both names are on the fixtures' tmpfs: ln cannot link across file
+# systems, so the target here stands for a file outside the allowed directories.
+printf 'linked secret\n' >/var/log/hl-target.log
+chmod 0644 /var/log/hl-target.log
+ln /var/log/hl-target.log /var/log/hl-link.log
+bridle_ssh -- 'cat /var/log/hl-link.log'
+assert_status corpus.hardlink.status 77
+assert_eq corpus.hardlink.stdout "" "$SSH_OUT"
+assert_contains corpus.hardlink.reason "$SSH_ERR" "has 2 hard links"
+rm -f /var/log/hl-target.log /var/log/hl-link.log
+# open: fd: the shipped tail reads the descriptor bridle opened (no symlink followed), and the
+# decision record maps /dev/fd/N to the file.
+bridle_ssh -- 'tail -n 1 /var/log/syslog'
+assert_status corpus.openfd.status 0
+assert_eq corpus.openfd.stdout "$(tail -n 1 /var/log/syslog)"$'\n' "$SSH_OUT"
+bridle_records >/dev/null
+assert_match corpus.openfd.exec-argv "$(rec decision BRIDLE_EXEC_ARGV)" '^\["tail", ?"-n1", ?"/dev/fd/[0-9]+"\]$'
+assert_match corpus.openfd.fd-paths "$(rec decision BRIDLE_FD_PATHS)" '^\{"/dev/fd/[0-9]+": ?"/var/log/syslog"\}$'
+
 # Side effects of the deny rows that name one.
 assert_eq corpus.SH-009.motd-untouched "$motd_before" "$(sha256sum /etc/motd 2>/dev/null)"
 

@@ -241,6 +241,14 @@ void check_rows(const std::string& helper, bool i386) {
         SCOPED_TRACE(row.call + " under " + profile_name(row));
         const Prepared prepared = prepared_for(profile_of(row.profiles, row.exec_once));
         const Ran ran = run({helper, row.call, scratch.path()}, &prepared);
+        // i386's glibc makes socket() and socketpair() through socketcall(2), whose
+        // arguments lie behind a pointer: no-network denies socketcall's SOCKET and
+        // SOCKETPAIR whatever the family (docs/sandbox.md), AF_UNIX included.
+        const bool through_socketcall = i386 && (row.call == "socket-unix" || row.call == "socketpair-unix");
+        if (through_socketcall) {
+            EXPECT_EQ(show(ran.code()), show(EAFNOSUPPORT)) << ran.outcome.error;
+            continue;
+        }
         EXPECT_TRUE(row.expected.count(ran.code()) == 1)
             << "got " << show(ran.code()) << ", expected " << show(*row.expected.begin())
             << "; error: " << ran.outcome.error;
@@ -555,6 +563,7 @@ TEST(FailClosed, AFilterTheKernelRefusesRunsNothing) {
 TEST(FailClosed, AnImpossibleLimitRunsNothing) {
     Prepared prepared = prepared_for(profile_of(kBaseline, false));
     prepared.limits.settings[0] = {RLIMIT_NOFILE, rlimit{10, 5}};  // soft above hard: EINVAL
+    prepared.limits_shared.settings[0] = prepared.limits.settings[0];  // as root: no user ns
     const Ran ran = run({"/bin/echo", "ran"}, &prepared);
     EXPECT_FALSE(ran.outcome.started);
     EXPECT_NE(ran.outcome.error.find("could not set its resource limits"), std::string::npos)

@@ -15,6 +15,7 @@
 #include <set>
 #include <sstream>
 
+#include "admin/admin.hpp"
 #include "admin/audit_review.hpp"
 #include "admin/audit_time.hpp"
 #include "admin/authorized_keys.hpp"
@@ -436,6 +437,49 @@ std::string run_help() {
     for (std::size_t n; (n = std::fread(buf, 1, sizeof buf, p)) > 0;) out.append(buf, n);
     ::pclose(p);
     return out;
+}
+
+// bridle explain shows the whole truth (issue 13, item 11): the exact argv with the rule's
+// fixed words and /dev/fd/N for the files bridle opens, which file each descriptor is, the
+// environment the rule adds, the limits and the sandbox; and for a denial, no exec line.
+TEST(Explain, ShowsTheArgvFdsEnvironmentLimitsAndSandbox) {
+    const std::filesystem::path dir =
+        std::filesystem::temp_directory_path() / ("bridle-explain-" + std::to_string(::getpid()));
+    std::filesystem::create_directories(dir / "log");
+    std::ofstream(dir / "log" / "app.log") << "line\n";
+    const std::string policy = (dir / "policy.yaml").string();
+    std::ofstream(policy) << "version: 1\nsettings: {env: {PATH: /usr/bin}}\nrules:\n"
+                             "  - id: cat-log\n    command: /usr/bin/cat\n    fixed_before: [-v]\n"
+                             "    env: {LC_ALL: C, PATH: /bin}\n    timeout: 5s\n"
+                             "    args: [{name: file, path: {under: [" << (dir / "log").string()
+                          << "], type: file, open: fd}}]\n";
+    const auto explain_text = [&](const std::string& request) {
+        std::ostringstream out;
+        std::streambuf* old = std::cout.rdbuf(out.rdbuf());
+        const int status = explain(policy, "", request);
+        std::cout.rdbuf(old);
+        return std::make_pair(status, out.str());
+    };
+    const std::string file = (dir / "log" / "app.log").string();
+    const auto [status, text] = explain_text("cat " + file);
+    EXPECT_EQ(status, 0) << text;
+    const std::regex exec("exec: /usr/bin/cat \\[\"cat\",\"-v\",\"/dev/fd/([0-9]+)\"\\]\n");
+    std::smatch m;
+    ASSERT_TRUE(std::regex_search(text, m, exec)) << text;
+    EXPECT_NE(text.find("fd: /dev/fd/" + m[1].str() + " = \"" + file + "\""), std::string::npos) << text;
+    EXPECT_NE(text.find("env: LC_ALL=\"C\" (added by the rule)"), std::string::npos) << text;
+    EXPECT_NE(text.find("env: PATH=\"/bin\" (the rule's, over settings.env)"), std::string::npos) << text;
+    EXPECT_NE(text.find("limits: timeout 5000 ms, output 1048576 bytes per stream, stdin /dev/null"),
+              std::string::npos) << text;
+    EXPECT_NE(text.find("sandbox: baseline"), std::string::npos) << text;
+
+    const auto [denied_status, denied] = explain_text("cat /etc/passwd");
+    EXPECT_EQ(denied_status, 77);
+    EXPECT_EQ(denied.find("exec:"), std::string::npos) << denied;
+    EXPECT_EQ(denied.find("fd:"), std::string::npos) << denied;
+    EXPECT_EQ(denied.find("limits:"), std::string::npos) << denied;
+    EXPECT_NE(denied.find("reason: FILE \"/etc/passwd\""), std::string::npos) << denied;
+    std::filesystem::remove_all(dir);
 }
 
 TEST(ManPage, DocumentsEveryOptionAndSubcommandOfTheTable) {

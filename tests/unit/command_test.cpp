@@ -99,6 +99,50 @@ TEST(Tokenize, AcceptsPosixQuotingWithoutExpansion) {
     for (const Case& c : cases) check(c);
 }
 
+// tokenize_allowing_globs (issue 13, item 8): unquoted * and ? are kept and mark their word;
+// [ stays refused, and a word may not mix unquoted with quoted or escaped glob characters.
+TEST(Tokenize, GlobsAreMarkedOnlyWhenAsked) {
+    struct GlobCase {
+        const char* name;
+        std::string text;
+        std::vector<std::string> words;   // empty: refused
+        std::vector<bool> globbed;
+        const char* error = "";
+    };
+    const std::vector<GlobCase> cases = {
+        {"star in the last component", "cat /var/log/nginx/*.log", {"cat", "/var/log/nginx/*.log"}, {false, true}},
+        {"question mark", "cat /var/log/a?.log x", {"cat", "/var/log/a?.log", "x"}, {false, true, false}},
+        {"quoted star is literal, not a glob", "cat '/var/log/*.log'", {"cat", "/var/log/*.log"}, {false, false}},
+        {"escaped star is literal", "cat /var/log/\\*.log", {"cat", "/var/log/*.log"}, {false, false}},
+
+        {"bracket stays refused", "cat /var/log/[ab].log", {}, {}, "globs are never expanded"},
+        {"unquoted and quoted star in one word", "cat /var/log/*'*'.log", {}, {}, "may not also hold a quoted"},
+        {"unquoted star and escaped bracket", "cat /var/log/*\\[.log", {}, {}, "may not also hold a quoted"},
+        {"unquoted star and double-quoted ?", "cat \"/var/log/?\"*", {}, {}, "may not also hold"},
+        {"other shell syntax still refused", "cat /var/log/*.log; id", {}, {}, "it "},
+        {"brace still refused", "cat /var/log/{a,b}*.log", {}, {}, "brace expansion"},
+        {"tilde still refused at a word start", "cat ~/*", {}, {}, "tilde"},
+    };
+    for (const auto& c : cases) {
+        SCOPED_TRACE(c.name);
+        std::vector<bool> globbed;
+        const auto words = tokenize_allowing_globs(c.text, &globbed);
+        if (c.words.empty()) {
+            ASSERT_FALSE(words);
+            EXPECT_NE(words.error().message.find(c.error), std::string::npos) << words.error().message;
+        } else {
+            ASSERT_TRUE(words) << words.error().full();
+            EXPECT_EQ(words.value(), c.words);
+            EXPECT_EQ(globbed, c.globbed);
+        }
+        // Without the marks, every unquoted glob is refused as before.
+        if (c.text.find('*') != std::string::npos && c.text.find('\'') == std::string::npos &&
+            c.text.find('\\') == std::string::npos) {
+            EXPECT_FALSE(tokenize(c.text));
+        }
+    }
+}
+
 // What the grammar refuses, with the column of the offending byte.
 TEST(Tokenize, RefusesWhatAShellWouldInterpret) {
     const std::vector<Case> cases = {

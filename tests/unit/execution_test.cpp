@@ -86,8 +86,12 @@ bool sleeper_alive(const std::string& marker) {
     while (const dirent* entry = proc != nullptr ? ::readdir(proc) : nullptr) {
         if (entry->d_name[0] < '0' || entry->d_name[0] > '9') continue;
         std::ifstream file(std::string("/proc/") + entry->d_name + "/cmdline", std::ios::binary);
-        std::string cmdline((std::istreambuf_iterator<char>(file)),
-                            std::istreambuf_iterator<char>());
+        std::string cmdline;
+        try {
+            cmdline.assign(std::istreambuf_iterator<char>(file), std::istreambuf_iterator<char>());
+        } catch (const std::ios_base::failure&) {
+            continue;  // it exited between open and read (ESRCH): libstdc++'s underflow throws
+        }
         if (cmdline.size() >= wanted.size() &&
             cmdline.compare(cmdline.size() - wanted.size(), wanted.size(), wanted) == 0 &&
             (cmdline.size() == wanted.size() ||
@@ -300,6 +304,44 @@ TEST(Execution, OnlyStdioIsInherited) {
     EXPECT_EQ(targets[1].rfind("pipe:", 0), 0u);
     EXPECT_EQ(targets[2].rfind("pipe:", 0), 0u);
     EXPECT_NE(targets[1], targets[2]);
+}
+
+// Spec::pass_fds (issue 13, files bridle opened for the command): those fds, and only those,
+// reach the command at the same numbers, although they were opened close-on-exec; numbers
+// below 3 and too many are refused before fork.
+TEST(Execution, PassFdsAndNothingElseSurviveExec) {
+    const int passed = ::open("/etc/hostname", O_RDONLY | O_CLOEXEC);
+    const int other = ::open("/etc/passwd", O_RDONLY | O_CLOEXEC);
+    ASSERT_GE(passed, 3);
+    ASSERT_GE(other, 3);
+    const std::string fd_path = "/dev/fd/" + std::to_string(passed);
+    Spec spec = make_spec({"/bin/cat", fd_path});
+    spec.pass_fds = {passed};
+    const Ran ran = run_capturing(spec);
+    EXPECT_EQ(ran.outcome.exit_status, 0) << ran.output.err;
+    std::ifstream hostname("/etc/hostname");
+    std::stringstream expected;
+    expected << hostname.rdbuf();
+    EXPECT_EQ(ran.output.out, expected.str());
+
+    Spec not_passed = make_spec({"/bin/cat", "/dev/fd/" + std::to_string(other)});
+    not_passed.pass_fds = {passed};
+    const Ran refused = run_capturing(not_passed);
+    EXPECT_NE(refused.outcome.exit_status, 0);  // cat: No such file or directory
+    EXPECT_EQ(refused.output.out, "");
+    // The caller still owns both (the child's F_SETFD is its own copy).
+    EXPECT_EQ(::fcntl(passed, F_GETFD), FD_CLOEXEC);
+    ::close(passed);
+    ::close(other);
+
+    for (const std::vector<int>& bad : {std::vector<int>{0}, std::vector<int>{2},
+                                        std::vector<int>(kMaxPassFds + 1, 5)}) {
+        Spec spec_bad = make_spec({"/bin/true"});
+        spec_bad.pass_fds = bad;
+        const Ran r = run_capturing(spec_bad);
+        EXPECT_FALSE(r.outcome.started);
+        EXPECT_NE(r.outcome.error.find("refusing to pass"), std::string::npos) << r.outcome.error;
+    }
 }
 
 // The command leads a new session and process group and has no controlling terminal

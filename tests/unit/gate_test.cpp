@@ -3,12 +3,17 @@
 // started command gets a result record, and each outcome maps to its exit status.
 #include <gtest/gtest.h>
 
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <filesystem>
+#include <functional>
 #include <map>
 
 #include "gate/gate.hpp"
+#include "gate/output_hygiene.hpp"
 #include "gate/system_resolver.hpp"
 #include "policy/loader.hpp"
 #include "policy/sha256.hpp"
@@ -150,6 +155,47 @@ TEST_F(Gate, DenialRunsNothingAndExplains) {
     EXPECT_NE(r.message.find("`help`"), std::string::npos);
 }
 
+// Request limits (issue 13, item 9): a policy may lower the request size and cap the words;
+// past either, nothing runs (exit 64, as for the tokenizer's own limit) and the refusal is
+// audited. Text and argv requests are measured alike.
+TEST_F(Gate, PolicyRequestLimitsRefuseBeforeMatching) {
+    use_policy("version: 1\nsettings: {max_request: 40B, max_words: 3}\nrules:\n"
+               "  - id: touch-marker\n    command: /usr/bin/touch\n"
+               "    args: [{name: file, regex: '/[A-Za-z0-9/._-]+'}]\n"
+               "  - id: echo\n    command: /bin/echo\n"
+               "    args: [{regex: '[a-z]+'}, {regex: '[a-z]+'}]\n");
+    struct LimitCase {
+        std::string text;
+        int status;
+        const char* reason;
+    };
+    const std::vector<LimitCase> cases = {
+        {"echo a b c", 64, "has 4 words; this host's policy allows 3"},
+        {"echo a b c d e f", 64, "has 7 words"},
+        {"echo " + std::string(36, 'a'), 64, "is 41 bytes; this host's policy allows 40"},
+        {"echo " + std::string(35, 'a'), 77, "missing"},  // 40 bytes: matched (and denied)
+        {"echo a b", 0, ""},
+    };
+    for (const auto& c : cases) {
+        SCOPED_TRACE(c.text.substr(0, 20));
+        sink_.records.clear();
+        const Response r = run(c.text);
+        EXPECT_EQ(r.exit_status, c.status) << r.message;
+        if (c.status == 64) {
+            EXPECT_FALSE(r.ran);
+            EXPECT_NE(r.decision.reason.find(c.reason), std::string::npos) << r.decision.reason;
+            ASSERT_EQ(sink_.records.size(), 1u);
+            EXPECT_EQ(fields_of(sink_.records[0])["BRIDLE_DECISION"], "deny");
+        }
+    }
+    const Context context{policy_, sink_, resolver_};
+    Request request;
+    request.argv = std::vector<std::string>{"echo", "a", "b", "c"};
+    const Response words = handle(context, request, [](execution::Stream, std::string_view) { return true; }, {});
+    EXPECT_EQ(words.exit_status, 64);
+    EXPECT_FALSE(words.ran);
+}
+
 // Shell syntax is refused before matching (exit 64) and still audited as an error.
 TEST_F(Gate, UnparsableRequestIsAuditedAndRunsNothing) {
     const Response r = run("touch " + marker_ + "; id");
@@ -185,6 +231,28 @@ TEST_F(Gate, CommandSeesOnlyThePolicyEnvironment) {
     const Response r = run("env", &out);
     ::unsetenv("LD_PRELOAD");
     EXPECT_EQ(r.exit_status, 0);
+    EXPECT_EQ(out, "ONLY=this\nPATH=/usr/bin:/bin\n");
+}
+
+// A rule's env (issue 13, item 6) reaches its command over settings.env; other rules keep
+// settings.env as it is.
+TEST_F(Gate, RuleEnvIsAddedForThatRuleOnly) {
+    use_policy(R"(
+version: 1
+settings: {timeout: 2s, env: {PATH: /usr/bin:/bin, ONLY: this}}
+rules:
+  - id: env
+    command: /usr/bin/env
+  - id: env-c
+    name: env-c
+    command: /usr/bin/env
+    env: {ONLY: that, LC_ALL: C}
+)");
+    std::string out;
+    EXPECT_EQ(run("env-c", &out).exit_status, 0);
+    EXPECT_EQ(out, "LC_ALL=C\nONLY=that\nPATH=/usr/bin:/bin\n");
+    out.clear();
+    EXPECT_EQ(run("env", &out).exit_status, 0);
     EXPECT_EQ(out, "ONLY=this\nPATH=/usr/bin:/bin\n");
 }
 
@@ -486,6 +554,365 @@ TEST_F(Gate, ASinkThatRefusesLeavesNoDanglingAllowInTheOther) {
     EXPECT_EQ(result["BRIDLE_STARTED"], "0");
     EXPECT_EQ(result["BRIDLE_REQUEST_ID"], fields_of(sink_.records[0])["BRIDLE_REQUEST_ID"]);
     EXPECT_NE(result["BRIDLE_ERROR"].find("not run: journald is not accepting records"), std::string::npos);
+}
+
+// Path confinement through the real file system (issue 13): a scratch "log" directory, a file
+// outside it, and the shapes an agent could plant there to reach that file.
+class GatePaths : public GateFixture {
+protected:
+    void SetUp() override {
+        make_scratch("bridle-gate-paths-");
+        log_ = (dir_ / "log").string();
+        outside_ = (dir_ / "secret").string();
+        std::filesystem::create_directories(log_);
+        write(outside_, "SECRET\n");
+        write(log_ + "/own.log", "own line\n");
+    }
+    static void write(const std::string& path, const std::string& text) {
+        std::FILE* f = std::fopen(path.c_str(), "w");
+        ASSERT_NE(f, nullptr);
+        std::fputs(text.c_str(), f);
+        std::fclose(f);
+    }
+    // With landlock: auto (this kernel has it), reads are confined to the programs' files
+    // and log/, as the shipped `logs` sandbox does for /var/log; off: not confined.
+    void load(const std::string& landlock, const std::string& extra = "") {
+        use_policy("version: 1\nsettings: {timeout: 5s, sandbox: logs, landlock: " + landlock +
+                   "}\nsandboxes:\n  logs:\n    seccomp: [baseline, no-write, no-network]\n"
+                   "    landlock: {mode: prefer, read: [/usr, /lib, /etc, " + log_ + "], write: []}\n"
+                   "rules:\n  - id: cat-log\n    command: /usr/bin/cat\n"
+                   "    args: [{name: file, path: {under: [" + log_ + "], type: file" + extra +
+                   "}}]\n");
+    }
+    // Runs `text` with a resolver that calls `between` once, right after the real check:
+    // whatever an attacker could do between bridle's check and the program's open.
+    Response run_racing(const std::string& text, std::function<void()> between, std::string* out) {
+        class Racing final : public matching::PathResolver {
+          public:
+            explicit Racing(std::function<void()> f) : between_(std::move(f)) {}
+            std::optional<Resolved> resolve(const std::string& path, std::string& why) const override {
+                auto resolved = real_.resolve(path, why);
+                if (between_) std::exchange(between_, nullptr)();
+                return resolved;
+            }
+          private:
+            SystemResolver real_;
+            mutable std::function<void()> between_;
+        };
+        const Racing racing(std::move(between));
+        const Context context{policy_, sink_, racing};
+        Request request;
+        request.text = text;
+        const execution::OutputSink capture = [out](execution::Stream s, std::string_view bytes) {
+            if (s == execution::Stream::kStdout) out->append(bytes);
+            return true;
+        };
+        return handle(context, request, capture, {});
+    }
+    std::string log_, outside_;
+};
+
+// Hole 1: `ln SECRET log/linked` canonicalises inside log/; it is refused (Landlock on and off),
+// and nothing of SECRET reaches the output.
+TEST_F(GatePaths, AHardLinkToAFileOutsideIsRefused) {
+    ASSERT_EQ(::link(outside_.c_str(), (log_ + "/linked").c_str()), 0);
+    for (const std::string landlock : {"auto", "off"}) {
+        SCOPED_TRACE(landlock);
+        load(landlock);
+        sink_.records.clear();
+        std::string out;
+        const Response r = run("cat " + log_ + "/linked", &out);
+        EXPECT_EQ(r.exit_status, 77);
+        EXPECT_FALSE(r.ran);
+        EXPECT_EQ(out, "");
+        EXPECT_NE(r.decision.reason.find("has 2 hard links"), std::string::npos) << r.decision.reason;
+        out.clear();
+        EXPECT_EQ(run("cat " + log_ + "/own.log", &out).exit_status, 0);
+        EXPECT_EQ(out, "own line\n");
+    }
+    load("auto", ", links: allow");
+    std::string out;
+    EXPECT_EQ(run("cat " + log_ + "/linked", &out).exit_status, 0);
+    EXPECT_EQ(out, "SECRET\n");  // what links: allow means, and why it is not the default
+}
+
+// open: fd: the program reads the file bridle opened, as /dev/fd/N; the decision record shows
+// the argv exec'd and which file each descriptor is; the descriptor is closed afterwards.
+TEST_F(GatePaths, OpenFdPassesTheOpenedFileAndRecordsTheMapping) {
+    load("auto", ", open: fd");
+    std::string out;
+    const Response r = run("cat " + log_ + "/own.log", &out);
+    ASSERT_EQ(r.exit_status, 0) << r.message;
+    EXPECT_EQ(out, "own line\n");
+    ASSERT_EQ(r.decision.fd_paths.size(), 1u);
+    const int fd = r.decision.fd_paths[0].fd;
+    ASSERT_GE(fd, 3);
+    const std::string dev_fd = "/dev/fd/" + std::to_string(fd);
+    EXPECT_EQ(r.decision.exec_argv, (std::vector<std::string>{"cat", dev_fd}));
+    ASSERT_EQ(sink_.records.size(), 2u);
+    auto decision = fields_of(sink_.records[0]);
+    EXPECT_EQ(decision["BRIDLE_ARGV"], "[\"cat\",\"" + log_ + "/own.log\"]");  // as the client sent it
+    EXPECT_EQ(decision["BRIDLE_EXEC_ARGV"], "[\"cat\",\"" + dev_fd + "\"]");
+    EXPECT_EQ(decision["BRIDLE_FD_PATHS"], "{\"" + dev_fd + "\":\"" + log_ + "/own.log\"}");
+    EXPECT_EQ(::fcntl(fd, F_GETFD), -1);  // closed once the command ran
+    EXPECT_EQ(errno, EBADF);
+}
+
+// Hole 2: the race between the check and the open. After bridle checked log/app.log (a regular
+// file under log/), an attacker who can write in log/ replaces it: by a symlink to the secret,
+// a symlinked directory above it, a FIFO, or a hard link. With open: fd, bridle's own open
+// follows no symlink and checks the descriptor: nothing of the secret is read, with Landlock
+// on or off. With open: name (the default), the program opens the name later and the first
+// swap wins: the race bridle-policy(5) documents.
+TEST_F(GatePaths, APathSwappedAfterTheCheckIsNotFollowedWithOpenFd) {
+    std::filesystem::create_directories(log_ + "/app");
+    std::filesystem::create_directories(dir_ / "elsewhere");
+    write((dir_ / "elsewhere" / "current.log").string(), "SECRET\n");
+    const std::string file = log_ + "/app/current.log";
+    struct Swap {
+        const char* name;
+        std::function<void()> act;
+    };
+    const std::vector<Swap> swaps = {
+        {"final component becomes a symlink",
+         [&] {
+             std::filesystem::remove(file);
+             std::filesystem::create_symlink(outside_, file);
+         }},
+        {"a directory above becomes a symlink",
+         [&] {
+             std::filesystem::rename(log_ + "/app", log_ + "/app.old");
+             std::filesystem::create_directory_symlink(dir_ / "elsewhere", log_ + "/app");
+         }},
+        {"final component becomes a FIFO",
+         [&] {
+             std::filesystem::remove(file);
+             ASSERT_EQ(::mkfifo(file.c_str(), 0600), 0);
+         }},
+        {"final component becomes a hard link",
+         [&] {
+             std::filesystem::remove(file);
+             ASSERT_EQ(::link(outside_.c_str(), file.c_str()), 0);
+         }},
+    };
+    const auto reset = [&] {
+        std::filesystem::remove_all(log_ + "/app");
+        std::filesystem::remove_all(log_ + "/app.old");
+        std::filesystem::create_directories(log_ + "/app");
+        write(file, "app line\n");
+    };
+    for (const std::string landlock : {"auto", "off"}) {
+        for (const Swap& swap : swaps) {
+            SCOPED_TRACE(landlock + ": " + swap.name);
+            load(landlock, ", open: fd");
+            reset();
+            std::string out;
+            const Response r = run_racing("cat " + file, swap.act, &out);
+            EXPECT_EQ(r.exit_status, 77) << r.message;
+            EXPECT_FALSE(r.ran);
+            EXPECT_EQ(out, "");
+            EXPECT_NE(r.decision.reason.find(file), std::string::npos) << r.decision.reason;
+        }
+    }
+    // Without the race, the same rule reads the file.
+    load("auto", ", open: fd");
+    reset();
+    std::string out;
+    EXPECT_EQ(run_racing("cat " + file, [] {}, &out).exit_status, 0);
+    EXPECT_EQ(out, "app line\n");
+    // open: name: the documented remaining race; without Landlock the program follows the
+    // swapped-in symlink. With Landlock confining reads to log/, the kernel stops it instead.
+    load("off");
+    reset();
+    out.clear();
+    EXPECT_EQ(run_racing("cat " + file, swaps[0].act, &out).exit_status, 0);
+    EXPECT_EQ(out, "SECRET\n");
+    load("auto");
+    reset();
+    out.clear();
+    const Response confined = run_racing("cat " + file, swaps[0].act, &out);
+    ASSERT_TRUE(confined.sandbox.has_value());
+    if (confined.sandbox->landlock_text().find("abi") != std::string::npos) {
+        EXPECT_NE(confined.exit_status, 0);  // cat: Permission denied
+        EXPECT_EQ(out, "");
+    }
+}
+
+// explain opens the files too (it checks what a run would), shows /dev/fd/N, and closes them.
+TEST_F(GatePaths, ExplainShowsTheSubstitutionAndKeepsNothingOpen) {
+    load("auto", ", open: fd");
+    const Context context{policy_, sink_, resolver_};
+    Request request;
+    request.text = "cat " + log_ + "/own.log";
+    const Response r = explain(context, request);
+    ASSERT_EQ(r.exit_status, 0) << r.decision.reason;
+    ASSERT_EQ(r.decision.fd_paths.size(), 1u);
+    EXPECT_EQ(r.decision.fd_paths[0].canonical, log_ + "/own.log");
+    EXPECT_EQ(r.decision.exec_argv[1], "/dev/fd/" + std::to_string(r.decision.fd_paths[0].fd));
+    EXPECT_EQ(r.opened, nullptr);
+    EXPECT_EQ(::fcntl(r.decision.fd_paths[0].fd, F_GETFD), -1);
+    EXPECT_TRUE(sink_.records.empty());
+}
+
+// The opener itself, both ways (openat2 beneath the directory, and the O_NOFOLLOW walk used
+// where the kernel has no openat2): what it opens and what it refuses.
+TEST_F(GatePaths, ConfinedOpenRefusesEverySymlinkAndNonFile) {
+    std::filesystem::create_directories(log_ + "/sub");
+    write(log_ + "/sub/a.log", "a\n");
+    std::filesystem::create_symlink(outside_, log_ + "/to-secret");
+    std::filesystem::create_symlink(log_ + "/own.log", log_ + "/to-own");  // even inside
+    std::filesystem::create_directory_symlink(log_ + "/sub", log_ + "/sub-link");
+    ASSERT_EQ(::mkfifo((log_ + "/fifo").c_str(), 0600), 0);
+    ASSERT_EQ(::link(outside_.c_str(), (log_ + "/hard").c_str()), 0);
+    struct OpenCase {
+        std::string path;
+        bool links_allowed;
+        const char* refusal;  // nullptr: opens
+    };
+    const std::vector<OpenCase> cases = {
+        {log_ + "/to-secret", false, "changed after it was checked"},
+        {log_ + "/to-own", false, "changed after it was checked"},
+        {log_ + "/sub-link/a.log", false, "changed after it was checked"},
+        {log_ + "/fifo", false, "is not a regular file"},
+        {log_ + "/sub", false, "is not a regular file"},
+        {log_ + "/hard", false, "has 2 hard links"},
+        {log_ + "/missing", false, "disappeared"},
+        {log_ + "/own.log", false, nullptr},
+        {log_ + "/sub/a.log", false, nullptr},
+        {log_ + "/hard", true, nullptr},
+    };
+    for (const auto& c : cases) {
+        for (const bool walk : {false, true}) {
+            SCOPED_TRACE(c.path + (walk ? " (walk)" : " (openat2)"));
+            const OpenChecks checks{c.links_allowed, std::nullopt};
+            const Result<int> fd = walk ? open_by_walk(c.path, checks) : open_confined(c.path, log_, checks);
+            if (c.refusal == nullptr) {
+                ASSERT_TRUE(fd) << fd.error().message;
+                EXPECT_GE(fd.value(), 3);
+                EXPECT_EQ(::fcntl(fd.value(), F_GETFD), FD_CLOEXEC);
+                ::close(fd.value());
+            } else {
+                ASSERT_FALSE(fd);
+                EXPECT_NE(fd.error().message.find(c.refusal), std::string::npos) << fd.error().message;
+            }
+        }
+    }
+    // Paths that are not canonical or not inside the directory are refused before any open.
+    EXPECT_FALSE(open_confined(outside_, log_, {}));
+    EXPECT_FALSE(open_confined(log_ + "x/own.log", log_, {}));
+    EXPECT_FALSE(open_by_walk(log_ + "/../secret", {}));
+    EXPECT_FALSE(open_by_walk("relative/own.log", {}));
+}
+
+// Item 7 through the real file system: a final symlink (lstat) and a size limit that the
+// descriptor is checked against again, so a file grown after the check is refused.
+TEST_F(GatePaths, FinalSymlinkAndMaxSizeOnTheRealFileSystem) {
+    std::filesystem::create_symlink(log_ + "/own.log", log_ + "/current.log");
+    load("auto", ", final_symlink: refuse");
+    std::string out;
+    Response r = run("cat " + log_ + "/current.log", &out);
+    EXPECT_EQ(r.exit_status, 77);
+    EXPECT_NE(r.decision.reason.find("is a symbolic link"), std::string::npos) << r.decision.reason;
+    EXPECT_EQ(run("cat " + log_ + "/own.log", &out).exit_status, 0);
+
+    load("auto", ", open: fd, max_size: 16B");
+    out.clear();
+    EXPECT_EQ(run_racing("cat " + log_ + "/own.log", [] {}, &out).exit_status, 0);
+    EXPECT_EQ(out, "own line\n");
+    out.clear();
+    r = run_racing("cat " + log_ + "/own.log", [&] { write(log_ + "/own.log", "a line that is too long\n"); }, &out);
+    EXPECT_EQ(r.exit_status, 77);
+    EXPECT_EQ(out, "");
+    EXPECT_NE(r.decision.reason.find("is larger than 16 bytes"), std::string::npos) << r.decision.reason;
+}
+
+// Output hygiene (issue 13, item 10): what escaping leaves alone and what it writes as \xHH,
+// whichever way the bytes are split into chunks.
+TEST(OutputHygiene, EscapesControlsAndKeepsText) {
+    struct EscapeCase {
+        const char* name;
+        std::string in;
+        std::string out;
+    };
+    const std::vector<EscapeCase> cases = {
+        {"plain text, newline and tab", "a b\tc\n", "a b\tc\n"},
+        {"UTF-8 text", "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80", "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80"},
+        {"U+00A0, the first character after C1", "\xc2\xa0", "\xc2\xa0"},
+        {"ANSI colour", "\x1b[31mred\x1b[0m", "\\x1b[31mred\\x1b[0m"},
+        {"clear screen and title", "\x1b[2J\x1b]0;pwned\x07", "\\x1b[2J\\x1b]0;pwned\\x07"},
+        {"carriage return", "ok\rFAKE\n", "ok\\x0dFAKE\n"},
+        {"backspace and NUL", std::string("a\b\0b", 4), "a\\x08\\x00b"},
+        {"DEL", "\x7f", "\\x7f"},
+        {"C1 CSI in UTF-8", "\xc2\x9b" "2J", "\\xc2\\x9b2J"},
+        {"raw 8-bit CSI", "\x9b" "2J", "\\x9b2J"},
+        {"stray continuation byte", "\xa0", "\\xa0"},
+        {"invalid lead bytes", "\xc0\xc1\xf5\xff", "\\xc0\\xc1\\xf5\\xff"},
+        {"character cut short by ESC", "\xe2\x82\x1b", "\\xe2\\x82\\x1b"},
+        {"character cut short at the end", "x\xe2\x82", "x\\xe2\\x82"},
+    };
+    for (const auto& c : cases) {
+        SCOPED_TRACE(c.name);
+        for (std::size_t chunk = 1; chunk <= c.in.size() + 1; ++chunk) {
+            OutputEscaper escaper;
+            std::string out;
+            for (std::size_t at = 0; at < c.in.size(); at += chunk) {
+                escaper.escape(std::string_view(c.in).substr(at, chunk), out);
+            }
+            escaper.finish(out);
+            EXPECT_EQ(out, c.out) << "chunks of " << chunk;
+            OutputEscaper again;
+            std::string twice;
+            again.escape(out, twice);
+            again.finish(twice);
+            EXPECT_EQ(twice, out);  // idempotent
+        }
+    }
+}
+
+// escape_output: true: the client gets the escaped text; a rule without it, the raw bytes.
+TEST_F(Gate, EscapeOutputReachesTheClientEscaped) {
+    use_policy(R"(
+version: 1
+settings: {timeout: 5s}
+rules:
+  - id: printf-raw
+    name: printf-raw
+    command: /usr/bin/printf
+    fixed_before: ['a\033[2Jb\rc\n']
+  - id: printf-clean
+    name: printf-clean
+    command: /usr/bin/printf
+    fixed_before: ['a\033[2Jb\rc\n']
+    escape_output: true
+)");
+    std::string out;
+    EXPECT_EQ(run("printf-clean", &out).exit_status, 0);
+    EXPECT_EQ(out, "a\\x1b[2Jb\\x0dc\n");
+    out.clear();
+    EXPECT_EQ(run("printf-raw", &out).exit_status, 0);
+    EXPECT_EQ(out, "a\x1b[2Jb\rc\n");
+}
+
+// Item 8 through the real file system: `cat LOG/*.log` is expanded by bridle (byte order, no
+// hidden files), each match opened as /dev/fd/N, and the record shows the expanded argv.
+TEST_F(GatePaths, AGlobExpandsToCheckedOpenedFiles) {
+    write(log_ + "/b.log", "b line\n");
+    write(log_ + "/.hidden.log", "hidden\n");
+    write(log_ + "/c.txt", "not a log\n");
+    load("auto", ", open: fd, glob: {max: 2}");
+    std::string out;
+    const Response r = run("cat " + log_ + "/*.log", &out);
+    ASSERT_EQ(r.exit_status, 0) << r.message;
+    EXPECT_EQ(out, "b line\nown line\n");
+    ASSERT_EQ(r.decision.fd_paths.size(), 2u);
+    auto decision = fields_of(sink_.records[0]);
+    EXPECT_EQ(decision["BRIDLE_EXEC_ARGV"], "[\"cat\",\"/dev/fd/" + std::to_string(r.decision.fd_paths[0].fd) +
+                                                "\",\"/dev/fd/" + std::to_string(r.decision.fd_paths[1].fd) + "\"]");
+    EXPECT_NE(decision["BRIDLE_FD_PATHS"].find(log_ + "/b.log"), std::string::npos);
+    // One more match than max: denied; quoted, the * is a character and names no file.
+    write(log_ + "/d.log", "d\n");
+    EXPECT_EQ(run("cat " + log_ + "/*.log").exit_status, 77);
+    EXPECT_EQ(run("cat '" + log_ + "/*.log'").exit_status, 77);
 }
 
 }  // namespace

@@ -127,7 +127,7 @@ const std::vector<BadCase>& bad_cases() {
          "settings.audit_file.max_files must be a decimal integer", "2:36"},
         {"unknown settings key", "version: 1\nsettings: {sandboxes: baseline}\nrules: []\n",
          "unknown key 'sandboxes' in settings (allowed: audit, timeout, max_output, env, "
-         "sandbox, landlock, audit_file)",
+         "sandbox, landlock, audit_file, max_request, max_words)",
          "2:12"},
         {"duplicate settings key",
          "version: 1\nsettings:\n  timeout: 5s\n  timeout: 50s\nrules: []\n",
@@ -225,7 +225,7 @@ const std::vector<BadCase>& bad_cases() {
         {"key listed twice", rule_with("    keys: [a, a]\n"), "key 'a' is listed twice", "5:15"},
         {"unknown rule key", rule_with("    user: root\n"),
          "unknown key 'user' in a rule (allowed: id, summary, command, name, keys, args, "
-         "params, options, end_of_options, timeout, max_output, stdin, sandbox, run_as, capture)",
+         "params, options, end_of_options, timeout, max_output, stdin, sandbox, run_as, capture, fixed_before, fixed_after, bundle_flags, env, escape_output)",
          "5:5"},
         {"capture too large", rule_with("    capture: 2MiB\n"),
          "capture must be at most 1MiB per stream, not '2MiB'", "5:14"},
@@ -301,7 +301,7 @@ const std::vector<BadCase>& bad_cases() {
         {"duplicate key in an option", rule_with("    options: {--unit: {regex: a, regex: b}}\n"),
          "duplicate key 'regex' in an option", "5:34"},
         {"option with a binding name", rule_with("    options: {--unit: {regex: a, name: u}}\n"),
-         "unknown key 'name' in an option (allowed: regex, enum, int, path, required)", "5:34"},
+         "unknown key 'name' in an option (allowed: regex, enum, int, path, required, attached, max_length)", "5:34"},
         {"option with two kinds", rule_with("    options: {--unit: {regex: a, enum: [b]}}\n"),
          "takes exactly one of regex, enum, int or path; this one has both regex and enum", "5:34"},
         {"option with no kind", rule_with("    options: {--unit: {required: true}}\n"),
@@ -434,7 +434,95 @@ const std::vector<BadCase>& bad_cases() {
         {"path type socket", rule_with("    args: [{path: {under: [/a], type: socket}}]\n"),
          "type must be file, directory or any, not 'socket'", "5:39"},
         {"path unknown key", rule_with("    args: [{path: {under: [/a], follow: true}}]\n"),
-         "unknown key 'follow' in path (allowed: under, type)", "5:33"},
+         "unknown key 'follow' in path (allowed: under, type, links, open, names, final_symlink, max_size, dots, glob)", "5:33"},
+        {"fixed_before a string", rule_with("    fixed_before: --no-pager\n"),
+         "fixed_before must be a list", "5:19"},
+        {"fixed_before empty", rule_with("    fixed_before: []\n"),
+         "fixed_before must list at least one word", "5:19"},
+        {"fixed_before empty word", rule_with("    fixed_before: ['']\n"),
+         "a word in fixed_before may not be empty", "5:20"},
+        {"fixed_before a mapping word", rule_with("    fixed_before: [{a: b}]\n"),
+         "a word in fixed_before must be a string", "5:20"},
+        {"fixed_after with a control character", rule_with("    fixed_after: [\"a\\x1bb\"]\n"),
+         "a word in fixed_after contains", "5:19"},
+        {"fixed_after after --", rule_with("    end_of_options: true\n    fixed_after: [-x]\n"),
+         "fixed_after cannot be used with end_of_options: true", "6:18"},
+        {"leading_dash on an option", rule_with("    options: {\"-e\": {regex: a, leading_dash: allow}}\n"),
+         "unknown key 'leading_dash' in an option", "5:32"},
+        {"leading_dash without end_of_options", rule_with("    args: [{regex: a, leading_dash: allow}]\n"),
+         "argument 'arg1' has leading_dash: allow, which needs end_of_options: true", "3:5"},
+        {"leading_dash yes", rule_with("    end_of_options: true\n    args: [{regex: a, leading_dash: yes}]\n"),
+         "leading_dash must be allow or refuse, not 'yes'", "6:37"},
+        {"attached on an argument", rule_with("    args: [{regex: a, attached: false}]\n"),
+         "unknown key 'attached' in an argument", "5:23"},
+        {"attached not a boolean", rule_with("    options: {\"-n\": {int: [1, 2], attached: no}}\n"),
+         "attached must be true or false, not 'no'", "5:45"},
+        {"attached on a flag", rule_with("    options: {\"-n\": {flag: true, attached: false}}\n"),
+         "unknown key 'attached' in a flag", "5:34"},
+        {"max_request above 64KiB", "version: 1\nsettings: {max_request: 65KiB}\nrules: []\n",
+         "settings.max_request may only lower the limit: at most 64KiB, not '65KiB'", "2:25"},
+        {"max_request zero", "version: 1\nsettings: {max_request: 0}\nrules: []\n",
+         "settings.max_request must be between", "2:25"},
+        {"max_words zero", "version: 1\nsettings: {max_words: 0}\nrules: []\n",
+         "settings.max_words must be between 1 and 4096", "2:23"},
+        {"max_words huge", "version: 1\nsettings: {max_words: 5000}\nrules: []\n",
+         "settings.max_words must be between 1 and 4096", "2:23"},
+        {"max_words a word", "version: 1\nsettings: {max_words: many}\nrules: []\n",
+         "settings.max_words must be", "2:23"},
+        {"max_length zero", rule_with("    args: [{regex: a, max_length: 0}]\n"),
+         "max_length must be between 1 and 65536", "5:35"},
+        {"max_length a size", rule_with("    args: [{regex: a, max_length: 1KiB}]\n"),
+         "max_length must be", "5:35"},
+        {"rule env a list", rule_with("    env: [A]\n"), "env must be a mapping", "5:10"},
+        {"rule env bad name", rule_with("    env: {1X: a}\n"), "environment variable name '1X' is not valid", "5:11"},
+        {"rule env name with =", rule_with("    env: {'A=B': a}\n"), "environment variable name 'A=B' is not valid", "5:11"},
+        {"rule env no value", rule_with("    env: {A: }\n"), "env A has no value", "5:11"},
+        {"rule env value a mapping", rule_with("    env: {A: {b: c}}\n"), "env A must be a string", "5:14"},
+        {"bundle_flags yes", rule_with("    bundle_flags: yes\n"), "bundle_flags must be true or false", "5:19"},
+        {"bundle_flags a list", rule_with("    bundle_flags: [true]\n"), "bundle_flags must be true or false", "5:19"},
+        {"names a string", rule_with("    args: [{path: {under: [/a], names: '*.log'}}]\n"),
+         "names must be a list", "5:40"},
+        {"names empty", rule_with("    args: [{path: {under: [/a], names: []}}]\n"),
+         "names must list at least one pattern", "5:40"},
+        {"names with a slash", rule_with("    args: [{path: {under: [/a], names: ['x/*.log']}}]\n"),
+         "a pattern in names must be a non-empty file name pattern without /", "5:41"},
+        {"names empty pattern", rule_with("    args: [{path: {under: [/a], names: ['']}}]\n"),
+         "a pattern in names must be", "5:41"},
+        {"final_symlink yes", rule_with("    args: [{path: {under: [/a], final_symlink: no}}]\n"),
+         "final_symlink must be follow or refuse, not 'no'", "5:48"},
+        {"max_size zero", rule_with("    args: [{path: {under: [/a], max_size: 0}}]\n"),
+         "max_size must be between 1B", "5:43"},
+        {"max_size no unit word", rule_with("    args: [{path: {under: [/a], max_size: big}}]\n"),
+         "max_size must be a size", "5:43"},
+        {"dots keep", rule_with("    args: [{path: {under: [/a], dots: keep}}]\n"),
+         "dots must be resolve or refuse, not 'keep'", "5:39"},
+        {"glob without max", rule_with("    args: [{path: {under: [/a], glob: {hidden: true}}}]\n"),
+         "glob needs max", "5:39"},
+        {"glob max 17", rule_with("    args: [{path: {under: [/a], glob: {max: 17}}}]\n"),
+         "glob.max must be between 1 and 16", "5:45"},
+        {"glob a boolean", rule_with("    args: [{path: {under: [/a], glob: true}}]\n"),
+         "glob must be a mapping", "5:39"},
+        {"glob unknown key", rule_with("    args: [{path: {under: [/a], glob: {max: 2, recursive: true}}}]\n"),
+         "unknown key 'recursive' in glob (allowed: max, hidden)", "5:48"},
+        {"glob on an option", rule_with("    options: {\"-f\": {path: {under: [/a], glob: {max: 2}}}}\n"),
+         "option '-f' has a path with glob", "3:5"},
+        {"glob with run_as", rule_with("    run_as: root\n    args: [{path: {under: [/a], glob: {max: 2}}}]\n"),
+         "a run_as rule may not have", "3:5"},
+        {"path open fd without type", rule_with("    args: [{path: {under: [/a], open: fd}}]\n"),
+         "open: fd needs type: file", "5:39"},
+        {"path open fd for a directory",
+         rule_with("    args: [{path: {under: [/a], type: directory, open: fd}}]\n"),
+         "open: fd needs type: file", "5:56"},
+        {"path open stdin", rule_with("    args: [{path: {under: [/a], type: file, open: stdin}}]\n"),
+         "open must be fd or name, not 'stdin'", "5:51"},
+        {"path open a list", rule_with("    args: [{path: {under: [/a], type: file, open: [fd]}}]\n"),
+         "open must be a string, not a list", "5:51"},
+        {"path links yes", rule_with("    args: [{path: {under: [/a], links: yes}}]\n"),
+         "links must be allow or refuse, not 'yes'", "5:40"},
+        {"path links a list", rule_with("    args: [{path: {under: [/a], links: [allow]}}]\n"),
+         "links must be", "5:40"},
+        {"path links empty", rule_with("    args: [{path: {under: [/a], links: ''}}]\n"),
+         "links must be allow or refuse", "5:40"},
         {"two kinds in an inline arg", rule_with("    args: [{regex: a, int: [1, 2]}]\n"),
          "this one has both regex and int", "5:23"},
 
@@ -650,9 +738,9 @@ rules:
   - id: tail-log
     command: /usr/bin/tail
     args:
-      - {name: file, path: {under: [/var/log, /srv/log], type: file}}
-      - {path: {under: [/], type: directory}}
-      - {path: {under: [/tmp]}}
+      - {name: file, path: {under: [/var/log, /srv/log], type: file, open: fd}}
+      - {path: {under: [/], type: directory, links: refuse}}
+      - {path: {under: [/tmp], links: allow}}
 )");
     ASSERT_TRUE(parsed.policy.has_value()) << all_errors(parsed.report);
     const Policy& policy = *parsed.policy;
@@ -718,6 +806,11 @@ rules:
     EXPECT_EQ(tail.args[1].spec.path_type, ValueSpec::PathType::kDirectory);
     EXPECT_EQ(tail.args[2].name, "arg3");
     EXPECT_EQ(tail.args[2].spec.path_type, ValueSpec::PathType::kAny);
+    EXPECT_FALSE(tail.args[0].spec.hard_links_allowed);  // default: refuse
+    EXPECT_FALSE(tail.args[1].spec.hard_links_allowed);
+    EXPECT_TRUE(tail.args[2].spec.hard_links_allowed);
+    EXPECT_TRUE(tail.args[0].spec.open_fd);
+    EXPECT_FALSE(tail.args[1].spec.open_fd);  // default: open: name
 }
 
 // settings.audit, settings.audit_file and a rule's capture.
@@ -788,6 +881,24 @@ TEST(PolicyParse, EnvReplacesTheDefaultEnvironment) {
     const Parsed empty = parse("version: 1\nsettings: {env: {}}\nrules: []\n");
     ASSERT_TRUE(empty.policy.has_value()) << all_errors(empty.report);
     EXPECT_TRUE(empty.policy->settings.env.empty());
+}
+
+// A rule's env (issue 13, item 6) is added to settings.env for that rule only, replacing a
+// variable of the same name; it is checked like settings.env.
+TEST(PolicyParse, RuleEnvAddsToAndOverridesSettingsEnv) {
+    const Parsed parsed = parse(
+        "version: 1\nsettings:\n  env: {PATH: /usr/bin, LANG: C.UTF-8}\nrules:\n"
+        "  - id: git-log\n    command: /usr/bin/git\n"
+        "    env: {LANG: C, GIT_CONFIG_COUNT: '1', GIT_CONFIG_KEY_0: core.pager, GIT_CONFIG_VALUE_0: cat}\n"
+        "  - id: plain\n    command: /usr/bin/uptime\n");
+    ASSERT_TRUE(parsed.policy.has_value()) << all_errors(parsed.report);
+    const Policy& p = *parsed.policy;
+    const std::map<std::string, std::string> git = {
+        {"PATH", "/usr/bin"}, {"LANG", "C"}, {"GIT_CONFIG_COUNT", "1"},
+        {"GIT_CONFIG_KEY_0", "core.pager"}, {"GIT_CONFIG_VALUE_0", "cat"}};
+    EXPECT_EQ(p.environment_for(p.rules[0]), git);
+    EXPECT_EQ(p.environment_for(p.rules[1]), p.settings.env);  // no env: settings.env as is
+    EXPECT_EQ(p.settings.env.at("LANG"), "C.UTF-8");          // the rule's stays the rule's
 }
 
 // Small variations that are valid: quoting does not change numbers or booleans, a fragment
@@ -1686,6 +1797,8 @@ std::string dump_spec(const ValueSpec& spec) {
         case ValueSpec::Kind::kPath: {
             std::string out = "path";
             for (const std::string& dir : spec.under) out += " " + dir;
+            if (spec.hard_links_allowed) out += " links=allow";
+            if (spec.open_fd) out += " open=fd";
             switch (spec.path_type) {
                 case ValueSpec::PathType::kFile:
                     return out + " type=file";

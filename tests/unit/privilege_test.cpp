@@ -120,6 +120,23 @@ TEST(SudoForm, ExactRequestsAreEveryNormalForm) {
     EXPECT_FALSE(exact_requests(p.rules[2]).ok());  // open
 }
 
+// attached: false (issue 13): the value is its own word in the normal form and in every exact
+// line, as the matcher passes it (the target side compares the two).
+TEST(SudoForm, SeparateValuesStaySeparateWords) {
+    const policy::Policy p = parse(R"(version: 1
+rules:
+  - id: ps-root
+    command: /usr/bin/ps
+    options: {"-o": {enum: [pid, comm], attached: false}}
+    run_as: root
+)");
+    auto ps = exact_requests(p.rules.at(0));
+    ASSERT_TRUE(ps.ok());
+    EXPECT_EQ(ps.value(), (std::vector<std::vector<std::string>>{
+                              {"ps"}, {"ps", "-o", "pid"}, {"ps", "-o", "comm"}}));
+    EXPECT_EQ(normal(p, {"ps", "-o", "comm"}), (std::vector<std::string>{"ps", "-o", "comm"}));
+}
+
 TEST(SudoForm, RefusesTooManyLinesAndWordsSudoersCannotHold) {
     const struct {
         const char* name;
