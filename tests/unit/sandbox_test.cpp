@@ -622,6 +622,22 @@ TEST(SeccompTables, ArchitecturesIncludeEveryCompatAbi) {
 
 // ---- The ceiling: syscalls newer than libseccomp's tables -----------------------------------
 
+// One system call on one architecture through a hand-written program (the ceiling, the wall).
+struct ProgramCase {
+    const char* name;
+    const std::vector<sock_filter>* program;
+    std::uint32_t arch;
+    std::int32_t nr;
+    std::uint32_t expected;
+};
+
+void check_program_cases(const std::vector<ProgramCase>& cases) {
+    for (const ProgramCase& c : cases) {
+        SCOPED_TRACE(c.name);
+        EXPECT_EQ(describe(run_bpf(*c.program, {c.arch, c.nr, {}})), describe(c.expected));
+    }
+}
+
 TEST(SeccompCeiling, NewerSyscallsFailWithEnosysOnEveryArchitecture) {
     const std::vector<seccomp::Ceiling> x86 =
         seccomp::ceilings_for(seccomp::architectures_for(AUDIT_ARCH_X86_64));
@@ -634,14 +650,7 @@ TEST(SeccompCeiling, NewerSyscallsFailWithEnosysOnEveryArchitecture) {
     const std::vector<sock_filter> x86_program = seccomp::ceiling_program(x86);
     const std::vector<sock_filter> arm_program = seccomp::ceiling_program(arm);
     const std::int32_t first_unknown = static_cast<std::int32_t>(highest + 1);
-    struct Case {
-        const char* name;
-        const std::vector<sock_filter>* program;
-        std::uint32_t arch;
-        std::int32_t nr;
-        std::uint32_t expected;
-    };
-    const std::vector<Case> cases = {
+    const std::vector<ProgramCase> cases = {
         {"x86_64 first unknown", &x86_program, AUDIT_ARCH_X86_64, first_unknown, errno_ret(ENOSYS)},
         {"x86_64 setxattrat", &x86_program, AUDIT_ARCH_X86_64, 463, errno_ret(ENOSYS)},
         {"x86_64 1023", &x86_program, AUDIT_ARCH_X86_64, 1023, errno_ret(ENOSYS)},
@@ -661,10 +670,7 @@ TEST(SeccompCeiling, NewerSyscallsFailWithEnosysOnEveryArchitecture) {
         {"another architecture is left to the profile filter", &x86_program, AUDIT_ARCH_AARCH64,
          463, kAllow},
     };
-    for (const Case& c : cases) {
-        SCOPED_TRACE(c.name);
-        EXPECT_EQ(describe(run_bpf(*c.program, {c.arch, c.nr, {}})), describe(c.expected));
-    }
+    check_program_cases(cases);
 }
 
 // The second wall's filter: the two pidfd calls that could name a process outside the request
@@ -674,14 +680,7 @@ TEST(SeccompWall, PidfdCallsFailWithEnosysOnEveryArchitecture) {
         seccomp::wall_program(seccomp::architectures_for(AUDIT_ARCH_X86_64));
     const std::vector<sock_filter> arm =
         seccomp::wall_program(seccomp::architectures_for(AUDIT_ARCH_AARCH64));
-    struct Case {
-        const char* name;
-        const std::vector<sock_filter>* program;
-        std::uint32_t arch;
-        std::int32_t nr;
-        std::uint32_t expected;
-    };
-    const std::vector<Case> cases = {
+    const std::vector<ProgramCase> cases = {
         {"x86_64 pidfd_send_signal", &x86, AUDIT_ARCH_X86_64, 424, errno_ret(ENOSYS)},
         {"x86_64 pidfd_open", &x86, AUDIT_ARCH_X86_64, 434, errno_ret(ENOSYS)},
         {"i386 pidfd_send_signal", &x86, AUDIT_ARCH_I386, 424, errno_ret(ENOSYS)},
@@ -698,10 +697,7 @@ TEST(SeccompWall, PidfdCallsFailWithEnosysOnEveryArchitecture) {
         {"aarch64 openat", &arm, AUDIT_ARCH_AARCH64, 56, kAllow},
         {"another architecture", &x86, AUDIT_ARCH_AARCH64, 424, kAllow},
     };
-    for (const Case& c : cases) {
-        SCOPED_TRACE(c.name);
-        EXPECT_EQ(describe(run_bpf(*c.program, {c.arch, c.nr, {}})), describe(c.expected));
-    }
+    check_program_cases(cases);
 }
 
 // ---- Exec-once rows ------------------------------------------------------------------------
