@@ -325,7 +325,8 @@ TEST(Isolation, TimeoutHoldsWhileTheSupervisorIsStopped) {
 
 // Where the kernel refuses the namespaces (here: a user namespace in which no further user
 // namespace may be made, as unprivileged bridle meets it with user.max_user_namespaces=0),
-// prefer runs without them and says so; require refuses to start.
+// prefer runs without them and says so; require is refused when planned, and fails closed if
+// it gets to the start anyway.
 TEST(Isolation, RefusedNamespacesFallBackUnderPreferAndFailUnderRequire) {
     const sandbox::Prepared prefer = prepared_with(policy::NamespaceMode::kPrefer);
     const sandbox::Prepared require = prepared_with(policy::NamespaceMode::kRequire);
@@ -346,6 +347,17 @@ TEST(Isolation, RefusedNamespacesFallBackUnderPreferAndFailUnderRequire) {
         const Outcome p = run_into(shell("echo ran", prefer), out);
         if (out != "ran\n" || p.containment != "pidns=no ipcns=no userns=no processes=unbounded")
             ::_exit(83);
+        // require is refused already when the request is planned, before its decision
+        // record (the gate then denies with this reason).
+        policy::SandboxProfile strict = policy::builtin_baseline_sandbox();
+        strict.name = "strict";
+        strict.namespaces = policy::NamespaceMode::kRequire;
+        const sandbox::Plan planned =
+            sandbox::plan_for_this_kernel(strict, policy::LandlockSetting::kOff);
+        if (planned.refusal.find("requires its own PID and IPC namespaces, which this host "
+                                 "refuses") == std::string::npos) {
+            ::_exit(85);
+        }
         out.clear();
         const Outcome r = run_into(shell("echo ran", require), out);
         if (r.started || out != "" ||
