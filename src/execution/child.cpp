@@ -1,10 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 // The command as a process: build argv/envp, fork (under the request's init, in its own
 // namespaces, where the sandbox asks), set up the child in a fixed order, execve, carry any
-// set-up error back through a close-on-exec pipe; and find our children.
+// set-up error back through a close-on-exec pipe. (children.cpp finds our children.)
 #include "execution/child.hpp"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <linux/capability.h>
 #include <poll.h>
@@ -20,8 +19,6 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstdint>
-#include <cstdio>
-#include <cstdlib>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -367,63 +364,7 @@ bool make_pipe(UniqueFd& read_end, UniqueFd& write_end) {
     return true;
 }
 
-// Parses the decimal pids in `fd` ("12 345 ") and calls fn on each.
-template <class Fn>
-void for_each_pid_in(int fd, Fn fn) {
-    char buf[4096];
-    pid_t pid = 0;
-    ssize_t n;
-    while ((n = ::read(fd, buf, sizeof buf)) > 0) {
-        for (ssize_t i = 0; i < n; ++i) {
-            if (buf[i] >= '0' && buf[i] <= '9') {
-                pid = pid * 10 + (buf[i] - '0');
-            } else if (pid > 0) {
-                fn(pid);
-                pid = 0;
-            }
-        }
-    }
-    if (pid > 0) fn(pid);
-}
-
-// The parent pid in /proc/PID/stat ("PID (comm) S PPID ..."; comm may hold spaces and ')').
-pid_t parent_of(const char* pid_dir) {
-    char path[320], buf[512];  // d_name is at most 255 bytes
-    std::snprintf(path, sizeof path, "/proc/%s/stat", pid_dir);
-    const UniqueFd fd(::open(path, O_RDONLY | O_CLOEXEC));
-    const ssize_t n = fd.get() < 0 ? -1 : ::read(fd.get(), buf, sizeof buf - 1);
-    if (n <= 0) return -1;
-    buf[n] = '\0';
-    const char* end_of_comm = std::strrchr(buf, ')');
-    int ppid = -1;
-    if (end_of_comm == nullptr || std::sscanf(end_of_comm + 1, " %*c %d", &ppid) != 1) return -1;
-    return ppid;
-}
-
 }  // namespace
-
-// Children are listed in /proc/PID/task/TID/children only with CONFIG_PROC_CHILDREN (absent
-// on some kernels); without it, scan /proc for processes whose parent we are.
-void signal_children(int sig) noexcept {
-    const auto fn = [sig](pid_t child) { ::kill(child, sig); };
-    static const bool have_children_files = ::access("/proc/thread-self/children", R_OK) == 0;
-    const char* dir_path = have_children_files ? "/proc/self/task" : "/proc";
-    DIR* dir = ::opendir(dir_path);
-    if (dir == nullptr) return;
-    const pid_t self = ::getpid();
-    while (const dirent* entry = ::readdir(dir)) {
-        if (entry->d_name[0] < '0' || entry->d_name[0] > '9') continue;
-        if (!have_children_files) {
-            if (parent_of(entry->d_name) == self) fn(static_cast<pid_t>(std::atoi(entry->d_name)));
-            continue;
-        }
-        char path[320];
-        std::snprintf(path, sizeof path, "/proc/self/task/%s/children", entry->d_name);
-        const UniqueFd fd(::open(path, O_RDONLY | O_CLOEXEC));
-        if (fd.get() >= 0) for_each_pid_in(fd.get(), fn);
-    }
-    ::closedir(dir);
-}
 
 Started start_command(const Spec& spec, Outcome& outcome) {
     Started started;
