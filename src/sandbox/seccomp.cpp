@@ -30,6 +30,19 @@ struct ContextDeleter {
     void operator()(void* ctx) const { seccomp_release(ctx); }
 };
 
+// How a hand-written BPF block recognises a libseccomp architecture token: x32 shares
+// x86_64's AUDIT_ARCH and marks its syscall numbers with bit 30.
+struct ArchMatch {
+    std::uint32_t audit_arch;
+    std::uint32_t base;  // OR-ed into every syscall number
+};
+
+ArchMatch arch_match(std::uint32_t arch) {
+    constexpr std::uint32_t kX32Bit = 0x40000000;
+    if (arch == SCMP_ARCH_X32) return {AUDIT_ARCH_X86_64, kX32Bit};
+    return {arch, 0};
+}
+
 }  // namespace
 
 std::vector<std::uint32_t> architectures_for(std::uint32_t native) {
@@ -45,12 +58,10 @@ std::vector<std::uint32_t> architectures_for(std::uint32_t native) {
 
 std::vector<Ceiling> ceilings_for(const std::vector<std::uint32_t>& arches) {
     constexpr std::uint32_t kShared = 424;  // pidfd_send_signal, Linux 5.1
-    constexpr std::uint32_t kX32Bit = 0x40000000;
     std::vector<Ceiling> ceilings;
     for (const std::uint32_t arch : arches) {
-        // x32 shares the native arch token; its numbers carry bit 30 and its own syscalls
-        // start at 512.
-        const std::uint32_t base = arch == SCMP_ARCH_X32 ? kX32Bit : 0;
+        // x32's own syscalls start at 512.
+        const auto [audit_arch, base] = arch_match(arch);
         const std::uint32_t limit = base != 0 ? 512 : 1024;
         std::uint32_t highest = kShared;
         for (std::uint32_t nr = kShared, misses = 0; misses < 64 && nr < limit; ++nr) {
@@ -59,7 +70,6 @@ std::vector<Ceiling> ceilings_for(const std::vector<std::uint32_t>& arches) {
             if (name != nullptr) highest = nr;
             std::free(name);
         }
-        const std::uint32_t audit_arch = arch == SCMP_ARCH_X32 ? AUDIT_ARCH_X86_64 : arch;
         ceilings.push_back({audit_arch, base | highest, base | limit});
     }
     return ceilings;
@@ -89,13 +99,11 @@ std::vector<sock_filter> ceiling_program(const std::vector<Ceiling>& ceilings) {
 
 std::vector<sock_filter> wall_program(const std::vector<std::uint32_t>& arches) {
     constexpr std::uint32_t kPidfdSendSignal = 424, kPidfdOpen = 434;
-    constexpr std::uint32_t kX32Bit = 0x40000000;
     constexpr std::uint32_t kArch = offsetof(seccomp_data, arch);
     constexpr std::uint32_t kNr = offsetof(seccomp_data, nr);
     std::vector<sock_filter> program;
     for (const std::uint32_t arch : arches) {  // every miss falls to the next block
-        const std::uint32_t base = arch == SCMP_ARCH_X32 ? kX32Bit : 0;
-        const std::uint32_t audit_arch = arch == SCMP_ARCH_X32 ? AUDIT_ARCH_X86_64 : arch;
+        const auto [audit_arch, base] = arch_match(arch);
         program.push_back({BPF_LD | BPF_W | BPF_ABS, 0, 0, kArch});
         program.push_back({BPF_JMP | BPF_JEQ | BPF_K, 0, 4, audit_arch});
         program.push_back({BPF_LD | BPF_W | BPF_ABS, 0, 0, kNr});
