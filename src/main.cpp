@@ -17,8 +17,8 @@
 #include "admin/enroll.hpp"
 #include "common/exit_code.hpp"
 #include "forced/forced.hpp"
-#include "privilege/sudoers.hpp"
-#include "privilege/target_side.hpp"
+#include "admin/sudoers.hpp"
+#include "target/target_side.hpp"
 
 namespace {
 
@@ -129,25 +129,25 @@ int main(int argc, char** argv) {
         i = 1;
         if (!parse_options("sudoers", args, i, values, error)) return usage_error(error);
         if (i != args.size()) return usage_error("unexpected argument to sudoers: " + args[i]);
-        bridle::privilege::SudoersOptions options;
+        bridle::admin::SudoersOptions options;
         options.policy_file = value_of(values, "--policy");
         if (values.count("--user")) options.user = values["--user"];
         options.bridle = value_of(values, "--bridle");
         options.install = values.count("--install") != 0;
-        return bridle::privilege::sudoers(options);
+        return bridle::admin::sudoers(options);
     }
     if (!args.empty() && args[0] == "run-as") {
         i = 1;
         if (!parse_options("run-as", args, i, values, error)) return usage_error(error);
         if (i >= args.size() || args[i] == "--") return usage_error("run-as needs a RULE");
-        bridle::privilege::TargetInvocation target;
+        bridle::target::TargetInvocation target;
         target.policy_file = value_of(values, "--policy");
         target.rule_id = args[i++];
         if (i < args.size()) {
             if (args[i] != "--") return usage_error("run-as: unexpected argument " + args[i] + " (the request follows --)");
             target.words = std::vector<std::string>(args.begin() + static_cast<std::ptrdiff_t>(i) + 1, args.end());
         }
-        return bridle::privilege::run_target_side(target);
+        return bridle::target::run_target_side(target);
     }
 
     // The forced command: options come from authorized_keys `command=` or ForceCommand (the

@@ -12,7 +12,7 @@
 #include "gate/system_resolver.hpp"
 #include "policy/loader.hpp"
 #include "privilege/sudo_form.hpp"
-#include "privilege/sudoers.hpp"
+#include "admin/sudoers.hpp"
 
 namespace bridle::admin {
 namespace {
@@ -50,7 +50,7 @@ int check(const std::string& policy_file) {
         return to_int(ExitCode::kConfig);
     }
     const auto& p = loaded.value();
-    for (const std::string& w : privilege::risky_grants(p)) std::cerr << "bridle: warning: " << w << "\n";
+    for (const std::string& w : risky_grants(p)) std::cerr << "bridle: warning: " << w << "\n";
     std::cout << "policy OK: " << p.rules.size() << " rule(s) from";
     for (const auto& f : p.files) std::cout << " " << f;
     std::cout << "\nsha256: " << p.sha256 << "\n";

@@ -28,7 +28,7 @@ else
     trap 'rm -rf "$B"' EXIT
 fi
 pure=(common command policy matching)
-skipped=(sandbox execution audit gate frontends admin)
+skipped=(sandbox execution audit gate admin)
 failed=0
 passed=0
 start=$SECONDS

@@ -11,10 +11,15 @@
 #include "matching/matcher.hpp"
 #include "policy/loader.hpp"
 #include "privilege/sudo_form.hpp"
-#include "privilege/sudoers.hpp"
+#include "admin/sudoers.hpp"
 
 namespace bridle::privilege {
 namespace {
+
+// The sudoers compiler is the admin's (src/admin/sudoers.cpp); its input is this stage's forms.
+using admin::compile_sudoers;
+using admin::risky_grants;
+using admin::SudoersOptions;
 
 policy::Policy parse(const std::string& yaml) {
     policy::LoadReport report;

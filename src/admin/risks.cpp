@@ -4,9 +4,9 @@
 #include <pwd.h>
 
 #include "privilege/sudo_form.hpp"
-#include "privilege/sudoers.hpp"
+#include "admin/sudoers.hpp"
 
-namespace bridle::privilege {
+namespace bridle::admin {
 
 std::vector<std::string> risky_grants(const policy::Policy& policy) {
     std::vector<std::string> warnings;
@@ -14,8 +14,8 @@ std::vector<std::string> risky_grants(const policy::Policy& policy) {
         if (rule.run_as.empty()) continue;
         const passwd* pw = ::getpwnam(rule.run_as.c_str());
         const bool root = rule.run_as == "root" || (pw != nullptr && pw->pw_uid == 0);
-        if (form_of(rule) == Form::kExact) {
-            Result<std::vector<std::vector<std::string>>> requests = exact_requests(rule);
+        if (privilege::form_of(rule) == privilege::Form::kExact) {
+            Result<std::vector<std::vector<std::string>>> requests = privilege::exact_requests(rule);
             if (!requests)
                 warnings.push_back("`bridle sudoers` cannot compile it: " +
                                    requests.error().message + " (" + rule.source + ")");
@@ -51,4 +51,4 @@ std::vector<std::string> risky_grants(const policy::Policy& policy) {
     return warnings;
 }
 
-}  // namespace bridle::privilege
+}  // namespace bridle::admin

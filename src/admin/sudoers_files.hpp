@@ -7,7 +7,7 @@
 
 #include "common/result.hpp"
 
-namespace bridle::privilege {
+namespace bridle::admin {
 
 // Root owns the binary and every directory above it, no one else can write them, and it is
 // neither a symbolic link nor set-uid/set-gid: sudo will run this file as root for the agent.
@@ -25,4 +25,4 @@ Result<std::string> write_temporary(const std::string& dir, const std::string& t
 // configuration checked again, the previous drop-in restored on failure). bridle's status.
 int install(const std::string& text);
 
-}  // namespace bridle::privilege
+}  // namespace bridle::admin

@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-namespace bridle::privilege {
+namespace bridle::target {
 
 struct TargetInvocation {
     std::string policy_file;                        // --policy FILE, as the drop-in names it
@@ -19,4 +19,4 @@ struct TargetInvocation {
 // audits both. Returns bridle's exit status (bridle(8)).
 int run_target_side(const TargetInvocation& invocation);
 
-}  // namespace bridle::privilege
+}  // namespace bridle::target

@@ -2,7 +2,7 @@
 // The sudoers drop-in for the run_as rules (sudoers.hpp). Every line names bridle's target
 // side with a fixed command line: sudo never sees a wildcard, and a bare path (which sudo
 // would take as "any arguments") never appears.
-#include "privilege/sudoers.hpp"
+#include "admin/sudoers.hpp"
 
 #include <pwd.h>
 #include <unistd.h>
@@ -18,15 +18,15 @@
 #include "policy/loader.hpp"
 #include "privilege/invoke.hpp"
 #include "privilege/sudo_form.hpp"
-#include "privilege/sudoers_files.hpp"
+#include "admin/sudoers_files.hpp"
 
-namespace bridle::privilege {
+namespace bridle::admin {
 namespace {
 
 std::string line_of(const std::vector<std::string>& command) {
     std::string line;
     for (const std::string& word : command)
-        line += (line.empty() ? "" : " ") + sudoers_escape(word);
+        line += (line.empty() ? "" : " ") + privilege::sudoers_escape(word);
     return line;
 }
 
@@ -50,7 +50,7 @@ int fail(const std::string& message) {
 
 Result<std::string> compile_sudoers(const policy::Policy& policy, const SudoersOptions& options) {
     for (const std::string* word : {&options.bridle, &options.policy_file}) {
-        if (!word->empty() && !is_sudoers_safe(*word)) {
+        if (!word->empty() && !privilege::is_sudoers_safe(*word)) {
             return Error{"the path " + *word +
                              " cannot be written in sudoers (allowed: letters, digits and @ % + . "
                              "/ _ - = : ,)",
@@ -75,20 +75,20 @@ Result<std::string> compile_sudoers(const policy::Policy& policy, const SudoersO
             out << "# rule " << rule.id << ": runs as " << rule.run_as << " itself, without sudo\n";
             continue;
         }
-        if (form_of(rule) == Form::kOpen) {
+        if (privilege::form_of(rule) == privilege::Form::kOpen) {
             out << "# rule " << rule.id << " (as " << rule.run_as
                 << "): open, re-validated by bridle\n";
             commands[rule.run_as].push_back(
-                line_of(target_command(options.bridle, options.policy_file, rule, {})));
+                line_of(privilege::target_command(options.bridle, options.policy_file, rule, {})));
             continue;
         }
-        Result<std::vector<std::vector<std::string>>> requests = exact_requests(rule);
+        Result<std::vector<std::vector<std::string>>> requests = privilege::exact_requests(rule);
         if (!requests) return requests.error();
         out << "# rule " << rule.id << " (as " << rule.run_as << "): exact, "
             << requests.value().size() << " line(s)\n";
         for (const auto& words : requests.value()) {
             commands[rule.run_as].push_back(
-                line_of(target_command(options.bridle, options.policy_file, rule, words)));
+                line_of(privilege::target_command(options.bridle, options.policy_file, rule, words)));
         }
     }
     std::map<std::string, std::string> aliases;
@@ -107,7 +107,7 @@ Result<std::string> compile_sudoers(const policy::Policy& policy, const SudoersO
         // No pty (the output is a pipe to bridle), and only bridle's three variables survive
         // sudo's env_reset; the target side gives the command the policy's environment.
         out << "Defaults!" << alias << " !use_pty, !requiretty, env_reset, env_keep = \""
-            << kRequestIdVariable << " " << kPolicyShaVariable << " " << kArgvVariable << "\"\n";
+            << privilege::kRequestIdVariable << " " << privilege::kPolicyShaVariable << " " << privilege::kArgvVariable << "\"\n";
         out << options.user << " ALL = (" << user << ") NOPASSWD: " << alias << "\n";
     }
     if (commands.empty()) out << "\n# No rule switches user: this file grants nothing.\n";
@@ -127,7 +127,7 @@ int sudoers(const SudoersOptions& given) {
         return to_int(ExitCode::kUsage);
     }
     if (options.bridle.empty()) {
-        Result<std::string> self = own_executable();
+        Result<std::string> self = privilege::own_executable();
         if (!self) return fail(self.error().message);
         options.bridle = self.value();
     }
@@ -169,4 +169,4 @@ int sudoers(const SudoersOptions& given) {
     return to_int(ExitCode::kOk);
 }
 
-}  // namespace bridle::privilege
+}  // namespace bridle::admin

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // The file-system side of `bridle sudoers` (sudoers_files.hpp): the binary sudo will run, visudo,
 // and the atomic install of /etc/sudoers.d/bridle.
-#include "privilege/sudoers_files.hpp"
+#include "admin/sudoers_files.hpp"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -16,9 +16,9 @@
 
 #include "common/exit_code.hpp"
 #include "execution/runner.hpp"
-#include "privilege/sudoers.hpp"
+#include "admin/sudoers.hpp"
 
-namespace bridle::privilege {
+namespace bridle::admin {
 namespace {
 
 constexpr const char* kVisudo = "/usr/sbin/visudo";
@@ -147,4 +147,4 @@ int install(const std::string& text) {
     return to_int(ExitCode::kOk);
 }
 
-}  // namespace bridle::privilege
+}  // namespace bridle::admin

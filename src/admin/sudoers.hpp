@@ -9,7 +9,7 @@
 #include "common/result.hpp"
 #include "policy/model.hpp"
 
-namespace bridle::privilege {
+namespace bridle::admin {
 
 constexpr const char* kDropIn = "/etc/sudoers.d/bridle";
 constexpr const char* kDefaultAgent = "ai-agent";
@@ -34,4 +34,4 @@ std::vector<std::string> risky_grants(const policy::Policy& policy);
 // the whole sudo configuration again (restoring the previous drop-in if that fails).
 int sudoers(const SudoersOptions& options);
 
-}  // namespace bridle::privilege
+}  // namespace bridle::admin

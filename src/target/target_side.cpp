@@ -12,7 +12,7 @@
 //   6. gate::handle_decided audits, applies the sandbox in the command's child (limits,
 //      no_new_privs, Landlock, seccomp and exec-once, all after the switch) and execs.
 // Every refusal is a deny record and a "bridle: denied: " message; nothing runs.
-#include "privilege/target_side.hpp"
+#include "target/target_side.hpp"
 
 #include <pwd.h>
 #include <unistd.h>
@@ -29,7 +29,7 @@
 #include "policy/loader.hpp"
 #include "privilege/sudo_form.hpp"
 
-namespace bridle::privilege {
+namespace bridle::target {
 namespace {
 
 void say(std::string_view text) {
@@ -66,10 +66,10 @@ int run_target_side(const TargetInvocation& inv) {
     const std::unique_ptr<audit::Sink> sink = audit::make_journald_sink();
     audit::RequestInfo info;
     info.front_end = "sudo";
-    info.sudo = kSudo;
+    info.sudo = privilege::kSudo;
     info.sudo_user = env_or_empty("SUDO_USER");
     info.run_as = user_name(::geteuid());
-    const std::string given_id = env_or_empty(kRequestIdVariable);
+    const std::string given_id = env_or_empty(privilege::kRequestIdVariable);
     info.request_id = is_lower_hex(given_id, 32) ? given_id : gate::new_request_id();
     std::string rule_id;  // recorded once it names a rule of the policy
 
@@ -98,11 +98,11 @@ int run_target_side(const TargetInvocation& inv) {
 
     // 2. What the user side saw. Both are checked for form only; a forged hash can only make
     // this request fail, since the policy read below is what decides.
-    const std::string first_sha = env_or_empty(kPolicyShaVariable);
+    const std::string first_sha = env_or_empty(privilege::kPolicyShaVariable);
     if (given_id != info.request_id || !is_lower_hex(first_sha, 64)) {
         return refuse(ExitCode::kNoPerm, "the request did not come through bridle's first check (" +
-                                             std::string(kRequestIdVariable) + " or " +
-                                             kPolicyShaVariable + " missing or malformed)");
+                                             std::string(privilege::kRequestIdVariable) + " or " +
+                                             privilege::kPolicyShaVariable + " missing or malformed)");
     }
 
     // 3. The policy, as strictly as the forced command reads it.
@@ -137,8 +137,8 @@ int run_target_side(const TargetInvocation& inv) {
 
     // 5. The request: exactly one of the two channels, the one the rule's form uses.
     std::vector<std::string> words;
-    const bool env_argv = std::getenv(kArgvVariable) != nullptr;
-    if (form_of(*found) == Form::kExact) {
+    const bool env_argv = std::getenv(privilege::kArgvVariable) != nullptr;
+    if (privilege::form_of(*found) == privilege::Form::kExact) {
         if (!inv.words || env_argv) {
             return refuse(ExitCode::kNoPerm,
                           "rule " + rule_id + " takes its request on the command line only");
@@ -147,9 +147,9 @@ int run_target_side(const TargetInvocation& inv) {
     } else {
         if (inv.words || !env_argv) {
             return refuse(ExitCode::kNoPerm,
-                          "rule " + rule_id + " takes its request in " + kArgvVariable + " only");
+                          "rule " + rule_id + " takes its request in " + privilege::kArgvVariable + " only");
         }
-        Result<std::vector<std::string>> decoded = decode_argv(env_or_empty(kArgvVariable));
+        Result<std::vector<std::string>> decoded = privilege::decode_argv(env_or_empty(privilege::kArgvVariable));
         if (!decoded) return refuse(ExitCode::kNoPerm, decoded.error().message);
         words = std::move(decoded).value();
     }
@@ -167,7 +167,7 @@ int run_target_side(const TargetInvocation& inv) {
         return refuse(ExitCode::kNoPerm,
                       "rule " + rule_id + " does not allow this request: " + decision.reason);
     }
-    if (normal_form(one.rules.front(), decision) != words) {
+    if (privilege::normal_form(one.rules.front(), decision) != words) {
         return refuse(
             ExitCode::kNoPerm,
             "the request is not in the normal form of rule " + rule_id +
@@ -193,4 +193,4 @@ int run_target_side(const TargetInvocation& inv) {
     return response.exit_status;
 }
 
-}  // namespace bridle::privilege
+}  // namespace bridle::target
