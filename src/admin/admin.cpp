@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "audit/audit.hpp"
+#include "audit/records.hpp"
 #include "common/exit_code.hpp"
 #include "gate/gate.hpp"
 #include "gate/system_resolver.hpp"
@@ -70,7 +71,7 @@ int explain(const std::string& policy_file, const std::string& key, const std::s
     const gate::Response r = gate::explain(context, request);
 
     const auto& d = r.decision;
-    if (!r.parsed) {
+    if (r.kind == gate::Kind::kUnparsable) {
         std::cout << "decision: unparsable\nreason: " << d.reason << "\n";
         return r.exit_status;
     }
@@ -104,7 +105,7 @@ int explain(const std::string& policy_file, const std::string& key, const std::s
                 -1, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
         }
     } else if (allowed) {
-        std::cout << "rule: builtin:help\n";
+        std::cout << "rule: " << audit::kHelpRuleId << "\n";
     }
     if (d.rule != nullptr && !d.rule->run_as.empty()) {
         std::cout << "run_as: " << d.rule->run_as;

@@ -26,6 +26,7 @@
 
 #include "admin/audit_time.hpp"
 #include "common/exit_code.hpp"
+#include "audit/records.hpp"
 #include "common/text.hpp"
 
 namespace bridle::admin {
@@ -195,7 +196,7 @@ bool AuditRequest::is_complete() const {
     if (!decision) return false;
     // A denial, and `help` (bridle answers it itself), have no result record.
     const std::string rule = decision->field("BRIDLE_RULE");
-    return verdict() != "allow" || rule.empty() || rule == "builtin:help";
+    return verdict() != "allow" || rule.empty() || rule == audit::kHelpRuleId;
 }
 
 bool AuditRequest::is_lost(std::uint64_t now_usec,

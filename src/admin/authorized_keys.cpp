@@ -8,6 +8,7 @@
 #include <array>
 #include <cstdint>
 
+#include "common/names.hpp"
 #include "common/text.hpp"
 #include "policy/sha256.hpp"
 
@@ -285,16 +286,6 @@ std::string join_lines(const KeysFile& file, std::optional<std::string_view> ski
 
 }  // namespace
 
-bool is_valid_key_name(std::string_view name) {
-    if (name.empty() || name.size() > 64) return false;
-    for (std::size_t i = 0; i < name.size(); ++i) {
-        const char c = name[i];
-        const bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-        if (!alnum && (i == 0 || (c != '.' && c != '_' && c != '@' && c != '-'))) return false;
-    }
-    return true;
-}
-
 Result<PublicKey> parse_public_key(std::string_view text) {
     if (text.size() > kMaxKeyFileBytes) return Error{"the key file is larger than 16 KiB: it is not a public key", ""};
     if (text.find('\0') != std::string_view::npos) return Error{"the key file contains a NUL byte", ""};
@@ -370,7 +361,7 @@ std::string format_key_line(std::string_view name, const PublicKey& key, std::st
 
 Result<std::string> add_key(const KeysFile& file, std::string_view name, const PublicKey& key,
                             std::string_view policy_file) {
-    if (!is_valid_key_name(name)) {
+    if (!is_key_name(name)) {
         return Error{"invalid key name " + quote_text(name, 80) + ": use 1 to 64 of [A-Za-z0-9._@-], starting with a letter or digit", ""};
     }
     if (!policy_file.empty() && !is_valid_policy_path(policy_file)) {

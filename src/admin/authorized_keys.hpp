@@ -30,10 +30,6 @@ struct PublicKey {
     std::string fingerprint;  // "SHA256:..." as ssh-keygen -l prints it
 };
 
-// The name an administrator gives a key: [A-Za-z0-9][A-Za-z0-9._@-]{0,63}. It is passed to
-// the forced command as `--key NAME` and recorded in every audit record.
-bool is_valid_key_name(std::string_view name);
-
 // The content of a public key file: exactly one line "TYPE BASE64 [COMMENT]". Refuses
 // options in front of the key (bridle adds its own), several keys, certificates, DSA, RSA
 // under 2048 bits, unknown types, a blob that does not decode to exactly the named type, and

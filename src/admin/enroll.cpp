@@ -17,6 +17,7 @@
 
 #include "common/exit_code.hpp"
 #include "execution/runner.hpp"
+#include "common/names.hpp"
 #include "common/text.hpp"
 
 namespace bridle::admin {
@@ -227,7 +228,7 @@ Status confirm_with_ssh_keygen(const PublicKey& key) {
 }
 
 int enroll(const std::string& name, const std::string& pubkey_file, const KeysOptions& options) {
-    if (!is_valid_key_name(name)) {
+    if (!is_key_name(name)) {
         return fail_usage({"invalid key name " + quote_text(name, 80) + ": use 1 to 64 of [A-Za-z0-9._@-], starting with a letter or digit", ""});
     }
     auto key = read_public_key_file(pubkey_file);

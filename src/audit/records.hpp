@@ -49,6 +49,9 @@ struct RequestInfo {
                                              // the target side found a different policy
 };
 
+// BRIDLE_RULE of the built-in `help` request (bridle answers it itself: no result record).
+constexpr const char* kHelpRuleId = "builtin:help";
+
 // Stored raw commands are escaped and cut at this many bytes; BRIDLE_COMMAND_BYTES keeps
 // the original length.
 constexpr std::size_t kMaxRecordedCommand = 8192;

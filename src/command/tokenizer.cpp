@@ -292,4 +292,25 @@ Result<std::vector<std::string>> tokenize_allowing_globs(std::string_view text,
     return split_words(text, globbed);
 }
 
+std::optional<std::string> check_words(const std::vector<std::string>& argv) {
+    if (argv.empty()) return "empty command: send the program and its arguments";
+    std::size_t total = 0;
+    for (std::size_t w = 0; w < argv.size(); ++w) {
+        total += argv[w].size() + 1;
+        if (total > kMaxRequestBytes) {
+            return "the request is longer than " + format_bytes(kMaxRequestBytes);
+        }
+        for (std::size_t i = 0; i < argv[w].size();) {
+            const auto cp = decode_utf8(argv[w], i);
+            if (!cp) return "word " + std::to_string(w + 1) + " is not valid UTF-8 at byte " + std::to_string(i + 1);
+            if (auto name = forbidden_character_name(cp->value)) {
+                return "word " + std::to_string(w + 1) + " contains a " + *name + " at byte " +
+                       std::to_string(i + 1) + "; no control or invisible characters";
+            }
+            i += cp->length;
+        }
+    }
+    return std::nullopt;
+}
+
 }  // namespace bridle::command

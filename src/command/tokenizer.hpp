@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstddef>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -53,5 +54,10 @@ Result<std::vector<std::string>> tokenize(std::string_view text);
 // The matcher accepts a globbed word only where a rule's path says `glob:`; [ stays refused.
 Result<std::vector<std::string>> tokenize_allowing_globs(std::string_view text,
                                                          std::vector<bool>* globbed);
+
+// Words a client sent as argv (MCP's run_command) skip the tokenizer, so they get its
+// character rules (3 and 4) and its size limit here: a NUL would cut the word execve passes
+// short of the word the matcher checked. Why they cannot be used, or nullopt when they can.
+std::optional<std::string> check_words(const std::vector<std::string>& argv);
 
 }  // namespace bridle::command

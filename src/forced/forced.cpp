@@ -10,10 +10,10 @@
 #include <cstdlib>
 #include <string_view>
 
-#include "audit/records.hpp"
 #include "audit/sink_for_policy.hpp"
 #include "command/tokenizer.hpp"
 #include "common/exit_code.hpp"
+#include "common/names.hpp"
 #include "execution/runner.hpp"
 #include "common/text.hpp"
 #include "gate/gate.hpp"
@@ -39,40 +39,38 @@ std::string current_user() {
     return pw ? pw->pw_name : std::to_string(::geteuid());
 }
 
-bool is_valid_key_name(const std::string& key) {
-    if (key.empty() || key.size() > 64) return false;
-    for (const char c : key) {
-        const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                        c == '.' || c == '_' || c == '@' || c == '-';
-        if (!ok) return false;
-    }
-    return key[0] != '-' && key[0] != '.';
-}
-
-// Record a request that never reached a decision (no usable policy, a login attempt) when the
-// audit sink takes it; say so when it does not.
-void audit_refusal(audit::Sink& sink, const Invocation& inv, const std::string& reason,
-                   const std::string& policy_sha) {
-    audit::RequestInfo info;
-    info.request_id = gate::new_request_id();
-    info.raw = inv.request.value_or("");
-    info.key = inv.key;
-    info.client = env_or_empty("SSH_CONNECTION");
-    info.front_end = inv.front_end;
-    info.policy_sha256 = policy_sha;
-    info.run_as = current_user();
-    const Status s = sink.write(audit::decision_record(info, "deny", "", reason));
-    if (!s) say("bridle: " + s.error().full() + "\n");
+// The request as the gate sees it, before any policy is read.
+gate::Request request_of(const Invocation& inv) {
+    gate::Request request;
+    request.text = inv.request.value_or("");
+    request.key = inv.key;
+    request.client = env_or_empty("SSH_CONNECTION");
+    request.front_end = inv.front_end;
+    request.run_as = current_user();
+    request.policy_file = inv.policy_file;
+    return request;
 }
 
 }  // namespace
 
 int run(const Invocation& inv) {
     auto sink = audit::make_journald_sink();
-    if (!inv.key.empty() && !is_valid_key_name(inv.key)) {
-        say("bridle: invalid --key " + quote_text(inv.key, 80) + " in the forced command: ask the administrator to fix authorized_keys\n");
-        audit_refusal(*sink, inv, "invalid --key in the forced command", "");
-        return to_int(ExitCode::kUsage);
+    gate::Request request = request_of(inv);
+    const auto refuse = [&](ExitCode code, const std::string& reason, const std::string& text,
+                            const std::string& policy_sha) {
+        gate::Refusal refusal;
+        refusal.code = code;
+        refusal.reason = reason;
+        refusal.text = text;
+        refusal.policy_sha256 = policy_sha;
+        say(gate::refuse(*sink, request, refusal).message);
+        return to_int(code);
+    };
+    if (!inv.key.empty() && !is_key_name(inv.key)) {
+        return refuse(ExitCode::kUsage, "invalid --key in the forced command",
+                      "bridle: invalid --key " + quote_text(inv.key, 80) +
+                          " in the forced command: ask the administrator to fix authorized_keys\n",
+                      "");
     }
 
     // Fail closed: no policy, no run. Enforcing front ends always require safe ownership.
@@ -84,13 +82,12 @@ int run(const Invocation& inv) {
     options.compile_regexes = false;
     auto loaded = policy::load_policy(inv.policy_file, options, report);
     if (!loaded) {
-        say("bridle: the policy cannot be used: " + loaded.error().full() + "\n");
+        std::string text = "bridle: the policy cannot be used: " + loaded.error().full() + "\n";
         if (report.errors.size() > 1) {
-            say("bridle: (" + std::to_string(report.errors.size()) + " problems; an administrator can run `bridle check`)\n");
+            text += "bridle: (" + std::to_string(report.errors.size()) + " problems; an administrator can run `bridle check`)\n";
         }
-        say("bridle: nothing was run\n");
-        audit_refusal(*sink, inv, "policy unusable: " + loaded.error().full(), "");
-        return to_int(ExitCode::kConfig);
+        text += "bridle: nothing was run\n";
+        return refuse(ExitCode::kConfig, "policy unusable: " + loaded.error().full(), text, "");
     }
     const policy::Policy& policy = loaded.value();
     // From here on, records go where the policy says (settings.audit); until now, refusals
@@ -99,10 +96,10 @@ int run(const Invocation& inv) {
 
     if (!inv.request) {
         // A login attempt (no command): the help text, never a shell.
-        say(gate::help_text(policy, inv.key));
-        say("bridle: interactive logins are not available: run one command per connection, e.g. `ssh HOST uptime`\n");
-        audit_refusal(*sink, inv, "no command: interactive login refused", policy.sha256);
-        return to_int(ExitCode::kUsage);
+        return refuse(ExitCode::kUsage, "no command: interactive login refused",
+                      gate::help_text(policy, inv.key) +
+                          "bridle: interactive logins are not available: run one command per connection, e.g. `ssh HOST uptime`\n",
+                      policy.sha256);
     }
 
     gate::SystemResolver resolver;
@@ -112,22 +109,14 @@ int run(const Invocation& inv) {
         return session::serve(context, session::Options{inv.key, env_or_empty("SSH_CONNECTION"),
                                                         current_user(), BRIDLE_VERSION});
     }
-    gate::Request request;
-    request.text = *inv.request;
-    request.key = inv.key;
-    request.client = env_or_empty("SSH_CONNECTION");
-    request.front_end = inv.front_end;
-    request.run_as = current_user();
-    request.policy_file = inv.policy_file;
 
     const execution::OutputSink to_channel = [](execution::Stream stream, std::string_view bytes) {
         return execution::write_all(stream == execution::Stream::kStdout ? STDOUT_FILENO : STDERR_FILENO, bytes);
     };
     // stdout and stderr are the SSH channel: a hangup there means the client is gone.
     const gate::Response response = gate::handle(context, request, to_channel, {STDOUT_FILENO, STDERR_FILENO});
-
-    const bool is_help = response.parsed && !response.ran && response.exit_status == 0;
-    if (is_help) {
+    // The help text is the answer, on stdout; everything else bridle says goes to stderr.
+    if (response.kind == gate::Kind::kHelp) {
         (void)execution::write_all(STDOUT_FILENO, response.message);
     } else {
         say(response.message);

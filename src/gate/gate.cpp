@@ -23,9 +23,15 @@ namespace {
 
 constexpr const char* kHelpRequest = "help";
 
-// Decides the sandbox of an allowed rule. Landlock required but not available turns the
-// allow into a deny, before anything is audited or run (DESIGN.md invariant 2).
-void plan_sandbox(const Context& context, Response& r) {
+// Why an allowed rule cannot run after all, and what the client is told besides.
+struct Refused {
+    std::string reason;
+    std::string advice = "nothing was run";
+};
+
+// Decides the sandbox of an allowed rule. Landlock required but not available refuses,
+// before anything is audited or run (DESIGN.md invariant 2).
+std::optional<Refused> plan_sandbox(const Context& context, Response& r) {
     const policy::SandboxProfile* profile = context.policy.sandbox_for(*r.decision.rule);
     std::string refusal;
     if (profile == nullptr) {
@@ -34,60 +40,56 @@ void plan_sandbox(const Context& context, Response& r) {
         r.sandbox = sandbox::plan_for_this_kernel(*profile, context.policy.settings.landlock);
         refusal = r.sandbox->refusal;
     }
-    if (refusal.empty()) return;
-    r.decision.verdict = matching::Verdict::kDeny;
-    r.decision.reason = refusal;
-    r.exit_status = to_int(ExitCode::kNoPerm);
-    r.message = "bridle: denied: " + refusal +
-                "\nbridle: nothing was run; ask the administrator, or send `help` to list the "
-                "commands you may run\n";
+    if (refusal.empty()) return std::nullopt;
+    return Refused{refusal, "nothing was run; ask the administrator, or send `help` to list the "
+                            "commands you may run"};
 }
 
 // A run_as rule for another user goes through sudo: decide the sudo command line now, so the
-// decision record can show it. A missing run_as user or an unusable bridle path denies.
-void plan_privilege(const Context& context, const Request& request, Response& r) {
-    const auto refuse = [&r](const Error& why) {
-        r.decision.verdict = matching::Verdict::kDeny;
-        r.decision.reason = why.message;
-        r.exit_status = to_int(ExitCode::kNoPerm);
-        r.message = "bridle: denied: " + why.message + "\nbridle: nothing was run; ask the administrator\n";
-    };
+// decision record can show it. A missing run_as user or an unusable bridle path refuses.
+std::optional<Refused> plan_privilege(const Context& context, const Request& request, Response& r) {
     const policy::Rule& rule = *r.decision.rule;
     const Result<bool> needs = privilege::needs_switch(rule);
-    if (!needs) return refuse(needs.error());
-    if (!needs.value()) return;
+    if (!needs) return Refused{needs.error().message, "nothing was run; ask the administrator"};
+    if (!needs.value()) return std::nullopt;
     const Result<std::string> self = privilege::own_executable();
-    if (!self) return refuse(self.error());
+    if (!self) return Refused{self.error().message, "nothing was run; ask the administrator"};
     r.sudo = privilege::sudo_call(rule, r.decision, self.value(), request.policy_file,
                                   r.request_id, context.policy.sha256);
+    return std::nullopt;
 }
 
 // Opens the rule's `open: fd` paths without following symlinks and checks the descriptors
 // (confined_open.hpp), then puts /dev/fd/N in their place in exec_argv. A path that changed
-// since the matcher's check denies, before anything is audited or run. Not for a user switch:
+// since the matcher's check refuses, before anything is audited or run. Not for a user switch:
 // sudo closes inherited descriptors, and the target side opens the files itself.
-void open_fd_paths(Response& r) {
-    if (r.decision.fd_paths.empty()) return;
-    const auto refuse = [&r](const std::string& why) {
-        r.decision.verdict = matching::Verdict::kDeny;
-        r.decision.reason = why;
-        r.exit_status = to_int(ExitCode::kNoPerm);
-        r.message = "bridle: denied: " + why + "\nbridle: nothing was run\n";
-    };
+std::optional<Refused> open_fd_paths(Response& r) {
+    if (r.decision.fd_paths.empty()) return std::nullopt;
     if (r.decision.fd_paths.size() > execution::kMaxPassFds) {
-        return refuse("too many files to open (at most " + std::to_string(execution::kMaxPassFds) + ")");
+        return Refused{"too many files to open (at most " + std::to_string(execution::kMaxPassFds) + ")"};
     }
     auto opened = std::make_shared<OpenedFiles>();  // closes what it holds on every return
     for (matching::FdPath& path : r.decision.fd_paths) {
         const Result<int> fd = open_confined(path.canonical, path.under,
                                            {path.hard_links_allowed, path.max_size});
-        if (!fd) return refuse(fd.error().message);
+        if (!fd) return Refused{fd.error().message};
         opened->add(fd.value());
         path.fd = fd.value();
         std::string& word = r.decision.exec_argv.at(path.argv_index);
         word = word.substr(0, path.prefix) + "/dev/fd/" + std::to_string(path.fd);
     }
     r.opened = std::move(opened);
+    return std::nullopt;
+}
+
+// The target side's request must be the user side's normal form of its rule (one spelling
+// per request on the way through sudo; docs/privilege.md).
+std::optional<Refused> check_normal_form(const Context& context, const std::vector<std::string>& argv,
+                                         const Response& r) {
+    if (privilege::normal_form(*r.decision.rule, r.decision) == argv) return std::nullopt;
+    (void)context;
+    return Refused{"the request is not in the normal form of rule " + r.decision.rule->id +
+                   " (bridle sends exactly that form; a path may have changed since the first check)"};
 }
 
 std::optional<audit::SandboxInfo> sandbox_info(const std::optional<sandbox::Plan>& plan) {
@@ -115,15 +117,16 @@ int exit_status_of(const execution::Outcome& o) {
     return o.exit_status;
 }
 
-bool is_help(const Context& context, const std::vector<std::string>& argv, const std::string& key) {
-    if (argv.size() != 1 || argv[0] != kHelpRequest) return false;
+bool is_help(const Context& context, const Request& request, const std::vector<std::string>& argv) {
+    if (request.target_side || argv.size() != 1 || argv[0] != kHelpRequest) return false;
     for (const auto& rule : context.policy.rules) {
-        if (rule.name == kHelpRequest && rule.allows_key(key)) return false;  // the policy's own
+        if (rule.name == kHelpRequest && rule.allows_key(request.key)) return false;  // the policy's own
     }
     return true;
 }
 
-audit::RequestInfo info_of(const Context& context, const Request& request, const std::string& id) {
+audit::RequestInfo info_of(const Request& request, const std::string& id,
+                           const std::string& policy_sha256) {
     audit::RequestInfo info;
     info.request_id = id;
     info.raw = request.argv ? std::string() : request.text;
@@ -134,106 +137,138 @@ audit::RequestInfo info_of(const Context& context, const Request& request, const
     info.client = request.client;
     info.session_id = request.session_id;
     info.front_end = request.front_end;
-    info.policy_sha256 = context.policy.sha256;
+    info.policy_sha256 = policy_sha256;
     info.run_as = request.run_as;
     info.sudo_user = request.sudo_user;
-    if (!request.sudo_user.empty()) info.sudo = privilege::kSudo;
+    if (request.target_side) info.sudo = privilege::kSudo;
     return info;
 }
 
-// Why argv sent as words cannot be used (the tokenizer's character rules and size limit),
-// or nullopt when it can.
-std::optional<std::string> check_argv_words(const std::vector<std::string>& argv) {
-    if (argv.empty()) return "empty command: send the program and its arguments";
-    std::size_t total = 0;
-    for (std::size_t w = 0; w < argv.size(); ++w) {
-        total += argv[w].size() + 1;
-        if (total > command::kMaxRequestBytes) {
-            return "the request is longer than " + format_bytes(command::kMaxRequestBytes);
-        }
-        for (std::size_t i = 0; i < argv[w].size();) {
-            const auto cp = decode_utf8(argv[w], i);
-            if (!cp) return "word " + std::to_string(w + 1) + " is not valid UTF-8 at byte " + std::to_string(i + 1);
-            if (auto name = forbidden_character_name(cp->value)) {
-                return "word " + std::to_string(w + 1) + " contains a " + *name + " at byte " +
-                       std::to_string(i + 1) + "; no control or invisible characters";
-            }
-            i += cp->length;
-        }
-    }
-    return std::nullopt;
+// A request that cannot be used as it came: kUnparsable, exit status 64.
+void unusable(Response& r, const std::string& reason, const std::string& advice) {
+    r.kind = Kind::kUnparsable;
+    r.exit_status = to_int(ExitCode::kUsage);
+    r.decision.reason = reason;
+    r.message = "bridle: " + reason + "\nbridle: " + advice + "\n";
 }
 
-// Tokenize (or take the argv as sent) and decide. Fills response.parsed / decision / message.
-std::optional<std::vector<std::string>> parse_and_decide(const Context& context,
-                                                         const Request& request, Response& r) {
+// The words of the request: the tokenizer's, or the argv as sent (under the tokenizer's
+// character rules), within the policy's own, lower limits (settings.max_request, max_words).
+// nullopt, with `r` saying why, when there are none to decide.
+std::optional<std::vector<std::string>> words_of(const Context& context, const Request& request,
+                                                 std::vector<bool>& globbed, Response& r) {
+    constexpr const char* kHelpAdvice = "send `help` to list the commands you may run";
     std::vector<std::string> argv;
-    std::vector<bool> globbed;  // words with an unquoted * or ? (text requests only)
     if (request.argv) {
-        // Words sent as argv skip the tokenizer, so they get its character rules here: a NUL
-        // would cut the word execve passes short of the word the matcher checked.
-        if (auto refused = check_argv_words(*request.argv)) {
-            r.exit_status = to_int(ExitCode::kUsage);
-            r.decision.reason = "cannot use the request: " + *refused;
-            r.message = "bridle: " + r.decision.reason +
-                        "\nbridle: send `help` to list the commands you may run\n";
+        if (auto refused = command::check_words(*request.argv)) {
+            unusable(r, "cannot use the request: " + *refused, kHelpAdvice);
             return std::nullopt;
         }
         argv = *request.argv;
     } else {
         auto tokens = command::tokenize_allowing_globs(request.text, &globbed);
         if (!tokens) {
-            r.exit_status = to_int(ExitCode::kUsage);
-            r.decision.reason = "cannot parse the request: " + tokens.error().full();
-            r.message = "bridle: " + r.decision.reason +
-                        "\nbridle: bridle runs no shell: send one command with its arguments; "
-                        "send `help` to list the commands you may run\n";
+            unusable(r, "cannot parse the request: " + tokens.error().full(),
+                     "bridle runs no shell: send one command with its arguments; " +
+                         std::string(kHelpAdvice));
             return std::nullopt;
         }
         argv = std::move(tokens).value();
     }
-    // The policy's own, lower limits (settings.max_request, max_words): a usage error, as
-    // the tokenizer's own limit is.
     static_assert(policy::kMaxRequestLimit == command::kMaxRequestBytes);
     const policy::Settings& settings = context.policy.settings;
     std::uint64_t bytes = request.argv ? 0 : request.text.size();
     if (request.argv) {
         for (const std::string& word : argv) bytes += word.size() + 1;
     }
-    std::string too_much;
     if (bytes > settings.max_request) {
-        too_much = "the request is " + std::to_string(bytes) + " bytes; this host's policy allows " +
-                   std::to_string(settings.max_request);
-    } else if (settings.max_words && argv.size() > *settings.max_words) {
-        too_much = "the request has " + std::to_string(argv.size()) +
-                   " words; this host's policy allows " + std::to_string(*settings.max_words);
-    }
-    if (!too_much.empty()) {
-        r.exit_status = to_int(ExitCode::kUsage);
-        r.decision.reason = "cannot use the request: " + too_much;
-        r.message = "bridle: " + r.decision.reason + "\nbridle: send `help` to list the commands you may run\n";
+        unusable(r, "cannot use the request: the request is " + std::to_string(bytes) +
+                        " bytes; this host's policy allows " + std::to_string(settings.max_request),
+                 kHelpAdvice);
         return std::nullopt;
     }
-    r.parsed = true;
-    if (is_help(context, argv, request.key)) {
-        r.decision.verdict = matching::Verdict::kAllow;
-        r.exit_status = to_int(ExitCode::kOk);
-        r.message = help_text(context.policy, request.key);
-        return argv;
-    }
-    r.decision = matching::decide(context.policy, argv, request.key, context.resolver, &globbed);
-    if (r.decision.verdict != matching::Verdict::kAllow) {
-        r.exit_status = to_int(ExitCode::kNoPerm);
-        r.message = denial_message(r.decision);
-    } else if (r.decision.rule != nullptr) {
-        plan_sandbox(context, r);
-        if (r.decision.verdict == matching::Verdict::kAllow) plan_privilege(context, request, r);
-        if (r.decision.verdict == matching::Verdict::kAllow && !r.sudo) open_fd_paths(r);
+    if (settings.max_words && argv.size() > *settings.max_words) {
+        unusable(r, "cannot use the request: the request has " + std::to_string(argv.size()) +
+                        " words; this host's policy allows " + std::to_string(*settings.max_words),
+                 kHelpAdvice);
+        return std::nullopt;
     }
     return argv;
 }
 
+// The verdict, decided here and nowhere else: the built-in `help`, else the matcher's; then
+// each plan of an allowed rule may turn the allow into a deny, in this order, before
+// anything is audited or run: (the target side) the request's normal form, the rule's
+// sandbox on this kernel, its user switch, its `open: fd` files.
+void decide(const Context& context, const Request& request, const std::vector<std::string>& argv,
+            std::vector<bool>& globbed, Response& r) {
+    if (is_help(context, request, argv)) {
+        r.kind = Kind::kHelp;
+        r.decision.verdict = matching::Verdict::kAllow;
+        r.exit_status = to_int(ExitCode::kOk);
+        r.message = help_text(context.policy, request.key);
+        return;
+    }
+    r.decision = matching::decide(context.policy, argv, request.key, context.resolver, &globbed);
+    std::optional<Refused> refused;
+    if (r.decision.verdict != matching::Verdict::kAllow) {
+        if (request.target_side && context.policy.rules.size() == 1) {
+            refused = Refused{"rule " + context.policy.rules.front().id +
+                              " does not allow this request: " + r.decision.reason};
+        } else {
+            r.kind = Kind::kDenied;
+            r.exit_status = to_int(ExitCode::kNoPerm);
+            r.message = denial_message(r.decision);
+            return;
+        }
+    } else if (r.decision.rule != nullptr) {
+        if (request.target_side) refused = check_normal_form(context, argv, r);
+        if (!refused) refused = plan_sandbox(context, r);
+        if (!refused) refused = plan_privilege(context, request, r);
+        if (!refused && !r.sudo) refused = open_fd_paths(r);
+    }
+    if (refused) {
+        r.kind = Kind::kDenied;
+        r.decision.verdict = matching::Verdict::kDeny;
+        r.decision.reason = refused->reason;
+        r.exit_status = to_int(ExitCode::kNoPerm);
+        r.message = "bridle: denied: " + refused->reason + "\nbridle: " + refused->advice + "\n";
+        return;
+    }
+    r.kind = Kind::kAllowed;
+    r.exit_status = to_int(ExitCode::kOk);
+}
+
+// Words, then the verdict. nullopt when the request had no words to decide.
+std::optional<std::vector<std::string>> parse_and_decide(const Context& context,
+                                                         const Request& request, Response& r) {
+    std::vector<bool> globbed;  // words with an unquoted * or ? (text requests only)
+    auto argv = words_of(context, request, globbed, r);
+    if (argv) decide(context, request, *argv, globbed, r);
+    return argv;
+}
+
 }  // namespace
+
+const char* kind_name(Kind kind) {
+    switch (kind) {
+        case Kind::kUnparsable: return "unparsable";
+        case Kind::kHelp: return "help";
+        case Kind::kDenied: return "denied";
+        case Kind::kAllowed: return "allowed";
+        case Kind::kUnaudited: return "unaudited";
+        case Kind::kRan: return "ran";
+        default: return "unparsable";  // -Werror=switch-default; every kind is listed above
+    }
+}
+
+std::optional<Kind> kind_from_name(std::string_view name) {
+    for (const Kind kind : {Kind::kUnparsable, Kind::kHelp, Kind::kDenied, Kind::kAllowed,
+                            Kind::kUnaudited, Kind::kRan}) {
+        if (name == kind_name(kind)) return kind;
+    }
+    return std::nullopt;
+}
 
 std::string new_request_id() {
     std::array<unsigned char, 16> bytes{};
@@ -268,10 +303,25 @@ std::string help_text(const policy::Policy& policy, const std::string& key) {
 Response explain(const Context& context, const Request& request) {
     Response r;
     r.request_id = new_request_id();
-    if (parse_and_decide(context, request, r) && r.decision.verdict == matching::Verdict::kAllow) {
-        r.exit_status = to_int(ExitCode::kOk);
-    }
+    parse_and_decide(context, request, r);
     r.opened.reset();  // nothing runs: decision.fd_paths keeps the numbers for the explanation
+    return r;
+}
+
+Response refuse(audit::Sink& sink, const Request& request, const Refusal& refusal) {
+    Response r;
+    r.kind = Kind::kDenied;
+    r.request_id = request.request_id.empty() ? new_request_id() : request.request_id;
+    r.exit_status = to_int(refusal.code);
+    r.decision.reason = refusal.reason;
+    r.message = refusal.text.empty()
+                    ? "bridle: denied: " + refusal.reason + "\nbridle: nothing was run\n"
+                    : refusal.text;
+    audit::RequestInfo info = info_of(request, r.request_id, refusal.policy_sha256);
+    if (request.argv) info.argv = *request.argv;
+    info.first_policy_sha256 = refusal.first_policy_sha256;
+    const Status s = sink.write(audit::decision_record(info, "deny", refusal.rule_id, refusal.reason));
+    if (!s) r.message += "bridle: " + s.error().full() + "\n";
     return r;
 }
 
@@ -291,7 +341,7 @@ Response audit_and_run(const Context& context, const Request& request, Response 
                        const execution::OutputSink& sink, const std::vector<int>& hangup_fds) {
     // Held here, so the files are closed on every path out of this function, after the run.
     const std::shared_ptr<OpenedFiles> opened = std::move(r.opened);
-    audit::RequestInfo info = info_of(context, request, r.request_id);
+    audit::RequestInfo info = info_of(request, r.request_id, context.policy.sha256);
     if (argv) info.argv = *argv;
     if (r.decision.verdict == matching::Verdict::kAllow && r.decision.rule != nullptr && !r.sudo) {
         info.exec_argv = r.decision.exec_argv;
@@ -308,7 +358,10 @@ Response audit_and_run(const Context& context, const Request& request, Response 
 
     const bool allowed = r.decision.verdict == matching::Verdict::kAllow;
     const std::string verdict = allowed ? "allow" : "deny";
-    const std::string rule_id = r.decision.rule ? r.decision.rule->id : (allowed ? "builtin:help" : "");
+    std::string rule_id = r.decision.rule ? r.decision.rule->id : (allowed ? audit::kHelpRuleId : "");
+    if (request.target_side && rule_id.empty() && context.policy.rules.size() == 1) {
+        rule_id = context.policy.rules.front().id;  // the one rule the target side re-checks
+    }
 
     // The decision record goes out before anything runs; if it cannot be written, nothing runs.
     // It carries the timeout, so that a review can tell a request still running from one
@@ -320,6 +373,7 @@ Response audit_and_run(const Context& context, const Request& request, Response 
     const Status audited = context.audit.write(
         audit::decision_record(info, verdict, rule_id, r.decision.reason, executable));
     if (!audited) {
+        r.kind = Kind::kUnaudited;
         r.exit_status = to_int(ExitCode::kUnavailable);
         r.message = "bridle: " + audited.error().full() + "\nbridle: nothing was run\n";
         // With several sinks (settings.audit: both), one may hold an allow decision for a
@@ -364,7 +418,7 @@ Response audit_and_run(const Context& context, const Request& request, Response 
     const bool escape = rule.escape_output && !r.sudo;
     const execution::OutputSink& to_client = escape ? escaping : sink;
 
-    r.ran = true;
+    r.kind = Kind::kRan;
     if (r.sudo) {
         // A user switch: sudo runs bridle's target side, which checks the request again and
         // enforces the timeout, the output cap and the whole sandbox after the switch. Nothing
@@ -373,8 +427,8 @@ Response audit_and_run(const Context& context, const Request& request, Response 
         spec.path = privilege::kSudo;
         spec.argv = r.sudo->argv;
         spec.env = r.sudo->env;
-        spec.timeout += spec.kill_grace + std::chrono::seconds(5);
-        spec.max_output += 64 * 1024;
+        spec.timeout = privilege::backstop_timeout(spec.timeout, spec.kill_grace);
+        spec.max_output = privilege::backstop_output(spec.max_output);
         r.outcome = execution::run(spec, to_client);
     } else {
         // Everything that allocates or opens files for the sandbox, before fork. A failure
@@ -433,25 +487,6 @@ Response handle(const Context& context, const Request& request,
     r.request_id = request.request_id.empty() ? new_request_id() : request.request_id;
     const auto argv = parse_and_decide(context, request, r);
     return audit_and_run(context, request, std::move(r), argv, sink, hangup_fds);
-}
-
-Response handle_decided(const Context& context, const Request& request,
-                        const matching::Decision& decision, const execution::OutputSink& sink,
-                        const std::vector<int>& hangup_fds) {
-    Response r;
-    r.request_id = request.request_id.empty() ? new_request_id() : request.request_id;
-    r.parsed = true;
-    r.decision = decision;
-    if (r.decision.verdict == matching::Verdict::kAllow && r.decision.rule != nullptr) {
-        r.exit_status = to_int(ExitCode::kOk);
-        plan_sandbox(context, r);
-        if (r.decision.verdict == matching::Verdict::kAllow) open_fd_paths(r);
-    } else {
-        r.decision.verdict = matching::Verdict::kDeny;
-        r.exit_status = to_int(ExitCode::kNoPerm);
-        r.message = denial_message(r.decision);
-    }
-    return audit_and_run(context, request, std::move(r), request.argv, sink, hangup_fds);
 }
 
 }  // namespace bridle::gate

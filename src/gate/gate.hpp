@@ -6,6 +6,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "audit/audit.hpp"
@@ -26,7 +27,7 @@ struct Request {
     std::string key;                                // --key NAME from authorized_keys
     std::string client;                             // SSH_CONNECTION, or empty
     std::string session_id;                         // ties the requests of one session
-    std::string front_end = "forced";               // forced | mcp | explain
+    std::string front_end = "forced";               // forced | login-shell | mcp | explain | sudo
     std::string run_as;                             // the user commands run as (for the record)
     std::string policy_file;                        // --policy FILE, or empty (the target side
                                                     // of a run_as rule is told the same)
@@ -35,18 +36,37 @@ struct Request {
     std::string sudo_user;                          // target side: who called sudo (SUDO_USER)
     std::optional<std::chrono::milliseconds> timeout;  // the client's own, shorter timeout (MCP);
                                                     // never lengthens the rule's
+    // The target side of a run_as rule (target/): the request is the user side's normal form
+    // of one rule, re-checked under a policy of that rule alone. No built-in `help`, and a
+    // request that is not in the rule's normal form is denied.
+    bool target_side = false;
 };
+
+// What became of a request. Front ends report from this, never by combining other fields.
+enum class Kind {
+    kUnparsable,  // not one command bridle can read (the tokenizer, the word rules, the size
+                  // limits): nothing was decided
+    kHelp,        // the built-in `help`: `message` is its text, for the client's stdout
+    kDenied,      // decided and refused: by the policy, by the sandbox, privilege or file
+                  // plan of an allowed rule, or by a front end before the policy could decide
+    kAllowed,     // decided and allowed, nothing run: `explain` only
+    kUnaudited,   // the decision record could not be written: nothing ran
+    kRan,         // the command's run was attempted; `outcome` says how it went
+};
+
+// "unparsable", "help", "denied", "allowed", "unaudited", "ran"; and back.
+const char* kind_name(Kind kind);
+std::optional<Kind> kind_from_name(std::string_view name);
 
 // What happened, for the front end to report.
 struct Response {
+    Kind kind = Kind::kUnparsable;
     int exit_status = to_int(ExitCode::kSoftware);
     std::string request_id;
     matching::Decision decision;
     std::optional<sandbox::Plan> sandbox;   // an allowed rule's sandbox (also when it refused)
-    bool parsed = false;                 // the request text tokenized
-    bool ran = false;                    // the command was started
-    execution::Outcome outcome;          // when ran
-    std::string message;                 // bridle's own words for the client, when not ran ok
+    execution::Outcome outcome;          // kRan
+    std::string message;                 // bridle's own words for the client (kHelp: the text)
     std::optional<privilege::SudoCall> sudo;  // a run_as rule that switches user: what runs
                                               // instead of the rule's program (privilege/)
     std::shared_ptr<OpenedFiles> opened;      // the `open: fd` paths of an allowed rule,
@@ -68,13 +88,22 @@ Response explain(const Context& context, const Request& request);
 Response handle(const Context& context, const Request& request,
                 const execution::OutputSink& sink, const std::vector<int>& hangup_fds);
 
-// The target side of a run_as rule (privilege/target_side.cpp), after it re-checked the
-// request against the root-owned policy as `decision` (an allow for a rule of
-// context.policy): audits that decision, runs the command in its rule's sandbox, audits the
-// result. request.argv is the request as checked; request.request_id continues the user side's.
-Response handle_decided(const Context& context, const Request& request,
-                        const matching::Decision& decision, const execution::OutputSink& sink,
-                        const std::vector<int>& hangup_fds);
+// A request a front end turns away before the pipeline can decide it: no usable policy, an
+// invalid --key, a login attempt, a target side whose checks of sudo's hand-over fail.
+struct Refusal {
+    ExitCode code = ExitCode::kNoPerm;
+    std::string reason;               // BRIDLE_REASON
+    std::string text;                 // what the client is told; empty: "bridle: denied:
+                                      // REASON" and "bridle: nothing was run"
+    std::string rule_id;              // the policy's rule it concerns, if any
+    std::string policy_sha256;        // the policy in force, once one was read
+    std::string first_policy_sha256;  // the target side: the user side's, when they differ
+};
+
+// The one refusal path of every front end: a deny record (to `sink`), and a kDenied response
+// whose message is the refusal's text, followed by the audit error when the record could not
+// be written. Nothing runs.
+Response refuse(audit::Sink& sink, const Request& request, const Refusal& refusal);
 
 // The text of the built-in `help` request: what this key may run.
 std::string help_text(const policy::Policy& policy, const std::string& key);

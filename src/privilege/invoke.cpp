@@ -77,4 +77,11 @@ SudoCall sudo_call(const policy::Rule& rule, const matching::Decision& decision,
     return call;
 }
 
+std::chrono::milliseconds backstop_timeout(std::chrono::milliseconds timeout,
+                                           std::chrono::milliseconds kill_grace) {
+    return timeout + kill_grace + std::chrono::seconds(5);
+}
+
+std::uint64_t backstop_output(std::uint64_t max_output) { return max_output + 64 * 1024; }
+
 }  // namespace bridle::privilege

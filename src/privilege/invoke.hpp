@@ -3,6 +3,8 @@
 // line that hands the request to bridle's target side. Nothing here switches users: sudo does.
 #pragma once
 
+#include <chrono>
+#include <cstdint>
 #include <map>
 #include <string>
 #include <vector>
@@ -42,5 +44,12 @@ std::vector<std::string> target_command(const std::string& bridle, const std::st
 SudoCall sudo_call(const policy::Rule& rule, const matching::Decision& decision,
                    const std::string& bridle, const std::string& policy_file,
                    const std::string& request_id, const std::string& policy_sha256);
+
+// What the user side allows the sudo process itself: a backstop a little beyond the target
+// side's limits, since the target side enforces the rule's timeout (killing the command at
+// timeout + kill_grace) and its output cap after the switch, and reports the result.
+std::chrono::milliseconds backstop_timeout(std::chrono::milliseconds timeout,
+                                           std::chrono::milliseconds kill_grace);
+std::uint64_t backstop_output(std::uint64_t max_output);
 
 }  // namespace bridle::privilege

@@ -6,6 +6,7 @@
 
 #include <cmath>
 
+#include "audit/records.hpp"
 #include "common/text.hpp"
 
 namespace bridle::session::tools {
@@ -214,7 +215,7 @@ Json run_result(const CallReport& c, bool cancelled) {
     // still being decided reports what the gate said.
     if (c.started && !c.timed_out && (cancelled || c.disconnected)) status = "cancelled";
     else if (!c.allowed) status = "denied";
-    else if (c.help) status = "ok";
+    else if (c.kind == gate::Kind::kHelp) status = "ok";
     else if (!c.started) status = "error";
     else if (c.timed_out) status = "timeout";
     else if (c.exit_code == 0) status = "ok";
@@ -244,7 +245,7 @@ Json run_result(const CallReport& c, bool cancelled) {
 
     // The text the model reads: output first, then what bridle has to say.
     std::string text;
-    if (c.help) {
+    if (c.kind == gate::Kind::kHelp) {
         text = c.message;
     } else if (c.started) {
         text = c.stdout_text;
@@ -297,7 +298,7 @@ Json check_result(const gate::Response& r) {
     Json s{{"decision", allowed ? "allow" : "deny"}};
     std::string text;
     if (allowed) {
-        s["rule"] = r.decision.rule ? r.decision.rule->id : std::string("builtin:help");
+        s["rule"] = r.decision.rule ? r.decision.rule->id : std::string(audit::kHelpRuleId);
         s["exec_argv"] = r.decision.exec_argv;
         text = "allowed by rule " + s["rule"].get<std::string>() + "; run_command would run: " +
                Json(r.decision.exec_argv).dump(-1, ' ', false, Json::error_handler_t::replace) + "\n";

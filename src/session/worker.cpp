@@ -42,10 +42,8 @@ CallReport report_of(const gate::Context& context, const gate::Request& request,
     CallReport c;
     c.request_id = r.request_id;
     c.exit_status = r.exit_status;
-    c.parsed = r.parsed;
+    c.kind = r.kind;
     c.allowed = r.decision.verdict == matching::Verdict::kAllow;
-    c.help = c.allowed && r.decision.rule == nullptr;
-    c.ran = r.ran;
     c.started = r.outcome.started;
     c.timed_out = r.outcome.timed_out;
     c.disconnected = r.outcome.disconnected;
@@ -94,9 +92,8 @@ CallReport report_of(const gate::Context& context, const gate::Request& request,
 
 Json to_json(const CallReport& c) {
     return Json{{"request_id", c.request_id},     {"exit_status", c.exit_status},
-                {"parsed", c.parsed},             {"allowed", c.allowed},
-                {"ran", c.ran},                   {"started", c.started},
-                {"help", c.help},                 {"timed_out", c.timed_out},
+                {"kind", gate::kind_name(c.kind)}, {"allowed", c.allowed},
+                {"started", c.started},           {"timed_out", c.timed_out},
                 {"disconnected", c.disconnected}, {"exit_code", c.exit_code},
                 {"signal", c.signal},             {"rule", c.rule},
                 {"reason", c.reason},             {"usage", c.usage},
@@ -111,11 +108,11 @@ Result<CallReport> report_from_json(const Json& j) {
         CallReport c;
         j.at("request_id").get_to(c.request_id);
         j.at("exit_status").get_to(c.exit_status);
-        j.at("parsed").get_to(c.parsed);
+        const std::optional<gate::Kind> kind = gate::kind_from_name(j.at("kind").get<std::string>());
+        if (!kind) return Error{"the worker's report names no known outcome", ""};
+        c.kind = *kind;
         j.at("allowed").get_to(c.allowed);
-        j.at("ran").get_to(c.ran);
         j.at("started").get_to(c.started);
-        j.at("help").get_to(c.help);
         j.at("timed_out").get_to(c.timed_out);
         j.at("disconnected").get_to(c.disconnected);
         j.at("exit_code").get_to(c.exit_code);

@@ -24,7 +24,8 @@ constexpr std::uint64_t kMaxToolOutputBytes = 128 * 1024;
 struct CallReport {
     std::string request_id;
     int exit_status = 70;             // bridle's status, as the forced command would exit
-    bool parsed = false, allowed = false, ran = false, started = false, help = false;
+    gate::Kind kind = gate::Kind::kUnparsable;  // what became of the request
+    bool allowed = false, started = false;      // the verdict; the command started
     bool timed_out = false, disconnected = false;
     int exit_code = -1;               // the command's own status, when it exited
     int signal = 0;

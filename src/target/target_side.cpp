@@ -8,10 +8,12 @@
 //      changed between the two checks denies;
 //   4. the named rule must exist, carry run_as, and name the user we now are;
 //   5. the request comes from the command line (exact form) or BRIDLE_ARGV (open form), never
-//      both; it must match the rule and be in its normal form (one spelling per request);
-//   6. gate::handle_decided audits, applies the sandbox in the command's child (limits,
-//      no_new_privs, Landlock, seccomp and exec-once, all after the switch) and execs.
-// Every refusal is a deny record and a "bridle: denied: " message; nothing runs.
+//      both;
+//   6. gate::handle decides it under a policy of that one rule (it must match the rule and be
+//      in its normal form: one spelling per request), audits, applies the sandbox in the
+//      command's child (limits, no_new_privs, Landlock, seccomp and exec-once, all after the
+//      switch) and execs.
+// Every refusal is a deny record and a "bridle: denied: " message (gate::refuse); nothing runs.
 #include "target/target_side.hpp"
 
 #include <pwd.h>
@@ -20,7 +22,6 @@
 #include <cstdlib>
 #include <string_view>
 
-#include "audit/records.hpp"
 #include "common/exit_code.hpp"
 #include "common/text.hpp"
 #include "execution/runner.hpp"
@@ -54,29 +55,24 @@ std::string user_name(uid_t uid) {
     return pw != nullptr ? pw->pw_name : std::to_string(uid);
 }
 
-std::string joined(const std::vector<std::string>& words) {
-    std::string text;
-    for (const std::string& word : words) text += (text.empty() ? "" : " ") + word;
-    return text;
-}
-
 }  // namespace
 
 int run_target_side(const TargetInvocation& inv) {
     const std::unique_ptr<audit::Sink> sink = audit::make_journald_sink();
-    audit::RequestInfo info;
-    info.front_end = "sudo";
-    info.sudo = privilege::kSudo;
-    info.sudo_user = env_or_empty("SUDO_USER");
-    info.run_as = user_name(::geteuid());
+    gate::Request request;
+    request.front_end = "sudo";
+    request.target_side = true;
+    request.sudo_user = env_or_empty("SUDO_USER");
+    request.run_as = user_name(::geteuid());
+    request.policy_file = inv.policy_file;
     const std::string given_id = env_or_empty(privilege::kRequestIdVariable);
-    info.request_id = is_lower_hex(given_id, 32) ? given_id : gate::new_request_id();
-    std::string rule_id;  // recorded once it names a rule of the policy
+    request.request_id = is_lower_hex(given_id, 32) ? given_id : gate::new_request_id();
+    gate::Refusal refusal;  // rule_id and the policy's hash are filled in as they are known
 
     const auto refuse = [&](ExitCode code, const std::string& reason) {
-        say("bridle: denied: " + reason + "\nbridle: nothing was run\n");
-        const Status s = sink->write(audit::decision_record(info, "deny", rule_id, reason));
-        if (!s) say("bridle: " + s.error().full() + "\n");
+        refusal.code = code;
+        refusal.reason = reason;
+        say(gate::refuse(*sink, request, refusal).message);
         return to_int(code);
     };
 
@@ -87,11 +83,11 @@ int run_target_side(const TargetInvocation& inv) {
                       "bridle is running set-uid or set-gid; it must never be installed so");
     }
     const std::string sudo_uid = env_or_empty("SUDO_UID");
-    if (info.sudo_user.empty() || sudo_uid.empty()) {
+    if (request.sudo_user.empty() || sudo_uid.empty()) {
         return refuse(ExitCode::kNoPerm,
                       "bridle run-as is started only by sudo, for a run_as rule of the policy");
     }
-    const passwd* caller = ::getpwnam(info.sudo_user.c_str());
+    const passwd* caller = ::getpwnam(request.sudo_user.c_str());
     if (caller == nullptr || std::to_string(caller->pw_uid) != sudo_uid) {
         return refuse(ExitCode::kNoPerm, "SUDO_USER and SUDO_UID do not name the same account");
     }
@@ -99,7 +95,7 @@ int run_target_side(const TargetInvocation& inv) {
     // 2. What the user side saw. Both are checked for form only; a forged hash can only make
     // this request fail, since the policy read below is what decides.
     const std::string first_sha = env_or_empty(privilege::kPolicyShaVariable);
-    if (given_id != info.request_id || !is_lower_hex(first_sha, 64)) {
+    if (given_id != request.request_id || !is_lower_hex(first_sha, 64)) {
         return refuse(ExitCode::kNoPerm, "the request did not come through bridle's first check (" +
                                              std::string(privilege::kRequestIdVariable) + " or " +
                                              privilege::kPolicyShaVariable + " missing or malformed)");
@@ -110,12 +106,12 @@ int run_target_side(const TargetInvocation& inv) {
     auto loaded = policy::load_policy(inv.policy_file, policy::LoadOptions{true}, report);
     if (!loaded) return refuse(ExitCode::kConfig, "policy unusable: " + loaded.error().full());
     const policy::Policy& policy = loaded.value();
-    info.policy_sha256 = policy.sha256;
+    refusal.policy_sha256 = policy.sha256;
     if (policy.sha256 != first_sha) {
-        info.first_policy_sha256 = first_sha;
+        refusal.first_policy_sha256 = first_sha;
         return refuse(ExitCode::kNoPerm,
                       "the policy changed between bridle's first check and the check as " +
-                          info.run_as + " (sha256 " + first_sha + " then, " + policy.sha256 +
+                          request.run_as + " (sha256 " + first_sha + " then, " + policy.sha256 +
                           " now): send the request again");
     }
 
@@ -126,13 +122,13 @@ int run_target_side(const TargetInvocation& inv) {
     }
     if (found == nullptr)
         return refuse(ExitCode::kNoPerm, "the policy has no rule " + quote_text(inv.rule_id, 80));
-    rule_id = found->id;
+    refusal.rule_id = found->id;
     if (found->run_as.empty())
-        return refuse(ExitCode::kNoPerm, "rule " + rule_id + " has no run_as");
+        return refuse(ExitCode::kNoPerm, "rule " + found->id + " has no run_as");
     const passwd* target = ::getpwnam(found->run_as.c_str());
     if (target == nullptr || target->pw_uid != ::geteuid()) {
         return refuse(ExitCode::kNoPerm,
-                      "rule " + rule_id + " runs as " + found->run_as + ", not as " + info.run_as);
+                      "rule " + found->id + " runs as " + found->run_as + ", not as " + request.run_as);
     }
 
     // 5. The request: exactly one of the two channels, the one the rule's form uses.
@@ -141,54 +137,34 @@ int run_target_side(const TargetInvocation& inv) {
     if (privilege::form_of(*found) == privilege::Form::kExact) {
         if (!inv.words || env_argv) {
             return refuse(ExitCode::kNoPerm,
-                          "rule " + rule_id + " takes its request on the command line only");
+                          "rule " + found->id + " takes its request on the command line only");
         }
         words = *inv.words;
     } else {
         if (inv.words || !env_argv) {
             return refuse(ExitCode::kNoPerm,
-                          "rule " + rule_id + " takes its request in " + privilege::kArgvVariable + " only");
+                          "rule " + found->id + " takes its request in " + privilege::kArgvVariable + " only");
         }
         Result<std::vector<std::string>> decoded = privilege::decode_argv(env_or_empty(privilege::kArgvVariable));
         if (!decoded) return refuse(ExitCode::kNoPerm, decoded.error().message);
         words = std::move(decoded).value();
     }
-    info.raw = joined(words);
-    info.argv = words;
+    request.argv = words;
 
-    // Only this rule decides (keys are the user side's business: sudo knows the account, not
-    // the key). The copy keeps the policy's settings and sandboxes.
+    // 6. Only this rule decides (keys are the user side's business: sudo knows the account, not
+    // the key). The copy keeps the policy's settings and sandboxes. Audit, sandbox after the
+    // switch, exec, audit.
     policy::Policy one = policy;
     one.rules = {*found};
     one.rules.front().keys.clear();
     gate::SystemResolver resolver;
-    const matching::Decision decision = matching::decide(one, words, "", resolver);
-    if (decision.verdict != matching::Verdict::kAllow) {
-        return refuse(ExitCode::kNoPerm,
-                      "rule " + rule_id + " does not allow this request: " + decision.reason);
-    }
-    if (privilege::normal_form(one.rules.front(), decision) != words) {
-        return refuse(
-            ExitCode::kNoPerm,
-            "the request is not in the normal form of rule " + rule_id +
-                " (bridle sends exactly that form; a path may have changed since the first check)");
-    }
-
-    // 6. Audit, sandbox after the switch, exec, audit.
     const gate::Context context{one, *sink, resolver};
-    gate::Request request;
-    request.argv = words;
-    request.front_end = "sudo";
-    request.run_as = info.run_as;
-    request.request_id = info.request_id;
-    request.sudo_user = info.sudo_user;
-    request.policy_file = inv.policy_file;
     const execution::OutputSink to_caller = [](execution::Stream stream, std::string_view bytes) {
         return execution::write_all(
             stream == execution::Stream::kStdout ? STDOUT_FILENO : STDERR_FILENO, bytes);
     };
     const gate::Response response =
-        gate::handle_decided(context, request, decision, to_caller, {STDOUT_FILENO, STDERR_FILENO});
+        gate::handle(context, request, to_caller, {STDOUT_FILENO, STDERR_FILENO});
     say(response.message);
     return response.exit_status;
 }

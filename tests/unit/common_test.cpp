@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // common: UTF-8 decoding, the forbidden-character table, log-safe quoting, byte counts.
 #include "common/text.hpp"
+#include "common/names.hpp"
 
 #include <gtest/gtest.h>
 
@@ -300,6 +301,37 @@ TEST(JsonNestingDepth, CountsOutsideStringsAndStopsPastTheLimit) {
     EXPECT_EQ(json_nesting_depth(R"({"a": "\\"}[[)", 5), 2);        // an escaped backslash, then the quote ends it
     EXPECT_EQ(json_nesting_depth(std::string(1000000, '['), 64), 65);
     EXPECT_EQ(json_nesting_depth("[[]][[]]", 5), 2);
+}
+
+// The one key-name rule (common/names.hpp): the policy's keys:, --key and enroll all ask it.
+TEST(KeyName, AcceptsOnlyTheDocumentedAlphabet) {
+    struct Case {
+        std::string name;
+        bool valid;
+    };
+    const std::vector<Case> cases = {
+        {"", false},
+        {"-bad", false},
+        {".bad", false},
+        {"_bad", false},
+        {"@bad", false},
+        {"a b", false},
+        {"a/b", false},
+        {"a\"b", false},
+        {"a,b", false},
+        {"a\nb", false},
+        {"a;b", false},
+        {"caf\xc3\xa9", false},
+        {std::string(65, 'a'), false},
+        {"a", true},
+        {"laptop-agent", true},
+        {"ci.runner_1@build-host", true},
+        {std::string(64, 'a'), true},
+    };
+    for (const auto& c : cases) {
+        SCOPED_TRACE(c.name);
+        EXPECT_EQ(c.valid, is_key_name(c.name));
+    }
 }
 
 }  // namespace

@@ -138,7 +138,7 @@ TEST_F(Gate, AuditFailureRunsNothing) {
     sink_.refuse = true;
     const Response r = run("touch " + marker_);
     EXPECT_EQ(r.exit_status, 69);
-    EXPECT_FALSE(r.ran);
+    EXPECT_NE(r.kind, Kind::kRan);
     EXPECT_FALSE(std::filesystem::exists(marker_));
     EXPECT_NE(r.message.find("nothing was run"), std::string::npos);
 }
@@ -147,7 +147,7 @@ TEST_F(Gate, AuditFailureRunsNothing) {
 TEST_F(Gate, DenialRunsNothingAndExplains) {
     const Response r = run("touch /etc/passwd-not " + marker_);
     EXPECT_EQ(r.exit_status, 77);
-    EXPECT_FALSE(r.ran);
+    EXPECT_NE(r.kind, Kind::kRan);
     ASSERT_EQ(sink_.records.size(), 1u);
     EXPECT_EQ(fields_of(sink_.records[0])["BRIDLE_DECISION"], "deny");
     EXPECT_NE(r.message.find("bridle: denied: "), std::string::npos);
@@ -182,7 +182,7 @@ TEST_F(Gate, PolicyRequestLimitsRefuseBeforeMatching) {
         const Response r = run(c.text);
         EXPECT_EQ(r.exit_status, c.status) << r.message;
         if (c.status == 64) {
-            EXPECT_FALSE(r.ran);
+            EXPECT_NE(r.kind, Kind::kRan);
             EXPECT_NE(r.decision.reason.find(c.reason), std::string::npos) << r.decision.reason;
             ASSERT_EQ(sink_.records.size(), 1u);
             EXPECT_EQ(fields_of(sink_.records[0])["BRIDLE_DECISION"], "deny");
@@ -193,7 +193,7 @@ TEST_F(Gate, PolicyRequestLimitsRefuseBeforeMatching) {
     request.argv = std::vector<std::string>{"echo", "a", "b", "c"};
     const Response words = handle(context, request, [](execution::Stream, std::string_view) { return true; }, {});
     EXPECT_EQ(words.exit_status, 64);
-    EXPECT_FALSE(words.ran);
+    EXPECT_NE(words.kind, Kind::kRan);
 }
 
 // Shell syntax is refused before matching (exit 64) and still audited as an error.
@@ -261,7 +261,7 @@ TEST_F(Gate, HelpListsTheRules) {
     std::string out;
     const Response r = run("help", &out);
     EXPECT_EQ(r.exit_status, 0);
-    EXPECT_FALSE(r.ran);
+    EXPECT_NE(r.kind, Kind::kRan);
     EXPECT_NE(r.message.find("sleep 1..100"), std::string::npos) << r.message;
     ASSERT_EQ(sink_.records.size(), 1u);
     EXPECT_EQ(fields_of(sink_.records[0])["BRIDLE_RULE"], "builtin:help");
@@ -376,7 +376,7 @@ TEST_F(GateSandbox, RequiredLandlockThatIsOffIsADeny) {
     load("off");
     const Response r = run("strict-uptime");
     EXPECT_EQ(r.exit_status, 77);
-    EXPECT_FALSE(r.ran);
+    EXPECT_NE(r.kind, Kind::kRan);
     EXPECT_NE(r.message.find("bridle: denied: the rule's sandbox 'strict' requires Landlock"),
               std::string::npos)
         << r.message;
@@ -422,7 +422,7 @@ TEST_F(GateSandbox, AMissingSandboxIsADenyNeverAnUnconfinedRun) {
     policy_.sandboxes.erase("readonly");
     const Response r = run("touch " + marker_);
     EXPECT_EQ(r.exit_status, 77);
-    EXPECT_FALSE(r.ran);
+    EXPECT_NE(r.kind, Kind::kRan);
     EXPECT_FALSE(std::filesystem::exists(marker_));
     EXPECT_NE(fields_of(sink_.records.at(0))["BRIDLE_REASON"].find("not defined"), std::string::npos);
 }
@@ -453,7 +453,7 @@ rules:
 TEST_F(GateRunAs, AMissingUserDeniesBeforeAnythingRuns) {
     const Response r = run("touch " + marker_);
     EXPECT_EQ(r.exit_status, 77);
-    EXPECT_FALSE(r.ran);
+    EXPECT_NE(r.kind, Kind::kRan);
     EXPECT_FALSE(r.sudo.has_value());
     EXPECT_FALSE(std::filesystem::exists(marker_));
     ASSERT_EQ(sink_.records.size(), 1u);
@@ -623,7 +623,7 @@ TEST_F(GatePaths, AHardLinkToAFileOutsideIsRefused) {
         std::string out;
         const Response r = run("cat " + log_ + "/linked", &out);
         EXPECT_EQ(r.exit_status, 77);
-        EXPECT_FALSE(r.ran);
+        EXPECT_NE(r.kind, Kind::kRan);
         EXPECT_EQ(out, "");
         EXPECT_NE(r.decision.reason.find("has 2 hard links"), std::string::npos) << r.decision.reason;
         out.clear();
@@ -709,7 +709,7 @@ TEST_F(GatePaths, APathSwappedAfterTheCheckIsNotFollowedWithOpenFd) {
             std::string out;
             const Response r = run_racing("cat " + file, swap.act, &out);
             EXPECT_EQ(r.exit_status, 77) << r.message;
-            EXPECT_FALSE(r.ran);
+            EXPECT_NE(r.kind, Kind::kRan);
             EXPECT_EQ(out, "");
             EXPECT_NE(r.decision.reason.find(file), std::string::npos) << r.decision.reason;
         }

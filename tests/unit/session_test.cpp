@@ -168,7 +168,8 @@ TEST(Tools, CommandArguments) {
 
 CallReport ran(int exit_code) {
     CallReport c;
-    c.parsed = c.allowed = c.ran = c.started = true;
+    c.kind = gate::Kind::kRan;
+    c.allowed = c.started = true;
     c.exit_code = exit_code;
     c.exit_status = exit_code;
     c.rule = "r";
@@ -185,7 +186,7 @@ TEST(Tools, RunResultStatuses) {
         bool is_error;
     };
     CallReport denied;
-    denied.parsed = true;
+    denied.kind = gate::Kind::kDenied;
     denied.reason = "no rule allows the program \"cat\"";
     denied.usage = {"echo WORD"};
     denied.message = "bridle: denied: no rule allows the program \"cat\"\n";
@@ -194,7 +195,8 @@ TEST(Tools, RunResultStatuses) {
     unparsable.reason = "cannot parse the request";
     unparsable.exit_status = 64;
     CallReport help;
-    help.parsed = help.allowed = help.help = true;
+    help.kind = gate::Kind::kHelp;
+    help.allowed = true;
     help.exit_status = 0;
     help.message = "bridle: commands you may run\n";
     CallReport timed_out = ran(-1);
@@ -206,10 +208,12 @@ TEST(Tools, RunResultStatuses) {
     disconnected.disconnected = true;
     disconnected.signal = 15;
     CallReport exec_failed;
-    exec_failed.parsed = exec_failed.allowed = exec_failed.ran = true;
+    exec_failed.kind = gate::Kind::kRan;
+    exec_failed.allowed = true;
     exec_failed.exit_status = 127;
     CallReport unaudited;
-    unaudited.parsed = unaudited.allowed = true;
+    unaudited.kind = gate::Kind::kUnaudited;
+    unaudited.allowed = true;
     unaudited.exit_status = 69;
     const std::vector<Case> cases = {
         {"exit 0", ran(0), false, "ok", false},
