@@ -40,27 +40,7 @@ constexpr const char* kReset = "\033[0m";
 
 // Printable as stored, but never a control character, an invisible one or bad UTF-8: those
 // are shown escaped (bridle's own records hold none; a forged one might).
-std::string safe(std::string_view s) {
-    std::string out;
-    std::size_t i = 0;
-    while (i < s.size()) {
-        const auto c = static_cast<unsigned char>(s[i]);
-        if (c >= 0x20 && c < 0x7f) {
-            out += static_cast<char>(c);
-            ++i;
-            continue;
-        }
-        const std::optional<CodePoint> cp = decode_utf8(s, i);
-        const std::size_t n = cp ? cp->length : 1;
-        if (cp && n > 1 && !forbidden_character_name(cp->value)) {
-            out.append(s.substr(i, n));
-        } else {
-            out += escape_text(s.substr(i, n));
-        }
-        i += n;
-    }
-    return out;
-}
+std::string safe(std::string_view s) { return escape_text(s, std::string_view::npos, Quotes::kAsIs); }
 
 // At most `width` characters (code points), "…" marking a cut.
 std::string cut(const std::string& s, std::size_t width) {

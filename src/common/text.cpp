@@ -64,7 +64,7 @@ std::optional<std::string> forbidden_character_name(char32_t cp) {
     return std::nullopt;
 }
 
-std::string escape_text(std::string_view bytes, std::size_t max_bytes) {
+std::string escape_text(std::string_view bytes, std::size_t max_bytes, Quotes quotes) {
     std::string out;
     const std::size_t shown = bytes.size() < max_bytes ? bytes.size() : max_bytes;
     out.reserve(shown + 16);
@@ -72,7 +72,7 @@ std::string escape_text(std::string_view bytes, std::size_t max_bytes) {
     std::size_t i = 0;
     while (i < shown) {
         const auto c = static_cast<unsigned char>(bytes[i]);
-        if (c == '\\' || c == '"') {
+        if ((c == '\\' || c == '"') && quotes == Quotes::kEscaped) {
             out += '\\';
             out += static_cast<char>(c);
             ++i;

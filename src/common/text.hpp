@@ -24,9 +24,12 @@ std::optional<CodePoint> decode_utf8(std::string_view text, std::size_t offset);
 std::optional<std::string> forbidden_character_name(char32_t cp);
 
 // Render untrusted bytes for a log line or a message: printable ASCII as itself, backslash
-// and double quote escaped, everything else as \n \t \xHH or \u{XXXX}; cut at max_bytes of
-// input with a trailing "...(N bytes)". Never emits a control character.
-std::string escape_text(std::string_view bytes, std::size_t max_bytes = 900);
+// and double quote escaped (kAsIs: kept, for a table column that is never parsed back),
+// printable non-ASCII as itself, everything else as \n \t \xHH or \u{XXXX}; cut at
+// max_bytes of input with a trailing "...(N bytes)". Never emits a control character.
+enum class Quotes { kEscaped, kAsIs };
+std::string escape_text(std::string_view bytes, std::size_t max_bytes = 900,
+                        Quotes quotes = Quotes::kEscaped);
 
 // escape_text wrapped in double quotes.
 std::string quote_text(std::string_view bytes, std::size_t max_bytes = 900);

@@ -71,9 +71,4 @@ struct Started {
 // running. The caller blocks its supervision signals first: the child unblocks everything.
 Started start_command(const Spec& spec, Outcome& outcome);
 
-// Sends `sig` to every child of this process, whichever thread forked it. Only children: no
-// one else can reap them, so a child's pid cannot be reused between listing and signalling
-// it (a grandchild's could: it is reached once it reparents to us, the subreaper).
-void signal_children(int sig) noexcept;
-
 }  // namespace bridle::execution::detail

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// Finding and signalling this process's children, through /proc (execution/child.hpp).
+// Finding and signalling this process's children, through /proc (execution/children.hpp).
 #include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -9,10 +9,11 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "execution/children.hpp"
+
 #include "execution/child.hpp"
 
 namespace bridle::execution::detail {
-namespace {
 
 // Parses the decimal pids in `fd` ("12 345 ") and calls fn on each.
 template <class Fn>
@@ -47,29 +48,43 @@ pid_t parent_of(const char* pid_dir) {
     return ppid;
 }
 
-}  // namespace
+}  // namespace bridle::execution::detail
+
+namespace bridle::execution {
 
 // Children are listed in /proc/PID/task/TID/children only with CONFIG_PROC_CHILDREN (absent
 // on some kernels); without it, scan /proc for processes whose parent we are.
-void signal_children(int sig) noexcept {
-    const auto fn = [sig](pid_t child) { ::kill(child, sig); };
+void for_each_child(ChildFn fn, void* context) noexcept {
     static const bool have_children_files = ::access("/proc/thread-self/children", R_OK) == 0;
     const char* dir_path = have_children_files ? "/proc/self/task" : "/proc";
     DIR* dir = ::opendir(dir_path);
     if (dir == nullptr) return;
     const pid_t self = ::getpid();
+    const auto call = [fn, context](pid_t child) { fn(child, context); };
     while (const dirent* entry = ::readdir(dir)) {
         if (entry->d_name[0] < '0' || entry->d_name[0] > '9') continue;
         if (!have_children_files) {
-            if (parent_of(entry->d_name) == self) fn(static_cast<pid_t>(std::atoi(entry->d_name)));
+            if (detail::parent_of(entry->d_name) == self) call(static_cast<pid_t>(std::atoi(entry->d_name)));
             continue;
         }
         char path[320];
         std::snprintf(path, sizeof path, "/proc/self/task/%s/children", entry->d_name);
-        const UniqueFd fd(::open(path, O_RDONLY | O_CLOEXEC));
-        if (fd.get() >= 0) for_each_pid_in(fd.get(), fn);
+        const detail::UniqueFd fd(::open(path, O_RDONLY | O_CLOEXEC));
+        if (fd.get() >= 0) detail::for_each_pid_in(fd.get(), call);
     }
     ::closedir(dir);
 }
 
-}  // namespace bridle::execution::detail
+void signal_children(int sig) noexcept {
+    for_each_child([](pid_t child, void* context) { ::kill(child, *static_cast<int*>(context)); }, &sig);
+}
+
+std::vector<pid_t> list_children() {
+    std::vector<pid_t> children;
+    for_each_child([](pid_t child, void* context) {
+        static_cast<std::vector<pid_t>*>(context)->push_back(child);
+    }, &children);
+    return children;
+}
+
+}  // namespace bridle::execution

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "execution/child.hpp"
+#include "execution/children.hpp"
 #include "execution/init.hpp"
 
 namespace bridle::execution {
@@ -289,7 +290,7 @@ class Supervisor {
     void signal_tree(int sig) noexcept {
         // The group id is the main child's pid, which stays reserved until we reap it.
         if (!main_reaped_) ::kill(-pid_, sig);
-        detail::signal_children(sig);
+        signal_children(sig);
     }
 
     void record_exit(const siginfo_t& info) {
@@ -346,7 +347,7 @@ class Supervisor {
         main_reaped_ = true;
         const Clock::time_point give_up = Clock::now() + kReapLimit;
         for (;;) {
-            detail::signal_children(SIGKILL);
+            signal_children(SIGKILL);
             pid_t reaped;
             while ((reaped = ::waitpid(-1, &status, WNOHANG)) > 0) {
             }

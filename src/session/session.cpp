@@ -32,6 +32,7 @@
 #include <sstream>
 
 #include "common/text.hpp"
+#include "execution/children.hpp"
 #include "execution/runner.hpp"
 #include "session/tools.hpp"
 #include "session/worker.hpp"
@@ -52,33 +53,6 @@ std::size_t worker_slots() {
     // A Pi has four cores at most, and the commands share them with its real work.
     const long cpus = ::sysconf(_SC_NPROCESSORS_ONLN);
     return static_cast<std::size_t>(std::clamp<long>(cpus, 1, 4));
-}
-
-// Our children, from /proc/self/task/*/children (CONFIG_PROC_CHILDREN), else a /proc scan.
-std::vector<pid_t> list_children() {
-    std::vector<pid_t> children;
-    std::ifstream file("/proc/thread-self/children");
-    if (file) {
-        pid_t pid;
-        while (file >> pid) children.push_back(pid);
-        return children;
-    }
-    DIR* dir = ::opendir("/proc");
-    if (dir == nullptr) return children;
-    const pid_t self = ::getpid();
-    while (const dirent* entry = ::readdir(dir)) {
-        if (entry->d_name[0] < '1' || entry->d_name[0] > '9') continue;
-        std::ifstream stat(std::string("/proc/") + entry->d_name + "/stat");
-        std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
-        const std::size_t close = text.rfind(')');
-        if (close == std::string::npos) continue;
-        std::istringstream rest(text.substr(close + 1));
-        char state;
-        pid_t ppid = 0;
-        if (rest >> state >> ppid && ppid == self) children.push_back(std::atoi(entry->d_name));
-    }
-    ::closedir(dir);
-    return children;
 }
 
 }  // namespace
@@ -205,7 +179,7 @@ void Session::reap_children() {
         }
     }
     if (!orphan_seen) return;
-    for (const pid_t child : list_children()) {
+    for (const pid_t child : execution::list_children()) {
         const bool is_worker = std::any_of(calls_.begin(), calls_.end(),
                                            [&](const Call& c) { return c.pid == child && !c.reaped; });
         if (!is_worker) ::kill(child, SIGKILL);
@@ -312,7 +286,7 @@ void Session::shut_down() {
     calls_.clear();
     const Clock::time_point reap_until = Clock::now() + kReapLimit;
     for (;;) {
-        for (const pid_t child : list_children()) ::kill(child, SIGKILL);
+        for (const pid_t child : execution::list_children()) ::kill(child, SIGKILL);
         int status;
         pid_t pid;
         while ((pid = ::waitpid(-1, &status, WNOHANG)) > 0) {

@@ -303,6 +303,14 @@ TEST(JsonNestingDepth, CountsOutsideStringsAndStopsPastTheLimit) {
     EXPECT_EQ(json_nesting_depth("[[]][[]]", 5), 2);
 }
 
+TEST(EscapeText, KeepsQuotesAndBackslashesAsIsOnlyWhenAsked) {
+    EXPECT_EQ(escape_text("a\"b\\c\x01\xff", 900), "a\\\"b\\\\c\\x01\\xFF");
+    EXPECT_EQ(escape_text("a\"b\\c\x01\xff", std::string_view::npos, Quotes::kAsIs),
+              "a\"b\\c\\x01\\xFF");
+    EXPECT_EQ(escape_text("caf\xc3\xa9\xe2\x80\x8b", std::string_view::npos, Quotes::kAsIs),
+              "caf\xc3\xa9\\u{200B}");
+}
+
 // The one key-name rule (common/names.hpp): the policy's keys:, --key and enroll all ask it.
 TEST(KeyName, AcceptsOnlyTheDocumentedAlphabet) {
     struct Case {
