@@ -11,7 +11,7 @@
 #include "common/exit_code.hpp"
 #include "gate/gate.hpp"
 #include "gate/system_resolver.hpp"
-#include "policy/loader.hpp"
+#include "loader/loader.hpp"
 #include "privilege/sudo_form.hpp"
 #include "admin/sudoers.hpp"
 

@@ -15,7 +15,7 @@
 
 #include "common/exit_code.hpp"
 #include "execution/runner.hpp"
-#include "policy/loader.hpp"
+#include "loader/loader.hpp"
 #include "privilege/invoke.hpp"
 #include "privilege/sudo_form.hpp"
 #include "admin/sudoers_files.hpp"

@@ -18,7 +18,7 @@
 #include "common/text.hpp"
 #include "gate/gate.hpp"
 #include "gate/system_resolver.hpp"
-#include "policy/loader.hpp"
+#include "loader/loader.hpp"
 #include "session/session.hpp"
 
 namespace bridle::forced {

@@ -27,7 +27,7 @@
 #include "execution/runner.hpp"
 #include "gate/gate.hpp"
 #include "gate/system_resolver.hpp"
-#include "policy/loader.hpp"
+#include "loader/loader.hpp"
 #include "privilege/sudo_form.hpp"
 
 namespace bridle::target {

@@ -25,8 +25,8 @@
 #include <string>
 #include <vector>
 
+#include "loader/loader.hpp"
 #include "matching/matcher.hpp"
-#include "policy/loader.hpp"
 
 namespace {
 

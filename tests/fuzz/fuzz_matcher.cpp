@@ -16,8 +16,8 @@
 #include <vector>
 
 #include "fuzz_support.hpp"
+#include "loader/loader.hpp"
 #include "matching/matcher.hpp"
-#include "policy/loader.hpp"
 
 #ifndef BRIDLE_FUZZ_POLICY
 #error "BRIDLE_FUZZ_POLICY must name the policy file the matcher is fuzzed against"

@@ -12,8 +12,8 @@
 #include <vector>
 
 #include "fuzz_support.hpp"
+#include "loader/loader.hpp"
 #include "matching/matcher.hpp"
-#include "policy/loader.hpp"
 
 using bridle::fuzz::check;
 

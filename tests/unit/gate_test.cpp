@@ -15,7 +15,7 @@
 #include "gate/gate.hpp"
 #include "gate/output_hygiene.hpp"
 #include "gate/system_resolver.hpp"
-#include "policy/loader.hpp"
+#include "loader/loader.hpp"
 #include "policy/sha256.hpp"
 
 namespace bridle::gate {

@@ -10,8 +10,8 @@
 
 #include "command/tokenizer.hpp"
 #include "common/text.hpp"
+#include "loader/loader.hpp"
 #include "matching/matcher.hpp"
-#include "policy/loader.hpp"
 
 namespace bridle::matching {
 namespace {

@@ -17,8 +17,8 @@
 
 #include <gtest/gtest.h>
 
-#include "policy/file_checks.hpp"
-#include "policy/loader.hpp"
+#include "loader/file_checks.hpp"
+#include "loader/loader.hpp"
 #include "policy/model.hpp"
 #include "policy/sha256.hpp"
 

@@ -8,8 +8,8 @@
 #include <vector>
 
 #include "gate/system_resolver.hpp"
+#include "loader/loader.hpp"
 #include "matching/matcher.hpp"
-#include "policy/loader.hpp"
 #include "privilege/sudo_form.hpp"
 #include "admin/sudoers.hpp"
 

@@ -10,7 +10,7 @@
 
 #include "gate/gate.hpp"
 #include "gate/system_resolver.hpp"
-#include "policy/loader.hpp"
+#include "loader/loader.hpp"
 #include "session/jsonrpc.hpp"
 #include "session/tools.hpp"
 

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// YAML policy files -> Policy. The only user of yaml-cpp.
+// YAML policy files -> Policy. The only user of yaml-cpp. The public face of src/loader/: the
+// other headers here (lexical, yaml_reader, lint) are the loader's own.
 #pragma once
 
 #include <string>

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // Is this policy file safe to trust? Every directory from / down is opened and fstat'ed, and
 // the file is opened relative to the last one, so what we check is what we read.
-#include "policy/file_checks.hpp"
+#include "loader/file_checks.hpp"
 
 #include <fcntl.h>
 #include <sys/stat.h>

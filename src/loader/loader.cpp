@@ -1,0 +1,270 @@
+// SPDX-License-Identifier: Apache-2.0
+// YAML policy files -> Policy, schema version 1 as bridle-policy(5) states it. The only user
+// of yaml-cpp: its exceptions stop here and become "file:line:col: message". Here: the files,
+// in order, and each document's top level; read_*.cpp read its sections, lint.cpp warns.
+#include "loader/loader.hpp"
+
+#include <dirent.h>
+#include <sys/stat.h>
+#include <yaml-cpp/eventhandler.h>
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <sstream>
+
+#include "loader/file_checks.hpp"
+#include "loader/lexical.hpp"
+#include "loader/lint.hpp"
+#include "loader/yaml_reader.hpp"
+#include "policy/sha256.hpp"
+
+namespace bridle::policy {
+namespace read {
+namespace {
+
+// Where a second YAML document starts, if there is one. yaml-cpp 0.7's LoadAll never returns
+// on some inputs: it calls Parser::HandleNextDocument until that reports no more documents,
+// and on a stream starting with a token the parser does not consume (",": jbeder/yaml-cpp#1040)
+// that never happens. So the loader reads the first document with YAML::Load (one call) and
+// asks the event parser about a second one, calling it at most twice.
+class DocumentStarts final : public YAML::EventHandler {
+public:
+    std::vector<YAML::Mark> marks;
+    void OnDocumentStart(const YAML::Mark& mark) override { marks.push_back(mark); }
+    void OnDocumentEnd() override {}
+    void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+    void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
+    void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t, const std::string&) override {}
+    void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                         YAML::EmitterStyle::value) override {}
+    void OnSequenceEnd() override {}
+    void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                    YAML::EmitterStyle::value) override {}
+    void OnMapEnd() override {}
+};
+
+std::optional<YAML::Mark> second_document(const std::string& text) {
+    std::istringstream stream(text);
+    YAML::Parser parser(stream);
+    DocumentStarts starts;
+    if (!parser.HandleNextDocument(starts) || !parser.HandleNextDocument(starts)) return std::nullopt;
+    return starts.marks.size() > 1 ? starts.marks[1] : YAML::Mark();
+}
+
+}  // namespace
+
+void PolicyReader::read_document(std::string_view yaml, bool is_main, Policy& policy) {
+    if (const std::size_t nul = yaml.find('\0'); nul != std::string_view::npos) {
+        // yaml-cpp reads a NUL in unpredictable ways; refuse the file rather than guess.
+        YAML::Mark mark;
+        const std::string_view before = yaml.substr(0, nul);
+        mark.line = static_cast<int>(std::count(before.begin(), before.end(), '\n'));
+        const std::size_t line_start = before.rfind('\n');
+        mark.column =
+            static_cast<int>(line_start == std::string_view::npos ? nul : nul - line_start - 1);
+        fail(mark, "the file contains a NUL byte");
+        return;
+    }
+    const std::string text(yaml);
+    const YAML::Node document = YAML::Load(text);
+    if (document.IsNull()) {
+        fail(YAML::Mark(), "the policy is empty: it must be a mapping that starts with version: 1");
+        return;
+    }
+    if (const std::optional<YAML::Mark> second = second_document(text)) {
+        fail(*second, "a policy file holds one YAML document; remove this second one");
+    }
+    const Field root{document, document.Mark()};
+    const std::optional<Entries> entries = mapping(root, "the top level");
+    if (!entries) return;
+    reject_unknown(*entries, {"version", "settings", "sandboxes", "rules"}, "the top level");
+    policy_ = &policy;
+
+    const Entry* version = find(*entries, "version");
+    if (version == nullptr) {
+        fail(root.mark, "missing version: 1 at the top level");
+    } else if (!read_version(version->value)) {
+        return;  // another schema: everything below would be noise
+    }
+    // Sandboxes before settings and rules, which refer to them by name.
+    if (const Entry* sandboxes = find(*entries, "sandboxes")) {
+        if (is_main) {
+            read_sandboxes(sandboxes->value, policy);
+        } else {
+            fail(sandboxes->key_mark, "sandboxes belong in the main policy file");
+        }
+    }
+    if (const Entry* settings = find(*entries, "settings")) {
+        if (is_main) {
+            read_settings(settings->value, policy);
+        } else {
+            fail(settings->key_mark, "settings belong in the main policy file");
+        }
+    }
+    const Entry* rules = find(*entries, "rules");
+    if (rules == nullptr) {
+        fail(root.mark, "missing rules: (a list of rules, possibly empty)");
+        return;
+    }
+    if (std::optional<std::vector<Field>> items = list(rules->value, "rules")) {
+        for (const Field& item : *items) {
+            if (std::optional<Rule> rule = read_rule(item)) {
+                policy.rules.push_back(std::move(*rule));
+            }
+        }
+    }
+}
+
+bool PolicyReader::read_version(const Field& field) {
+    const std::optional<std::int64_t> version =
+        field.node.IsScalar() ? parse_integer(field.node.Scalar()) : std::nullopt;
+    if (!version) {
+        fail_type(field, "version", "the integer 1");
+        return true;
+    }
+    if (*version != 1) {
+        fail(field.mark, "unsupported policy version " + std::to_string(*version) +
+                             "; this bridle reads version 1");
+        return false;
+    }
+    return true;
+}
+
+}  // namespace read
+
+namespace {
+
+using read::PolicyReader;
+using read::quoted;
+using read::RegexPool;
+using read::warn_about_sandboxes;
+
+// Parses one file into `policy` (settings only from the main file; rules appended) and
+// reports every problem. Never throws.
+void parse_into(std::string_view yaml, const std::string& name, bool is_main, RegexPool& regexes,
+                bool compile_regexes, std::vector<Error>& errors, Policy& policy) {
+    PolicyReader reader(name, regexes, compile_regexes);
+    try {
+        reader.read_document(yaml, is_main, policy);
+    } catch (const YAML::Exception& e) {
+        reader.fail(e.mark, e.msg);
+    } catch (const std::exception& e) {
+        reader.fail(YAML::Mark::null_mark(), std::string("cannot read the policy: ") + e.what());
+    }
+    reader.report_to(errors);
+}
+
+// Reports, at the later rule, every rule whose id an earlier one already has.
+void reject_duplicate_ids(const std::vector<Rule>& rules, std::vector<Error>& errors) {
+    std::map<std::string, const Rule*> first;
+    for (const Rule& rule : rules) {
+        if (rule.id.empty()) continue;  // an invalid id, already reported
+        const auto [it, inserted] = first.emplace(rule.id, &rule);
+        if (!inserted) {
+            errors.push_back({"duplicate rule id " + quoted(rule.id) + ": first defined at " +
+                                  it->second->source,
+                              rule.source});
+        }
+    }
+}
+
+// The fragments in `dir` in byte order: names ending in .yaml, hidden names skipped (editors
+// put lock files and swap files there). A missing directory has no fragments.
+std::vector<std::string> fragment_files(const std::string& dir, const LoadOptions& options,
+                                        LoadReport& report) {
+    struct stat st {};
+    if (::lstat(dir.c_str(), &st) != 0 && errno == ENOENT) return {};
+    Status trusted = check_trusted_directory(dir, options.require_safe_ownership, report.warnings);
+    if (!trusted) {
+        report.errors.push_back(trusted.error());
+        return {};
+    }
+    DIR* stream = ::opendir(dir.c_str());
+    if (stream == nullptr) {
+        report.errors.push_back({"cannot list " + dir + ": " + std::strerror(errno), ""});
+        return {};
+    }
+    std::vector<std::string> names;
+    while (const dirent* entry = ::readdir(stream)) {
+        const std::string_view name = entry->d_name;
+        if (name.front() == '.' || name.size() <= 5 || name.substr(name.size() - 5) != ".yaml") {
+            continue;
+        }
+        names.emplace_back(name);
+    }
+    ::closedir(stream);
+    std::sort(names.begin(), names.end());  // std::char_traits<char> compares as unsigned bytes
+    std::vector<std::string> paths;
+    for (const std::string& name : names) paths.push_back(dir + "/" + name);
+    return paths;
+}
+
+}  // namespace
+
+Result<Policy> parse_policy_text(std::string_view yaml, const std::string& name, bool is_main,
+                                 LoadReport& report) {
+    const std::size_t before = report.errors.size();
+    Policy policy;
+    policy.settings.env = default_environment();
+    policy.sandboxes[kBaselineSandbox] = builtin_baseline_sandbox();
+    policy.files = {name};
+    policy.sha256 = sha256_hex(yaml);
+    RegexPool regexes;
+    parse_into(yaml, name, is_main, regexes, true, report.errors, policy);
+    reject_duplicate_ids(policy.rules, report.errors);
+    if (report.errors.size() > before) return report.errors[before];
+    warn_about_sandboxes(policy, report.warnings);
+    index_rules(policy);
+    return policy;
+}
+
+Result<Policy> load_policy_files(const std::string& main_file, const std::string& fragment_dir,
+                                 const LoadOptions& options, LoadReport& report) {
+    const std::size_t before = report.errors.size();
+    Policy policy;
+    try {
+        policy.settings.env = default_environment();
+        policy.sandboxes[kBaselineSandbox] = builtin_baseline_sandbox();
+        Sha256 hash;
+        RegexPool regexes;
+        const auto load_one = [&](const std::string& path, bool is_main) {
+            Result<std::string> text =
+                read_trusted_file(path, options.require_safe_ownership, report.warnings);
+            if (!text) {
+                report.errors.push_back(text.error());
+                return;
+            }
+            hash.update(text.value());
+            policy.files.push_back(path);
+            parse_into(text.value(), path, is_main, regexes, options.compile_regexes,
+                       report.errors, policy);
+        };
+        load_one(main_file, true);
+        if (!fragment_dir.empty()) {
+            for (const std::string& path : fragment_files(fragment_dir, options, report)) {
+                load_one(path, false);
+            }
+        }
+        reject_duplicate_ids(policy.rules, report.errors);
+        policy.sha256 = hash.hex_digest();
+    } catch (const std::exception& e) {
+        report.errors.push_back({std::string("cannot load the policy: ") + e.what(), main_file});
+    }
+    if (report.errors.size() > before) return report.errors[before];
+    if (policy.rules.empty()) {
+        report.warnings.push_back({"the policy has no rules: every request will be denied", ""});
+    }
+    warn_about_sandboxes(policy, report.warnings);
+    index_rules(policy);
+    return policy;
+}
+
+Result<Policy> load_policy(const std::string& explicit_file, const LoadOptions& options,
+                           LoadReport& report) {
+    if (!explicit_file.empty()) return load_policy_files(explicit_file, "", options, report);
+    return load_policy_files(kDefaultPolicyFile, kDefaultPolicyDir, options, report);
+}
+
+}  // namespace bridle::policy
