@@ -35,9 +35,6 @@ bool is_rule_id(std::string_view s) {
 bool is_program_name(std::string_view s) {
     return is_word(s, {true, true, true, ""}, {true, true, true, "._+-"}, kMaxNameLength);
 }
-bool is_key_name(std::string_view s) {
-    return is_word(s, {true, true, true, ""}, {true, true, true, "._@-"}, kMaxNameLength);
-}
 // A Debian user name (adduser's NAME_REGEX, without the trailing $ of machine accounts).
 bool is_user_name(std::string_view s) {
     return is_word(s, {true, false, false, "_"}, {true, false, true, "_-"}, 32);

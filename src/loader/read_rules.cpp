@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <set>
 
+#include "common/names.hpp"
 #include "loader/lexical.hpp"
 #include "loader/yaml_reader.hpp"
 
@@ -191,10 +192,10 @@ void PolicyReader::read_keys(const Field& field, Rule& rule) {
     for (const Field& item : *items) {
         const std::optional<std::string> key = text(item, "a key name");
         if (!key) continue;
-        if (!is_key_name(*key)) {
+        if (!bridle::is_key_name(*key)) {  // the one rule of --key and enroll (common/names.hpp)
             fail(item.mark, "key name " + quoted(*key) +
                                 " is not valid: use letters, digits and . _ @ -, starting with a "
-                                "letter or digit");
+                                "letter or digit, at most " + std::to_string(kMaxKeyName) + " bytes");
         } else if (std::find(rule.keys.begin(), rule.keys.end(), *key) != rule.keys.end()) {
             fail(item.mark, "key " + quoted(*key) + " is listed twice");
         } else {

@@ -223,6 +223,12 @@ const std::vector<BadCase>& bad_cases() {
         {"key name with a space", rule_with("    keys: [a b]\n"), "key name 'a b' is not valid",
          "5:12"},
         {"key listed twice", rule_with("    keys: [a, a]\n"), "key 'a' is listed twice", "5:15"},
+        // The same rule as --key and enroll (common/names.hpp): a name longer than 64 bytes,
+        // or starting with _ or @, could never be given to the forced command.
+        {"key name too long", rule_with("    keys: [" + std::string(65, 'k') + "]\n"),
+         "at most 64 bytes", "5:12"},
+        {"key name starting with @", rule_with("    keys: ['@ci']\n"), "key name '@ci' is not valid",
+         "5:12"},
         {"unknown rule key", rule_with("    user: root\n"),
          "unknown key 'user' in a rule (allowed: id, summary, command, name, keys, args, "
          "params, options, end_of_options, timeout, max_output, stdin, sandbox, run_as, capture, fixed_before, fixed_after, bundle_flags, env, escape_output)",
