@@ -69,9 +69,17 @@ bool sleeper_alive(const std::string& marker) {
     DIR* proc = ::opendir("/proc");
     while (const dirent* entry = proc != nullptr ? ::readdir(proc) : nullptr) {
         if (entry->d_name[0] < '0' || entry->d_name[0] > '9') continue;
-        std::ifstream file(std::string("/proc/") + entry->d_name + "/cmdline", std::ios::binary);
-        const std::string cmdline((std::istreambuf_iterator<char>(file)),
-                                  std::istreambuf_iterator<char>());
+        // Plain reads: a process may exit while we read it (ESRCH), and libstdc++'s filebuf
+        // throws on a read error. A throw after SIGSTOP left a supervisor stopped for good.
+        std::string cmdline;
+        const int fd = ::open((std::string("/proc/") + entry->d_name + "/cmdline").c_str(),
+                              O_RDONLY | O_CLOEXEC);
+        char buffer[512];
+        ssize_t n = 0;
+        while (fd >= 0 && (n = ::read(fd, buffer, sizeof buffer)) > 0) {
+            cmdline.append(buffer, static_cast<std::size_t>(n));
+        }
+        if (fd >= 0) ::close(fd);
         found = found || cmdline == "/bin/" + wanted || cmdline == "/usr/bin/" + wanted ||
                 cmdline == wanted;
     }
@@ -308,6 +316,12 @@ TEST(Isolation, TimeoutHoldsWhileTheSupervisorIsStopped) {
     for (int i = 0; i < 200 && !sleeper_alive(m); ++i) std::this_thread::sleep_for(10ms);
     ASSERT_TRUE(sleeper_alive(m));
     ::kill(supervisor, SIGSTOP);
+    // Whatever happens below, the supervisor is continued: a stopped one would hold ctest's
+    // output pipe open for ever.
+    struct Continue {
+        pid_t pid;
+        ~Continue() { ::kill(pid, SIGCONT); }
+    } const resume{supervisor};
     // 0.5 s + 0.2 s + 2 s after the init started; bounded wait, for a loaded machine.
     bool gone = false;
     for (int i = 0; i < 160 && !gone; ++i) {
