@@ -16,6 +16,7 @@
 #include <iostream>
 
 #include "common/exit_code.hpp"
+#include "os/ownership.hpp"
 #include "execution/runner.hpp"
 #include "common/names.hpp"
 #include "common/text.hpp"
@@ -58,11 +59,9 @@ std::string dir_of(const std::string& path) {
 
 // Root-owned (or the caller's own when not root) and writable by no one else.
 std::optional<std::string> unsafe_owner_or_mode(const struct stat& st) {
-    const uid_t me = ::geteuid();
-    if (st.st_uid != 0 && st.st_uid != me) return "is owned by uid " + std::to_string(st.st_uid) + ", not root";
-    if (me == 0 && st.st_uid != 0) return "is owned by uid " + std::to_string(st.st_uid) + ", not root";
-    if (st.st_mode & (S_IWGRP | S_IWOTH)) return std::string("is writable by group or others");
-    return std::nullopt;
+    const std::vector<std::string> problems = os::ownership_problems(st, ::geteuid());
+    if (problems.empty()) return std::nullopt;
+    return problems.front();
 }
 
 // Opens and checks the keys file's directory; creates the default one (0755) when missing.

@@ -15,6 +15,7 @@
 #include <sstream>
 
 #include "common/exit_code.hpp"
+#include "os/ownership.hpp"
 #include "execution/runner.hpp"
 #include "admin/sudoers.hpp"
 
@@ -50,11 +51,9 @@ Status check_trusted_binary(const std::string& path) {
         }
         if (S_ISLNK(st.st_mode))
             return Error{prefix + " is a symbolic link: give bridle's real path", ""};
-        if (st.st_uid != 0 || (st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
-            return Error{prefix +
-                             " is not owned by root, or others can write it: sudo would run "
-                             "whatever is put there",
-                         ""};
+        const std::vector<std::string> problems = os::ownership_problems(st);
+        if (!problems.empty()) {
+            return Error{prefix + " " + problems.front() + ": sudo would run whatever is put there", ""};
         }
         if (root) continue;
         if (slash == std::string::npos) {

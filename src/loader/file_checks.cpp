@@ -12,6 +12,8 @@
 #include <cstring>
 #include <utility>
 
+#include "os/ownership.hpp"
+
 namespace bridle::policy {
 namespace {
 
@@ -40,28 +42,13 @@ Error os_error(const std::string& path, int error) {
     return {"cannot open " + path + ": " + std::strerror(error), ""};
 }
 
-std::string octal_mode(mode_t mode) {
-    char buffer[16];
-    std::snprintf(buffer, sizeof buffer, "%04o", static_cast<unsigned>(mode & 07777));
-    return buffer;
-}
-
 // Each way a user other than root could change `path` (a file or a directory on the way to
 // it), in sudo's words.
 std::vector<std::string> ownership_problems(const std::string& path, const struct stat& st) {
     static const std::string kWhy = ": only root may be able to change the policy";
     std::vector<std::string> problems;
-    if (st.st_uid != 0) {
-        problems.push_back(path + " is owned by uid " + std::to_string(st.st_uid) + ", not root" +
-                           kWhy);
-    }
-    // Writable by others says all there is to say; group-writable is worth naming alone.
-    if ((st.st_mode & S_IWOTH) != 0) {
-        problems.push_back(path + " is writable by others (mode " + octal_mode(st.st_mode) + ")" +
-                           kWhy);
-    } else if ((st.st_mode & S_IWGRP) != 0) {
-        problems.push_back(path + " is writable by group " + std::to_string(st.st_gid) + " (mode " +
-                           octal_mode(st.st_mode) + ")" + kWhy);
+    for (const std::string& problem : os::ownership_problems(st)) {
+        problems.push_back(path + " " + problem + kWhy);
     }
     return problems;
 }
