@@ -1,12 +1,16 @@
 // SPDX-License-Identifier: Apache-2.0
-// bridle: the forced-command shell for LLM agents on SSH hosts. Wiring only: pick the front
-// end from the command line and hand over.
+// bridle: the forced-command shell for LLM agents on SSH hosts. Wiring only: a table of modes
+// (the first word of the command line) and a small handler each, which reads the mode's
+// options and operands and hands over to its front end.
 #include <sys/prctl.h>
 
+#include <algorithm>
+#include <array>
 #include <csignal>
 #include <cstdlib>
 #include <iostream>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -24,37 +28,203 @@ namespace {
 
 using bridle::ExitCode;
 using bridle::to_int;
+using Args = std::vector<std::string>;
 
 int usage_error(const std::string& what) {
     std::cerr << "bridle: " << what << "\n" << bridle::admin::usage();
     return to_int(ExitCode::kUsage);
 }
 
-// The options of `mode` (see the table in admin/cli.hpp) from args[i...]; `i` is left at the
-// first word that is not one of them.
-bool parse_options(std::string_view mode, const std::vector<std::string>& args, std::size_t& i,
-                   std::map<std::string, std::string>& values, std::string& error) {
-    error = bridle::admin::parse_mode_options(mode, args, i, values);
-    return error.empty();
+// The words after a mode's name: its options (the table in admin/cli.hpp), then its operands.
+struct Words {
+    std::map<std::string, std::string> options;
+    Args operands;
+
+    bool has(const std::string& name) const { return options.count(name) != 0; }
+    std::string option(const std::string& name) const {
+        const auto it = options.find(name);
+        return it == options.end() ? std::string{} : it->second;
+    }
+};
+
+// Whether one "--" between the options and the operands is dropped, or is an operand.
+enum class Dashdash { kOperand, kDropped };
+
+// Reads the options of `mode` from args (after the mode's name; from the start for the forced
+// command, mode ""); the operands are the words from the first that is not one of them. On a
+// usage error, says so and returns the exit status.
+std::optional<int> parse(std::string_view mode, const Args& args, Dashdash dashdash, Words& words) {
+    std::size_t i = mode.empty() ? 0 : 1;
+    const std::string error = bridle::admin::parse_mode_options(mode, args, i, words.options);
+    if (!error.empty()) return usage_error(error);
+    if (dashdash == Dashdash::kDropped && i < args.size() && args[i] == "--") ++i;
+    words.operands.assign(args.begin() + static_cast<std::ptrdiff_t>(i), args.end());
+    return std::nullopt;
 }
 
-std::string value_of(const std::map<std::string, std::string>& values, const std::string& name) {
-    const auto it = values.find(name);
-    return it == values.end() ? std::string{} : it->second;
+// For a mode that takes no operand: refuses the first one there is.
+std::optional<int> no_operand(std::string_view mode, const Words& words) {
+    if (words.operands.empty()) return std::nullopt;
+    const std::string to = mode.empty() ? std::string{} : " to " + std::string(mode);
+    return usage_error("unexpected argument" + to + ": " + words.operands[0]);
 }
 
-// `bridle audit`: the options of the table, checked by admin::audit_options, then the review.
-int audit_command(const std::vector<std::string>& args) {
-    std::map<std::string, std::string> values;
-    std::string error;
-    std::size_t i = 1;
-    if (!parse_options("audit", args, i, values, error)) return usage_error(error);
-    if (i != args.size()) return usage_error("unexpected argument to audit: " + args[i]);
+// The options, and nothing else.
+std::optional<int> options_only(std::string_view mode, const Args& args, Words& words) {
+    if (const auto refused = parse(mode, args, Dashdash::kOperand, words)) return refused;
+    return no_operand(mode, words);
+}
+
+// `bridle -c TEXT`: bridle as the account's login shell.
+int login_shell(const Args& args) {
+    if (args.size() != 2) return usage_error("-c takes exactly one argument");
+    return bridle::forced::run_login_shell(args[1]);
+}
+
+// `--help`/`-h` and `--version` ignore whatever follows them.
+int help(const Args&) {
+    std::cout << bridle::admin::usage();
+    return to_int(ExitCode::kOk);
+}
+
+int version(const Args&) {
+    std::cout << "bridle " << BRIDLE_VERSION << "\n";
+    return to_int(ExitCode::kOk);
+}
+
+int check(const Args& args) {
+    Words words;
+    if (const auto refused = options_only("check", args, words)) return *refused;
+    return bridle::admin::check(words.option("--policy"));
+}
+
+// `bridle explain [--] TEXT...`: the words, joined with spaces, are the request.
+int explain(const Args& args) {
+    Words words;
+    if (const auto refused = parse("explain", args, Dashdash::kDropped, words)) return *refused;
+    if (words.operands.empty()) return usage_error("explain needs the command text after --");
+    std::string text;
+    for (const std::string& word : words.operands) text += (text.empty() ? "" : " ") + word;
+    return bridle::admin::explain(words.option("--policy"), words.option("--key"), text);
+}
+
+// Review of the audit trail: reads the journal (or the file sink), changes nothing. The
+// options of the table, checked by admin::audit_options, then the review.
+int audit(const Args& args) {
+    Words words;
+    if (const auto refused = options_only("audit", args, words)) return *refused;
     bridle::admin::AuditOptions options;
-    error = bridle::admin::audit_options(values, bridle::admin::Terminal::of_stdout(), options);
+    const std::string error =
+        bridle::admin::audit_options(words.options, bridle::admin::Terminal::of_stdout(), options);
     if (!error.empty()) return usage_error(error);
     return bridle::admin::audit_review(options);
 }
+
+// Key enrolment: edits the root-owned authorized keys file of the agent account.
+bridle::admin::KeysOptions keys_options(const Words& words) {
+    bridle::admin::KeysOptions options;
+    if (words.has("--file")) options.file = words.option("--file");
+    options.policy_file = words.option("--policy");
+    return options;
+}
+
+int enroll(const Args& args) {
+    Words words;
+    if (const auto refused = parse("enroll", args, Dashdash::kDropped, words)) return *refused;
+    if (words.operands.size() != 1) return usage_error("enroll takes exactly one PUBKEY_FILE");
+    if (!words.has("--name")) return usage_error("enroll needs --name NAME");
+    return bridle::admin::enroll(words.option("--name"), words.operands[0], keys_options(words));
+}
+
+int revoke(const Args& args) {
+    Words words;
+    if (const auto refused = parse("revoke", args, Dashdash::kDropped, words)) return *refused;
+    if (words.operands.size() != 1) return usage_error("revoke takes exactly one NAME");
+    return bridle::admin::revoke(words.operands[0], keys_options(words));
+}
+
+int keys(const Args& args) {
+    Words words;
+    if (const auto refused = parse("keys", args, Dashdash::kDropped, words)) return *refused;
+    if (const auto refused = no_operand("keys", words)) return *refused;
+    return bridle::admin::list_keys(keys_options(words));
+}
+
+// Privilege: compile the run_as rules for sudo; the target side that sudo starts.
+int sudoers(const Args& args) {
+    Words words;
+    if (const auto refused = options_only("sudoers", args, words)) return *refused;
+    bridle::admin::SudoersOptions options;
+    options.policy_file = words.option("--policy");
+    if (words.has("--user")) options.user = words.option("--user");
+    options.bridle = words.option("--bridle");
+    options.install = words.has("--install");
+    return bridle::admin::sudoers(options);
+}
+
+// `bridle run-as RULE [-- WORD...]`
+int run_as(const Args& args) {
+    Words words;
+    if (const auto refused = parse("run-as", args, Dashdash::kOperand, words)) return *refused;
+    const Args& operands = words.operands;
+    if (operands.empty() || operands[0] == "--") return usage_error("run-as needs a RULE");
+    bridle::target::TargetInvocation target;
+    target.policy_file = words.option("--policy");
+    target.rule_id = operands[0];
+    if (operands.size() > 1) {
+        if (operands[1] != "--") {
+            return usage_error("run-as: unexpected argument " + operands[1] + " (the request follows --)");
+        }
+        target.words = Args(operands.begin() + 2, operands.end());
+    }
+    return bridle::target::run_target_side(target);
+}
+
+// The forced command: options come from authorized_keys `command=` or ForceCommand (the
+// administrator's); the request comes from the client, through SSH_ORIGINAL_COMMAND only.
+int forced_command(const Args& args) {
+    Words words;
+    if (const auto refused = options_only("", args, words)) return *refused;
+    bridle::forced::Invocation inv;
+    inv.key = words.option("--key");
+    inv.policy_file = words.option("--policy");
+    if (const char* original = std::getenv("SSH_ORIGINAL_COMMAND")) inv.request = original;
+    return bridle::forced::run(inv);
+}
+
+// A mode: the first word of the command line, and its handler, which gets every word after
+// bridle's own name. A command line whose first word is none of these is the forced command's.
+struct Mode {
+    std::string_view name;
+    int (*run)(const Args& args);
+};
+
+constexpr std::array<Mode, 12> kModes{{
+    {"-c", login_shell},
+    {"--help", help},
+    {"-h", help},
+    {"--version", version},
+    {"check", check},
+    {"explain", explain},
+    {"audit", audit},
+    {"enroll", enroll},
+    {"revoke", revoke},
+    {"keys", keys},
+    {"sudoers", sudoers},
+    {"run-as", run_as},
+}};
+
+// Every mode --help lists (admin::kModes; "" is the forced command) has its handler here, and
+// every handler its row there (-h is --help's short form).
+constexpr bool handled(std::string_view name) {
+    return name.empty() || std::ranges::any_of(kModes, [&](const Mode& m) { return m.name == name; });
+}
+constexpr bool listed(std::string_view name) {
+    return name == "-h" || std::ranges::any_of(bridle::admin::kModes, [&](const auto& m) { return m.name == name; });
+}
+static_assert(std::ranges::all_of(bridle::admin::kModes, [](const auto& m) { return handled(m.name); }) &&
+                  std::ranges::all_of(kModes, [](const Mode& m) { return listed(m.name); }),
+              "the modes of main() and the table in admin/cli.hpp differ");
 
 }  // namespace
 
@@ -70,93 +240,9 @@ int main(int argc, char** argv) {
     // A vanished SSH client must show up as EPIPE on write, not kill bridle before it has
     // cleaned up and written the result record. (The command's own SIGPIPE is reset in the child.)
     std::signal(SIGPIPE, SIG_IGN);
-    const std::vector<std::string> args(argv + 1, argv + argc);
-    std::map<std::string, std::string> values;
-    std::string error;
-    std::size_t i = 0;
-
-    if (!args.empty() && args[0] == "-c") {
-        if (args.size() != 2) return usage_error("-c takes exactly one argument");
-        return bridle::forced::run_login_shell(args[1]);
+    const Args args(argv + 1, argv + argc);
+    for (const Mode& mode : kModes) {
+        if (!args.empty() && args[0] == mode.name) return mode.run(args);
     }
-    if (!args.empty() && (args[0] == "--help" || args[0] == "-h")) {
-        std::cout << bridle::admin::usage();
-        return to_int(ExitCode::kOk);
-    }
-    if (!args.empty() && args[0] == "--version") {
-        std::cout << "bridle " << BRIDLE_VERSION << "\n";
-        return to_int(ExitCode::kOk);
-    }
-    if (!args.empty() && args[0] == "check") {
-        i = 1;
-        if (!parse_options("check", args, i, values, error)) return usage_error(error);
-        if (i != args.size()) return usage_error("unexpected argument to check: " + args[i]);
-        return bridle::admin::check(value_of(values, "--policy"));
-    }
-    if (!args.empty() && args[0] == "explain") {
-        i = 1;
-        if (!parse_options("explain", args, i, values, error)) return usage_error(error);
-        if (i < args.size() && args[i] == "--") ++i;
-        if (i >= args.size()) return usage_error("explain needs the command text after --");
-        std::string text;
-        for (; i < args.size(); ++i) text += (text.empty() ? "" : " ") + args[i];
-        return bridle::admin::explain(value_of(values, "--policy"), value_of(values, "--key"), text);
-    }
-    // Review of the audit trail: reads the journal (or the file sink), changes nothing.
-    if (!args.empty() && args[0] == "audit") return audit_command(args);
-    // Key enrolment: edits the root-owned authorized keys file of the agent account.
-    if (!args.empty() && (args[0] == "enroll" || args[0] == "revoke" || args[0] == "keys")) {
-        const std::string mode = args[0];
-        i = 1;
-        if (!parse_options(mode, args, i, values, error)) return usage_error(error);
-        if (i < args.size() && args[i] == "--") ++i;
-        bridle::admin::KeysOptions options;
-        if (values.count("--file")) options.file = values["--file"];
-        options.policy_file = value_of(values, "--policy");
-        const std::size_t operands = args.size() - i;
-        if (mode == "keys") {
-            if (operands != 0) return usage_error("unexpected argument to keys: " + args[i]);
-            return bridle::admin::list_keys(options);
-        }
-        if (operands != 1) return usage_error(mode + " takes exactly one " + (mode == "enroll" ? "PUBKEY_FILE" : "NAME"));
-        if (mode == "revoke") return bridle::admin::revoke(args[i], options);
-        if (!values.count("--name")) return usage_error("enroll needs --name NAME");
-        return bridle::admin::enroll(values["--name"], args[i], options);
-    }
-
-    // Privilege: compile the run_as rules for sudo; the target side that sudo starts.
-    if (!args.empty() && args[0] == "sudoers") {
-        i = 1;
-        if (!parse_options("sudoers", args, i, values, error)) return usage_error(error);
-        if (i != args.size()) return usage_error("unexpected argument to sudoers: " + args[i]);
-        bridle::admin::SudoersOptions options;
-        options.policy_file = value_of(values, "--policy");
-        if (values.count("--user")) options.user = values["--user"];
-        options.bridle = value_of(values, "--bridle");
-        options.install = values.count("--install") != 0;
-        return bridle::admin::sudoers(options);
-    }
-    if (!args.empty() && args[0] == "run-as") {
-        i = 1;
-        if (!parse_options("run-as", args, i, values, error)) return usage_error(error);
-        if (i >= args.size() || args[i] == "--") return usage_error("run-as needs a RULE");
-        bridle::target::TargetInvocation target;
-        target.policy_file = value_of(values, "--policy");
-        target.rule_id = args[i++];
-        if (i < args.size()) {
-            if (args[i] != "--") return usage_error("run-as: unexpected argument " + args[i] + " (the request follows --)");
-            target.words = std::vector<std::string>(args.begin() + static_cast<std::ptrdiff_t>(i) + 1, args.end());
-        }
-        return bridle::target::run_target_side(target);
-    }
-
-    // The forced command: options come from authorized_keys `command=` or ForceCommand (the
-    // administrator's); the request comes from the client, through SSH_ORIGINAL_COMMAND only.
-    if (!parse_options("", args, i, values, error)) return usage_error(error);
-    if (i != args.size()) return usage_error("unexpected argument: " + args[i]);
-    bridle::forced::Invocation inv;
-    inv.key = value_of(values, "--key");
-    inv.policy_file = value_of(values, "--policy");
-    if (const char* original = std::getenv("SSH_ORIGINAL_COMMAND")) inv.request = original;
-    return bridle::forced::run(inv);
+    return forced_command(args);
 }

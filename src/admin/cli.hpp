@@ -2,6 +2,14 @@
 // bridle's command line in one table: the modes, their options and operands. `--help` is
 // generated from it, main() parses with it, and a test checks bridle(8) against it (keep the
 // man page in step when a row changes).
+//
+// No CLI11 (Debian 12 has libcli11-dev 2.1.2): this table accepts only the spellings it defines
+// (`--name VALUE` or `--name=VALUE`, a flag only bare, options only before the operands, --help
+// only as the first word) and refuses everything else in a sentence of its own followed by
+// --help, which is what a forced command's command line must stay. CLI11 2.3 by default also
+// takes a value on a flag (`--follow=false`), a short option's value attached (`-ojson`),
+// options after an operand, and -h/--help anywhere, and words its errors itself ("The following
+// argument was not expected: ..."), so it would add rules to switch off, not remove this parser.
 #pragma once
 
 #include <array>

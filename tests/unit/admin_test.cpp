@@ -4,7 +4,9 @@
 // ownership; and bridle(8) documents every option, subcommand and exit status the program has.
 #include <gtest/gtest.h>
 
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -493,6 +495,176 @@ TEST(ManPage, DocumentsEveryOptionAndSubcommandOfTheTable) {
     for (auto it = std::sregex_iterator(options.begin(), options.end(), documented); it != std::sregex_iterator(); ++it) {
         const std::string name = (*it)[1];
         EXPECT_TRUE(known.count(name)) << name << " is documented in OPTIONS but is not in the table (admin/cli.hpp)";
+    }
+}
+
+// What the bridle binary wrote and how it exited, for argv `args` (stdin /dev/null, no
+// SSH_ORIGINAL_COMMAND).
+struct Ran {
+    int status = -1;
+    std::string out, err;
+};
+Ran run_bridle(const std::vector<std::string>& args) {
+    Ran ran;
+    FILE* out = std::tmpfile();
+    FILE* err = std::tmpfile();
+    if (out == nullptr || err == nullptr) return ran;
+    const pid_t pid = ::fork();
+    if (pid == 0) {
+        ::unsetenv("SSH_ORIGINAL_COMMAND");
+        const int null = ::open("/dev/null", O_RDONLY);
+        if (null < 0 || ::dup2(null, 0) < 0 || ::dup2(::fileno(out), 1) < 0 || ::dup2(::fileno(err), 2) < 0) ::_exit(125);
+        std::vector<char*> argv{const_cast<char*>(BRIDLE_BINARY)};
+        for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+        argv.push_back(nullptr);
+        ::execv(BRIDLE_BINARY, argv.data());
+        ::_exit(126);
+    }
+    int wstatus = 0;
+    if (pid > 0 && ::waitpid(pid, &wstatus, 0) == pid && WIFEXITED(wstatus)) ran.status = WEXITSTATUS(wstatus);
+    for (auto [file, text] : {std::pair{out, &ran.out}, std::pair{err, &ran.err}}) {
+        std::rewind(file);
+        char buf[4096];
+        for (std::size_t n; (n = std::fread(buf, 1, sizeof buf, file)) > 0;) text->append(buf, n);
+        std::fclose(file);
+    }
+    return ran;
+}
+
+// Each mode of main() with what it refuses: the exit status, the first line on stderr, and
+// for a usage error the --help text after it. None of these reads a policy or a keys file.
+TEST(MainModes, RefuseBadCommandLinesWithTheirMessageAndStatus) {
+    struct Case {
+        std::vector<std::string> args;
+        int status;
+        std::string first;  // stderr's first line
+        bool usage = true;  // stderr goes on with usage(); stdout is empty
+    };
+    const std::vector<Case> cases = {
+        // The forced command: options of mode "", no operand at all.
+        {{"--policy"}, 64, "bridle: --policy needs a value"},
+        {{"--key"}, 64, "bridle: --key needs a value"},
+        {{"--bogus"}, 64, "bridle: unexpected argument: --bogus"},
+        {{"extra"}, 64, "bridle: unexpected argument: extra"},
+        {{"foo", "bar"}, 64, "bridle: unexpected argument: foo"},
+        {{"--policy", "/nonexistent", "extra"}, 64, "bridle: unexpected argument: extra"},
+        {{"--policy", "/nonexistent", "--"}, 64, "bridle: unexpected argument: --"},
+        {{"--"}, 64, "bridle: unexpected argument: --"},
+        {{"--name", "x"}, 64, "bridle: --name is not an option of the forced command"},
+        {{"--stats=1"}, 64, "bridle: --stats is not an option of the forced command"},
+        {{"-o", "json"}, 64, "bridle: -o is not an option of the forced command"},
+        {{"-x"}, 64, "bridle: unexpected argument: -x"},
+        {{"--help=1"}, 64, "bridle: unexpected argument: --help=1"},
+        {{"--version=1"}, 64, "bridle: unexpected argument: --version=1"},
+        {{"help"}, 64, "bridle: unexpected argument: help"},
+        {{"Check"}, 64, "bridle: unexpected argument: Check"},
+        {{"--key=a=b", "--policy", "/nonexistent"}, 64,
+         "bridle: invalid --key \"a=b\" in the forced command: ask the administrator to fix authorized_keys", false},
+        // -c TEXT: exactly one word after it.
+        {{"-c"}, 64, "bridle: -c takes exactly one argument"},
+        {{"-c", "a", "b"}, 64, "bridle: -c takes exactly one argument"},
+        {{"-c", "--policy", "/nonexistent"}, 64, "bridle: -c takes exactly one argument"},
+        {{"-c", "--", "help"}, 64, "bridle: -c takes exactly one argument"},
+        // check
+        {{"check", "extra"}, 64, "bridle: unexpected argument to check: extra"},
+        {{"check", "--policy", "/nonexistent", "extra"}, 64, "bridle: unexpected argument to check: extra"},
+        {{"check", "--policy"}, 64, "bridle: --policy needs a value"},
+        {{"check", "--key", "k"}, 64, "bridle: --key is not an option of check"},
+        {{"check", "--"}, 64, "bridle: unexpected argument to check: --"},
+        {{"check", "--bogus"}, 64, "bridle: unexpected argument to check: --bogus"},
+        {{"check", "--help"}, 64, "bridle: unexpected argument to check: --help"},
+        // explain [options] [--] TEXT...
+        {{"explain"}, 64, "bridle: explain needs the command text after --"},
+        {{"explain", "--"}, 64, "bridle: explain needs the command text after --"},
+        {{"explain", "--policy", "/nonexistent"}, 64, "bridle: explain needs the command text after --"},
+        {{"explain", "--policy", "/nonexistent", "--"}, 64, "bridle: explain needs the command text after --"},
+        {{"explain", "--name", "x", "--", "date"}, 64, "bridle: --name is not an option of explain"},
+        {{"explain", "--policy"}, 64, "bridle: --policy needs a value"},
+        // audit
+        {{"audit", "extra"}, 64, "bridle: unexpected argument to audit: extra"},
+        {{"audit", "--bogus"}, 64, "bridle: unexpected argument to audit: --bogus"},
+        {{"audit", "--"}, 64, "bridle: unexpected argument to audit: --"},
+        {{"audit", "--file", "/nonexistent", "--"}, 64, "bridle: unexpected argument to audit: --"},
+        {{"audit", "--since"}, 64, "bridle: --since needs a value"},
+        {{"audit", "--stats=yes"}, 64, "bridle: --stats takes no value"},
+        {{"audit", "--name", "x"}, 64, "bridle: --name is not an option of audit"},
+        {{"audit", "--decision", "maybe"}, 64, "bridle: --decision must be allow or deny"},
+        {{"audit", "-o", "xml"}, 64, "bridle: -o must be table or json"},
+        {{"audit", "--color", "sometimes"}, 64, "bridle: --color must be auto, always or never"},
+        // enroll --name NAME [--] PUBKEY_FILE
+        {{"enroll"}, 64, "bridle: enroll takes exactly one PUBKEY_FILE"},
+        {{"enroll", "--name", "x"}, 64, "bridle: enroll takes exactly one PUBKEY_FILE"},
+        {{"enroll", "--name", "x", "--"}, 64, "bridle: enroll takes exactly one PUBKEY_FILE"},
+        {{"enroll", "--name", "x", "a", "b"}, 64, "bridle: enroll takes exactly one PUBKEY_FILE"},
+        {{"enroll", "--name", "x", "--", "a", "b"}, 64, "bridle: enroll takes exactly one PUBKEY_FILE"},
+        {{"enroll", "--", "--name", "x", "/nonexistent.pub"}, 64, "bridle: enroll takes exactly one PUBKEY_FILE"},
+        {{"enroll", "/nonexistent.pub"}, 64, "bridle: enroll needs --name NAME"},
+        {{"enroll", "--key", "k", "/nonexistent.pub"}, 64, "bridle: --key is not an option of enroll"},
+        {{"enroll", "--name"}, 64, "bridle: --name needs a value"},
+        {{"enroll", "--name", "bad name", "/nonexistent.pub"}, 64,
+         "bridle: invalid key name \"bad name\": use 1 to 64 of [A-Za-z0-9._@-], starting with a letter or digit", false},
+        // revoke [--file PATH] [--] NAME
+        {{"revoke"}, 64, "bridle: revoke takes exactly one NAME"},
+        {{"revoke", "--"}, 64, "bridle: revoke takes exactly one NAME"},
+        {{"revoke", "a", "b"}, 64, "bridle: revoke takes exactly one NAME"},
+        {{"revoke", "--name", "x", "a"}, 64, "bridle: --name is not an option of revoke"},
+        {{"revoke", "--file"}, 64, "bridle: --file needs a value"},
+        // keys [--file PATH] [--]
+        {{"keys", "extra"}, 64, "bridle: unexpected argument to keys: extra"},
+        {{"keys", "--", "extra"}, 64, "bridle: unexpected argument to keys: extra"},
+        {{"keys", "--policy", "/nonexistent"}, 64, "bridle: --policy is not an option of keys"},
+        {{"keys", "--name", "x"}, 64, "bridle: --name is not an option of keys"},
+        {{"keys", "--file"}, 64, "bridle: --file needs a value"},
+        // sudoers
+        {{"sudoers", "extra"}, 64, "bridle: unexpected argument to sudoers: extra"},
+        {{"sudoers", "--policy", "/nonexistent", "extra"}, 64, "bridle: unexpected argument to sudoers: extra"},
+        {{"sudoers", "--policy", "/nonexistent", "--"}, 64, "bridle: unexpected argument to sudoers: --"},
+        {{"sudoers", "--install=1"}, 64, "bridle: --install takes no value"},
+        {{"sudoers", "--user"}, 64, "bridle: --user needs a value"},
+        {{"sudoers", "--key", "k"}, 64, "bridle: --key is not an option of sudoers"},
+        // run-as [--policy FILE] RULE [-- WORD...]
+        {{"run-as"}, 64, "bridle: run-as needs a RULE"},
+        {{"run-as", "--"}, 64, "bridle: run-as needs a RULE"},
+        {{"run-as", "--policy", "/nonexistent"}, 64, "bridle: run-as needs a RULE"},
+        {{"run-as", "--policy", "/nonexistent", "--", "r"}, 64, "bridle: run-as needs a RULE"},
+        {{"run-as", "--policy", "/nonexistent", "r", "extra"}, 64,
+         "bridle: run-as: unexpected argument extra (the request follows --)"},
+        {{"run-as", "--key", "k", "r"}, 64, "bridle: --key is not an option of run-as"},
+        {{"run-as", "--policy"}, 64, "bridle: --policy needs a value"},
+    };
+    const std::string help = usage();
+    for (const Case& c : cases) {
+        std::string name;
+        for (const auto& a : c.args) name += (name.empty() ? "" : " ") + ("'" + a + "'");
+        SCOPED_TRACE(name);
+        const Ran ran = run_bridle(c.args);
+        EXPECT_EQ(ran.status, c.status);
+        EXPECT_EQ(ran.out, "");
+        const std::size_t eol = ran.err.find('\n');
+        EXPECT_EQ(ran.err.substr(0, eol), c.first);
+        if (c.usage) {
+            EXPECT_EQ(ran.err, c.first + "\n" + help);
+        }
+    }
+}
+
+// --help (-h) and --version answer on stdout, whatever follows them.
+TEST(MainModes, HelpAndVersionIgnoreWhatFollows) {
+    const std::string version = std::string("bridle ") + BRIDLE_VERSION + "\n";
+    const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
+        {{"--help"}, usage()},
+        {{"-h"}, usage()},
+        {{"--help", "extra"}, usage()},
+        {{"-h", "--bogus"}, usage()},
+        {{"--version"}, version},
+        {{"--version", "extra"}, version},
+    };
+    for (const auto& [args, out] : cases) {
+        SCOPED_TRACE(args.size() == 1 ? args[0] : args[0] + " " + args[1]);
+        const Ran ran = run_bridle(args);
+        EXPECT_EQ(ran.status, 0);
+        EXPECT_EQ(ran.out, out);
+        EXPECT_EQ(ran.err, "");
     }
 }
 
