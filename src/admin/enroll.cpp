@@ -16,9 +16,9 @@
 #include <iostream>
 
 #include "common/exit_code.hpp"
-#include "execution/runner.hpp"
 #include "common/names.hpp"
 #include "common/text.hpp"
+#include "os/fd.hpp"
 
 namespace bridle::admin {
 namespace {
@@ -170,7 +170,7 @@ Status write_keys_file(const std::string& path, const std::string& content) {
     };
     if (::geteuid() == 0 && ::fchown(fd.get(), 0, 0) != 0) return abandon(os_error("cannot chown", temp));
     if (::fchmod(fd.get(), 0644) != 0) return abandon(os_error("cannot chmod", temp));
-    if (!execution::write_all(fd.get(), content)) return abandon(os_error("cannot write", temp));
+    if (!os::write_all(fd.get(), content)) return abandon(os_error("cannot write", temp));
     if (::fsync(fd.get()) != 0) return abandon(os_error("cannot fsync", temp));
     if (::close(fd.release()) != 0) return abandon(os_error("cannot close", temp));
     if (::rename(temp.c_str(), path.c_str()) != 0) return abandon(os_error("cannot rename over", path));
@@ -208,7 +208,7 @@ Status confirm_with_ssh_keygen(const PublicKey& key) {
     Fd to_child(in[1]);
     Fd from_child(out[0]);
     if (rc != 0) return Error{std::string("cannot run ") + kSshKeygen + ": " + std::strerror(rc), ""};
-    (void)execution::write_all(to_child.get(), key.type + " " + key.base64 + "\n");
+    (void)os::write_all(to_child.get(), key.type + " " + key.base64 + "\n");
     ::close(to_child.release());
     auto output = read_all(from_child.get(), kSshKeygen, 64 * 1024);
     int status = 0;

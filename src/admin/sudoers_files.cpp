@@ -15,8 +15,8 @@
 #include <sstream>
 
 #include "common/exit_code.hpp"
-#include "execution/runner.hpp"
 #include "admin/sudoers.hpp"
+#include "os/fd.hpp"
 
 namespace bridle::admin {
 namespace {
@@ -99,7 +99,7 @@ Result<std::string> write_temporary(const std::string& dir, const std::string& t
     const int fd = ::mkostemp(path.data(), O_CLOEXEC);
     if (fd < 0) return Error{"cannot create a file in " + dir + ": " + std::strerror(errno), ""};
     bool ok = ::fchmod(fd, 0440) == 0 && (::geteuid() != 0 || ::fchown(fd, 0, 0) == 0) &&
-              execution::write_all(fd, text) && ::fsync(fd) == 0;
+              os::write_all(fd, text) && ::fsync(fd) == 0;
     const int error = errno;
     ok = ::close(fd) == 0 && ok;
     if (!ok) {

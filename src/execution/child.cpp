@@ -356,14 +356,6 @@ std::string check_spec(const Spec& spec) {
     return {};
 }
 
-bool make_pipe(UniqueFd& read_end, UniqueFd& write_end) {
-    int fds[2];
-    if (::pipe2(fds, O_CLOEXEC) != 0) return false;
-    read_end.reset(fds[0]);
-    write_end.reset(fds[1]);
-    return true;
-}
-
 }  // namespace
 
 Started start_command(const Spec& spec, Outcome& outcome) {
@@ -392,14 +384,14 @@ Started start_command(const Spec& spec, Outcome& outcome) {
     for (std::string& line : env_lines) envp.push_back(line.data());
     envp.push_back(nullptr);
 
-    UniqueFd out_read, out_write, err_read, err_write, status_read, status_write;
-    if (!make_pipe(out_read, out_write) || !make_pipe(err_read, err_write) ||
-        !make_pipe(status_read, status_write)) {
+    os::UniqueFd out_read, out_write, err_read, err_write, status_read, status_write;
+    if (!os::make_pipe(out_read, out_write) || !os::make_pipe(err_read, err_write) ||
+        !os::make_pipe(status_read, status_write)) {
         outcome.error = "cannot create pipes: " + errno_text(errno);
         return started;
     }
     // Exec-once: the child sends its seccomp listener back over this socket pair.
-    UniqueFd listener_socket, child_socket;
+    os::UniqueFd listener_socket, child_socket;
     const bool exec_once = spec.sandbox != nullptr && spec.sandbox->exec_once;
     if (exec_once) {
         int pair[2];
@@ -423,9 +415,10 @@ Started start_command(const Spec& spec, Outcome& outcome) {
     const policy::NamespaceMode namespaces =
         spec.sandbox != nullptr ? spec.sandbox->namespaces : policy::NamespaceMode::kOff;
     const bool as_root = ::geteuid() == 0;
-    UniqueFd lifeline_read, lifeline_write, report_read, report_write;
+    os::UniqueFd lifeline_read, lifeline_write, report_read, report_write;
     if (namespaces != policy::NamespaceMode::kOff &&
-        (!make_pipe(lifeline_read, lifeline_write) || !make_pipe(report_read, report_write))) {
+        (!os::make_pipe(lifeline_read, lifeline_write) ||
+         !os::make_pipe(report_read, report_write))) {
         outcome.error = "cannot create pipes: " + errno_text(errno);
         return started;
     }
