@@ -23,6 +23,7 @@
 #include <string_view>
 
 #include "audit/audit.hpp"
+#include "os/fd.hpp"
 
 namespace bridle::audit {
 namespace {
@@ -155,33 +156,12 @@ class JournaldSink final : public Sink {
     int send_as_memfd(const std::string& payload) {
         const int memfd = ::memfd_create("bridle-journal-record", MFD_ALLOW_SEALING | MFD_CLOEXEC);
         if (memfd < 0) return errno;
-        int err = 0;
-        for (std::size_t done = 0; err == 0 && done < payload.size();) {
-            const ssize_t n = ::write(memfd, payload.data() + done, payload.size() - done);
-            if (n > 0)
-                done += static_cast<std::size_t>(n);
-            else if (n < 0 && errno != EINTR)
-                err = errno;
-        }
+        int err = os::write_all(memfd, payload) ? 0 : errno;
         if (err == 0 && ::fcntl(memfd, F_ADD_SEALS,
                                 F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) != 0) {
             err = errno;
         }
-        if (err == 0) {
-            alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-            msghdr message{};
-            message.msg_control = control;
-            message.msg_controllen = sizeof control;
-            cmsghdr* header = CMSG_FIRSTHDR(&message);
-            header->cmsg_level = SOL_SOCKET;
-            header->cmsg_type = SCM_RIGHTS;
-            header->cmsg_len = CMSG_LEN(sizeof(int));
-            std::memcpy(CMSG_DATA(header), &memfd, sizeof memfd);
-            ssize_t sent;
-            while ((sent = ::sendmsg(socket_, &message, MSG_NOSIGNAL)) < 0 && errno == EINTR) {
-            }
-            if (sent < 0) err = errno;
-        }
+        if (err == 0) err = os::send_fd(socket_, memfd, {});
         ::close(memfd);
         return err;
     }

@@ -3,8 +3,10 @@
 #include "os/fd.hpp"
 
 #include <fcntl.h>
+#include <sys/socket.h>
 
 #include <cerrno>
+#include <cstring>
 
 namespace bridle::os {
 
@@ -25,6 +27,28 @@ bool write_all(int fd, std::string_view bytes) {
         bytes.remove_prefix(static_cast<std::size_t>(n));
     }
     return true;
+}
+
+int send_fd(int socket, int fd, std::string_view data) noexcept {
+    iovec bytes{const_cast<char*>(data.data()), data.size()};
+    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+    msghdr message{};
+    if (!data.empty()) {
+        message.msg_iov = &bytes;
+        message.msg_iovlen = 1;
+    }
+    message.msg_control = control;
+    message.msg_controllen = sizeof control;
+    cmsghdr* header = CMSG_FIRSTHDR(&message);
+    header->cmsg_level = SOL_SOCKET;
+    header->cmsg_type = SCM_RIGHTS;
+    header->cmsg_len = CMSG_LEN(sizeof(int));
+    std::memcpy(CMSG_DATA(header), &fd, sizeof(int));
+    ssize_t sent;
+    while ((sent = ::sendmsg(socket, &message, MSG_NOSIGNAL)) < 0 && errno == EINTR) {
+    }
+    if (sent < 0) return errno;
+    return static_cast<std::size_t>(sent) == data.size() ? 0 : EMSGSIZE;
 }
 
 }  // namespace bridle::os

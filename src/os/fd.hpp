@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// File descriptors: an owning handle, pipes, whole writes. Nothing but libc.
+// File descriptors: an owning handle, pipes, whole writes, passing one over a Unix socket.
+// Nothing but libc.
 #pragma once
 
 #include <unistd.h>
@@ -44,5 +45,11 @@ bool make_pipe(UniqueFd& read_end, UniqueFd& write_end);
 // gone (EPIPE) or the fd is broken, with errno set (EIO for a write that wrote nothing).
 // Async-signal-safe.
 bool write_all(int fd, std::string_view bytes);
+
+// Sends `fd` over the Unix socket `socket` (SCM_RIGHTS) with `data` as the message's bytes
+// (empty: none, e.g. for a datagram that is only the fd). MSG_NOSIGNAL, retried on EINTR.
+// Returns 0, or an errno value (EMSGSIZE for a partial send). Async-signal-safe: no
+// allocation, for a child between fork and execve.
+int send_fd(int socket, int fd, std::string_view data) noexcept;
 
 }  // namespace bridle::os
