@@ -26,26 +26,6 @@ namespace {
 constexpr const char* kSshKeygen = "/usr/bin/ssh-keygen";
 constexpr std::size_t kMaxKeysFileBytes = 4 * 1024 * 1024;
 
-// Closes a descriptor on every path out of a scope.
-class Fd {
-public:
-    explicit Fd(int fd = -1) : fd_(fd) {}
-    Fd(const Fd&) = delete;
-    Fd& operator=(const Fd&) = delete;
-    ~Fd() {
-        if (fd_ >= 0) ::close(fd_);
-    }
-    int get() const { return fd_; }
-    int release() {
-        const int fd = fd_;
-        fd_ = -1;
-        return fd;
-    }
-
-private:
-    int fd_;
-};
-
 Error os_error(const std::string& what, const std::string& path) {
     return Error{what + " " + quote_text(path, 200) + ": " + std::strerror(errno), ""};
 }
@@ -99,7 +79,7 @@ Result<std::string> read_all(int fd, const std::string& path, std::size_t limit)
 
 
 Result<PublicKey> read_public_key_file(const std::string& path) {
-    Fd fd(path == "-" ? ::dup(STDIN_FILENO) : ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY));
+    os::UniqueFd fd(path == "-" ? ::dup(STDIN_FILENO) : ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY));
     if (fd.get() < 0) return os_error("cannot open the public key file", path);
     struct stat st {};
     if (::fstat(fd.get(), &st) != 0) return os_error("cannot inspect", path);
@@ -143,8 +123,8 @@ int fail_usage(const Error& e) {
 Result<std::string> read_keys_file(const std::string& path) {
     auto dir_fd = open_keys_dir(dir_of(path));
     if (!dir_fd) return dir_fd.error();
-    Fd dir(dir_fd.value());
-    Fd fd(::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY));
+    os::UniqueFd dir(dir_fd.value());
+    os::UniqueFd fd(::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY));
     if (fd.get() < 0) {
         if (errno == ENOENT) return std::string{};
         if (errno == ELOOP) return Error{"the keys file " + quote_text(path, 200) + " is a symlink: refused", ""};
@@ -161,7 +141,7 @@ Status write_keys_file(const std::string& path, const std::string& content) {
     const std::string dir = dir_of(path);
     const std::string base = path.substr(path.rfind('/') + 1);
     std::string temp = dir + "/." + base + ".bridle-XXXXXX";
-    Fd fd(::mkostemp(temp.data(), O_CLOEXEC));
+    os::UniqueFd fd(::mkostemp(temp.data(), O_CLOEXEC));
     if (fd.get() < 0) return os_error("cannot create a temporary file in", dir);
     // From here on, any failure removes the temporary file: the old keys file stays in force.
     const auto abandon = [&](Error e) -> Status {
@@ -175,7 +155,7 @@ Status write_keys_file(const std::string& path, const std::string& content) {
     if (::close(fd.release()) != 0) return abandon(os_error("cannot close", temp));
     if (::rename(temp.c_str(), path.c_str()) != 0) return abandon(os_error("cannot rename over", path));
     // The rename is durable only once the directory is on disk.
-    Fd dir_fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    os::UniqueFd dir_fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
     if (dir_fd.get() < 0 || ::fsync(dir_fd.get()) != 0) return os_error("cannot fsync the directory", dir);
     return ok_status();
 }
@@ -205,8 +185,8 @@ Status confirm_with_ssh_keygen(const PublicKey& key) {
     posix_spawn_file_actions_destroy(&actions);
     ::close(in[0]);
     ::close(out[1]);
-    Fd to_child(in[1]);
-    Fd from_child(out[0]);
+    os::UniqueFd to_child(in[1]);
+    os::UniqueFd from_child(out[0]);
     if (rc != 0) return Error{std::string("cannot run ") + kSshKeygen + ": " + std::strerror(rc), ""};
     (void)os::write_all(to_child.get(), key.type + " " + key.base64 + "\n");
     ::close(to_child.release());
@@ -243,7 +223,7 @@ int enroll(const std::string& name, const std::string& pubkey_file, const KeysOp
     }
     auto lock = DirLock::acquire(dir_of(options.file));
     if (!lock) return fail_config(lock.error());
-    Fd locked(lock.value());
+    os::UniqueFd locked(lock.value());
     auto current = read_keys_file(options.file);
     if (!current) return fail_config(current.error());
     auto updated = add_key(parse_keys_file(current.value()), name, key.value(), options.policy_file);
@@ -259,7 +239,7 @@ int enroll(const std::string& name, const std::string& pubkey_file, const KeysOp
 int revoke(const std::string& name, const KeysOptions& options) {
     auto lock = DirLock::acquire(dir_of(options.file));
     if (!lock) return fail_config(lock.error());
-    Fd locked(lock.value());
+    os::UniqueFd locked(lock.value());
     auto current = read_keys_file(options.file);
     if (!current) return fail_config(current.error());
     auto updated = remove_key(parse_keys_file(current.value()), name);
