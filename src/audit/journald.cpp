@@ -23,6 +23,7 @@
 #include <string_view>
 
 #include "audit/audit.hpp"
+#include "os/error.hpp"
 #include "os/fd.hpp"
 
 namespace bridle::audit {
@@ -32,10 +33,7 @@ constexpr int kSendBuffer = 8 * 1024 * 1024;  // capped by net.core.wmem_max; be
 constexpr timeval kSendTimeout{10, 0};        // a wedged journald must not hang a request
 constexpr std::size_t kMaxFieldName = 64;     // journald's JOURNAL_FIELD_NAME_MAX
 
-std::string errno_text(int err) {
-    const char* text = ::strerrordesc_np(err);
-    return text != nullptr ? text : "errno " + std::to_string(err);
-}
+using os::errno_text;
 
 // journald's own rule (journal_field_valid): [A-Z0-9_], at most 64 characters, not starting
 // with a digit; a leading '_' marks fields only journald itself may set.

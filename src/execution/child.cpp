@@ -25,12 +25,15 @@
 
 #include "common/exit_code.hpp"
 #include "execution/init.hpp"
+#include "os/error.hpp"
 #include "sandbox/exec_once.hpp"
 #include "sandbox/namespaces.hpp"
 #include "sandbox/sandbox.hpp"
 
 namespace bridle::execution::detail {
 namespace {
+
+using os::errno_text;
 
 // The child's set-up steps, in the order become_command() takes them.
 enum class Step : int {

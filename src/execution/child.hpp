@@ -6,7 +6,6 @@
 #include <sys/types.h>
 #include <unistd.h>
 
-#include <cstring>
 #include <memory>
 #include <optional>
 #include <string>
@@ -17,12 +16,6 @@
 #include "sandbox/exec_once.hpp"
 
 namespace bridle::execution::detail {
-
-// "No such file or directory" for ENOENT; thread-safe, unlike strerror().
-inline std::string errno_text(int err) {
-    const char* text = ::strerrordesc_np(err);
-    return text != nullptr ? text : "errno " + std::to_string(err);
-}
 
 // A started command: its pid (also its process group and session id) and the parent's
 // non-blocking read ends of its stdout and stderr pipes.

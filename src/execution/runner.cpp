@@ -19,12 +19,13 @@
 
 #include "execution/child.hpp"
 #include "execution/init.hpp"
+#include "os/error.hpp"
 
 namespace bridle::execution {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-using detail::errno_text;
+using os::errno_text;
 using os::UniqueFd;
 using std::chrono::milliseconds;
 
