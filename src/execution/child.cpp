@@ -12,11 +12,9 @@
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <cerrno>
 #include <cstdint>
 #include <cstring>
@@ -26,6 +24,8 @@
 #include "common/exit_code.hpp"
 #include "execution/init.hpp"
 #include "os/error.hpp"
+#include "os/fd.hpp"
+#include "os/signals.hpp"
 #include "sandbox/exec_once.hpp"
 #include "sandbox/namespaces.hpp"
 #include "sandbox/sandbox.hpp"
@@ -149,18 +149,6 @@ Step step_of(sandbox::Stage stage) {
     }
 }
 
-// Closes every fd from 3 up except those in keep[0..count) (each >= 3). close_range: Linux 5.9.
-int close_all_but(int* keep, std::size_t count) noexcept {
-    std::sort(keep, keep + count);  // a few ints: no allocation
-    unsigned from = 3;
-    for (std::size_t i = 0; i < count; ++i) {
-        const unsigned kept = static_cast<unsigned>(keep[i]);
-        if (kept > from && ::close_range(from, kept - 1, 0) != 0) return -1;
-        from = std::max(from, kept + 1);
-    }
-    return ::close_range(from, ~0U, 0);
-}
-
 [[noreturn]] void fail(int error_fd, Step step) noexcept {
     const SetupFailure failure{step, errno};
     while (::write(error_fd, &failure, sizeof failure) < 0 && errno == EINTR) {
@@ -168,46 +156,22 @@ int close_all_but(int* keep, std::size_t count) noexcept {
     ::_exit(to_int(ExitCode::kSetupFailed));  // fail closed: never run half set up
 }
 
-// Moves `fd` above 2 (keeping it close-on-exec), so that installing stdio with dup2 cannot
-// overwrite it. When bridle itself was started with 0-2 closed, pipe2/open hand out 0-2.
-int lift(int fd) noexcept {
-    return fd > 2 ? fd : ::fcntl(fd, F_DUPFD_CLOEXEC, 3);
-}
-
 // `under_init`: forked by the request's init (become_init), which is then its parent, its
 // process group and its session.
 [[noreturn]] void become_command(const ChildPlan& plan, bool under_init) noexcept {
-    const int error_fd = lift(plan.error_fd);
+    const int error_fd = os::above_stdio(plan.error_fd);
     if (error_fd < 0) fail(plan.error_fd, Step::kStdio);
-    const int landlock_fd = plan.landlock_fd >= 0 ? lift(plan.landlock_fd) : -1;
-    const int exec_once_socket = plan.exec_once_socket >= 0 ? lift(plan.exec_once_socket) : -1;
+    const int landlock_fd = plan.landlock_fd >= 0 ? os::above_stdio(plan.landlock_fd) : -1;
+    const int exec_once_socket =
+        plan.exec_once_socket >= 0 ? os::above_stdio(plan.exec_once_socket) : -1;
     if ((plan.landlock_fd >= 0 && landlock_fd < 0) ||
         (plan.exec_once_socket >= 0 && exec_once_socket < 0)) {
         fail(error_fd, Step::kStdio);
     }
 
-    // Dispositions first, then the mask, so no inherited handler runs once signals are
-    // unblocked. SIG_IGN survives execve (signal(7)), so a SIGPIPE that bridle ignores
-    // would otherwise be ignored by the command too. glibc's sigaction refuses (EINVAL) the
-    // two signals it reserves for itself, which GNU make, for one, passes on ignored: reset
-    // every signal with the raw system call. The kernel's struct sigaction, all zero, is
-    // SIG_DFL with no flags and an empty mask (same layout on x86_64 and arm64). EINVAL
-    // from the kernel: SIGKILL and SIGSTOP, which cannot be ignored anyway.
-    struct {
-        void (*handler)(int);
-        unsigned long flags;
-        void (*restorer)();
-        std::uint64_t mask;
-    } dfl{};
-    for (int sig = 1; sig < NSIG; ++sig) {
-        if (::syscall(SYS_rt_sigaction, sig, &dfl, nullptr, sizeof dfl.mask) != 0 &&
-            errno != EINVAL) {
-            fail(error_fd, Step::kSignals);
-        }
-    }
-    sigset_t none;
-    ::sigemptyset(&none);
-    if (::sigprocmask(SIG_SETMASK, &none, nullptr) != 0) fail(error_fd, Step::kSignals);
+    // Every signal at its default action and none blocked: SIG_IGN survives execve, so a
+    // SIGPIPE that bridle ignores would otherwise be ignored by the command too.
+    if (os::reset_signals() != 0) fail(error_fd, Step::kSignals);
 
     // If bridle is SIGKILLed it cannot reap the tree; at least the command dies with it.
     // The signal fires when the forking *thread* exits, which run() outlives. Re-check the
@@ -225,10 +189,10 @@ int lift(int fd) noexcept {
     // did this, and the command stays in its group, which bridle's kill(-init) reaches.
     if (!under_init && ::setsid() < 0) fail(error_fd, Step::kSession);
 
-    const int in =
-        lift(plan.stdin_fd >= 0 ? plan.stdin_fd : ::open("/dev/null", O_RDONLY | O_CLOEXEC));
-    const int out = lift(plan.stdout_fd);
-    const int err = lift(plan.stderr_fd);
+    const int in = os::above_stdio(plan.stdin_fd >= 0 ? plan.stdin_fd
+                                                      : ::open("/dev/null", O_RDONLY | O_CLOEXEC));
+    const int out = os::above_stdio(plan.stdout_fd);
+    const int err = os::above_stdio(plan.stderr_fd);
     if (in < 0 || out < 0 || err < 0) fail(error_fd, Step::kStdio);
     // All sources are >= 3 now, so each dup2 makes a fresh descriptor without FD_CLOEXEC.
     if (::dup2(in, 0) < 0 || ::dup2(out, 1) < 0 || ::dup2(err, 2) < 0) fail(error_fd, Step::kStdio);
@@ -241,7 +205,7 @@ int lift(int fd) noexcept {
     if (landlock_fd >= 0) keep[kept++] = landlock_fd;
     if (exec_once_socket >= 0) keep[kept++] = exec_once_socket;
     for (std::size_t i = 0; i < plan.pass_fd_count; ++i) keep[kept++] = plan.pass_fds[i];
-    if (close_all_but(keep, kept) != 0) fail(error_fd, Step::kCloseFds);
+    if (os::close_all_but(keep, kept) != 0) fail(error_fd, Step::kCloseFds);
     // The files bridle opened for the command (/dev/fd/N in its argv) survive execve.
     for (std::size_t i = 0; i < plan.pass_fd_count; ++i) {
         if (::fcntl(plan.pass_fds[i], F_SETFD, 0) != 0) fail(error_fd, Step::kCloseFds);
@@ -278,10 +242,10 @@ int lift(int fd) noexcept {
 // bridle's, fork the command, and supervise the namespace from inside (init.cpp). Its failures
 // before the fork go to the error pipe like the command's; after it, the command's do.
 [[noreturn]] void become_init(const ChildPlan& plan) noexcept {
-    const int error_fd = lift(plan.error_fd);
+    const int error_fd = os::above_stdio(plan.error_fd);
     if (error_fd < 0) fail(plan.error_fd, Step::kStdio);
-    const int lifeline_fd = lift(plan.lifeline_fd);
-    const int report_fd = lift(plan.report_fd);
+    const int lifeline_fd = os::above_stdio(plan.lifeline_fd);
+    const int report_fd = os::above_stdio(plan.report_fd);
     if (lifeline_fd < 0 || report_fd < 0) fail(error_fd, Step::kInit);
     // Into the request's pids cgroup first, so that every process of the request counts.
     if (plan.cgroup_procs_fd >= 0 && ::write(plan.cgroup_procs_fd, "0", 1) != 1) {
@@ -317,7 +281,7 @@ int lift(int fd) noexcept {
     if (::sigprocmask(SIG_SETMASK, &all, nullptr) != 0) fail(error_fd, Step::kSignals);
     ::sigemptyset(&passed);
     for (const int sig : {SIGCHLD, SIGTERM, SIGINT, SIGHUP, SIGCONT}) ::sigaddset(&passed, sig);
-    const int signals = lift(::signalfd(-1, &passed, SFD_NONBLOCK | SFD_CLOEXEC));
+    const int signals = os::above_stdio(::signalfd(-1, &passed, SFD_NONBLOCK | SFD_CLOEXEC));
     if (signals < 0) fail(error_fd, Step::kSignals);
 
     const pid_t command = sandbox::namespaces::clone_process(0);
@@ -328,7 +292,7 @@ int lift(int fd) noexcept {
     // fds are the command's alone (the exec closes the error pipe's last write end).
     for (int fd = 0; fd < 3; ++fd) ::close(fd);
     int keep[3] = {lifeline_fd, report_fd, signals};
-    if (close_all_but(keep, 3) != 0) ::_exit(kInitBroken);
+    if (os::close_all_but(keep, 3) != 0) ::_exit(kInitBroken);
     run_init({lifeline_fd, report_fd, signals, command, plan.backstop_ms});
 }
 

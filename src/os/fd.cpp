@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
-// File descriptors (fd.hpp).
+// File descriptors (fd.hpp). Everything below fork's line is async-signal-safe.
 #include "os/fd.hpp"
 
 #include <fcntl.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -49,6 +50,21 @@ int send_fd(int socket, int fd, std::string_view data) noexcept {
     }
     if (sent < 0) return errno;
     return static_cast<std::size_t>(sent) == data.size() ? 0 : EMSGSIZE;
+}
+
+int above_stdio(int fd) noexcept {
+    return fd > 2 ? fd : ::fcntl(fd, F_DUPFD_CLOEXEC, 3);
+}
+
+int close_all_but(int* keep, std::size_t count) noexcept {
+    std::sort(keep, keep + count);  // a few ints: no allocation
+    unsigned from = 3;
+    for (std::size_t i = 0; i < count; ++i) {
+        const unsigned kept = static_cast<unsigned>(keep[i]);
+        if (kept > from && ::close_range(from, kept - 1, 0) != 0) return -1;
+        from = std::max(from, kept + 1);
+    }
+    return ::close_range(from, ~0U, 0);
 }
 
 }  // namespace bridle::os

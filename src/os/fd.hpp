@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
-// File descriptors: an owning handle, pipes, whole writes, passing one over a Unix socket.
-// Nothing but libc.
+// File descriptors: an owning handle, pipes, whole writes, passing one over a Unix socket, and
+// the fd steps of a child between fork and execve. Nothing but libc.
 #pragma once
 
 #include <unistd.h>
 
+#include <cstddef>
 #include <string_view>
 
 namespace bridle::os {
@@ -51,5 +52,14 @@ bool write_all(int fd, std::string_view bytes);
 // Returns 0, or an errno value (EMSGSIZE for a partial send). Async-signal-safe: no
 // allocation, for a child between fork and execve.
 int send_fd(int socket, int fd, std::string_view data) noexcept;
+
+// `fd` itself when it is above 2, else a close-on-exec duplicate above 2 (-1, errno set):
+// installing stdio with dup2 then cannot overwrite it. When bridle itself was started with
+// 0-2 closed, pipe2/open hand out 0-2. Async-signal-safe.
+int above_stdio(int fd) noexcept;
+
+// Closes every fd from 3 up except those in keep[0..count) (each >= 3; sorted in place).
+// 0, or -1 with errno set. close_range: Linux 5.9. Async-signal-safe.
+int close_all_but(int* keep, std::size_t count) noexcept;
 
 }  // namespace bridle::os
