@@ -21,8 +21,8 @@
 #include <string>
 #include <vector>
 
-#include "common/exit_code.hpp"
 #include "execution/init.hpp"
+#include "execution/setup.hpp"
 #include "os/error.hpp"
 #include "os/fd.hpp"
 #include "os/signals.hpp"
@@ -35,74 +35,9 @@ namespace {
 
 using os::errno_text;
 
-// The child's set-up steps, in the order become_command() takes them.
-enum class Step : int {
-    kNamespaces,  // the init's steps (become_init), where the sandbox has namespaces
-    kCgroup,
-    kInit,
-    kSignals,
-    kParentDeath,
-    kSession,
-    kStdio,
-    kCloseFds,
-    kDirectory,
-    kCapabilities,
-    kLimits,  // sandbox::apply() from here to kExecOnce, in its order
-    kNoNewPrivs,
-    kLandlock,
-    kSeccomp,
-    kExecOnce,
-    kExec
-};
-
-const char* step_name(Step step) {
-    switch (step) {
-        case Step::kNamespaces:
-            return "enter its own user, PID and IPC namespaces";
-        case Step::kCgroup:
-            return "join its pids cgroup";
-        case Step::kInit:
-            return "start it under the request's init";
-        case Step::kSignals:
-            return "reset signals";
-        case Step::kParentDeath:
-            return "tie its life to bridle";
-        case Step::kSession:
-            return "start a new session";
-        case Step::kStdio:
-            return "set up stdin, stdout and stderr";
-        case Step::kCloseFds:
-            return "close inherited file descriptors";
-        case Step::kDirectory:
-            return "change to /";
-        case Step::kCapabilities:
-            return "drop CAP_SYS_PTRACE, CAP_SYS_ADMIN and CAP_PERFMON from its bounding set";
-        case Step::kLimits:
-            return "set its resource limits";
-        case Step::kNoNewPrivs:
-            return "set no_new_privs";
-        case Step::kLandlock:
-            return "enter its Landlock sandbox";
-        case Step::kSeccomp:
-            return "load its seccomp filter";
-        case Step::kExecOnce:
-            return "hand the exec-once listener to bridle";
-        case Step::kExec:
-            return "execute";
-        default:
-            return "set up";
-    }
-}
-
 // The capabilities a root command never gets (become_command). CAP_PERFMON is Linux 5.8's
 // number 38, absent from older headers.
 constexpr int kDroppedFromRoot[] = {CAP_SYS_PTRACE, CAP_SYS_ADMIN, 38};
-
-// What the child writes to the error pipe; 8 bytes, below PIPE_BUF, so the write is atomic.
-struct SetupFailure {
-    Step step;
-    int err;
-};
 
 // Everything the child needs, built before fork: after fork the child only makes
 // async-signal-safe calls (the caller may be multithreaded; another thread may hold the
@@ -147,13 +82,6 @@ Step step_of(sandbox::Stage stage) {
         default:
             return Step::kExecOnce;
     }
-}
-
-[[noreturn]] void fail(int error_fd, Step step) noexcept {
-    const SetupFailure failure{step, errno};
-    while (::write(error_fd, &failure, sizeof failure) < 0 && errno == EINTR) {
-    }
-    ::_exit(to_int(ExitCode::kSetupFailed));  // fail closed: never run half set up
 }
 
 // `under_init`: forked by the request's init (become_init), which is then its parent, its
@@ -296,29 +224,13 @@ Step step_of(sandbox::Stage stage) {
     run_init({lifeline_fd, report_fd, signals, command, plan.backstop_ms});
 }
 
-// A byte that execve would silently cut the string at.
-bool has_nul(const std::string& s) {
-    return s.find('\0') != std::string::npos;
-}
-
 // Why `spec` cannot be executed as given, or empty.
 std::string check_spec(const Spec& spec) {
-    if (has_nul(spec.path)) return "refusing to execute a path that contains a NUL byte";
+    if (std::string why = check_exec(spec.path, spec.argv, spec.env); !why.empty()) return why;
     // Above stdio (dup2 onto 0-2 would replace them) and few enough for the child's array.
     if (spec.pass_fds.size() > kMaxPassFds) return "refusing to pass more than " + std::to_string(kMaxPassFds) + " descriptors";
     for (const int fd : spec.pass_fds) {
         if (fd < 3) return "refusing to pass descriptor " + std::to_string(fd) + " (below 3)";
-    }
-    for (const std::string& arg : spec.argv) {
-        if (has_nul(arg))
-            return "refusing to execute " + spec.path + ": an argument contains a NUL byte";
-    }
-    for (const auto& [name, value] : spec.env) {
-        if (name.empty() || name.find('=') != std::string::npos || has_nul(name) ||
-            has_nul(value)) {
-            return "refusing to execute " + spec.path +
-                   ": invalid environment variable name or value";
-        }
     }
     return {};
 }
@@ -340,16 +252,8 @@ Started start_command(const Spec& spec, Outcome& outcome) {
         return started;
     }
 
-    // argv and envp point into `spec` and `env_lines`, which outlive the fork.
-    std::vector<char*> argv;
-    for (const std::string& arg : spec.argv) argv.push_back(const_cast<char*>(arg.c_str()));
-    if (argv.empty()) argv.push_back(const_cast<char*>(spec.path.c_str()));
-    argv.push_back(nullptr);
-    std::vector<std::string> env_lines;
-    for (const auto& [name, value] : spec.env) env_lines.push_back(name + "=" + value);
-    std::vector<char*> envp;
-    for (std::string& line : env_lines) envp.push_back(line.data());
-    envp.push_back(nullptr);
+    // argv and envp point into `spec`, which outlives the fork.
+    const ExecArgs args(spec.path, spec.argv, spec.env);
 
     os::UniqueFd out_read, out_write, err_read, err_write, status_read, status_write;
     if (!os::make_pipe(out_read, out_write) || !os::make_pipe(err_read, err_write) ||
@@ -400,8 +304,8 @@ Started start_command(const Spec& spec, Outcome& outcome) {
         group = sandbox::cgroup::Group::create(spec.sandbox->max_processes, why_not);
     }
     ChildPlan plan{spec.path.c_str(),
-                   argv.data(),
-                   envp.data(),
+                   args.argv(),
+                   args.envp(),
                    spec.pass_stdin ? spec.stdin_fd : -1,
                    out_write.get(),
                    err_write.get(),
@@ -486,12 +390,7 @@ Started start_command(const Spec& spec, Outcome& outcome) {
         }
     }
 
-    // EOF: the exec closed the last write end. Blocks only for the child's set-up.
-    SetupFailure failure{};
-    ssize_t n;
-    while ((n = ::read(status_read.get(), &failure, sizeof failure)) < 0 && errno == EINTR) {
-    }
-    if (n == 0) {
+    if (await_exec(status_read.get(), pid, spec.path, outcome.error, outcome.exec_errno)) {
         ::fcntl(out_read.get(), F_SETFL, O_NONBLOCK);
         ::fcntl(err_read.get(), F_SETFL, O_NONBLOCK);
         started.pid = pid;
@@ -504,23 +403,6 @@ Started start_command(const Spec& spec, Outcome& outcome) {
             started.report = std::move(report_read);
             started.cgroup = std::move(group);
         }
-        return started;
-    }
-
-    // The child exits with 71 right after reporting; reap it (it started nothing). A short
-    // or failed read proves nothing about the child, so kill it first.
-    if (n != static_cast<ssize_t>(sizeof failure)) ::kill(pid, SIGKILL);
-    int status;
-    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-    }
-    if (n != static_cast<ssize_t>(sizeof failure)) {
-        outcome.error = "cannot start " + spec.path + ": set-up failed without a reason";
-    } else if (failure.step == Step::kExec) {
-        outcome.exec_errno = failure.err;
-        outcome.error = "cannot execute " + spec.path + ": " + errno_text(failure.err);
-    } else {
-        outcome.error = "cannot start " + spec.path + ": could not " + step_name(failure.step) +
-                        ": " + errno_text(failure.err);
     }
     return started;
 }
