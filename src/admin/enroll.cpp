@@ -5,10 +5,8 @@
 #include "admin/enroll.hpp"
 
 #include <fcntl.h>
-#include <spawn.h>
 #include <sys/file.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -16,6 +14,7 @@
 #include <iostream>
 
 #include "common/exit_code.hpp"
+#include "execution/auxiliary.hpp"
 #include "common/names.hpp"
 #include "common/text.hpp"
 #include "os/fd.hpp"
@@ -165,40 +164,19 @@ Status confirm_with_ssh_keygen(const PublicKey& key) {
         std::cerr << "bridle: note: " << kSshKeygen << " is not installed; the key was checked by bridle's parser only\n";
         return ok_status();
     }
-    int in[2], out[2];
-    if (::pipe2(in, O_CLOEXEC) != 0) return Error{std::string("pipe: ") + std::strerror(errno), ""};
-    if (::pipe2(out, O_CLOEXEC) != 0) {
-        ::close(in[0]), ::close(in[1]);
-        return Error{std::string("pipe: ") + std::strerror(errno), ""};
-    }
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_adddup2(&actions, in[0], STDIN_FILENO);
-    posix_spawn_file_actions_adddup2(&actions, out[1], STDOUT_FILENO);
-    posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
     // Only the absolute path and fixed arguments: no shell, no PATH, an empty environment.
-    const char* argv[] = {kSshKeygen, "-l", "-E", "sha256", "-f", "-", nullptr};
-    const char* envp[] = {nullptr};
-    pid_t pid = -1;
-    const int rc = ::posix_spawn(&pid, kSshKeygen, &actions, nullptr, const_cast<char* const*>(argv),
-                                 const_cast<char* const*>(envp));
-    posix_spawn_file_actions_destroy(&actions);
-    ::close(in[0]);
-    ::close(out[1]);
-    os::UniqueFd to_child(in[1]);
-    os::UniqueFd from_child(out[0]);
-    if (rc != 0) return Error{std::string("cannot run ") + kSshKeygen + ": " + std::strerror(rc), ""};
-    (void)os::write_all(to_child.get(), key.type + " " + key.base64 + "\n");
-    ::close(to_child.release());
-    auto output = read_all(from_child.get(), kSshKeygen, 64 * 1024);
-    int status = 0;
-    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-    }
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-        return Error{"ssh-keygen does not accept the key", ""};
-    }
-    // "256 SHA256:... comment (ED25519)"
-    const std::string text = output ? output.value() : std::string{};
+    execution::AuxSpec spec;
+    spec.path = kSshKeygen;
+    spec.argv = {kSshKeygen, "-l", "-E", "sha256", "-f", "-"};
+    spec.stdin_bytes = key.type + " " + key.base64 + "\n";
+    spec.stdout_to = execution::AuxOutput::kCapture;
+    spec.stderr_to = execution::AuxOutput::kDiscard;
+    spec.max_output = 64 * 1024;
+    const Result<execution::AuxResult> ran = execution::run_auxiliary(spec);
+    if (!ran) return ran.error();
+    if (!ran.value().succeeded()) return Error{"ssh-keygen does not accept the key", ""};
+    // "256 SHA256:... comment (ED25519)"; more than 64 KiB of output is no fingerprint.
+    const std::string text = ran.value().truncated ? std::string{} : ran.value().out;
     const auto space = text.find(' ');
     const std::string fingerprint = space == std::string::npos ? "" : text.substr(space + 1, text.find(' ', space + 1) - space - 1);
     if (fingerprint != key.fingerprint) {
