@@ -364,23 +364,37 @@ TEST(Execution, CommandLeadsItsOwnSessionWithoutTerminal) {
     EXPECT_EQ(tty, 0);
 }
 
+// Ignores one signal and blocks another in this thread while it lives, as bridle may.
+class IgnoreAndBlock {
+  public:
+    IgnoreAndBlock(int ignored, int blocked) : ignored_(ignored) {
+        struct sigaction ignore {};
+        ignore.sa_handler = SIG_IGN;
+        ::sigaction(ignored, &ignore, &old_action_);
+        sigset_t block;
+        ::sigemptyset(&block);
+        ::sigaddset(&block, blocked);
+        ::pthread_sigmask(SIG_BLOCK, &block, &old_mask_);
+    }
+    ~IgnoreAndBlock() {
+        ::pthread_sigmask(SIG_SETMASK, &old_mask_, nullptr);
+        ::sigaction(ignored_, &old_action_, nullptr);
+    }
+    IgnoreAndBlock(const IgnoreAndBlock&) = delete;
+    IgnoreAndBlock& operator=(const IgnoreAndBlock&) = delete;
+
+  private:
+    int ignored_;
+    struct sigaction old_action_ {};
+    sigset_t old_mask_{};
+};
+
 // Ignored and blocked signals in bridle do not carry over: the command starts with every
 // signal at its default action and none blocked.
 TEST(Execution, SignalsStartDefaultAndUnblocked) {
-    struct sigaction ignore {
-    }, old_action{};
-    ignore.sa_handler = SIG_IGN;
-    ::sigaction(SIGUSR1, &ignore, &old_action);
-    sigset_t block, old_mask;
-    ::sigemptyset(&block);
-    ::sigaddset(&block, SIGUSR2);
-    ::pthread_sigmask(SIG_BLOCK, &block, &old_mask);
-
+    const IgnoreAndBlock in_bridle(SIGUSR1, SIGUSR2);
     const Ran ran =
         run_capturing(make_spec({"/bin/grep", "-E", "^Sig(Blk|Ign)", "/proc/self/status"}));
-
-    ::pthread_sigmask(SIG_SETMASK, &old_mask, nullptr);
-    ::sigaction(SIGUSR1, &old_action, nullptr);
     EXPECT_EQ(ran.output.out, "SigBlk:\t0000000000000000\nSigIgn:\t0000000000000000\n");
 }
 
@@ -615,14 +629,7 @@ AuxSpec aux_spec(std::vector<std::string> argv) {
 // descriptor but 0, 1, 2 does, not even one opened without O_CLOEXEC. A plain fork + execve or
 // posix_spawn without attributes and file actions would pass all three on.
 TEST(Auxiliary, StartsWithDefaultSignalsAndOnlyStdio) {
-    struct sigaction ignore {
-    }, old_action{};
-    ignore.sa_handler = SIG_IGN;
-    ::sigaction(SIGPIPE, &ignore, &old_action);
-    sigset_t block, old_mask;
-    ::sigemptyset(&block);
-    ::sigaddset(&block, SIGUSR2);
-    ::pthread_sigmask(SIG_BLOCK, &block, &old_mask);
+    const IgnoreAndBlock in_bridle(SIGPIPE, SIGUSR2);  // main() ignores SIGPIPE
     const int leaked = ::open("/dev/null", O_RDONLY);  // deliberately no O_CLOEXEC
     ASSERT_GE(leaked, 3);
 
@@ -634,8 +641,6 @@ TEST(Auxiliary, StartsWithDefaultSignalsAndOnlyStdio) {
     const Result<AuxResult> targets = run_auxiliary(stdio);
 
     ::close(leaked);
-    ::pthread_sigmask(SIG_SETMASK, &old_mask, nullptr);
-    ::sigaction(SIGPIPE, &old_action, nullptr);
     ASSERT_TRUE(signals.ok()) << signals.error().message;
     EXPECT_EQ(signals.value().out, "SigBlk:\t0000000000000000\nSigIgn:\t0000000000000000\n");
     ASSERT_TRUE(fds.ok()) << fds.error().message;
