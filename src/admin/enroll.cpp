@@ -5,10 +5,8 @@
 #include "admin/enroll.hpp"
 
 #include <fcntl.h>
-#include <spawn.h>
 #include <sys/file.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -16,36 +14,17 @@
 #include <iostream>
 
 #include "common/exit_code.hpp"
+#include "execution/auxiliary.hpp"
 #include "os/ownership.hpp"
-#include "execution/runner.hpp"
 #include "common/names.hpp"
 #include "common/text.hpp"
+#include "os/fd.hpp"
 
 namespace bridle::admin {
 namespace {
 
 constexpr const char* kSshKeygen = "/usr/bin/ssh-keygen";
 constexpr std::size_t kMaxKeysFileBytes = 4 * 1024 * 1024;
-
-// Closes a descriptor on every path out of a scope.
-class Fd {
-public:
-    explicit Fd(int fd = -1) : fd_(fd) {}
-    Fd(const Fd&) = delete;
-    Fd& operator=(const Fd&) = delete;
-    ~Fd() {
-        if (fd_ >= 0) ::close(fd_);
-    }
-    int get() const { return fd_; }
-    int release() {
-        const int fd = fd_;
-        fd_ = -1;
-        return fd;
-    }
-
-private:
-    int fd_;
-};
 
 Error os_error(const std::string& what, const std::string& path) {
     return Error{what + " " + quote_text(path, 200) + ": " + std::strerror(errno), ""};
@@ -98,7 +77,7 @@ Result<std::string> read_all(int fd, const std::string& path, std::size_t limit)
 
 
 Result<PublicKey> read_public_key_file(const std::string& path) {
-    Fd fd(path == "-" ? ::dup(STDIN_FILENO) : ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY));
+    os::UniqueFd fd(path == "-" ? ::dup(STDIN_FILENO) : ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY));
     if (fd.get() < 0) return os_error("cannot open the public key file", path);
     struct stat st {};
     if (::fstat(fd.get(), &st) != 0) return os_error("cannot inspect", path);
@@ -142,8 +121,8 @@ int fail_usage(const Error& e) {
 Result<std::string> read_keys_file(const std::string& path) {
     auto dir_fd = open_keys_dir(dir_of(path));
     if (!dir_fd) return dir_fd.error();
-    Fd dir(dir_fd.value());
-    Fd fd(::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY));
+    os::UniqueFd dir(dir_fd.value());
+    os::UniqueFd fd(::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY));
     if (fd.get() < 0) {
         if (errno == ENOENT) return std::string{};
         if (errno == ELOOP) return Error{"the keys file " + quote_text(path, 200) + " is a symlink: refused", ""};
@@ -160,7 +139,7 @@ Status write_keys_file(const std::string& path, const std::string& content) {
     const std::string dir = dir_of(path);
     const std::string base = path.substr(path.rfind('/') + 1);
     std::string temp = dir + "/." + base + ".bridle-XXXXXX";
-    Fd fd(::mkostemp(temp.data(), O_CLOEXEC));
+    os::UniqueFd fd(::mkostemp(temp.data(), O_CLOEXEC));
     if (fd.get() < 0) return os_error("cannot create a temporary file in", dir);
     // From here on, any failure removes the temporary file: the old keys file stays in force.
     const auto abandon = [&](Error e) -> Status {
@@ -169,12 +148,12 @@ Status write_keys_file(const std::string& path, const std::string& content) {
     };
     if (::geteuid() == 0 && ::fchown(fd.get(), 0, 0) != 0) return abandon(os_error("cannot chown", temp));
     if (::fchmod(fd.get(), 0644) != 0) return abandon(os_error("cannot chmod", temp));
-    if (!execution::write_all(fd.get(), content)) return abandon(os_error("cannot write", temp));
+    if (!os::write_all(fd.get(), content)) return abandon(os_error("cannot write", temp));
     if (::fsync(fd.get()) != 0) return abandon(os_error("cannot fsync", temp));
     if (::close(fd.release()) != 0) return abandon(os_error("cannot close", temp));
     if (::rename(temp.c_str(), path.c_str()) != 0) return abandon(os_error("cannot rename over", path));
     // The rename is durable only once the directory is on disk.
-    Fd dir_fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    os::UniqueFd dir_fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
     if (dir_fd.get() < 0 || ::fsync(dir_fd.get()) != 0) return os_error("cannot fsync the directory", dir);
     return ok_status();
 }
@@ -184,40 +163,19 @@ Status confirm_with_ssh_keygen(const PublicKey& key) {
         std::cerr << "bridle: note: " << kSshKeygen << " is not installed; the key was checked by bridle's parser only\n";
         return ok_status();
     }
-    int in[2], out[2];
-    if (::pipe2(in, O_CLOEXEC) != 0) return Error{std::string("pipe: ") + std::strerror(errno), ""};
-    if (::pipe2(out, O_CLOEXEC) != 0) {
-        ::close(in[0]), ::close(in[1]);
-        return Error{std::string("pipe: ") + std::strerror(errno), ""};
-    }
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_adddup2(&actions, in[0], STDIN_FILENO);
-    posix_spawn_file_actions_adddup2(&actions, out[1], STDOUT_FILENO);
-    posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
     // Only the absolute path and fixed arguments: no shell, no PATH, an empty environment.
-    const char* argv[] = {kSshKeygen, "-l", "-E", "sha256", "-f", "-", nullptr};
-    const char* envp[] = {nullptr};
-    pid_t pid = -1;
-    const int rc = ::posix_spawn(&pid, kSshKeygen, &actions, nullptr, const_cast<char* const*>(argv),
-                                 const_cast<char* const*>(envp));
-    posix_spawn_file_actions_destroy(&actions);
-    ::close(in[0]);
-    ::close(out[1]);
-    Fd to_child(in[1]);
-    Fd from_child(out[0]);
-    if (rc != 0) return Error{std::string("cannot run ") + kSshKeygen + ": " + std::strerror(rc), ""};
-    (void)execution::write_all(to_child.get(), key.type + " " + key.base64 + "\n");
-    ::close(to_child.release());
-    auto output = read_all(from_child.get(), kSshKeygen, 64 * 1024);
-    int status = 0;
-    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-    }
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-        return Error{"ssh-keygen does not accept the key", ""};
-    }
-    // "256 SHA256:... comment (ED25519)"
-    const std::string text = output ? output.value() : std::string{};
+    execution::AuxSpec spec;
+    spec.path = kSshKeygen;
+    spec.argv = {kSshKeygen, "-l", "-E", "sha256", "-f", "-"};
+    spec.stdin_bytes = key.type + " " + key.base64 + "\n";
+    spec.stdout_to = execution::AuxOutput::kCapture;
+    spec.stderr_to = execution::AuxOutput::kDiscard;
+    spec.max_output = 64 * 1024;
+    const Result<execution::AuxResult> ran = execution::run_auxiliary(spec);
+    if (!ran) return ran.error();
+    if (!ran.value().succeeded()) return Error{"ssh-keygen does not accept the key", ""};
+    // "256 SHA256:... comment (ED25519)"; more than 64 KiB of output is no fingerprint.
+    const std::string text = ran.value().truncated ? std::string{} : ran.value().out;
     const auto space = text.find(' ');
     const std::string fingerprint = space == std::string::npos ? "" : text.substr(space + 1, text.find(' ', space + 1) - space - 1);
     if (fingerprint != key.fingerprint) {
@@ -242,7 +200,7 @@ int enroll(const std::string& name, const std::string& pubkey_file, const KeysOp
     }
     auto lock = DirLock::acquire(dir_of(options.file));
     if (!lock) return fail_config(lock.error());
-    Fd locked(lock.value());
+    os::UniqueFd locked(lock.value());
     auto current = read_keys_file(options.file);
     if (!current) return fail_config(current.error());
     auto updated = add_key(parse_keys_file(current.value()), name, key.value(), options.policy_file);
@@ -258,7 +216,7 @@ int enroll(const std::string& name, const std::string& pubkey_file, const KeysOp
 int revoke(const std::string& name, const KeysOptions& options) {
     auto lock = DirLock::acquire(dir_of(options.file));
     if (!lock) return fail_config(lock.error());
-    Fd locked(lock.value());
+    os::UniqueFd locked(lock.value());
     auto current = read_keys_file(options.file);
     if (!current) return fail_config(current.error());
     auto updated = remove_key(parse_keys_file(current.value()), name);

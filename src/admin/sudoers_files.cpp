@@ -5,7 +5,6 @@
 
 #include <fcntl.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -15,9 +14,10 @@
 #include <sstream>
 
 #include "common/exit_code.hpp"
+#include "execution/auxiliary.hpp"
 #include "os/ownership.hpp"
-#include "execution/runner.hpp"
 #include "admin/sudoers.hpp"
+#include "os/fd.hpp"
 
 namespace bridle::admin {
 namespace {
@@ -67,28 +67,18 @@ Status check_trusted_binary(const std::string& path) {
     }
 }
 
-// Runs visudo with `args` (absolute path, empty environment); true when it exits 0. Its own
+// Runs visudo with `args` (absolute path, a fixed environment); true when it exits 0. Its own
 // messages go to our stderr, where the administrator sees them.
 bool visudo(const std::vector<std::string>& args) {
-    std::vector<char*> argv;
-    std::vector<std::string> words{"visudo"};
-    words.insert(words.end(), args.begin(), args.end());
-    for (std::string& w : words) argv.push_back(w.data());
-    argv.push_back(nullptr);
-    char* envp[] = {const_cast<char*>("PATH=/usr/sbin:/usr/bin:/sbin:/bin"),
-                    const_cast<char*>("LC_ALL=C"), nullptr};
-    const pid_t pid = ::fork();
-    if (pid == 0) {
-        const int null = ::open("/dev/null", O_WRONLY);
-        if (null >= 0) ::dup2(null, STDOUT_FILENO);  // "parsed OK" lines; errors stay on stderr
-        ::execve(kVisudo, argv.data(), envp);
-        ::_exit(127);
-    }
-    if (pid < 0) return false;
-    int status = 0;
-    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-    }
-    return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+    execution::AuxSpec spec;
+    spec.path = kVisudo;
+    spec.argv = {"visudo"};
+    spec.argv.insert(spec.argv.end(), args.begin(), args.end());
+    spec.env = {{"PATH", "/usr/sbin:/usr/bin:/sbin:/bin"}, {"LC_ALL", "C"}};
+    spec.stdout_to = execution::AuxOutput::kDiscard;  // "parsed OK" lines; errors stay on stderr
+    spec.stderr_to = execution::AuxOutput::kInherit;
+    const Result<execution::AuxResult> ran = execution::run_auxiliary(spec);
+    return ran.ok() && ran.value().succeeded();
 }
 
 // A new file in `dir` named .bridle.XXXXXX (sudo skips names with a dot), 0440 root:root when
@@ -98,7 +88,7 @@ Result<std::string> write_temporary(const std::string& dir, const std::string& t
     const int fd = ::mkostemp(path.data(), O_CLOEXEC);
     if (fd < 0) return Error{"cannot create a file in " + dir + ": " + std::strerror(errno), ""};
     bool ok = ::fchmod(fd, 0440) == 0 && (::geteuid() != 0 || ::fchown(fd, 0, 0) == 0) &&
-              execution::write_all(fd, text) && ::fsync(fd) == 0;
+              os::write_all(fd, text) && ::fsync(fd) == 0;
     const int error = errno;
     ok = ::close(fd) == 0 && ok;
     if (!ok) {

@@ -13,8 +13,8 @@ namespace bridle::admin {
 // neither a symbolic link nor set-uid/set-gid: sudo will run this file as root for the agent.
 Status check_trusted_binary(const std::string& path);
 
-// Runs /usr/sbin/visudo with `args` (empty environment); true when it exits 0. Its error
-// messages go to our stderr.
+// Runs /usr/sbin/visudo with `args` (execution::run_auxiliary: a fixed environment, PATH and
+// LC_ALL=C; stdin /dev/null); true when it exits 0. Its error messages go to our stderr.
 bool visudo(const std::vector<std::string>& args);
 
 // A new file in `dir` named .bridle.XXXXXX (sudo skips names with a dot), 0440 (root:root when

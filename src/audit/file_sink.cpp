@@ -24,14 +24,12 @@
 #include <spdlog/sinks/rotating_file_sink.h>
 
 #include "audit/audit.hpp"
+#include "os/error.hpp"
 
 namespace bridle::audit {
 namespace {
 
-std::string errno_text(int err) {
-    const char* text = ::strerrordesc_np(err);
-    return text != nullptr ? text : "errno " + std::to_string(err);
-}
+using os::errno_text;
 
 std::string host_name() {
     char name[256] = {};

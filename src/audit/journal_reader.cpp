@@ -19,16 +19,14 @@
 
 #include "audit/sd_journal_api.hpp"
 #include "common/text.hpp"
+#include "os/error.hpp"
 
 namespace bridle::audit {
 namespace {
 
 constexpr const char* kIdentifierMatch = "SYSLOG_IDENTIFIER=bridle";
 
-std::string errno_text(int err) {
-    const char* text = ::strerrordesc_np(err);
-    return text != nullptr ? text : "errno " + std::to_string(err);
-}
+using os::errno_text;
 
 bool in_window(const ReadOptions& o, std::uint64_t t) {
     return (!o.since || t >= *o.since) && (!o.until || t <= *o.until);

@@ -23,6 +23,8 @@
 #include <string_view>
 
 #include "audit/audit.hpp"
+#include "os/error.hpp"
+#include "os/fd.hpp"
 
 namespace bridle::audit {
 namespace {
@@ -31,10 +33,7 @@ constexpr int kSendBuffer = 8 * 1024 * 1024;  // capped by net.core.wmem_max; be
 constexpr timeval kSendTimeout{10, 0};        // a wedged journald must not hang a request
 constexpr std::size_t kMaxFieldName = 64;     // journald's JOURNAL_FIELD_NAME_MAX
 
-std::string errno_text(int err) {
-    const char* text = ::strerrordesc_np(err);
-    return text != nullptr ? text : "errno " + std::to_string(err);
-}
+using os::errno_text;
 
 // journald's own rule (journal_field_valid): [A-Z0-9_], at most 64 characters, not starting
 // with a digit; a leading '_' marks fields only journald itself may set.
@@ -155,33 +154,12 @@ class JournaldSink final : public Sink {
     int send_as_memfd(const std::string& payload) {
         const int memfd = ::memfd_create("bridle-journal-record", MFD_ALLOW_SEALING | MFD_CLOEXEC);
         if (memfd < 0) return errno;
-        int err = 0;
-        for (std::size_t done = 0; err == 0 && done < payload.size();) {
-            const ssize_t n = ::write(memfd, payload.data() + done, payload.size() - done);
-            if (n > 0)
-                done += static_cast<std::size_t>(n);
-            else if (n < 0 && errno != EINTR)
-                err = errno;
-        }
+        int err = os::write_all(memfd, payload) ? 0 : errno;
         if (err == 0 && ::fcntl(memfd, F_ADD_SEALS,
                                 F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) != 0) {
             err = errno;
         }
-        if (err == 0) {
-            alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-            msghdr message{};
-            message.msg_control = control;
-            message.msg_controllen = sizeof control;
-            cmsghdr* header = CMSG_FIRSTHDR(&message);
-            header->cmsg_level = SOL_SOCKET;
-            header->cmsg_type = SCM_RIGHTS;
-            header->cmsg_len = CMSG_LEN(sizeof(int));
-            std::memcpy(CMSG_DATA(header), &memfd, sizeof memfd);
-            ssize_t sent;
-            while ((sent = ::sendmsg(socket_, &message, MSG_NOSIGNAL)) < 0 && errno == EINTR) {
-            }
-            if (sent < 0) err = errno;
-        }
+        if (err == 0) err = os::send_fd(socket_, memfd, {});
         ::close(memfd);
         return err;
     }

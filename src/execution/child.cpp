@@ -12,19 +12,20 @@
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <cerrno>
 #include <cstdint>
 #include <cstring>
 #include <string>
 #include <vector>
 
-#include "common/exit_code.hpp"
 #include "execution/init.hpp"
+#include "execution/setup.hpp"
+#include "os/error.hpp"
+#include "os/fd.hpp"
+#include "os/signals.hpp"
 #include "sandbox/exec_once.hpp"
 #include "sandbox/namespaces.hpp"
 #include "sandbox/sandbox.hpp"
@@ -32,74 +33,11 @@
 namespace bridle::execution::detail {
 namespace {
 
-// The child's set-up steps, in the order become_command() takes them.
-enum class Step : int {
-    kNamespaces,  // the init's steps (become_init), where the sandbox has namespaces
-    kCgroup,
-    kInit,
-    kSignals,
-    kParentDeath,
-    kSession,
-    kStdio,
-    kCloseFds,
-    kDirectory,
-    kCapabilities,
-    kLimits,  // sandbox::apply() from here to kExecOnce, in its order
-    kNoNewPrivs,
-    kLandlock,
-    kSeccomp,
-    kExecOnce,
-    kExec
-};
-
-const char* step_name(Step step) {
-    switch (step) {
-        case Step::kNamespaces:
-            return "enter its own user, PID and IPC namespaces";
-        case Step::kCgroup:
-            return "join its pids cgroup";
-        case Step::kInit:
-            return "start it under the request's init";
-        case Step::kSignals:
-            return "reset signals";
-        case Step::kParentDeath:
-            return "tie its life to bridle";
-        case Step::kSession:
-            return "start a new session";
-        case Step::kStdio:
-            return "set up stdin, stdout and stderr";
-        case Step::kCloseFds:
-            return "close inherited file descriptors";
-        case Step::kDirectory:
-            return "change to /";
-        case Step::kCapabilities:
-            return "drop CAP_SYS_PTRACE, CAP_SYS_ADMIN and CAP_PERFMON from its bounding set";
-        case Step::kLimits:
-            return "set its resource limits";
-        case Step::kNoNewPrivs:
-            return "set no_new_privs";
-        case Step::kLandlock:
-            return "enter its Landlock sandbox";
-        case Step::kSeccomp:
-            return "load its seccomp filter";
-        case Step::kExecOnce:
-            return "hand the exec-once listener to bridle";
-        case Step::kExec:
-            return "execute";
-        default:
-            return "set up";
-    }
-}
+using os::errno_text;
 
 // The capabilities a root command never gets (become_command). CAP_PERFMON is Linux 5.8's
 // number 38, absent from older headers.
 constexpr int kDroppedFromRoot[] = {CAP_SYS_PTRACE, CAP_SYS_ADMIN, 38};
-
-// What the child writes to the error pipe; 8 bytes, below PIPE_BUF, so the write is atomic.
-struct SetupFailure {
-    Step step;
-    int err;
-};
 
 // Everything the child needs, built before fork: after fork the child only makes
 // async-signal-safe calls (the caller may be multithreaded; another thread may hold the
@@ -146,65 +84,22 @@ Step step_of(sandbox::Stage stage) {
     }
 }
 
-// Closes every fd from 3 up except those in keep[0..count) (each >= 3). close_range: Linux 5.9.
-int close_all_but(int* keep, std::size_t count) noexcept {
-    std::sort(keep, keep + count);  // a few ints: no allocation
-    unsigned from = 3;
-    for (std::size_t i = 0; i < count; ++i) {
-        const unsigned kept = static_cast<unsigned>(keep[i]);
-        if (kept > from && ::close_range(from, kept - 1, 0) != 0) return -1;
-        from = std::max(from, kept + 1);
-    }
-    return ::close_range(from, ~0U, 0);
-}
-
-[[noreturn]] void fail(int error_fd, Step step) noexcept {
-    const SetupFailure failure{step, errno};
-    while (::write(error_fd, &failure, sizeof failure) < 0 && errno == EINTR) {
-    }
-    ::_exit(to_int(ExitCode::kSetupFailed));  // fail closed: never run half set up
-}
-
-// Moves `fd` above 2 (keeping it close-on-exec), so that installing stdio with dup2 cannot
-// overwrite it. When bridle itself was started with 0-2 closed, pipe2/open hand out 0-2.
-int lift(int fd) noexcept {
-    return fd > 2 ? fd : ::fcntl(fd, F_DUPFD_CLOEXEC, 3);
-}
-
 // `under_init`: forked by the request's init (become_init), which is then its parent, its
 // process group and its session.
 [[noreturn]] void become_command(const ChildPlan& plan, bool under_init) noexcept {
-    const int error_fd = lift(plan.error_fd);
+    const int error_fd = os::above_stdio(plan.error_fd);
     if (error_fd < 0) fail(plan.error_fd, Step::kStdio);
-    const int landlock_fd = plan.landlock_fd >= 0 ? lift(plan.landlock_fd) : -1;
-    const int exec_once_socket = plan.exec_once_socket >= 0 ? lift(plan.exec_once_socket) : -1;
+    const int landlock_fd = plan.landlock_fd >= 0 ? os::above_stdio(plan.landlock_fd) : -1;
+    const int exec_once_socket =
+        plan.exec_once_socket >= 0 ? os::above_stdio(plan.exec_once_socket) : -1;
     if ((plan.landlock_fd >= 0 && landlock_fd < 0) ||
         (plan.exec_once_socket >= 0 && exec_once_socket < 0)) {
         fail(error_fd, Step::kStdio);
     }
 
-    // Dispositions first, then the mask, so no inherited handler runs once signals are
-    // unblocked. SIG_IGN survives execve (signal(7)), so a SIGPIPE that bridle ignores
-    // would otherwise be ignored by the command too. glibc's sigaction refuses (EINVAL) the
-    // two signals it reserves for itself, which GNU make, for one, passes on ignored: reset
-    // every signal with the raw system call. The kernel's struct sigaction, all zero, is
-    // SIG_DFL with no flags and an empty mask (same layout on x86_64 and arm64). EINVAL
-    // from the kernel: SIGKILL and SIGSTOP, which cannot be ignored anyway.
-    struct {
-        void (*handler)(int);
-        unsigned long flags;
-        void (*restorer)();
-        std::uint64_t mask;
-    } dfl{};
-    for (int sig = 1; sig < NSIG; ++sig) {
-        if (::syscall(SYS_rt_sigaction, sig, &dfl, nullptr, sizeof dfl.mask) != 0 &&
-            errno != EINVAL) {
-            fail(error_fd, Step::kSignals);
-        }
-    }
-    sigset_t none;
-    ::sigemptyset(&none);
-    if (::sigprocmask(SIG_SETMASK, &none, nullptr) != 0) fail(error_fd, Step::kSignals);
+    // Every signal at its default action and none blocked: SIG_IGN survives execve, so a
+    // SIGPIPE that bridle ignores would otherwise be ignored by the command too.
+    if (os::reset_signals() != 0) fail(error_fd, Step::kSignals);
 
     // If bridle is SIGKILLed it cannot reap the tree; at least the command dies with it.
     // The signal fires when the forking *thread* exits, which run() outlives. Re-check the
@@ -222,10 +117,10 @@ int lift(int fd) noexcept {
     // did this, and the command stays in its group, which bridle's kill(-init) reaches.
     if (!under_init && ::setsid() < 0) fail(error_fd, Step::kSession);
 
-    const int in =
-        lift(plan.stdin_fd >= 0 ? plan.stdin_fd : ::open("/dev/null", O_RDONLY | O_CLOEXEC));
-    const int out = lift(plan.stdout_fd);
-    const int err = lift(plan.stderr_fd);
+    const int in = os::above_stdio(plan.stdin_fd >= 0 ? plan.stdin_fd
+                                                      : ::open("/dev/null", O_RDONLY | O_CLOEXEC));
+    const int out = os::above_stdio(plan.stdout_fd);
+    const int err = os::above_stdio(plan.stderr_fd);
     if (in < 0 || out < 0 || err < 0) fail(error_fd, Step::kStdio);
     // All sources are >= 3 now, so each dup2 makes a fresh descriptor without FD_CLOEXEC.
     if (::dup2(in, 0) < 0 || ::dup2(out, 1) < 0 || ::dup2(err, 2) < 0) fail(error_fd, Step::kStdio);
@@ -238,7 +133,7 @@ int lift(int fd) noexcept {
     if (landlock_fd >= 0) keep[kept++] = landlock_fd;
     if (exec_once_socket >= 0) keep[kept++] = exec_once_socket;
     for (std::size_t i = 0; i < plan.pass_fd_count; ++i) keep[kept++] = plan.pass_fds[i];
-    if (close_all_but(keep, kept) != 0) fail(error_fd, Step::kCloseFds);
+    if (os::close_all_but(keep, kept) != 0) fail(error_fd, Step::kCloseFds);
     // The files bridle opened for the command (/dev/fd/N in its argv) survive execve.
     for (std::size_t i = 0; i < plan.pass_fd_count; ++i) {
         if (::fcntl(plan.pass_fds[i], F_SETFD, 0) != 0) fail(error_fd, Step::kCloseFds);
@@ -275,10 +170,10 @@ int lift(int fd) noexcept {
 // bridle's, fork the command, and supervise the namespace from inside (init.cpp). Its failures
 // before the fork go to the error pipe like the command's; after it, the command's do.
 [[noreturn]] void become_init(const ChildPlan& plan) noexcept {
-    const int error_fd = lift(plan.error_fd);
+    const int error_fd = os::above_stdio(plan.error_fd);
     if (error_fd < 0) fail(plan.error_fd, Step::kStdio);
-    const int lifeline_fd = lift(plan.lifeline_fd);
-    const int report_fd = lift(plan.report_fd);
+    const int lifeline_fd = os::above_stdio(plan.lifeline_fd);
+    const int report_fd = os::above_stdio(plan.report_fd);
     if (lifeline_fd < 0 || report_fd < 0) fail(error_fd, Step::kInit);
     // Into the request's pids cgroup first, so that every process of the request counts.
     if (plan.cgroup_procs_fd >= 0 && ::write(plan.cgroup_procs_fd, "0", 1) != 1) {
@@ -314,7 +209,7 @@ int lift(int fd) noexcept {
     if (::sigprocmask(SIG_SETMASK, &all, nullptr) != 0) fail(error_fd, Step::kSignals);
     ::sigemptyset(&passed);
     for (const int sig : {SIGCHLD, SIGTERM, SIGINT, SIGHUP, SIGCONT}) ::sigaddset(&passed, sig);
-    const int signals = lift(::signalfd(-1, &passed, SFD_NONBLOCK | SFD_CLOEXEC));
+    const int signals = os::above_stdio(::signalfd(-1, &passed, SFD_NONBLOCK | SFD_CLOEXEC));
     if (signals < 0) fail(error_fd, Step::kSignals);
 
     const pid_t command = sandbox::namespaces::clone_process(0);
@@ -325,43 +220,19 @@ int lift(int fd) noexcept {
     // fds are the command's alone (the exec closes the error pipe's last write end).
     for (int fd = 0; fd < 3; ++fd) ::close(fd);
     int keep[3] = {lifeline_fd, report_fd, signals};
-    if (close_all_but(keep, 3) != 0) ::_exit(kInitBroken);
+    if (os::close_all_but(keep, 3) != 0) ::_exit(kInitBroken);
     run_init({lifeline_fd, report_fd, signals, command, plan.backstop_ms});
-}
-
-// A byte that execve would silently cut the string at.
-bool has_nul(const std::string& s) {
-    return s.find('\0') != std::string::npos;
 }
 
 // Why `spec` cannot be executed as given, or empty.
 std::string check_spec(const Spec& spec) {
-    if (has_nul(spec.path)) return "refusing to execute a path that contains a NUL byte";
+    if (std::string why = check_exec(spec.path, spec.argv, spec.env); !why.empty()) return why;
     // Above stdio (dup2 onto 0-2 would replace them) and few enough for the child's array.
     if (spec.pass_fds.size() > kMaxPassFds) return "refusing to pass more than " + std::to_string(kMaxPassFds) + " descriptors";
     for (const int fd : spec.pass_fds) {
         if (fd < 3) return "refusing to pass descriptor " + std::to_string(fd) + " (below 3)";
     }
-    for (const std::string& arg : spec.argv) {
-        if (has_nul(arg))
-            return "refusing to execute " + spec.path + ": an argument contains a NUL byte";
-    }
-    for (const auto& [name, value] : spec.env) {
-        if (name.empty() || name.find('=') != std::string::npos || has_nul(name) ||
-            has_nul(value)) {
-            return "refusing to execute " + spec.path +
-                   ": invalid environment variable name or value";
-        }
-    }
     return {};
-}
-
-bool make_pipe(UniqueFd& read_end, UniqueFd& write_end) {
-    int fds[2];
-    if (::pipe2(fds, O_CLOEXEC) != 0) return false;
-    read_end.reset(fds[0]);
-    write_end.reset(fds[1]);
-    return true;
 }
 
 }  // namespace
@@ -381,25 +252,17 @@ Started start_command(const Spec& spec, Outcome& outcome) {
         return started;
     }
 
-    // argv and envp point into `spec` and `env_lines`, which outlive the fork.
-    std::vector<char*> argv;
-    for (const std::string& arg : spec.argv) argv.push_back(const_cast<char*>(arg.c_str()));
-    if (argv.empty()) argv.push_back(const_cast<char*>(spec.path.c_str()));
-    argv.push_back(nullptr);
-    std::vector<std::string> env_lines;
-    for (const auto& [name, value] : spec.env) env_lines.push_back(name + "=" + value);
-    std::vector<char*> envp;
-    for (std::string& line : env_lines) envp.push_back(line.data());
-    envp.push_back(nullptr);
+    // argv and envp point into `spec`, which outlives the fork.
+    const ExecArgs args(spec.path, spec.argv, spec.env);
 
-    UniqueFd out_read, out_write, err_read, err_write, status_read, status_write;
-    if (!make_pipe(out_read, out_write) || !make_pipe(err_read, err_write) ||
-        !make_pipe(status_read, status_write)) {
+    os::UniqueFd out_read, out_write, err_read, err_write, status_read, status_write;
+    if (!os::make_pipe(out_read, out_write) || !os::make_pipe(err_read, err_write) ||
+        !os::make_pipe(status_read, status_write)) {
         outcome.error = "cannot create pipes: " + errno_text(errno);
         return started;
     }
     // Exec-once: the child sends its seccomp listener back over this socket pair.
-    UniqueFd listener_socket, child_socket;
+    os::UniqueFd listener_socket, child_socket;
     const bool exec_once = spec.sandbox != nullptr && spec.sandbox->exec_once;
     if (exec_once) {
         int pair[2];
@@ -423,9 +286,10 @@ Started start_command(const Spec& spec, Outcome& outcome) {
     const policy::NamespaceMode namespaces =
         spec.sandbox != nullptr ? spec.sandbox->namespaces : policy::NamespaceMode::kOff;
     const bool as_root = ::geteuid() == 0;
-    UniqueFd lifeline_read, lifeline_write, report_read, report_write;
+    os::UniqueFd lifeline_read, lifeline_write, report_read, report_write;
     if (namespaces != policy::NamespaceMode::kOff &&
-        (!make_pipe(lifeline_read, lifeline_write) || !make_pipe(report_read, report_write))) {
+        (!os::make_pipe(lifeline_read, lifeline_write) ||
+         !os::make_pipe(report_read, report_write))) {
         outcome.error = "cannot create pipes: " + errno_text(errno);
         return started;
     }
@@ -440,8 +304,8 @@ Started start_command(const Spec& spec, Outcome& outcome) {
         group = sandbox::cgroup::Group::create(spec.sandbox->max_processes, why_not);
     }
     ChildPlan plan{spec.path.c_str(),
-                   argv.data(),
-                   envp.data(),
+                   args.argv(),
+                   args.envp(),
                    spec.pass_stdin ? spec.stdin_fd : -1,
                    out_write.get(),
                    err_write.get(),
@@ -526,12 +390,7 @@ Started start_command(const Spec& spec, Outcome& outcome) {
         }
     }
 
-    // EOF: the exec closed the last write end. Blocks only for the child's set-up.
-    SetupFailure failure{};
-    ssize_t n;
-    while ((n = ::read(status_read.get(), &failure, sizeof failure)) < 0 && errno == EINTR) {
-    }
-    if (n == 0) {
+    if (await_exec(status_read.get(), pid, spec.path, outcome.error, outcome.exec_errno)) {
         ::fcntl(out_read.get(), F_SETFL, O_NONBLOCK);
         ::fcntl(err_read.get(), F_SETFL, O_NONBLOCK);
         started.pid = pid;
@@ -544,23 +403,6 @@ Started start_command(const Spec& spec, Outcome& outcome) {
             started.report = std::move(report_read);
             started.cgroup = std::move(group);
         }
-        return started;
-    }
-
-    // The child exits with 71 right after reporting; reap it (it started nothing). A short
-    // or failed read proves nothing about the child, so kill it first.
-    if (n != static_cast<ssize_t>(sizeof failure)) ::kill(pid, SIGKILL);
-    int status;
-    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-    }
-    if (n != static_cast<ssize_t>(sizeof failure)) {
-        outcome.error = "cannot start " + spec.path + ": set-up failed without a reason";
-    } else if (failure.step == Step::kExec) {
-        outcome.exec_errno = failure.err;
-        outcome.error = "cannot execute " + spec.path + ": " + errno_text(failure.err);
-    } else {
-        outcome.error = "cannot start " + spec.path + ": could not " + step_name(failure.step) +
-                        ": " + errno_text(failure.err);
     }
     return started;
 }

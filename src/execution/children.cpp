@@ -38,7 +38,7 @@ void for_each_pid_in(int fd, Fn fn) {
 pid_t parent_of(const char* pid_dir) {
     char path[320], buf[512];  // d_name is at most 255 bytes
     std::snprintf(path, sizeof path, "/proc/%s/stat", pid_dir);
-    const UniqueFd fd(::open(path, O_RDONLY | O_CLOEXEC));
+    const os::UniqueFd fd(::open(path, O_RDONLY | O_CLOEXEC));
     const ssize_t n = fd.get() < 0 ? -1 : ::read(fd.get(), buf, sizeof buf - 1);
     if (n <= 0) return -1;
     buf[n] = '\0';
@@ -69,7 +69,7 @@ void for_each_child(ChildFn fn, void* context) noexcept {
         }
         char path[320];
         std::snprintf(path, sizeof path, "/proc/self/task/%s/children", entry->d_name);
-        const detail::UniqueFd fd(::open(path, O_RDONLY | O_CLOEXEC));
+        const os::UniqueFd fd(::open(path, O_RDONLY | O_CLOEXEC));
         if (fd.get() >= 0) detail::for_each_pid_in(fd.get(), call);
     }
     ::closedir(dir);

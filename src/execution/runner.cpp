@@ -20,13 +20,14 @@
 #include "execution/child.hpp"
 #include "execution/children.hpp"
 #include "execution/init.hpp"
+#include "os/error.hpp"
 
 namespace bridle::execution {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-using detail::errno_text;
-using detail::UniqueFd;
+using os::errno_text;
+using os::UniqueFd;
 using std::chrono::milliseconds;
 
 constexpr std::size_t kChunk = 64 * 1024;
@@ -448,16 +449,6 @@ Outcome run(const Spec& spec, const OutputSink& sink) {
     }
     outcome.duration = std::chrono::duration_cast<milliseconds>(Clock::now() - start);
     return outcome;
-}
-
-bool write_all(int fd, std::string_view bytes) {
-    while (!bytes.empty()) {
-        const ssize_t n = ::write(fd, bytes.data(), bytes.size());
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) return false;
-        bytes.remove_prefix(static_cast<std::size_t>(n));
-    }
-    return true;
 }
 
 }  // namespace bridle::execution

@@ -64,10 +64,6 @@ struct Outcome {
                                      // die, a throwing sink); the flags above still hold
 };
 
-// Write all of `bytes` to `fd`, retrying on EINTR and short writes; false when the reader is
-// gone (EPIPE) or the fd is broken. The forced command's channel and the admin's files use it.
-bool write_all(int fd, std::string_view bytes);
-
 // Fork, set up the child (fds, signals, environment, process group), exec `spec.path`, and
 // supervise until the command and every descendant are gone. Blocks SIGCHLD/SIGHUP/SIGTERM/
 // SIGINT/SIGPIPE in the calling thread for the duration and restores the mask afterwards.

@@ -19,6 +19,7 @@
 #include "gate/gate.hpp"
 #include "gate/system_resolver.hpp"
 #include "loader/loader.hpp"
+#include "os/fd.hpp"
 #include "session/session.hpp"
 
 namespace bridle::forced {
@@ -27,7 +28,7 @@ namespace {
 // The request that starts session mode (MCP over this channel); reserved, like `help`.
 constexpr const char* kSessionRequest = "mcp";
 
-void say(std::string_view text) { (void)execution::write_all(STDERR_FILENO, text); }
+void say(std::string_view text) { (void)os::write_all(STDERR_FILENO, text); }
 
 std::string env_or_empty(const char* name) {
     const char* value = std::getenv(name);
@@ -111,13 +112,13 @@ int run(const Invocation& inv) {
     }
 
     const execution::OutputSink to_channel = [](execution::Stream stream, std::string_view bytes) {
-        return execution::write_all(stream == execution::Stream::kStdout ? STDOUT_FILENO : STDERR_FILENO, bytes);
+        return os::write_all(stream == execution::Stream::kStdout ? STDOUT_FILENO : STDERR_FILENO, bytes);
     };
     // stdout and stderr are the SSH channel: a hangup there means the client is gone.
     const gate::Response response = gate::handle(context, request, to_channel, {STDOUT_FILENO, STDERR_FILENO});
     // The help text is the answer, on stdout; everything else bridle says goes to stderr.
     if (response.kind == gate::Kind::kHelp) {
-        (void)execution::write_all(STDOUT_FILENO, response.message);
+        (void)os::write_all(STDOUT_FILENO, response.message);
     } else {
         say(response.message);
     }

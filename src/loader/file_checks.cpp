@@ -12,6 +12,7 @@
 #include <cstring>
 #include <utility>
 
+#include "os/fd.hpp"
 #include "os/ownership.hpp"
 
 namespace bridle::policy {
@@ -19,24 +20,7 @@ namespace {
 
 constexpr std::size_t kMaxPolicyBytes = 4 * 1024 * 1024;
 
-class Fd {
-  public:
-    explicit Fd(int fd = -1) : fd_(fd) {}
-    Fd(Fd&& other) noexcept : fd_(other.fd_) { other.fd_ = -1; }
-    Fd& operator=(Fd&& other) noexcept {
-        std::swap(fd_, other.fd_);
-        return *this;
-    }
-    Fd(const Fd&) = delete;
-    Fd& operator=(const Fd&) = delete;
-    ~Fd() {
-        if (fd_ >= 0) ::close(fd_);
-    }
-    int get() const { return fd_; }
-
-  private:
-    int fd_;
-};
+using Fd = os::UniqueFd;
 
 Error os_error(const std::string& path, int error) {
     return {"cannot open " + path + ": " + std::strerror(error), ""};

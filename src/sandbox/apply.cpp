@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 
 #include "sandbox/exec_once.hpp"
 #include "sandbox/landlock.hpp"
@@ -202,10 +203,13 @@ Stage apply(const Prepared& prepared, const ChildFds& fds) noexcept {
     const int listener = seccomp::load(prepared.filter, flags);
     if (listener < 0) return Stage::kSeccomp;
     if (prepared.exec_once) {
-        const bool sent = exec_once::send_listener(fds.exec_once_socket, listener);
+        const int err = exec_once::send_listener(fds.exec_once_socket, listener);
         ::close(listener);
         ::close(fds.exec_once_socket);
-        if (!sent) return Stage::kExecOnce;
+        if (err != 0) {
+            errno = err;  // what the child reports
+            return Stage::kExecOnce;
+        }
     }
     return Stage::kDone;
 }

@@ -21,6 +21,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include "os/fd.hpp"
+
 namespace bridle::sandbox::exec_once {
 
 std::vector<seccomp::SyscallRule> filter_rules() {
@@ -36,24 +38,8 @@ std::vector<seccomp::SyscallRule> filter_rules() {
     };
 }
 
-bool send_listener(int socket, int listener) noexcept {
-    char byte = 'L';
-    iovec data{&byte, 1};
-    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-    msghdr message{};
-    message.msg_iov = &data;
-    message.msg_iovlen = 1;
-    message.msg_control = control;
-    message.msg_controllen = sizeof control;
-    cmsghdr* header = CMSG_FIRSTHDR(&message);
-    header->cmsg_level = SOL_SOCKET;
-    header->cmsg_type = SCM_RIGHTS;
-    header->cmsg_len = CMSG_LEN(sizeof(int));
-    std::memcpy(CMSG_DATA(header), &listener, sizeof(int));
-    ssize_t sent;
-    while ((sent = ::sendmsg(socket, &message, MSG_NOSIGNAL)) < 0 && errno == EINTR) {
-    }
-    return sent == 1;
+int send_listener(int socket, int listener) noexcept {
+    return os::send_fd(socket, listener, "L");  // one byte, which receive_listener expects
 }
 
 int receive_listener(int socket, pid_t* sender) {

@@ -23,8 +23,8 @@ namespace bridle::sandbox::exec_once {
 std::vector<seccomp::SyscallRule> filter_rules();
 
 // Child side, async-signal-safe: pass `listener` to the parent over the Unix socket `socket`
-// (SCM_RIGHTS). Returns false with errno set.
-bool send_listener(int socket, int listener) noexcept;
+// (SCM_RIGHTS, os::send_fd). Returns 0 or an errno value.
+int send_listener(int socket, int listener) noexcept;
 
 // Parent side: the listener the child sent, or -1 when the child closed its end without
 // sending one (it failed earlier and says why on the error pipe). With SO_PASSCRED on `socket`

@@ -11,20 +11,14 @@
 #include <cerrno>
 #include <cstring>
 
+#include "os/fd.hpp"
+
 namespace bridle::sandbox::landlock {
 namespace {
 
 long create_ruleset(const void* attr, std::size_t size, std::uint32_t flags) {
     return ::syscall(SYS_landlock_create_ruleset, attr, size, flags);
 }
-
-// Closes an fd when the scope ends.
-struct ScopedFd {
-    int fd = -1;
-    ~ScopedFd() {
-        if (fd >= 0) ::close(fd);
-    }
-};
 
 }  // namespace
 
@@ -63,8 +57,8 @@ std::uint64_t handled_rights(const policy::LandlockRules& rules, int abi) {
 Result<int> build_ruleset(const policy::LandlockRules& rules, int abi) {
     // Only handled_access_fs: the kernel reads a shorter struct as zero-extended.
     const landlock_ruleset_attr attr{handled_rights(rules, abi)};
-    ScopedFd ruleset{static_cast<int>(create_ruleset(&attr, sizeof attr, 0))};
-    if (ruleset.fd < 0) {
+    os::UniqueFd ruleset(static_cast<int>(create_ruleset(&attr, sizeof attr, 0)));
+    if (ruleset.get() < 0) {
         return Error{std::string("cannot create the Landlock ruleset: ") + std::strerror(errno),
                      ""};
     }
@@ -75,27 +69,25 @@ Result<int> build_ruleset(const policy::LandlockRules& rules, int abi) {
     for (const auto& [paths, rights] : classes) {
         if (!*paths) continue;
         for (const std::string& path : **paths) {
-            ScopedFd parent{::open(path.c_str(), O_PATH | O_CLOEXEC)};
-            if (parent.fd < 0 && errno == ENOENT) continue;
+            os::UniqueFd parent(::open(path.c_str(), O_PATH | O_CLOEXEC));
+            if (parent.get() < 0 && errno == ENOENT) continue;
             struct stat st {};
-            if (parent.fd < 0 || ::fstat(parent.fd, &st) != 0) {
+            if (parent.get() < 0 || ::fstat(parent.get(), &st) != 0) {
                 return Error{"cannot open " + path + " for Landlock: " + std::strerror(errno), ""};
             }
             // Several rules for one path add up; a file takes only the rights files have.
             landlock_path_beneath_attr beneath{};
             beneath.allowed_access = S_ISDIR(st.st_mode) ? rights : file_rights(rights);
-            beneath.parent_fd = parent.fd;
+            beneath.parent_fd = parent.get();
             if (beneath.allowed_access != 0 &&
-                ::syscall(SYS_landlock_add_rule, ruleset.fd, LANDLOCK_RULE_PATH_BENEATH, &beneath,
-                          0) != 0) {
+                ::syscall(SYS_landlock_add_rule, ruleset.get(), LANDLOCK_RULE_PATH_BENEATH,
+                          &beneath, 0) != 0) {
                 return Error{
                     "cannot add " + path + " to the Landlock ruleset: " + std::strerror(errno), ""};
             }
         }
     }
-    const int fd = ruleset.fd;
-    ruleset.fd = -1;
-    return fd;
+    return ruleset.release();
 }
 
 int restrict_self(int ruleset_fd) noexcept {

@@ -33,7 +33,7 @@
 
 #include "common/text.hpp"
 #include "execution/children.hpp"
-#include "execution/runner.hpp"
+#include "os/fd.hpp"
 #include "session/tools.hpp"
 #include "session/worker.hpp"
 
@@ -66,7 +66,7 @@ Session::Session(const gate::Context& context, const Options& options, int signa
 
 void Session::send(const std::string& line) {
     if (!stdout_open_) return;
-    if (!execution::write_all(STDOUT_FILENO, line)) {
+    if (!os::write_all(STDOUT_FILENO, line)) {
         stdout_open_ = false;   // the client is gone: end the session
         ending_ = true;
     }
@@ -307,7 +307,7 @@ int serve(const gate::Context& context, const Options& options) {
     if (signal_fd < 0) return 71;
     // 2. Orphans of a worker come to us, not to init (prctl(2), Linux 3.4).
     if (::prctl(PR_SET_CHILD_SUBREAPER, 1) != 0) {
-        (void)execution::write_all(STDERR_FILENO, "bridle: cannot become a child subreaper; session mode refused\n");
+        (void)os::write_all(STDERR_FILENO, "bridle: cannot become a child subreaper; session mode refused\n");
         return 71;
     }
     Session session(context, options, signal_fd);

@@ -17,6 +17,7 @@
 #include <cstring>
 
 #include "execution/runner.hpp"
+#include "os/fd.hpp"
 
 namespace bridle::session {
 namespace {
@@ -81,7 +82,7 @@ CallReport report_of(const gate::Context& context, const gate::Request& request,
         const gate::Response response = gate::handle(context, request, sink, {report_fd});
         const std::string text = to_json(report_of(context, request, response, capture))
                                      .dump(-1, ' ', false, Json::error_handler_t::replace);
-        if (!execution::write_all(report_fd, text)) status = 1;
+        if (!os::write_all(report_fd, text)) status = 1;
     } catch (...) {  // bad_alloc; nothing crosses the fork
         status = 70;
     }

@@ -28,13 +28,14 @@
 #include "gate/gate.hpp"
 #include "gate/system_resolver.hpp"
 #include "loader/loader.hpp"
+#include "os/fd.hpp"
 #include "privilege/sudo_form.hpp"
 
 namespace bridle::target {
 namespace {
 
 void say(std::string_view text) {
-    (void)execution::write_all(STDERR_FILENO, text);
+    (void)os::write_all(STDERR_FILENO, text);
 }
 
 std::string env_or_empty(const char* name) {
@@ -160,7 +161,7 @@ int run_target_side(const TargetInvocation& inv) {
     gate::SystemResolver resolver;
     const gate::Context context{one, *sink, resolver};
     const execution::OutputSink to_caller = [](execution::Stream stream, std::string_view bytes) {
-        return execution::write_all(
+        return os::write_all(
             stream == execution::Stream::kStdout ? STDOUT_FILENO : STDERR_FILENO, bytes);
     };
     const gate::Response response =

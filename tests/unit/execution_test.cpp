@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // execution::run against real processes: exec hygiene, output streaming and caps, timeouts,
-// disconnects, and that nothing the command started outlives the request.
+// disconnects, and that nothing the command started outlives the request; run_auxiliary's
+// programs start from the same clean slate.
 #include "execution/runner.hpp"
 
 #include <dirent.h>
@@ -28,6 +29,8 @@
 #include <vector>
 
 #include <gtest/gtest.h>
+
+#include "execution/auxiliary.hpp"
 
 namespace bridle::execution {
 namespace {
@@ -361,23 +364,37 @@ TEST(Execution, CommandLeadsItsOwnSessionWithoutTerminal) {
     EXPECT_EQ(tty, 0);
 }
 
+// Ignores one signal and blocks another in this thread while it lives, as bridle may.
+class IgnoreAndBlock {
+  public:
+    IgnoreAndBlock(int ignored, int blocked) : ignored_(ignored) {
+        struct sigaction ignore {};
+        ignore.sa_handler = SIG_IGN;
+        ::sigaction(ignored, &ignore, &old_action_);
+        sigset_t block;
+        ::sigemptyset(&block);
+        ::sigaddset(&block, blocked);
+        ::pthread_sigmask(SIG_BLOCK, &block, &old_mask_);
+    }
+    ~IgnoreAndBlock() {
+        ::pthread_sigmask(SIG_SETMASK, &old_mask_, nullptr);
+        ::sigaction(ignored_, &old_action_, nullptr);
+    }
+    IgnoreAndBlock(const IgnoreAndBlock&) = delete;
+    IgnoreAndBlock& operator=(const IgnoreAndBlock&) = delete;
+
+  private:
+    int ignored_;
+    struct sigaction old_action_ {};
+    sigset_t old_mask_{};
+};
+
 // Ignored and blocked signals in bridle do not carry over: the command starts with every
 // signal at its default action and none blocked.
 TEST(Execution, SignalsStartDefaultAndUnblocked) {
-    struct sigaction ignore {
-    }, old_action{};
-    ignore.sa_handler = SIG_IGN;
-    ::sigaction(SIGUSR1, &ignore, &old_action);
-    sigset_t block, old_mask;
-    ::sigemptyset(&block);
-    ::sigaddset(&block, SIGUSR2);
-    ::pthread_sigmask(SIG_BLOCK, &block, &old_mask);
-
+    const IgnoreAndBlock in_bridle(SIGUSR1, SIGUSR2);
     const Ran ran =
         run_capturing(make_spec({"/bin/grep", "-E", "^Sig(Blk|Ign)", "/proc/self/status"}));
-
-    ::pthread_sigmask(SIG_SETMASK, &old_mask, nullptr);
-    ::sigaction(SIGUSR1, &old_action, nullptr);
     EXPECT_EQ(ran.output.out, "SigBlk:\t0000000000000000\nSigIgn:\t0000000000000000\n");
 }
 
@@ -595,6 +612,98 @@ TEST(Execution, SignalToBridleDisconnectsAndIsConsumed) {
         EXPECT_EQ(::sigismember(&after, SIGCHLD), ::sigismember(&before, SIGCHLD));
         EXPECT_FALSE(::sigismember(&pending, sig));
     }
+}
+
+// ---- run_auxiliary (visudo, ssh-keygen) ------------------------------------------------------
+
+AuxSpec aux_spec(std::vector<std::string> argv) {
+    AuxSpec spec;
+    spec.path = argv.at(0);
+    spec.argv = std::move(argv);
+    spec.stdout_to = AuxOutput::kCapture;
+    spec.stderr_to = AuxOutput::kCapture;
+    return spec;
+}
+
+// What bridle ignores (SIGPIPE, main() sets SIG_IGN) or blocks does not carry over, and no
+// descriptor but 0, 1, 2 does, not even one opened without O_CLOEXEC. A plain fork + execve or
+// posix_spawn without attributes and file actions would pass all three on.
+TEST(Auxiliary, StartsWithDefaultSignalsAndOnlyStdio) {
+    const IgnoreAndBlock in_bridle(SIGPIPE, SIGUSR2);  // main() ignores SIGPIPE
+    const int leaked = ::open("/dev/null", O_RDONLY);  // deliberately no O_CLOEXEC
+    ASSERT_GE(leaked, 3);
+
+    const Result<AuxResult> signals =
+        run_auxiliary(aux_spec({"/bin/grep", "-E", "^Sig(Blk|Ign)", "/proc/self/status"}));
+    const Result<AuxResult> fds = run_auxiliary(aux_spec({"/bin/ls", "/proc/self/fd"}));
+    AuxSpec stdio = aux_spec({"/bin/readlink", "/proc/self/fd/0", "/proc/self/fd/2"});
+    stdio.stderr_to = AuxOutput::kDiscard;
+    const Result<AuxResult> targets = run_auxiliary(stdio);
+
+    ::close(leaked);
+    ASSERT_TRUE(signals.ok()) << signals.error().message;
+    EXPECT_EQ(signals.value().out, "SigBlk:\t0000000000000000\nSigIgn:\t0000000000000000\n");
+    ASSERT_TRUE(fds.ok()) << fds.error().message;
+    EXPECT_EQ(fds.value().out, "0\n1\n2\n3\n") << fds.value().err;  // 3: ls's own directory fd
+    ASSERT_TRUE(targets.ok()) << targets.error().message;
+    EXPECT_EQ(targets.value().out, "/dev/null\n/dev/null\n");  // no stdin bytes; discarded
+}
+
+// Stdin bytes reach it, both streams come back apart, the exit status passes through.
+TEST(Auxiliary, StdinBytesAndCapturedOutput) {
+    AuxSpec cat = aux_spec({"/bin/cat"});
+    cat.stdin_bytes = "ssh-ed25519 AAAA\n";
+    const Result<AuxResult> echoed = run_auxiliary(cat);
+    ASSERT_TRUE(echoed.ok()) << echoed.error().message;
+    EXPECT_EQ(echoed.value().out, "ssh-ed25519 AAAA\n");
+    EXPECT_EQ(echoed.value().err, "");
+    EXPECT_TRUE(echoed.value().succeeded());
+
+    const Result<AuxResult> failed = run_auxiliary(aux_spec({"/bin/ls", "/nonexistent"}));
+    ASSERT_TRUE(failed.ok()) << failed.error().message;
+    EXPECT_EQ(failed.value().exit_status, 2);
+    EXPECT_FALSE(failed.value().succeeded());
+    EXPECT_EQ(failed.value().out, "");
+    EXPECT_NE(failed.value().err.find("/nonexistent"), std::string::npos);
+}
+
+// The environment is exactly the spec's (empty: none at all).
+TEST(Auxiliary, EnvironmentIsExactlyTheSpecs) {
+    AuxSpec env = aux_spec({"/usr/bin/env"});
+    const Result<AuxResult> empty = run_auxiliary(env);
+    ASSERT_TRUE(empty.ok()) << empty.error().message;
+    EXPECT_EQ(empty.value().out, "");
+    env.env = {{"LC_ALL", "C"}, {"PATH", "/usr/sbin:/usr/bin"}};
+    const Result<AuxResult> fixed = run_auxiliary(env);
+    ASSERT_TRUE(fixed.ok()) << fixed.error().message;
+    EXPECT_EQ(fixed.value().out, "LC_ALL=C\nPATH=/usr/sbin:/usr/bin\n");
+}
+
+// A captured stream keeps max_output bytes; the rest is read, so the program is not stuck.
+TEST(Auxiliary, OutputCapTruncatesButDrains) {
+    AuxSpec cat = aux_spec({"/bin/cat"});
+    cat.stdin_bytes = std::string(300 * 1024, 'x');
+    cat.max_output = 1000;
+    const Result<AuxResult> ran = run_auxiliary(cat);
+    ASSERT_TRUE(ran.ok()) << ran.error().message;
+    EXPECT_EQ(ran.value().out, std::string(1000, 'x'));
+    EXPECT_TRUE(ran.value().truncated);
+    EXPECT_TRUE(ran.value().succeeded());
+}
+
+// Never a PATH search; a failed execve is an error that names the program.
+TEST(Auxiliary, RelativePathAndExecFailureAreErrors) {
+    const Result<AuxResult> relative = run_auxiliary(aux_spec({"ls"}));
+    ASSERT_FALSE(relative.ok());
+    EXPECT_NE(relative.error().message.find("not an absolute path"), std::string::npos)
+        << relative.error().message;
+    const Result<AuxResult> missing = run_auxiliary(aux_spec({"/nonexistent/visudo"}));
+    ASSERT_FALSE(missing.ok());
+    EXPECT_EQ(missing.error().message,
+              "cannot execute /nonexistent/visudo: No such file or directory");
+    const Result<AuxResult> nul = run_auxiliary(aux_spec({"/bin/echo", std::string("a\0b", 3)}));
+    ASSERT_FALSE(nul.ok());
+    EXPECT_NE(nul.error().message.find("NUL byte"), std::string::npos) << nul.error().message;
 }
 
 }  // namespace
