@@ -51,9 +51,11 @@ Status check_trusted_binary(const std::string& path) {
         }
         if (S_ISLNK(st.st_mode))
             return Error{prefix + " is a symbolic link: give bridle's real path", ""};
-        const std::vector<std::string> problems = os::ownership_problems(st);
-        if (!problems.empty()) {
-            return Error{prefix + " " + problems.front() + ": sudo would run whatever is put there", ""};
+        if (!os::ownership_problems(st).empty()) {
+            return Error{prefix +
+                             " is not owned by root, or others can write it: sudo would run "
+                             "whatever is put there",
+                         ""};
         }
         if (root) continue;
         if (slash == std::string::npos) {

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// The policy as plain structs: what loader.cpp builds from YAML and matching reads.
+// The policy as plain structs: what src/loader/ builds from YAML and matching reads.
 // bridle-policy(5) documents every field; keep the two in step.
 #pragma once
 

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// Fuzz target: the policy loader (src/policy/loader.hpp), fed a YAML file. The text is read
+// Fuzz target: the policy loader (src/loader/loader.hpp), fed a YAML file. The text is read
 // both as the main policy and as a policy.d fragment. A refusal must come with at least one
 // located error; an accepted policy must be usable: every rule names an absolute program, has
 // a synopsis, and can be matched against (a few requests are decided against it).
