@@ -14,7 +14,6 @@
 #include <sstream>
 
 #include "common/exit_code.hpp"
-#include "execution/runner.hpp"
 #include "loader/loader.hpp"
 #include "privilege/invoke.hpp"
 #include "privilege/sudo_form.hpp"

@@ -12,6 +12,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include "os/fd.hpp"
+
 namespace bridle::gate {
 namespace {
 
@@ -64,13 +66,10 @@ Result<int> checked(int fd, const std::string& canonical, const OpenChecks& chec
     // The command reopens /dev/fd/N itself; this descriptor only pins the file.
     if (::fcntl(fd, F_SETFL, 0) != 0) return fail("cannot be prepared");
     // Above stdio: the child installs 0-2 with dup2 and keeps passed descriptors by number.
-    if (fd < 3) {
-        const int lifted = ::fcntl(fd, F_DUPFD_CLOEXEC, 3);
-        ::close(fd);
-        if (lifted < 0) return refusal(canonical, "cannot be prepared");
-        return lifted;
-    }
-    return fd;
+    const int lifted = os::above_stdio(fd);
+    if (lifted != fd) ::close(fd);
+    if (lifted < 0) return refusal(canonical, "cannot be prepared");
+    return lifted;
 }
 
 }  // namespace
