@@ -14,6 +14,8 @@ build_deps=(
   # what `gcc -m32` needs, without gcc-multilib, which conflicts with the arm64 cross compiler
   # (install/deps-arm64.sh).
   libc6-dev-i386 lib32gcc-12-dev
+  # ctest style.format (tests/style/format.sh): the formatter .clang-format is written for.
+  clang-format-14
 )
 # The tests start real components: sshd and ssh on loopback, systemd-journald in a private
 # mount namespace (unshare from util-linux), and the programs the shipped policy allows.

@@ -115,7 +115,7 @@ class TeeSink final : public Sink {
         : first_(std::move(first)), second_(std::move(second)) {}
     // Both must take the record: `both` means the trail is complete in each store.
     Status write(const Record& record) override {
-        const Status a = first_->write(record);
+        Status a = first_->write(record);
         if (!a) return a;
         return second_->write(record);
     }
