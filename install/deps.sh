@@ -16,6 +16,8 @@ build_deps=(
   libc6-dev-i386 lib32gcc-12-dev
   # ctest style.format (tests/style/format.sh): the formatter .clang-format is written for.
   clang-format-14
+  # ctest fuzz.run (tests/fuzz): libFuzzer with ASan + UBSan; and the `tidy` target.
+  clang-14 libclang-rt-14-dev clang-tidy-14
 )
 # The tests start real components: sshd and ssh on loopback, systemd-journald in a private
 # mount namespace (unshare from util-linux), and the programs the shipped policy allows.

@@ -61,7 +61,7 @@ std::optional<std::uint64_t> parse_span(const std::string& text) {
 std::optional<std::uint64_t> from_tm(std::tm tm, bool utc) {
     tm.tm_isdst = -1;
     const std::time_t t = utc ? ::timegm(&tm) : std::mktime(&tm);
-    if (t == static_cast<std::time_t>(-1) || t < 0) return std::nullopt;
+    if (t < 0) return std::nullopt;  // also mktime's error, (time_t)-1
     return static_cast<std::uint64_t>(t) * kSecond;
 }
 
