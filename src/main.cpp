@@ -19,9 +19,9 @@
 #include "admin/audit_review.hpp"
 #include "admin/cli.hpp"
 #include "admin/enroll.hpp"
+#include "admin/sudoers.hpp"
 #include "common/exit_code.hpp"
 #include "forced/forced.hpp"
-#include "admin/sudoers.hpp"
 #include "target/target_side.hpp"
 
 namespace {
@@ -173,7 +173,8 @@ int run_as(const Args& args) {
     target.rule_id = operands[0];
     if (operands.size() > 1) {
         if (operands[1] != "--") {
-            return usage_error("run-as: unexpected argument " + operands[1] + " (the request follows --)");
+            return usage_error("run-as: unexpected argument " + operands[1] +
+                               " (the request follows --)");
         }
         target.words = Args(operands.begin() + 2, operands.end());
     }
@@ -217,12 +218,15 @@ constexpr std::array<Mode, 12> kModes{{
 // Every mode --help lists (admin::kModes; "" is the forced command) has its handler here, and
 // every handler its row there (-h is --help's short form).
 constexpr bool handled(std::string_view name) {
-    return name.empty() || std::ranges::any_of(kModes, [&](const Mode& m) { return m.name == name; });
+    return name.empty() ||
+           std::ranges::any_of(kModes, [&](const Mode& m) { return m.name == name; });
 }
 constexpr bool listed(std::string_view name) {
-    return name == "-h" || std::ranges::any_of(bridle::admin::kModes, [&](const auto& m) { return m.name == name; });
+    return name == "-h" || std::ranges::any_of(bridle::admin::kModes,
+                                               [&](const auto& m) { return m.name == name; });
 }
-static_assert(std::ranges::all_of(bridle::admin::kModes, [](const auto& m) { return handled(m.name); }) &&
+static_assert(std::ranges::all_of(bridle::admin::kModes,
+                                  [](const auto& m) { return handled(m.name); }) &&
                   std::ranges::all_of(kModes, [](const Mode& m) { return listed(m.name); }),
               "the modes of main() and the table in admin/cli.hpp differ");
 

@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "admin/sudoers.hpp"
 #include "audit/audit.hpp"
 #include "audit/records.hpp"
 #include "common/exit_code.hpp"
@@ -13,7 +14,6 @@
 #include "gate/system_resolver.hpp"
 #include "loader/loader.hpp"
 #include "privilege/sudo_form.hpp"
-#include "admin/sudoers.hpp"
 
 namespace bridle::admin {
 namespace {
@@ -32,13 +32,14 @@ Result<policy::Policy> load_and_report(const std::string& policy_file, bool comp
         std::cerr << "bridle: warning: " << w.full() << "\n";
     }
     for (const auto& e : report.errors) std::cerr << "bridle: error: " << e.full() << "\n";
-    if (!loaded && report.errors.empty()) std::cerr << "bridle: error: " << loaded.error().full() << "\n";
+    if (!loaded && report.errors.empty())
+        std::cerr << "bridle: error: " << loaded.error().full() << "\n";
     return loaded;
 }
 
 // explain never audits: it decides nothing that runs.
 class NoAudit final : public audit::Sink {
-public:
+  public:
     Status write(const audit::Record&) override { return ok_status(); }
 };
 
@@ -47,7 +48,8 @@ public:
 int check(const std::string& policy_file) {
     auto loaded = load_and_report(policy_file, true);
     if (!loaded) {
-        std::cerr << "bridle: the policy is not valid; the forced command would refuse every request\n";
+        std::cerr
+            << "bridle: the policy is not valid; the forced command would refuse every request\n";
         return to_int(ExitCode::kConfig);
     }
     const auto& p = loaded.value();
@@ -80,29 +82,39 @@ int explain(const std::string& policy_file, const std::string& key, const std::s
     if (d.rule) {
         std::cout << "rule: " << d.rule->id << " (" << d.rule->source << ")\n";
         std::cout << "exec: " << d.rule->command << " "
-                  << nlohmann::json(d.exec_argv).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)
+                  << nlohmann::json(d.exec_argv)
+                         .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)
                   << "\n";
         // The environment differences: what this rule sets over settings.env.
         for (const auto& [name, value] : d.rule->env) {
             const auto base = loaded.value().settings.env.find(name);
-            std::cout << "env: " << name << "=" << nlohmann::json(value).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)
-                      << (base == loaded.value().settings.env.end() ? " (added by the rule)" : " (the rule's, over settings.env)")
+            std::cout << "env: " << name << "="
+                      << nlohmann::json(value).dump(-1, ' ', false,
+                                                    nlohmann::json::error_handler_t::replace)
+                      << (base == loaded.value().settings.env.end()
+                              ? " (added by the rule)"
+                              : " (the rule's, over settings.env)")
                       << "\n";
         }
         for (const auto& path : d.fd_paths) {
             const std::string file =
-                nlohmann::json(path.canonical).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+                nlohmann::json(path.canonical)
+                    .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
             if (path.fd >= 0) {
-                std::cout << "fd: /dev/fd/" << path.fd << " = " << file
-                          << " (opened by bridle, no symlink followed; the number differs per run)\n";
+                std::cout
+                    << "fd: /dev/fd/" << path.fd << " = " << file
+                    << " (opened by bridle, no symlink followed; the number differs per run)\n";
             } else {
                 // A run_as rule: the target side opens it after the user switch.
-                std::cout << "fd: " << file << " (opened as /dev/fd/N by the target side, after the user switch)\n";
+                std::cout << "fd: " << file
+                          << " (opened as /dev/fd/N by the target side, after the user switch)\n";
             }
         }
         for (const auto& b : d.bindings) {
-            std::cout << "bind: " << b.name << " = " << nlohmann::json(b.value).dump(
-                -1, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+            std::cout << "bind: " << b.name << " = "
+                      << nlohmann::json(b.value).dump(-1, ' ', false,
+                                                      nlohmann::json::error_handler_t::replace)
+                      << "\n";
         }
     } else if (allowed) {
         std::cout << "rule: " << audit::kHelpRuleId << "\n";
@@ -124,8 +136,8 @@ int explain(const std::string& policy_file, const std::string& key, const std::s
                   << "\n";
     }
     if (r.sandbox) {
-        std::cout << "sandbox: " << r.sandbox->profile.name << " (seccomp: "
-                  << r.sandbox->seccomp_text()
+        std::cout << "sandbox: " << r.sandbox->profile.name
+                  << " (seccomp: " << r.sandbox->seccomp_text()
                   << "; exec-once: " << (r.sandbox->profile.exec_once ? "yes" : "no")
                   << "; landlock: " << r.sandbox->landlock_text() << ")\n";
     }

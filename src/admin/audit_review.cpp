@@ -15,9 +15,9 @@
 #include <chrono>
 #include <cstdlib>
 #include <ctime>
-#include <limits>
 #include <iomanip>
 #include <iostream>
+#include <limits>
 #include <map>
 #include <set>
 #include <sstream>
@@ -25,8 +25,8 @@
 #include <nlohmann/json.hpp>
 
 #include "admin/audit_time.hpp"
-#include "common/exit_code.hpp"
 #include "audit/records.hpp"
+#include "common/exit_code.hpp"
 #include "common/text.hpp"
 
 namespace bridle::admin {
@@ -40,7 +40,9 @@ constexpr const char* kReset = "\033[0m";
 
 // Printable as stored, but never a control character, an invisible one or bad UTF-8: those
 // are shown escaped (bridle's own records hold none; a forged one might).
-std::string safe(std::string_view s) { return escape_text(s, std::string_view::npos, Quotes::kAsIs); }
+std::string safe(std::string_view s) {
+    return escape_text(s, std::string_view::npos, Quotes::kAsIs);
+}
 
 // At most `width` characters (code points), "…" marking a cut.
 std::string cut(const std::string& s, std::size_t width) {
@@ -63,17 +65,23 @@ std::string pad(const std::string& s, std::size_t width) {
 std::string time_text(std::uint64_t usec, const char* format, bool utc) {
     const std::time_t t = static_cast<std::time_t>(usec / 1'000'000);
     std::tm tm{};
-    if (utc) ::gmtime_r(&t, &tm);
-    else ::localtime_r(&t, &tm);
+    if (utc)
+        ::gmtime_r(&t, &tm);
+    else
+        ::localtime_r(&t, &tm);
     std::ostringstream out;
     out << std::put_time(&tm, format);
     return out.str();
 }
 
-std::string local_time(std::uint64_t usec) { return time_text(usec, "%Y-%m-%d %H:%M:%S", false); }
+std::string local_time(std::uint64_t usec) {
+    return time_text(usec, "%Y-%m-%d %H:%M:%S", false);
+}
 
 // "11-24 08:00:03": the table's time (the JSON has the full one).
-std::string short_time(std::uint64_t usec) { return time_text(usec, "%m-%d %H:%M:%S", false); }
+std::string short_time(std::uint64_t usec) {
+    return time_text(usec, "%m-%d %H:%M:%S", false);
+}
 
 std::string iso_time(std::uint64_t usec) {
     std::ostringstream fraction;
@@ -84,7 +92,8 @@ std::string iso_time(std::uint64_t usec) {
 std::optional<long long> number(const std::string& s) {
     if (s.empty() || s.size() > 18) return std::nullopt;
     const std::size_t start = s[0] == '-' ? 1 : 0;
-    if (start == s.size() || s.find_first_not_of("0123456789", start) != std::string::npos) return std::nullopt;
+    if (start == s.size() || s.find_first_not_of("0123456789", start) != std::string::npos)
+        return std::nullopt;
     return std::stoll(s);
 }
 
@@ -127,7 +136,9 @@ std::string status_text(const AuditRequest& r) {
     return res.field("BRIDLE_EXIT_STATUS");
 }
 
-std::string command_of(const AuditRequest& r) { return safe(r.field("BRIDLE_COMMAND")); }
+std::string command_of(const AuditRequest& r) {
+    return safe(r.field("BRIDLE_COMMAND"));
+}
 
 // Whether this user can read the system journal, as journalctl's hint judges it.
 bool can_read_system_journal() {
@@ -228,12 +239,14 @@ std::size_t fixed_width(bool show_host) {
 
 void print_table_header(std::ostream& out, const AuditOptions& o, bool show_host) {
     std::string line = pad("TIME", kTimeWidth) + (show_host ? pad("HOST", kHostWidth) : "") +
-                       pad("KEY", kKeyWidth) + pad("VERDICT", kVerdictWidth) + pad("RULE", kRuleWidth) +
-                       pad("STATUS", kStatusWidth) + pad("MS", kMsWidth) + "COMMAND";
+                       pad("KEY", kKeyWidth) + pad("VERDICT", kVerdictWidth) +
+                       pad("RULE", kRuleWidth) + pad("STATUS", kStatusWidth) + pad("MS", kMsWidth) +
+                       "COMMAND";
     out << (o.color ? kBold : "") << line << (o.color ? kReset : "") << "\n";
 }
 
-void print_table_row(std::ostream& out, const AuditOptions& o, const AuditRequest& r, bool show_host) {
+void print_table_row(std::ostream& out, const AuditOptions& o, const AuditRequest& r,
+                     bool show_host) {
     const std::string verdict = r.verdict();
     const std::string status = status_text(r);
     const std::string ms = r.result ? safe(r.result->field("BRIDLE_DURATION_MS")) : "-";
@@ -244,8 +257,8 @@ void print_table_row(std::ostream& out, const AuditOptions& o, const AuditReques
     const bool bad_status = status != "0" && status != "-" && status != "running";  // lost too
     out << pad(short_time(r.time()), kTimeWidth)
         << (show_host ? pad(safe(r.field("_HOSTNAME")), kHostWidth) : "")
-        << pad(safe(r.field("BRIDLE_KEY")), kKeyWidth)
-        << (o.color ? verdict_color : "") << pad(verdict, kVerdictWidth) << (o.color ? kReset : "")
+        << pad(safe(r.field("BRIDLE_KEY")), kKeyWidth) << (o.color ? verdict_color : "")
+        << pad(verdict, kVerdictWidth) << (o.color ? kReset : "")
         << pad(safe(r.field("BRIDLE_RULE").empty() ? "-" : r.field("BRIDLE_RULE")), kRuleWidth)
         << (o.color && bad_status ? kYellow : "") << pad(status, kStatusWidth)
         << (o.color && bad_status ? kReset : "") << pad(ms, kMsWidth);
@@ -261,7 +274,8 @@ void print_table_row(std::ostream& out, const AuditOptions& o, const AuditReques
     out << cut(command, room) << "\n";
     if (!why.empty()) {
         const std::string indent(fixed > 30 ? 30 : fixed, ' ');
-        out << indent << cut(why, o.width > indent.size() + 10 ? o.width - indent.size() : 40) << "\n";
+        out << indent << cut(why, o.width > indent.size() + 10 ? o.width - indent.size() : 40)
+            << "\n";
     }
 }
 
@@ -324,7 +338,8 @@ using Counts = std::map<std::string, std::size_t>;
 // "a 3, b 2, ..." largest first, at most `top` entries.
 std::string ranked(const Counts& counts, std::size_t top) {
     std::vector<std::pair<std::string, std::size_t>> v(counts.begin(), counts.end());
-    std::stable_sort(v.begin(), v.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
+    std::stable_sort(v.begin(), v.end(),
+                     [](const auto& a, const auto& b) { return a.second > b.second; });
     std::string out;
     for (std::size_t i = 0; i < v.size() && i < top; ++i) {
         out += (i ? ", " : "") + safe(v[i].first) + " " + std::to_string(v[i].second);
@@ -335,7 +350,8 @@ std::string ranked(const Counts& counts, std::size_t top) {
 
 }  // namespace
 
-void print_stats(std::ostream& out, const AuditOptions& o, const std::vector<const AuditRequest*>& requests) {
+void print_stats(std::ostream& out, const AuditOptions& o,
+                 const std::vector<const AuditRequest*>& requests) {
     Counts decisions, rules, keys, hosts, outcomes, denied;
     std::vector<const AuditRequest*> ran;
     std::uint64_t first = 0, last = 0;
@@ -350,12 +366,18 @@ void print_stats(std::ostream& out, const AuditOptions& o, const std::vector<con
         if (r->result) {
             ran.push_back(r);
             const std::string s = status_text(*r);
-            ++outcomes[s == "0" ? "ok" : s == "timeout" ? "timed out" : s.rfind("sig", 0) == 0 ? "killed" : s == "nostart" ? "not started" : "failed"];
+            ++outcomes[s == "0"                 ? "ok"
+                       : s == "timeout"         ? "timed out"
+                       : s.rfind("sig", 0) == 0 ? "killed"
+                       : s == "nostart"         ? "not started"
+                                                : "failed"];
         } else if (r->verdict() == "allow" && !r->is_complete()) {
             ++outcomes[status_text(*r) == "lost" ? "lost" : "no result yet"];
         }
     }
-    const auto b = [&](const char* s) { return o.color ? std::string(kBold) + s + kReset : std::string(s); };
+    const auto b = [&](const char* s) {
+        return o.color ? std::string(kBold) + s + kReset : std::string(s);
+    };
     out << b("requests:") << "   " << requests.size();
     if (!requests.empty()) out << " from " << local_time(first) << " to " << local_time(last);
     out << "\n";
@@ -367,7 +389,8 @@ void print_stats(std::ostream& out, const AuditOptions& o, const std::vector<con
     out << b("by key:") << "     " << ranked(keys, 8) << "\n";
     out << b("top denied commands:") << "\n";
     std::vector<std::pair<std::string, std::size_t>> d(denied.begin(), denied.end());
-    std::stable_sort(d.begin(), d.end(), [](const auto& x, const auto& y) { return x.second > y.second; });
+    std::stable_sort(d.begin(), d.end(),
+                     [](const auto& x, const auto& y) { return x.second > y.second; });
     for (std::size_t i = 0; i < d.size() && i < 10; ++i) {
         out << std::setw(7) << d[i].second << "     "
             << (o.width > 20 ? cut(d[i].first, o.width - 13) : d[i].first) << "\n";
@@ -380,8 +403,10 @@ void print_stats(std::ostream& out, const AuditOptions& o, const std::vector<con
     });
     for (std::size_t i = 0; i < ran.size() && i < 5; ++i) {
         std::ostringstream ms;
-        ms << std::setw(7) << number(ran[i]->result->field("BRIDLE_DURATION_MS")).value_or(0) << " ms  ";
-        const std::string line = ms.str() + pad(safe(ran[i]->field("BRIDLE_RULE")), 18) + command_of(*ran[i]);
+        ms << std::setw(7) << number(ran[i]->result->field("BRIDLE_DURATION_MS")).value_or(0)
+           << " ms  ";
+        const std::string line =
+            ms.str() + pad(safe(ran[i]->field("BRIDLE_RULE")), 18) + command_of(*ran[i]);
         out << (o.width > 20 ? cut(line, o.width - 1) : line) << "\n";
     }
     if (ran.empty()) out << "  (none)\n";
@@ -398,15 +423,16 @@ Terminal Terminal::of_stdout() {
     return t;
 }
 
-std::string audit_options(const std::map<std::string, std::string>& values, const Terminal& terminal,
-                          AuditOptions& o, std::uint64_t now) {
+std::string audit_options(const std::map<std::string, std::string>& values,
+                          const Terminal& terminal, AuditOptions& o, std::uint64_t now) {
     const auto value = [&](const std::string& name) {
         const auto it = values.find(name);
         return it == values.end() ? std::string() : it->second;
     };
     if (now == 0) {
         now = static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
-            std::chrono::system_clock::now().time_since_epoch()).count());
+                                             std::chrono::system_clock::now().time_since_epoch())
+                                             .count());
     }
     for (const std::string name : {"--since", "--until"}) {
         if (!values.count(name)) continue;
@@ -449,7 +475,7 @@ int audit_review(const AuditOptions& o) {
     AuditLog log;
     bool caught_up = false;
     const bool show_host_always = !o.read.directory.empty() || !o.read.file.empty();
-    std::set<std::string> printed;   // ids printed complete (follow)
+    std::set<std::string> printed;  // ids printed complete (follow)
 
     const auto emit = [&](const AuditRequest& r, bool show_host) {
         if (o.output == AuditOptions::Output::kJson) {
@@ -492,9 +518,11 @@ int audit_review(const AuditOptions& o) {
         std::cerr << "bridle: " << status.error().full() << "\n";
         return to_int(ExitCode::kUnavailable);
     }
-    if (log.requests().empty() && o.read.directory.empty() && o.read.file.empty() && !can_read_system_journal()) {
-        std::cerr << "bridle: note: you see only your own journal: bridle's records are in the system "
-                     "journal, readable by root and the groups adm and systemd-journal\n";
+    if (log.requests().empty() && o.read.directory.empty() && o.read.file.empty() &&
+        !can_read_system_journal()) {
+        std::cerr
+            << "bridle: note: you see only your own journal: bridle's records are in the system "
+               "journal, readable by root and the groups adm and systemd-journal\n";
     }
     return to_int(ExitCode::kOk);
 }

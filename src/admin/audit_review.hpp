@@ -3,8 +3,8 @@
 #pragma once
 
 #include <cstdint>
-#include <map>
 #include <functional>
+#include <map>
 #include <optional>
 #include <ostream>
 #include <string>
@@ -16,14 +16,14 @@
 namespace bridle::admin {
 
 struct AuditOptions {
-    audit::ReadOptions read;     // source, time window, request id, follow
-    std::string decision;        // "", allow or deny
+    audit::ReadOptions read;  // source, time window, request id, follow
+    std::string decision;     // "", allow or deny
     std::string rule;
     std::string key;
     enum class Output { kTable, kJson } output = Output::kTable;
     bool stats = false;
-    bool color = false;          // ANSI colours in the table
-    std::size_t width = 0;       // cut table rows at this many columns; 0: never
+    bool color = false;     // ANSI colours in the table
+    std::size_t width = 0;  // cut table rows at this many columns; 0: never
 };
 
 // One request: its decision record and its result record (either may be missing: a request
@@ -31,16 +31,17 @@ struct AuditOptions {
 struct AuditRequest {
     std::string id;
     std::optional<audit::StoredRecord> decision, result;
-    std::uint64_t time() const;                      // the first record's
+    std::uint64_t time() const;                        // the first record's
     std::string field(const std::string& name) const;  // decision's, else result's
-    std::string verdict() const;                     // allow or deny
-    bool is_complete() const;                        // nothing more to wait for
+    std::string verdict() const;                       // allow or deny
+    bool is_complete() const;                          // nothing more to wait for
     // An allowed command whose result record never came: `now_usec` (realtime) is past its
     // decision's time plus its timeout (BRIDLE_TIMEOUT_MS; older records: the 24 h maximum)
     // plus a minute, by when every bridle, its init and sudo's backstop have ended it; or,
     // sooner, the bridle that wrote the decision (_PID) is gone and the decision is 5 s old.
     // `writer_gone(pid)` answers for processes of this host, false for other hosts' records.
-    bool is_lost(std::uint64_t now_usec, const std::function<bool(const AuditRequest&)>& writer_gone) const;
+    bool is_lost(std::uint64_t now_usec,
+                 const std::function<bool(const AuditRequest&)>& writer_gone) const;
 };
 
 // Groups records into requests, in the order their first record came.
@@ -76,8 +77,9 @@ struct Terminal {
 // The options of `bridle audit` (admin/cli.hpp, by name) as AuditOptions; "" or what is wrong
 // (--since/--until in journalctl's syntax, --decision allow|deny, -o table|json, --color
 // auto|always|never, -D or --file, --stats or --follow).
-std::string audit_options(const std::map<std::string, std::string>& values, const Terminal& terminal,
-                          AuditOptions& options, std::uint64_t now_usec = 0);
+std::string audit_options(const std::map<std::string, std::string>& values,
+                          const Terminal& terminal, AuditOptions& options,
+                          std::uint64_t now_usec = 0);
 
 // The whole command: read, filter, print. 0, or 1 when the source cannot be read.
 int audit_review(const AuditOptions& options);

@@ -19,20 +19,41 @@ std::string trim(const std::string& s) {
 }
 
 bool ends_with(const std::string& s, std::string_view suffix) {
-    return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+    return s.size() >= suffix.size() &&
+           s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
 // "1h 30min", "2d": microseconds, or nullopt.
 std::optional<std::uint64_t> parse_span(const std::string& text) {
     static const std::map<std::string, std::uint64_t, std::less<>> kUnits = {
-        {"us", 1}, {"usec", 1}, {"ms", 1000}, {"msec", 1000},
-        {"s", kSecond}, {"sec", kSecond}, {"second", kSecond}, {"seconds", kSecond},
-        {"m", 60 * kSecond}, {"min", 60 * kSecond}, {"minute", 60 * kSecond}, {"minutes", 60 * kSecond},
-        {"h", 3600 * kSecond}, {"hr", 3600 * kSecond}, {"hour", 3600 * kSecond}, {"hours", 3600 * kSecond},
-        {"d", 86400 * kSecond}, {"day", 86400 * kSecond}, {"days", 86400 * kSecond},
-        {"w", 7 * 86400 * kSecond}, {"week", 7 * 86400 * kSecond}, {"weeks", 7 * 86400 * kSecond},
-        {"M", 2'629'800 * kSecond}, {"month", 2'629'800 * kSecond}, {"months", 2'629'800 * kSecond},
-        {"y", 31'557'600 * kSecond}, {"year", 31'557'600 * kSecond}, {"years", 31'557'600 * kSecond}};
+        {"us", 1},
+        {"usec", 1},
+        {"ms", 1000},
+        {"msec", 1000},
+        {"s", kSecond},
+        {"sec", kSecond},
+        {"second", kSecond},
+        {"seconds", kSecond},
+        {"m", 60 * kSecond},
+        {"min", 60 * kSecond},
+        {"minute", 60 * kSecond},
+        {"minutes", 60 * kSecond},
+        {"h", 3600 * kSecond},
+        {"hr", 3600 * kSecond},
+        {"hour", 3600 * kSecond},
+        {"hours", 3600 * kSecond},
+        {"d", 86400 * kSecond},
+        {"day", 86400 * kSecond},
+        {"days", 86400 * kSecond},
+        {"w", 7 * 86400 * kSecond},
+        {"week", 7 * 86400 * kSecond},
+        {"weeks", 7 * 86400 * kSecond},
+        {"M", 2'629'800 * kSecond},
+        {"month", 2'629'800 * kSecond},
+        {"months", 2'629'800 * kSecond},
+        {"y", 31'557'600 * kSecond},
+        {"year", 31'557'600 * kSecond},
+        {"years", 31'557'600 * kSecond}};
     std::uint64_t total = 0;
     std::size_t i = 0, parts = 0;
     while (i < text.size()) {
@@ -47,7 +68,9 @@ std::optional<std::uint64_t> parse_span(const std::string& text) {
         if (digits == 0) return std::nullopt;
         while (i < text.size() && text[i] == ' ') ++i;
         std::size_t start = i;
-        while (i < text.size() && ((text[i] >= 'a' && text[i] <= 'z') || (text[i] >= 'A' && text[i] <= 'Z'))) ++i;
+        while (i < text.size() &&
+               ((text[i] >= 'a' && text[i] <= 'z') || (text[i] >= 'A' && text[i] <= 'Z')))
+            ++i;
         const std::string unit = text.substr(start, i - start);
         const auto it = kUnits.find(unit.empty() ? "s" : unit);  // a bare number is seconds
         if (it == kUnits.end()) return std::nullopt;
@@ -68,7 +91,10 @@ std::optional<std::uint64_t> from_tm(std::tm tm, bool utc) {
 std::tm broken_down(std::uint64_t usec, bool utc) {
     const std::time_t t = static_cast<std::time_t>(usec / kSecond);
     std::tm tm{};
-    if (utc) ::gmtime_r(&t, &tm); else ::localtime_r(&t, &tm);
+    if (utc)
+        ::gmtime_r(&t, &tm);
+    else
+        ::localtime_r(&t, &tm);
     return tm;
 }
 
@@ -77,9 +103,12 @@ std::optional<std::uint64_t> parse_calendar(const std::string& text, std::uint64
     int y = 0, mo = 0, d = 0, h = 0, mi = 0, s = 0;
     char tail = 0;
     std::tm tm = broken_down(now, utc);
-    if (std::sscanf(text.c_str(), "%4d-%2d-%2d %2d:%2d:%2d%c", &y, &mo, &d, &h, &mi, &s, &tail) == 6 ||
-        std::sscanf(text.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%c", &y, &mo, &d, &h, &mi, &s, &tail) == 6) {
-    } else if (s = 0, std::sscanf(text.c_str(), "%4d-%2d-%2d %2d:%2d%c", &y, &mo, &d, &h, &mi, &tail) == 5) {
+    if (std::sscanf(text.c_str(), "%4d-%2d-%2d %2d:%2d:%2d%c", &y, &mo, &d, &h, &mi, &s, &tail) ==
+            6 ||
+        std::sscanf(text.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%c", &y, &mo, &d, &h, &mi, &s, &tail) ==
+            6) {
+    } else if (s = 0, std::sscanf(text.c_str(), "%4d-%2d-%2d %2d:%2d%c", &y, &mo, &d, &h, &mi,
+                                  &tail) == 5) {
     } else if (h = mi = 0, std::sscanf(text.c_str(), "%4d-%2d-%2d%c", &y, &mo, &d, &tail) == 3) {
     } else if (std::sscanf(text.c_str(), "%2d:%2d:%2d%c", &h, &mi, &s, &tail) == 3 ||
                (s = 0, std::sscanf(text.c_str(), "%2d:%2d%c", &h, &mi, &tail) == 2)) {
@@ -107,7 +136,8 @@ std::optional<std::uint64_t> parse_audit_time(const std::string& raw, std::uint6
     if (text == "now") return now;
     if (text.front() == '@') {
         const std::string digits = text.substr(1);
-        if (digits.empty() || digits.size() > 12 || digits.find_first_not_of("0123456789") != std::string::npos) {
+        if (digits.empty() || digits.size() > 12 ||
+            digits.find_first_not_of("0123456789") != std::string::npos) {
             return std::nullopt;
         }
         return std::stoull(digits) * kSecond;

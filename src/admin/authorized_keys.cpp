@@ -22,7 +22,9 @@ constexpr unsigned kMinRsaBits = 2048;
 constexpr std::string_view kBase64Alphabet =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
-bool is_space(char c) { return c == ' ' || c == '\t'; }
+bool is_space(char c) {
+    return c == ' ' || c == '\t';
+}
 
 std::string_view trim(std::string_view s) {
     while (!s.empty() && is_space(s.front())) s.remove_prefix(1);
@@ -41,13 +43,14 @@ std::pair<std::string_view, std::string_view> split_word(std::string_view s) {
 
 // Reads the SSH wire format: uint32 big-endian lengths followed by bytes.
 class WireReader {
-public:
+  public:
     explicit WireReader(std::string_view data) : data_(data) {}
 
     std::optional<std::string_view> string() {
         if (data_.size() < 4) return std::nullopt;
         std::uint32_t n = 0;
-        for (int i = 0; i < 4; ++i) n = (n << 8) | static_cast<unsigned char>(data_[static_cast<std::size_t>(i)]);
+        for (int i = 0; i < 4; ++i)
+            n = (n << 8) | static_cast<unsigned char>(data_[static_cast<std::size_t>(i)]);
         data_.remove_prefix(4);
         if (n > data_.size()) return std::nullopt;
         std::string_view out = data_.substr(0, n);
@@ -56,7 +59,7 @@ public:
     }
     bool done() const { return data_.empty(); }
 
-private:
+  private:
     std::string_view data_;
 };
 
@@ -64,8 +67,9 @@ private:
 unsigned positive_mpint_bits(std::string_view m) {
     if (m.empty()) return 0;
     const auto first = static_cast<unsigned char>(m[0]);
-    if (first & 0x80) return 0;                                              // negative
-    if (first == 0 && (m.size() == 1 || !(static_cast<unsigned char>(m[1]) & 0x80))) return 0;  // not minimal
+    if (first & 0x80) return 0;  // negative
+    if (first == 0 && (m.size() == 1 || !(static_cast<unsigned char>(m[1]) & 0x80)))
+        return 0;  // not minimal
     std::size_t i = first == 0 ? 1 : 0;
     unsigned top = static_cast<unsigned char>(m[i]);
     unsigned bits = static_cast<unsigned>((m.size() - i - 1) * 8);
@@ -102,7 +106,8 @@ bool looks_like_key_type(std::string_view t) {
 }
 
 // Checks the decoded blob against `type`; sets the key size. An error names what is wrong.
-std::optional<std::string> check_blob(std::string_view type, std::string_view blob, unsigned& bits) {
+std::optional<std::string> check_blob(std::string_view type, std::string_view blob,
+                                      unsigned& bits) {
     WireReader r(blob);
     const auto name = r.string();
     if (!name || *name != type) return "the key data is not a " + std::string(type) + " key";
@@ -111,7 +116,8 @@ std::optional<std::string> check_blob(std::string_view type, std::string_view bl
         if (!pk || pk->size() != 32) return std::string("the ed25519 public key is not 32 bytes");
         if (type != "ssh-ed25519") {
             const auto application = r.string();
-            if (!application || application->empty()) return std::string("the security key has no application");
+            if (!application || application->empty())
+                return std::string("the security key has no application");
         }
         bits = 256;
     } else if (type == "ssh-rsa") {
@@ -120,7 +126,8 @@ std::optional<std::string> check_blob(std::string_view type, std::string_view bl
         if (!e || !n) return std::string("the RSA key is truncated");
         const unsigned e_bits = positive_mpint_bits(*e);
         if (e_bits < 2 || e_bits > 64) return std::string("the RSA public exponent is invalid");
-        if ((static_cast<unsigned char>(e->back()) & 1) == 0) return std::string("the RSA public exponent is even");
+        if ((static_cast<unsigned char>(e->back()) & 1) == 0)
+            return std::string("the RSA public exponent is even");
         bits = positive_mpint_bits(*n);
         if (bits == 0) return std::string("the RSA modulus is invalid");
         if (bits < kMinRsaBits) {
@@ -134,14 +141,16 @@ std::optional<std::string> check_blob(std::string_view type, std::string_view bl
         }
         if (curve == nullptr) return "unsupported key type " + quote_text(type, 80);
         const auto curve_name = r.string();
-        if (!curve_name || *curve_name != curve->name) return "the key's curve is not " + std::string(curve->name);
+        if (!curve_name || *curve_name != curve->name)
+            return "the key's curve is not " + std::string(curve->name);
         const auto q = r.string();
         if (!q || q->size() != curve->point_bytes || (*q)[0] != '\x04') {
             return std::string("the ECDSA public point is not an uncompressed point of the curve");
         }
         if (type.rfind("sk-", 0) == 0) {
             const auto application = r.string();
-            if (!application || application->empty()) return std::string("the security key has no application");
+            if (!application || application->empty())
+                return std::string("the security key has no application");
         }
         bits = curve->bits;
     }
@@ -166,7 +175,8 @@ std::optional<std::string> check_text(std::string_view text) {
         const auto cp = decode_utf8(text, i);
         if (!cp) return "invalid UTF-8 at byte " + std::to_string(i + 1);
         if (cp->value != '\t') {
-            if (auto why = forbidden_character_name(cp->value)) return *why + " at byte " + std::to_string(i + 1);
+            if (auto why = forbidden_character_name(cp->value))
+                return *why + " at byte " + std::to_string(i + 1);
         }
         i += cp->length;
     }
@@ -178,7 +188,9 @@ Result<PublicKey> parse_key_fields(std::string_view text) {
     auto [type, rest] = split_word(text);
     auto [b64, comment] = split_word(rest);
     if (type.empty()) return Error{"no key", ""};
-    if (type == "ssh-dss") return Error{"DSA keys are refused (OpenSSH 9 disables them): use ssh-keygen -t ed25519", ""};
+    if (type == "ssh-dss")
+        return Error{"DSA keys are refused (OpenSSH 9 disables them): use ssh-keygen -t ed25519",
+                     ""};
     if (type.find("-cert-v0") != std::string_view::npos) {
         return Error{"certificates are refused: enrol the plain public key", ""};
     }
@@ -191,7 +203,8 @@ Result<PublicKey> parse_key_fields(std::string_view text) {
     key.type = std::string(type);
     key.base64 = std::string(b64);
     key.comment = std::string(trim(comment));
-    if (key.comment.size() > kMaxCommentBytes) return Error{"the key's comment is longer than 256 bytes", ""};
+    if (key.comment.size() > kMaxCommentBytes)
+        return Error{"the key's comment is longer than 256 bytes", ""};
     key.fingerprint = fingerprint_of(*blob);
     return key;
 }
@@ -231,9 +244,11 @@ std::optional<std::string> command_option(std::string_view options) {
         }
         const std::string_view option = options.substr(i, end - i);
         constexpr std::string_view kCommand = "command=\"";
-        if (option.size() > kCommand.size() && option.substr(0, kCommand.size()) == kCommand && option.back() == '"') {
+        if (option.size() > kCommand.size() && option.substr(0, kCommand.size()) == kCommand &&
+            option.back() == '"') {
             std::string value;
-            const std::string_view inner = option.substr(kCommand.size(), option.size() - kCommand.size() - 1);
+            const std::string_view inner =
+                option.substr(kCommand.size(), option.size() - kCommand.size() - 1);
             for (std::size_t k = 0; k < inner.size(); ++k) {
                 if (inner[k] == '\\' && k + 1 < inner.size() && inner[k + 1] == '"') ++k;
                 value.push_back(inner[k]);
@@ -266,8 +281,9 @@ std::optional<std::string> bridle_key_name(std::string_view command) {
 bool is_valid_policy_path(std::string_view path) {
     if (path.empty() || path[0] != '/' || path.size() > 4096) return false;
     for (const char c : path) {
-        const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                        c == '.' || c == '_' || c == '/' || c == '@' || c == '+' || c == '-';
+        const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                        (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '/' || c == '@' ||
+                        c == '+' || c == '-';
         if (!ok) return false;
     }
     return true;
@@ -287,8 +303,10 @@ std::string join_lines(const KeysFile& file, std::optional<std::string_view> ski
 }  // namespace
 
 Result<PublicKey> parse_public_key(std::string_view text) {
-    if (text.size() > kMaxKeyFileBytes) return Error{"the key file is larger than 16 KiB: it is not a public key", ""};
-    if (text.find('\0') != std::string_view::npos) return Error{"the key file contains a NUL byte", ""};
+    if (text.size() > kMaxKeyFileBytes)
+        return Error{"the key file is larger than 16 KiB: it is not a public key", ""};
+    if (text.find('\0') != std::string_view::npos)
+        return Error{"the key file contains a NUL byte", ""};
     std::vector<std::string_view> lines;
     for (std::string_view rest = text; !rest.empty();) {
         const std::size_t nl = rest.find('\n');
@@ -297,7 +315,10 @@ Result<PublicKey> parse_public_key(std::string_view text) {
         rest = nl == std::string_view::npos ? std::string_view{} : rest.substr(nl + 1);
     }
     if (lines.empty()) return Error{"the key file is empty", ""};
-    if (lines.size() > 1) return Error{"the key file has " + std::to_string(lines.size()) + " lines: give exactly one public key", ""};
+    if (lines.size() > 1)
+        return Error{"the key file has " + std::to_string(lines.size()) +
+                         " lines: give exactly one public key",
+                     ""};
     const std::string_view line = trim(lines[0]);
     if (auto why = check_text(line)) return Error{"the key line has " + *why, ""};
     if (line.front() == '#') return Error{"the key file holds only a comment", ""};
@@ -305,9 +326,10 @@ Result<PublicKey> parse_public_key(std::string_view text) {
     if (!looks_like_key_type(first)) {
         const auto split = split_options(line);
         if (split && looks_like_key_type(split_word(split->second).first)) {
-            return Error{"the key line starts with " + quote_text(first, 60) +
-                             ", not a key type: authorized_keys options are refused (bridle adds its own restrict,command=)",
-                         ""};
+            return Error{
+                "the key line starts with " + quote_text(first, 60) +
+                    ", not a key type: authorized_keys options are refused (bridle adds its own restrict,command=)",
+                ""};
         }
         return Error{"the key line does not start with a key type", ""};
     }
@@ -344,15 +366,18 @@ KeysFile parse_keys_file(std::string_view content) {
             line.problem = key.error().message;
         } else {
             line.key = std::move(key).value();
-            if (const auto command = command_option(line.options)) line.name = bridle_key_name(*command);
+            if (const auto command = command_option(line.options))
+                line.name = bridle_key_name(*command);
         }
         file.lines.push_back(std::move(line));
     }
     return file;
 }
 
-std::string format_key_line(std::string_view name, const PublicKey& key, std::string_view policy_file) {
-    std::string line = "restrict,command=\"" + std::string(kBridlePath) + " --key " + std::string(name);
+std::string format_key_line(std::string_view name, const PublicKey& key,
+                            std::string_view policy_file) {
+    std::string line =
+        "restrict,command=\"" + std::string(kBridlePath) + " --key " + std::string(name);
     if (!policy_file.empty()) line += " --policy " + std::string(policy_file);
     line += "\" " + key.type + " " + key.base64;
     if (!key.comment.empty()) line += " " + key.comment;
@@ -362,20 +387,26 @@ std::string format_key_line(std::string_view name, const PublicKey& key, std::st
 Result<std::string> add_key(const KeysFile& file, std::string_view name, const PublicKey& key,
                             std::string_view policy_file) {
     if (!is_key_name(name)) {
-        return Error{"invalid key name " + quote_text(name, 80) + ": use 1 to 64 of [A-Za-z0-9._@-], starting with a letter or digit", ""};
+        return Error{"invalid key name " + quote_text(name, 80) +
+                         ": use 1 to 64 of [A-Za-z0-9._@-], starting with a letter or digit",
+                     ""};
     }
     if (!policy_file.empty() && !is_valid_policy_path(policy_file)) {
-        return Error{"invalid --policy " + quote_text(policy_file, 120) + ": an absolute path of [A-Za-z0-9._/@+-]", ""};
+        return Error{"invalid --policy " + quote_text(policy_file, 120) +
+                         ": an absolute path of [A-Za-z0-9._/@+-]",
+                     ""};
     }
     for (const auto& line : file.lines) {
         if (line.name && *line.name == name) {
             return Error{"a key named " + quote_text(name, 80) + " is already enrolled (line " +
-                             std::to_string(line.number) + "): revoke it first or choose another name",
+                             std::to_string(line.number) +
+                             "): revoke it first or choose another name",
                          ""};
         }
         if (line.key && line.key->base64 == key.base64) {
             return Error{"this key (" + key.fingerprint + ") is already in the file" +
-                             (line.name ? " as " + quote_text(*line.name, 80) : std::string(" (an unmanaged line)")) +
+                             (line.name ? " as " + quote_text(*line.name, 80)
+                                        : std::string(" (an unmanaged line)")) +
                              " at line " + std::to_string(line.number),
                          ""};
         }
@@ -386,7 +417,9 @@ Result<std::string> add_key(const KeysFile& file, std::string_view name, const P
 Result<std::string> remove_key(const KeysFile& file, std::string_view name) {
     bool found = false;
     for (const auto& line : file.lines) found = found || (line.name && *line.name == name);
-    if (!found) return Error{"no key named " + quote_text(name, 80) + " is enrolled (see `bridle keys`)", ""};
+    if (!found)
+        return Error{"no key named " + quote_text(name, 80) + " is enrolled (see `bridle keys`)",
+                     ""};
     return join_lines(file, name);
 }
 
@@ -394,14 +427,16 @@ std::string base64_encode(std::string_view bytes) {
     std::string out;
     std::size_t i = 0;
     for (; i + 2 < bytes.size(); i += 3) {
-        const std::uint32_t v = (static_cast<std::uint32_t>(static_cast<unsigned char>(bytes[i])) << 16) |
-                                (static_cast<std::uint32_t>(static_cast<unsigned char>(bytes[i + 1])) << 8) |
-                                static_cast<unsigned char>(bytes[i + 2]);
+        const std::uint32_t v =
+            (static_cast<std::uint32_t>(static_cast<unsigned char>(bytes[i])) << 16) |
+            (static_cast<std::uint32_t>(static_cast<unsigned char>(bytes[i + 1])) << 8) |
+            static_cast<unsigned char>(bytes[i + 2]);
         for (int s = 18; s >= 0; s -= 6) out.push_back(kBase64Alphabet[(v >> s) & 63]);
     }
     if (i < bytes.size()) {
         std::uint32_t v = static_cast<std::uint32_t>(static_cast<unsigned char>(bytes[i])) << 16;
-        if (i + 1 < bytes.size()) v |= static_cast<std::uint32_t>(static_cast<unsigned char>(bytes[i + 1])) << 8;
+        if (i + 1 < bytes.size())
+            v |= static_cast<std::uint32_t>(static_cast<unsigned char>(bytes[i + 1])) << 8;
         out.push_back(kBase64Alphabet[(v >> 18) & 63]);
         out.push_back(kBase64Alphabet[(v >> 12) & 63]);
         out.push_back(i + 1 < bytes.size() ? kBase64Alphabet[(v >> 6) & 63] : '=');

@@ -25,9 +25,9 @@ std::string usage() {
     }
     out += "options:\n";
     for (const auto& option : kOptions) {
-        std::string line = "  " + std::string(option.mode.empty() ? "" : std::string(option.mode) + " ") +
-                           std::string(option.name) +
-                           (option.is_flag ? "" : " " + std::string(option.argument));
+        std::string line =
+            "  " + std::string(option.mode.empty() ? "" : std::string(option.mode) + " ") +
+            std::string(option.name) + (option.is_flag ? "" : " " + std::string(option.argument));
         if (line.size() < 30) line.append(30 - line.size(), ' ');
         out += line + " " + std::string(option.help) + "\n";
     }
@@ -52,7 +52,8 @@ std::string parse_mode_options(std::string_view mode, const std::vector<std::str
         }
         if (!known) return "";  // an operand, "--", or an unknown word: the caller decides
         if (!here) {
-            return name + " is not an option of " + (mode.empty() ? std::string("the forced command") : std::string(mode));
+            return name + " is not an option of " +
+                   (mode.empty() ? std::string("the forced command") : std::string(mode));
         }
         if (flag) {
             if (has_value) return name + " takes no value";

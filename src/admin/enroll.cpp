@@ -14,11 +14,11 @@
 #include <iostream>
 
 #include "common/exit_code.hpp"
-#include "execution/auxiliary.hpp"
-#include "os/ownership.hpp"
 #include "common/names.hpp"
 #include "common/text.hpp"
+#include "execution/auxiliary.hpp"
 #include "os/fd.hpp"
+#include "os/ownership.hpp"
 
 namespace bridle::admin {
 namespace {
@@ -49,13 +49,16 @@ Result<int> open_keys_dir(const std::string& dir) {
     if (::lstat(dir.c_str(), &st) != 0) {
         if (errno != ENOENT) return os_error("cannot inspect", dir);
         if (::mkdir(dir.c_str(), 0755) != 0) return os_error("cannot create the directory", dir);
-        if (::geteuid() == 0 && ::chown(dir.c_str(), 0, 0) != 0) return os_error("cannot chown", dir);
+        if (::geteuid() == 0 && ::chown(dir.c_str(), 0, 0) != 0)
+            return os_error("cannot chown", dir);
         if (::chmod(dir.c_str(), 0755) != 0) return os_error("cannot chmod", dir);
         if (::lstat(dir.c_str(), &st) != 0) return os_error("cannot inspect", dir);
     }
-    if (S_ISLNK(st.st_mode)) return Error{"the directory " + quote_text(dir, 200) + " is a symlink: refused", ""};
+    if (S_ISLNK(st.st_mode))
+        return Error{"the directory " + quote_text(dir, 200) + " is a symlink: refused", ""};
     if (!S_ISDIR(st.st_mode)) return Error{quote_text(dir, 200) + " is not a directory", ""};
-    if (auto why = unsafe_owner_or_mode(st)) return Error{"the directory " + quote_text(dir, 200) + " " + *why, ""};
+    if (auto why = unsafe_owner_or_mode(st))
+        return Error{"the directory " + quote_text(dir, 200) + " " + *why, ""};
     const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0) return os_error("cannot open the directory", dir);
     return fd;
@@ -70,18 +73,20 @@ Result<std::string> read_all(int fd, const std::string& path, std::size_t limit)
         if (n < 0) return os_error("cannot read", path);
         if (n == 0) break;
         out.append(buf, static_cast<std::size_t>(n));
-        if (out.size() > limit) return Error{quote_text(path, 200) + " is larger than " + format_bytes(limit), ""};
+        if (out.size() > limit)
+            return Error{quote_text(path, 200) + " is larger than " + format_bytes(limit), ""};
     }
     return out;
 }
 
-
 Result<PublicKey> read_public_key_file(const std::string& path) {
-    os::UniqueFd fd(path == "-" ? ::dup(STDIN_FILENO) : ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY));
+    os::UniqueFd fd(path == "-" ? ::dup(STDIN_FILENO)
+                                : ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY));
     if (fd.get() < 0) return os_error("cannot open the public key file", path);
     struct stat st {};
     if (::fstat(fd.get(), &st) != 0) return os_error("cannot inspect", path);
-    if (S_ISDIR(st.st_mode)) return Error{quote_text(path, 200) + " is a directory, not a public key file", ""};
+    if (S_ISDIR(st.st_mode))
+        return Error{quote_text(path, 200) + " is a directory, not a public key file", ""};
     auto text = read_all(fd.get(), path, 16 * 1024);
     if (!text) return text.error();
     auto key = parse_public_key(text.value());
@@ -92,7 +97,7 @@ Result<PublicKey> read_public_key_file(const std::string& path) {
 // Holds an exclusive lock on the keys directory: concurrent enroll/revoke runs take turns
 // instead of one rename silently undoing the other's edit.
 class DirLock {
-public:
+  public:
     static Result<int> acquire(const std::string& dir) {
         auto fd = open_keys_dir(dir);
         if (!fd) return fd;
@@ -104,7 +109,9 @@ public:
     }
 };
 
-void say_error(const Error& e) { std::cerr << "bridle: " << e.full() << "\n"; }
+void say_error(const Error& e) {
+    std::cerr << "bridle: " << e.full() << "\n";
+}
 
 int fail_config(const Error& e) {
     say_error(e);
@@ -125,13 +132,16 @@ Result<std::string> read_keys_file(const std::string& path) {
     os::UniqueFd fd(::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY));
     if (fd.get() < 0) {
         if (errno == ENOENT) return std::string{};
-        if (errno == ELOOP) return Error{"the keys file " + quote_text(path, 200) + " is a symlink: refused", ""};
+        if (errno == ELOOP)
+            return Error{"the keys file " + quote_text(path, 200) + " is a symlink: refused", ""};
         return os_error("cannot open the keys file", path);
     }
     struct stat st {};
     if (::fstat(fd.get(), &st) != 0) return os_error("cannot inspect", path);
-    if (!S_ISREG(st.st_mode)) return Error{"the keys file " + quote_text(path, 200) + " is not a regular file", ""};
-    if (auto why = unsafe_owner_or_mode(st)) return Error{"the keys file " + quote_text(path, 200) + " " + *why, ""};
+    if (!S_ISREG(st.st_mode))
+        return Error{"the keys file " + quote_text(path, 200) + " is not a regular file", ""};
+    if (auto why = unsafe_owner_or_mode(st))
+        return Error{"the keys file " + quote_text(path, 200) + " " + *why, ""};
     return read_all(fd.get(), path, kMaxKeysFileBytes);
 }
 
@@ -146,21 +156,25 @@ Status write_keys_file(const std::string& path, const std::string& content) {
         ::unlink(temp.c_str());
         return e;
     };
-    if (::geteuid() == 0 && ::fchown(fd.get(), 0, 0) != 0) return abandon(os_error("cannot chown", temp));
+    if (::geteuid() == 0 && ::fchown(fd.get(), 0, 0) != 0)
+        return abandon(os_error("cannot chown", temp));
     if (::fchmod(fd.get(), 0644) != 0) return abandon(os_error("cannot chmod", temp));
     if (!os::write_all(fd.get(), content)) return abandon(os_error("cannot write", temp));
     if (::fsync(fd.get()) != 0) return abandon(os_error("cannot fsync", temp));
     if (::close(fd.release()) != 0) return abandon(os_error("cannot close", temp));
-    if (::rename(temp.c_str(), path.c_str()) != 0) return abandon(os_error("cannot rename over", path));
+    if (::rename(temp.c_str(), path.c_str()) != 0)
+        return abandon(os_error("cannot rename over", path));
     // The rename is durable only once the directory is on disk.
     os::UniqueFd dir_fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-    if (dir_fd.get() < 0 || ::fsync(dir_fd.get()) != 0) return os_error("cannot fsync the directory", dir);
+    if (dir_fd.get() < 0 || ::fsync(dir_fd.get()) != 0)
+        return os_error("cannot fsync the directory", dir);
     return ok_status();
 }
 
 Status confirm_with_ssh_keygen(const PublicKey& key) {
     if (::access(kSshKeygen, X_OK) != 0) {
-        std::cerr << "bridle: note: " << kSshKeygen << " is not installed; the key was checked by bridle's parser only\n";
+        std::cerr << "bridle: note: " << kSshKeygen
+                  << " is not installed; the key was checked by bridle's parser only\n";
         return ok_status();
     }
     // Only the absolute path and fixed arguments: no shell, no PATH, an empty environment.
@@ -177,16 +191,22 @@ Status confirm_with_ssh_keygen(const PublicKey& key) {
     // "256 SHA256:... comment (ED25519)"; more than 64 KiB of output is no fingerprint.
     const std::string text = ran.value().truncated ? std::string{} : ran.value().out;
     const auto space = text.find(' ');
-    const std::string fingerprint = space == std::string::npos ? "" : text.substr(space + 1, text.find(' ', space + 1) - space - 1);
+    const std::string fingerprint =
+        space == std::string::npos ? ""
+                                   : text.substr(space + 1, text.find(' ', space + 1) - space - 1);
     if (fingerprint != key.fingerprint) {
-        return Error{"ssh-keygen reads the key differently (" + quote_text(fingerprint, 100) + " vs " + key.fingerprint + ")", ""};
+        return Error{"ssh-keygen reads the key differently (" + quote_text(fingerprint, 100) +
+                         " vs " + key.fingerprint + ")",
+                     ""};
     }
     return ok_status();
 }
 
 int enroll(const std::string& name, const std::string& pubkey_file, const KeysOptions& options) {
     if (!is_key_name(name)) {
-        return fail_usage({"invalid key name " + quote_text(name, 80) + ": use 1 to 64 of [A-Za-z0-9._@-], starting with a letter or digit", ""});
+        return fail_usage({"invalid key name " + quote_text(name, 80) +
+                               ": use 1 to 64 of [A-Za-z0-9._@-], starting with a letter or digit",
+                           ""});
     }
     auto key = read_public_key_file(pubkey_file);
     if (!key) return fail_usage(key.error());
@@ -203,13 +223,14 @@ int enroll(const std::string& name, const std::string& pubkey_file, const KeysOp
     os::UniqueFd locked(lock.value());
     auto current = read_keys_file(options.file);
     if (!current) return fail_config(current.error());
-    auto updated = add_key(parse_keys_file(current.value()), name, key.value(), options.policy_file);
+    auto updated =
+        add_key(parse_keys_file(current.value()), name, key.value(), options.policy_file);
     if (!updated) return fail_usage(updated.error());
     if (const Status written = write_keys_file(options.file, updated.value()); !written) {
         return fail_config(written.error());
     }
-    std::cout << "enrolled " << name << ": " << key.value().type << " " << key.value().fingerprint << " in "
-              << options.file << "\n";
+    std::cout << "enrolled " << name << ": " << key.value().type << " " << key.value().fingerprint
+              << " in " << options.file << "\n";
     return to_int(ExitCode::kOk);
 }
 
@@ -235,12 +256,15 @@ int list_keys(const KeysOptions& options) {
     for (const auto& line : parse_keys_file(current.value()).lines) {
         if (line.key && line.name) {
             std::cout << *line.name << "\t" << line.key->type << "\t" << line.key->bits << "\t"
-                      << line.key->fingerprint << "\t" << escape_text(line.key->comment, 120) << "\n";
+                      << line.key->fingerprint << "\t" << escape_text(line.key->comment, 120)
+                      << "\n";
         } else if (line.key) {
-            std::cout << "(unmanaged line " << line.number << ")\t" << line.key->type << "\t" << line.key->bits
-                      << "\t" << line.key->fingerprint << "\t" << escape_text(line.key->comment, 120) << "\n";
+            std::cout << "(unmanaged line " << line.number << ")\t" << line.key->type << "\t"
+                      << line.key->bits << "\t" << line.key->fingerprint << "\t"
+                      << escape_text(line.key->comment, 120) << "\n";
         } else if (!line.problem.empty()) {
-            std::cerr << "bridle: warning: " << options.file << ":" << line.number << ": " << line.problem << "\n";
+            std::cerr << "bridle: warning: " << options.file << ":" << line.number << ": "
+                      << line.problem << "\n";
         }
     }
     return to_int(ExitCode::kOk);

@@ -12,7 +12,7 @@ namespace bridle::admin {
 
 struct KeysOptions {
     std::string file{kDefaultKeysFile};  // --file PATH: the authorized keys file to edit
-    std::string policy_file;             // --policy FILE (enroll): added to the key's forced command
+    std::string policy_file;  // --policy FILE (enroll): added to the key's forced command
 };
 
 // `bridle enroll --name NAME [--file PATH] [--policy FILE] PUBKEY_FILE` ("-": standard input).

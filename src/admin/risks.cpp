@@ -3,8 +3,8 @@
 // on bridle's re-check alone, root without exec-once, rules `bridle sudoers` cannot compile.
 #include <pwd.h>
 
-#include "privilege/sudo_form.hpp"
 #include "admin/sudoers.hpp"
+#include "privilege/sudo_form.hpp"
 
 namespace bridle::admin {
 
@@ -15,7 +15,8 @@ std::vector<std::string> risky_grants(const policy::Policy& policy) {
         const passwd* pw = ::getpwnam(rule.run_as.c_str());
         const bool root = rule.run_as == "root" || (pw != nullptr && pw->pw_uid == 0);
         if (privilege::form_of(rule) == privilege::Form::kExact) {
-            Result<std::vector<std::vector<std::string>>> requests = privilege::exact_requests(rule);
+            Result<std::vector<std::vector<std::string>>> requests =
+                privilege::exact_requests(rule);
             if (!requests)
                 warnings.push_back("`bridle sudoers` cannot compile it: " +
                                    requests.error().message + " (" + rule.source + ")");

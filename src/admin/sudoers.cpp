@@ -13,11 +13,11 @@
 #include <map>
 #include <sstream>
 
+#include "admin/sudoers_files.hpp"
 #include "common/exit_code.hpp"
 #include "loader/loader.hpp"
 #include "privilege/invoke.hpp"
 #include "privilege/sudo_form.hpp"
-#include "admin/sudoers_files.hpp"
 
 namespace bridle::admin {
 namespace {
@@ -86,8 +86,8 @@ Result<std::string> compile_sudoers(const policy::Policy& policy, const SudoersO
         out << "# rule " << rule.id << " (as " << rule.run_as << "): exact, "
             << requests.value().size() << " line(s)\n";
         for (const auto& words : requests.value()) {
-            commands[rule.run_as].push_back(
-                line_of(privilege::target_command(options.bridle, options.policy_file, rule, words)));
+            commands[rule.run_as].push_back(line_of(
+                privilege::target_command(options.bridle, options.policy_file, rule, words)));
         }
     }
     std::map<std::string, std::string> aliases;
@@ -106,7 +106,8 @@ Result<std::string> compile_sudoers(const policy::Policy& policy, const SudoersO
         // No pty (the output is a pipe to bridle), and only bridle's three variables survive
         // sudo's env_reset; the target side gives the command the policy's environment.
         out << "Defaults!" << alias << " !use_pty, !requiretty, env_reset, env_keep = \""
-            << privilege::kRequestIdVariable << " " << privilege::kPolicyShaVariable << " " << privilege::kArgvVariable << "\"\n";
+            << privilege::kRequestIdVariable << " " << privilege::kPolicyShaVariable << " "
+            << privilege::kArgvVariable << "\"\n";
         out << options.user << " ALL = (" << user << ") NOPASSWD: " << alias << "\n";
     }
     if (commands.empty()) out << "\n# No rule switches user: this file grants nothing.\n";

@@ -13,11 +13,11 @@
 #include <iostream>
 #include <sstream>
 
+#include "admin/sudoers.hpp"
 #include "common/exit_code.hpp"
 #include "execution/auxiliary.hpp"
-#include "os/ownership.hpp"
-#include "admin/sudoers.hpp"
 #include "os/fd.hpp"
+#include "os/ownership.hpp"
 
 namespace bridle::admin {
 namespace {

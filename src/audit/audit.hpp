@@ -16,10 +16,12 @@ namespace bridle::audit {
 // builders escape untrusted text before it gets here.
 struct Record {
     std::string message;
-    std::string message_id;      // 128-bit id, 32 hex digits, one per event type
-    int priority = 6;            // syslog priority: 6 info, 5 notice, 4 warning, 3 err
+    std::string message_id;  // 128-bit id, 32 hex digits, one per event type
+    int priority = 6;        // syslog priority: 6 info, 5 notice, 4 warning, 3 err
     std::vector<std::pair<std::string, std::string>> fields;
-    void add(std::string name, std::string value) { fields.emplace_back(std::move(name), std::move(value)); }
+    void add(std::string name, std::string value) {
+        fields.emplace_back(std::move(name), std::move(value));
+    }
 };
 
 // MESSAGE_IDs (journalctl MESSAGE_ID=...). Generated once; never change them.
@@ -27,7 +29,7 @@ constexpr const char* kDecisionMessageId = "0f4c6c1b8e2d4c83a51e2d7a9b6f3e01";
 constexpr const char* kResultMessageId = "5a7e92c4d1b04f6e8c3b1a2d9e8f7c02";
 
 class Sink {
-public:
+  public:
     virtual ~Sink() = default;
     // Ok only when the record was handed to the store. A sink that cannot tell must fail.
     virtual Status write(const Record& record) = 0;
@@ -37,8 +39,7 @@ public:
 // when nobody listens, so it cannot prove a record was stored). write() fails when journald
 // is missing or not listening, and for an invalid field name or priority, which is sent
 // nowhere. Thread-safe. `socket_path` is for tests.
-std::unique_ptr<Sink> make_journald_sink(
-    std::string socket_path = "/run/systemd/journal/socket");
+std::unique_ptr<Sink> make_journald_sink(std::string socket_path = "/run/systemd/journal/socket");
 
 // The file sink (file_sink.cpp): JSON lines through spdlog's rotating file sink, safe for many
 // bridle processes at once (each write locks the file's directory). write() fails when the

@@ -12,7 +12,8 @@ void OutputCapture::observe(execution::Stream stream, std::string_view bytes) {
     s.seen += bytes.size();
     if (s.head.size() < limit_) {
         const std::uint64_t room = limit_ - s.head.size();
-        s.head.append(bytes.substr(0, static_cast<std::size_t>(std::min<std::uint64_t>(room, bytes.size()))));
+        s.head.append(
+            bytes.substr(0, static_cast<std::size_t>(std::min<std::uint64_t>(room, bytes.size()))));
     }
 }
 

@@ -21,9 +21,9 @@ class OutputCapture {
     void finish();
 
     struct Stream {
-        std::string head;      // the first `limit` bytes, raw
+        std::string head;  // the first `limit` bytes, raw
         std::uint64_t seen = 0;
-        std::string sha256;    // after finish(): 64 hex digits
+        std::string sha256;  // after finish(): 64 hex digits
         policy::Sha256 hash;
     };
     const Stream& out() const { return out_; }

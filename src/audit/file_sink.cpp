@@ -19,9 +19,9 @@
 #include <cstring>
 #include <mutex>
 
-#include <nlohmann/json.hpp>
 #include <spdlog/details/log_msg.h>
 #include <spdlog/sinks/rotating_file_sink.h>
+#include <nlohmann/json.hpp>
 
 #include "audit/audit.hpp"
 #include "os/error.hpp"
@@ -68,7 +68,8 @@ class FileSink final : public Sink {
     Status append(const std::string& line) {
         const std::string directory = directory_of(options_.path);
         const int dir_fd = ::open(directory.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (dir_fd < 0) return refusal("cannot open its directory " + directory + ": " + errno_text(errno));
+        if (dir_fd < 0)
+            return refusal("cannot open its directory " + directory + ": " + errno_text(errno));
         int rc;
         while ((rc = ::flock(dir_fd, LOCK_EX)) != 0 && errno == EINTR) {
         }
@@ -83,8 +84,8 @@ class FileSink final : public Sink {
         if (::faccessat(dir_fd, ".", W_OK, AT_EACCESS) != 0) {
             const int err = errno;
             ::close(dir_fd);
-            return refusal("its directory " + directory + " is not writable (rotation would fail): " +
-                           errno_text(err));
+            return refusal("its directory " + directory +
+                           " is not writable (rotation would fail): " + errno_text(err));
         }
         Status status = ok_status();
         try {

@@ -6,12 +6,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <fcntl.h>
 #include <cerrno>
 #include <cstring>
-#include <fcntl.h>
 #include <fstream>
-#include <set>
 #include <memory>
+#include <set>
 #include <thread>
 #include <vector>
 
@@ -80,7 +80,8 @@ StoredRecord current_record(const SdJournalApi& api, sd_journal* j) {
     if (api.get_realtime_usec(j, &usec) >= 0) r.realtime_usec = usec;
     const void* data = nullptr;
     std::size_t length = 0;
-    for (api.restart_data(j); api.enumerate_data(j, &data, &length) > 0;) {  // SD_JOURNAL_FOREACH_DATA
+    for (api.restart_data(j);
+         api.enumerate_data(j, &data, &length) > 0;) {  // SD_JOURNAL_FOREACH_DATA
         const std::string_view field(static_cast<const char*>(data), length);
         const std::size_t eq = field.find('=');
         if (eq == std::string_view::npos) continue;
@@ -132,8 +133,8 @@ Status read_journal(const ReadOptions& o, const std::function<bool(const StoredR
 std::vector<std::string> rotated_family(const std::string& path) {
     const std::size_t slash = path.rfind('/');
     const std::size_t dot = path.rfind('.');
-    const bool has_ext = dot != std::string::npos && dot != 0 &&
-                         (slash == std::string::npos || dot > slash + 1);
+    const bool has_ext =
+        dot != std::string::npos && dot != 0 && (slash == std::string::npos || dot > slash + 1);
     const std::string stem = has_ext ? path.substr(0, dot) : path;
     const std::string ext = has_ext ? path.substr(dot) : "";
     std::vector<std::string> older;
@@ -155,7 +156,8 @@ bool hand_on(std::string bytes, std::string& partial, const ReadOptions& o,
     bytes.insert(0, partial);
     partial.clear();
     std::size_t start = 0;
-    for (std::size_t newline; (newline = bytes.find('\n', start)) != std::string::npos; start = newline + 1) {
+    for (std::size_t newline; (newline = bytes.find('\n', start)) != std::string::npos;
+         start = newline + 1) {
         const std::optional<StoredRecord> r = parse_json_line(bytes.substr(start, newline - start));
         if (!r || r->field("SYSLOG_IDENTIFIER") != "bridle") continue;
         if (!o.request_id.empty() && r->field("BRIDLE_REQUEST_ID") != o.request_id) continue;
@@ -242,7 +244,8 @@ Status read_json_lines(const ReadOptions& o,
             }
             // Forget files that were rotated out: the file system may give their inode
             // numbers to new files.
-            for (auto it = seen.begin(); it != seen.end();) it = present.count(*it) ? std::next(it) : seen.erase(it);
+            for (auto it = seen.begin(); it != seen.end();)
+                it = present.count(*it) ? std::next(it) : seen.erase(it);
             if (!live.open(o.file)) continue;
         }
         if (!live.drain(o, on_record)) return ok_status();
@@ -270,7 +273,8 @@ std::optional<StoredRecord> parse_json_line(const std::string& line) {
         r.fields.emplace(name, field.get<std::string>());
     }
     const std::string usec = r.field("__REALTIME_TIMESTAMP");
-    if (usec.empty() || usec.size() > 19 || usec.find_first_not_of("0123456789") != std::string::npos) {
+    if (usec.empty() || usec.size() > 19 ||
+        usec.find_first_not_of("0123456789") != std::string::npos) {
         return std::nullopt;
     }
     r.realtime_usec = std::stoull(usec);

@@ -25,12 +25,12 @@ struct StoredRecord {
 };
 
 struct ReadOptions {
-    std::string directory;                 // -D DIR: the journal files in DIR (and below)
-    std::string file;                      // --file FILE: a journal file, or JSON lines
-    std::optional<std::uint64_t> since;    // realtime microseconds, inclusive
-    std::optional<std::uint64_t> until;    // inclusive
-    std::string request_id;                // only this request's records
-    bool follow = false;                   // after the backlog, wait for new records forever
+    std::string directory;               // -D DIR: the journal files in DIR (and below)
+    std::string file;                    // --file FILE: a journal file, or JSON lines
+    std::optional<std::uint64_t> since;  // realtime microseconds, inclusive
+    std::optional<std::uint64_t> until;  // inclusive
+    std::string request_id;              // only this request's records
+    bool follow = false;                 // after the backlog, wait for new records forever
 };
 
 // Calls `on_record` for every record of SYSLOG_IDENTIFIER=bridle in the window, oldest first,

@@ -31,8 +31,9 @@ void add_common(Record& r, const RequestInfo& info, const char* event) {
     if (!info.run_as.empty()) r.add("BRIDLE_RUN_AS", info.run_as);
     if (!info.sudo.empty()) r.add("BRIDLE_SUDO", info.sudo);
     if (!info.sudo_command.empty()) {
-        r.add("BRIDLE_SUDO_COMMAND", nlohmann::json(info.sudo_command).dump(
-                                         -1, ' ', false, nlohmann::json::error_handler_t::replace));
+        r.add("BRIDLE_SUDO_COMMAND",
+              nlohmann::json(info.sudo_command)
+                  .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
     }
     if (!info.sudo_user.empty()) r.add("BRIDLE_SUDO_USER", escape_text(info.sudo_user, 64));
     if (!info.first_policy_sha256.empty()) {
@@ -67,8 +68,9 @@ Record decision_record(const RequestInfo& info, const std::string& decision,
     if (!executable.empty()) r.add("BRIDLE_EXECUTABLE", executable);
     if (info.timeout_ms != 0) r.add("BRIDLE_TIMEOUT_MS", std::to_string(info.timeout_ms));
     if (!info.exec_argv.empty()) {
-        const std::string exec_json = nlohmann::json(info.exec_argv).dump(
-            -1, ' ', false, nlohmann::json::error_handler_t::replace);
+        const std::string exec_json =
+            nlohmann::json(info.exec_argv)
+                .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
         r.add("BRIDLE_EXEC_ARGV", exec_json.size() <= kMaxRecordedCommand * 2
                                       ? exec_json
                                       : escape_text(exec_json, kMaxRecordedCommand * 2));
@@ -76,7 +78,8 @@ Record decision_record(const RequestInfo& info, const std::string& decision,
     if (!info.fd_paths.empty()) {
         nlohmann::json map = nlohmann::json::object();
         for (const auto& [fd_path, canonical] : info.fd_paths) map[fd_path] = canonical;
-        r.add("BRIDLE_FD_PATHS", map.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+        r.add("BRIDLE_FD_PATHS",
+              map.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
     }
     if (!reason.empty()) r.add("BRIDLE_REASON", reason);
     return r;
@@ -88,7 +91,7 @@ Record result_record(const RequestInfo& info, const std::string& rule_id,
     Record r;
     r.message_id = kResultMessageId;
     r.priority = (outcome.started && exit_status == 0) ? 6 : 5;
-    std::string how = !outcome.started      ? "failed to start"
+    std::string how = !outcome.started       ? "failed to start"
                       : outcome.timed_out    ? "timed out"
                       : outcome.disconnected ? "ended by disconnect"
                       : outcome.signal != 0  ? "killed by signal " + std::to_string(outcome.signal)
@@ -111,8 +114,8 @@ Record result_record(const RequestInfo& info, const std::string& rule_id,
     if (info.sandbox && !outcome.containment.empty()) {
         // Every containment mechanism that applied, so that a reviewer can tell a contained run
         // from a degraded one (docs/sandbox.md). Every bridle process is non-dumpable (main).
-        r.add("BRIDLE_CONTAINMENT", "landlock=" + info.sandbox->landlock + " " +
-                                        outcome.containment + " dumpable=no");
+        r.add("BRIDLE_CONTAINMENT",
+              "landlock=" + info.sandbox->landlock + " " + outcome.containment + " dumpable=no");
     }
     if (!outcome.error.empty()) r.add("BRIDLE_ERROR", escape_text(outcome.error, 512));
     if (capture != nullptr) {

@@ -25,28 +25,28 @@ struct SandboxInfo {
 // What every record of one request repeats.
 struct RequestInfo {
     std::string request_id;
-    std::string raw;                  // the request as received (untrusted bytes)
-    std::vector<std::string> argv;    // tokens, when the request parsed
-    std::vector<std::string> exec_argv;   // BRIDLE_EXEC_ARGV (decision): what is exec'd, when
-                                          // allowed (normal form, /dev/fd/N substitutions)
+    std::string raw;                     // the request as received (untrusted bytes)
+    std::vector<std::string> argv;       // tokens, when the request parsed
+    std::vector<std::string> exec_argv;  // BRIDLE_EXEC_ARGV (decision): what is exec'd, when
+                                         // allowed (normal form, /dev/fd/N substitutions)
     std::vector<std::pair<std::string, std::string>> fd_paths;  // BRIDLE_FD_PATHS: /dev/fd/N
                                                                 // -> the canonical path opened
     std::string key;
-    std::string client;               // SSH_CONNECTION
+    std::string client;  // SSH_CONNECTION
     std::string session_id;
     std::string front_end;
     std::string policy_sha256;
-    std::string run_as;               // user name the command runs as
-    std::optional<SandboxInfo> sandbox;   // once a rule (and so its sandbox) is known
-    std::uint64_t timeout_ms = 0;         // an allowed rule's timeout: BRIDLE_TIMEOUT_MS in
-                                          // the decision record (0: none)
+    std::string run_as;                  // user name the command runs as
+    std::optional<SandboxInfo> sandbox;  // once a rule (and so its sandbox) is known
+    std::uint64_t timeout_ms = 0;        // an allowed rule's timeout: BRIDLE_TIMEOUT_MS in
+                                         // the decision record (0: none)
     // run_as rules (privilege/): the user side records the sudo path and what sudo runs; the
     // target side records the sudo path and who called sudo (SUDO_USER).
-    std::string sudo;                        // BRIDLE_SUDO: /usr/bin/sudo
-    std::vector<std::string> sudo_command;   // BRIDLE_SUDO_COMMAND (JSON): bridle run-as ...
-    std::string sudo_user;                   // BRIDLE_SUDO_USER
-    std::string first_policy_sha256;         // BRIDLE_FIRST_POLICY_SHA256: the user side's, when
-                                             // the target side found a different policy
+    std::string sudo;                       // BRIDLE_SUDO: /usr/bin/sudo
+    std::vector<std::string> sudo_command;  // BRIDLE_SUDO_COMMAND (JSON): bridle run-as ...
+    std::string sudo_user;                  // BRIDLE_SUDO_USER
+    std::string first_policy_sha256;        // BRIDLE_FIRST_POLICY_SHA256: the user side's, when
+                                            // the target side found a different policy
 };
 
 // BRIDLE_RULE of the built-in `help` request (bridle answers it itself: no result record).

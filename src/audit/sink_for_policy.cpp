@@ -6,9 +6,9 @@ namespace bridle::audit {
 
 std::unique_ptr<Sink> make_sink(const policy::Settings& settings) {
     const auto file = [&] {
-        return make_file_sink(FileSinkOptions{settings.audit_file.path,
-                                              static_cast<std::size_t>(settings.audit_file.max_size),
-                                              static_cast<std::size_t>(settings.audit_file.max_files)});
+        return make_file_sink(FileSinkOptions{
+            settings.audit_file.path, static_cast<std::size_t>(settings.audit_file.max_size),
+            static_cast<std::size_t>(settings.audit_file.max_files)});
     };
     switch (settings.audit) {
         case policy::AuditSink::kFile:

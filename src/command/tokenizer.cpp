@@ -156,8 +156,9 @@ Result<std::vector<std::string>> split_words(std::string_view text, std::vector<
     const auto end_word = [&]() -> std::optional<Error> {
         if (globbed != nullptr) {
             if (unquoted_glob && literal_glob) {
-                return error_at(glob_at, "a word with an unquoted * or ? may not also hold a quoted or "
-                                         "escaped *, ? or [");
+                return error_at(glob_at,
+                                "a word with an unquoted * or ? may not also hold a quoted or "
+                                "escaped *, ? or [");
             }
             globbed->push_back(unquoted_glob);
         }
@@ -302,7 +303,9 @@ std::optional<std::string> check_words(const std::vector<std::string>& argv) {
         }
         for (std::size_t i = 0; i < argv[w].size();) {
             const auto cp = decode_utf8(argv[w], i);
-            if (!cp) return "word " + std::to_string(w + 1) + " is not valid UTF-8 at byte " + std::to_string(i + 1);
+            if (!cp)
+                return "word " + std::to_string(w + 1) + " is not valid UTF-8 at byte " +
+                       std::to_string(i + 1);
             if (auto name = forbidden_character_name(cp->value)) {
                 return "word " + std::to_string(w + 1) + " contains a " + *name + " at byte " +
                        std::to_string(i + 1) + "; no control or invisible characters";

@@ -6,19 +6,22 @@ namespace bridle {
 
 enum class ExitCode : int {
     kOk = 0,
-    kUsage = 64,         // EX_USAGE: the request (or bridle's own command line) could not be parsed
-    kUnavailable = 69,   // EX_UNAVAILABLE: the audit sink cannot take records; nothing runs unaudited
-    kSoftware = 70,      // EX_SOFTWARE: internal error
-    kSetupFailed = 71,   // EX_OSERR: the child's set-up (fds, environment, exec) failed before exec
-    kTempFail = 75,      // EX_TEMPFAIL: waiting for approval (reserved)
-    kNoPerm = 77,        // EX_NOPERM: denied by policy
-    kConfig = 78,        // EX_CONFIG: policy missing, unreadable, unsafe or invalid
-    kTimeout = 124,      // the rule's timeout expired; the command was killed
+    kUsage = 64,  // EX_USAGE: the request (or bridle's own command line) could not be parsed
+    kUnavailable =
+        69,          // EX_UNAVAILABLE: the audit sink cannot take records; nothing runs unaudited
+    kSoftware = 70,  // EX_SOFTWARE: internal error
+    kSetupFailed = 71,  // EX_OSERR: the child's set-up (fds, environment, exec) failed before exec
+    kTempFail = 75,     // EX_TEMPFAIL: waiting for approval (reserved)
+    kNoPerm = 77,       // EX_NOPERM: denied by policy
+    kConfig = 78,       // EX_CONFIG: policy missing, unreadable, unsafe or invalid
+    kTimeout = 124,     // the rule's timeout expired; the command was killed
     kCannotExecute = 126,
     kNotFound = 127,
-    kSignalBase = 128,   // 128+N: the command was killed by signal N
+    kSignalBase = 128,  // 128+N: the command was killed by signal N
 };
 
-constexpr int to_int(ExitCode c) { return static_cast<int>(c); }
+constexpr int to_int(ExitCode c) {
+    return static_cast<int>(c);
+}
 
 }  // namespace bridle

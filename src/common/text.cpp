@@ -93,7 +93,8 @@ std::string escape_text(std::string_view bytes, std::size_t max_bytes, Quotes qu
             out.append(bytes.substr(i, cp->length));  // printable non-ASCII stays readable
             i += cp->length;
         } else if (cp && cp->length > 1) {
-            std::snprintf(buffer.data(), buffer.size(), "\\u{%04X}", static_cast<unsigned>(cp->value));
+            std::snprintf(buffer.data(), buffer.size(), "\\u{%04X}",
+                          static_cast<unsigned>(cp->value));
             out += buffer.data();
             i += cp->length;
         } else {

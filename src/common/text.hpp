@@ -20,7 +20,8 @@ std::optional<CodePoint> decode_utf8(std::string_view text, std::size_t offset);
 
 // Characters that may never appear in a request, quoted or not: C0 and C1 controls, DEL,
 // bidirectional controls, zero-width and other invisible format characters, variation
-// selectors and fillers that render as nothing, line and paragraph separators. Returns a short name ("control character U+0007") or nullopt.
+// selectors and fillers that render as nothing, line and paragraph separators. Returns a short name
+// ("control character U+0007") or nullopt.
 std::optional<std::string> forbidden_character_name(char32_t cp);
 
 // Render untrusted bytes for a log line or a message: printable ASCII as itself, backslash

@@ -86,9 +86,9 @@ bool collect(const int (&from)[2], std::string* const (&into)[2], std::size_t li
 
 Result<AuxResult> run_auxiliary(const AuxSpec& spec) {
     if (spec.path.empty() || spec.path.front() != '/') {
-        return Error{"cannot execute " + spec.path +
-                         ": not an absolute path (bridle never searches PATH)",
-                     ""};
+        return Error{
+            "cannot execute " + spec.path + ": not an absolute path (bridle never searches PATH)",
+            ""};
     }
     if (std::string why = detail::check_exec(spec.path, spec.argv, spec.env); !why.empty()) {
         return Error{std::move(why), ""};
@@ -122,7 +122,10 @@ Result<AuxResult> run_auxiliary(const AuxSpec& spec) {
     }
     if (!os::make_pipe(error_read, error_write)) return cannot("cannot create a pipe");
 
-    const AuxPlan plan{spec.path.c_str(), args.argv(), args.envp(), {stdio[0], stdio[1], stdio[2]},
+    const AuxPlan plan{spec.path.c_str(),
+                       args.argv(),
+                       args.envp(),
+                       {stdio[0], stdio[1], stdio[2]},
                        error_write.get()};
     const pid_t pid = ::fork();
     if (pid == 0) become_auxiliary(plan);

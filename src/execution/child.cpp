@@ -228,7 +228,8 @@ Step step_of(sandbox::Stage stage) {
 std::string check_spec(const Spec& spec) {
     if (std::string why = check_exec(spec.path, spec.argv, spec.env); !why.empty()) return why;
     // Above stdio (dup2 onto 0-2 would replace them) and few enough for the child's array.
-    if (spec.pass_fds.size() > kMaxPassFds) return "refusing to pass more than " + std::to_string(kMaxPassFds) + " descriptors";
+    if (spec.pass_fds.size() > kMaxPassFds)
+        return "refusing to pass more than " + std::to_string(kMaxPassFds) + " descriptors";
     for (const int fd : spec.pass_fds) {
         if (fd < 3) return "refusing to pass descriptor " + std::to_string(fd) + " (below 3)";
     }

@@ -64,7 +64,8 @@ void for_each_child(ChildFn fn, void* context) noexcept {
     while (const dirent* entry = ::readdir(dir)) {
         if (entry->d_name[0] < '0' || entry->d_name[0] > '9') continue;
         if (!have_children_files) {
-            if (detail::parent_of(entry->d_name) == self) call(static_cast<pid_t>(std::atoi(entry->d_name)));
+            if (detail::parent_of(entry->d_name) == self)
+                call(static_cast<pid_t>(std::atoi(entry->d_name)));
             continue;
         }
         char path[320];
@@ -76,14 +77,17 @@ void for_each_child(ChildFn fn, void* context) noexcept {
 }
 
 void signal_children(int sig) noexcept {
-    for_each_child([](pid_t child, void* context) { ::kill(child, *static_cast<int*>(context)); }, &sig);
+    for_each_child([](pid_t child, void* context) { ::kill(child, *static_cast<int*>(context)); },
+                   &sig);
 }
 
 std::vector<pid_t> list_children() {
     std::vector<pid_t> children;
-    for_each_child([](pid_t child, void* context) {
-        static_cast<std::vector<pid_t>*>(context)->push_back(child);
-    }, &children);
+    for_each_child(
+        [](pid_t child, void* context) {
+            static_cast<std::vector<pid_t>*>(context)->push_back(child);
+        },
+        &children);
     return children;
 }
 

@@ -409,7 +409,7 @@ class Supervisor {
     UniqueFd pid_fd_;
     std::unique_ptr<sandbox::exec_once::Supervisor> exec_once_;
     bool watch_exec_once_ = false;
-    UniqueFd lifeline_, report_;  // under the request's init
+    UniqueFd lifeline_, report_;                    // under the request's init
     std::optional<sandbox::cgroup::Group> cgroup_;  // removed last, once the request is gone
     std::array<Output, 2> outputs_;
     std::vector<char> buffer_;

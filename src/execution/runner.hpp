@@ -28,33 +28,33 @@ using OutputSink = std::function<bool(Stream, std::string_view)>;
 constexpr std::size_t kMaxPassFds = 16;
 
 struct Spec {
-    std::string path;                            // absolute; exec'd as is, never PATH-searched
-    std::vector<std::string> argv;               // argv[0] included
-    std::map<std::string, std::string> env;      // the whole environment
-    bool pass_stdin = false;                     // else stdin is /dev/null
-    int stdin_fd = 0;                            // used when pass_stdin
+    std::string path;                        // absolute; exec'd as is, never PATH-searched
+    std::vector<std::string> argv;           // argv[0] included
+    std::map<std::string, std::string> env;  // the whole environment
+    bool pass_stdin = false;                 // else stdin is /dev/null
+    int stdin_fd = 0;                        // used when pass_stdin
     std::chrono::milliseconds timeout{60'000};
-    std::chrono::milliseconds kill_grace{2'000}; // SIGTERM -> SIGKILL delay
-    std::uint64_t max_output = 1024 * 1024;      // per stream; past it: stop forwarding, drain
-    std::vector<int> hangup_fds;                 // poll these for POLLHUP/POLLERR: the client left
-    std::vector<int> pass_fds;                   // fds the command keeps, at the same numbers
-                                                 // and without FD_CLOEXEC (each >= 3, at most
-                                                 // kMaxPassFds); the caller owns and closes them
-    const sandbox::Prepared* sandbox = nullptr;  // entered right before execve (sandbox.hpp);
-                                                 // nullptr: none. Must outlive run().
+    std::chrono::milliseconds kill_grace{2'000};  // SIGTERM -> SIGKILL delay
+    std::uint64_t max_output = 1024 * 1024;       // per stream; past it: stop forwarding, drain
+    std::vector<int> hangup_fds;                  // poll these for POLLHUP/POLLERR: the client left
+    std::vector<int> pass_fds;                    // fds the command keeps, at the same numbers
+                                                  // and without FD_CLOEXEC (each >= 3, at most
+                                                  // kMaxPassFds); the caller owns and closes them
+    const sandbox::Prepared* sandbox = nullptr;   // entered right before execve (sandbox.hpp);
+                                                  // nullptr: none. Must outlive run().
     // Sees every byte the command writes, also past max_output (the audit's output capture
     // and its SHA-256). Must not throw; empty: none.
     std::function<void(Stream, std::string_view)> observe;
 };
 
 struct Outcome {
-    bool started = false;            // the exec succeeded
-    int exit_status = -1;            // when exited normally
-    int signal = 0;                  // when killed by a signal
+    bool started = false;  // the exec succeeded
+    int exit_status = -1;  // when exited normally
+    int signal = 0;        // when killed by a signal
     bool timed_out = false;
-    bool disconnected = false;       // the client went away (hangup fd, SIGHUP, sink refused)
+    bool disconnected = false;  // the client went away (hangup fd, SIGHUP, sink refused)
     bool stdout_truncated = false, stderr_truncated = false;
-    std::uint64_t stdout_bytes = 0, stderr_bytes = 0;   // produced, including what was dropped
+    std::uint64_t stdout_bytes = 0, stderr_bytes = 0;  // produced, including what was dropped
     std::chrono::milliseconds duration{0};
     std::string error;               // set-up failure before or at exec (errno text)
     int exec_errno = 0;              // errno of a failed execve (ENOENT -> 127, else 126)

@@ -14,8 +14,8 @@
 #include "command/tokenizer.hpp"
 #include "common/exit_code.hpp"
 #include "common/names.hpp"
-#include "execution/runner.hpp"
 #include "common/text.hpp"
+#include "execution/runner.hpp"
 #include "gate/gate.hpp"
 #include "gate/system_resolver.hpp"
 #include "loader/loader.hpp"
@@ -28,7 +28,9 @@ namespace {
 // The request that starts session mode (MCP over this channel); reserved, like `help`.
 constexpr const char* kSessionRequest = "mcp";
 
-void say(std::string_view text) { (void)os::write_all(STDERR_FILENO, text); }
+void say(std::string_view text) {
+    (void)os::write_all(STDERR_FILENO, text);
+}
 
 std::string env_or_empty(const char* name) {
     const char* value = std::getenv(name);
@@ -85,7 +87,8 @@ int run(const Invocation& inv) {
     if (!loaded) {
         std::string text = "bridle: the policy cannot be used: " + loaded.error().full() + "\n";
         if (report.errors.size() > 1) {
-            text += "bridle: (" + std::to_string(report.errors.size()) + " problems; an administrator can run `bridle check`)\n";
+            text += "bridle: (" + std::to_string(report.errors.size()) +
+                    " problems; an administrator can run `bridle check`)\n";
         }
         text += "bridle: nothing was run\n";
         return refuse(ExitCode::kConfig, "policy unusable: " + loaded.error().full(), text, "");
@@ -97,10 +100,11 @@ int run(const Invocation& inv) {
 
     if (!inv.request) {
         // A login attempt (no command): the help text, never a shell.
-        return refuse(ExitCode::kUsage, "no command: interactive login refused",
-                      gate::help_text(policy, inv.key) +
-                          "bridle: interactive logins are not available: run one command per connection, e.g. `ssh HOST uptime`\n",
-                      policy.sha256);
+        return refuse(
+            ExitCode::kUsage, "no command: interactive login refused",
+            gate::help_text(policy, inv.key) +
+                "bridle: interactive logins are not available: run one command per connection, e.g. `ssh HOST uptime`\n",
+            policy.sha256);
     }
 
     gate::SystemResolver resolver;
@@ -112,10 +116,12 @@ int run(const Invocation& inv) {
     }
 
     const execution::OutputSink to_channel = [](execution::Stream stream, std::string_view bytes) {
-        return os::write_all(stream == execution::Stream::kStdout ? STDOUT_FILENO : STDERR_FILENO, bytes);
+        return os::write_all(stream == execution::Stream::kStdout ? STDOUT_FILENO : STDERR_FILENO,
+                             bytes);
     };
     // stdout and stderr are the SSH channel: a hangup there means the client is gone.
-    const gate::Response response = gate::handle(context, request, to_channel, {STDOUT_FILENO, STDERR_FILENO});
+    const gate::Response response =
+        gate::handle(context, request, to_channel, {STDOUT_FILENO, STDERR_FILENO});
     // The help text is the answer, on stdout; everything else bridle says goes to stderr.
     if (response.kind == gate::Kind::kHelp) {
         (void)os::write_all(STDOUT_FILENO, response.message);
@@ -145,7 +151,8 @@ int run_login_shell(const std::string& text) {
                 (argv[i] == "--key" ? inv.key : inv.policy_file) = argv[i + 1];
                 ++i;
             } else {
-                say("bridle: unsupported word " + quote_text(argv[i], 80) + " in the forced command\n");
+                say("bridle: unsupported word " + quote_text(argv[i], 80) +
+                    " in the forced command\n");
                 return to_int(ExitCode::kUsage);
             }
         }

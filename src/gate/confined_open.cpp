@@ -39,8 +39,9 @@ Error open_error(const std::string& canonical, int err) {
         case ELOOP:
         case ENOTDIR:
         case EXDEV:
-            return refusal(canonical, "changed after it was checked: a component is now a "
-                                      "symbolic link or leaves the allowed directory");
+            return refusal(canonical,
+                           "changed after it was checked: a component is now a "
+                           "symbolic link or leaves the allowed directory");
         case ENOENT:
             return refusal(canonical, "disappeared after it was checked");
         default:
@@ -55,7 +56,8 @@ Result<int> checked(int fd, const std::string& canonical, const OpenChecks& chec
         ::close(fd);
         return refusal(canonical, what);
     };
-    if (::fstat(fd, &st) != 0) return fail(std::string("cannot be examined: ") + std::strerror(errno));
+    if (::fstat(fd, &st) != 0)
+        return fail(std::string("cannot be examined: ") + std::strerror(errno));
     if (!S_ISREG(st.st_mode)) return fail("is not a regular file");
     if (st.st_nlink > 1 && !checks.hard_links_allowed) {
         return fail("has " + std::to_string(st.st_nlink) + " hard links");
@@ -79,13 +81,15 @@ OpenedFiles::~OpenedFiles() {
 }
 
 Result<int> open_by_walk(const std::string& canonical, const OpenChecks& checks) {
-    if (canonical.size() < 2 || canonical.front() != '/') return refusal(canonical, "is not absolute");
+    if (canonical.size() < 2 || canonical.front() != '/')
+        return refusal(canonical, "is not absolute");
     int dir = ::open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
     if (dir < 0) return open_error(canonical, errno);
     std::size_t start = 1;
     while (true) {
         const std::size_t slash = canonical.find('/', start);
-        const std::string part = canonical.substr(start, slash == std::string::npos ? slash : slash - start);
+        const std::string part =
+            canonical.substr(start, slash == std::string::npos ? slash : slash - start);
         if (part.empty() || part == "." || part == "..") {
             ::close(dir);
             return refusal(canonical, "is not canonical");
@@ -93,9 +97,9 @@ Result<int> open_by_walk(const std::string& canonical, const OpenChecks& checks)
         const bool last = slash == std::string::npos;
         // O_NOFOLLOW with O_PATH | O_DIRECTORY: a symlink here is not a directory (ENOTDIR);
         // on the last component O_NOFOLLOW gives ELOOP.
-        const int next = ::openat(dir, part.c_str(),
-                                  last ? kFileFlags | O_NOFOLLOW
-                                       : O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        const int next = ::openat(
+            dir, part.c_str(),
+            last ? kFileFlags | O_NOFOLLOW : O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         const int err = errno;
         ::close(dir);
         if (next < 0) return open_error(canonical, err);

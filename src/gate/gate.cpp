@@ -41,8 +41,9 @@ std::optional<Refused> plan_sandbox(const Context& context, Response& r) {
         refusal = r.sandbox->refusal;
     }
     if (refusal.empty()) return std::nullopt;
-    return Refused{refusal, "nothing was run; ask the administrator, or send `help` to list the "
-                            "commands you may run"};
+    return Refused{refusal,
+                   "nothing was run; ask the administrator, or send `help` to list the "
+                   "commands you may run"};
 }
 
 // A run_as rule for another user goes through sudo: decide the sudo command line now, so the
@@ -54,8 +55,8 @@ std::optional<Refused> plan_privilege(const Context& context, const Request& req
     if (!needs.value()) return std::nullopt;
     const Result<std::string> self = privilege::own_executable();
     if (!self) return Refused{self.error().message, "nothing was run; ask the administrator"};
-    r.sudo = privilege::sudo_call(rule, r.decision, self.value(), request.policy_file,
-                                  r.request_id, context.policy.sha256);
+    r.sudo = privilege::sudo_call(rule, r.decision, self.value(), request.policy_file, r.request_id,
+                                  context.policy.sha256);
     return std::nullopt;
 }
 
@@ -66,12 +67,13 @@ std::optional<Refused> plan_privilege(const Context& context, const Request& req
 std::optional<Refused> open_fd_paths(Response& r) {
     if (r.decision.fd_paths.empty()) return std::nullopt;
     if (r.decision.fd_paths.size() > execution::kMaxPassFds) {
-        return Refused{"too many files to open (at most " + std::to_string(execution::kMaxPassFds) + ")"};
+        return Refused{"too many files to open (at most " + std::to_string(execution::kMaxPassFds) +
+                       ")"};
     }
     auto opened = std::make_shared<OpenedFiles>();  // closes what it holds on every return
     for (matching::FdPath& path : r.decision.fd_paths) {
-        const Result<int> fd = open_confined(path.canonical, path.under,
-                                           {path.hard_links_allowed, path.max_size});
+        const Result<int> fd =
+            open_confined(path.canonical, path.under, {path.hard_links_allowed, path.max_size});
         if (!fd) return Refused{fd.error().message};
         opened->add(fd.value());
         path.fd = fd.value();
@@ -84,12 +86,13 @@ std::optional<Refused> open_fd_paths(Response& r) {
 
 // The target side's request must be the user side's normal form of its rule (one spelling
 // per request on the way through sudo; docs/privilege.md).
-std::optional<Refused> check_normal_form(const Context& context, const std::vector<std::string>& argv,
-                                         const Response& r) {
+std::optional<Refused> check_normal_form(const Context& context,
+                                         const std::vector<std::string>& argv, const Response& r) {
     if (privilege::normal_form(*r.decision.rule, r.decision) == argv) return std::nullopt;
     (void)context;
-    return Refused{"the request is not in the normal form of rule " + r.decision.rule->id +
-                   " (bridle sends exactly that form; a path may have changed since the first check)"};
+    return Refused{
+        "the request is not in the normal form of rule " + r.decision.rule->id +
+        " (bridle sends exactly that form; a path may have changed since the first check)"};
 }
 
 std::optional<audit::SandboxInfo> sandbox_info(const std::optional<sandbox::Plan>& plan) {
@@ -120,7 +123,8 @@ int exit_status_of(const execution::Outcome& o) {
 bool is_help(const Context& context, const Request& request, const std::vector<std::string>& argv) {
     if (request.target_side || argv.size() != 1 || argv[0] != kHelpRequest) return false;
     for (const auto& rule : context.policy.rules) {
-        if (rule.name == kHelpRequest && rule.allows_key(request.key)) return false;  // the policy's own
+        if (rule.name == kHelpRequest && rule.allows_key(request.key))
+            return false;  // the policy's own
     }
     return true;
 }
@@ -182,14 +186,16 @@ std::optional<std::vector<std::string>> words_of(const Context& context, const R
         for (const std::string& word : argv) bytes += word.size() + 1;
     }
     if (bytes > settings.max_request) {
-        unusable(r, "cannot use the request: the request is " + std::to_string(bytes) +
-                        " bytes; this host's policy allows " + std::to_string(settings.max_request),
+        unusable(r,
+                 "cannot use the request: the request is " + std::to_string(bytes) +
+                     " bytes; this host's policy allows " + std::to_string(settings.max_request),
                  kHelpAdvice);
         return std::nullopt;
     }
     if (settings.max_words && argv.size() > *settings.max_words) {
-        unusable(r, "cannot use the request: the request has " + std::to_string(argv.size()) +
-                        " words; this host's policy allows " + std::to_string(*settings.max_words),
+        unusable(r,
+                 "cannot use the request: the request has " + std::to_string(argv.size()) +
+                     " words; this host's policy allows " + std::to_string(*settings.max_words),
                  kHelpAdvice);
         return std::nullopt;
     }
@@ -252,13 +258,20 @@ std::optional<std::vector<std::string>> parse_and_decide(const Context& context,
 
 const char* kind_name(Kind kind) {
     switch (kind) {
-        case Kind::kUnparsable: return "unparsable";
-        case Kind::kHelp: return "help";
-        case Kind::kDenied: return "denied";
-        case Kind::kAllowed: return "allowed";
-        case Kind::kUnaudited: return "unaudited";
-        case Kind::kRan: return "ran";
-        default: return "unparsable";  // -Werror=switch-default; every kind is listed above
+        case Kind::kUnparsable:
+            return "unparsable";
+        case Kind::kHelp:
+            return "help";
+        case Kind::kDenied:
+            return "denied";
+        case Kind::kAllowed:
+            return "allowed";
+        case Kind::kUnaudited:
+            return "unaudited";
+        case Kind::kRan:
+            return "ran";
+        default:
+            return "unparsable";  // -Werror=switch-default; every kind is listed above
     }
 }
 
@@ -275,8 +288,10 @@ std::string new_request_id() {
     std::size_t got = 0;
     while (got < bytes.size()) {
         const ssize_t n = ::getrandom(bytes.data() + got, bytes.size() - got, 0);
-        if (n > 0) got += static_cast<std::size_t>(n);
-        else if (errno != EINTR) break;
+        if (n > 0)
+            got += static_cast<std::size_t>(n);
+        else if (errno != EINTR)
+            break;
     }
     std::string hex;
     std::array<char, 3> two{};
@@ -320,7 +335,8 @@ Response refuse(audit::Sink& sink, const Request& request, const Refusal& refusa
     audit::RequestInfo info = info_of(request, r.request_id, refusal.policy_sha256);
     if (request.argv) info.argv = *request.argv;
     info.first_policy_sha256 = refusal.first_policy_sha256;
-    const Status s = sink.write(audit::decision_record(info, "deny", refusal.rule_id, refusal.reason));
+    const Status s =
+        sink.write(audit::decision_record(info, "deny", refusal.rule_id, refusal.reason));
     if (!s) r.message += "bridle: " + s.error().full() + "\n";
     return r;
 }
@@ -350,7 +366,8 @@ Response audit_and_run(const Context& context, const Request& request, Response 
         }
     }
     info.sandbox = sandbox_info(r.sandbox);
-    if (r.decision.rule != nullptr && !r.decision.rule->run_as.empty()) info.run_as = r.decision.rule->run_as;
+    if (r.decision.rule != nullptr && !r.decision.rule->run_as.empty())
+        info.run_as = r.decision.rule->run_as;
     if (r.sudo) {
         info.sudo = privilege::kSudo;
         info.sudo_command = r.sudo->target_command;
@@ -358,7 +375,8 @@ Response audit_and_run(const Context& context, const Request& request, Response 
 
     const bool allowed = r.decision.verdict == matching::Verdict::kAllow;
     const std::string verdict = allowed ? "allow" : "deny";
-    std::string rule_id = r.decision.rule ? r.decision.rule->id : (allowed ? audit::kHelpRuleId : "");
+    std::string rule_id =
+        r.decision.rule ? r.decision.rule->id : (allowed ? audit::kHelpRuleId : "");
     if (request.target_side && rule_id.empty() && context.policy.rules.size() == 1) {
         rule_id = context.policy.rules.front().id;  // the one rule the target side re-checks
     }
@@ -367,7 +385,8 @@ Response audit_and_run(const Context& context, const Request& request, Response 
     // It carries the timeout, so that a review can tell a request still running from one
     // whose result never came (`bridle audit`: lost).
     if (allowed && r.decision.rule) {
-        info.timeout_ms = static_cast<std::uint64_t>(timeout_of(context, request, *r.decision.rule).count());
+        info.timeout_ms =
+            static_cast<std::uint64_t>(timeout_of(context, request, *r.decision.rule).count());
     }
     const std::string executable = r.decision.rule ? r.decision.rule->command : "";
     const Status audited = context.audit.write(
@@ -433,8 +452,9 @@ Response audit_and_run(const Context& context, const Request& request, Response 
     } else {
         // Everything that allocates or opens files for the sandbox, before fork. A failure
         // runs nothing and is reported like any other set-up failure (status 71).
-        Result<sandbox::Prepared> prepared = r.sandbox ? sandbox::prepare(*r.sandbox)
-                                                       : Result<sandbox::Prepared>(Error{"no sandbox", ""});
+        Result<sandbox::Prepared> prepared =
+            r.sandbox ? sandbox::prepare(*r.sandbox)
+                      : Result<sandbox::Prepared>(Error{"no sandbox", ""});
         if (prepared) {
             spec.sandbox = &prepared.value();
             r.outcome = execution::run(spec, to_client);
@@ -444,7 +464,8 @@ Response audit_and_run(const Context& context, const Request& request, Response 
     }
     if (escape) {
         // A character the command left unfinished at its end.
-        for (const execution::Stream stream : {execution::Stream::kStdout, execution::Stream::kStderr}) {
+        for (const execution::Stream stream :
+             {execution::Stream::kStdout, execution::Stream::kStderr}) {
             std::string rest;
             escapers[stream == execution::Stream::kStdout ? 0 : 1].finish(rest);
             if (!rest.empty()) (void)sink(stream, rest);
@@ -452,7 +473,9 @@ Response audit_and_run(const Context& context, const Request& request, Response 
     }
     r.exit_status = exit_status_of(r.outcome);
     if (!r.outcome.started) {
-        r.message = "bridle: " + (r.outcome.error.empty() ? "the command could not be started" : r.outcome.error) + "\n";
+        r.message =
+            "bridle: " +
+            (r.outcome.error.empty() ? "the command could not be started" : r.outcome.error) + "\n";
     } else if (r.outcome.timed_out) {
         r.message = "bridle: timed out after " + std::to_string(spec.timeout.count()) +
                     " ms: the command and everything it started were killed\n";
@@ -464,8 +487,9 @@ Response audit_and_run(const Context& context, const Request& request, Response 
     }
     if (r.outcome.stdout_truncated || r.outcome.stderr_truncated) {
         r.message += "bridle: output truncated at " + format_bytes(spec.max_output) +
-                     " per stream (" + std::to_string(r.outcome.stdout_bytes) + " bytes on stdout, " +
-                     std::to_string(r.outcome.stderr_bytes) + " on stderr)\n";
+                     " per stream (" + std::to_string(r.outcome.stdout_bytes) +
+                     " bytes on stdout, " + std::to_string(r.outcome.stderr_bytes) +
+                     " on stderr)\n";
     }
     // Through sudo, the sandbox (and its exec-once count) is the target side's: its own result
     // record reports it; this one reports what sudo returned.
@@ -474,15 +498,17 @@ Response audit_and_run(const Context& context, const Request& request, Response 
     const Status recorded = context.audit.write(audit::result_record(
         info, rule.id, r.outcome, r.exit_status, capture ? &*capture : nullptr));
     if (!recorded) {
-        r.message += "bridle: warning: the result record could not be written: " + recorded.error().full() + "\n";
+        r.message +=
+            "bridle: warning: the result record could not be written: " + recorded.error().full() +
+            "\n";
     }
     return r;
 }
 
 }  // namespace
 
-Response handle(const Context& context, const Request& request,
-                const execution::OutputSink& sink, const std::vector<int>& hangup_fds) {
+Response handle(const Context& context, const Request& request, const execution::OutputSink& sink,
+                const std::vector<int>& hangup_fds) {
     Response r;
     r.request_id = request.request_id.empty() ? new_request_id() : request.request_id;
     const auto argv = parse_and_decide(context, request, r);

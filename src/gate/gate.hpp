@@ -22,20 +22,20 @@ namespace bridle::gate {
 
 // One request, as a front end received it.
 struct Request {
-    std::string text;                               // the raw request (SSH_ORIGINAL_COMMAND)
-    std::optional<std::vector<std::string>> argv;   // set when the client sent argv directly
-    std::string key;                                // --key NAME from authorized_keys
-    std::string client;                             // SSH_CONNECTION, or empty
-    std::string session_id;                         // ties the requests of one session
-    std::string front_end = "forced";               // forced | login-shell | mcp | explain | sudo
-    std::string run_as;                             // the user commands run as (for the record)
-    std::string policy_file;                        // --policy FILE, or empty (the target side
-                                                    // of a run_as rule is told the same)
-    std::string request_id;                         // empty: a fresh one (the target side of a
-                                                    // run_as rule continues the user side's)
-    std::string sudo_user;                          // target side: who called sudo (SUDO_USER)
+    std::string text;                              // the raw request (SSH_ORIGINAL_COMMAND)
+    std::optional<std::vector<std::string>> argv;  // set when the client sent argv directly
+    std::string key;                               // --key NAME from authorized_keys
+    std::string client;                            // SSH_CONNECTION, or empty
+    std::string session_id;                        // ties the requests of one session
+    std::string front_end = "forced";              // forced | login-shell | mcp | explain | sudo
+    std::string run_as;                            // the user commands run as (for the record)
+    std::string policy_file;                       // --policy FILE, or empty (the target side
+                                                   // of a run_as rule is told the same)
+    std::string request_id;                        // empty: a fresh one (the target side of a
+                                                   // run_as rule continues the user side's)
+    std::string sudo_user;                         // target side: who called sudo (SUDO_USER)
     std::optional<std::chrono::milliseconds> timeout;  // the client's own, shorter timeout (MCP);
-                                                    // never lengthens the rule's
+                                                       // never lengthens the rule's
     // The target side of a run_as rule (target/): the request is the user side's normal form
     // of one rule, re-checked under a policy of that rule alone. No built-in `help`, and a
     // request that is not in the rule's normal form is denied.
@@ -64,9 +64,9 @@ struct Response {
     int exit_status = to_int(ExitCode::kSoftware);
     std::string request_id;
     matching::Decision decision;
-    std::optional<sandbox::Plan> sandbox;   // an allowed rule's sandbox (also when it refused)
-    execution::Outcome outcome;          // kRan
-    std::string message;                 // bridle's own words for the client (kHelp: the text)
+    std::optional<sandbox::Plan> sandbox;     // an allowed rule's sandbox (also when it refused)
+    execution::Outcome outcome;               // kRan
+    std::string message;                      // bridle's own words for the client (kHelp: the text)
     std::optional<privilege::SudoCall> sudo;  // a run_as rule that switches user: what runs
                                               // instead of the rule's program (privilege/)
     std::shared_ptr<OpenedFiles> opened;      // the `open: fd` paths of an allowed rule,
@@ -85,8 +85,8 @@ Response explain(const Context& context, const Request& request);
 
 // The whole pipeline. Audits the decision before anything runs (an audit failure denies),
 // runs an allowed command with its output going to `sink`, and audits the result.
-Response handle(const Context& context, const Request& request,
-                const execution::OutputSink& sink, const std::vector<int>& hangup_fds);
+Response handle(const Context& context, const Request& request, const execution::OutputSink& sink,
+                const std::vector<int>& hangup_fds);
 
 // A request a front end turns away before the pipeline can decide it: no usable policy, an
 // invalid --key, a login attempt, a target side whose checks of sudo's hand-over fail.

@@ -21,7 +21,8 @@ std::optional<matching::PathResolver::Resolved> SystemResolver::resolve(const st
     }
     char buffer[PATH_MAX];
     if (::realpath(path.c_str(), buffer) == nullptr) {
-        why = errno == ENOENT ? "does not exist" : std::string("cannot be resolved: ") + std::strerror(errno);
+        why = errno == ENOENT ? "does not exist"
+                              : std::string("cannot be resolved: ") + std::strerror(errno);
         return std::nullopt;
     }
     struct stat st {};

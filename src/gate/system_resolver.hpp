@@ -7,9 +7,10 @@
 namespace bridle::gate {
 
 class SystemResolver final : public matching::PathResolver {
-public:
+  public:
     std::optional<Resolved> resolve(const std::string& path, std::string& why) const override;
-    std::optional<std::vector<std::string>> list(const std::string& dir, std::string& why) const override;
+    std::optional<std::vector<std::string>> list(const std::string& dir,
+                                                 std::string& why) const override;
 };
 
 }  // namespace bridle::gate

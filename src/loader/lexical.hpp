@@ -17,13 +17,13 @@ namespace bridle::policy::read {
 constexpr std::int64_t kMaxInteger = std::int64_t{1} << 53;
 
 // Names, each a first character and then more, bounded (lexical.cpp spells out each set).
-bool is_rule_id(std::string_view s);        // also a sandbox name
-bool is_program_name(std::string_view s);   // what the client types as argv[0]
-bool is_user_name(std::string_view s);      // run_as
-bool is_binding_name(std::string_view s);   // a parameter or argument name
-bool is_env_name(std::string_view s);       // an environment variable
-bool is_short_option(std::string_view s);   // -X
-bool is_long_option(std::string_view s);    // --word
+bool is_rule_id(std::string_view s);       // also a sandbox name
+bool is_program_name(std::string_view s);  // what the client types as argv[0]
+bool is_user_name(std::string_view s);     // run_as
+bool is_binding_name(std::string_view s);  // a parameter or argument name
+bool is_env_name(std::string_view s);      // an environment variable
+bool is_short_option(std::string_view s);  // -X
+bool is_long_option(std::string_view s);   // --word
 
 // Every piece between separators, empty ones included: "a||b" -> {"a", "", "b"}.
 std::vector<std::string_view> split(std::string_view text, char separator);

@@ -15,7 +15,8 @@ void warn_about_sandboxes(const Policy& policy, std::vector<Error>& warnings) {
         if (!profile.is_weaker_than_baseline()) continue;
         std::string rules;
         for (const Rule& rule : policy.rules) {
-            if (policy.sandbox_for(rule) == &profile) rules += (rules.empty() ? "" : ", ") + rule.id;
+            if (policy.sandbox_for(rule) == &profile)
+                rules += (rules.empty() ? "" : ", ") + rule.id;
         }
         std::string what;
         if (std::find(profile.seccomp.begin(), profile.seccomp.end(), SeccompProfile::kBaseline) ==

@@ -30,13 +30,14 @@ namespace {
 // that never happens. So the loader reads the first document with YAML::Load (one call) and
 // asks the event parser about a second one, calling it at most twice.
 class DocumentStarts final : public YAML::EventHandler {
-public:
+  public:
     std::vector<YAML::Mark> marks;
     void OnDocumentStart(const YAML::Mark& mark) override { marks.push_back(mark); }
     void OnDocumentEnd() override {}
     void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
     void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
-    void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t, const std::string&) override {}
+    void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                  const std::string&) override {}
     void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
                          YAML::EmitterStyle::value) override {}
     void OnSequenceEnd() override {}
@@ -49,7 +50,8 @@ std::optional<YAML::Mark> second_document(const std::string& text) {
     std::istringstream stream(text);
     YAML::Parser parser(stream);
     DocumentStarts starts;
-    if (!parser.HandleNextDocument(starts) || !parser.HandleNextDocument(starts)) return std::nullopt;
+    if (!parser.HandleNextDocument(starts) || !parser.HandleNextDocument(starts))
+        return std::nullopt;
     return starts.marks.size() > 1 ? starts.marks[1] : YAML::Mark();
 }
 
@@ -238,8 +240,8 @@ Result<Policy> load_policy_files(const std::string& main_file, const std::string
             }
             hash.update(text.value());
             policy.files.push_back(path);
-            parse_into(text.value(), path, is_main, regexes, options.compile_regexes,
-                       report.errors, policy);
+            parse_into(text.value(), path, is_main, regexes, options.compile_regexes, report.errors,
+                       policy);
         };
         load_one(main_file, true);
         if (!fragment_dir.empty()) {

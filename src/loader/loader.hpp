@@ -17,8 +17,8 @@ constexpr const char* kDefaultPolicyDir = "/etc/bridle/policy.d";
 
 // Every problem found in a policy, each with "file:line:col: message".
 struct LoadReport {
-    std::vector<Error> errors;     // any error: the policy is refused
-    std::vector<Error> warnings;   // worth saying, not fatal (e.g. unsafe ownership when relaxed)
+    std::vector<Error> errors;    // any error: the policy is refused
+    std::vector<Error> warnings;  // worth saying, not fatal (e.g. unsafe ownership when relaxed)
 };
 
 struct LoadOptions {

@@ -13,12 +13,13 @@ namespace bridle::policy::read {
 std::optional<Rule> PolicyReader::read_rule(const Field& field) {
     const std::optional<Entries> entries = mapping(field, "a rule");
     if (!entries) return std::nullopt;
-    reject_unknown(*entries,
-                   {"id", "summary", "command", "name", "keys", "args", "params", "options",
-                    "end_of_options", "timeout", "max_output", "stdin", "sandbox", "run_as",
-                    "capture", "fixed_before", "fixed_after", "bundle_flags", "env",
-                    "escape_output"},
-                   "a rule");
+    reject_unknown(
+        *entries,
+        {"id",      "summary",      "command",        "name",         "keys",        "args",
+         "params",  "options",      "end_of_options", "timeout",      "max_output",  "stdin",
+         "sandbox", "run_as",       "capture",        "fixed_before", "fixed_after", "bundle_flags",
+         "env",     "escape_output"},
+        "a rule");
     Rule rule;
     rule.source = location(file_, field.mark);
 
@@ -101,21 +102,24 @@ std::optional<Rule> PolicyReader::read_rule(const Field& field) {
         // After a client's "--" every word is an operand: a fixed option there would be read
         // as a file name, or worse, as whatever the program makes of it.
         if (rule.end_of_options) {
-            fail(after->value.mark, "fixed_after cannot be used with end_of_options: true (the "
-                                    "words would come after --); use fixed_before");
+            fail(after->value.mark,
+                 "fixed_after cannot be used with end_of_options: true (the "
+                 "words would come after --); use fixed_before");
         }
     }
     // glob: only where one word becomes several operands, and never through sudo, whose
     // normal form is one word per argument.
     for (const Option& option : rule.options) {
         if (!option.is_flag && option.value.glob) {
-            fail(field.mark, "option " + quoted(option.name()) + " has a path with glob, which "
+            fail(field.mark, "option " + quoted(option.name()) +
+                                 " has a path with glob, which "
                                  "only positional arguments may have");
         }
     }
     for (const Arg& arg : rule.args) {
         if (!arg.is_literal && arg.spec.glob && find(*entries, "run_as") != nullptr) {
-            fail(field.mark, "argument " + quoted(arg.name) + " has a path with glob, which a "
+            fail(field.mark, "argument " + quoted(arg.name) +
+                                 " has a path with glob, which a "
                                  "run_as rule may not have");
         }
     }
@@ -143,9 +147,10 @@ std::optional<Rule> PolicyReader::read_rule(const Field& field) {
             if (is_user_name(*user)) {
                 rule.run_as = *user;
             } else {
-                fail(run_as->value.mark, "run_as " + quoted(*user) +
-                                             " is not a valid user name: use 1 to 32 of a-z 0-9 _ -, "
-                                             "starting with a letter or _");
+                fail(run_as->value.mark,
+                     "run_as " + quoted(*user) +
+                         " is not a valid user name: use 1 to 32 of a-z 0-9 _ -, "
+                         "starting with a letter or _");
             }
         }
     }
@@ -195,7 +200,8 @@ void PolicyReader::read_keys(const Field& field, Rule& rule) {
         if (!bridle::is_key_name(*key)) {  // the one rule of --key and enroll (common/names.hpp)
             fail(item.mark, "key name " + quoted(*key) +
                                 " is not valid: use letters, digits and . _ @ -, starting with a "
-                                "letter or digit, at most " + std::to_string(kMaxKeyName) + " bytes");
+                                "letter or digit, at most " +
+                                std::to_string(kMaxKeyName) + " bytes");
         } else if (std::find(rule.keys.begin(), rule.keys.end(), *key) != rule.keys.end()) {
             fail(item.mark, "key " + quoted(*key) + " is listed twice");
         } else {

@@ -11,7 +11,7 @@
 namespace bridle::policy::read {
 namespace {
 
-constexpr std::uint64_t kMaxLimitSize = std::uint64_t{1} << 40;    // resource limits: 1024GiB
+constexpr std::uint64_t kMaxLimitSize = std::uint64_t{1} << 40;  // resource limits: 1024GiB
 
 }  // namespace
 
@@ -156,8 +156,8 @@ std::optional<std::vector<std::string>> PolicyReader::read_landlock_paths(const 
     std::vector<std::string> paths;
     bool good = true;
     for (const Field& item : *items) {
-        const std::optional<std::string> path = normal_path(item, "a path in landlock " +
-                                                                      std::string(what));
+        const std::optional<std::string> path =
+            normal_path(item, "a path in landlock " + std::string(what));
         if (!path) {
             good = false;
         } else if (std::find(paths.begin(), paths.end(), *path) != paths.end()) {

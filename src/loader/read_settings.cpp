@@ -10,8 +10,9 @@ void PolicyReader::read_settings(const Field& field, Policy& policy) {
     Settings& settings = policy.settings;
     const std::optional<Entries> entries = mapping(field, "settings");
     if (!entries) return;
-    reject_unknown(*entries, {"audit", "timeout", "max_output", "env", "sandbox", "landlock",
-                              "audit_file", "max_request", "max_words"},
+    reject_unknown(*entries,
+                   {"audit", "timeout", "max_output", "env", "sandbox", "landlock", "audit_file",
+                    "max_request", "max_words"},
                    "settings");
     if (const Entry* audit = find(*entries, "audit")) {
         const std::optional<std::string> sink = text(audit->value, "audit");
@@ -22,8 +23,8 @@ void PolicyReader::read_settings(const Field& field, Policy& policy) {
         } else if (sink == "both") {
             settings.audit = AuditSink::kBoth;
         } else if (sink) {
-            fail(audit->value.mark, "audit sink " + quoted(*sink) +
-                                        " is not one of journald, file, both");
+            fail(audit->value.mark,
+                 "audit sink " + quoted(*sink) + " is not one of journald, file, both");
         }
     }
     if (const Entry* audit_file = find(*entries, "audit_file")) {
@@ -51,8 +52,8 @@ void PolicyReader::read_settings(const Field& field, Policy& policy) {
     if (const Entry* max_words = find(*entries, "max_words")) {
         const std::optional<std::int64_t> value = integer(max_words->value, "settings.max_words");
         if (value && (*value < 1 || static_cast<std::uint64_t>(*value) > kMaxWordsLimit)) {
-            fail(max_words->value.mark, "settings.max_words must be between 1 and " +
-                                            std::to_string(kMaxWordsLimit));
+            fail(max_words->value.mark,
+                 "settings.max_words must be between 1 and " + std::to_string(kMaxWordsLimit));
         } else if (value) {
             settings.max_words = static_cast<std::uint64_t>(*value);
         }

@@ -17,9 +17,9 @@ std::optional<SpecFields> PolicyReader::read_value_spec(const Field& field, cons
     }
     switch (use) {
         case SpecUse::kParam:
-            reject_unknown(entries,
-                           {"regex", "enum", "int", "path", "required", "leading_dash", "max_length"},
-                           "a parameter");
+            reject_unknown(
+                entries, {"regex", "enum", "int", "path", "required", "leading_dash", "max_length"},
+                "a parameter");
             break;
         case SpecUse::kOption:
             reject_unknown(entries,
@@ -27,10 +27,10 @@ std::optional<SpecFields> PolicyReader::read_value_spec(const Field& field, cons
                            "an option");
             break;
         case SpecUse::kArg:
-            reject_unknown(entries,
-                           {"regex", "enum", "int", "path", "name", "required", "leading_dash",
-                            "max_length"},
-                           "an argument");
+            reject_unknown(
+                entries,
+                {"regex", "enum", "int", "path", "name", "required", "leading_dash", "max_length"},
+                "an argument");
             break;
         default:
             break;
@@ -189,10 +189,10 @@ bool PolicyReader::read_int_range(const Field& field, ValueSpec& spec) {
 bool PolicyReader::read_path_spec(const Field& field, ValueSpec& spec) {
     const std::optional<Entries> entries = mapping(field, "path");
     if (!entries) return false;
-    reject_unknown(*entries,
-                   {"under", "type", "links", "open", "names", "final_symlink", "max_size", "dots",
-                    "glob"},
-                   "path");
+    reject_unknown(
+        *entries,
+        {"under", "type", "links", "open", "names", "final_symlink", "max_size", "dots", "glob"},
+        "path");
     spec.kind = ValueSpec::Kind::kPath;
     bool good = true;
     const Entry* under = find(*entries, "under");
@@ -250,7 +250,9 @@ bool PolicyReader::read_path_spec(const Field& field, ValueSpec& spec) {
                 const std::optional<std::string> pattern = text(item, "a pattern in names");
                 // One component: a '/' could never match, and an empty pattern matches nothing.
                 if (!pattern || pattern->empty() || pattern->find('/') != std::string::npos) {
-                    if (pattern) fail(item.mark, "a pattern in names must be a non-empty file name pattern without /");
+                    if (pattern)
+                        fail(item.mark,
+                             "a pattern in names must be a non-empty file name pattern without /");
                     good = false;
                 } else {
                     spec.names.push_back(*pattern);
@@ -266,7 +268,8 @@ bool PolicyReader::read_path_spec(const Field& field, ValueSpec& spec) {
             const std::optional<std::int64_t> count =
                 max != nullptr ? integer(max->value, "glob.max") : std::nullopt;
             if (max == nullptr) {
-                fail(glob->value.mark, "glob needs max: the most matches it may expand to (1 to 16)");
+                fail(glob->value.mark,
+                     "glob needs max: the most matches it may expand to (1 to 16)");
                 good = false;
             } else if (!count || *count < 1 || *count > 16) {
                 if (count) fail(max->value.mark, "glob.max must be between 1 and 16");

@@ -23,7 +23,7 @@
 
 namespace bridle::policy::read {
 
-constexpr std::uint64_t kMaxSize = std::uint64_t{1} << 30;         // max_output: 1GiB
+constexpr std::uint64_t kMaxSize = std::uint64_t{1} << 30;  // max_output: 1GiB
 
 // "file:line:col", or the file alone when the mark is null.
 std::string location(const std::string& file, const YAML::Mark& mark);
@@ -116,7 +116,8 @@ class PolicyReader {
     // read_rules.cpp: a rule, its options and its arguments.
     std::optional<Rule> read_rule(const Field& field);
     void read_keys(const Field& field, Rule& rule);
-    void read_fixed_words(const Field& field, std::string_view what, std::vector<std::string>& words);
+    void read_fixed_words(const Field& field, std::string_view what,
+                          std::vector<std::string>& words);
     void read_options(const Field& field, Rule& rule);
     void read_option_value(const Field& field, Option& option);
     // params: named value specs, each to be used once in args as {param: NAME}.

@@ -120,8 +120,9 @@ Attempt try_rule(const Rule& rule, const std::vector<std::string>& argv,
                                        (after_double_dash || token[0] != '-');
             if (!glob_expected) {
                 return fail(i, [&] {
-                    return q(token) + ": globs are not expanded here: name the file exactly (or "
-                                      "quote the character if you mean it literally)";
+                    return q(token) +
+                           ": globs are not expanded here: name the file exactly (or "
+                           "quote the character if you mean it literally)";
                 });
             }
             std::vector<std::string> values;
@@ -172,14 +173,16 @@ Attempt try_rule(const Rule& rule, const std::vector<std::string>& argv,
             const Option* option = find_option(rule, spelling);  // reassigned in a bundle
             if (option && has_attached && !option->is_flag && !option->attached) {
                 return fail(i, [&] {
-                    return "option " + q(spelling) + " takes its value as a separate word: " +
-                           spelling + " " + option->value.describe(option->placeholder());
+                    return "option " + q(spelling) +
+                           " takes its value as a separate word: " + spelling + " " +
+                           option->value.describe(option->placeholder());
                 });
             }
             if (!option) {
                 return fail(i, [&] {
                     if (is_fixed_word(rule, token)) {
-                        return q(token) + " is added by bridle itself for this command: leave it out";
+                        return q(token) +
+                               " is added by bridle itself for this command: leave it out";
                     }
                     return "option " + q(spelling) + " is not allowed";
                 });
@@ -320,7 +323,8 @@ Attempt try_rule(const Rule& rule, const std::vector<std::string>& argv,
             return fail(argv.size(), [&] { return "option " + q(option.name()) + " is required"; });
         }
     }
-    if (full) a.exec_argv.insert(a.exec_argv.end(), rule.fixed_after.begin(), rule.fixed_after.end());
+    if (full)
+        a.exec_argv.insert(a.exec_argv.end(), rule.fixed_after.begin(), rule.fixed_after.end());
     a.matched = true;
     a.consumed = argv.size();
     return a;

@@ -40,7 +40,8 @@ class MemoResolver final : public PathResolver {
         return it->second.resolved;
     }
     // Listed once per decision too: the verdict and its explanation see the same names.
-    std::optional<std::vector<std::string>> list(const std::string& dir, std::string& why) const override {
+    std::optional<std::vector<std::string>> list(const std::string& dir,
+                                                 std::string& why) const override {
         auto it = lists_.find(dir);
         if (it == lists_.end()) {
             ListEntry entry;
@@ -139,7 +140,8 @@ Decision decide(const policy::Policy& policy, const std::vector<std::string>& ar
         if (attempt.consumed > consumed[best]) best = c;  // the first that got furthest
     }
     // The reason of the rule that got furthest, tried again to put it into words.
-    if (best < consumed.size()) d.reason = try_rule(*candidates[best], argv, memo, Mode::kFull, globbed).why;
+    if (best < consumed.size())
+        d.reason = try_rule(*candidates[best], argv, memo, Mode::kFull, globbed).why;
     if (d.reason.empty()) d.reason = "no rule for " + q(name) + " accepts these arguments";
 
     // Usages: every candidate when there are few; else the kMaxNearest that got furthest

@@ -163,7 +163,8 @@ bool check_value(const ValueSpec& spec, const LabelOf& label_of, const std::stri
             if (!name_matches(resolved->canonical, spec.names)) {
                 return refuse([&](const std::string& label) {
                     std::string list;
-                    for (const std::string& pattern : spec.names) list += (list.empty() ? "" : " ") + pattern;
+                    for (const std::string& pattern : spec.names)
+                        list += (list.empty() ? "" : " ") + pattern;
                     return label + " " + q(token) + ": the file name must match one of: " + list;
                 });
             }
@@ -220,11 +221,13 @@ bool expand_glob(const ValueSpec& spec, const LabelOf& label_of, const std::stri
     const auto resolved = resolver.resolve(dir, problem);
     if (!resolved || !resolved->is_directory) {
         return refuse([&](const std::string& label) {
-            return label + " " + q(dir) + ": " + (resolved ? std::string("is not a directory") : problem);
+            return label + " " + q(dir) + ": " +
+                   (resolved ? std::string("is not a directory") : problem);
         });
     }
-    const bool inside = std::any_of(spec.under.begin(), spec.under.end(),
-                                    [&](const auto& d) { return is_within(resolved->canonical, d); });
+    const bool inside = std::any_of(spec.under.begin(), spec.under.end(), [&](const auto& d) {
+        return is_within(resolved->canonical, d);
+    });
     if (!inside) {
         return refuse([&](const std::string& label) {
             return label + " " + q(dir) + " resolves to " + q(resolved->canonical) +
@@ -233,7 +236,8 @@ bool expand_glob(const ValueSpec& spec, const LabelOf& label_of, const std::stri
     }
     auto names = resolver.list(resolved->canonical, problem);
     if (!names) {
-        return refuse([&](const std::string& label) { return label + " " + q(dir) + ": " + problem; });
+        return refuse(
+            [&](const std::string& label) { return label + " " + q(dir) + ": " + problem; });
     }
     std::vector<std::string> matches;
     const int flags = spec.glob->hidden ? 0 : FNM_PERIOD;
@@ -244,7 +248,8 @@ bool expand_glob(const ValueSpec& spec, const LabelOf& label_of, const std::stri
     }
     std::sort(matches.begin(), matches.end());
     if (matches.empty()) {
-        return refuse([&](const std::string& label) { return label + " " + q(token) + " matches no file"; });
+        return refuse(
+            [&](const std::string& label) { return label + " " + q(token) + " matches no file"; });
     }
     if (matches.size() > spec.glob->max) {
         return refuse([&](const std::string& label) {
@@ -255,7 +260,8 @@ bool expand_glob(const ValueSpec& spec, const LabelOf& label_of, const std::stri
     const std::string base = resolved->canonical == "/" ? "" : resolved->canonical;
     for (const std::string& name : matches) {
         std::string value;
-        if (!check_value(spec, label_of, base + "/" + name, resolver, value, why, explain)) return false;
+        if (!check_value(spec, label_of, base + "/" + name, resolver, value, why, explain))
+            return false;
         values.push_back(std::move(value));
     }
     return true;

@@ -86,7 +86,8 @@ std::string Rule::synopsis() const {
     // the client may still type options anywhere before "--".
     std::vector<std::string> words{name};
     std::size_t next = 0;
-    while (next < args.size() && args[next].is_literal) words.push_back(quote_literal(args[next++].literal));
+    while (next < args.size() && args[next].is_literal)
+        words.push_back(quote_literal(args[next++].literal));
     for (const Option& option : options) words.push_back(describe_option(option));
     if (end_of_options) words.emplace_back("[--]");
     for (; next < args.size(); ++next) words.push_back(describe_arg(args[next]));
@@ -97,8 +98,10 @@ std::string Rule::synopsis() const {
         for (const std::string& word : fixed) out.push_back(quote_literal(word));
         return join(out, " ");
     };
-    if (!fixed_before.empty()) words.push_back("(bridle adds first: " + quoted_words(fixed_before) + ")");
-    if (!fixed_after.empty()) words.push_back("(bridle adds last: " + quoted_words(fixed_after) + ")");
+    if (!fixed_before.empty())
+        words.push_back("(bridle adds first: " + quoted_words(fixed_before) + ")");
+    if (!fixed_after.empty())
+        words.push_back("(bridle adds last: " + quoted_words(fixed_after) + ")");
     return join(words, " ");
 }
 

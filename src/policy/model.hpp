@@ -21,28 +21,28 @@ struct ValueSpec {
     enum class PathType { kFile, kDirectory, kAny };
 
     Kind kind = Kind::kRegex;
-    std::string regex_source;                 // kRegex: as written; matched fully anchored
-    std::shared_ptr<const Regex> regex;       // kRegex: parsed at load, compiled on first use
-    std::vector<std::string> choices;         // kEnum: exact, case-sensitive
-    std::int64_t min = 0, max = 0;            // kInt: inclusive range, ASCII decimal only
-    std::vector<std::string> under;           // kPath: absolute, lexically normal directories
-                                              // the canonical path must lie in (give real
-                                              // paths: a symlinked one never matches)
-    PathType path_type = PathType::kAny;      // kPath: what the canonical path must be
-    bool hard_links_allowed = false;          // kPath `links: allow`: accept a regular file
-                                              // with st_nlink > 1. Default refuse: a hard
-                                              // link inside `under` can name a file outside
-                                              // it, and canonicalising cannot tell
-    std::vector<std::string> names;           // kPath `names:`: fnmatch(3) patterns, one of
-                                              // which the canonical path's last component must
-                                              // match ("*.log", "*.log.[0-9]"); empty: any
-    bool final_symlink_refused = false;       // kPath `final_symlink: refuse`: the client's
-                                              // path may not itself be a symlink
-    std::optional<std::uint64_t> max_size;    // kPath `max_size:` (regular files): at most
-                                              // this many bytes (re-checked on the fd)
+    std::string regex_source;               // kRegex: as written; matched fully anchored
+    std::shared_ptr<const Regex> regex;     // kRegex: parsed at load, compiled on first use
+    std::vector<std::string> choices;       // kEnum: exact, case-sensitive
+    std::int64_t min = 0, max = 0;          // kInt: inclusive range, ASCII decimal only
+    std::vector<std::string> under;         // kPath: absolute, lexically normal directories
+                                            // the canonical path must lie in (give real
+                                            // paths: a symlinked one never matches)
+    PathType path_type = PathType::kAny;    // kPath: what the canonical path must be
+    bool hard_links_allowed = false;        // kPath `links: allow`: accept a regular file
+                                            // with st_nlink > 1. Default refuse: a hard
+                                            // link inside `under` can name a file outside
+                                            // it, and canonicalising cannot tell
+    std::vector<std::string> names;         // kPath `names:`: fnmatch(3) patterns, one of
+                                            // which the canonical path's last component must
+                                            // match ("*.log", "*.log.[0-9]"); empty: any
+    bool final_symlink_refused = false;     // kPath `final_symlink: refuse`: the client's
+                                            // path may not itself be a symlink
+    std::optional<std::uint64_t> max_size;  // kPath `max_size:` (regular files): at most
+                                            // this many bytes (re-checked on the fd)
     struct Glob {
-        std::uint64_t max = 1;                // at most this many matches (1..16)
-        bool hidden = false;                  // names beginning with '.' match too
+        std::uint64_t max = 1;  // at most this many matches (1..16)
+        bool hidden = false;    // names beginning with '.' match too
     };
     std::optional<Glob> glob;                 // kPath `glob: {max: N, hidden: B}` (positional
                                               // arguments, not with run_as): DIR/PATTERN with
@@ -70,21 +70,21 @@ struct ValueSpec {
 // One positional argument of a rule: a literal word or a typed parameter.
 struct Arg {
     bool is_literal = true;
-    std::string literal;   // is_literal: the exact token
-    std::string name;      // !is_literal: the binding name (from `param:` or `name:`)
-    ValueSpec spec;        // !is_literal
+    std::string literal;  // is_literal: the exact token
+    std::string name;     // !is_literal: the binding name (from `param:` or `name:`)
+    ValueSpec spec;       // !is_literal
 };
 
 // One option: several spellings of the same thing (-n, --lines). Short spellings are "-X",
 // long ones "--word". A flag takes no value; any other option takes exactly one value,
 // accepted as "-n 50", "-n50", "--lines 50" or "--lines=50".
 struct Option {
-    std::vector<std::string> spellings;   // spellings[0] is the canonical one passed to the program
+    std::vector<std::string> spellings;  // spellings[0] is the canonical one passed to the program
     bool is_flag = false;
-    ValueSpec value;                      // !is_flag
-    bool required = false;                // the client must give it
-    bool attached = true;                 // `attached: false`: only "-n 50" / "--lines 50",
-                                          // and bridle passes the value as its own word too
+    ValueSpec value;        // !is_flag
+    bool required = false;  // the client must give it
+    bool attached = true;   // `attached: false`: only "-n 50" / "--lines 50",
+                            // and bridle passes the value as its own word too
     std::string name() const { return spellings.front(); }
     // The word for its value in synopses and messages: the first long spelling without its
     // dashes ("--unit" -> "unit"), or "value" when there are only short ones. Pass it to
@@ -93,36 +93,36 @@ struct Option {
 };
 
 struct Rule {
-    std::string id;                       // unique across all files; [a-z0-9][a-z0-9._-]{0,63}
-    std::string summary;                  // one line for help; may be empty
-    std::string command;                  // absolute path that is exec'd
-    std::string name;                     // what the client types as argv[0]; default basename(command)
-    std::vector<std::string> keys;        // empty: every key may use the rule
-    std::vector<Arg> args;                // positional arguments, in order, all required
-    std::vector<Option> options;          // may come in any order before, between or after args
+    std::string id;                 // unique across all files; [a-z0-9][a-z0-9._-]{0,63}
+    std::string summary;            // one line for help; may be empty
+    std::string command;            // absolute path that is exec'd
+    std::string name;               // what the client types as argv[0]; default basename(command)
+    std::vector<std::string> keys;  // empty: every key may use the rule
+    std::vector<Arg> args;          // positional arguments, in order, all required
+    std::vector<Option> options;    // may come in any order before, between or after args
     std::vector<std::string> fixed_before;  // words bridle puts right after argv[0], before the
-                                          // client's part (--no-pager, find's -P); never typed
-    std::vector<std::string> fixed_after; // words bridle puts after the client's part (not
-                                          // with end_of_options: they would be operands)
-    bool bundle_flags = false;            // "-la" is "-l -a": each letter one of the options;
-                                          // only the last may take a value (the next word)
-    bool end_of_options = false;          // the client may type "--" before positionals; bridle
-                                          // passes "--" before the first positional it execs
-    std::optional<std::chrono::milliseconds> timeout;   // overrides settings.timeout
-    std::optional<std::uint64_t> max_output;            // overrides settings.max_output
+                                            // client's part (--no-pager, find's -P); never typed
+    std::vector<std::string> fixed_after;   // words bridle puts after the client's part (not
+                                            // with end_of_options: they would be operands)
+    bool bundle_flags = false;              // "-la" is "-l -a": each letter one of the options;
+                                            // only the last may take a value (the next word)
+    bool end_of_options = false;            // the client may type "--" before positionals; bridle
+                                            // passes "--" before the first positional it execs
+    std::optional<std::chrono::milliseconds> timeout;  // overrides settings.timeout
+    std::optional<std::uint64_t> max_output;           // overrides settings.max_output
     std::map<std::string, std::string> env;  // added to settings.env for this rule, replacing
-                                          // a variable of the same name (GIT_CONFIG_*, LC_ALL)
-    bool escape_output = false;           // control characters other than \n and \t in the
-                                          // command's output reach the client as \xHH
-    bool stdin_allowed = false;           // otherwise the command's stdin is /dev/null
-    std::string sandbox;                  // name of a SandboxProfile; empty: settings.sandbox
-    std::string source;                   // "file:line:col" of the rule, for messages
-    std::string run_as;                   // empty: the account bridle runs as; else the user
-                                          // the command runs as, through sudo and bridle's
-                                          // target side (privilege/, docs/privilege.md)
-    std::optional<std::uint64_t> capture; // output capture: the first N bytes of stdout and of
-                                          // stderr, and a SHA-256 of each whole stream, go into
-                                          // the result record; 1B..1MiB; nullopt: no capture
+                                             // a variable of the same name (GIT_CONFIG_*, LC_ALL)
+    bool escape_output = false;              // control characters other than \n and \t in the
+                                             // command's output reach the client as \xHH
+    bool stdin_allowed = false;              // otherwise the command's stdin is /dev/null
+    std::string sandbox;                     // name of a SandboxProfile; empty: settings.sandbox
+    std::string source;                      // "file:line:col" of the rule, for messages
+    std::string run_as;                      // empty: the account bridle runs as; else the user
+                                             // the command runs as, through sudo and bridle's
+                                             // target side (privilege/, docs/privilege.md)
+    std::optional<std::uint64_t> capture;    // output capture: the first N bytes of stdout and of
+                                             // stderr, and a SHA-256 of each whole stream, go into
+                                             // the result record; 1B..1MiB; nullopt: no capture
 
     bool allows_key(const std::string& key) const;
     // name, leading literal args, options ([optional], required bare), "[--]" when
@@ -141,22 +141,23 @@ const char* seccomp_profile_name(SeccompProfile profile);
 // list forbids it everywhere); a class that is left out is not confined by Landlock.
 struct LandlockRules {
     enum class Mode { kPrefer, kRequire };
-    Mode mode = Mode::kPrefer;          // require: deny the request on a kernel without Landlock
-    std::optional<std::vector<std::string>> read;     // read files, list directories
-    std::optional<std::vector<std::string>> write;    // write, create, remove, rename, truncate
-    std::optional<std::vector<std::string>> execute;  // execve (the program and its ELF interpreter)
+    Mode mode = Mode::kPrefer;  // require: deny the request on a kernel without Landlock
+    std::optional<std::vector<std::string>> read;   // read files, list directories
+    std::optional<std::vector<std::string>> write;  // write, create, remove, rename, truncate
+    std::optional<std::vector<std::string>>
+        execute;  // execve (the program and its ELF interpreter)
 };
 
 // Resource limits of the command (setrlimit(2)); unset ones stay as bridle inherited them.
 // Core dumps are always off (RLIMIT_CORE 0).
 struct ResourceLimits {
-    std::optional<std::chrono::seconds> cpu;           // RLIMIT_CPU; the policy's duration rounded up
-    std::optional<std::uint64_t> address_space;        // RLIMIT_AS, bytes (kDefaultAddressSpace)
-    std::optional<std::uint64_t> processes;            // RLIMIT_NPROC: per request inside the
-                                                       // request's user namespace, else per
-                                                       // real user id (kDefaultProcesses)
-    std::optional<std::uint64_t> file_size;            // RLIMIT_FSIZE, bytes
-    std::optional<std::uint64_t> open_files;           // RLIMIT_NOFILE
+    std::optional<std::chrono::seconds> cpu;     // RLIMIT_CPU; the policy's duration rounded up
+    std::optional<std::uint64_t> address_space;  // RLIMIT_AS, bytes (kDefaultAddressSpace)
+    std::optional<std::uint64_t> processes;      // RLIMIT_NPROC: per request inside the
+                                                 // request's user namespace, else per
+                                                 // real user id (kDefaultProcesses)
+    std::optional<std::uint64_t> file_size;      // RLIMIT_FSIZE, bytes
+    std::optional<std::uint64_t> open_files;     // RLIMIT_NOFILE
 };
 
 // The bounds a sandbox gets when its `limits` leave them out. `processes` is applied by default
@@ -182,9 +183,9 @@ struct SandboxProfile {
     bool exec_once = true;                  // the command may not execve anything after itself
     std::optional<LandlockRules> landlock;  // nullopt: no Landlock section
     ResourceLimits limits;
-    std::optional<std::uint32_t> umask;     // 0..0777; nullopt: 022
+    std::optional<std::uint32_t> umask;  // 0..0777; nullopt: 022
     NamespaceMode namespaces = NamespaceMode::kPrefer;
-    std::string source;                     // "file:line:col", or "built-in"
+    std::string source;  // "file:line:col", or "built-in"
 
     // What `bridle check` warns about: no baseline seccomp, exec-once off, or namespaces off.
     bool is_weaker_than_baseline() const;
@@ -208,7 +209,7 @@ struct AuditFile {
 
 // The tokenizer's own limit (command::kMaxRequestBytes); settings.max_request may only lower it.
 constexpr std::uint64_t kMaxRequestLimit = 64 * 1024;
-constexpr std::uint64_t kMaxWordsLimit = 4096;   // the largest settings.max_words
+constexpr std::uint64_t kMaxWordsLimit = 4096;  // the largest settings.max_words
 
 // settings.landlock: auto probes the kernel; off behaves as if it had no Landlock (rules
 // that require it are denied). For tests and for kernels whose Landlock misbehaves.
@@ -217,26 +218,26 @@ enum class LandlockSetting { kAuto, kOff };
 struct Settings {
     AuditSink audit = AuditSink::kJournald;
     AuditFile audit_file;
-    std::chrono::milliseconds timeout{60'000};         // per command unless the rule says; 1ms..24h
-    std::uint64_t max_output = 1024 * 1024;            // bytes per stream; 1..1GiB
-    std::map<std::string, std::string> env;            // the command's whole environment;
-                                                       // the loader puts default_environment()
-                                                       // here unless the policy sets env
-    std::string sandbox = kBaselineSandbox;            // the sandbox of rules that name none
+    std::chrono::milliseconds timeout{60'000};  // per command unless the rule says; 1ms..24h
+    std::uint64_t max_output = 1024 * 1024;     // bytes per stream; 1..1GiB
+    std::map<std::string, std::string> env;     // the command's whole environment;
+                                                // the loader puts default_environment()
+                                                // here unless the policy sets env
+    std::string sandbox = kBaselineSandbox;     // the sandbox of rules that name none
     LandlockSetting landlock = LandlockSetting::kAuto;
-    std::uint64_t max_request = kMaxRequestLimit;      // bytes of one request (its text, or
-                                                       // its words sent as argv); may only be
-                                                       // lowered from the tokenizer's 64 KiB
-    std::optional<std::uint64_t> max_words;            // words in one request, argv[0] included
+    std::uint64_t max_request = kMaxRequestLimit;  // bytes of one request (its text, or
+                                                   // its words sent as argv); may only be
+                                                   // lowered from the tokenizer's 64 KiB
+    std::optional<std::uint64_t> max_words;        // words in one request, argv[0] included
 };
 
 struct Policy {
     Settings settings;
-    std::map<std::string, SandboxProfile> sandboxes;   // by name; the loader always adds the
-                                                       // built-in baseline unless redefined
-    std::vector<Rule> rules;                           // in file order; first match wins
-    std::vector<std::string> files;                    // files it was loaded from, in order
-    std::string sha256;                                // over the bytes of those files, in order
+    std::map<std::string, SandboxProfile> sandboxes;  // by name; the loader always adds the
+                                                      // built-in baseline unless redefined
+    std::vector<Rule> rules;                          // in file order; first match wins
+    std::vector<std::string> files;                   // files it was loaded from, in order
+    std::string sha256;                               // over the bytes of those files, in order
 
     // The rules by the name the client types (Rule::name), each list in policy order: built
     // by index_rules(), which the loader calls. decide() looks candidates up here when the

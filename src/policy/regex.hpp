@@ -26,7 +26,7 @@ class Regex {
     // The pattern, or nullptr with `error` set when it does not parse. Compiles nothing.
     static std::shared_ptr<const Regex> parse(const std::string& pattern, std::string& error);
 
-    explicit Regex(std::string pattern);   // use parse(); public for make_shared
+    explicit Regex(std::string pattern);  // use parse(); public for make_shared
     ~Regex();
     Regex(const Regex&) = delete;
     Regex& operator=(const Regex&) = delete;

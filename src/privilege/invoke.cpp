@@ -82,6 +82,8 @@ std::chrono::milliseconds backstop_timeout(std::chrono::milliseconds timeout,
     return timeout + kill_grace + std::chrono::seconds(5);
 }
 
-std::uint64_t backstop_output(std::uint64_t max_output) { return max_output + 64 * 1024; }
+std::uint64_t backstop_output(std::uint64_t max_output) {
+    return max_output + 64 * 1024;
+}
 
 }  // namespace bridle::privilege

@@ -135,7 +135,7 @@ Result<Prepared> prepare(const Plan& plan) {
         seccomp::rules_for(profile.seccomp, profile.exec_once);
     if (!rules.empty()) {
         if (auto prebuilt = seccomp::prebuilt::filter(seccomp::prebuilt::kTable, profile.seccomp,
-                                                         profile.exec_once)) {
+                                                      profile.exec_once)) {
             prepared.filter = std::move(*prebuilt);
         } else {
             Result<std::vector<sock_filter>> filter = seccomp::compile(rules, arches);

@@ -42,12 +42,12 @@ Plan plan_for_this_kernel(const policy::SandboxProfile& profile, policy::Landloc
 // Everything the child needs, built before fork so that the child only makes system calls.
 // Owns the Landlock ruleset fd.
 struct Prepared {
-    limits::Plan limits;               // inside the request's user namespace (the defaults of
-                                       // model.hpp included: processes then counts the request)
-    limits::Plan limits_shared;        // elsewhere: processes only where the policy sets it
+    limits::Plan limits;         // inside the request's user namespace (the defaults of
+                                 // model.hpp included: processes then counts the request)
+    limits::Plan limits_shared;  // elsewhere: processes only where the policy sets it
     policy::NamespaceMode namespaces = policy::NamespaceMode::kOff;
-    std::uint64_t max_processes = 0;   // the per-request cap: RLIMIT_NPROC in the user
-                                       // namespace, pids.max of a root command's cgroup
+    std::uint64_t max_processes = 0;     // the per-request cap: RLIMIT_NPROC in the user
+                                         // namespace, pids.max of a root command's cgroup
     bool processes_from_policy = false;  // the profile's limits set processes
     mode_t umask = 022;
     bool no_new_privs = false;

@@ -24,15 +24,15 @@ namespace bridle::sandbox::seccomp::prebuilt {
 
 // The table, as seccomp_gen.cpp writes it.
 struct Entry {
-    unsigned key;          // key_for(): the ordered profiles
+    unsigned key;  // key_for(): the ordered profiles
     bool exec_once;
     const sock_filter* program;
     std::size_t length;
 };
 struct Table {
-    std::uint32_t arch;              // native architecture token it was made for (0: none)
-    unsigned version[3];             // libseccomp major, minor, micro it was made with
-    const sock_filter* ceiling;      // ceiling_program() for architectures_for(arch)
+    std::uint32_t arch;          // native architecture token it was made for (0: none)
+    unsigned version[3];         // libseccomp major, minor, micro it was made with
+    const sock_filter* ceiling;  // ceiling_program() for architectures_for(arch)
     std::size_t ceiling_length;
     const Entry* entries;
     std::size_t count;

@@ -20,7 +20,9 @@ Message invalid(ErrorCode code, std::string why, Json id = nullptr) {
     return m;
 }
 
-bool is_usable_id(const Json& id) { return id.is_string() || id.is_number_integer(); }
+bool is_usable_id(const Json& id) {
+    return id.is_string() || id.is_number_integer();
+}
 
 bool is_blank(std::string_view line) {
     return line.find_first_not_of(" \t\r") == std::string_view::npos;
@@ -36,8 +38,8 @@ std::string dump_line(const Json& message) {
 Message parse(std::string_view line) {
     if (is_blank(line)) return invalid(ErrorCode::kParseError, "Parse error: empty message");
     if (json_nesting_depth(line, kMaxDepth) > kMaxDepth) {
-        return invalid(ErrorCode::kInvalidRequest,
-                       "Invalid Request: JSON nested deeper than " + std::to_string(kMaxDepth) + " levels");
+        return invalid(ErrorCode::kInvalidRequest, "Invalid Request: JSON nested deeper than " +
+                                                       std::to_string(kMaxDepth) + " levels");
     }
     Json j;
     try {
@@ -53,14 +55,16 @@ Message parse(std::string_view line) {
         return invalid(ErrorCode::kInvalidRequest,
                        "Invalid Request: batches are not supported (MCP 2025-06-18 removed them)");
     }
-    if (!j.is_object()) return invalid(ErrorCode::kInvalidRequest, "Invalid Request: not a JSON object");
+    if (!j.is_object())
+        return invalid(ErrorCode::kInvalidRequest, "Invalid Request: not a JSON object");
 
     const auto id_it = j.find("id");
     const bool has_id = id_it != j.end();
     Json id = has_id && is_usable_id(*id_it) ? *id_it : Json(nullptr);
     const auto version = j.find("jsonrpc");
     if (version == j.end() || !version->is_string() || version->get<std::string>() != "2.0") {
-        return invalid(ErrorCode::kInvalidRequest, "Invalid Request: \"jsonrpc\" must be \"2.0\"", id);
+        return invalid(ErrorCode::kInvalidRequest, "Invalid Request: \"jsonrpc\" must be \"2.0\"",
+                       id);
     }
     if (has_id && !is_usable_id(*id_it)) {
         return invalid(ErrorCode::kInvalidRequest,
@@ -83,7 +87,8 @@ Message parse(std::string_view line) {
             m.kind = Message::Kind::kNotification;
             return m;
         }
-        return invalid(ErrorCode::kInvalidRequest, "Invalid Request: \"method\" must be a string", m.id);
+        return invalid(ErrorCode::kInvalidRequest, "Invalid Request: \"method\" must be a string",
+                       m.id);
     }
     m.method = method->get<std::string>();
     m.kind = has_id ? Message::Kind::kRequest : Message::Kind::kNotification;
@@ -94,7 +99,8 @@ Message parse(std::string_view line) {
                 m.method.clear();  // unusable notification: ignored
                 return m;
             }
-            return invalid(ErrorCode::kInvalidParams, "Invalid params: \"params\" must be an object", m.id);
+            return invalid(ErrorCode::kInvalidParams,
+                           "Invalid params: \"params\" must be an object", m.id);
         }
         m.params = std::move(*params);
     }
@@ -105,7 +111,8 @@ std::string result_line(const Json& id, const Json& result) {
     return dump_line(Json{{"jsonrpc", "2.0"}, {"id", id}, {"result", result}});
 }
 
-std::string error_line(const Json& id, ErrorCode code, const std::string& message, const Json& data) {
+std::string error_line(const Json& id, ErrorCode code, const std::string& message,
+                       const Json& data) {
     Json error{{"code", static_cast<int>(code)}, {"message", message}};
     if (!data.is_null()) error["data"] = data;
     return dump_line(Json{{"jsonrpc", "2.0"}, {"id", id}, {"error", std::move(error)}});

@@ -38,9 +38,9 @@ struct Message {
         kInvalid,       // answer with `error` (id null unless the id could be read)
     };
     Kind kind = Kind::kInvalid;
-    Json id;                // string or integer; null when absent or unreadable
+    Json id;  // string or integer; null when absent or unreadable
     std::string method;
-    Json params;            // an object, or null when absent
+    Json params;                                   // an object, or null when absent
     ErrorCode error = ErrorCode::kInvalidRequest;  // kInvalid only
     std::string error_message;                     // kInvalid only
 };
@@ -72,9 +72,9 @@ class LineReader {
     bool finish(Line& line);
 
   private:
-    std::deque<Line> lines_;    // complete lines not yet taken
-    std::string partial_;       // the unterminated line so far, at most kMaxLineBytes
-    bool discarding_ = false;   // inside an over-long line, dropping bytes up to its newline
+    std::deque<Line> lines_;   // complete lines not yet taken
+    std::string partial_;      // the unterminated line so far, at most kMaxLineBytes
+    bool discarding_ = false;  // inside an over-long line, dropping bytes up to its newline
 };
 
 }  // namespace bridle::session::jsonrpc

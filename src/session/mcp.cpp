@@ -25,7 +25,9 @@ std::string host_name() {
     return name.data();
 }
 
-bool is_usable_id(const Json& id) { return id.is_string() || id.is_number_integer(); }
+bool is_usable_id(const Json& id) {
+    return id.is_string() || id.is_number_integer();
+}
 
 }  // namespace
 
@@ -68,14 +70,17 @@ void Session::handle_request(const Message& m) {
     } else if (m.method == "initialize") {
         initialize(m);
     } else if (m.method != "tools/list" && m.method != "tools/call") {
-        send(jsonrpc::error_line(m.id, ErrorCode::kMethodNotFound, "Method not found: " + m.method.substr(0, 200)));
+        send(jsonrpc::error_line(m.id, ErrorCode::kMethodNotFound,
+                                 "Method not found: " + m.method.substr(0, 200)));
     } else if (!initialized_) {
-        send(jsonrpc::error_line(m.id, ErrorCode::kInvalidRequest,
-                                 "Invalid Request: the session is not initialized; send initialize first"));
+        send(jsonrpc::error_line(
+            m.id, ErrorCode::kInvalidRequest,
+            "Invalid Request: the session is not initialized; send initialize first"));
     } else if (m.method == "tools/list") {
         if (m.params.is_object() && m.params.contains("cursor")) {
-            send(jsonrpc::error_line(m.id, ErrorCode::kInvalidParams,
-                                     "Invalid params: unknown cursor (the tool list has one page)"));
+            send(
+                jsonrpc::error_line(m.id, ErrorCode::kInvalidParams,
+                                    "Invalid params: unknown cursor (the tool list has one page)"));
         } else {
             send(jsonrpc::result_line(m.id, tools::definitions()));
         }
@@ -86,12 +91,14 @@ void Session::handle_request(const Message& m) {
 
 void Session::initialize(const Message& m) {
     if (initialized_) {
-        send(jsonrpc::error_line(m.id, ErrorCode::kInvalidRequest, "Invalid Request: the session is already initialized"));
+        send(jsonrpc::error_line(m.id, ErrorCode::kInvalidRequest,
+                                 "Invalid Request: the session is already initialized"));
         return;
     }
     const auto requested = m.params.is_object() ? m.params.find("protocolVersion") : m.params.end();
     if (!m.params.is_object() || requested == m.params.end() || !requested->is_string()) {
-        send(jsonrpc::error_line(m.id, ErrorCode::kInvalidParams, "Invalid params: initialize needs params.protocolVersion"));
+        send(jsonrpc::error_line(m.id, ErrorCode::kInvalidParams,
+                                 "Invalid params: initialize needs params.protocolVersion"));
         return;
     }
     // Negotiation: the client's version when we speak it, else our newest; the client
@@ -105,12 +112,14 @@ void Session::initialize(const Message& m) {
     Json result{
         {"protocolVersion", version},
         {"capabilities", {{"tools", {{"listChanged", false}}}}},
-        {"serverInfo", {{"name", "bridle"}, {"title", "bridle on " + host}, {"version", options_.version}}},
+        {"serverInfo",
+         {{"name", "bridle"}, {"title", "bridle on " + host}, {"version", options_.version}}},
         {"instructions",
-         "Tools run commands on the host " + host + " under its bridle policy, which is enforced on "
-         "the host. Call list_allowed_commands first: only those commands, with arguments of the "
-         "shapes shown, are allowed. Denials say why and show the nearest allowed usage. Every call "
-         "is recorded in the host's journal."}};
+         "Tools run commands on the host " + host +
+             " under its bridle policy, which is enforced on "
+             "the host. Call list_allowed_commands first: only those commands, with arguments of the "
+             "shapes shown, are allowed. Denials say why and show the nearest allowed usage. Every call "
+             "is recorded in the host's journal."}};
     send(jsonrpc::result_line(m.id, result));
 }
 
@@ -130,7 +139,8 @@ gate::Request Session::request_for(const std::optional<std::vector<std::string>>
 void Session::call_tool(const Message& m) {
     const auto name = m.params.is_object() ? m.params.find("name") : m.params.end();
     if (!m.params.is_object() || name == m.params.end() || !name->is_string()) {
-        send(jsonrpc::error_line(m.id, ErrorCode::kInvalidParams, "Invalid params: tools/call needs params.name"));
+        send(jsonrpc::error_line(m.id, ErrorCode::kInvalidParams,
+                                 "Invalid params: tools/call needs params.name"));
         return;
     }
     const std::string tool = name->get<std::string>();
@@ -139,16 +149,18 @@ void Session::call_tool(const Message& m) {
 
     if (tool == tools::kListAllowed) {
         if (!arguments.is_null() && !(arguments.is_object() && arguments.empty())) {
-            send(jsonrpc::result_line(m.id, tools::error_result("list_allowed_commands takes no arguments", false)));
+            send(jsonrpc::result_line(
+                m.id, tools::error_result("list_allowed_commands takes no arguments", false)));
         } else {
             send(jsonrpc::result_line(m.id, tools::list_allowed(context_.policy, options_.key)));
         }
         return;
     }
     if (tool != tools::kCheckCommand && tool != tools::kRunCommand) {
-        send(jsonrpc::error_line(m.id, ErrorCode::kInvalidParams,
-                                 "Unknown tool: " + tool.substr(0, 200) +
-                                     " (tools: run_command, list_allowed_commands, check_command)"));
+        send(
+            jsonrpc::error_line(m.id, ErrorCode::kInvalidParams,
+                                "Unknown tool: " + tool.substr(0, 200) +
+                                    " (tools: run_command, list_allowed_commands, check_command)"));
         return;
     }
     const bool run = tool == tools::kRunCommand;
@@ -164,7 +176,8 @@ void Session::call_tool(const Message& m) {
         return;
     }
     if (is_busy(m.id)) {
-        send(jsonrpc::error_line(m.id, ErrorCode::kInvalidRequest, "Invalid Request: a call with this id is still running"));
+        send(jsonrpc::error_line(m.id, ErrorCode::kInvalidRequest,
+                                 "Invalid Request: a call with this id is still running"));
         return;
     }
     request.timeout = args.value().timeout;

@@ -44,9 +44,9 @@ using std::chrono::milliseconds;
 
 constexpr std::size_t kReadChunk = 64 * 1024;
 constexpr std::size_t kMaxQueued = 64;
-constexpr std::size_t kMaxReportBytes = 16 * 1024 * 1024;   // 2 x 128 KiB output, escaped
+constexpr std::size_t kMaxReportBytes = 16 * 1024 * 1024;  // 2 x 128 KiB output, escaped
 constexpr milliseconds kProgressInterval{1000};
-constexpr milliseconds kShutdownLimit{5000};   // workers kill their command within ~1 s
+constexpr milliseconds kShutdownLimit{5000};  // workers kill their command within ~1 s
 constexpr milliseconds kReapLimit{2000};
 
 std::size_t worker_slots() {
@@ -67,7 +67,7 @@ Session::Session(const gate::Context& context, const Options& options, int signa
 void Session::send(const std::string& line) {
     if (!stdout_open_) return;
     if (!os::write_all(STDOUT_FILENO, line)) {
-        stdout_open_ = false;   // the client is gone: end the session
+        stdout_open_ = false;  // the client is gone: end the session
         ending_ = true;
     }
 }
@@ -79,9 +79,12 @@ bool Session::is_busy(const Json& id) const {
 
 void Session::enqueue(Pending pending) {
     if (queue_.size() >= kMaxQueued) {
-        send(jsonrpc::result_line(pending.id, tools::error_result(
-            "too many calls waiting (" + std::to_string(kMaxQueued) + "); at most " +
-            std::to_string(max_running_) + " commands run at once: wait for some to finish", true)));
+        send(jsonrpc::result_line(
+            pending.id,
+            tools::error_result("too many calls waiting (" + std::to_string(kMaxQueued) +
+                                    "); at most " + std::to_string(max_running_) +
+                                    " commands run at once: wait for some to finish",
+                                true)));
         return;
     }
     queue_.push_back(std::move(pending));
@@ -151,7 +154,7 @@ void Session::read_report(Call& call) {
         }
         if (n < 0 && errno == EINTR) continue;
         if (n < 0 && errno == EAGAIN) return;
-        call.pipe_closed = true;   // EOF: the worker is exiting
+        call.pipe_closed = true;  // EOF: the worker is exiting
         return;
     }
 }
@@ -172,16 +175,18 @@ void Session::reap_children() {
     pid_t pid;
     bool orphan_seen = false;
     while ((pid = ::waitpid(-1, &status, WNOHANG)) > 0) {
-        const auto call = std::find_if(calls_.begin(), calls_.end(), [&](const Call& c) { return c.pid == pid; });
+        const auto call =
+            std::find_if(calls_.begin(), calls_.end(), [&](const Call& c) { return c.pid == pid; });
         if (call != calls_.end()) {
             call->reaped = true;
-            if (!WIFEXITED(status)) orphan_seen = true;   // it may have left its command behind
+            if (!WIFEXITED(status)) orphan_seen = true;  // it may have left its command behind
         }
     }
     if (!orphan_seen) return;
     for (const pid_t child : execution::list_children()) {
-        const bool is_worker = std::any_of(calls_.begin(), calls_.end(),
-                                           [&](const Call& c) { return c.pid == child && !c.reaped; });
+        const bool is_worker = std::any_of(calls_.begin(), calls_.end(), [&](const Call& c) {
+            return c.pid == child && !c.reaped;
+        });
         if (!is_worker) ::kill(child, SIGKILL);
     }
 }
@@ -196,13 +201,17 @@ void Session::finish_calls() {
         ::close(it->fd);
         if (!it->cancelled) {
             Json parsed = Json::parse(it->report, nullptr, false);
-            auto report = parsed.is_discarded() ? Result<CallReport>(Error{"the worker ended without a report", ""})
-                                                 : report_from_json(parsed);
+            auto report = parsed.is_discarded()
+                              ? Result<CallReport>(Error{"the worker ended without a report", ""})
+                              : report_from_json(parsed);
             if (report) {
                 send(jsonrpc::result_line(it->id, tools::run_result(report.value(), it->ending)));
             } else {
-                send(jsonrpc::result_line(it->id, tools::error_result(
-                    report.error().message + "; the host's journal has the request's records", true)));
+                send(jsonrpc::result_line(
+                    it->id,
+                    tools::error_result(
+                        report.error().message + "; the host's journal has the request's records",
+                        true)));
             }
         }
         it = calls_.erase(it);
@@ -214,7 +223,8 @@ void Session::send_progress() {
     const Clock::time_point now = Clock::now();
     for (Call& call : calls_) {
         if (call.progress_token.is_null() || call.cancelled || now < call.next_progress) continue;
-        const auto seconds = std::chrono::duration_cast<std::chrono::seconds>(now - call.started).count();
+        const auto seconds =
+            std::chrono::duration_cast<std::chrono::seconds>(now - call.started).count();
         call.progress = std::max<std::int64_t>(call.progress + 1, seconds);
         call.next_progress = now + kProgressInterval;
         send(jsonrpc::notification_line(
@@ -232,8 +242,9 @@ int Session::run() {
         fds.push_back({STDIN_FILENO, POLLIN, 0});
         fds.push_back({signal_fd_, POLLIN, 0});
         for (const Call& c : calls_) fds.push_back({c.pipe_closed ? -1 : c.fd, POLLIN, 0});
-        const bool progress_due = std::any_of(calls_.begin(), calls_.end(),
-                                              [](const Call& c) { return !c.progress_token.is_null(); });
+        const bool progress_due = std::any_of(calls_.begin(), calls_.end(), [](const Call& c) {
+            return !c.progress_token.is_null();
+        });
         const int ready = ::poll(fds.data(), fds.size(), progress_due ? 200 : 1000);
         if (ready < 0 && errno != EINTR) break;
         if (ready > 0 && fds[1].revents != 0) handle_signals();
@@ -261,7 +272,7 @@ void Session::shut_down() {
     }
     for (Call& call : calls_) {
         call.ending = true;
-        if (!call.reaped) ::kill(call.pid, SIGTERM);   // a reaped pid may be someone else's
+        if (!call.reaped) ::kill(call.pid, SIGTERM);  // a reaped pid may be someone else's
     }
     const Clock::time_point give_up = Clock::now() + kShutdownLimit;
     std::vector<pollfd> fds;
@@ -307,7 +318,8 @@ int serve(const gate::Context& context, const Options& options) {
     if (signal_fd < 0) return 71;
     // 2. Orphans of a worker come to us, not to init (prctl(2), Linux 3.4).
     if (::prctl(PR_SET_CHILD_SUBREAPER, 1) != 0) {
-        (void)os::write_all(STDERR_FILENO, "bridle: cannot become a child subreaper; session mode refused\n");
+        (void)os::write_all(STDERR_FILENO,
+                            "bridle: cannot become a child subreaper; session mode refused\n");
         return 71;
     }
     Session session(context, options, signal_fd);

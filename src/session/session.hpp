@@ -23,10 +23,10 @@ namespace bridle::session {
 inline constexpr const char* kProtocolVersions[] = {"2025-11-25", "2025-06-18"};
 
 struct Options {
-    std::string key;       // --key NAME from authorized_keys
-    std::string client;    // SSH_CONNECTION
-    std::string run_as;    // the account commands run as (for the records)
-    std::string version;   // bridle's version, for serverInfo
+    std::string key;      // --key NAME from authorized_keys
+    std::string client;   // SSH_CONNECTION
+    std::string run_as;   // the account commands run as (for the records)
+    std::string version;  // bridle's version, for serverInfo
 };
 
 // Serves one session on stdin/stdout until stdin ends, stdout breaks, or SIGHUP/SIGTERM/
@@ -47,23 +47,23 @@ class Session {
     using Clock = std::chrono::steady_clock;
     using Json = jsonrpc::Json;
 
-    struct Pending {            // a run_command waiting for a free worker slot
+    struct Pending {  // a run_command waiting for a free worker slot
         Json id;
         gate::Request request;
-        Json progress_token;    // null: none
+        Json progress_token;  // null: none
     };
-    struct Call {               // a run_command in a worker
+    struct Call {  // a run_command in a worker
         Json id;
         pid_t pid = -1;
         int fd = -1;
-        std::string report;     // the worker's report, as it arrives
+        std::string report;  // the worker's report, as it arrives
         bool pipe_closed = false, reaped = false;
-        bool cancelled = false; // notifications/cancelled: no response is sent
-        bool ending = false;    // killed because the session is ending
+        bool cancelled = false;  // notifications/cancelled: no response is sent
+        bool ending = false;     // killed because the session is ending
         Json progress_token;
         Clock::time_point started, next_progress;
         std::int64_t progress = 0;
-        std::string label;      // the request, for progress messages
+        std::string label;  // the request, for progress messages
     };
 
     // mcp.cpp: one message in, replies out.
@@ -73,7 +73,8 @@ class Session {
     void initialize(const jsonrpc::Message& m);
     void call_tool(const jsonrpc::Message& m);
     void cancel(const Json& request_id);
-    gate::Request request_for(const std::optional<std::vector<std::string>>& argv, const std::string& text) const;
+    gate::Request request_for(const std::optional<std::vector<std::string>>& argv,
+                              const std::string& text) const;
 
     // session.cpp: processes and I/O.
     void send(const std::string& line);

@@ -18,7 +18,9 @@ constexpr const char* kPointer =
     "bridle: call list_allowed_commands to see what you may run, or check_command to test a "
     "command without running it\n";
 
-Json string_array() { return Json{{"type", "array"}, {"items", {{"type", "string"}}}}; }
+Json string_array() {
+    return Json{{"type", "array"}, {"items", {{"type", "string"}}}};
+}
 
 Json command_input_schema(bool with_timeout) {
     Json properties = {
@@ -40,7 +42,8 @@ Json command_input_schema(bool with_timeout) {
         properties["timeout_seconds"] = {
             {"type", "number"},
             {"exclusiveMinimum", 0},
-            {"description", "Kill the command after this many seconds; capped at its rule's timeout."}};
+            {"description",
+             "Kill the command after this many seconds; capped at its rule's timeout."}};
     }
     return Json{{"type", "object"}, {"properties", properties}, {"additionalProperties", false}};
 }
@@ -52,25 +55,33 @@ Json run_output_schema() {
          {{"status",
            {{"type", "string"},
             {"enum", {"ok", "exit_nonzero", "denied", "timeout", "cancelled", "error"}}}},
-          {"exit_code", {{"type", "integer"}, {"description", "the command's exit status, when it exited"}}},
-          {"signal", {{"type", "integer"}, {"description", "the signal that killed it, when one did"}}},
+          {"exit_code",
+           {{"type", "integer"}, {"description", "the command's exit status, when it exited"}}},
+          {"signal",
+           {{"type", "integer"}, {"description", "the signal that killed it, when one did"}}},
           {"stdout", {{"type", "string"}}},
           {"stderr", {{"type", "string"}}},
-          {"stdout_bytes", {{"type", "integer"}, {"description", "produced, including what was dropped"}}},
+          {"stdout_bytes",
+           {{"type", "integer"}, {"description", "produced, including what was dropped"}}},
           {"stderr_bytes", {{"type", "integer"}}},
           {"truncated", {{"type", "boolean"}}},
           {"duration_ms", {{"type", "integer"}}},
           {"timeout_ms", {{"type", "integer"}}},
-          {"rule", {{"type", "string"}, {"description", "the policy rule that allowed the command"}}},
+          {"rule",
+           {{"type", "string"}, {"description", "the policy rule that allowed the command"}}},
           {"reason", {{"type", "string"}, {"description", "why it was denied"}}},
           {"usage", string_array()},
           {"message", {{"type", "string"}, {"description", "bridle's own words"}}},
-          {"request_id", {{"type", "string"}, {"description", "BRIDLE_REQUEST_ID in the host's journal"}}},
-          {"bridle_status", {{"type", "integer"}, {"description", "the status the forced command would exit with"}}}}},
+          {"request_id",
+           {{"type", "string"}, {"description", "BRIDLE_REQUEST_ID in the host's journal"}}},
+          {"bridle_status",
+           {{"type", "integer"},
+            {"description", "the status the forced command would exit with"}}}}},
         {"required", {"status", "message"}}};
 }
 
-Json annotations(const char* title, bool read_only, bool destructive, bool idempotent, bool open_world) {
+Json annotations(const char* title, bool read_only, bool destructive, bool idempotent,
+                 bool open_world) {
     return Json{{"title", title},
                 {"readOnlyHint", read_only},
                 {"destructiveHint", destructive},
@@ -78,7 +89,9 @@ Json annotations(const char* title, bool read_only, bool destructive, bool idemp
                 {"openWorldHint", open_world}};
 }
 
-Json text_block(const std::string& text) { return Json::array({Json{{"type", "text"}, {"text", text}}}); }
+Json text_block(const std::string& text) {
+    return Json::array({Json{{"type", "text"}, {"text", text}}});
+}
 
 std::string seconds_text(std::chrono::milliseconds ms) {
     const auto whole = ms.count() / 1000, rest = ms.count() % 1000;
@@ -116,7 +129,8 @@ Json definitions() {
         {"description",
          "The commands this key may run on the host: each rule's usage synopsis, summary, "
          "timeout and output cap. Runs nothing."},
-        {"inputSchema", {{"type", "object"}, {"properties", Json::object()}, {"additionalProperties", false}}},
+        {"inputSchema",
+         {{"type", "object"}, {"properties", Json::object()}, {"additionalProperties", false}}},
         {"outputSchema",
          {{"type", "object"},
           {"properties",
@@ -152,20 +166,24 @@ Json definitions() {
             {"exec_argv", string_array()},
             {"message", {{"type", "string"}}}}},
           {"required", {"decision", "message"}}}},
-        {"annotations", annotations("Check a command against the policy", true, false, true, false)}};
+        {"annotations",
+         annotations("Check a command against the policy", true, false, true, false)}};
     return Json{{"tools", Json::array({run, list, check})}};
 }
 
 Result<CommandArgs> parse_command_args(const Json& arguments, bool with_timeout) {
-    if (!arguments.is_null() && !arguments.is_object()) return Error{"the arguments must be an object", ""};
+    if (!arguments.is_null() && !arguments.is_object())
+        return Error{"the arguments must be an object", ""};
     CommandArgs args;
     bool have_argv = false, have_command = false;
     if (arguments.is_object()) {
         for (const auto& [name, value] : arguments.items()) {
             if (name == "argv") {
                 if (!value.is_array()) return Error{"`argv` must be an array of strings", ""};
-                if (value.empty()) return Error{"`argv` is empty: give the program and its arguments", ""};
-                if (value.size() > kMaxArgvWords) return Error{"`argv` has more than 4096 words", ""};
+                if (value.empty())
+                    return Error{"`argv` is empty: give the program and its arguments", ""};
+                if (value.size() > kMaxArgvWords)
+                    return Error{"`argv` has more than 4096 words", ""};
                 std::vector<std::string> words;
                 for (const auto& word : value) {
                     if (!word.is_string()) return Error{"`argv` must contain only strings", ""};
@@ -197,7 +215,8 @@ Result<CommandArgs> parse_command_args(const Json& arguments, bool with_timeout)
         }
     }
     if (have_argv == have_command) {
-        return Error{"give exactly one of `argv` (an array of words) or `command` (one command line)", ""};
+        return Error{
+            "give exactly one of `argv` (an array of words) or `command` (one command line)", ""};
     }
     return args;
 }
@@ -213,20 +232,31 @@ Json run_result(const CallReport& c, bool cancelled) {
     std::string status;
     // `cancelled` (the session is ending) matters only for a command that started; a call
     // still being decided reports what the gate said.
-    if (c.started && !c.timed_out && (cancelled || c.disconnected)) status = "cancelled";
-    else if (!c.allowed) status = "denied";
-    else if (c.kind == gate::Kind::kHelp) status = "ok";
-    else if (!c.started) status = "error";
-    else if (c.timed_out) status = "timeout";
-    else if (c.exit_code == 0) status = "ok";
-    else status = "exit_nonzero";
+    if (c.started && !c.timed_out && (cancelled || c.disconnected))
+        status = "cancelled";
+    else if (!c.allowed)
+        status = "denied";
+    else if (c.kind == gate::Kind::kHelp)
+        status = "ok";
+    else if (!c.started)
+        status = "error";
+    else if (c.timed_out)
+        status = "timeout";
+    else if (c.exit_code == 0)
+        status = "ok";
+    else
+        status = "exit_nonzero";
     const bool is_error = status != "ok" && status != "exit_nonzero";
 
     std::string message = c.message;
     if (status == "denied") message += kPointer;
-    if (status == "cancelled") message += "bridle: the session ended or the call was cancelled: the command and everything it started were killed\n";
+    if (status == "cancelled")
+        message +=
+            "bridle: the session ended or the call was cancelled: the command and everything it started were killed\n";
 
-    Json s{{"status", status}, {"message", message}, {"request_id", c.request_id},
+    Json s{{"status", status},
+           {"message", message},
+           {"request_id", c.request_id},
            {"bridle_status", c.exit_status}};
     if (c.started) {
         if (c.exit_code >= 0) s["exit_code"] = c.exit_code;
@@ -251,8 +281,10 @@ Json run_result(const CallReport& c, bool cancelled) {
         text = c.stdout_text;
         if (!c.stderr_text.empty()) text = with_newline(text) + "[stderr]\n" + c.stderr_text;
         text = with_newline(text);
-        if (c.exit_code >= 0) text += "[exit status " + std::to_string(c.exit_code) + "]\n";
-        else if (c.signal != 0) text += "[killed by signal " + std::to_string(c.signal) + "]\n";
+        if (c.exit_code >= 0)
+            text += "[exit status " + std::to_string(c.exit_code) + "]\n";
+        else if (c.signal != 0)
+            text += "[killed by signal " + std::to_string(c.signal) + "]\n";
         if (c.truncated) {
             text += "[output truncated: " + std::to_string(c.stdout_bytes) + " bytes on stdout, " +
                     std::to_string(c.stderr_bytes) + " on stderr; at most " +
@@ -280,17 +312,25 @@ Json list_allowed(const policy::Policy& policy, const std::string& key) {
         const auto timeout = rule.timeout.value_or(policy.settings.timeout);
         const auto max_output = rule.max_output.value_or(policy.settings.max_output);
         const policy::SandboxProfile* profile = policy.sandbox_for(rule);
-        Json r{{"id", rule.id}, {"synopsis", rule.synopsis()}, {"summary", rule.summary},
-               {"timeout_ms", timeout.count()}, {"max_output_bytes", max_output},
-               {"stdin", rule.stdin_allowed}, {"sandbox", profile ? profile->name : std::string()}};
+        Json r{{"id", rule.id},
+               {"synopsis", rule.synopsis()},
+               {"summary", rule.summary},
+               {"timeout_ms", timeout.count()},
+               {"max_output_bytes", max_output},
+               {"stdin", rule.stdin_allowed},
+               {"sandbox", profile ? profile->name : std::string()}};
         rules.push_back(std::move(r));
         text += "  " + rule.synopsis() + "\n";
         if (!rule.summary.empty()) text += "      " + rule.summary + "\n";
-        text += "      (rule " + rule.id + "; timeout " + seconds_text(timeout) + "; output cap " + format_bytes(max_output) + ")\n";
+        text += "      (rule " + rule.id + "; timeout " + seconds_text(timeout) + "; output cap " +
+                format_bytes(max_output) + ")\n";
     }
     if (rules.empty()) text += "  (none: the policy grants this key nothing)\n";
-    text += "Run one with run_command, e.g. {\"argv\": [\"uptime\"]}; UPPERCASE words in a synopsis are values you choose.\n";
-    return Json{{"content", text_block(text)}, {"structuredContent", {{"rules", rules}}}, {"isError", false}};
+    text +=
+        "Run one with run_command, e.g. {\"argv\": [\"uptime\"]}; UPPERCASE words in a synopsis are values you choose.\n";
+    return Json{{"content", text_block(text)},
+                {"structuredContent", {{"rules", rules}}},
+                {"isError", false}};
 }
 
 Json check_result(const gate::Response& r) {
@@ -301,7 +341,8 @@ Json check_result(const gate::Response& r) {
         s["rule"] = r.decision.rule ? r.decision.rule->id : std::string(audit::kHelpRuleId);
         s["exec_argv"] = r.decision.exec_argv;
         text = "allowed by rule " + s["rule"].get<std::string>() + "; run_command would run: " +
-               Json(r.decision.exec_argv).dump(-1, ' ', false, Json::error_handler_t::replace) + "\n";
+               Json(r.decision.exec_argv).dump(-1, ' ', false, Json::error_handler_t::replace) +
+               "\n";
     } else {
         s["reason"] = r.decision.reason;
         if (!r.decision.nearest.empty()) s["usage"] = r.decision.nearest;

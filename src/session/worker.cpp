@@ -31,7 +31,8 @@ struct Capture {
 
     bool take(execution::Stream stream, std::string_view bytes) {
         std::string& into = stream == execution::Stream::kStdout ? out : err;
-        const std::size_t room = kMaxToolOutputBytes - std::min<std::size_t>(kMaxToolOutputBytes, into.size());
+        const std::size_t room =
+            kMaxToolOutputBytes - std::min<std::size_t>(kMaxToolOutputBytes, into.size());
         if (bytes.size() > room) dropped = true;
         into.append(bytes.substr(0, room));
         return true;  // keep the command running; the session is still there
@@ -48,7 +49,8 @@ CallReport report_of(const gate::Context& context, const gate::Request& request,
     c.started = r.outcome.started;
     c.timed_out = r.outcome.timed_out;
     c.disconnected = r.outcome.disconnected;
-    if (r.outcome.started && !r.outcome.timed_out && r.outcome.signal == 0) c.exit_code = r.outcome.exit_status;
+    if (r.outcome.started && !r.outcome.timed_out && r.outcome.signal == 0)
+        c.exit_code = r.outcome.exit_status;
     c.signal = r.outcome.signal;
     c.rule = r.decision.rule_id();
     c.reason = c.allowed ? std::string() : r.decision.reason;
@@ -92,16 +94,26 @@ CallReport report_of(const gate::Context& context, const gate::Request& request,
 }  // namespace
 
 Json to_json(const CallReport& c) {
-    return Json{{"request_id", c.request_id},     {"exit_status", c.exit_status},
-                {"kind", gate::kind_name(c.kind)}, {"allowed", c.allowed},
-                {"started", c.started},           {"timed_out", c.timed_out},
-                {"disconnected", c.disconnected}, {"exit_code", c.exit_code},
-                {"signal", c.signal},             {"rule", c.rule},
-                {"reason", c.reason},             {"usage", c.usage},
-                {"message", c.message},           {"stdout", c.stdout_text},
-                {"stderr", c.stderr_text},        {"stdout_bytes", c.stdout_bytes},
-                {"stderr_bytes", c.stderr_bytes}, {"truncated", c.truncated},
-                {"duration_ms", c.duration_ms},   {"timeout_ms", c.timeout_ms}};
+    return Json{{"request_id", c.request_id},
+                {"exit_status", c.exit_status},
+                {"kind", gate::kind_name(c.kind)},
+                {"allowed", c.allowed},
+                {"started", c.started},
+                {"timed_out", c.timed_out},
+                {"disconnected", c.disconnected},
+                {"exit_code", c.exit_code},
+                {"signal", c.signal},
+                {"rule", c.rule},
+                {"reason", c.reason},
+                {"usage", c.usage},
+                {"message", c.message},
+                {"stdout", c.stdout_text},
+                {"stderr", c.stderr_text},
+                {"stdout_bytes", c.stdout_bytes},
+                {"stderr_bytes", c.stderr_bytes},
+                {"truncated", c.truncated},
+                {"duration_ms", c.duration_ms},
+                {"timeout_ms", c.timeout_ms}};
 }
 
 Result<CallReport> report_from_json(const Json& j) {
@@ -109,7 +121,8 @@ Result<CallReport> report_from_json(const Json& j) {
         CallReport c;
         j.at("request_id").get_to(c.request_id);
         j.at("exit_status").get_to(c.exit_status);
-        const std::optional<gate::Kind> kind = gate::kind_from_name(j.at("kind").get<std::string>());
+        const std::optional<gate::Kind> kind =
+            gate::kind_from_name(j.at("kind").get<std::string>());
         if (!kind) return Error{"the worker's report names no known outcome", ""};
         c.kind = *kind;
         j.at("allowed").get_to(c.allowed);
@@ -138,7 +151,8 @@ Result<CallReport> report_from_json(const Json& j) {
 Result<Worker> start_worker(const gate::Context& context, const gate::Request& request,
                             const std::vector<int>& close_fds) {
     int fds[2];
-    if (::pipe2(fds, O_CLOEXEC) != 0) return Error{"cannot create a pipe: " + std::string(std::strerror(errno)), ""};
+    if (::pipe2(fds, O_CLOEXEC) != 0)
+        return Error{"cannot create a pipe: " + std::string(std::strerror(errno)), ""};
     const pid_t parent = ::getpid();
     const pid_t pid = ::fork();
     if (pid < 0) {
@@ -155,7 +169,8 @@ Result<Worker> start_worker(const gate::Context& context, const gate::Request& r
         // 2. stdin and stdout carry the MCP stream: nothing in the worker may read or write
         //    them, and a rule that allows stdin gets an empty one.
         const int null_fd = ::open("/dev/null", O_RDWR | O_CLOEXEC);
-        if (null_fd < 0 || ::dup2(null_fd, STDIN_FILENO) < 0 || ::dup2(null_fd, STDOUT_FILENO) < 0) ::_exit(70);
+        if (null_fd < 0 || ::dup2(null_fd, STDIN_FILENO) < 0 || ::dup2(null_fd, STDOUT_FILENO) < 0)
+            ::_exit(70);
         if (null_fd > STDERR_FILENO) ::close(null_fd);
         // 3. The session's descriptors (its signalfd, other workers' pipes): not ours.
         ::close(fds[0]);

@@ -23,18 +23,18 @@ constexpr std::uint64_t kMaxToolOutputBytes = 128 * 1024;
 // What a worker reports: the gate's response in plain fields, and the output it kept.
 struct CallReport {
     std::string request_id;
-    int exit_status = 70;             // bridle's status, as the forced command would exit
+    int exit_status = 70;                       // bridle's status, as the forced command would exit
     gate::Kind kind = gate::Kind::kUnparsable;  // what became of the request
     bool allowed = false, started = false;      // the verdict; the command started
     bool timed_out = false, disconnected = false;
-    int exit_code = -1;               // the command's own status, when it exited
+    int exit_code = -1;  // the command's own status, when it exited
     int signal = 0;
     std::string rule, reason;
-    std::vector<std::string> usage;   // the nearest rules' synopses, for a denial
-    std::string message;              // bridle's own words (help text, denial, notes)
+    std::vector<std::string> usage;  // the nearest rules' synopses, for a denial
+    std::string message;             // bridle's own words (help text, denial, notes)
     std::string stdout_text, stderr_text;
     std::uint64_t stdout_bytes = 0, stderr_bytes = 0;
-    bool truncated = false;           // the rule's cap or kMaxToolOutputBytes dropped output
+    bool truncated = false;  // the rule's cap or kMaxToolOutputBytes dropped output
     std::int64_t duration_ms = 0, timeout_ms = 0;
 };
 
@@ -44,7 +44,7 @@ Result<CallReport> report_from_json(const jsonrpc::Json& json);
 
 struct Worker {
     pid_t pid = -1;
-    int fd = -1;   // read end of the report pipe (O_CLOEXEC, non-blocking); the caller closes it
+    int fd = -1;  // read end of the report pipe (O_CLOEXEC, non-blocking); the caller closes it
 };
 
 // Forks a worker for `request`. In the worker: the death of the session delivers SIGHUP

@@ -99,7 +99,8 @@ int run_target_side(const TargetInvocation& inv) {
     if (given_id != request.request_id || !is_lower_hex(first_sha, 64)) {
         return refuse(ExitCode::kNoPerm, "the request did not come through bridle's first check (" +
                                              std::string(privilege::kRequestIdVariable) + " or " +
-                                             privilege::kPolicyShaVariable + " missing or malformed)");
+                                             privilege::kPolicyShaVariable +
+                                             " missing or malformed)");
     }
 
     // 3. The policy, as strictly as the forced command reads it.
@@ -128,8 +129,8 @@ int run_target_side(const TargetInvocation& inv) {
         return refuse(ExitCode::kNoPerm, "rule " + found->id + " has no run_as");
     const passwd* target = ::getpwnam(found->run_as.c_str());
     if (target == nullptr || target->pw_uid != ::geteuid()) {
-        return refuse(ExitCode::kNoPerm,
-                      "rule " + found->id + " runs as " + found->run_as + ", not as " + request.run_as);
+        return refuse(ExitCode::kNoPerm, "rule " + found->id + " runs as " + found->run_as +
+                                             ", not as " + request.run_as);
     }
 
     // 5. The request: exactly one of the two channels, the one the rule's form uses.
@@ -143,10 +144,11 @@ int run_target_side(const TargetInvocation& inv) {
         words = *inv.words;
     } else {
         if (inv.words || !env_argv) {
-            return refuse(ExitCode::kNoPerm,
-                          "rule " + found->id + " takes its request in " + privilege::kArgvVariable + " only");
+            return refuse(ExitCode::kNoPerm, "rule " + found->id + " takes its request in " +
+                                                 privilege::kArgvVariable + " only");
         }
-        Result<std::vector<std::string>> decoded = privilege::decode_argv(env_or_empty(privilege::kArgvVariable));
+        Result<std::vector<std::string>> decoded =
+            privilege::decode_argv(env_or_empty(privilege::kArgvVariable));
         if (!decoded) return refuse(ExitCode::kNoPerm, decoded.error().message);
         words = std::move(decoded).value();
     }
@@ -161,8 +163,8 @@ int run_target_side(const TargetInvocation& inv) {
     gate::SystemResolver resolver;
     const gate::Context context{one, *sink, resolver};
     const execution::OutputSink to_caller = [](execution::Stream stream, std::string_view bytes) {
-        return os::write_all(
-            stream == execution::Stream::kStdout ? STDOUT_FILENO : STDERR_FILENO, bytes);
+        return os::write_all(stream == execution::Stream::kStdout ? STDOUT_FILENO : STDERR_FILENO,
+                             bytes);
     };
     const gate::Response response =
         gate::handle(context, request, to_caller, {STDOUT_FILENO, STDERR_FILENO});

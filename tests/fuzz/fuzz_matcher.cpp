@@ -83,8 +83,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     for (const auto& binding : d.bindings) {
         check(!binding.value.empty(), "no bound value is empty");
         if (binding.value[0] == '-') {
-            check(double_dash != d.exec_argv.end() &&
-                      std::find(double_dash + 1, d.exec_argv.end(), binding.value) != d.exec_argv.end(),
+            check(double_dash != d.exec_argv.end() && std::find(double_dash + 1, d.exec_argv.end(),
+                                                                binding.value) != d.exec_argv.end(),
                   "a bound value that starts with - is passed only after --");
         }
     }

@@ -37,21 +37,26 @@ void handle(const jsonrpc::LineReader::Line& line) {
     switch (m.kind) {
         case Kind::kInvalid: {
             const int code = static_cast<int>(m.error);
-            check(code == -32700 || code == -32600 || code == -32602, "an invalid message has a JSON-RPC code");
+            check(code == -32700 || code == -32600 || code == -32602,
+                  "an invalid message has a JSON-RPC code");
             check(!m.error_message.empty(), "an invalid message has a reason");
-            check(m.id.is_null() || m.id.is_string() || m.id.is_number_integer(), "an error's id is usable");
+            check(m.id.is_null() || m.id.is_string() || m.id.is_number_integer(),
+                  "an error's id is usable");
             check_reply(jsonrpc::error_line(m.id, m.error, m.error_message));
             return;
         }
         case Kind::kRequest: {
-            check(m.id.is_string() || m.id.is_number_integer(), "a request's id is a string or an integer");
+            check(m.id.is_string() || m.id.is_number_integer(),
+                  "a request's id is a string or an integer");
             check(m.params.is_null() || m.params.is_object(), "params are an object or absent");
             Json result = Json::object();
             if (m.params.is_object() && m.params.contains("arguments")) {
                 const auto args = tools::parse_command_args(m.params["arguments"], true);
                 if (args) {
-                    if (args.value().argv) check(!args.value().argv->empty(), "argv is never empty");
-                    if (args.value().timeout) check(args.value().timeout->count() >= 1, "a timeout is positive");
+                    if (args.value().argv)
+                        check(!args.value().argv->empty(), "argv is never empty");
+                    if (args.value().timeout)
+                        check(args.value().timeout->count() >= 1, "a timeout is positive");
                     result = Json{{"argv", args.value().argv.value_or(std::vector<std::string>{})},
                                   {"text", args.value().text}};
                 } else {

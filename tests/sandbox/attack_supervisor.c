@@ -203,7 +203,9 @@ static int ptrace_attach(pid_t pid) {
 }
 
 /* kill: a signal that ends the supervisor (kill(pid, 0) alone is no attack). */
-static int kill_it(pid_t pid) { return kill(pid, SIGKILL) == 0 ? 0 : errno; }
+static int kill_it(pid_t pid) {
+    return kill(pid, SIGKILL) == 0 ? 0 : errno;
+}
 
 /* The parent of pid, from /proc/PID/stat (0: unknown). */
 static pid_t parent_of(pid_t pid) {
@@ -240,7 +242,9 @@ static int stop_it(pid_t pid) {
 static int prlimit_it(pid_t pid) {
     struct rlimit old;
     int e = 0;
-    if (prlimit(pid, RLIMIT_NOFILE, NULL, &old) == 0 && prlimit(pid, RLIMIT_NOFILE, &old, NULL) == 0) return 0;
+    if (prlimit(pid, RLIMIT_NOFILE, NULL, &old) == 0 &&
+        prlimit(pid, RLIMIT_NOFILE, &old, NULL) == 0)
+        return 0;
     e = errno;
     errno = 0;
     int prio = getpriority(PRIO_PROCESS, (id_t)pid);
@@ -268,7 +272,8 @@ static int pidfd_it(pid_t pid) {
         int e2 = errno;
         close(dfd);
         if (r == 0) return 0;
-        fprintf(stderr, "  pidfd %d: pidfd_open errno=%d, pidfd_send_signal errno=%d\n", pid, e, e2);
+        fprintf(stderr, "  pidfd %d: pidfd_open errno=%d, pidfd_send_signal errno=%d\n", pid, e,
+                e2);
     }
     return e;
 }
@@ -279,8 +284,10 @@ static int attack_targets(const char* name, attempt_fn fn) {
     for (int i = 0; i < n_targets; i++) {
         int r = in_grandchild(fn, targets[i]);
         fprintf(stderr, "  %s %d: %s (%d)\n", name, targets[i], r == 0 ? "worked" : strerror(r), r);
-        if (r == 0) worked = 1;
-        else if (i == 0 || first_errno == ESRCH) first_errno = r;
+        if (r == 0)
+            worked = 1;
+        else if (i == 0 || first_errno == ESRCH)
+            first_errno = r;
     }
     if (n_targets == 0) fprintf(stderr, "  %s: no target visible\n", name);
     if (worked) {
@@ -322,7 +329,8 @@ static int shm(void) {
     int e2 = fixed < 0 ? errno : 0;
     mqd_t mq = mq_open("/bridle-probe", O_CREAT | O_RDWR, 0666, NULL);
     int e3 = mq == (mqd_t)-1 ? errno : 0;
-    printf("ATTACK shm created private=%d/%d key=%#x fixed=%d/%d mq=%d\n", priv, e1, (unsigned)key, fixed, e2, e3);
+    printf("ATTACK shm created private=%d/%d key=%#x fixed=%d/%d mq=%d\n", priv, e1, (unsigned)key,
+           fixed, e2, e3);
     return 0;
 }
 
@@ -335,11 +343,13 @@ static int setflags(const char* file) {
         return 100;
     }
     int flags = 0;
-    if (ioctl(fd, FS_IOC_GETFLAGS, &flags) < 0) fprintf(stderr, "  setflags: GETFLAGS errno=%d\n", errno);
+    if (ioctl(fd, FS_IOC_GETFLAGS, &flags) < 0)
+        fprintf(stderr, "  setflags: GETFLAGS errno=%d\n", errno);
     int r1 = ioctl(fd, FS_IOC_SETFLAGS, &flags), e1 = r1 < 0 ? errno : 0;
     struct fsxattr xa;
     memset(&xa, 0, sizeof xa);
-    if (ioctl(fd, FS_IOC_FSGETXATTR, &xa) < 0) fprintf(stderr, "  setflags: FSGETXATTR errno=%d\n", errno);
+    if (ioctl(fd, FS_IOC_FSGETXATTR, &xa) < 0)
+        fprintf(stderr, "  setflags: FSGETXATTR errno=%d\n", errno);
     int r2 = ioctl(fd, FS_IOC_FSSETXATTR, &xa), e2 = r2 < 0 ? errno : 0;
     close(fd);
     fprintf(stderr, "  setflags: SETFLAGS errno=%d FSSETXATTR errno=%d\n", e1, e2);
@@ -393,11 +403,13 @@ static int forkbomb(void) {
     }
     int total = procs + threads;
     if (total >= BOMB_CAP || (e == 0 && te == 0)) {
-        printf("ATTACK forkbomb SUCCEEDED procs=%d threads=%d fork-errno=%d thread-errno=%d\n", procs, threads, e, te);
+        printf("ATTACK forkbomb SUCCEEDED procs=%d threads=%d fork-errno=%d thread-errno=%d\n",
+               procs, threads, e, te);
         fflush(stdout);
         _exit(1);
     }
-    printf("ATTACK forkbomb blocked errno=%d procs=%d threads=%d thread-errno=%d\n", e, procs, threads, te);
+    printf("ATTACK forkbomb blocked errno=%d procs=%d threads=%d thread-errno=%d\n", e, procs,
+           threads, te);
     fflush(stdout);
     _exit(0); /* the threads would keep the process alive */
 }
@@ -434,8 +446,9 @@ int main(int argc, char** argv) {
         const char* name;
         attempt_fn fn;
     } on_targets[] = {
-        {"mem-write", mem_write}, {"environ", environ_read}, {"fd", fd_reopen}, {"ptrace", ptrace_attach},
-        {"kill", kill_it},        {"stop", stop_it},         {"prlimit", prlimit_it}, {"pidfd", pidfd_it},
+        {"mem-write", mem_write},  {"environ", environ_read}, {"fd", fd_reopen},
+        {"ptrace", ptrace_attach}, {"kill", kill_it},         {"stop", stop_it},
+        {"prlimit", prlimit_it},   {"pidfd", pidfd_it},
     };
     for (size_t i = 0; i < sizeof on_targets / sizeof on_targets[0]; i++) {
         if (strcmp(a, on_targets[i].name) == 0) {

@@ -56,7 +56,9 @@ int main(int argc, char** argv) {
         // The second wall's cost: the same sandbox without the init and its namespaces (as
         // every request ran before issue 12) next to the default.
         {"baseline + exec-once, namespaces off",
-         profile({S::kBaseline}, true, false, policy::NamespaceMode::kOff), true, {}},
+         profile({S::kBaseline}, true, false, policy::NamespaceMode::kOff),
+         true,
+         {}},
         {"baseline + exec-once (default)", profile({S::kBaseline}, true, false), true, {}},
         {"all three + exec-once", profile(all, true, false), true, {}},
         {"all three + exec-once + Landlock", profile(all, true, true), true, {}},

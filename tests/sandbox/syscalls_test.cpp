@@ -122,6 +122,7 @@ struct Row {
 // Negative rows first and most: what each profile must stop. The allowed rows prove that
 // the helper works and that each profile leaves alone what it does not name.
 const std::vector<Row>& rows() {
+    // clang-format off
     static const std::vector<Row> table = {
         // baseline
         {"mount", kBaseline, true, {EPERM}},
@@ -214,6 +215,7 @@ const std::vector<Row>& rows() {
         {"x32-execve", {}, true, {EPERM}},
         {"x32-getpid", kBaseline, true, {0, ENOSYS}},
     };
+    // clang-format on
     return table;
 }
 
@@ -244,7 +246,8 @@ void check_rows(const std::string& helper, bool i386) {
         // i386's glibc makes socket() and socketpair() through socketcall(2), whose
         // arguments lie behind a pointer: no-network denies socketcall's SOCKET and
         // SOCKETPAIR whatever the family (docs/sandbox.md), AF_UNIX included.
-        const bool through_socketcall = i386 && (row.call == "socket-unix" || row.call == "socketpair-unix");
+        const bool through_socketcall =
+            i386 && (row.call == "socket-unix" || row.call == "socketpair-unix");
         if (through_socketcall) {
             EXPECT_EQ(show(ran.code()), show(EAFNOSUPPORT)) << ran.outcome.error;
             continue;
@@ -279,7 +282,8 @@ bool kernel_runs_i386(const std::string& helper) {
 TEST(SyscallsI386, NoDeniedCallGetsThroughTheCompatAbi) {
     SKIP_UNLESS_X86_64();
     const std::string helper = TRY_SYSCALL32;
-    ASSERT_FALSE(helper.empty()) << "no i386 helper: install libc6-dev-i386 lib32gcc-12-dev (install/deps.sh)";
+    ASSERT_FALSE(helper.empty())
+        << "no i386 helper: install libc6-dev-i386 lib32gcc-12-dev (install/deps.sh)";
     const Prepared prepared = prepared_for(profile_of(
         {SeccompProfile::kBaseline, SeccompProfile::kNoNetwork, SeccompProfile::kNoWrite}, true));
     Scratch scratch;
@@ -300,7 +304,8 @@ TEST(SyscallsI386, NoDeniedCallGetsThroughTheCompatAbi) {
 TEST(SyscallsI386, EachProfileGivesTheExpectedErrno) {
     SKIP_UNLESS_X86_64();
     const std::string helper = TRY_SYSCALL32;
-    ASSERT_FALSE(helper.empty()) << "no i386 helper: install libc6-dev-i386 lib32gcc-12-dev (install/deps.sh)";
+    ASSERT_FALSE(helper.empty())
+        << "no i386 helper: install libc6-dev-i386 lib32gcc-12-dev (install/deps.sh)";
     if (!kernel_runs_i386(helper)) {
         GTEST_SKIP() << "this kernel does not run i386 binaries (ENOEXEC: booted without "
                         "ia32_emulation); SyscallsI386.NoDeniedCallGetsThroughTheCompatAbi and "
@@ -317,6 +322,7 @@ TEST(SyscallsI386, EachProfileGivesTheExpectedErrno) {
 TEST(SyscallsNative, UnsandboxedTheSameCallsReachTheKernel) {
     if (::geteuid() != 0) GTEST_SKIP() << "the control values assume root";
     Scratch scratch;
+    // clang-format off
     const std::vector<std::pair<std::string, int>> controls = {
         {"mount", ENOENT},
         {"umount2", ENOENT},
@@ -333,6 +339,7 @@ TEST(SyscallsNative, UnsandboxedTheSameCallsReachTheKernel) {
         {"personality-no-aslr", 0},
         {"fork", 0},
     };
+    // clang-format on
     for (const auto& [call, expected] : controls) {
         SCOPED_TRACE(call);
         EXPECT_EQ(show(run({TRY_SYSCALL, call, scratch.path()}, nullptr).code()), show(expected));
@@ -562,7 +569,7 @@ TEST(FailClosed, AFilterTheKernelRefusesRunsNothing) {
 
 TEST(FailClosed, AnImpossibleLimitRunsNothing) {
     Prepared prepared = prepared_for(profile_of(kBaseline, false));
-    prepared.limits.settings[0] = {RLIMIT_NOFILE, rlimit{10, 5}};  // soft above hard: EINVAL
+    prepared.limits.settings[0] = {RLIMIT_NOFILE, rlimit{10, 5}};      // soft above hard: EINVAL
     prepared.limits_shared.settings[0] = prepared.limits.settings[0];  // as root: no user ns
     const Ran ran = run({"/bin/echo", "ran"}, &prepared);
     EXPECT_FALSE(ran.outcome.started);

@@ -47,7 +47,9 @@ static const char* in_dir(const char* name) {
 }
 
 /* The result of a call: 0, or its errno. */
-static int result(long rc) { return rc < 0 ? errno : 0; }
+static int result(long rc) {
+    return rc < 0 ? errno : 0;
+}
 
 /* A clone that must not return twice: the child exits at once. */
 static int try_clone(unsigned long flags) {
@@ -68,7 +70,9 @@ static int try_clone3(void) {
     return 0;
 }
 
-static int try_open(int flags) { return result(open(in_dir("file"), flags, 0600)); }
+static int try_open(int flags) {
+    return result(open(in_dir("file"), flags, 0600));
+}
 
 static int try_exec(int at) {
     char* argv[] = {"true", NULL};
@@ -80,7 +84,9 @@ static int try_exec(int at) {
 #if defined(__x86_64__)
 /* The x32 ABI: x86_64's instruction with bit 30 set in the number (x32 numbers differ from
  * x86_64's for a few calls, such as execve 520). */
-static int x32(long nr, long a, long b, long c) { return result(syscall(0x40000000L | nr, a, b, c)); }
+static int x32(long nr, long a, long b, long c) {
+    return result(syscall(0x40000000L | nr, a, b, c));
+}
 #endif
 
 int main(int argc, char** argv) {
@@ -107,14 +113,18 @@ int main(int argc, char** argv) {
     }
     if (!strcmp(n, "seccomp-filter")) {
         /* A filter that allows everything, without a listener: a command may add its own. */
-        struct { unsigned short len; void* filter; } prog;
+        struct {
+            unsigned short len;
+            void* filter;
+        } prog;
         uint64_t allow = 0x7fff000000000006ULL; /* BPF_RET|BPF_K, SECCOMP_RET_ALLOW */
         prog.len = 1;
         prog.filter = &allow;
         return result(syscall(SYS_seccomp, 1 /* SET_MODE_FILTER */, 0, &prog));
     }
     /* ---- baseline ---- */
-    if (!strcmp(n, "mount")) return result(syscall(SYS_mount, "none", "/nonexistent-bridle", "tmpfs", 0, 0));
+    if (!strcmp(n, "mount"))
+        return result(syscall(SYS_mount, "none", "/nonexistent-bridle", "tmpfs", 0, 0));
     if (!strcmp(n, "umount2")) return result(syscall(SYS_umount2, "/nonexistent-bridle", 0));
     if (!strcmp(n, "chroot")) return result(syscall(SYS_chroot, "/"));
     if (!strcmp(n, "ptrace")) return result(syscall(SYS_ptrace, 0 /* TRACEME */, 0, 0, 0));
@@ -154,7 +164,10 @@ int main(int argc, char** argv) {
     if (!strcmp(n, "setxattrat")) return result(syscall(SYS_SETXATTRAT, -1, 0, 0, 0, 0, 0));
     if (!strcmp(n, "file_setattr")) return result(syscall(SYS_FILE_SETATTR, -1, 0, 0, 0, 0));
     if (!strcmp(n, "seccomp-listener")) {
-        struct { unsigned short len; void* filter; } prog;
+        struct {
+            unsigned short len;
+            void* filter;
+        } prog;
         uint64_t allow = 0x7fff000000000006ULL;
         prog.len = 1;
         prog.filter = &allow;

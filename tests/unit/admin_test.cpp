@@ -74,12 +74,15 @@ std::string wire(std::initializer_list<std::string> fields) {
     return out;
 }
 
-std::string key_line(const std::string& type, const std::string& blob, const std::string& comment = "c") {
+std::string key_line(const std::string& type, const std::string& blob,
+                     const std::string& comment = "c") {
     return type + " " + base64_encode(blob) + (comment.empty() ? "" : " " + comment);
 }
 
 const std::string k32(32, '\x11');
-std::string point(std::size_t n) { return "\x04" + std::string(n - 1, '\x22'); }
+std::string point(std::size_t n) {
+    return "\x04" + std::string(n - 1, '\x22');
+}
 
 TEST(ParsePublicKey, RefusesEveryMalformedOrSmuggledKey) {
     struct Case {
@@ -88,6 +91,7 @@ TEST(ParsePublicKey, RefusesEveryMalformedOrSmuggledKey) {
         std::string why;  // a part of the message
     };
     const std::string ed_blob = base64_encode(wire({"ssh-ed25519", k32}));
+    // clang-format off
     const std::vector<Case> cases = {
         {"empty", "", "empty"},
         {"blank lines", "\n  \n\t\n", "empty"},
@@ -130,6 +134,7 @@ TEST(ParsePublicKey, RefusesEveryMalformedOrSmuggledKey) {
         {"huge file", std::string(17 * 1024, 'A'), "16 KiB"},
         {"garbage", "hello world", "does not start with a key type"},
     };
+    // clang-format on
     for (const auto& c : cases) {
         SCOPED_TRACE(c.name);
         const auto key = parse_public_key(c.text);
@@ -147,6 +152,7 @@ TEST(ParsePublicKey, AcceptsEachSupportedTypeWithTheFingerprintSshKeygenPrints) 
         std::string comment;
         std::string fingerprint;  // empty: not checked
     };
+    // clang-format off
     const std::vector<Case> cases = {
         {"ed25519", kEd25519 + "\n", "ssh-ed25519", 256, "agent@laptop", kEd25519Fingerprint},
         {"ed25519 no comment, blanks around", "  " + kEd25519.substr(0, kEd25519.rfind(' ')) + "  \n\n", "ssh-ed25519", 256,
@@ -162,6 +168,7 @@ TEST(ParsePublicKey, AcceptsEachSupportedTypeWithTheFingerprintSshKeygenPrints) 
                               wire({"sk-ecdsa-sha2-nistp256@openssh.com", "nistp256", point(65), "ssh:"}), "yubi"),
          "sk-ecdsa-sha2-nistp256@openssh.com", 256, "yubi", ""},
     };
+    // clang-format on
     for (const auto& c : cases) {
         SCOPED_TRACE(c.name);
         const auto key = parse_public_key(c.text);
@@ -176,26 +183,36 @@ TEST(ParsePublicKey, AcceptsEachSupportedTypeWithTheFingerprintSshKeygenPrints) 
 }
 
 TEST(Base64, RoundTripsAndRefusesNonCanonicalText) {
-    for (const std::string& s : std::vector<std::string>{"f", "fo", "foo", "foob", "fooba", "foobar", std::string("\0\xff", 2)}) {
+    for (const std::string& s : std::vector<std::string>{"f", "fo", "foo", "foob", "fooba",
+                                                         "foobar", std::string("\0\xff", 2)}) {
         SCOPED_TRACE(s);
         EXPECT_EQ(s, base64_decode(base64_encode(s)).value_or("<none>"));
     }
     EXPECT_EQ("Zm9vYmFy", base64_encode("foobar"));
-    for (const std::string bad : {"", "Zg", "Zg=", "Zh==", "Zm9=v", "Zm 9v", "Zm9v\n", "====", "Z===", "Zm9-"}) {
+    for (const std::string bad :
+         {"", "Zg", "Zg=", "Zh==", "Zm9=v", "Zm 9v", "Zm9v\n", "====", "Z===", "Zm9-"}) {
         SCOPED_TRACE(bad);
         EXPECT_FALSE(base64_decode(bad).has_value());
     }
 }
 
-PublicKey key_of(const std::string& text) { return parse_public_key(text).value(); }
+PublicKey key_of(const std::string& text) {
+    return parse_public_key(text).value();
+}
 
 TEST(KeysFile, AddRefusesDuplicatesAndBadNamesAndKeepsEveryOtherLine) {
     const std::string existing =
         "# managed by bridle enroll\n"
-        "restrict,command=\"/usr/bin/bridle --key laptop\" " + kEd25519 + "\n"
+        "restrict,command=\"/usr/bin/bridle --key laptop\" " +
+        kEd25519 +
         "\n"
-        "from=\"10.0.0.0/8\",command=\"/usr/bin/bridle --key=ci --policy /etc/bridle/ci.yaml\",restrict " + kEcdsa256 + "\n"
-        "no-pty " + kEcdsa521 + "\n"
+        "\n"
+        "from=\"10.0.0.0/8\",command=\"/usr/bin/bridle --key=ci --policy /etc/bridle/ci.yaml\",restrict " +
+        kEcdsa256 +
+        "\n"
+        "no-pty " +
+        kEcdsa521 +
+        "\n"
         "this line is not a key\n";
     const KeysFile file = parse_keys_file(existing);
     ASSERT_EQ(6u, file.lines.size());
@@ -212,6 +229,7 @@ TEST(KeysFile, AddRefusesDuplicatesAndBadNamesAndKeepsEveryOtherLine) {
         std::string policy;
         std::string why;
     };
+    // clang-format off
     const std::vector<Case> refused = {
         {"duplicate name", "laptop", kRsa2048, "", "already enrolled"},
         {"duplicate name via --key=", "ci", kRsa2048, "", "already enrolled"},
@@ -224,6 +242,7 @@ TEST(KeysFile, AddRefusesDuplicatesAndBadNamesAndKeepsEveryOtherLine) {
         {"policy with a quote", "new", kRsa2048, "/etc/a\"b", "invalid --policy"},
         {"policy with a space", "new", kRsa2048, "/etc/a b", "invalid --policy"},
     };
+    // clang-format on
     for (const auto& c : refused) {
         SCOPED_TRACE(c.name);
         const auto out = add_key(file, c.key_name, key_of(c.key), c.policy);
@@ -233,18 +252,26 @@ TEST(KeysFile, AddRefusesDuplicatesAndBadNamesAndKeepsEveryOtherLine) {
 
     const auto added = add_key(file, "rsa-box", key_of(kRsa2048), "/etc/bridle/other.yaml");
     ASSERT_TRUE(added.ok()) << added.error().message;
-    EXPECT_EQ(existing + "restrict,command=\"/usr/bin/bridle --key rsa-box --policy /etc/bridle/other.yaml\" " +
-                  kRsa2048 + "\n",
-              added.value());
+    EXPECT_EQ(
+        existing +
+            "restrict,command=\"/usr/bin/bridle --key rsa-box --policy /etc/bridle/other.yaml\" " +
+            kRsa2048 + "\n",
+        added.value());
     const KeysFile reparsed = parse_keys_file(added.value());
     EXPECT_EQ("rsa-box", reparsed.lines.back().name.value_or(""));
 }
 
 TEST(KeysFile, RemoveTakesOnlyTheNamedKey) {
-    const std::string existing = "# header\n"
-                                 "restrict,command=\"/usr/bin/bridle --key a\" " + kEd25519 + "\n"
-                                 "restrict,command=\"/usr/bin/bridle --key b\" " + kRsa2048 + "\n"
-                                 "no-pty " + kEcdsa521 + "\n";
+    const std::string existing =
+        "# header\n"
+        "restrict,command=\"/usr/bin/bridle --key a\" " +
+        kEd25519 +
+        "\n"
+        "restrict,command=\"/usr/bin/bridle --key b\" " +
+        kRsa2048 +
+        "\n"
+        "no-pty " +
+        kEcdsa521 + "\n";
     const KeysFile file = parse_keys_file(existing);
     for (const std::string unknown : {"c", "", "A", "a "}) {
         SCOPED_TRACE(unknown);
@@ -252,7 +279,8 @@ TEST(KeysFile, RemoveTakesOnlyTheNamedKey) {
     }
     const auto out = remove_key(file, "a");
     ASSERT_TRUE(out.ok());
-    EXPECT_EQ("# header\nrestrict,command=\"/usr/bin/bridle --key b\" " + kRsa2048 + "\nno-pty " + kEcdsa521 + "\n",
+    EXPECT_EQ("# header\nrestrict,command=\"/usr/bin/bridle --key b\" " + kRsa2048 + "\nno-pty " +
+                  kEcdsa521 + "\n",
               out.value());
 }
 
@@ -263,7 +291,7 @@ TEST(KeysFile, FormatsTheLineSshdNeeds) {
 
 // A private directory with the keys file, as root would have it (0755 directory).
 class KeysDir : public ::testing::Test {
-protected:
+  protected:
     void SetUp() override {
         char tmpl[] = "/tmp/bridle-admin-XXXXXX";
         ASSERT_NE(nullptr, ::mkdtemp(tmpl));
@@ -286,7 +314,8 @@ protected:
     }
     std::vector<std::string> entries() {
         std::vector<std::string> out;
-        for (const auto& e : std::filesystem::directory_iterator(dir_)) out.push_back(e.path().filename());
+        for (const auto& e : std::filesystem::directory_iterator(dir_))
+            out.push_back(e.path().filename());
         std::sort(out.begin(), out.end());
         return out;
     }
@@ -344,7 +373,8 @@ TEST_F(KeysDir, EnrollAndRevokeRewriteTheFileAtomically) {
     EXPECT_EQ(0, enroll("ci", pub_, options));
 
     EXPECT_EQ("restrict,command=\"/usr/bin/bridle --key laptop\" " + kEd25519 + "\n" +
-                  "restrict,command=\"/usr/bin/bridle --key ci --policy /etc/bridle/ci.yaml\" " + kRsa2048 + "\n",
+                  "restrict,command=\"/usr/bin/bridle --key ci --policy /etc/bridle/ci.yaml\" " +
+                  kRsa2048 + "\n",
               read(file_));
     struct stat st {};
     ASSERT_EQ(0, ::stat(file_.c_str(), &st));
@@ -353,11 +383,13 @@ TEST_F(KeysDir, EnrollAndRevokeRewriteTheFileAtomically) {
         EXPECT_EQ(0u, st.st_uid);
         EXPECT_EQ(0u, st.st_gid);
     }
-    EXPECT_EQ((std::vector<std::string>{"ai-agent", "key.pub"}), entries()) << "no temporary file is left";
+    EXPECT_EQ((std::vector<std::string>{"ai-agent", "key.pub"}), entries())
+        << "no temporary file is left";
 
     EXPECT_EQ(64, revoke("nobody", options));
     EXPECT_EQ(0, revoke("laptop", options));
-    EXPECT_EQ("restrict,command=\"/usr/bin/bridle --key ci --policy /etc/bridle/ci.yaml\" " + kRsa2048 + "\n",
+    EXPECT_EQ("restrict,command=\"/usr/bin/bridle --key ci --policy /etc/bridle/ci.yaml\" " +
+                  kRsa2048 + "\n",
               read(file_));
     EXPECT_EQ(0, list_keys(options));
     EXPECT_EQ((std::vector<std::string>{"ai-agent", "key.pub"}), entries());
@@ -371,8 +403,8 @@ TEST_F(KeysDir, SshKeygenAgreesWithBridlesParser) {
         EXPECT_TRUE(s.ok()) << s.error().message;
     }
     // A point that is not on the curve passes bridle's structural check; ssh-keygen refuses it.
-    const auto off_curve =
-        key_of(key_line("ecdsa-sha2-nistp256", wire({"ecdsa-sha2-nistp256", "nistp256", point(65)})));
+    const auto off_curve = key_of(
+        key_line("ecdsa-sha2-nistp256", wire({"ecdsa-sha2-nistp256", "nistp256", point(65)})));
     EXPECT_FALSE(confirm_with_ssh_keygen(off_curve).ok());
 }
 
@@ -423,8 +455,8 @@ TEST(Explain, ShowsTheArgvFdsEnvironmentLimitsAndSandbox) {
     std::ofstream(policy) << "version: 1\nsettings: {env: {PATH: /usr/bin}}\nrules:\n"
                              "  - id: cat-log\n    command: /usr/bin/cat\n    fixed_before: [-v]\n"
                              "    env: {LC_ALL: C, PATH: /bin}\n    timeout: 5s\n"
-                             "    args: [{name: file, path: {under: [" << (dir / "log").string()
-                          << "], type: file, open: fd}}]\n";
+                             "    args: [{name: file, path: {under: ["
+                          << (dir / "log").string() << "], type: file, open: fd}}]\n";
     const auto explain_text = [&](const std::string& request) {
         std::ostringstream out;
         std::streambuf* old = std::cout.rdbuf(out.rdbuf());
@@ -438,11 +470,15 @@ TEST(Explain, ShowsTheArgvFdsEnvironmentLimitsAndSandbox) {
     const std::regex exec("exec: /usr/bin/cat \\[\"cat\",\"-v\",\"/dev/fd/([0-9]+)\"\\]\n");
     std::smatch m;
     ASSERT_TRUE(std::regex_search(text, m, exec)) << text;
-    EXPECT_NE(text.find("fd: /dev/fd/" + m[1].str() + " = \"" + file + "\""), std::string::npos) << text;
+    EXPECT_NE(text.find("fd: /dev/fd/" + m[1].str() + " = \"" + file + "\""), std::string::npos)
+        << text;
     EXPECT_NE(text.find("env: LC_ALL=\"C\" (added by the rule)"), std::string::npos) << text;
-    EXPECT_NE(text.find("env: PATH=\"/bin\" (the rule's, over settings.env)"), std::string::npos) << text;
-    EXPECT_NE(text.find("limits: timeout 5000 ms, output 1048576 bytes per stream, stdin /dev/null"),
-              std::string::npos) << text;
+    EXPECT_NE(text.find("env: PATH=\"/bin\" (the rule's, over settings.env)"), std::string::npos)
+        << text;
+    EXPECT_NE(
+        text.find("limits: timeout 5000 ms, output 1048576 bytes per stream, stdin /dev/null"),
+        std::string::npos)
+        << text;
     EXPECT_NE(text.find("sandbox: baseline"), std::string::npos) << text;
 
     const auto [denied_status, denied] = explain_text("cat /etc/passwd");
@@ -477,12 +513,16 @@ TEST(ManPage, DocumentsEveryOptionAndSubcommandOfTheTable) {
         if (option.is_flag) {  // a flag has no argument: `.B \-\-follow`
             EXPECT_NE(std::string::npos, options.find("\n.B " + roff(option.name) + "\n"))
                 << "missing from OPTIONS as .B " << roff(option.name);
-            EXPECT_NE(std::string::npos, help.find(std::string(option.name))) << "missing from --help";
+            EXPECT_NE(std::string::npos, help.find(std::string(option.name)))
+                << "missing from --help";
             EXPECT_TRUE(option.argument.empty()) << "a flag takes no argument";
         } else {
-            EXPECT_NE(std::string::npos, options.find(".BI " + roff(option.name) + " \" " + std::string(option.argument) + "\""))
-                << "missing from OPTIONS as .BI " << roff(option.name) << " \" " << option.argument << "\"";
-            EXPECT_NE(std::string::npos, help.find(std::string(option.name) + " " + std::string(option.argument)))
+            EXPECT_NE(std::string::npos, options.find(".BI " + roff(option.name) + " \" " +
+                                                      std::string(option.argument) + "\""))
+                << "missing from OPTIONS as .BI " << roff(option.name) << " \" " << option.argument
+                << "\"";
+            EXPECT_NE(std::string::npos,
+                      help.find(std::string(option.name) + " " + std::string(option.argument)))
                 << "missing from --help";
         }
         EXPECT_NE(std::string::npos, synopsis.find(roff(option.name))) << "missing from SYNOPSIS";
@@ -492,9 +532,11 @@ TEST(ManPage, DocumentsEveryOptionAndSubcommandOfTheTable) {
     std::set<std::string> known;
     for (const auto& option : kOptions) known.insert(roff(option.name));
     for (const auto& mode : kModes) known.insert(roff(mode.name));
-    for (auto it = std::sregex_iterator(options.begin(), options.end(), documented); it != std::sregex_iterator(); ++it) {
+    for (auto it = std::sregex_iterator(options.begin(), options.end(), documented);
+         it != std::sregex_iterator(); ++it) {
         const std::string name = (*it)[1];
-        EXPECT_TRUE(known.count(name)) << name << " is documented in OPTIONS but is not in the table (admin/cli.hpp)";
+        EXPECT_TRUE(known.count(name))
+            << name << " is documented in OPTIONS but is not in the table (admin/cli.hpp)";
     }
 }
 
@@ -513,7 +555,9 @@ Ran run_bridle(const std::vector<std::string>& args) {
     if (pid == 0) {
         ::unsetenv("SSH_ORIGINAL_COMMAND");
         const int null = ::open("/dev/null", O_RDONLY);
-        if (null < 0 || ::dup2(null, 0) < 0 || ::dup2(::fileno(out), 1) < 0 || ::dup2(::fileno(err), 2) < 0) ::_exit(125);
+        if (null < 0 || ::dup2(null, 0) < 0 || ::dup2(::fileno(out), 1) < 0 ||
+            ::dup2(::fileno(err), 2) < 0)
+            ::_exit(125);
         std::vector<char*> argv{const_cast<char*>(BRIDLE_BINARY)};
         for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
         argv.push_back(nullptr);
@@ -521,7 +565,8 @@ Ran run_bridle(const std::vector<std::string>& args) {
         ::_exit(126);
     }
     int wstatus = 0;
-    if (pid > 0 && ::waitpid(pid, &wstatus, 0) == pid && WIFEXITED(wstatus)) ran.status = WEXITSTATUS(wstatus);
+    if (pid > 0 && ::waitpid(pid, &wstatus, 0) == pid && WIFEXITED(wstatus))
+        ran.status = WEXITSTATUS(wstatus);
     for (auto [file, text] : {std::pair{out, &ran.out}, std::pair{err, &ran.err}}) {
         std::rewind(file);
         char buf[4096];
@@ -540,6 +585,7 @@ TEST(MainModes, RefuseBadCommandLinesWithTheirMessageAndStatus) {
         std::string first;  // stderr's first line
         bool usage = true;  // stderr goes on with usage(); stdout is empty
     };
+    // clang-format off
     const std::vector<Case> cases = {
         // The forced command: options of mode "", no operand at all.
         {{"--policy"}, 64, "bridle: --policy needs a value"},
@@ -632,6 +678,7 @@ TEST(MainModes, RefuseBadCommandLinesWithTheirMessageAndStatus) {
         {{"run-as", "--key", "k", "r"}, 64, "bridle: --key is not an option of run-as"},
         {{"run-as", "--policy"}, 64, "bridle: --policy needs a value"},
     };
+    // clang-format on
     const std::string help = usage();
     for (const Case& c : cases) {
         std::string name;
@@ -651,6 +698,7 @@ TEST(MainModes, RefuseBadCommandLinesWithTheirMessageAndStatus) {
 // --help (-h) and --version answer on stdout, whatever follows them.
 TEST(MainModes, HelpAndVersionIgnoreWhatFollows) {
     const std::string version = std::string("bridle ") + BRIDLE_VERSION + "\n";
+    // clang-format off
     const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
         {{"--help"}, usage()},
         {{"-h"}, usage()},
@@ -659,6 +707,7 @@ TEST(MainModes, HelpAndVersionIgnoreWhatFollows) {
         {{"--version"}, version},
         {{"--version", "extra"}, version},
     };
+    // clang-format on
     for (const auto& [args, out] : cases) {
         SCOPED_TRACE(args.size() == 1 ? args[0] : args[0] + " " + args[1]);
         const Ran ran = run_bridle(args);
@@ -674,7 +723,8 @@ TEST(ManPage, DocumentsEveryExitStatus) {
     ASSERT_FALSE(exit_status.empty());
     const std::regex value(R"(\bk[A-Za-z]+ = (\d+),)");
     int seen = 0;
-    for (auto it = std::sregex_iterator(header.begin(), header.end(), value); it != std::sregex_iterator(); ++it) {
+    for (auto it = std::sregex_iterator(header.begin(), header.end(), value);
+         it != std::sregex_iterator(); ++it) {
         const std::string n = (*it)[1];
         SCOPED_TRACE(n);
         ++seen;
@@ -685,7 +735,6 @@ TEST(ManPage, DocumentsEveryExitStatus) {
     EXPECT_GE(seen, 10);
 }
 
-
 // ---------------------------------------------------------------------------------------------
 // bridle audit: options, times, pairing records, what the table shows.
 
@@ -695,6 +744,7 @@ TEST(Cli, FlagsTakeNoValueAndValuesStillNeedOne) {
         std::vector<std::string> args;
         std::string error;  // "" = accepted
     };
+    // clang-format off
     const std::vector<Case> cases = {
         {"flag", {"--follow"}, ""},
         {"two flags and an option", {"--stats", "--decision", "deny", "--follow"}, ""},
@@ -702,6 +752,7 @@ TEST(Cli, FlagsTakeNoValueAndValuesStillNeedOne) {
         {"option without value", {"--since"}, "--since needs a value"},
         {"flag of another mode", {"--name", "x"}, "--name is not an option of audit"},
     };
+    // clang-format on
     for (const Case& c : cases) {
         SCOPED_TRACE(c.name);
         std::map<std::string, std::string> values;
@@ -710,7 +761,8 @@ TEST(Cli, FlagsTakeNoValueAndValuesStillNeedOne) {
     }
     std::map<std::string, std::string> values;
     std::size_t i = 0;
-    EXPECT_EQ(parse_mode_options("check", {"--follow"}, i, values), "--follow is not an option of check");
+    EXPECT_EQ(parse_mode_options("check", {"--follow"}, i, values),
+              "--follow is not an option of check");
     i = 0;
     values.clear();
     ASSERT_EQ(parse_mode_options("audit", {"--follow", "-o", "json"}, i, values), "");
@@ -727,6 +779,7 @@ TEST(AuditTime, ReadsJournalctlSyntax) {
         const char* text;
         std::optional<std::uint64_t> want;
     };
+    // clang-format off
     const std::vector<Case> cases = {
         {"now", now},
         {"2025-11-24 08:00", 1'763'971'200ull * s},
@@ -757,6 +810,7 @@ TEST(AuditTime, ReadsJournalctlSyntax) {
         {"-", std::nullopt},
         {"1969-12-31", std::nullopt},
     };
+    // clang-format on
     for (const Case& c : cases) {
         SCOPED_TRACE(c.text);
         EXPECT_EQ(parse_audit_time(c.text, now), c.want);
@@ -769,6 +823,7 @@ TEST(AuditOptions, ChecksEveryValueAndPicksColourAndWidth) {
         std::map<std::string, std::string> values;
         std::string error;  // "" = accepted
     };
+    // clang-format off
     const std::vector<Case> cases = {
         {"nothing", {}, ""},
         {"everything", {{"--since", "-1h"}, {"--until", "now"}, {"--decision", "deny"}, {"--rule", "r"},
@@ -781,6 +836,7 @@ TEST(AuditOptions, ChecksEveryValueAndPicksColourAndWidth) {
         {"both sources", {{"-D", "/d"}, {"--file", "/f"}}, "give -D or --file, not both"},
         {"stats and follow", {{"--stats", "1"}, {"--follow", "1"}}, "--stats and --follow do not go together"},
     };
+    // clang-format on
     for (const Case& c : cases) {
         SCOPED_TRACE(c.name);
         AuditOptions o;
@@ -796,7 +852,7 @@ TEST(AuditOptions, ChecksEveryValueAndPicksColourAndWidth) {
     EXPECT_TRUE(o.color);
     EXPECT_EQ(o.width, 120u);
     ASSERT_EQ(audit_options({}, Terminal{true, 120, true}, o), "");
-    EXPECT_FALSE(o.color);   // NO_COLOR
+    EXPECT_FALSE(o.color);  // NO_COLOR
     ASSERT_EQ(audit_options({}, Terminal{false, 0, false}, o), "");
     EXPECT_FALSE(o.color);
     EXPECT_EQ(o.width, 0u);  // not a terminal: nothing is cut
@@ -813,16 +869,33 @@ audit::StoredRecord stored(std::map<std::string, std::string> fields, std::uint6
 
 TEST(AuditReview, PairsRecordsAndIgnoresDuplicatesAndForgeries) {
     AuditLog log;
-    log.add(stored({{"BRIDLE_EVENT", "decision"}, {"BRIDLE_REQUEST_ID", "a"}, {"BRIDLE_DECISION", "allow"},
-                    {"BRIDLE_RULE", "uptime"}, {"BRIDLE_COMMAND", "uptime"}}, 10));
-    log.add(stored({{"BRIDLE_EVENT", "decision"}, {"BRIDLE_REQUEST_ID", "b"}, {"BRIDLE_DECISION", "deny"},
-                    {"BRIDLE_COMMAND", "cat /etc/shadow"}}, 20));
-    log.add(stored({{"BRIDLE_EVENT", "result"}, {"BRIDLE_REQUEST_ID", "a"}, {"BRIDLE_DECISION", "allow"},
-                    {"BRIDLE_RULE", "uptime"}, {"BRIDLE_EXIT_STATUS", "0"}, {"BRIDLE_DURATION_MS", "12"}}, 30));
+    log.add(stored({{"BRIDLE_EVENT", "decision"},
+                    {"BRIDLE_REQUEST_ID", "a"},
+                    {"BRIDLE_DECISION", "allow"},
+                    {"BRIDLE_RULE", "uptime"},
+                    {"BRIDLE_COMMAND", "uptime"}},
+                   10));
+    log.add(stored({{"BRIDLE_EVENT", "decision"},
+                    {"BRIDLE_REQUEST_ID", "b"},
+                    {"BRIDLE_DECISION", "deny"},
+                    {"BRIDLE_COMMAND", "cat /etc/shadow"}},
+                   20));
+    log.add(stored({{"BRIDLE_EVENT", "result"},
+                    {"BRIDLE_REQUEST_ID", "a"},
+                    {"BRIDLE_DECISION", "allow"},
+                    {"BRIDLE_RULE", "uptime"},
+                    {"BRIDLE_EXIT_STATUS", "0"},
+                    {"BRIDLE_DURATION_MS", "12"}},
+                   30));
     // A second "decision" for b claiming allow (a duplicate, or a forgery) changes nothing.
-    log.add(stored({{"BRIDLE_EVENT", "decision"}, {"BRIDLE_REQUEST_ID", "b"}, {"BRIDLE_DECISION", "allow"}}, 40));
-    log.add(stored({{"BRIDLE_EVENT", "decision"}, {"BRIDLE_REQUEST_ID", "c"}, {"BRIDLE_DECISION", "allow"},
-                    {"BRIDLE_RULE", "sleep"}}, 50));
+    log.add(stored(
+        {{"BRIDLE_EVENT", "decision"}, {"BRIDLE_REQUEST_ID", "b"}, {"BRIDLE_DECISION", "allow"}},
+        40));
+    log.add(stored({{"BRIDLE_EVENT", "decision"},
+                    {"BRIDLE_REQUEST_ID", "c"},
+                    {"BRIDLE_DECISION", "allow"},
+                    {"BRIDLE_RULE", "sleep"}},
+                   50));
     ASSERT_EQ(log.requests().size(), 3u);
     const AuditRequest& a = log.requests()[0];
     EXPECT_TRUE(a.is_complete());
@@ -857,8 +930,8 @@ TEST(AuditReview, ADecisionWithoutResultIsLostAfterItsTimeout) {
         log.add(stored(fields, t));
         return log.requests().at(0);
     };
-    const AuditRequest timed = request({{"BRIDLE_DECISION", "allow"}, {"BRIDLE_RULE", "sleep"},
-                                        {"BRIDLE_TIMEOUT_MS", "30000"}});
+    const AuditRequest timed = request(
+        {{"BRIDLE_DECISION", "allow"}, {"BRIDLE_RULE", "sleep"}, {"BRIDLE_TIMEOUT_MS", "30000"}});
     const auto alive = [](const AuditRequest&) { return false; };
     const auto gone = [](const AuditRequest&) { return true; };
     EXPECT_FALSE(timed.is_lost(t + 89 * kSecond, alive));  // 30 s + the minute: not yet
@@ -880,9 +953,13 @@ TEST(AuditReview, ADecisionWithoutResultIsLostAfterItsTimeout) {
 // character, an invisible one or bad UTF-8 through to the administrator's terminal.
 TEST(AuditReview, TableEscapesWhatAForgedRecordCarries) {
     AuditLog log;
-    log.add(stored({{"BRIDLE_EVENT", "decision"}, {"BRIDLE_REQUEST_ID", "x"}, {"BRIDLE_DECISION", "deny"},
-                    {"BRIDLE_KEY", "k\x1b]52;c;AAAA\x07"}, {"BRIDLE_REASON", "r\r\nFAKE ROW"},
-                    {"BRIDLE_COMMAND", "ls \xff\xe2\x80\xae\xc2\x85 caf\xc3\xa9"}}, 1));
+    log.add(stored({{"BRIDLE_EVENT", "decision"},
+                    {"BRIDLE_REQUEST_ID", "x"},
+                    {"BRIDLE_DECISION", "deny"},
+                    {"BRIDLE_KEY", "k\x1b]52;c;AAAA\x07"},
+                    {"BRIDLE_REASON", "r\r\nFAKE ROW"},
+                    {"BRIDLE_COMMAND", "ls \xff\xe2\x80\xae\xc2\x85 caf\xc3\xa9"}},
+                   1));
     std::ostringstream out;
     AuditOptions o;
     print_table_row(out, o, log.requests()[0], true);
@@ -897,7 +974,7 @@ TEST(AuditReview, TableEscapesWhatAForgedRecordCarries) {
     EXPECT_NE(row.find("why: r\\r\\nFAKE ROW"), std::string::npos) << row;
     EXPECT_NE(row.find("\\xFF"), std::string::npos) << row;
     EXPECT_NE(row.find("\\u{202E}"), std::string::npos) << row;
-    EXPECT_NE(row.find("caf\xc3\xa9"), std::string::npos) << row;   // ordinary UTF-8 stays
+    EXPECT_NE(row.find("caf\xc3\xa9"), std::string::npos) << row;  // ordinary UTF-8 stays
     // On a narrow terminal the reason gets a line of its own, cut to the width.
     std::ostringstream narrow;
     o.width = 110;

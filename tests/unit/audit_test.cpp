@@ -2,9 +2,9 @@
 // The journald sink against a real AF_UNIX datagram socket standing in for journald: native
 // format on the wire, the memfd path for large records, and refusal when nobody listens.
 #include "audit/audit.hpp"
-#include "audit/records.hpp"
 #include "audit/capture.hpp"
 #include "audit/journal_reader.hpp"
+#include "audit/records.hpp"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -14,18 +14,18 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <cstdint>
-#include <filesystem>
-#include <cstdlib>
 #include <chrono>
+#include <cstdint>
+#include <cstdlib>
 #include <cstring>
-#include <future>
-#include <thread>
+#include <filesystem>
 #include <fstream>
+#include <future>
 #include <map>
-#include <set>
 #include <optional>
+#include <set>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -202,6 +202,7 @@ TEST(Journald, ValuesRoundTripInTheRightEncoding) {
         const char* name;
         std::string value;
     };
+    // clang-format off
     const std::vector<Case> cases = {
         {"plain", "abc"},
         {"empty", ""},
@@ -212,6 +213,7 @@ TEST(Journald, ValuesRoundTripInTheRightEncoding) {
         {"forged field", "x\nPRIORITY=0\n_PID=1"},
         {"NUL and high bytes", std::string("\0\xff\x01", 3)},
     };
+    // clang-format on
     TempDir dir;
     FakeJournald journald(dir.file("socket"));
     ASSERT_TRUE(journald.bound());
@@ -257,11 +259,13 @@ TEST(Journald, LargeRecordsArriveWhole) {
         std::size_t size;
         bool must_use_memfd;
     };
+    // clang-format off
     const std::vector<Case> cases = {
         {"2 MiB", 2 * 1024 * 1024, effective_send_buffer() <= 2 * 1024 * 1024},
         {"past the send buffer",
          std::max<std::size_t>(2 * 1024 * 1024, effective_send_buffer() + 1), true},
     };
+    // clang-format on
     TempDir dir;
     FakeJournald journald(dir.file("socket"));
     ASSERT_TRUE(journald.bound());
@@ -346,6 +350,7 @@ TEST(Journald, InvalidFieldNamesAreRefused) {
         std::string field;
         bool valid;
     };
+    // clang-format off
     const std::vector<Case> cases = {
         {"lower case", "bridle_rule", false},
         {"trusted prefix", "_SYSTEMD_UNIT", false},
@@ -361,6 +366,7 @@ TEST(Journald, InvalidFieldNamesAreRefused) {
         {"one letter", "A", true},
         {"digits and underscores", "A1_2_B", true},
     };
+    // clang-format on
     TempDir dir;
     FakeJournald journald(dir.file("socket"));
     ASSERT_TRUE(journald.bound());
@@ -412,8 +418,8 @@ TEST(Records, SayWhichSandboxWasApplied) {
     outcome.exit_status = 0;
     outcome.exec_blocked = 3;
     const Record plain = result_record(info, "tail-log", outcome, 0);
-    for (const char* name : {"BRIDLE_SANDBOX", "BRIDLE_SECCOMP", "BRIDLE_EXEC_ONCE", "BRIDLE_LANDLOCK",
-                             "BRIDLE_EXEC_BLOCKED"}) {
+    for (const char* name : {"BRIDLE_SANDBOX", "BRIDLE_SECCOMP", "BRIDLE_EXEC_ONCE",
+                             "BRIDLE_LANDLOCK", "BRIDLE_EXEC_BLOCKED"}) {
         EXPECT_FALSE(field(plain, name).has_value()) << name;
         EXPECT_FALSE(field(decision_record(info, "deny", "", "no rule"), name).has_value()) << name;
     }
@@ -434,7 +440,6 @@ TEST(Records, SayWhichSandboxWasApplied) {
     EXPECT_EQ(field(loose, "BRIDLE_EXEC_ONCE"), "0");
     EXPECT_EQ(field(loose, "BRIDLE_LANDLOCK"), "unavailable");
 }
-
 
 // ---- The file sink ------------------------------------------------------------------------
 
@@ -478,13 +483,15 @@ TEST(FileSink, RefusesWhenTheDirectoryIsMissing) {
     auto sink = make_file_sink({"/nonexistent-bridle-dir/audit.jsonl", 1 << 20, 3});
     const Status s = sink->write(sample_record("uptime"));
     ASSERT_FALSE(s.ok());
-    EXPECT_NE(s.error().message.find("refusing to run unaudited"), std::string::npos) << s.error().message;
+    EXPECT_NE(s.error().message.find("refusing to run unaudited"), std::string::npos)
+        << s.error().message;
 }
 
 TEST(FileSink, RotatesAndKeepsMaxFiles) {
     TempDir dir;
     auto sink = make_file_sink({dir.file("audit.jsonl"), 2048, 2});
-    for (int i = 0; i < 40; ++i) ASSERT_TRUE(sink->write(sample_record("uptime " + std::to_string(i))).ok());
+    for (int i = 0; i < 40; ++i)
+        ASSERT_TRUE(sink->write(sample_record("uptime " + std::to_string(i))).ok());
     EXPECT_EQ(::access(dir.file("audit.1.jsonl").c_str(), F_OK), 0);
     EXPECT_EQ(::access(dir.file("audit.2.jsonl").c_str(), F_OK), 0);
     EXPECT_NE(::access(dir.file("audit.3.jsonl").c_str(), F_OK), 0);
@@ -492,10 +499,14 @@ TEST(FileSink, RotatesAndKeepsMaxFiles) {
     std::vector<std::string> commands;
     ReadOptions options;
     options.file = dir.file("audit.jsonl");
-    ASSERT_TRUE(read_records(options, [&](const StoredRecord& r) {
-        commands.push_back(r.field("BRIDLE_COMMAND"));
-        return true;
-    }, [] {}).ok());
+    ASSERT_TRUE(read_records(
+                    options,
+                    [&](const StoredRecord& r) {
+                        commands.push_back(r.field("BRIDLE_COMMAND"));
+                        return true;
+                    },
+                    [] {})
+                    .ok());
     ASSERT_FALSE(commands.empty());
     EXPECT_EQ(commands.back(), "uptime 39");
     for (std::size_t i = 1; i < commands.size(); ++i) {
@@ -517,7 +528,9 @@ TEST(FileSink, ManyProcessesLoseAndSplitNothingAcrossRotations) {
             auto sink = make_file_sink({dir.file("audit.jsonl"), 4096, 1000});
             int failures = 0;
             for (int i = 0; i < kRecords; ++i) {
-                failures += !sink->write(sample_record("p" + std::to_string(p) + " r" + std::to_string(i))).ok();
+                failures +=
+                    !sink->write(sample_record("p" + std::to_string(p) + " r" + std::to_string(i)))
+                         .ok();
             }
             ::_exit(failures == 0 ? 0 : 1);
         }
@@ -531,17 +544,22 @@ TEST(FileSink, ManyProcessesLoseAndSplitNothingAcrossRotations) {
     std::multiset<std::string> seen;
     ReadOptions options;
     options.file = dir.file("audit.jsonl");
-    ASSERT_TRUE(read_records(options, [&](const StoredRecord& r) {
-        seen.insert(r.field("BRIDLE_COMMAND"));
-        return true;
-    }, [] {}).ok());
+    ASSERT_TRUE(read_records(
+                    options,
+                    [&](const StoredRecord& r) {
+                        seen.insert(r.field("BRIDLE_COMMAND"));
+                        return true;
+                    },
+                    [] {})
+                    .ok());
     EXPECT_EQ(seen.size(), static_cast<std::size_t>(kProcesses * kRecords));
     for (int p = 0; p < kProcesses; ++p) {
         for (int i = 0; i < kRecords; ++i) {
             EXPECT_EQ(seen.count("p" + std::to_string(p) + " r" + std::to_string(i)), 1u);
         }
     }
-    EXPECT_EQ(::access(dir.file("audit.1.jsonl").c_str(), F_OK), 0) << "nothing rotated: the test proved less";
+    EXPECT_EQ(::access(dir.file("audit.1.jsonl").c_str(), F_OK), 0)
+        << "nothing rotated: the test proved less";
 }
 
 // --follow on the file sink: records written while it follows, across rotations, arrive once
@@ -557,12 +575,15 @@ TEST(FileSink, FollowSeesEveryRecordAcrossRotations) {
     options.file = dir.file("audit.jsonl");
     options.follow = true;
     std::thread([options, seen, done] {
-        (void)read_records(options, [&](const StoredRecord& r) {
-            seen->push_back(r.field("BRIDLE_COMMAND"));
-            if (r.field("BRIDLE_COMMAND") != "stop") return true;
-            done->set_value();
-            return false;
-        }, [] {});
+        (void)read_records(
+            options,
+            [&](const StoredRecord& r) {
+                seen->push_back(r.field("BRIDLE_COMMAND"));
+                if (r.field("BRIDLE_COMMAND") != "stop") return true;
+                done->set_value();
+                return false;
+            },
+            [] {});
     }).detach();
     std::this_thread::sleep_for(std::chrono::milliseconds(300));
     for (int i = 0; i < 60; ++i) {
@@ -576,10 +597,12 @@ TEST(FileSink, FollowSeesEveryRecordAcrossRotations) {
     for (int i = 0; i < 60; ++i) want.push_back("r" + std::to_string(i));
     want.push_back("stop");
     EXPECT_EQ(*seen, want);
-    EXPECT_EQ(::access(dir.file("audit.3.jsonl").c_str(), F_OK), 0) << "too few rotations to prove anything";
+    EXPECT_EQ(::access(dir.file("audit.3.jsonl").c_str(), F_OK), 0)
+        << "too few rotations to prove anything";
 }
 
 TEST(FileSink, ParseJsonLineRefusesWhatIsNotARecord) {
+    // clang-format off
     const std::vector<std::pair<std::string, std::string>> cases = {
         {"not json", "{"},
         {"array", "[1,2]"},
@@ -590,11 +613,13 @@ TEST(FileSink, ParseJsonLineRefusesWhatIsNotARecord) {
         {"nested", R"({"__REALTIME_TIMESTAMP":"1","X":{"a":"b"}})"},
         {"a million brackets", "{\"X\":" + std::string(1000000, '[')},
     };
+    // clang-format on
     for (const auto& [name, line] : cases) {
         SCOPED_TRACE(name);
         EXPECT_FALSE(parse_json_line(line).has_value());
     }
-    EXPECT_TRUE(parse_json_line(R"({"__REALTIME_TIMESTAMP":"17","SYSLOG_IDENTIFIER":"bridle"})").has_value());
+    EXPECT_TRUE(parse_json_line(R"({"__REALTIME_TIMESTAMP":"17","SYSLOG_IDENTIFIER":"bridle"})")
+                    .has_value());
     // Brackets and quotes inside strings are text.
     const auto quoted = parse_json_line(R"({"__REALTIME_TIMESTAMP":"17","C":"[{\"}]\\"})");
     ASSERT_TRUE(quoted.has_value());
@@ -617,13 +642,17 @@ class CountingSink final : public Sink {
 
 TEST(TeeSink, FailsWhenEitherSinkFails) {
     int a = 0, b = 0;
-    EXPECT_TRUE(make_tee_sink(std::make_unique<CountingSink>(&a), std::make_unique<CountingSink>(&b))
-                    ->write(sample_record("x")).ok());
+    EXPECT_TRUE(
+        make_tee_sink(std::make_unique<CountingSink>(&a), std::make_unique<CountingSink>(&b))
+            ->write(sample_record("x"))
+            .ok());
     EXPECT_EQ(a + b, 2);
     EXPECT_FALSE(make_tee_sink(std::make_unique<FailingSink>(), std::make_unique<CountingSink>(&b))
-                     ->write(sample_record("x")).ok());
+                     ->write(sample_record("x"))
+                     .ok());
     EXPECT_FALSE(make_tee_sink(std::make_unique<CountingSink>(&a), std::make_unique<FailingSink>())
-                     ->write(sample_record("x")).ok());
+                     ->write(sample_record("x"))
+                     .ok());
 }
 
 // ---- Output capture -------------------------------------------------------------------------
@@ -637,10 +666,12 @@ TEST(OutputCapture, KeepsTheHeadAndHashesEverything) {
     EXPECT_EQ(capture.out().head, "hello");
     EXPECT_EQ(capture.out().seen, 12u);
     // sha256("hello world\n") and sha256("") as sha256sum prints them.
-    EXPECT_EQ(capture.out().sha256, "a948904f2f0f479b8f8197694b30184b0d2ed1c1cd2a1ec0fb85d299a192a447");
+    EXPECT_EQ(capture.out().sha256,
+              "a948904f2f0f479b8f8197694b30184b0d2ed1c1cd2a1ec0fb85d299a192a447");
     OutputCapture empty(5);
     empty.finish();
-    EXPECT_EQ(empty.err().sha256, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+    EXPECT_EQ(empty.err().sha256,
+              "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
 
     RequestInfo info;
     info.request_id = "0123456789abcdef0123456789abcdef";
@@ -650,9 +681,11 @@ TEST(OutputCapture, KeepsTheHeadAndHashesEverything) {
     const Record r = result_record(info, "rule", outcome, 0, &capture);
     EXPECT_EQ(field(r, "BRIDLE_CAPTURE_BYTES"), "5");
     EXPECT_EQ(field(r, "BRIDLE_STDOUT"), "hello");
-    EXPECT_EQ(field(r, "BRIDLE_STDERR"), "\\x1B[31m");  // 5 bytes, escaped, never a raw control byte
+    EXPECT_EQ(field(r, "BRIDLE_STDERR"),
+              "\\x1B[31m");  // 5 bytes, escaped, never a raw control byte
     EXPECT_EQ(field(r, "BRIDLE_STDOUT_SHA256"), capture.out().sha256);
-    EXPECT_FALSE(field(result_record(info, "rule", outcome, 0), "BRIDLE_STDOUT_SHA256").has_value());
+    EXPECT_FALSE(
+        field(result_record(info, "rule", outcome, 0), "BRIDLE_STDOUT_SHA256").has_value());
 }
 
 // ---- Integrity: what a request can put in a record --------------------------------------------
@@ -661,6 +694,7 @@ TEST(OutputCapture, KeepsTheHeadAndHashesEverything) {
 // record has exactly the fields it would have for "uptime", and an overlong request is cut
 // with its original length kept.
 TEST(Records, RawRequestsCannotForgeFieldsLinesOrRequests) {
+    // clang-format off
     const std::vector<std::pair<std::string, std::string>> cases = {
         {"newline and field", "uptime\nBRIDLE_DECISION=allow"},
         {"carriage return", "uptime\r"},
@@ -672,6 +706,7 @@ TEST(Records, RawRequestsCannotForgeFieldsLinesOrRequests) {
         {"journal binary framing", std::string("X\n\x08\0\0\0\0\0\0\0", 10)},
         {"overlong", std::string(100000, 'a') + "\n"},
     };
+    // clang-format on
     RequestInfo base;
     base.request_id = "0123456789abcdef0123456789abcdef";
     base.raw = "uptime";

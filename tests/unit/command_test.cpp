@@ -54,6 +54,7 @@ void check(const Case& c) {
 
 // What the grammar accepts, and the words it yields.
 TEST(Tokenize, AcceptsPosixQuotingWithoutExpansion) {
+    // clang-format off
     const std::vector<Case> cases = {
         ok("one word", "uptime", {"uptime"}),
         ok("two words", "df -h", {"df", "-h"}),
@@ -96,6 +97,7 @@ TEST(Tokenize, AcceptsPosixQuotingWithoutExpansion) {
         ok("exactly the size limit", std::string(kMaxRequestBytes, 'a'),
            {std::string(kMaxRequestBytes, 'a')}),
     };
+    // clang-format on
     for (const Case& c : cases) check(c);
 }
 
@@ -105,10 +107,11 @@ TEST(Tokenize, GlobsAreMarkedOnlyWhenAsked) {
     struct GlobCase {
         const char* name;
         std::string text;
-        std::vector<std::string> words;   // empty: refused
+        std::vector<std::string> words;  // empty: refused
         std::vector<bool> globbed;
         const char* error = "";
     };
+    // clang-format off
     const std::vector<GlobCase> cases = {
         {"star in the last component", "cat /var/log/nginx/*.log", {"cat", "/var/log/nginx/*.log"}, {false, true}},
         {"question mark", "cat /var/log/a?.log x", {"cat", "/var/log/a?.log", "x"}, {false, true, false}},
@@ -123,13 +126,15 @@ TEST(Tokenize, GlobsAreMarkedOnlyWhenAsked) {
         {"brace still refused", "cat /var/log/{a,b}*.log", {}, {}, "brace expansion"},
         {"tilde still refused at a word start", "cat ~/*", {}, {}, "tilde"},
     };
+    // clang-format on
     for (const auto& c : cases) {
         SCOPED_TRACE(c.name);
         std::vector<bool> globbed;
         const auto words = tokenize_allowing_globs(c.text, &globbed);
         if (c.words.empty()) {
             ASSERT_FALSE(words);
-            EXPECT_NE(words.error().message.find(c.error), std::string::npos) << words.error().message;
+            EXPECT_NE(words.error().message.find(c.error), std::string::npos)
+                << words.error().message;
         } else {
             ASSERT_TRUE(words) << words.error().full();
             EXPECT_EQ(words.value(), c.words);
@@ -145,6 +150,7 @@ TEST(Tokenize, GlobsAreMarkedOnlyWhenAsked) {
 
 // What the grammar refuses, with the column of the offending byte.
 TEST(Tokenize, RefusesWhatAShellWouldInterpret) {
+    // clang-format off
     const std::vector<Case> cases = {
         // Size, checked first.
         fail("one byte over the limit", std::string(kMaxRequestBytes + 1, 'a'),
@@ -231,12 +237,14 @@ TEST(Tokenize, RefusesWhatAShellWouldInterpret) {
         fail("first syntax error wins", "a|b;c", "`|`", 2),
         fail("a forbidden character beats earlier syntax", "a|b\nc", "newline", 4),
     };
+    // clang-format on
     for (const Case& c : cases) check(c);
 }
 
 // The escape corpus (/work/shared/corpus_escape_public.tsv) rows that reach the tokenizer:
 // the exact bytes an SSH client can put in SSH_ORIGINAL_COMMAND.
 TEST(Tokenize, EscapeCorpus) {
+    // clang-format off
     const std::vector<Case> cases = {
         fail("SH-003 or-list", "uptime || sh", kNoShell, 8),
         fail("SH-004 pipeline", "uptime | sh", kNoShell, 8),
@@ -298,6 +306,7 @@ TEST(Tokenize, EscapeCorpus) {
         fail("AUDIT-002 second command", "systemctl status nginx; journalctl --vacuum-time=1s",
              kNoShell, 23),
     };
+    // clang-format on
     for (const Case& c : cases) check(c);
 }
 

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // common: UTF-8 decoding, the forbidden-character table, log-safe quoting, byte counts.
-#include "common/text.hpp"
 #include "common/names.hpp"
+#include "common/text.hpp"
 
 #include <gtest/gtest.h>
 
@@ -55,6 +55,7 @@ struct DecodeCase {
 };
 
 TEST(DecodeUtf8, DecodesValidAndRefusesInvalidSequences) {
+    // clang-format off
     const std::vector<DecodeCase> cases = {
         {"ASCII", "A", 0, U'A', 1},
         {"NUL is a valid one-byte sequence", "\0"s, 0, U'\0', 1},
@@ -101,6 +102,7 @@ TEST(DecodeUtf8, DecodesValidAndRefusesInvalidSequences) {
         {"offset past the end", "abc", 7, std::nullopt, 0},
         {"empty", "", 0, std::nullopt, 0},
     };
+    // clang-format on
     for (const DecodeCase& c : cases) {
         SCOPED_TRACE(c.name);
         const std::optional<CodePoint> cp = decode_utf8(c.bytes, c.offset);
@@ -144,6 +146,7 @@ struct ForbiddenCase {
 };
 
 TEST(ForbiddenCharacterName, NamesControlInvisibleAndBidiCharacters) {
+    // clang-format off
     const std::vector<ForbiddenCase> cases = {
         {0x00, "control character U+0000"},
         {0x09, "control character U+0009"},
@@ -200,6 +203,7 @@ TEST(ForbiddenCharacterName, NamesControlInvisibleAndBidiCharacters) {
         {0xE0080, std::nullopt},  // just above the tag block
         {0x10FFFF, std::nullopt},
     };
+    // clang-format on
     for (const ForbiddenCase& c : cases) {
         SCOPED_TRACE(static_cast<unsigned>(c.cp));
         EXPECT_EQ(forbidden_character_name(c.cp), c.name);
@@ -214,6 +218,7 @@ struct EscapeCase {
 };
 
 TEST(EscapeText, ShowsUntrustedBytesSafely) {
+    // clang-format off
     const std::vector<EscapeCase> cases = {
         {"empty", "", 900, ""},
         {"printable ASCII as itself", "cat /var/log/syslog", 900, "cat /var/log/syslog"},
@@ -238,6 +243,7 @@ TEST(EscapeText, ShowsUntrustedBytesSafely) {
         {"cut inside a character shows its bytes", "\xc3\xa9", 1, R"(\xC3...(2 bytes))"},
         {"cut counts input bytes, not output", "\n\n\n\n", 2, R"(\n\n...(4 bytes))"},
     };
+    // clang-format on
     for (const EscapeCase& c : cases) {
         SCOPED_TRACE(c.name);
         EXPECT_EQ(escape_text(c.bytes, c.max_bytes), c.expected);
@@ -270,6 +276,7 @@ TEST(EscapeText, NeverEmitsAControlOrInvisibleCharacter) {
 }
 
 TEST(FormatBytes, ShowsExactCountsInTheLargestWholeUnit) {
+    // clang-format off
     const std::vector<std::pair<std::uint64_t, std::string>> cases = {
         {0, "0 bytes"},
         {1, "1 byte"},
@@ -284,6 +291,7 @@ TEST(FormatBytes, ShowsExactCountsInTheLargestWholeUnit) {
         {1024ull * 1024 * 1024, "1024 MiB"},
         {std::numeric_limits<std::uint64_t>::max(), "18446744073709551615 bytes"},
     };
+    // clang-format on
     for (const auto& [bytes, expected] : cases) {
         SCOPED_TRACE(bytes);
         EXPECT_EQ(format_bytes(bytes), expected);
@@ -297,8 +305,9 @@ TEST(JsonNestingDepth, CountsOutsideStringsAndStopsPastTheLimit) {
     EXPECT_EQ(json_nesting_depth(R"({"a": "b"})", 5), 1);
     EXPECT_EQ(json_nesting_depth(R"({"a": [1, {"b": []}], "c": {}})", 5), 4);
     EXPECT_EQ(json_nesting_depth(R"({"a": "[[[[{{{{"})", 5), 1);
-    EXPECT_EQ(json_nesting_depth(R"({"a": "\"[[[["})", 5), 1);      // escaped quote stays inside
-    EXPECT_EQ(json_nesting_depth(R"({"a": "\\"}[[)", 5), 2);        // an escaped backslash, then the quote ends it
+    EXPECT_EQ(json_nesting_depth(R"({"a": "\"[[[["})", 5), 1);  // escaped quote stays inside
+    EXPECT_EQ(json_nesting_depth(R"({"a": "\\"}[[)", 5),
+              2);  // an escaped backslash, then the quote ends it
     EXPECT_EQ(json_nesting_depth(std::string(1000000, '['), 64), 65);
     EXPECT_EQ(json_nesting_depth("[[]][[]]", 5), 2);
 }
@@ -317,6 +326,7 @@ TEST(KeyName, AcceptsOnlyTheDocumentedAlphabet) {
         std::string name;
         bool valid;
     };
+    // clang-format off
     const std::vector<Case> cases = {
         {"", false},
         {"-bad", false},
@@ -336,6 +346,7 @@ TEST(KeyName, AcceptsOnlyTheDocumentedAlphabet) {
         {"ci.runner_1@build-host", true},
         {std::string(64, 'a'), true},
     };
+    // clang-format on
     for (const auto& c : cases) {
         SCOPED_TRACE(c.name);
         EXPECT_EQ(c.valid, is_key_name(c.name));

@@ -16,8 +16,8 @@
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
-#include <cstdint>
 #include <chrono>
+#include <cstdint>
 #include <cstdio>
 #include <fstream>
 #include <map>
@@ -138,12 +138,14 @@ TEST(Execution, ExitStatusPassesThrough) {
         Spec spec;
         int status;
     };
+    // clang-format off
     const std::vector<Case> cases = {
         {"true", make_spec({"/bin/true"}), 0},
         {"false", make_spec({"/bin/false"}), 1},
         {"exit 42", shell("exit 42"), 42},
         {"exit 255", shell("exit 255"), 255},
     };
+    // clang-format on
     for (const Case& c : cases) {
         SCOPED_TRACE(c.name);
         const Ran ran = run_capturing(c.spec);
@@ -215,12 +217,14 @@ TEST(Execution, ExecFailureNamesThePath) {
         std::string path;
         int err;
     };
+    // clang-format off
     const std::vector<Case> cases = {
         {"/nonexistent/bridle-test", ENOENT},
         {"/etc/passwd", EACCES},  // not executable
         {"/", EACCES},            // a directory
         {garbage, ENOEXEC},       // executable bit, unknown format
     };
+    // clang-format on
     for (const Case& c : cases) {
         SCOPED_TRACE(c.path);
         const Ran ran = run_capturing(make_spec({c.path}));
@@ -337,8 +341,8 @@ TEST(Execution, PassFdsAndNothingElseSurviveExec) {
     ::close(passed);
     ::close(other);
 
-    for (const std::vector<int>& bad : {std::vector<int>{0}, std::vector<int>{2},
-                                        std::vector<int>(kMaxPassFds + 1, 5)}) {
+    for (const std::vector<int>& bad :
+         {std::vector<int>{0}, std::vector<int>{2}, std::vector<int>(kMaxPassFds + 1, 5)}) {
         Spec spec_bad = make_spec({"/bin/true"});
         spec_bad.pass_fds = bad;
         const Ran r = run_capturing(spec_bad);
@@ -445,6 +449,7 @@ TEST(Execution, OutputCapTruncatesButDrains) {
         std::uint64_t produced, cap;
         bool to_stderr, truncated;
     };
+    // clang-format off
     const std::vector<Case> cases = {
         {"under the cap", 999, 1000, false, false},
         {"exactly the cap", 1000, 1000, false, false},
@@ -453,6 +458,7 @@ TEST(Execution, OutputCapTruncatesButDrains) {
         {"zero cap", 10, 0, false, true},
         {"stderr past the cap", 5000, 1000, true, true},
     };
+    // clang-format on
     for (const Case& c : cases) {
         SCOPED_TRACE(c.name);
         Spec spec = shell("head -c " + std::to_string(c.produced) + " /dev/zero" +
@@ -498,12 +504,14 @@ TEST(Execution, TimeoutEscalatesToSigkill) {
 // and descendants that left it with setsid or by double-forking.
 TEST(Execution, TimeoutKillsTheWholeTree) {
     const std::string m = unique_marker(3141);
+    // clang-format off
     const std::vector<std::pair<const char*, std::string>> cases = {
         {"background children", "sleep " + m + " & sleep " + m + " & wait"},
         {"escaped with setsid", "setsid sleep " + m + " & sleep " + m},
         {"double fork into a new session",
          "(setsid sleep " + m + " >/dev/null 2>&1 &); sleep " + m},
     };
+    // clang-format on
     for (const auto& [name, script] : cases) {
         SCOPED_TRACE(name);
         Spec spec = shell(script);
@@ -522,12 +530,14 @@ TEST(Execution, TimeoutKillsTheWholeTree) {
 // left running in the background, whether or not that still holds the output pipes.
 TEST(Execution, MainExitKillsLeftoverDescendants) {
     const std::string m = unique_marker(2718);
+    // clang-format off
     const std::vector<std::pair<const char*, std::string>> cases = {
         {"background child", "sleep " + m + " & sleep 0.1; exit 0"},
         {"escaped with setsid", "setsid sleep " + m + " & sleep 0.1; exit 0"},
         {"daemonized, pipes closed",
          "(setsid sleep " + m + " >/dev/null 2>&1 &); sleep 0.1; exit 0"},
     };
+    // clang-format on
     for (const auto& [name, script] : cases) {
         SCOPED_TRACE(name);
         Spec spec = shell(script);

@@ -23,7 +23,7 @@ namespace {
 
 // Keeps every record it is given, or refuses them all (a journald that is down).
 class RecordingSink final : public audit::Sink {
-public:
+  public:
     bool refuse = false;
     std::vector<audit::Record> records;
     Status write(const audit::Record& record) override {
@@ -43,7 +43,7 @@ std::map<std::string, std::string> fields_of(const audit::Record& r) {
 // YAML, a recording audit sink, and run(), which sends one request through the gate as the
 // key "test-key" from `client`, capturing stdout.
 class GateFixture : public ::testing::Test {
-protected:
+  protected:
     void make_scratch(const std::string& prefix) {
         dir_ = std::filesystem::temp_directory_path() / (prefix + std::to_string(::getpid()));
         std::filesystem::create_directories(dir_);
@@ -79,7 +79,7 @@ protected:
 };
 
 class Gate : public GateFixture {
-protected:
+  protected:
     void SetUp() override {
         make_scratch("bridle-gate-");
         client_ = "127.0.0.1 5555 127.0.0.1 22";
@@ -159,16 +159,18 @@ TEST_F(Gate, DenialRunsNothingAndExplains) {
 // past either, nothing runs (exit 64, as for the tokenizer's own limit) and the refusal is
 // audited. Text and argv requests are measured alike.
 TEST_F(Gate, PolicyRequestLimitsRefuseBeforeMatching) {
-    use_policy("version: 1\nsettings: {max_request: 40B, max_words: 3}\nrules:\n"
-               "  - id: touch-marker\n    command: /usr/bin/touch\n"
-               "    args: [{name: file, regex: '/[A-Za-z0-9/._-]+'}]\n"
-               "  - id: echo\n    command: /bin/echo\n"
-               "    args: [{regex: '[a-z]+'}, {regex: '[a-z]+'}]\n");
+    use_policy(
+        "version: 1\nsettings: {max_request: 40B, max_words: 3}\nrules:\n"
+        "  - id: touch-marker\n    command: /usr/bin/touch\n"
+        "    args: [{name: file, regex: '/[A-Za-z0-9/._-]+'}]\n"
+        "  - id: echo\n    command: /bin/echo\n"
+        "    args: [{regex: '[a-z]+'}, {regex: '[a-z]+'}]\n");
     struct LimitCase {
         std::string text;
         int status;
         const char* reason;
     };
+    // clang-format off
     const std::vector<LimitCase> cases = {
         {"echo a b c", 64, "has 4 words; this host's policy allows 3"},
         {"echo a b c d e f", 64, "has 7 words"},
@@ -176,6 +178,7 @@ TEST_F(Gate, PolicyRequestLimitsRefuseBeforeMatching) {
         {"echo " + std::string(35, 'a'), 77, "missing"},  // 40 bytes: matched (and denied)
         {"echo a b", 0, ""},
     };
+    // clang-format on
     for (const auto& c : cases) {
         SCOPED_TRACE(c.text.substr(0, 20));
         sink_.records.clear();
@@ -191,7 +194,8 @@ TEST_F(Gate, PolicyRequestLimitsRefuseBeforeMatching) {
     const Context context{policy_, sink_, resolver_};
     Request request;
     request.argv = std::vector<std::string>{"echo", "a", "b", "c"};
-    const Response words = handle(context, request, [](execution::Stream, std::string_view) { return true; }, {});
+    const Response words =
+        handle(context, request, [](execution::Stream, std::string_view) { return true; }, {});
     EXPECT_EQ(words.exit_status, 64);
     EXPECT_NE(words.kind, Kind::kRan);
 }
@@ -209,7 +213,12 @@ TEST_F(Gate, UnparsableRequestIsAuditedAndRunsNothing) {
 
 // Each outcome maps to the status DESIGN.md promises.
 TEST_F(Gate, ExitStatusesFollowTheConventions) {
-    struct Case { const char* name; const char* request; int status; };
+    struct Case {
+        const char* name;
+        const char* request;
+        int status;
+    };
+    // clang-format off
     const std::vector<Case> cases = {
         {"command's own status", "false", 1},
         {"timeout", "yes", 124},
@@ -218,6 +227,7 @@ TEST_F(Gate, ExitStatusesFollowTheConventions) {
         {"denied", "sleep 1000", 77},
         {"unparsable", "sleep 1 | id", 64},
     };
+    // clang-format on
     for (const auto& c : cases) {
         SCOPED_TRACE(c.name);
         EXPECT_EQ(run(c.request).exit_status, c.status);
@@ -285,7 +295,8 @@ class GateSandbox : public GateFixture {
         make_scratch("bridle-gate-sbx-");
         const std::string yaml = R"(
 version: 1
-settings: {timeout: 5s, landlock: )" + landlock + R"(, env: {PATH: /usr/bin:/bin}}
+settings: {timeout: 5s, landlock: )" +
+                                 landlock + R"(, env: {PATH: /usr/bin:/bin}}
 sandboxes:
   strict: {seccomp: [baseline, no-write], landlock: {mode: require, write: []}}
   prefer: {landlock: {mode: prefer, write: []}}
@@ -424,7 +435,8 @@ TEST_F(GateSandbox, AMissingSandboxIsADenyNeverAnUnconfinedRun) {
     EXPECT_EQ(r.exit_status, 77);
     EXPECT_NE(r.kind, Kind::kRan);
     EXPECT_FALSE(std::filesystem::exists(marker_));
-    EXPECT_NE(fields_of(sink_.records.at(0))["BRIDLE_REASON"].find("not defined"), std::string::npos);
+    EXPECT_NE(fields_of(sink_.records.at(0))["BRIDLE_REASON"].find("not defined"),
+              std::string::npos);
 }
 
 // run_as (privilege/): a rule for a user that does not exist is a deny before anything runs;
@@ -432,7 +444,7 @@ TEST_F(GateSandbox, AMissingSandboxIsADenyNeverAnUnconfinedRun) {
 // say who it ran as; a rule for another account goes through sudo, and the decision record
 // shows the sudo path and the target side's command line.
 class GateRunAs : public GateFixture {
-protected:
+  protected:
     void SetUp() override {
         make_scratch("bridle-gate-run-as-");
         const std::string self = ::getuid() == 0 ? "root" : "nobody";
@@ -446,7 +458,8 @@ rules:
   - id: self
     command: /usr/bin/id
     options: {"-u": flag}
-    run_as: )" + self + "\n");
+    run_as: )" + self +
+                   "\n");
     }
 };
 
@@ -457,7 +470,8 @@ TEST_F(GateRunAs, AMissingUserDeniesBeforeAnythingRuns) {
     EXPECT_FALSE(r.sudo.has_value());
     EXPECT_FALSE(std::filesystem::exists(marker_));
     ASSERT_EQ(sink_.records.size(), 1u);
-    EXPECT_NE(fields_of(sink_.records[0])["BRIDLE_REASON"].find("does not exist on this host"), std::string::npos);
+    EXPECT_NE(fields_of(sink_.records[0])["BRIDLE_REASON"].find("does not exist on this host"),
+              std::string::npos);
 }
 
 TEST_F(GateRunAs, OwnAccountRunsWithoutSudo) {
@@ -485,8 +499,11 @@ TEST_F(GateRunAs, ExplainShowsTheSudoCallForAnotherAccount) {
     const std::vector<std::string> head{"sudo", "-n", "-u", "nobody", "--"};
     ASSERT_GT(r.sudo->argv.size(), head.size());
     EXPECT_EQ(std::vector<std::string>(r.sudo->argv.begin(), r.sudo->argv.begin() + 5), head);
-    const std::vector<std::string> tail{"run-as", "--policy", "/etc/bridle/p.yaml", "self", "--", "id", "-u"};
-    EXPECT_EQ(std::vector<std::string>(r.sudo->target_command.begin() + 1, r.sudo->target_command.end()), tail);
+    const std::vector<std::string> tail{"run-as", "--policy", "/etc/bridle/p.yaml", "self", "--",
+                                        "id",     "-u"};
+    EXPECT_EQ(
+        std::vector<std::string>(r.sudo->target_command.begin() + 1, r.sudo->target_command.end()),
+        tail);
     EXPECT_EQ(r.sudo->env.at("BRIDLE_POLICY_SHA256"), policy_.sha256);
     EXPECT_EQ(r.sudo->env.at("BRIDLE_REQUEST_ID"), r.request_id);
     EXPECT_EQ(r.sudo->env.count("BRIDLE_ARGV"), 0u);  // exact form: the words are on the line
@@ -506,21 +523,23 @@ rules:
     capture: 8B
   - id: plain
     command: /usr/bin/yes
-)", "gate.yaml", true, report);
+)",
+                                       "gate.yaml", true, report);
     ASSERT_TRUE(p) << p.error().full();
     RecordingSink sink;
     SystemResolver resolver;
     const Context context{p.value(), sink, resolver};
     Request request;
     request.text = "yes";
-    const Response r = handle(context, request, [](execution::Stream, std::string_view) { return true; }, {});
+    const Response r =
+        handle(context, request, [](execution::Stream, std::string_view) { return true; }, {});
     ASSERT_EQ(sink.records.size(), 2u);
     auto result = fields_of(sink.records[1]);
     EXPECT_EQ(result["BRIDLE_CAPTURE_BYTES"], "8");
     EXPECT_EQ(result["BRIDLE_STDOUT"], "y\\ny\\ny\\ny\\n");
     EXPECT_EQ(result["BRIDLE_STDERR"], "");
     const std::uint64_t produced = std::stoull(result["BRIDLE_STDOUT_BYTES"]);
-    ASSERT_GT(produced, 100u);   // far past max_output
+    ASSERT_GT(produced, 100u);  // far past max_output
     std::string all;
     for (std::uint64_t i = 0; i < produced / 2; ++i) all += "y\n";
     if (produced % 2) all += "y";
@@ -538,14 +557,17 @@ TEST_F(Gate, ASinkThatRefusesLeavesNoDanglingAllowInTheOther) {
       public:
         explicit Borrowed(audit::Sink& s) : s_(s) {}
         Status write(const audit::Record& r) override { return s_.write(r); }
+
       private:
         audit::Sink& s_;
     };
-    auto tee = audit::make_tee_sink(std::make_unique<Borrowed>(sink_), std::make_unique<Borrowed>(refusing));
+    auto tee = audit::make_tee_sink(std::make_unique<Borrowed>(sink_),
+                                    std::make_unique<Borrowed>(refusing));
     const Context context{policy_, *tee, resolver_};
     Request request;
     request.text = "touch " + marker_;
-    const Response r = handle(context, request, [](execution::Stream, std::string_view) { return true; }, {});
+    const Response r =
+        handle(context, request, [](execution::Stream, std::string_view) { return true; }, {});
     EXPECT_EQ(r.exit_status, 69);
     EXPECT_FALSE(std::filesystem::exists(marker_));
     ASSERT_EQ(sink_.records.size(), 2u);
@@ -553,13 +575,14 @@ TEST_F(Gate, ASinkThatRefusesLeavesNoDanglingAllowInTheOther) {
     EXPECT_EQ(result["BRIDLE_EVENT"], "result");
     EXPECT_EQ(result["BRIDLE_STARTED"], "0");
     EXPECT_EQ(result["BRIDLE_REQUEST_ID"], fields_of(sink_.records[0])["BRIDLE_REQUEST_ID"]);
-    EXPECT_NE(result["BRIDLE_ERROR"].find("not run: journald is not accepting records"), std::string::npos);
+    EXPECT_NE(result["BRIDLE_ERROR"].find("not run: journald is not accepting records"),
+              std::string::npos);
 }
 
 // Path confinement through the real file system (issue 13): a scratch "log" directory, a file
 // outside it, and the shapes an agent could plant there to reach that file.
 class GatePaths : public GateFixture {
-protected:
+  protected:
     void SetUp() override {
         make_scratch("bridle-gate-paths-");
         log_ = (dir_ / "log").string();
@@ -579,10 +602,12 @@ protected:
     void load(const std::string& landlock, const std::string& extra = "") {
         use_policy("version: 1\nsettings: {timeout: 5s, sandbox: logs, landlock: " + landlock +
                    "}\nsandboxes:\n  logs:\n    seccomp: [baseline, no-write, no-network]\n"
-                   "    landlock: {mode: prefer, read: [/usr, /lib, /etc, " + log_ + "], write: []}\n"
+                   "    landlock: {mode: prefer, read: [/usr, /lib, /etc, " +
+                   log_ +
+                   "], write: []}\n"
                    "rules:\n  - id: cat-log\n    command: /usr/bin/cat\n"
-                   "    args: [{name: file, path: {under: [" + log_ + "], type: file" + extra +
-                   "}}]\n");
+                   "    args: [{name: file, path: {under: [" +
+                   log_ + "], type: file" + extra + "}}]\n");
     }
     // Runs `text` with a resolver that calls `between` once, right after the real check:
     // whatever an attacker could do between bridle's check and the program's open.
@@ -590,11 +615,13 @@ protected:
         class Racing final : public matching::PathResolver {
           public:
             explicit Racing(std::function<void()> f) : between_(std::move(f)) {}
-            std::optional<Resolved> resolve(const std::string& path, std::string& why) const override {
+            std::optional<Resolved> resolve(const std::string& path,
+                                            std::string& why) const override {
                 auto resolved = real_.resolve(path, why);
                 if (between_) std::exchange(between_, nullptr)();
                 return resolved;
             }
+
           private:
             SystemResolver real_;
             mutable std::function<void()> between_;
@@ -625,7 +652,8 @@ TEST_F(GatePaths, AHardLinkToAFileOutsideIsRefused) {
         EXPECT_EQ(r.exit_status, 77);
         EXPECT_NE(r.kind, Kind::kRan);
         EXPECT_EQ(out, "");
-        EXPECT_NE(r.decision.reason.find("has 2 hard links"), std::string::npos) << r.decision.reason;
+        EXPECT_NE(r.decision.reason.find("has 2 hard links"), std::string::npos)
+            << r.decision.reason;
         out.clear();
         EXPECT_EQ(run("cat " + log_ + "/own.log", &out).exit_status, 0);
         EXPECT_EQ(out, "own line\n");
@@ -651,7 +679,8 @@ TEST_F(GatePaths, OpenFdPassesTheOpenedFileAndRecordsTheMapping) {
     EXPECT_EQ(r.decision.exec_argv, (std::vector<std::string>{"cat", dev_fd}));
     ASSERT_EQ(sink_.records.size(), 2u);
     auto decision = fields_of(sink_.records[0]);
-    EXPECT_EQ(decision["BRIDLE_ARGV"], "[\"cat\",\"" + log_ + "/own.log\"]");  // as the client sent it
+    EXPECT_EQ(decision["BRIDLE_ARGV"],
+              "[\"cat\",\"" + log_ + "/own.log\"]");  // as the client sent it
     EXPECT_EQ(decision["BRIDLE_EXEC_ARGV"], "[\"cat\",\"" + dev_fd + "\"]");
     EXPECT_EQ(decision["BRIDLE_FD_PATHS"], "{\"" + dev_fd + "\":\"" + log_ + "/own.log\"}");
     EXPECT_EQ(::fcntl(fd, F_GETFD), -1);  // closed once the command ran
@@ -673,6 +702,7 @@ TEST_F(GatePaths, APathSwappedAfterTheCheckIsNotFollowedWithOpenFd) {
         const char* name;
         std::function<void()> act;
     };
+    // clang-format off
     const std::vector<Swap> swaps = {
         {"final component becomes a symlink",
          [&] {
@@ -695,6 +725,7 @@ TEST_F(GatePaths, APathSwappedAfterTheCheckIsNotFollowedWithOpenFd) {
              ASSERT_EQ(::link(outside_.c_str(), file.c_str()), 0);
          }},
     };
+    // clang-format on
     const auto reset = [&] {
         std::filesystem::remove_all(log_ + "/app");
         std::filesystem::remove_all(log_ + "/app.old");
@@ -718,7 +749,10 @@ TEST_F(GatePaths, APathSwappedAfterTheCheckIsNotFollowedWithOpenFd) {
     load("auto", ", open: fd");
     reset();
     std::string out;
-    EXPECT_EQ(run_racing("cat " + file, [] {}, &out).exit_status, 0);
+    EXPECT_EQ(run_racing(
+                  "cat " + file, [] {}, &out)
+                  .exit_status,
+              0);
     EXPECT_EQ(out, "app line\n");
     // open: name: the documented remaining race; without Landlock the program follows the
     // swapped-in symlink. With Landlock confining reads to log/, the kernel stops it instead.
@@ -769,6 +803,7 @@ TEST_F(GatePaths, ConfinedOpenRefusesEverySymlinkAndNonFile) {
         bool links_allowed;
         const char* refusal;  // nullptr: opens
     };
+    // clang-format off
     const std::vector<OpenCase> cases = {
         {log_ + "/to-secret", false, "changed after it was checked"},
         {log_ + "/to-own", false, "changed after it was checked"},
@@ -781,11 +816,13 @@ TEST_F(GatePaths, ConfinedOpenRefusesEverySymlinkAndNonFile) {
         {log_ + "/sub/a.log", false, nullptr},
         {log_ + "/hard", true, nullptr},
     };
+    // clang-format on
     for (const auto& c : cases) {
         for (const bool walk : {false, true}) {
             SCOPED_TRACE(c.path + (walk ? " (walk)" : " (openat2)"));
             const OpenChecks checks{c.links_allowed, std::nullopt};
-            const Result<int> fd = walk ? open_by_walk(c.path, checks) : open_confined(c.path, log_, checks);
+            const Result<int> fd =
+                walk ? open_by_walk(c.path, checks) : open_confined(c.path, log_, checks);
             if (c.refusal == nullptr) {
                 ASSERT_TRUE(fd) << fd.error().message;
                 EXPECT_GE(fd.value(), 3);
@@ -793,7 +830,8 @@ TEST_F(GatePaths, ConfinedOpenRefusesEverySymlinkAndNonFile) {
                 ::close(fd.value());
             } else {
                 ASSERT_FALSE(fd);
-                EXPECT_NE(fd.error().message.find(c.refusal), std::string::npos) << fd.error().message;
+                EXPECT_NE(fd.error().message.find(c.refusal), std::string::npos)
+                    << fd.error().message;
             }
         }
     }
@@ -817,13 +855,19 @@ TEST_F(GatePaths, FinalSymlinkAndMaxSizeOnTheRealFileSystem) {
 
     load("auto", ", open: fd, max_size: 16B");
     out.clear();
-    EXPECT_EQ(run_racing("cat " + log_ + "/own.log", [] {}, &out).exit_status, 0);
+    EXPECT_EQ(run_racing(
+                  "cat " + log_ + "/own.log", [] {}, &out)
+                  .exit_status,
+              0);
     EXPECT_EQ(out, "own line\n");
     out.clear();
-    r = run_racing("cat " + log_ + "/own.log", [&] { write(log_ + "/own.log", "a line that is too long\n"); }, &out);
+    r = run_racing(
+        "cat " + log_ + "/own.log", [&] { write(log_ + "/own.log", "a line that is too long\n"); },
+        &out);
     EXPECT_EQ(r.exit_status, 77);
     EXPECT_EQ(out, "");
-    EXPECT_NE(r.decision.reason.find("is larger than 16 bytes"), std::string::npos) << r.decision.reason;
+    EXPECT_NE(r.decision.reason.find("is larger than 16 bytes"), std::string::npos)
+        << r.decision.reason;
 }
 
 // Output hygiene (issue 13, item 10): what escaping leaves alone and what it writes as \xHH,
@@ -834,6 +878,7 @@ TEST(OutputHygiene, EscapesControlsAndKeepsText) {
         std::string in;
         std::string out;
     };
+    // clang-format off
     const std::vector<EscapeCase> cases = {
         {"plain text, newline and tab", "a b\tc\n", "a b\tc\n"},
         {"UTF-8 text", "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80", "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80"},
@@ -850,6 +895,7 @@ TEST(OutputHygiene, EscapesControlsAndKeepsText) {
         {"character cut short by ESC", "\xe2\x82\x1b", "\\xe2\\x82\\x1b"},
         {"character cut short at the end", "x\xe2\x82", "x\\xe2\\x82"},
     };
+    // clang-format on
     for (const auto& c : cases) {
         SCOPED_TRACE(c.name);
         for (std::size_t chunk = 1; chunk <= c.in.size() + 1; ++chunk) {
@@ -906,8 +952,9 @@ TEST_F(GatePaths, AGlobExpandsToCheckedOpenedFiles) {
     EXPECT_EQ(out, "b line\nown line\n");
     ASSERT_EQ(r.decision.fd_paths.size(), 2u);
     auto decision = fields_of(sink_.records[0]);
-    EXPECT_EQ(decision["BRIDLE_EXEC_ARGV"], "[\"cat\",\"/dev/fd/" + std::to_string(r.decision.fd_paths[0].fd) +
-                                                "\",\"/dev/fd/" + std::to_string(r.decision.fd_paths[1].fd) + "\"]");
+    EXPECT_EQ(decision["BRIDLE_EXEC_ARGV"],
+              "[\"cat\",\"/dev/fd/" + std::to_string(r.decision.fd_paths[0].fd) + "\",\"/dev/fd/" +
+                  std::to_string(r.decision.fd_paths[1].fd) + "\"]");
     EXPECT_NE(decision["BRIDLE_FD_PATHS"].find(log_ + "/b.log"), std::string::npos);
     // One more match than max: denied; quoted, the * is a character and names no file.
     write(log_ + "/d.log", "d\n");

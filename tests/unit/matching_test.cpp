@@ -19,7 +19,7 @@ namespace {
 // An in-memory file system: matching is pure and reaches the disk only through PathResolver.
 // Symlinks are modelled by mapping a path to its canonical target.
 class FakeResolver final : public PathResolver {
-public:
+  public:
     std::map<std::string, Resolved> entries;
     void file(const std::string& p) { entries[p] = {p, true, false}; }
     void dir(const std::string& p) { entries[p] = {p, false, true}; }
@@ -29,7 +29,8 @@ public:
         entries[p] = {p, true, false, links};
     }
     // The entries directly in `dir` (the alias keys with . or .. are not names of their own).
-    std::optional<std::vector<std::string>> list(const std::string& dir, std::string& why) const override {
+    std::optional<std::vector<std::string>> list(const std::string& dir,
+                                                 std::string& why) const override {
         if (!entries.count(dir) || !entries.at(dir).is_directory) {
             why = "cannot be listed";
             return std::nullopt;
@@ -37,7 +38,8 @@ public:
         std::vector<std::string> names;
         for (const auto& [path, resolved] : entries) {
             const auto slash = path.rfind('/');
-            if (slash == std::string::npos || path.substr(0, slash == 0 ? 1 : slash) != dir) continue;
+            if (slash == std::string::npos || path.substr(0, slash == 0 ? 1 : slash) != dir)
+                continue;
             const std::string name = path.substr(slash + 1);
             if (!name.empty() && name != "." && name != "..") names.push_back(name);
         }
@@ -131,13 +133,14 @@ struct Case {
     std::vector<std::string> argv;
     const char* key;
     bool allow;
-    const char* rule_or_reason;                  // rule id when allowed, reason substring when denied
-    std::vector<std::string> exec = {};          // expected exec argv when allowed
+    const char* rule_or_reason;          // rule id when allowed, reason substring when denied
+    std::vector<std::string> exec = {};  // expected exec argv when allowed
 };
 
 TEST(Matching, DecidesEachRequestAsTheRuleSays) {
     const auto policy = parse(kPolicy);
     const auto fs = fixture_fs();
+    // clang-format off
     const std::vector<Case> cases = {
         // Allowed, and the argv bridle execs is the normalised one.
         {"literal and regex param", {"systemctl", "status", "nginx"}, "", true, "unit-status",
@@ -215,6 +218,7 @@ TEST(Matching, DecidesEachRequestAsTheRuleSays) {
         {"empty value", {"systemctl", "status", ""}, "", false, "may not be empty"},
         {"literal mismatch for literal-looking option", {"spawn-tree", "-c", "id"}, "", false, "expected"},
     };
+    // clang-format on
     for (const auto& c : cases) {
         SCOPED_TRACE(c.name);
         const Decision d = decide(policy, c.argv, c.key, fs);
@@ -255,15 +259,16 @@ rules:
     args: [{name: file, path: {under: [/var/log], type: file, links: refuse}}]
 )");
     FakeResolver fs = fixture_fs();
-    fs.hard_linked("/var/log/shadow-link", 2);     // ln /etc/shadow /var/log/shadow-link
+    fs.hard_linked("/var/log/shadow-link", 2);  // ln /etc/shadow /var/log/shadow-link
     fs.hard_linked("/var/log/many-links", 40);
-    fs.entries["/var/log/nginx"].links = 3;        // a directory: links count subdirectories
+    fs.entries["/var/log/nginx"].links = 3;  // a directory: links count subdirectories
     struct LinkCase {
         const char* name;
         std::vector<std::string> argv;
         bool allow;
         const char* reason;
     };
+    // clang-format off
     const std::vector<LinkCase> cases = {
         {"two names, type file", {"tail", "/var/log/shadow-link"}, false, "has 2 hard links"},
         {"many names", {"tail", "/var/log/many-links"}, false, "has 40 hard links"},
@@ -274,6 +279,7 @@ rules:
         {"directory with links", {"ls", "/var/log/nginx"}, true, "ls-dir"},
         {"rule allows links", {"head", "/var/log/shadow-link"}, true, "head-linked"},
     };
+    // clang-format on
     fs.link("/var/log/./shadow-link", "/var/log/shadow-link");
     for (const auto& c : cases) {
         SCOPED_TRACE(c.name);
@@ -306,22 +312,25 @@ rules:
     args: [{name: file, path: {under: [/var/log], type: file, open: name}}]
 )");
     const auto fs = fixture_fs();
-    const Decision d = decide(policy, {"grep", "-i", "--file", "/var/log/auth.log", "/var/log/syslog"}, "", fs);
+    const Decision d =
+        decide(policy, {"grep", "-i", "--file", "/var/log/auth.log", "/var/log/syslog"}, "", fs);
     ASSERT_EQ(d.verdict, Verdict::kAllow) << d.reason;
-    EXPECT_EQ(d.exec_argv, (std::vector<std::string>{"grep", "-i", "-f/var/log/auth.log", "/var/log/syslog"}));
+    EXPECT_EQ(d.exec_argv,
+              (std::vector<std::string>{"grep", "-i", "-f/var/log/auth.log", "/var/log/syslog"}));
     ASSERT_EQ(d.fd_paths.size(), 2u);
     EXPECT_EQ(d.fd_paths[0].argv_index, 2u);
     EXPECT_EQ(d.fd_paths[0].prefix, 2u);  // "-f"
     EXPECT_EQ(d.fd_paths[0].canonical, "/var/log/auth.log");
     EXPECT_EQ(d.fd_paths[0].under, "/var/log");
-    EXPECT_EQ(d.fd_paths[0].fd, -1);      // the gate opens it
+    EXPECT_EQ(d.fd_paths[0].fd, -1);  // the gate opens it
     EXPECT_EQ(d.fd_paths[1].argv_index, 3u);
     EXPECT_EQ(d.fd_paths[1].prefix, 0u);
     EXPECT_EQ(d.fd_paths[1].under, "/var/log");  // the directory it lies in, not the first listed
     const Decision by_name = decide(policy, {"tail", "/var/log/syslog"}, "", fs);
     ASSERT_EQ(by_name.verdict, Verdict::kAllow) << by_name.reason;
     EXPECT_TRUE(by_name.fd_paths.empty());
-    const Decision denied = decide(policy, {"grep", "/etc/shadow", "/var/log/../../etc/shadow"}, "", fs);
+    const Decision denied =
+        decide(policy, {"grep", "/etc/shadow", "/var/log/../../etc/shadow"}, "", fs);
     EXPECT_EQ(denied.verdict, Verdict::kDeny);
     EXPECT_TRUE(denied.fd_paths.empty());
 }
@@ -350,6 +359,7 @@ rules:
     args: [status, {name: unit, regex: '[a-z]{1,16}'}]
 )");
     const auto fs = fixture_fs();
+    // clang-format off
     const std::vector<Case> cases = {
         {"before the client's part", {"journalctl", "-u", "nginx", "-n", "50"}, "", true, "journal",
          {"journalctl", "--no-pager", "--output=short-iso", "-unginx", "-n50"}},
@@ -379,6 +389,7 @@ rules:
         {"fixed flag given twice", {"systemctl", "status", "nginx", "--no-pager", "--no-pager"}, "", false,
          "only once"},
     };
+    // clang-format on
     for (const auto& c : cases) {
         SCOPED_TRACE(c.name);
         const Decision d = decide(policy, c.argv, c.key, fs);
@@ -391,8 +402,9 @@ rules:
             EXPECT_NE(d.reason.find(c.rule_or_reason), std::string::npos) << d.reason;
         }
     }
-    EXPECT_EQ(policy.rules[1].synopsis(),
-              "find DIR:/var/log/... -name GLOB (bridle adds first: -P) (bridle adds last: -maxdepth 2)");
+    EXPECT_EQ(
+        policy.rules[1].synopsis(),
+        "find DIR:/var/log/... -name GLOB (bridle adds first: -P) (bridle adds last: -maxdepth 2)");
 }
 
 // `leading_dash: allow` and `attached: false` (issue 13, item 4): a dash-leading operand only
@@ -417,6 +429,7 @@ rules:
     args: [{name: file, path: {under: [/var/log], type: file}}]
 )");
     const auto fs = fixture_fs();
+    // clang-format off
     const std::vector<Case> cases = {
         {"dash pattern after --", {"grep", "--", "-v", "/var/log/syslog"}, "", true, "grep-log",
          {"grep", "--", "-v", "/var/log/syslog"}},
@@ -440,6 +453,7 @@ rules:
         {"two -- in a row: the second is the pattern", {"grep", "--", "--", "--", "/var/log/syslog"}, "", false,
          "FILE may not begin with `-` (got \"--\")"},
     };
+    // clang-format on
     for (const auto& c : cases) {
         SCOPED_TRACE(c.name);
         const Decision d = decide(policy, c.argv, c.key, fs);
@@ -476,6 +490,7 @@ rules:
     args: [{name: file, path: {under: [/var/log], type: file}}]
 )");
     const auto fs = fixture_fs();
+    // clang-format off
     const std::vector<Case> cases = {
         {"ls -la", {"ls", "-la", "/var/log"}, "", true, "ls-dir", {"ls", "-l", "-a", "/var/log"}},
         {"three letters and a digit", {"ls", "-lh1", "/var/log"}, "", true, "ls-dir", {"ls", "-l", "-h", "-1", "/var/log"}},
@@ -503,6 +518,7 @@ rules:
         {"a long option is never a bundle", {"ls", "--la", "/var/log"}, "", false, "option \"--la\" is not allowed"},
         {"non-ASCII letter", {"ls", "-l\xc3\xa9", "/var/log"}, "", false, "is not allowed"},
     };
+    // clang-format on
     for (const auto& c : cases) {
         SCOPED_TRACE(c.name);
         const Decision d = decide(policy, c.argv, c.key, fs);
@@ -550,6 +566,7 @@ rules:
     fs.link("/var/log/./app.log", "/var/log/app.log");
     fs.link("/var/log//app.log", "/var/log/app.log");
     fs.link("/var/log/nginx/../app.log", "/var/log/app.log");
+    // clang-format off
     const std::vector<Case> cases = {
         {"pattern *.log", {"cat", "/var/log/app.log"}, "", true, "cat-log", {"cat", "/var/log/app.log"}},
         {"pattern *.log.[0-9]", {"cat", "/var/log/app.log.1"}, "", true, "cat-log", {"cat", "/var/log/app.log.1"}},
@@ -572,6 +589,7 @@ rules:
         {"double slash", {"cat", "/var/log//app.log"}, "", false, "component"},
         {"trailing slash", {"cat", "/var/log/app.log/"}, "", false, "component"},
     };
+    // clang-format on
     for (const auto& c : cases) {
         SCOPED_TRACE(c.name);
         const Decision d = decide(policy, c.argv, c.key, fs);
@@ -599,6 +617,7 @@ rules:
       - {name: file, path: {under: [/var/log], type: file}, max_length: 16}
 )");
     const auto fs = fixture_fs();
+    // clang-format off
     const std::vector<Case> cases = {
         {"within every limit", {"grep", "-m", "100", "12345678", "/var/log/syslog"}, "", true, "grep-log",
          {"grep", "-m100", "12345678", "/var/log/syslog"}},
@@ -611,6 +630,7 @@ rules:
         {"path too long", {"grep", "x", "/var/log/nginx/access.log"}, "", false, "FILE is 25 bytes"},
         {"empty is still empty", {"grep", "", "/var/log/syslog"}, "", false, "may not be empty"},
     };
+    // clang-format on
     for (const auto& c : cases) {
         SCOPED_TRACE(c.name);
         const Decision d = decide(policy, c.argv, c.key, fs);
@@ -661,6 +681,7 @@ rules:
         bool allow;
         std::string expect;  // the exec argv joined by spaces, or a reason substring
     };
+    // clang-format off
     const std::vector<GlobCase> cases = {
         {"two matches, byte order", "cat /var/log/nginx/*.log", true,
          "cat /var/log/nginx/access.log /var/log/nginx/error.log"},
@@ -686,6 +707,7 @@ rules:
         {"dots: refuse, plain directory", "wc /var/log/nginx/*.log", true,
          "wc /var/log/nginx/access.log /var/log/nginx/error.log"},
     };
+    // clang-format on
     for (const auto& c : cases) {
         SCOPED_TRACE(c.name);
         std::vector<bool> globbed;
@@ -709,7 +731,8 @@ rules:
     EXPECT_EQ(d.fd_paths[1].argv_index, 2u);
     EXPECT_EQ(d.bindings.size(), 2u);
     // Without the marks (argv sent as words), a * is just a character of a name.
-    EXPECT_NE(decide(policy, argv.value(), "", fs).reason.find("does not exist"), std::string::npos);
+    EXPECT_NE(decide(policy, argv.value(), "", fs).reason.find("does not exist"),
+              std::string::npos);
 }
 
 // A denial names the rules for the same program, so the agent can correct itself.
@@ -840,6 +863,7 @@ TEST(Matching, IndexByNameDecidesAsAScanDoes) {
     scanned.rules_by_name.clear();
     scanned.indexed = 0;
     const auto fs = fixture_fs();
+    // clang-format off
     const std::vector<std::vector<std::string>> requests = {
         {"systemctl", "status", "nginx"}, {"systemctl", "restart", "nginx"},
         {"journalctl", "--no-pager", "-n", "5"}, {"uptime"}, {"spawn-tree", "-c", "sleep 1"},
@@ -902,11 +926,13 @@ TEST(Matching, GoldenDecisionsAgainstTheShippedPolicy) {
         EXPECT_TRUE(loaded) << relative << ": " << loaded.error().full();
         return loaded ? std::move(loaded).value() : policy::Policy{};
     };
+    // clang-format on
     const policy::Policy shipped = load("policy/default.yaml");
     const auto fs = fixture_fs();
     const bool update = std::getenv("UPDATE_GOLDEN") != nullptr;
     int cases = 0;
-    for (const auto& entry : std::filesystem::directory_iterator(root + "/tests/golden/decisions")) {
+    for (const auto& entry :
+         std::filesystem::directory_iterator(root + "/tests/golden/decisions")) {
         if (entry.path().extension() != ".in") continue;
         SCOPED_TRACE(entry.path().filename().string());
         std::ifstream in(entry.path());
@@ -940,7 +966,8 @@ TEST(Matching, GoldenDecisionsAgainstTheShippedPolicy) {
                 for (const auto& w : d.exec_argv) out << " " << quote_text(w);
                 out << "\n";
                 for (const auto& f : d.fd_paths) {
-                    out << "  open: fd " << quote_text(f.canonical) << " (word " << f.argv_index << ")\n";
+                    out << "  open: fd " << quote_text(f.canonical) << " (word " << f.argv_index
+                        << ")\n";
                 }
             } else {
                 out << "deny: " << d.reason << "\n";

@@ -6,8 +6,8 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <cstdlib>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <functional>
 #include <optional>
@@ -65,6 +65,7 @@ struct BadCase {
 };
 
 const std::vector<BadCase>& bad_cases() {
+    // clang-format off
     static const std::vector<BadCase> cases = {
         // The document.
         {"empty file", "", "the policy is empty", "1:1"},
@@ -637,6 +638,7 @@ const std::vector<BadCase>& bad_cases() {
         {"rule sandbox is a mapping", rule_with("    sandbox: {seccomp: []}\n"),
          "sandbox must be a string, not a mapping", "5:14"},
     };
+    // clang-format on
     return cases;
 }
 
@@ -828,12 +830,15 @@ TEST(PolicyParse, ReadsTheAuditSinkAndCapture) {
     EXPECT_EQ(defaults.policy->settings.audit_file.max_size, 10u << 20);
     EXPECT_EQ(defaults.policy->settings.audit_file.max_files, 5u);
     EXPECT_FALSE(defaults.policy->rules[0].capture.has_value());
-    for (const auto& [text, sink] : std::vector<std::pair<std::string, AuditSink>>{
-             {"journald", AuditSink::kJournald}, {"file", AuditSink::kFile}, {"both", AuditSink::kBoth}}) {
+    for (const auto& [text, sink] :
+         std::vector<std::pair<std::string, AuditSink>>{{"journald", AuditSink::kJournald},
+                                                        {"file", AuditSink::kFile},
+                                                        {"both", AuditSink::kBoth}}) {
         SCOPED_TRACE(text);
-        const Parsed parsed = parse("version: 1\nsettings:\n  audit: " + text +
-                                    "\n  audit_file: {path: /srv/a.jsonl, max_size: 1MiB, max_files: 9}\n"
-                                    "rules:\n  - id: r\n    command: /bin/true\n    capture: 4KiB\n");
+        const Parsed parsed =
+            parse("version: 1\nsettings:\n  audit: " + text +
+                  "\n  audit_file: {path: /srv/a.jsonl, max_size: 1MiB, max_files: 9}\n"
+                  "rules:\n  - id: r\n    command: /bin/true\n    capture: 4KiB\n");
         ASSERT_TRUE(parsed.policy.has_value()) << all_errors(parsed.report);
         EXPECT_EQ(parsed.policy->settings.audit, sink);
         EXPECT_EQ(parsed.policy->settings.audit_file.path, "/srv/a.jsonl");
@@ -850,6 +855,7 @@ TEST(PolicyParse, ReadsDurationsAndSizesInEveryUnit) {
         std::chrono::milliseconds want_timeout;
         std::uint64_t want_bytes;
     };
+    // clang-format off
     const std::vector<Case> cases = {
         {"1ms", "1", std::chrono::milliseconds(1), 1},
         {"500ms", "1B", std::chrono::milliseconds(500), 1},
@@ -859,6 +865,7 @@ TEST(PolicyParse, ReadsDurationsAndSizesInEveryUnit) {
         {"86400000ms", "1073741824", std::chrono::hours(24), 1024 * 1024 * 1024},
         {"1440m", "1048576KiB", std::chrono::hours(24), 1024 * 1024 * 1024},
     };
+    // clang-format on
     for (const Case& c : cases) {
         SCOPED_TRACE(c.timeout + " " + c.max_output);
         const Parsed parsed =
@@ -899,17 +906,20 @@ TEST(PolicyParse, RuleEnvAddsToAndOverridesSettingsEnv) {
         "  - id: plain\n    command: /usr/bin/uptime\n");
     ASSERT_TRUE(parsed.policy.has_value()) << all_errors(parsed.report);
     const Policy& p = *parsed.policy;
-    const std::map<std::string, std::string> git = {
-        {"PATH", "/usr/bin"}, {"LANG", "C"}, {"GIT_CONFIG_COUNT", "1"},
-        {"GIT_CONFIG_KEY_0", "core.pager"}, {"GIT_CONFIG_VALUE_0", "cat"}};
+    const std::map<std::string, std::string> git = {{"PATH", "/usr/bin"},
+                                                    {"LANG", "C"},
+                                                    {"GIT_CONFIG_COUNT", "1"},
+                                                    {"GIT_CONFIG_KEY_0", "core.pager"},
+                                                    {"GIT_CONFIG_VALUE_0", "cat"}};
     EXPECT_EQ(p.environment_for(p.rules[0]), git);
     EXPECT_EQ(p.environment_for(p.rules[1]), p.settings.env);  // no env: settings.env as is
-    EXPECT_EQ(p.settings.env.at("LANG"), "C.UTF-8");          // the rule's stays the rule's
+    EXPECT_EQ(p.settings.env.at("LANG"), "C.UTF-8");           // the rule's stays the rule's
 }
 
 // Small variations that are valid: quoting does not change numbers or booleans, a fragment
 // may carry rules, rules may be empty, and Unicode text is fine.
 TEST(PolicyParse, AcceptsValidVariations) {
+    // clang-format off
     const std::vector<std::pair<std::string, std::string>> cases = {
         {"quoted version", "version: \"1\"\nrules: []\n"},
         {"flow style", "{version: 1, rules: [{id: a, command: /bin/true}]}\n"},
@@ -933,6 +943,7 @@ TEST(PolicyParse, AcceptsValidVariations) {
         {"no rules", "version: 1\nrules: []\n"},
         {"comment before the document", "# bridle policy\nversion: 1 # the schema\nrules: []\n"},
     };
+    // clang-format on
     for (const auto& [name, yaml] : cases) {
         SCOPED_TRACE(name);
         const Parsed parsed = parse(yaml);
@@ -979,6 +990,7 @@ TEST(PolicyModel, WritesSynopses) {
     struct Case {
         std::string name, rule, want;
     };
+    // clang-format off
     const std::vector<Case> cases = {
         {"no arguments", "command: /usr/bin/uptime", "uptime"},
         {"literal and regex param",
@@ -1025,6 +1037,7 @@ TEST(PolicyModel, WritesSynopses) {
          "command: /usr/bin/git\n    args: [-C, {name: repo, enum: [/srv/app]}, pull]",
          "git -C {/srv/app} pull"},
     };
+    // clang-format on
     for (const Case& c : cases) {
         SCOPED_TRACE(c.name);
         const Parsed parsed = parse("version: 1\nrules:\n  - id: r\n    " + c.rule + "\n");
@@ -1057,12 +1070,14 @@ TEST(PolicyModel, NamesOptionValuesAfterTheFirstLongSpelling) {
         std::vector<std::string> spellings;
         std::string want;
     };
+    // clang-format off
     const std::vector<Case> cases = {
         {{"-u", "--unit"}, "unit"},
         {{"--since-time", "-S", "--since"}, "since-time"},
         {{"-p"}, "value"},
         {{"-p", "-P"}, "value"},
     };
+    // clang-format on
     for (const Case& c : cases) {
         SCOPED_TRACE(c.spellings.front());
         Option option;
@@ -1236,6 +1251,7 @@ TEST(FileChecks, RefusesFilesOthersCouldChange) {
     const std::string nobody_dir = scratch.dir("nobodys");
     ASSERT_EQ(::chown(nobody_dir.c_str(), 65534, 0), 0);
     const std::string in_nobody_dir = scratch.file("nobodys/policy.yaml", kGoodMain);
+    // clang-format off
     const std::vector<Case> cases = {
         {"group-writable file", group_writable,
          group_writable + " is writable by group 0 (mode 0664): only root may be able to change "
@@ -1250,6 +1266,7 @@ TEST(FileChecks, RefusesFilesOthersCouldChange) {
          sticky_dir + " is writable by others (mode 1777)"},
         {"directory owned by nobody", in_nobody_dir, nobody_dir + " is owned by uid 65534"},
     };
+    // clang-format on
     for (const Case& c : cases) {
         SCOPED_TRACE(c.name);
         std::vector<Error> warnings;
@@ -1306,6 +1323,7 @@ TEST(FileChecks, RefusesWhatIsNotARegularFileEvenWhenRelaxed) {
     struct Case {
         std::string name, path, message;
     };
+    // clang-format off
     const std::vector<Case> cases = {
         {"symlink as the last component", link,
          link + " is a symbolic link: bridle does not follow symbolic links"},
@@ -1319,6 +1337,7 @@ TEST(FileChecks, RefusesWhatIsNotARegularFileEvenWhenRelaxed) {
         {"over 4 MiB", big, big + " is larger than 4 MiB"},
         {"empty path", "", "is not a regular file"},
     };
+    // clang-format on
     for (const Case& c : cases) {
         SCOPED_TRACE(c.name);
         std::vector<Error> warnings;
@@ -1389,12 +1408,12 @@ TEST(LoadPolicy, MergesFragmentsInByteOrder) {
 TEST(LoadPolicy, SharesEachDistinctRegexAcrossRulesAndFiles) {
     Scratch scratch;
     ASSERT_FALSE(scratch.path().empty());
-    const std::string main_file = scratch.file(
-        "policy.yaml",
-        "version: 1\nrules:\n"
-        "  - id: a\n    command: /bin/a\n    args: [{regex: '[a-z]{1,8}'}]\n"
-        "  - id: b\n    command: /bin/b\n    options: {-x: {regex: '[a-z]{1,8}'}}\n"
-        "  - id: c\n    command: /bin/c\n    args: [{regex: '[0-9]+'}]\n");
+    const std::string main_file =
+        scratch.file("policy.yaml",
+                     "version: 1\nrules:\n"
+                     "  - id: a\n    command: /bin/a\n    args: [{regex: '[a-z]{1,8}'}]\n"
+                     "  - id: b\n    command: /bin/b\n    options: {-x: {regex: '[a-z]{1,8}'}}\n"
+                     "  - id: c\n    command: /bin/c\n    args: [{regex: '[0-9]+'}]\n");
     const std::string dir = scratch.dir("policy.d");
     scratch.file("policy.d/1.yaml",
                  "version: 1\nrules:\n  - id: d\n    command: /bin/d\n"
@@ -1429,7 +1448,8 @@ TEST(LoadPolicy, CompilesRegexesAtLoadOnlyWhenAsked) {
         "big.yaml", "version: 1\nrules:\n  - id: a\n    command: /bin/a\n    args: [{regex: '" +
                         huge + "'}]\n");
     const std::string bad = scratch.file(
-        "bad.yaml", "version: 1\nrules:\n  - id: a\n    command: /bin/a\n    args: [{regex: 'a(b'}]\n");
+        "bad.yaml",
+        "version: 1\nrules:\n  - id: a\n    command: /bin/a\n    args: [{regex: 'a(b'}]\n");
     for (const bool compile : {true, false}) {
         SCOPED_TRACE(compile ? "compile at load" : "compile lazily");
         LoadOptions options;
@@ -1488,6 +1508,7 @@ TEST(LoadPolicy, ReportsErrorsFromEveryFile) {
     ASSERT_FALSE(load_policy_files(main_file, dir, options, report).ok());
     std::vector<std::string> lines;
     for (const Error& e : report.errors) lines.push_back(e.full());
+    // clang-format off
     const std::vector<std::string> want = {
         main_file + ":2:9: a rule needs a command (the absolute path bridle executes)",
         main_file +
@@ -1496,6 +1517,7 @@ TEST(LoadPolicy, ReportsErrorsFromEveryFile) {
         dir + "/1.yaml:2:1: settings belong in the main policy file",
         dir + "/2.yaml:1:10: unsupported policy version 2; this bridle reads version 1",
     };
+    // clang-format on
     EXPECT_EQ(lines, want);
 }
 
@@ -1582,8 +1604,9 @@ TEST(PolicySandbox, BuiltInBaselineIsTheDefault) {
     EXPECT_TRUE(profile->exec_once);
     EXPECT_FALSE(profile->landlock.has_value());
     EXPECT_FALSE(profile->umask.has_value());
-    EXPECT_FALSE(profile->limits.cpu || profile->limits.address_space || profile->limits.processes ||
-                 profile->limits.file_size || profile->limits.open_files);
+    EXPECT_FALSE(profile->limits.cpu || profile->limits.address_space ||
+                 profile->limits.processes || profile->limits.file_size ||
+                 profile->limits.open_files);
     EXPECT_FALSE(profile->is_weaker_than_baseline());
     EXPECT_TRUE(parsed.report.warnings.empty());
 }
@@ -1619,9 +1642,9 @@ rules:
     ASSERT_NE(logs, nullptr);
     EXPECT_EQ(logs->name, "logs");
     EXPECT_EQ(logs->source, "t.yaml:3:3");
-    EXPECT_EQ(logs->seccomp, (std::vector<SeccompProfile>{SeccompProfile::kNoWrite,
-                                                          SeccompProfile::kBaseline,
-                                                          SeccompProfile::kNoNetwork}));
+    EXPECT_EQ(logs->seccomp,
+              (std::vector<SeccompProfile>{SeccompProfile::kNoWrite, SeccompProfile::kBaseline,
+                                           SeccompProfile::kNoNetwork}));
     EXPECT_TRUE(logs->exec_once);
     ASSERT_TRUE(logs->landlock.has_value());
     EXPECT_EQ(logs->landlock->mode, LandlockRules::Mode::kRequire);
@@ -1647,6 +1670,7 @@ TEST(PolicySandbox, AcceptsEachFormOfAValue) {
         std::string name, lines;
         std::function<bool(const SandboxProfile&)> check;
     };
+    // clang-format off
     const std::vector<Case> cases = {
         {"cpu rounds up to a second", "    limits: {cpu: 1500ms}\n",
          [](const SandboxProfile& p) { return p.limits.cpu == std::chrono::seconds(2); }},
@@ -1677,6 +1701,7 @@ TEST(PolicySandbox, AcceptsEachFormOfAValue) {
         {"exec_once off", "    exec_once: false\n",
          [](const SandboxProfile& p) { return !p.exec_once && p.seccomp.size() == 1; }},
     };
+    // clang-format on
     for (const Case& c : cases) {
         SCOPED_TRACE(c.name);
         const Parsed parsed = parse("version: 1\nsandboxes:\n  s:\n" + c.lines +
@@ -1704,6 +1729,7 @@ TEST(PolicySandbox, WarnsAboutProfilesWeakerThanBaseline) {
         std::string name, profile;
         std::vector<std::string> warnings;  // substrings, one per expected warning
     };
+    // clang-format off
     const std::vector<Case> cases = {
         {"no seccomp", "{seccomp: []}", {"runs commands without the baseline seccomp profile; used by r"}},
         {"only no-write", "{seccomp: [no-write]}", {"without the baseline seccomp profile"}},
@@ -1724,10 +1750,12 @@ TEST(PolicySandbox, WarnsAboutProfilesWeakerThanBaseline) {
         {"namespaces require", "{namespaces: require}", {}},
         {"namespaces prefer", "{namespaces: prefer}", {}},
     };
+    // clang-format on
     for (const Case& c : cases) {
         SCOPED_TRACE(c.name);
-        const Parsed parsed = parse("version: 1\nsandboxes:\n  s: " + c.profile +
-                                    "\nrules:\n  - id: r\n    command: /usr/bin/r\n    sandbox: s\n");
+        const Parsed parsed =
+            parse("version: 1\nsandboxes:\n  s: " + c.profile +
+                  "\nrules:\n  - id: r\n    command: /usr/bin/r\n    sandbox: s\n");
         ASSERT_TRUE(parsed.policy.has_value()) << all_errors(parsed.report);
         ASSERT_EQ(parsed.report.warnings.size(), c.warnings.size());
         for (std::size_t i = 0; i < c.warnings.size(); ++i) {
@@ -1769,7 +1797,8 @@ TEST(PolicySandbox, FragmentRulesUseTheMainFilesSandboxes) {
     Scratch scratch;
     if (!scratch.safe()) GTEST_SKIP() << "needs root (strict ownership checks)";
     const std::string main_file = scratch.file(
-        "policy.yaml", "version: 1\nsandboxes:\n  tight: {seccomp: [baseline, no-write]}\nrules: []\n");
+        "policy.yaml",
+        "version: 1\nsandboxes:\n  tight: {seccomp: [baseline, no-write]}\nrules: []\n");
     const std::string dir = scratch.dir("policy.d");
     scratch.file("policy.d/10-a.yaml",
                  "version: 1\nrules:\n  - id: a\n    command: /bin/a\n    sandbox: tight\n");
@@ -1846,7 +1875,8 @@ std::string dump_sandbox(const SandboxProfile& profile) {
     if (profile.landlock) {
         out << "  landlock mode="
             << (profile.landlock->mode == LandlockRules::Mode::kRequire ? "require" : "prefer")
-            << dump_paths("read", profile.landlock->read) << dump_paths("write", profile.landlock->write)
+            << dump_paths("read", profile.landlock->read)
+            << dump_paths("write", profile.landlock->write)
             << dump_paths("execute", profile.landlock->execute) << "\n";
     }
     const ResourceLimits& l = profile.limits;
@@ -1866,9 +1896,9 @@ std::string dump_sandbox(const SandboxProfile& profile) {
 std::string dump_policy(const Policy& policy) {
     std::ostringstream out;
     out << "settings audit=journald timeout=" << policy.settings.timeout.count()
-        << "ms max_output=" << policy.settings.max_output
-        << " sandbox=" << policy.settings.sandbox << " landlock="
-        << (policy.settings.landlock == LandlockSetting::kOff ? "off" : "auto") << "\n";
+        << "ms max_output=" << policy.settings.max_output << " sandbox=" << policy.settings.sandbox
+        << " landlock=" << (policy.settings.landlock == LandlockSetting::kOff ? "off" : "auto")
+        << "\n";
     for (const auto& [name, value] : policy.settings.env)
         out << "env " << name << "=" << value << "\n";
     for (const auto& [name, profile] : policy.sandboxes) out << dump_sandbox(profile);
@@ -1983,6 +2013,7 @@ std::string excerpt(const std::string& text, const std::string& after, const std
 // each rule ("  # SYNOPSIS") is the synopsis bridle shows for it.
 TEST(PolicyDocs, ExamplesParseAndShowTheirSynopses) {
     const std::string source = BRIDLE_SOURCE_DIR;
+    // clang-format off
     const std::vector<std::pair<std::string, std::string>> examples = {
         {"bridle-policy.5",
          unescape_groff(excerpt(read_text(source + "/install/man/bridle-policy.5"), ".SH EXAMPLES",
@@ -1990,6 +2021,7 @@ TEST(PolicyDocs, ExamplesParseAndShowTheirSynopses) {
         {"policy/README.md", excerpt(read_text(source + "/policy/README.md"),
                                      "## An annotated example", "```yaml\n", "```\n")},
     };
+    // clang-format on
     for (const auto& [name, yaml] : examples) {
         SCOPED_TRACE(name);
         ASSERT_FALSE(yaml.empty());

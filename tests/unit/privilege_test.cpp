@@ -7,11 +7,11 @@
 #include <string>
 #include <vector>
 
+#include "admin/sudoers.hpp"
 #include "gate/system_resolver.hpp"
 #include "loader/loader.hpp"
 #include "matching/matcher.hpp"
 #include "privilege/sudo_form.hpp"
-#include "admin/sudoers.hpp"
 
 namespace bridle::privilege {
 namespace {

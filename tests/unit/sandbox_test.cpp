@@ -189,6 +189,7 @@ struct CallCase {
 // Each case on each architecture an x86_64 or an aarch64 kernel runs. Denials outnumber
 // allowances; every allowed case is one a command needs.
 const std::vector<CallCase>& call_cases() {
+    // clang-format off
     static const std::vector<CallCase> cases = {
         // baseline
         {"mount", "mount", {}, errno_ret(EPERM)},
@@ -318,6 +319,7 @@ const std::vector<CallCase>& call_cases() {
          {SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER | SECCOMP_FILTER_FLAG_LOG},
          errno_ret(EPERM)},
     };
+    // clang-format on
     return cases;
 }
 
@@ -432,6 +434,7 @@ TEST(SeccompFilter, ProfilesAreIndependentAndCombine) {
         std::vector<std::uint64_t> args;
         std::uint32_t expected;
     };
+    // clang-format off
     const std::vector<Case> cases = {
         {"baseline alone allows inet sockets",
          {SeccompProfile::kBaseline},
@@ -493,6 +496,7 @@ TEST(SeccompFilter, ProfilesAreIndependentAndCombine) {
         {"exec-once alone allows mount to reach the kernel", {}, true, "mount", {}, kAllow},
         {"all three deny mount", kAll, true, "mount", {}, errno_ret(EPERM)},
     };
+    // clang-format on
     for (const Case& c : cases) {
         SCOPED_TRACE(c.name);
         const std::vector<sock_filter> program =
@@ -530,10 +534,11 @@ TEST(SeccompFilter, EveryCombinationCompiles) {
 // ---- Programs compiled at build time (seccomp_prebuilt.hpp) ------------------------------------
 
 bool same_program(const std::vector<sock_filter>& a, const std::vector<sock_filter>& b) {
-    return a.size() == b.size() &&
-           std::equal(a.begin(), a.end(), b.begin(), [](const sock_filter& x, const sock_filter& y) {
-               return x.code == y.code && x.jt == y.jt && x.jf == y.jf && x.k == y.k;
-           });
+    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(),
+                                              [](const sock_filter& x, const sock_filter& y) {
+                                                  return x.code == y.code && x.jt == y.jt &&
+                                                         x.jf == y.jf && x.k == y.k;
+                                              });
 }
 
 // The generated table holds, for every ordered selection of profiles and exec-once, exactly
@@ -541,7 +546,8 @@ bool same_program(const std::vector<sock_filter>& a, const std::vector<sock_filt
 // filter, only when it is built.
 TEST(SeccompPrebuilt, EveryEntryIsTheProgramCompiledAtRunTime) {
     namespace prebuilt = seccomp::prebuilt;
-    if (prebuilt::kTable.arch == 0) GTEST_SKIP() << "a cross build: no programs compiled at build time";
+    if (prebuilt::kTable.arch == 0)
+        GTEST_SKIP() << "a cross build: no programs compiled at build time";
     const std::uint32_t native = seccomp::native_architecture();
     ASSERT_EQ(prebuilt::kTable.arch, native);
     const auto arches = seccomp::architectures_for(native);
@@ -576,7 +582,8 @@ TEST(SeccompPrebuilt, EveryEntryIsTheProgramCompiledAtRunTime) {
 TEST(SeccompPrebuilt, ATableForAnotherMachineIsNotUsed) {
     namespace prebuilt = seccomp::prebuilt;
     const sock_filter allow[] = {{BPF_RET | BPF_K, 0, 0, SECCOMP_RET_ALLOW}};
-    const prebuilt::Entry entries[] = {{prebuilt::key_for({SeccompProfile::kBaseline}), true, allow, 1}};
+    const prebuilt::Entry entries[] = {
+        {prebuilt::key_for({SeccompProfile::kBaseline}), true, allow, 1}};
     const scmp_version* v = seccomp_version();
     ASSERT_NE(v, nullptr);
     const std::uint32_t native = seccomp::native_architecture();
@@ -584,9 +591,11 @@ TEST(SeccompPrebuilt, ATableForAnotherMachineIsNotUsed) {
     EXPECT_TRUE(prebuilt::filter(here, {SeccompProfile::kBaseline}, true).has_value());
     EXPECT_TRUE(prebuilt::ceiling(here).has_value());
     EXPECT_FALSE(prebuilt::filter(here, {SeccompProfile::kBaseline}, false).has_value());
-    EXPECT_FALSE(prebuilt::filter(here, {SeccompProfile::kBaseline, SeccompProfile::kBaseline}, true)
-                     .has_value());
-    const std::uint32_t other = native == AUDIT_ARCH_X86_64 ? AUDIT_ARCH_AARCH64 : AUDIT_ARCH_X86_64;
+    EXPECT_FALSE(
+        prebuilt::filter(here, {SeccompProfile::kBaseline, SeccompProfile::kBaseline}, true)
+            .has_value());
+    const std::uint32_t other =
+        native == AUDIT_ARCH_X86_64 ? AUDIT_ARCH_AARCH64 : AUDIT_ARCH_X86_64;
     const prebuilt::Table elsewhere{other, {v->major, v->minor, v->micro}, allow, 1, entries, 1};
     EXPECT_FALSE(prebuilt::filter(elsewhere, {SeccompProfile::kBaseline}, true).has_value());
     EXPECT_FALSE(prebuilt::ceiling(elsewhere).has_value());
@@ -650,6 +659,7 @@ TEST(SeccompCeiling, NewerSyscallsFailWithEnosysOnEveryArchitecture) {
     const std::vector<sock_filter> x86_program = seccomp::ceiling_program(x86);
     const std::vector<sock_filter> arm_program = seccomp::ceiling_program(arm);
     const std::int32_t first_unknown = static_cast<std::int32_t>(highest + 1);
+    // clang-format off
     const std::vector<ProgramCase> cases = {
         {"x86_64 first unknown", &x86_program, AUDIT_ARCH_X86_64, first_unknown, errno_ret(ENOSYS)},
         {"x86_64 setxattrat", &x86_program, AUDIT_ARCH_X86_64, 463, errno_ret(ENOSYS)},
@@ -670,6 +680,7 @@ TEST(SeccompCeiling, NewerSyscallsFailWithEnosysOnEveryArchitecture) {
         {"another architecture is left to the profile filter", &x86_program, AUDIT_ARCH_AARCH64,
          463, kAllow},
     };
+    // clang-format on
     check_program_cases(cases);
 }
 
@@ -680,6 +691,7 @@ TEST(SeccompWall, PidfdCallsFailWithEnosysOnEveryArchitecture) {
         seccomp::wall_program(seccomp::architectures_for(AUDIT_ARCH_X86_64));
     const std::vector<sock_filter> arm =
         seccomp::wall_program(seccomp::architectures_for(AUDIT_ARCH_AARCH64));
+    // clang-format off
     const std::vector<ProgramCase> cases = {
         {"x86_64 pidfd_send_signal", &x86, AUDIT_ARCH_X86_64, 424, errno_ret(ENOSYS)},
         {"x86_64 pidfd_open", &x86, AUDIT_ARCH_X86_64, 434, errno_ret(ENOSYS)},
@@ -697,6 +709,7 @@ TEST(SeccompWall, PidfdCallsFailWithEnosysOnEveryArchitecture) {
         {"aarch64 openat", &arm, AUDIT_ARCH_AARCH64, 56, kAllow},
         {"another architecture", &x86, AUDIT_ARCH_AARCH64, 424, kAllow},
     };
+    // clang-format on
     check_program_cases(cases);
 }
 
@@ -724,6 +737,7 @@ TEST(LandlockMasks, GrowWithTheAbi) {
     };
     const std::uint64_t v1_write = kWriteFile | kRemoveDir | kRemoveFile | kMakeChar | kMakeDir |
                                    kMakeReg | kMakeSock | kMakeFifo | kMakeBlock | kMakeSym;
+    // clang-format off
     const std::vector<Case> cases = {
         {0, 0, 0, 0},
         {-1, 0, 0, 0},
@@ -734,6 +748,7 @@ TEST(LandlockMasks, GrowWithTheAbi) {
         {5, kReadFile | kReadDir, v1_write | kRefer | kTruncate | kIoctlDev, kExecute},
         {7, kReadFile | kReadDir, v1_write | kRefer | kTruncate | kIoctlDev, kExecute},
     };
+    // clang-format on
     for (const Case& c : cases) {
         SCOPED_TRACE(c.abi);
         EXPECT_EQ(read_rights(c.abi), c.read);
@@ -803,6 +818,7 @@ TEST(Limits, PlanHasNoCoreDumpsAndTheProfilesLimits) {
     all.open_files = 256;
     const limits::Plan plan = limits::plan(all, infinite);
     ASSERT_EQ(plan.count, 6u);
+    // clang-format off
     const std::vector<std::tuple<int, rlim_t, rlim_t>> expected = {
         {RLIMIT_CORE, 0, 0},
         {RLIMIT_CPU, 20, 21},
@@ -836,6 +852,7 @@ TEST(SandboxPlan, LandlockStateAndRefusal) {
         std::string text;
         bool refused;
     };
+    // clang-format on
     const Case cases[] = {
         {"no section", std::nullopt, policy::LandlockSetting::kAuto, 7, "none", false},
         {"no section, off", std::nullopt, policy::LandlockSetting::kOff, 7, "none", false},
@@ -952,7 +969,8 @@ TEST(SandboxPrepare, DefaultBoundsAreMemoryAndAPerRequestProcessCount) {
     Result<Prepared> own = prepare(plan(profile, policy::LandlockSetting::kOff, 0));
     ASSERT_TRUE(own.ok());
     EXPECT_EQ(value_of(own.value().limits, RLIMIT_NPROC), std::min<rlim_t>(12, hard.rlim_max));
-    EXPECT_EQ(value_of(own.value().limits_shared, RLIMIT_NPROC), std::min<rlim_t>(12, hard.rlim_max));
+    EXPECT_EQ(value_of(own.value().limits_shared, RLIMIT_NPROC),
+              std::min<rlim_t>(12, hard.rlim_max));
     EXPECT_EQ(value_of(own.value().limits, RLIMIT_AS), 64ULL << 20);
 }
 

@@ -25,11 +25,12 @@ struct ParseCase {
     std::string name;
     std::string line;
     Kind kind;
-    ErrorCode code;   // for kInvalid
+    ErrorCode code;  // for kInvalid
     Json id;
 };
 
 TEST(JsonRpc, ClassifiesEveryKindOfLine) {
+    // clang-format off
     const std::vector<ParseCase> cases = {
         {"request", R"({"jsonrpc":"2.0","id":1,"method":"ping"})", Kind::kRequest, {}, 1},
         {"string id", R"({"jsonrpc":"2.0","id":"a","method":"ping"})", Kind::kRequest, {}, "a"},
@@ -55,6 +56,7 @@ TEST(JsonRpc, ClassifiesEveryKindOfLine) {
         {"params string", R"({"jsonrpc":"2.0","id":1,"method":"tools/call","params":"x"})", Kind::kInvalid, ErrorCode::kInvalidParams, 1},
         {"deep nesting", std::string(100, '[') + std::string(100, ']'), Kind::kInvalid, ErrorCode::kInvalidRequest, nullptr},
     };
+    // clang-format on
     for (const auto& c : cases) {
         SCOPED_TRACE(c.name);
         const jsonrpc::Message m = jsonrpc::parse(c.line);
@@ -77,7 +79,7 @@ TEST(JsonRpc, RepliesAreOneLineAndValidUtf8) {
     const std::string line = jsonrpc::result_line(1, Json{{"text", std::string("a\nb\xff\xfe")}});
     ASSERT_EQ(line.back(), '\n');
     EXPECT_EQ(line.find('\n'), line.size() - 1);
-    const Json back = Json::parse(line);   // throws on invalid UTF-8
+    const Json back = Json::parse(line);  // throws on invalid UTF-8
     EXPECT_EQ(back["result"]["text"], "a\nb\xEF\xBF\xBD\xEF\xBF\xBD");
     const Json error = Json::parse(jsonrpc::error_line(nullptr, ErrorCode::kParseError, "x"));
     EXPECT_TRUE(error["id"].is_null());
@@ -94,7 +96,7 @@ TEST(LineReader, SplitsBoundsAndFinishes) {
     reader.feed("o\n\n  \nthree");
     ASSERT_TRUE(reader.next(line));
     EXPECT_EQ(line.text, "two");
-    EXPECT_FALSE(reader.next(line));   // blank lines are skipped
+    EXPECT_FALSE(reader.next(line));  // blank lines are skipped
     ASSERT_TRUE(reader.finish(line));
     EXPECT_EQ(line.text, "three");
     EXPECT_FALSE(reader.finish(line));
@@ -104,7 +106,7 @@ TEST(LineReader, AnOverlongLineIsReportedOnceAndDropped) {
     jsonrpc::LineReader reader;
     jsonrpc::LineReader::Line line;
     const std::string chunk(64 * 1024, 'a');
-    for (std::size_t i = 0; i < 40; ++i) reader.feed(chunk);   // 2.5 MiB, no newline
+    for (std::size_t i = 0; i < 40; ++i) reader.feed(chunk);  // 2.5 MiB, no newline
     ASSERT_TRUE(reader.next(line));
     EXPECT_TRUE(line.too_long);
     EXPECT_FALSE(reader.next(line));
@@ -132,6 +134,7 @@ struct ArgsCase {
 };
 
 TEST(Tools, CommandArguments) {
+    // clang-format off
     const std::vector<ArgsCase> cases = {
         {"argv", R"({"argv":["echo","hi"]})", true, ""},
         {"command", R"({"command":"echo hi"})", true, ""},
@@ -151,19 +154,24 @@ TEST(Tools, CommandArguments) {
         {"unknown", R"({"argv":["x"],"shell":true})", false, "unknown argument"},
         {"arguments array", R"([1])", false, "object"},
     };
+    // clang-format on
     for (const auto& c : cases) {
         SCOPED_TRACE(c.name);
         const auto args = tools::parse_command_args(Json::parse(c.json), true);
         EXPECT_EQ(args.ok(), c.ok);
         if (!c.ok && !args.ok()) {
-            EXPECT_NE(args.error().message.find(c.error_part), std::string::npos) << args.error().message;
+            EXPECT_NE(args.error().message.find(c.error_part), std::string::npos)
+                << args.error().message;
         }
     }
-    const auto timed = tools::parse_command_args(Json::parse(R"({"argv":["x"],"timeout_seconds":1.5})"), true);
+    const auto timed =
+        tools::parse_command_args(Json::parse(R"({"argv":["x"],"timeout_seconds":1.5})"), true);
     ASSERT_TRUE(timed.ok());
     EXPECT_EQ(timed.value().timeout->count(), 1500);
     // check_command takes no timeout.
-    EXPECT_FALSE(tools::parse_command_args(Json::parse(R"({"argv":["x"],"timeout_seconds":1})"), false).ok());
+    EXPECT_FALSE(
+        tools::parse_command_args(Json::parse(R"({"argv":["x"],"timeout_seconds":1})"), false)
+            .ok());
 }
 
 CallReport ran(int exit_code) {
@@ -215,6 +223,7 @@ TEST(Tools, RunResultStatuses) {
     unaudited.kind = gate::Kind::kUnaudited;
     unaudited.allowed = true;
     unaudited.exit_status = 69;
+    // clang-format off
     const std::vector<Case> cases = {
         {"exit 0", ran(0), false, "ok", false},
         {"exit 1", ran(1), false, "exit_nonzero", false},
@@ -229,6 +238,7 @@ TEST(Tools, RunResultStatuses) {
         {"exec failed", exec_failed, false, "error", true},
         {"audit refused", unaudited, false, "error", true},
     };
+    // clang-format on
     const Json schema = tools::definitions()["tools"][0]["outputSchema"];
     for (const auto& c : cases) {
         SCOPED_TRACE(c.name);
@@ -236,8 +246,10 @@ TEST(Tools, RunResultStatuses) {
         EXPECT_EQ(r["structuredContent"]["status"], c.status);
         EXPECT_EQ(r["isError"], c.is_error);
         // Every property given is in the schema, and the required ones are there.
-        for (const auto& [k, v] : r["structuredContent"].items()) EXPECT_TRUE(schema["properties"].contains(k)) << k;
-        for (const auto& k : schema["required"]) EXPECT_TRUE(r["structuredContent"].contains(k.get<std::string>()));
+        for (const auto& [k, v] : r["structuredContent"].items())
+            EXPECT_TRUE(schema["properties"].contains(k)) << k;
+        for (const auto& k : schema["required"])
+            EXPECT_TRUE(r["structuredContent"].contains(k.get<std::string>()));
     }
     const Json d = tools::run_result(denied, false);
     const std::string text = d["content"][0]["text"];
@@ -275,9 +287,10 @@ TEST(Tools, DefinitionsAndAnnotations) {
 // word and been exec'd as a shorter one.
 TEST(GateArgv, TokenizerCharacterRulesApplyToArgv) {
     policy::LoadReport report;
-    auto p = policy::parse_policy_text("version: 1\nrules:\n  - id: echo\n    command: /bin/echo\n"
-                                       "    args: [{name: word, regex: '.*'}]\n",
-                                       "session.yaml", true, report);
+    auto p = policy::parse_policy_text(
+        "version: 1\nrules:\n  - id: echo\n    command: /bin/echo\n"
+        "    args: [{name: word, regex: '.*'}]\n",
+        "session.yaml", true, report);
     ASSERT_TRUE(p) << p.error().full();
     class NoAudit final : public audit::Sink {
       public:
@@ -291,6 +304,7 @@ TEST(GateArgv, TokenizerCharacterRulesApplyToArgv) {
         bool allowed;
         std::string reason_part;
     };
+    // clang-format off
     const std::vector<Case> cases = {
         {"plain", {"echo", "a b;|$(x)"}, true, ""},
         {"nul", {"echo", std::string("a\0b", 3)}, false, "U+0000"},
@@ -301,6 +315,7 @@ TEST(GateArgv, TokenizerCharacterRulesApplyToArgv) {
         {"empty", {}, false, "empty"},
         {"too long", {"echo", std::string(70000, 'a')}, false, "longer"},
     };
+    // clang-format on
     for (const auto& c : cases) {
         SCOPED_TRACE(c.name);
         gate::Request request;
@@ -308,7 +323,8 @@ TEST(GateArgv, TokenizerCharacterRulesApplyToArgv) {
         const gate::Response r = gate::explain(context, request);
         EXPECT_EQ(r.decision.verdict == matching::Verdict::kAllow, c.allowed) << r.decision.reason;
         if (!c.allowed) {
-            EXPECT_NE(r.decision.reason.find(c.reason_part), std::string::npos) << r.decision.reason;
+            EXPECT_NE(r.decision.reason.find(c.reason_part), std::string::npos)
+                << r.decision.reason;
         }
     }
 }
