@@ -50,7 +50,6 @@ gate::Request request_of(const Invocation& inv) {
     request.client = env_or_empty("SSH_CONNECTION");
     request.front_end = inv.front_end;
     request.run_as = current_user();
-    request.policy_file = inv.policy_file;
     return request;
 }
 

@@ -48,14 +48,14 @@ std::optional<Refused> plan_sandbox(const Context& context, Response& r) {
 
 // A run_as rule for another user goes through sudo: decide the sudo command line now, so the
 // decision record can show it. A missing run_as user or an unusable bridle path refuses.
-std::optional<Refused> plan_privilege(const Context& context, const Request& request, Response& r) {
+std::optional<Refused> plan_privilege(const Context& context, Response& r) {
     const policy::Rule& rule = *r.decision.rule;
     const Result<bool> needs = privilege::needs_switch(rule);
     if (!needs) return Refused{needs.error().message, "nothing was run; ask the administrator"};
     if (!needs.value()) return std::nullopt;
     const Result<std::string> self = privilege::own_executable();
     if (!self) return Refused{self.error().message, "nothing was run; ask the administrator"};
-    r.sudo = privilege::sudo_call(rule, r.decision, self.value(), request.policy_file, r.request_id,
+    r.sudo = privilege::sudo_call(rule, r.decision, self.value(), context.policy.given_path, r.request_id,
                                   context.policy.sha256);
     return std::nullopt;
 }
@@ -86,10 +86,8 @@ std::optional<Refused> open_fd_paths(Response& r) {
 
 // The target side's request must be the user side's normal form of its rule (one spelling
 // per request on the way through sudo; docs/privilege.md).
-std::optional<Refused> check_normal_form(const Context& context,
-                                         const std::vector<std::string>& argv, const Response& r) {
+std::optional<Refused> check_normal_form(const std::vector<std::string>& argv, const Response& r) {
     if (privilege::normal_form(*r.decision.rule, r.decision) == argv) return std::nullopt;
-    (void)context;
     return Refused{
         "the request is not in the normal form of rule " + r.decision.rule->id +
         " (bridle sends exactly that form; a path may have changed since the first check)"};
@@ -228,9 +226,9 @@ void decide(const Context& context, const Request& request, const std::vector<st
             return;
         }
     } else if (r.decision.rule != nullptr) {
-        if (request.target_side) refused = check_normal_form(context, argv, r);
+        if (request.target_side) refused = check_normal_form(argv, r);
         if (!refused) refused = plan_sandbox(context, r);
-        if (!refused) refused = plan_privilege(context, request, r);
+        if (!refused) refused = plan_privilege(context, r);
         if (!refused && !r.sudo) refused = open_fd_paths(r);
     }
     if (refused) {

@@ -29,8 +29,6 @@ struct Request {
     std::string session_id;                        // ties the requests of one session
     std::string front_end = "forced";              // forced | login-shell | mcp | explain | sudo
     std::string run_as;                            // the user commands run as (for the record)
-    std::string policy_file;                       // --policy FILE, or empty (the target side
-                                                   // of a run_as rule is told the same)
     std::string request_id;                        // empty: a fresh one (the target side of a
                                                    // run_as rule continues the user side's)
     std::string sudo_user;                         // target side: who called sudo (SUDO_USER)

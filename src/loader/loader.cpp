@@ -265,7 +265,11 @@ Result<Policy> load_policy_files(const std::string& main_file, const std::string
 
 Result<Policy> load_policy(const std::string& explicit_file, const LoadOptions& options,
                            LoadReport& report) {
-    if (!explicit_file.empty()) return load_policy_files(explicit_file, "", options, report);
+    if (!explicit_file.empty()) {
+        Result<Policy> policy = load_policy_files(explicit_file, "", options, report);
+        if (policy) policy.value().given_path = explicit_file;
+        return policy;
+    }
     return load_policy_files(kDefaultPolicyFile, kDefaultPolicyDir, options, report);
 }
 

@@ -65,7 +65,6 @@ int run_target_side(const TargetInvocation& inv) {
     request.target_side = true;
     request.sudo_user = env_or_empty("SUDO_USER");
     request.run_as = user_name(::geteuid());
-    request.policy_file = inv.policy_file;
     const std::string given_id = env_or_empty(privilege::kRequestIdVariable);
     request.request_id = is_lower_hex(given_id, 32) ? given_id : gate::new_request_id();
     gate::Refusal refusal;  // rule_id and the policy's hash are filled in as they are known

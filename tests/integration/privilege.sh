@@ -47,6 +47,14 @@ hex_argv() {
     printf '%s' "$out"
 }
 
+# jq_get JSON EXPR: the Python expression EXPR on the message `m` ("<none>" when it fails).
+jq_get() {
+    "$IT_PYTHON" -c 'import json, sys
+try:
+    print(eval(sys.argv[2], {"m": json.loads(sys.argv[1])}))
+except Exception:
+    print("<none>")' "$1" "$2"
+}
 policy_sha() { "$IT_BRIDLE" check --policy "$IT_POLICY" 2>/dev/null | sed -n 's/^sha256: //p'; }
 
 # ---- before the drop-in: sudo refuses, nothing runs as root --------------------------------
@@ -143,6 +151,43 @@ assert_eq unprivileged.no-sudo "records 2 sudo ''" "records $REC_N sudo '$(rec d
 bridle_ssh -- 'tail -n 2 /var/log/private/secret.log'
 assert_status open.status 0
 assert_eq open.output $'private two\nprivate three\n' "$SSH_OUT"
+
+# ---- the same root rule from an MCP session (issue 17, bug 5) ------------------------------
+# The session's sudo call must carry --policy FILE like the forced command's: else the drop-in
+# line does not match ("sudo: a password is required"), and the target side would re-check
+# against another policy than the one that decided. The client keeps stdin open until the
+# answer comes (an EOF ends the session, and cancels what still runs).
+mcp_call() {   # ID ARGV-JSON: one run_command through `ssh HOST mcp`; prints the answer's line
+    timeout -k 5 60 "$IT_PYTHON" - "$IT_WORK/ssh_config" "$1" "$2" <<'PY'
+import json, subprocess, sys
+config, call_id, argv = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])
+ssh = subprocess.Popen(["ssh", "-F", config, "main", "mcp"], stdin=subprocess.PIPE,
+                       stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+for m in ({"jsonrpc": "2.0", "id": "init", "method": "initialize",
+           "params": {"protocolVersion": "2025-06-18", "capabilities": {},
+                      "clientInfo": {"name": "privilege.sh", "version": "0"}}},
+          {"jsonrpc": "2.0", "method": "notifications/initialized"},
+          {"jsonrpc": "2.0", "id": call_id, "method": "tools/call",
+           "params": {"name": "run_command", "arguments": {"argv": argv}}}):
+    ssh.stdin.write(json.dumps(m) + "\n")
+ssh.stdin.flush()
+for line in ssh.stdout:
+    if json.loads(line).get("id") == call_id:
+        print(line.strip())
+        break
+ssh.stdin.close()
+ssh.wait()
+PY
+}
+journal_mark   # here, not in the $(...) subshell: bridle_records reads from this mark
+answer=$(mcp_call root '["id","-u"]')
+assert_eq mcp.root.status ok "$(jq_get "$answer" 'm["result"]["structuredContent"]["status"]')"
+assert_eq mcp.root.uid "0" "$(jq_get "$answer" 'm["result"]["structuredContent"]["stdout"].strip()')"
+bridle_records >/dev/null
+assert_contains mcp.root.sudo-command "$(rec_get BRIDLE_SUDO_COMMAND BRIDLE_FRONT_END=mcp BRIDLE_EVENT=decision)" \
+    "\"run-as\",\"--policy\",\"$IT_POLICY\",\"id-root\",\"--\",\"id\",\"-u\""
+assert_eq mcp.root.target-side "allow 0" \
+    "$(rec_get BRIDLE_DECISION BRIDLE_FRONT_END=sudo BRIDLE_EVENT=decision) $(rec_get BRIDLE_EXIT_STATUS BRIDLE_FRONT_END=sudo BRIDLE_EVENT=result)"
 
 # ---- the same program with other arguments: refused by bridle, nothing started --------------
 for request in 'id -g' 'id -u root' 'id -u -u' 'tail -n 2 /etc/shadow' 'tail -n 2 /var/log/private/shadow.log' \

@@ -492,7 +492,7 @@ TEST_F(GateRunAs, ExplainShowsTheSudoCallForAnotherAccount) {
     const Context context{policy_, sink_, resolver_};
     Request request;
     request.text = "id -u";
-    request.policy_file = "/etc/bridle/p.yaml";
+    policy_.given_path = "/etc/bridle/p.yaml";  // as load_policy sets it for --policy
     const Response r = explain(context, request);
     ASSERT_TRUE(r.sudo.has_value());
     EXPECT_EQ(r.sudo->user, "nobody");

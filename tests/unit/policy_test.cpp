@@ -1541,6 +1541,7 @@ TEST(LoadPolicy, HandlesMissingFilesAndDirectories) {
             load_policy_files(main_file, scratch.path() + "/none.d", options, report);
         ASSERT_TRUE(no_dir.ok()) << all_errors(report);
         EXPECT_EQ(no_dir.value().files, std::vector<std::string>{main_file});
+        EXPECT_EQ(no_dir.value().given_path, "");  // not named by --policy
         EXPECT_EQ(no_dir.value().sha256, sha256_hex(kGoodMain));
     }
     {
@@ -1550,6 +1551,8 @@ TEST(LoadPolicy, HandlesMissingFilesAndDirectories) {
         Result<Policy> explicit_file = load_policy(main_file, options, report);
         ASSERT_TRUE(explicit_file.ok()) << all_errors(report);
         EXPECT_EQ(explicit_file.value().rules.size(), 1u);
+        // --policy FILE as given: what every front end's sudo call names (issue 17, bug 5).
+        EXPECT_EQ(explicit_file.value().given_path, main_file);
     }
 }
 
