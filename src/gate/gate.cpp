@@ -55,8 +55,8 @@ std::optional<Refused> plan_privilege(const Context& context, Response& r) {
     if (!needs.value()) return std::nullopt;
     const Result<std::string> self = privilege::own_executable();
     if (!self) return Refused{self.error().message, "nothing was run; ask the administrator"};
-    r.sudo = privilege::sudo_call(rule, r.decision, self.value(), context.policy.given_path, r.request_id,
-                                  context.policy.sha256);
+    r.sudo = privilege::sudo_call(rule, r.decision, self.value(), context.policy.given_path,
+                                  r.request_id, context.policy.sha256);
     return std::nullopt;
 }
 
