@@ -11,6 +11,6 @@ bash install/deps-arm64.sh
 cmake --preset dev
 cmake --build --preset dev
 # The unit tests (golden files included) and the fuzz corpus replay under ASan + UBSan, in
-# build/asan (4-5 min on 2 cores). Before the full suite, so that its summary is CI's last line.
+# build/asan (4-7 min on 2 cores). Before the full suite, so that its summary is CI's last line.
 bash install/test-asan.sh
 ctest --preset dev
