@@ -225,7 +225,9 @@ void decide(const Context& context, const Request& request, const std::vector<st
             r.message = denial_message(r.decision);
             return;
         }
-    } else if (r.decision.rule != nullptr) {
+    } else if (r.decision.rule == nullptr) {
+        refused = Refused{"the matcher allowed the request without a rule"};  // fail closed
+    } else {
         if (request.target_side) refused = check_normal_form(argv, r);
         if (!refused) refused = plan_sandbox(context, r);
         if (!refused) refused = plan_privilege(context, r);
