@@ -119,7 +119,9 @@ int exit_status_of(const execution::Outcome& o) {
 }
 
 bool is_help(const Context& context, const Request& request, const std::vector<std::string>& argv) {
-    if (request.target_side || argv.size() != 1 || argv[0] != kHelpRequest) return false;
+    if (request.front_end == kTargetFrontEnd || argv.size() != 1 || argv[0] != kHelpRequest) {
+        return false;
+    }
     for (const auto& rule : context.policy.rules) {
         if (rule.name == kHelpRequest && rule.allows_key(request.key))
             return false;  // the policy's own
@@ -142,7 +144,7 @@ audit::RequestInfo info_of(const Request& request, const std::string& id,
     info.policy_sha256 = policy_sha256;
     info.run_as = request.run_as;
     info.sudo_user = request.sudo_user;
-    if (request.target_side) info.sudo = privilege::kSudo;
+    if (request.front_end == kTargetFrontEnd) info.sudo = privilege::kSudo;
     return info;
 }
 
@@ -216,8 +218,8 @@ void decide(const Context& context, const Request& request, const std::vector<st
     r.decision = matching::decide(context.policy, argv, request.key, context.resolver, &globbed);
     std::optional<Refused> refused;
     if (r.decision.verdict != matching::Verdict::kAllow) {
-        if (request.target_side && context.policy.rules.size() == 1) {
-            refused = Refused{"rule " + context.policy.rules.front().id +
+        if (!request.target_rule.empty()) {
+            refused = Refused{"rule " + request.target_rule +
                               " does not allow this request: " + r.decision.reason};
         } else {
             r.kind = Kind::kDenied;
@@ -228,7 +230,7 @@ void decide(const Context& context, const Request& request, const std::vector<st
     } else if (r.decision.rule == nullptr) {
         refused = Refused{"the matcher allowed the request without a rule"};  // fail closed
     } else {
-        if (request.target_side) refused = check_normal_form(argv, r);
+        if (!request.target_rule.empty()) refused = check_normal_form(argv, r);
         if (!refused) refused = plan_sandbox(context, r);
         if (!refused) refused = plan_privilege(context, r);
         if (!refused && !r.sudo) refused = open_fd_paths(r);
@@ -377,9 +379,7 @@ Response audit_and_run(const Context& context, const Request& request, Response 
     const std::string verdict = allowed ? "allow" : "deny";
     std::string rule_id =
         r.decision.rule ? r.decision.rule->id : (allowed ? audit::kHelpRuleId : "");
-    if (request.target_side && rule_id.empty() && context.policy.rules.size() == 1) {
-        rule_id = context.policy.rules.front().id;  // the one rule the target side re-checks
-    }
+    if (rule_id.empty()) rule_id = request.target_rule;  // the target side's denial
 
     // The decision record goes out before anything runs; if it cannot be written, nothing runs.
     // It carries the timeout, so that a review can tell a request still running from one

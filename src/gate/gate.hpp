@@ -34,11 +34,15 @@ struct Request {
     std::string sudo_user;                         // target side: who called sudo (SUDO_USER)
     std::optional<std::chrono::milliseconds> timeout;  // the client's own, shorter timeout (MCP);
                                                        // never lengthens the rule's
-    // The target side of a run_as rule (target/): the request is the user side's normal form
-    // of one rule, re-checked under a policy of that rule alone. No built-in `help`, and a
-    // request that is not in the rule's normal form is denied.
-    bool target_side = false;
+    // The target side of a run_as rule (front_end kTargetFrontEnd): the rule the request
+    // was sent for, once known. The request is the user side's normal form of that rule,
+    // re-checked under a policy of it alone; one not in the normal form is denied.
+    std::string target_rule;
 };
+
+// The front end of the target side of a run_as rule (target/, started by sudo): no built-in
+// `help`; its records say the request came through sudo.
+constexpr const char* kTargetFrontEnd = "sudo";
 
 // What became of a request. Front ends report from this, never by combining other fields.
 enum class Kind {

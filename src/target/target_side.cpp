@@ -61,8 +61,7 @@ std::string user_name(uid_t uid) {
 int run_target_side(const TargetInvocation& inv) {
     const std::unique_ptr<audit::Sink> sink = audit::make_journald_sink();
     gate::Request request;
-    request.front_end = "sudo";
-    request.target_side = true;
+    request.front_end = gate::kTargetFrontEnd;
     request.sudo_user = env_or_empty("SUDO_USER");
     request.run_as = user_name(::geteuid());
     const std::string given_id = env_or_empty(privilege::kRequestIdVariable);
@@ -152,6 +151,7 @@ int run_target_side(const TargetInvocation& inv) {
         words = std::move(decoded).value();
     }
     request.argv = words;
+    request.target_rule = found->id;
 
     // 6. Only this rule decides (keys are the user side's business: sudo knows the account, not
     // the key). The copy keeps the policy's settings and sandboxes. Audit, sandbox after the
