@@ -256,9 +256,10 @@ Started start_command(const Spec& spec, Outcome& outcome) {
     // argv and envp point into `spec`, which outlives the fork.
     const ExecArgs args(spec.path, spec.argv, spec.env);
 
+    // stdout: a pipe we read, or the caller's descriptor (a pipeline stage's, into the next).
     os::UniqueFd out_read, out_write, err_read, err_write, status_read, status_write;
-    if (!os::make_pipe(out_read, out_write) || !os::make_pipe(err_read, err_write) ||
-        !os::make_pipe(status_read, status_write)) {
+    if ((spec.stdout_fd < 0 && !os::make_pipe(out_read, out_write)) ||
+        !os::make_pipe(err_read, err_write) || !os::make_pipe(status_read, status_write)) {
         outcome.error = "cannot create pipes: " + errno_text(errno);
         return started;
     }
@@ -308,7 +309,7 @@ Started start_command(const Spec& spec, Outcome& outcome) {
                    args.argv(),
                    args.envp(),
                    spec.pass_stdin ? spec.stdin_fd : -1,
-                   out_write.get(),
+                   spec.stdout_fd >= 0 ? spec.stdout_fd : out_write.get(),
                    err_write.get(),
                    status_write.get(),
                    ::getpid(),
@@ -392,7 +393,7 @@ Started start_command(const Spec& spec, Outcome& outcome) {
     }
 
     if (await_exec(status_read.get(), pid, spec.path, outcome.error, outcome.exec_errno)) {
-        ::fcntl(out_read.get(), F_SETFL, O_NONBLOCK);
+        if (out_read.get() >= 0) ::fcntl(out_read.get(), F_SETFL, O_NONBLOCK);
         ::fcntl(err_read.get(), F_SETFL, O_NONBLOCK);
         started.pid = pid;
         started.stdout_fd = std::move(out_read);

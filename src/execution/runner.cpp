@@ -72,65 +72,82 @@ class SignalWatch {
     UniqueFd fd_;
 };
 
-// Watches one started command to the end. run() assumes the calling process has no other
-// children (true for the forced-command front end): supervision kills and reaps every child
-// of this process, since orphaned descendants of the command reparent to us as subreaper
-// and are indistinguishable from other children.
+// Watches the started stages of one request to the end (one stage for a plain command).
+// run() assumes the calling process has no other children (true for the forced-command front
+// end): supervision kills and reaps every child of this process, since orphaned descendants of
+// the command reparent to us as subreaper and are indistinguishable from other children.
 class Supervisor {
   public:
-    Supervisor(const Spec& spec, const OutputSink& sink, Outcome& outcome, detail::Started& child,
-               int signal_fd, Clock::time_point start)
-        : spec_(spec),
+    // `shared`: the timeout, kill grace, output cap, hangup fds and observer of the request
+    // (a pipeline's last stage's).
+    Supervisor(const Spec& shared, const OutputSink& sink, int signal_fd, Clock::time_point start)
+        : spec_(shared),
           sink_(sink),
-          outcome_(outcome),
-          pid_(child.pid),
           signal_fd_(signal_fd),
-          grace_(std::clamp(spec.kill_grace, milliseconds(0), kLongest)),
-          deadline_(start + std::clamp(spec.timeout, milliseconds(0), kLongest)),
-          buffer_(kChunk) {
-        outputs_[0] = {std::move(child.stdout_fd), Stream::kStdout, &outcome.stdout_bytes,
-                       &outcome.stdout_truncated, 0};
-        outputs_[1] = {std::move(child.stderr_fd), Stream::kStderr, &outcome.stderr_bytes,
-                       &outcome.stderr_truncated, 0};
-        // Readable once the child exits, even if another thread ate the SIGCHLD. Linux 5.3;
-        // without it, SIGCHLD and the poll cap do the job. (A raw syscall: bookworm's
-        // <sys/pidfd.h> lacks extern "C".)
-        pid_fd_.reset(static_cast<int>(::syscall(SYS_pidfd_open, pid_, 0)));
-        exec_once_ = std::move(child.exec_once);
-        watch_exec_once_ = exec_once_ != nullptr;
-        lifeline_ = std::move(child.lifeline);
-        report_ = std::move(child.report);
-        cgroup_ = std::move(child.cgroup);
-    }
+          grace_(std::clamp(shared.kill_grace, milliseconds(0), kLongest)),
+          deadline_(start + std::clamp(shared.timeout, milliseconds(0), kLongest)),
+          buffer_(kChunk) {}
 
     // Normally a no-op. If an exception left supervise() early, still keep invariant 5.
     ~Supervisor() {
-        if (finished_) return;
-        if (!main_exited_) {
-            signal_tree(SIGKILL);
-            siginfo_t info{};
-            while (::waitid(P_PID, static_cast<id_t>(pid_), &info, WEXITED | WNOWAIT) < 0 &&
-                   errno == EINTR) {
-            }
-            main_exited_ = true;
-        }
-        reap_everything();
+        if (!finished_) end_now();
     }
     Supervisor(const Supervisor&) = delete;
     Supervisor& operator=(const Supervisor&) = delete;
 
+    // Takes over a started stage. Its stdout is read when the child has one for us (the last
+    // stage's; the others write into the next stage's pipe).
+    void add(detail::Started& child, Outcome& outcome) {
+        Tracked& t = stages_.emplace_back();
+        t.outcome = &outcome;
+        t.pid = child.pid;
+        // Readable once the child exits, even if another thread ate the SIGCHLD. Linux 5.3;
+        // without it, SIGCHLD and the poll cap do the job. (A raw syscall: bookworm's
+        // <sys/pidfd.h> lacks extern "C".)
+        t.pid_fd.reset(static_cast<int>(::syscall(SYS_pidfd_open, child.pid, 0)));
+        t.exec_once = std::move(child.exec_once);
+        t.watch_exec_once = t.exec_once != nullptr;
+        t.lifeline = std::move(child.lifeline);
+        t.report = std::move(child.report);
+        t.cgroup = std::move(child.cgroup);
+        if (child.stdout_fd.get() >= 0) {
+            outputs_.push_back({std::move(child.stdout_fd), Stream::kStdout, &outcome});
+        }
+        outputs_.push_back({std::move(child.stderr_fd), Stream::kStderr, &outcome});
+    }
+
+    // A stage could not start: end the ones already running, as SIGKILL would.
+    void end_now() noexcept {
+        finished_ = true;
+        if (stages_.empty()) return;  // nothing started: nothing of ours to kill
+        signal_tree(SIGKILL);
+        for (Tracked& t : stages_) {
+            if (t.exited) continue;
+            siginfo_t info{};
+            while (::waitid(P_PID, static_cast<id_t>(t.pid), &info, WEXITED | WNOWAIT) < 0 &&
+                   errno == EINTR) {
+            }
+            record_exit(t, info);
+        }
+        reap_everything();
+        for (Output& out : outputs_) out.fd.reset();
+    }
+
     void supervise() {
         std::vector<pollfd> fds;
-        fds.reserve(5 + spec_.hangup_fds.size());
-        constexpr std::size_t kExecOnce = 4, kFirstHangup = 5;
-        while (!main_exited_) {
+        while (running()) {
+            // [outputs][signals][one pidfd per stage][one exec-once fd per stage][hangups]
             fds.clear();
-            fds.push_back({outputs_[0].fd.get(), POLLIN, 0});
-            fds.push_back({outputs_[1].fd.get(), POLLIN, 0});
+            for (const Output& out : outputs_) fds.push_back({out.fd.get(), POLLIN, 0});
+            const std::size_t signals = fds.size(), pid_fds = signals + 1;
+            const std::size_t exec_onces = pid_fds + stages_.size();
+            const std::size_t hangups = exec_onces + stages_.size();
             fds.push_back({signal_fd_, POLLIN, 0});
-            fds.push_back({pid_fd_.get(), POLLIN, 0});
+            for (const Tracked& t : stages_) fds.push_back({t.pid_fd.get(), POLLIN, 0});
             // Exec-once: a process of the tree waits in execve for an answer (always "no").
-            fds.push_back({watch_exec_once_ ? exec_once_->fd() : -1, POLLIN, 0});
+            for (const Tracked& t : stages_) {
+                fds.push_back({t.watch_exec_once ? t.exec_once->fd() : -1, POLLIN, 0});
+            }
             // events 0: poll still reports POLLHUP/POLLERR/POLLNVAL, i.e. the client left.
             if (watch_hangups_) {
                 for (int fd : spec_.hangup_fds) fds.push_back({fd, 0, 0});
@@ -138,28 +155,28 @@ class Supervisor {
             const int ready = ::poll(fds.data(), fds.size(), poll_timeout_ms());
             if (ready < 0 && errno != EINTR) {
                 note("poll failed: " + errno_text(errno) + "; killed the command");
-                signal_tree(SIGKILL);
-                siginfo_t info{};
-                while (::waitid(P_PID, static_cast<id_t>(pid_), &info, WEXITED | WNOWAIT) < 0 &&
-                       errno == EINTR) {
-                }
-                record_exit(info);
+                end_now();
                 break;
             }
-            for (std::size_t i = 0; ready > 0 && i < 2; ++i) {
+            for (std::size_t i = 0; ready > 0 && i < signals; ++i) {
                 if (fds[i].revents != 0) read_output(outputs_[i]);
             }
-            if (ready > 0 && fds[2].revents != 0) handle_signals();
-            if (ready > 0 && fds[kExecOnce].revents != 0) refuse_execs(fds[kExecOnce].revents);
-            for (std::size_t i = kFirstHangup; ready > 0 && i < fds.size(); ++i) {
+            if (ready > 0 && fds[signals].revents != 0) handle_signals();
+            for (std::size_t s = 0; ready > 0 && s < stages_.size(); ++s) {
+                if (fds[exec_onces + s].revents != 0) {
+                    refuse_execs(stages_[s], fds[exec_onces + s].revents);
+                }
+            }
+            for (std::size_t i = hangups; ready > 0 && i < fds.size(); ++i) {
                 if ((fds[i].revents & (POLLHUP | POLLERR | POLLNVAL)) != 0) {
                     disconnect();
                     break;
                 }
             }
             check_timers();
-            check_main_exit();
+            check_exits();
         }
+        if (finished_) return;
         reap_everything();
         drain_outputs();
         finished_ = true;
@@ -170,15 +187,31 @@ class Supervisor {
     struct Output {
         UniqueFd fd;
         Stream stream = Stream::kStdout;
-        std::uint64_t* bytes = nullptr;  // into outcome_
-        bool* truncated = nullptr;
-        std::uint64_t forwarded = 0;
+        Outcome* outcome = nullptr;  // the stage it comes from: its byte count, truncation
+    };
+    struct Tracked {
+        Outcome* outcome = nullptr;
+        pid_t pid = -1;  // the command, or the request's init; either way its process group
+        UniqueFd pid_fd;
+        std::unique_ptr<sandbox::exec_once::Supervisor> exec_once;
+        bool watch_exec_once = false;
+        UniqueFd lifeline, report;                     // under the request's init
+        std::optional<sandbox::cgroup::Group> cgroup;  // removed last, once the request is gone
+        bool exited = false, reaped = false;
     };
 
+    bool running() const {
+        return std::any_of(stages_.begin(), stages_.end(),
+                           [](const Tracked& t) { return !t.exited; });
+    }
+
+    // Troubles of supervision belong to the request: the last stage's outcome reports them.
     void note(const std::string& text) noexcept {
+        if (stages_.empty()) return;
+        std::string& error = stages_.back().outcome->supervision_error;
         try {
-            if (!outcome_.supervision_error.empty()) outcome_.supervision_error += "; ";
-            outcome_.supervision_error += text;
+            if (!error.empty()) error += "; ";
+            error += text;
         } catch (...) {  // out of memory: the outcome flags still tell the story
         }
     }
@@ -202,10 +235,11 @@ class Supervisor {
         }
     }
 
-    // Counts every byte; forwards up to max_output per stream, drops the rest but keeps
-    // reading, so the command never blocks on a full pipe.
+    // Counts every byte; forwards up to max_output per stream (all stages' stderr together),
+    // drops the rest but keeps reading, so the command never blocks on a full pipe.
     void account(Output& out, std::size_t n) {
-        *out.bytes += n;
+        const bool is_stdout = out.stream == Stream::kStdout;
+        (is_stdout ? out.outcome->stdout_bytes : out.outcome->stderr_bytes) += n;
         if (spec_.observe) {
             try {
                 spec_.observe(out.stream, std::string_view(buffer_.data(), n));
@@ -213,11 +247,13 @@ class Supervisor {
                 note("the output observer threw");
             }
         }
-        const std::uint64_t room = spec_.max_output - std::min(spec_.max_output, out.forwarded);
+        std::uint64_t& forwarded = forwarded_[is_stdout ? 0 : 1];
+        const std::uint64_t room = spec_.max_output - std::min(spec_.max_output, forwarded);
         const std::size_t take = static_cast<std::size_t>(std::min<std::uint64_t>(n, room));
-        if (take < n) *out.truncated = true;
+        if (take < n)
+            (is_stdout ? out.outcome->stdout_truncated : out.outcome->stderr_truncated) = true;
         if (take == 0 || !sink_open_) return;
-        out.forwarded += take;
+        forwarded += take;
         if (!deliver(out.stream, std::string_view(buffer_.data(), take))) {
             sink_open_ = false;
             disconnect();
@@ -234,14 +270,14 @@ class Supervisor {
         }
     }
 
-    // Every exec after the first is refused and counted. POLLHUP: no process of the tree is
+    // Every exec after the first is refused and counted. POLLHUP: no process of the stage is
     // left under the filter, so nothing more can come.
-    void refuse_execs(short revents) {
-        if ((revents & POLLIN) != 0) exec_once_->refuse_pending();
+    static void refuse_execs(Tracked& t, short revents) {
+        if ((revents & POLLIN) != 0) t.exec_once->refuse_pending();
         if ((revents & POLLIN) == 0 && (revents & (POLLHUP | POLLERR | POLLNVAL)) != 0) {
-            watch_exec_once_ = false;
+            t.watch_exec_once = false;
         }
-        outcome_.exec_blocked = exec_once_->blocked();
+        t.outcome->exec_blocked = t.exec_once->blocked();
     }
 
     void handle_signals() {
@@ -250,13 +286,15 @@ class Supervisor {
         while (::read(signal_fd_, &info, sizeof info) == sizeof info) {
             const int sig = static_cast<int>(info.ssi_signo);
             departed = departed || sig == SIGHUP || sig == SIGTERM || sig == SIGINT;
-            // SIGCHLD: check_main_exit() runs every round. SIGPIPE: the sink sees EPIPE.
+            // SIGCHLD: check_exits() runs every round. SIGPIPE: the sink sees EPIPE.
         }
         if (departed) disconnect();
     }
 
     void disconnect() {
-        outcome_.disconnected = true;
+        for (Tracked& t : stages_) {
+            if (!t.exited) t.outcome->disconnected = true;
+        }
         watch_hangups_ = false;  // the hangup stays reported; polling it again would spin
         begin_kill(std::min(grace_, kDisconnectGrace));
     }
@@ -277,7 +315,9 @@ class Supervisor {
     void check_timers() {
         const Clock::time_point now = Clock::now();
         if (phase_ == Phase::kRunning && now >= deadline_) {
-            outcome_.timed_out = true;
+            for (Tracked& t : stages_) {
+                if (!t.exited) t.outcome->timed_out = true;
+            }
             begin_kill(grace_);
         }
         if (phase_ == Phase::kTerminating && now >= kill_at_) {
@@ -286,54 +326,66 @@ class Supervisor {
         }
     }
 
-    // The command's process group, plus our direct children: descendants that left the group
+    // Each stage's process group, plus our direct children: descendants that left a group
     // (setsid/setpgid) are reached once their parent dies and they reparent to us.
     void signal_tree(int sig) noexcept {
-        // The group id is the main child's pid, which stays reserved until we reap it.
-        if (!main_reaped_) ::kill(-pid_, sig);
+        // A group id is its stage's pid, which stays reserved until we reap it.
+        for (const Tracked& t : stages_) {
+            if (!t.reaped) ::kill(-t.pid, sig);
+        }
         signal_children(sig);
     }
 
-    void record_exit(const siginfo_t& info) {
-        main_exited_ = true;
-        if (report_.get() >= 0) return record_init_exit(info);
+    static void record_exit(Tracked& t, const siginfo_t& info) {
+        t.exited = true;
+        Outcome& o = *t.outcome;
+        if (t.report.get() >= 0) return record_init_exit(t, info);
         if (info.si_code == CLD_EXITED) {
-            outcome_.exit_status = info.si_status;
+            o.exit_status = info.si_status;
         } else if (info.si_code == CLD_KILLED || info.si_code == CLD_DUMPED) {
-            outcome_.signal = info.si_status;
+            o.signal = info.si_status;
         }
     }
 
     // Under the request's init, `info` is the init's: the command's status is what the init
     // reported before it exited. Without a report the init was killed (by us, after the
     // grace: SIGKILL, as the command would have been) or ended the request itself.
-    void record_init_exit(const siginfo_t& info) {
+    static void record_init_exit(Tracked& t, const siginfo_t& info) {
+        Outcome& o = *t.outcome;
         int status = 0;
-        if (::read(report_.get(), &status, sizeof status) == static_cast<ssize_t>(sizeof status)) {
-            if (WIFEXITED(status)) outcome_.exit_status = WEXITSTATUS(status);
-            if (WIFSIGNALED(status)) outcome_.signal = WTERMSIG(status);
+        if (::read(t.report.get(), &status, sizeof status) == static_cast<ssize_t>(sizeof status)) {
+            if (WIFEXITED(status)) o.exit_status = WEXITSTATUS(status);
+            if (WIFSIGNALED(status)) o.signal = WTERMSIG(status);
             return;
         }
+        const auto add = [&o](const std::string& text) {
+            if (!o.supervision_error.empty()) o.supervision_error += "; ";
+            o.supervision_error += text;
+        };
         if (info.si_code == CLD_KILLED || info.si_code == CLD_DUMPED) {
-            outcome_.signal = info.si_status;
+            o.signal = info.si_status;
         } else if (info.si_code == CLD_EXITED && info.si_status == detail::kInitBackstop) {
-            outcome_.timed_out = true;
-            outcome_.signal = SIGKILL;
-            note("the request's init ended it at its own deadline (bridle did not)");
+            o.timed_out = true;
+            o.signal = SIGKILL;
+            add("the request's init ended it at its own deadline (bridle did not)");
         } else {
-            outcome_.signal = SIGKILL;
-            note("the request's init ended without the command's status (" +
-                 std::to_string(info.si_status) + ")");
+            o.signal = SIGKILL;
+            add("the request's init ended without the command's status (" +
+                std::to_string(info.si_status) + ")");
         }
     }
 
-    // WNOWAIT: leave the main child a zombie for now, so that its pid, which is also the
-    // process group id, cannot be reused before reap_everything() kills the group.
-    void check_main_exit() {
-        siginfo_t info{};
-        if (::waitid(P_PID, static_cast<id_t>(pid_), &info, WEXITED | WNOHANG | WNOWAIT) == 0 &&
-            info.si_pid == pid_) {
-            record_exit(info);
+    // WNOWAIT: leave each stage's main child a zombie for now, so that its pid, which is also
+    // the process group id, cannot be reused before reap_everything() kills the group.
+    void check_exits() {
+        for (Tracked& t : stages_) {
+            if (t.exited) continue;
+            siginfo_t info{};
+            if (::waitid(P_PID, static_cast<id_t>(t.pid), &info, WEXITED | WNOHANG | WNOWAIT) ==
+                    0 &&
+                info.si_pid == t.pid) {
+                record_exit(t, info);
+            }
         }
     }
 
@@ -341,15 +393,18 @@ class Supervisor {
     // children, whose own children then reparent to us (subreaper) for the next round. Ends
     // when waitpid reports ECHILD, or gives up after kReapLimit.
     void reap_everything() noexcept {
-        ::kill(-pid_, SIGKILL);
-        int status;
-        while (::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
+        for (Tracked& t : stages_) {
+            ::kill(-t.pid, SIGKILL);
+            int status;
+            while (::waitpid(t.pid, &status, 0) < 0 && errno == EINTR) {
+            }
+            t.reaped = true;
         }
-        main_reaped_ = true;
         const Clock::time_point give_up = Clock::now() + kReapLimit;
         for (;;) {
             signal_children(SIGKILL);
             pid_t reaped;
+            int status;
             while ((reaped = ::waitpid(-1, &status, WNOHANG)) > 0) {
             }
             if (reaped < 0 && errno == ECHILD) return;
@@ -362,8 +417,9 @@ class Supervisor {
                 signalfd_siginfo info;
                 while (::read(signal_fd_, &info, sizeof info) == sizeof info) {
                     const int sig = static_cast<int>(info.ssi_signo);
-                    if (sig == SIGHUP || sig == SIGTERM || sig == SIGINT)
-                        outcome_.disconnected = true;
+                    if (sig == SIGHUP || sig == SIGTERM || sig == SIGINT) {
+                        for (Tracked& t : stages_) t.outcome->disconnected = true;
+                    }
                 }
             }
         }
@@ -373,10 +429,14 @@ class Supervisor {
     // command passed a write end to a process outside its tree (SCM_RIGHTS): bounded.
     void drain_outputs() {
         const Clock::time_point give_up = Clock::now() + kDrainLimit;
-        while (outputs_[0].fd.get() >= 0 || outputs_[1].fd.get() >= 0) {
+        std::vector<pollfd> fds;
+        for (;;) {
+            fds.clear();
+            for (const Output& out : outputs_) fds.push_back({out.fd.get(), POLLIN, 0});
+            if (std::all_of(fds.begin(), fds.end(), [](const pollfd& p) { return p.fd < 0; })) {
+                break;
+            }
             const Clock::duration left = give_up - Clock::now();
-            std::array<pollfd, 2> fds{
-                {{outputs_[0].fd.get(), POLLIN, 0}, {outputs_[1].fd.get(), POLLIN, 0}}};
             const int ready =
                 left <= Clock::duration::zero()
                     ? 0
@@ -391,64 +451,89 @@ class Supervisor {
                 if (fds[i].revents != 0) read_output(outputs_[i]);
             }
         }
-        outputs_[0].fd.reset();
-        outputs_[1].fd.reset();
+        for (Output& out : outputs_) out.fd.reset();
     }
 
     const Spec& spec_;
     const OutputSink& sink_;
-    Outcome& outcome_;
-    const pid_t pid_;  // the command, or the request's init; either way its process group
     const int signal_fd_;
     const milliseconds grace_;
     const Clock::time_point deadline_;
     Clock::time_point kill_at_{};
     Phase phase_ = Phase::kRunning;
-    bool main_exited_ = false, main_reaped_ = false, finished_ = false;
+    bool finished_ = false;
     bool watch_hangups_ = true, sink_open_ = true;
-    UniqueFd pid_fd_;
-    std::unique_ptr<sandbox::exec_once::Supervisor> exec_once_;
-    bool watch_exec_once_ = false;
-    UniqueFd lifeline_, report_;                    // under the request's init
-    std::optional<sandbox::cgroup::Group> cgroup_;  // removed last, once the request is gone
-    std::array<Output, 2> outputs_;
+    std::vector<Tracked> stages_;
+    std::vector<Output> outputs_;
+    std::array<std::uint64_t, 2> forwarded_{};  // to the sink: stdout, stderr
     std::vector<char> buffer_;
 };
 
-void run_supervised(const Spec& spec, const OutputSink& sink, Outcome& outcome,
-                    Clock::time_point start) {
+// Starts the stages left to right, each stage's stdout the write end of a pipe whose read
+// end is the next stage's stdin. bridle keeps neither end: a stage sees EOF when the one
+// before it is gone, and SIGPIPE (or EPIPE) when the one after it is.
+void run_supervised(const std::vector<Spec>& stages, const OutputSink& sink,
+                    std::vector<Outcome>& outcomes, Clock::time_point start) {
     // Orphaned descendants (double forks, daemons) reparent to us rather than to init, so we
     // can find and kill them (prctl(2), Linux 3.4). Process-wide, set once, never undone.
     static const bool is_subreaper = ::prctl(PR_SET_CHILD_SUBREAPER, 1) == 0;
     if (!is_subreaper) {
-        outcome.error =
+        outcomes.front().error =
             "cannot become a child subreaper; refusing to run what could outlive the request";
         return;
     }
     const SignalWatch signals;
     if (signals.error() != 0) {
-        outcome.error = "cannot watch signals: " + errno_text(signals.error());
+        outcomes.front().error = "cannot watch signals: " + errno_text(signals.error());
         return;
     }
-    detail::Started child = detail::start_command(spec, outcome);
-    if (child.pid < 0) return;
-    outcome.started = true;
-    Supervisor supervisor(spec, sink, outcome, child, signals.fd(), start);
+    Supervisor supervisor(stages.back(), sink, signals.fd(), start);
+    UniqueFd next_stdin;  // the read end of the pipe from the stage before
+    for (std::size_t i = 0; i < stages.size(); ++i) {
+        Spec stage = stages[i];
+        UniqueFd read_end, write_end;
+        if (i + 1 < stages.size() && !os::make_pipe(read_end, write_end)) {
+            outcomes[i].error = "cannot create the pipe to the next stage: " + errno_text(errno);
+            return supervisor.end_now();
+        }
+        if (i > 0) {
+            stage.pass_stdin = true;
+            stage.stdin_fd = next_stdin.get();
+        }
+        if (i + 1 < stages.size()) stage.stdout_fd = write_end.get();
+        detail::Started child = detail::start_command(stage, outcomes[i]);
+        next_stdin = std::move(read_end);
+        if (child.pid < 0) return supervisor.end_now();
+        outcomes[i].started = true;
+        supervisor.add(child, outcomes[i]);
+    }
+    next_stdin.reset();
     supervisor.supervise();
+}
+
+std::vector<Outcome> run_all(const std::vector<Spec>& stages, const OutputSink& sink) {
+    std::vector<Outcome> outcomes(stages.size());
+    if (stages.empty()) return outcomes;
+    const Clock::time_point start = Clock::now();
+    try {
+        run_supervised(stages, sink, outcomes, start);
+    } catch (...) {  // only bad_alloc can get here; no exception crosses the module boundary
+        Outcome& last = outcomes.back();
+        (last.started ? last.supervision_error : last.error) = "out of memory";
+    }
+    const auto duration = std::chrono::duration_cast<milliseconds>(Clock::now() - start);
+    for (Outcome& outcome : outcomes) outcome.duration = duration;
+    return outcomes;
 }
 
 }  // namespace
 
 Outcome run(const Spec& spec, const OutputSink& sink) {
-    Outcome outcome;
-    const Clock::time_point start = Clock::now();
-    try {
-        run_supervised(spec, sink, outcome, start);
-    } catch (...) {  // only bad_alloc can get here; no exception crosses the module boundary
-        (outcome.started ? outcome.supervision_error : outcome.error) = "out of memory";
-    }
-    outcome.duration = std::chrono::duration_cast<milliseconds>(Clock::now() - start);
-    return outcome;
+    return run_all({spec}, sink).front();
+}
+
+std::vector<Outcome> run_pipeline(const std::vector<Spec>& stages, const OutputSink& sink) {
+    return run_all(stages, sink);
 }
 
 }  // namespace bridle::execution

@@ -33,6 +33,9 @@ struct Spec {
     std::map<std::string, std::string> env;  // the whole environment
     bool pass_stdin = false;                 // else stdin is /dev/null
     int stdin_fd = 0;                        // used when pass_stdin
+    int stdout_fd = -1;                      // >= 0: the command's stdout is this descriptor,
+                                             // and nothing of it reaches the sink (set by
+                                             // run_pipeline for every stage but the last)
     std::chrono::milliseconds timeout{60'000};
     std::chrono::milliseconds kill_grace{2'000};  // SIGTERM -> SIGKILL delay
     std::uint64_t max_output = 1024 * 1024;       // per stream; past it: stop forwarding, drain
@@ -70,5 +73,19 @@ struct Outcome {
 // Makes the process a child subreaper and assumes it has no other children: every child of
 // the process is treated as part of the command's tree, killed and reaped. Never throws.
 Outcome run(const Spec& spec, const OutputSink& sink);
+
+// At most this many stages in one pipeline.
+constexpr std::size_t kMaxStages = 8;
+
+// As run(), for a pipeline: stage i's stdout is stage i+1's stdin, a pipe bridle creates and
+// keeps no end of (no shell: a stage sees EOF when the one before it is gone, SIGPIPE when the
+// one after it is). The first stage's stdin is its Spec's; the last stage's stdout and every
+// stage's stderr go to `sink`. The last stage's timeout, kill_grace, max_output (per stream,
+// the stages' stderr together), hangup_fds and observe hold for the whole pipeline; the
+// others' are not used. Each stage runs as run() runs a command: its own sandbox, its own
+// init and namespaces, its own exec-once listener. If a stage cannot start, the stages
+// already started are killed and nothing more starts. One Outcome per stage, in order; each
+// has the pipeline's duration. Never throws.
+std::vector<Outcome> run_pipeline(const std::vector<Spec>& stages, const OutputSink& sink);
 
 }  // namespace bridle::execution

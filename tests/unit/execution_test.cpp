@@ -635,6 +635,109 @@ AuxSpec aux_spec(std::vector<std::string> argv) {
     return spec;
 }
 
+// Pipelines: stage i's stdout is stage i+1's stdin, bridle's pipe and no shell's.
+std::vector<Outcome> run_stages(const std::vector<Spec>& stages, Captured& captured) {
+    return run_pipeline(stages, capture_into(captured));
+}
+
+TEST(Pipeline, StagesAreWiredInOrder) {
+    Captured c;
+    const std::vector<Outcome> o =
+        run_stages({shell("printf 'b\\na\\nc\\n'; echo one >&2"), make_spec({"/usr/bin/sort"}),
+                    shell("cat; echo three >&2")},
+                   c);
+    ASSERT_EQ(o.size(), 3U);
+    EXPECT_EQ(c.out, "a\nb\nc\n");  // the last stage's stdout alone reaches the sink
+    EXPECT_NE(c.err.find("one\n"), std::string::npos);  // every stage's stderr does
+    EXPECT_NE(c.err.find("three\n"), std::string::npos);
+    for (const Outcome& stage : o) {
+        EXPECT_TRUE(stage.started);
+        EXPECT_EQ(stage.exit_status, 0);
+    }
+    EXPECT_EQ(o[0].stdout_bytes, 0U);  // into the pipe: nothing of it was read by bridle
+    EXPECT_EQ(o[2].stdout_bytes, 6U);
+}
+
+// The last stage's stdin is the pipe; bridle holds no end of it, so EOF comes when the
+// writer exits, and a writer whose reader is gone gets SIGPIPE: a normal result.
+TEST(Pipeline, EarlyExitOfAReaderEndsItsWriterBySigpipe) {
+    Captured c;
+    const std::vector<Outcome> o =
+        run_stages({make_spec({"/usr/bin/yes"}), make_spec({"/usr/bin/head", "-n", "2"})}, c);
+    EXPECT_EQ(c.out, "y\ny\n");
+    EXPECT_EQ(o[0].signal, SIGPIPE);
+    EXPECT_EQ(o[1].exit_status, 0);
+    EXPECT_FALSE(o[0].timed_out);
+    EXPECT_LT(o[1].duration, 2s);
+}
+
+// The first stage's stdin is its Spec's (here /dev/null); a middle stage sees its
+// writer's EOF.
+TEST(Pipeline, EofFlowsDownThePipeline) {
+    Captured c;
+    const std::vector<Outcome> o = run_stages(
+        {make_spec({"/bin/cat"}), make_spec({"/usr/bin/wc", "-c"}), make_spec({"/bin/cat"})}, c);
+    EXPECT_EQ(c.out, "0\n");
+    for (const Outcome& stage : o) EXPECT_EQ(stage.exit_status, 0);
+}
+
+// One shared timeout (the last stage's) kills every stage and what each started.
+TEST(Pipeline, TimeoutKillsEveryStage) {
+    const std::string m = unique_marker(1618);
+    std::vector<Spec> stages = {shell("sleep " + m + " & sleep " + m), shell("cat; sleep " + m)};
+    stages.back().timeout = 300ms;
+    SleeperWatch watch(m);
+    Captured c;
+    const std::vector<Outcome> o = run_stages(stages, c);
+    EXPECT_TRUE(watch.seen());
+    EXPECT_TRUE(o[0].timed_out);
+    EXPECT_TRUE(o[1].timed_out);
+    EXPECT_LT(o[1].duration, 2s);
+    EXPECT_FALSE(sleeper_alive(m));
+}
+
+// A stage that cannot start ends the ones already running; nothing after it starts.
+TEST(Pipeline, AStageThatCannotStartEndsThePipeline) {
+    const std::string m = unique_marker(1414);
+    Captured c;
+    const std::vector<Outcome> o = run_stages(
+        {shell("sleep " + m), make_spec({"/nonexistent/program"}), shell("touch /nonexistent")}, c);
+    EXPECT_TRUE(o[0].started);
+    EXPECT_FALSE(o[1].started);
+    EXPECT_EQ(o[1].exec_errno, ENOENT);
+    EXPECT_FALSE(o[2].started);
+    EXPECT_EQ(o[0].signal, SIGKILL);
+    EXPECT_LT(o[0].duration, 2s);
+    EXPECT_FALSE(sleeper_alive(m));
+}
+
+// The output cap holds for what reaches the client: the last stage's stdout, and all the
+// stages' stderr together.
+TEST(Pipeline, OutputCapIsTheLastStagesAndStderrIsShared) {
+    std::vector<Spec> stages = {shell("head -c 5000 /dev/zero >&2; head -c 100000 /dev/zero"),
+                                shell("cat; head -c 5000 /dev/zero >&2")};
+    stages.back().max_output = 4096;
+    Captured c;
+    const std::vector<Outcome> o = run_stages(stages, c);
+    EXPECT_EQ(c.out.size(), 4096U);
+    EXPECT_EQ(c.err.size(), 4096U);
+    EXPECT_EQ(o[1].stdout_bytes, 100000U);
+    EXPECT_EQ(o[0].stderr_bytes + o[1].stderr_bytes, 10000U);
+    EXPECT_TRUE(o[1].stdout_truncated);
+    EXPECT_EQ(o[0].exit_status, 0);
+}
+
+// A departed client ends every stage.
+TEST(Pipeline, SinkFailureEndsEveryStage) {
+    int calls = 0;
+    const std::vector<Outcome> o =
+        run_pipeline({shell("sleep 30"), shell("echo hi; sleep 30")},
+                     [&calls](Stream, std::string_view) { return ++calls > 1; });
+    EXPECT_TRUE(o[0].disconnected);
+    EXPECT_TRUE(o[1].disconnected);
+    EXPECT_LT(o[1].duration, 3s);
+}
+
 // What bridle ignores (SIGPIPE, main() sets SIG_IGN) or blocks does not carry over, and no
 // descriptor but 0, 1, 2 does, not even one opened without O_CLOEXEC. A plain fork + execve or
 // posix_spawn without attributes and file actions would pass all three on.

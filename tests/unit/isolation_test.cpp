@@ -131,6 +131,25 @@ TEST(Isolation, CommandRunsUnderItsInitInItsOwnNamespaces) {
               0);
 }
 
+// Each stage of a pipeline is a request of its own to the kernel: its own init and
+// namespaces (PID 2 in each), wired by bridle's pipe.
+TEST(Isolation, EachPipelineStageHasItsOwnNamespaces) {
+    const sandbox::Prepared prepared = prepared_with(policy::NamespaceMode::kPrefer);
+    std::string out;
+    const std::vector<Outcome> o = run_pipeline(
+        {shell("echo first $$", prepared), shell("cat; echo second $$; kill -9 $$", prepared)},
+        [&out](Stream stream, std::string_view bytes) {
+            if (stream == Stream::kStdout) out.append(bytes);
+            return true;
+        });
+    EXPECT_EQ(out, "first 2\nsecond 2\n");
+    ASSERT_EQ(o.size(), 2U);
+    EXPECT_EQ(o[0].exit_status, 0);
+    EXPECT_EQ(o[1].signal, SIGKILL);  // each stage's status passes through its own init
+    EXPECT_EQ(o[0].containment, "pidns=yes ipcns=yes userns=no processes=request");
+    EXPECT_EQ(o[1].containment, o[0].containment);
+}
+
 // namespaces: off is the old model: no init, no namespaces, the command leads its own session.
 TEST(Isolation, OffRunsWithoutNamespaces) {
     const sandbox::Prepared prepared = prepared_with(policy::NamespaceMode::kOff);
