@@ -9,6 +9,25 @@
 namespace bridle::audit {
 namespace {
 
+// A JSON array of strings or of arrays of strings, escaped to a field's size.
+template <class Words>
+std::string json_field(const Words& words) {
+    // JSON escapes control characters; invalid UTF-8 (possible only for argv sent directly,
+    // never after the tokenizer) is replaced rather than thrown on.
+    const std::string json =
+        nlohmann::json(words).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    return json.size() <= kMaxRecordedCommand * 2 ? json
+                                                  : escape_text(json, kMaxRecordedCommand * 2);
+}
+
+// One value per stage, joined by `separator`.
+template <class Items, class Text>
+std::string joined(const Items& items, Text text, const char* separator = "|") {
+    std::string out;
+    for (const auto& item : items) out += (out.empty() ? "" : separator) + text(item);
+    return out;
+}
+
 void add_common(Record& r, const RequestInfo& info, const char* event) {
     r.add("BRIDLE_EVENT", event);
     r.add("BRIDLE_REQUEST_ID", info.request_id);
@@ -18,14 +37,11 @@ void add_common(Record& r, const RequestInfo& info, const char* event) {
     r.add("BRIDLE_CLIENT", escape_text(info.client, 128));
     r.add("BRIDLE_COMMAND", escape_text(info.raw, kMaxRecordedCommand));
     r.add("BRIDLE_COMMAND_BYTES", std::to_string(info.raw.size()));
-    if (!info.argv.empty()) {
-        // JSON escapes control characters; invalid UTF-8 (possible only for argv sent
-        // directly, never after the tokenizer) is replaced rather than thrown on.
-        const std::string argv_json = nlohmann::json(info.argv).dump(
-            -1, ' ', false, nlohmann::json::error_handler_t::replace);
-        r.add("BRIDLE_ARGV", argv_json.size() <= kMaxRecordedCommand * 2
-                                 ? argv_json
-                                 : escape_text(argv_json, kMaxRecordedCommand * 2));
+    if (!info.stage_argv.empty()) {
+        r.add("BRIDLE_STAGES", std::to_string(info.stage_argv.size()));
+        r.add("BRIDLE_ARGV", json_field(info.stage_argv));
+    } else if (!info.argv.empty()) {
+        r.add("BRIDLE_ARGV", json_field(info.argv));
     }
     r.add("BRIDLE_POLICY_SHA256", info.policy_sha256);
     if (!info.run_as.empty()) r.add("BRIDLE_RUN_AS", info.run_as);
@@ -39,7 +55,15 @@ void add_common(Record& r, const RequestInfo& info, const char* event) {
     if (!info.first_policy_sha256.empty()) {
         r.add("BRIDLE_FIRST_POLICY_SHA256", escape_text(info.first_policy_sha256, 80));
     }
-    if (info.sandbox) {
+    if (!info.stage_sandboxes.empty()) {
+        const auto& all = info.stage_sandboxes;
+        r.add("BRIDLE_SANDBOX", joined(all, [](const SandboxInfo& s) { return s.name; }));
+        r.add("BRIDLE_SECCOMP", joined(all, [](const SandboxInfo& s) { return s.seccomp; }));
+        r.add("BRIDLE_EXEC_ONCE", joined(all, [](const SandboxInfo& s) {
+                  return std::string(s.exec_once ? "1" : "0");
+              }));
+        r.add("BRIDLE_LANDLOCK", joined(all, [](const SandboxInfo& s) { return s.landlock; }));
+    } else if (info.sandbox) {
         r.add("BRIDLE_SANDBOX", info.sandbox->name);
         r.add("BRIDLE_SECCOMP", info.sandbox->seccomp);
         r.add("BRIDLE_EXEC_ONCE", info.sandbox->exec_once ? "1" : "0");
@@ -67,14 +91,12 @@ Record decision_record(const RequestInfo& info, const std::string& decision,
     if (!rule_id.empty()) r.add("BRIDLE_RULE", rule_id);
     if (!executable.empty()) r.add("BRIDLE_EXECUTABLE", executable);
     if (info.timeout_ms != 0) r.add("BRIDLE_TIMEOUT_MS", std::to_string(info.timeout_ms));
-    if (!info.exec_argv.empty()) {
-        const std::string exec_json =
-            nlohmann::json(info.exec_argv)
-                .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-        r.add("BRIDLE_EXEC_ARGV", exec_json.size() <= kMaxRecordedCommand * 2
-                                      ? exec_json
-                                      : escape_text(exec_json, kMaxRecordedCommand * 2));
+    if (!info.stage_exec_argv.empty()) {
+        r.add("BRIDLE_EXEC_ARGV", json_field(info.stage_exec_argv));
+    } else if (!info.exec_argv.empty()) {
+        r.add("BRIDLE_EXEC_ARGV", json_field(info.exec_argv));
     }
+    if (info.denied_stage != 0) r.add("BRIDLE_DENIED_STAGE", std::to_string(info.denied_stage));
     if (!info.fd_paths.empty()) {
         nlohmann::json map = nlohmann::json::object();
         for (const auto& [fd_path, canonical] : info.fd_paths) map[fd_path] = canonical;
@@ -110,7 +132,22 @@ Record result_record(const RequestInfo& info, const std::string& rule_id,
     r.add("BRIDLE_TRUNCATED", (outcome.stdout_truncated || outcome.stderr_truncated) ? "1" : "0");
     r.add("BRIDLE_TIMED_OUT", outcome.timed_out ? "1" : "0");
     r.add("BRIDLE_DISCONNECTED", outcome.disconnected ? "1" : "0");
-    if (info.sandbox) r.add("BRIDLE_EXEC_BLOCKED", std::to_string(outcome.exec_blocked));
+    if (!info.pipestatus.empty()) {
+        const auto number = [](auto n) { return std::to_string(n); };
+        r.add("BRIDLE_PIPESTATUS", joined(info.pipestatus, number, " "));
+        r.add("BRIDLE_STAGE_EXEC_BLOCKED", joined(info.stage_exec_blocked, number, " "));
+        std::string containment;
+        for (std::size_t i = 0; i < info.stage_containment.size(); ++i) {
+            const std::string landlock =
+                i < info.stage_sandboxes.size() ? info.stage_sandboxes[i].landlock : "none";
+            containment += (i == 0 ? "" : " | ") + ("landlock=" + landlock + " ") +
+                           info.stage_containment[i] + " dumpable=no";
+        }
+        r.add("BRIDLE_CONTAINMENT", containment);
+    }
+    if (info.sandbox || !info.pipestatus.empty()) {
+        r.add("BRIDLE_EXEC_BLOCKED", std::to_string(outcome.exec_blocked));
+    }
     if (info.sandbox && !outcome.containment.empty()) {
         // Every containment mechanism that applied, so that a reviewer can tell a contained run
         // from a degraded one (docs/sandbox.md). Every bridle process is non-dumpable (main).

@@ -47,6 +47,18 @@ struct RequestInfo {
     std::string sudo_user;                  // BRIDLE_SUDO_USER
     std::string first_policy_sha256;        // BRIDLE_FIRST_POLICY_SHA256: the user side's, when
                                             // the target side found a different policy
+    // A pipeline (docs/audit.md, PIPELINES): BRIDLE_STAGES, and BRIDLE_ARGV, BRIDLE_EXEC_ARGV
+    // as arrays of the stages' arrays; the sandbox fields one per stage, joined by "|".
+    std::vector<std::vector<std::string>> stage_argv;
+    std::vector<std::vector<std::string>> stage_exec_argv;  // when allowed
+    std::vector<SandboxInfo> stage_sandboxes;               // when allowed
+    std::size_t denied_stage = 0;  // BRIDLE_DENIED_STAGE: the first denied stage, from 1
+    // The result of a pipeline: each stage's status as `set -o pipefail` sees it (the exit
+    // status, 128+N for a signal), BRIDLE_PIPESTATUS; and each stage's exec-once refusals
+    // and containment.
+    std::vector<int> pipestatus;
+    std::vector<std::uint64_t> stage_exec_blocked;
+    std::vector<std::string> stage_containment;
 };
 
 // BRIDLE_RULE of the built-in `help` request (bridle answers it itself: no result record).

@@ -146,7 +146,11 @@ bool is_glob_character(char c) {
 
 // Pass 2: split into words. Every byte is looked at once, so time is linear in the input.
 // With `globbed`, an unquoted * or ? is kept and marks its word (see tokenize_allowing_globs).
-Result<std::vector<std::string>> split_words(std::string_view text, std::vector<bool>* globbed) {
+//
+// With `breaks`, an unquoted | that is not part of || or |& ends the current word and the
+// current stage of a pipeline; breaks gets the index of the first word of each next stage.
+Result<std::vector<std::string>> split_words(std::string_view text, std::vector<bool>* globbed,
+                                             std::vector<std::size_t>* breaks) {
     std::vector<std::string> words;
     std::string word;
     bool unquoted_glob = false;  // the current word has an unquoted * or ?
@@ -169,12 +173,33 @@ Result<std::vector<std::string>> split_words(std::string_view text, std::vector<
     };
     State state = State::kSpace;
     std::size_t quote_start = 0;  // offset of the quote that opened the current quoted piece
+    std::size_t last_bar = 0;     // offset of the last stage-separating |
+    // A stage-separating | at `i`, once the word before it has ended. `||` and `|&` are
+    // lists, not pipes: refused as before.
+    const auto end_stage = [&](std::size_t i) -> std::optional<Error> {
+        if (i + 1 < text.size() && (text[i + 1] == '|' || text[i + 1] == '&')) {
+            return error_at(i, *refuse_unquoted('|'));
+        }
+        const std::size_t stage_start = breaks->empty() ? 0 : breaks->back();
+        if (words.size() == stage_start) {
+            return error_at(i,
+                            "`|` with no command before it: each stage of a pipeline is "
+                            "one command with its arguments");
+        }
+        breaks->push_back(words.size());
+        last_bar = i;
+        return std::nullopt;
+    };
 
     for (std::size_t i = 0; i < text.size(); ++i) {
         const char c = text[i];
         switch (state) {
             case State::kSpace:
                 if (c == ' ') break;
+                if (c == '|' && breaks != nullptr) {
+                    if (std::optional<Error> error = end_stage(i)) return std::move(*error);
+                    break;
+                }
                 if (std::optional<std::string> why = refuse_word_start(c)) {
                     return error_at(i, std::move(*why));
                 }
@@ -192,6 +217,10 @@ Result<std::vector<std::string>> split_words(std::string_view text, std::vector<
                     state = State::kDoubleQuoted;
                 } else if (c == '\\') {
                     state = State::kBackslash;
+                } else if (c == '|' && breaks != nullptr) {
+                    if (std::optional<Error> error = end_word()) return std::move(*error);
+                    if (std::optional<Error> error = end_stage(i)) return std::move(*error);
+                    state = State::kSpace;
                 } else if (globbed != nullptr && (c == '*' || c == '?')) {
                     word += c;
                     if (!unquoted_glob) glob_at = i;
@@ -269,6 +298,11 @@ Result<std::vector<std::string>> split_words(std::string_view text, std::vector<
     if (words.empty()) {
         return error_at(0, "empty command: send `help` to list what you may run");
     }
+    if (breaks != nullptr && !breaks->empty() && breaks->back() == words.size()) {
+        return error_at(last_bar,
+                        "`|` with no command after it: each stage of a pipeline is "
+                        "one command with its arguments");
+    }
     return words;
 }
 
@@ -290,7 +324,34 @@ Result<std::vector<std::string>> tokenize_allowing_globs(std::string_view text,
                                               std::to_string(kMaxRequestBytes) + " bytes)");
     }
     if (std::optional<Error> error = check_characters(text)) return std::move(*error);
-    return split_words(text, globbed);
+    return split_words(text, globbed, nullptr);
+}
+
+Result<std::vector<Stage>> tokenize_pipeline(std::string_view text) {
+    std::vector<bool> globbed;
+    // The size is checked before anything else reads the text (tokenize_allowing_globs).
+    if (text.size() > kMaxRequestBytes) return tokenize_allowing_globs(text, &globbed).error();
+    if (std::optional<Error> error = check_characters(text)) return std::move(*error);
+    std::vector<std::size_t> breaks;
+    Result<std::vector<std::string>> words = split_words(text, &globbed, &breaks);
+    if (!words) return words.error();
+    if (breaks.size() + 1 > kMaxStages) {
+        return error_at(0, "a pipeline of " + std::to_string(breaks.size() + 1) +
+                               " stages; at most " + std::to_string(kMaxStages) + " are allowed");
+    }
+    breaks.push_back(words.value().size());
+    std::vector<Stage> stages;
+    std::size_t begin = 0;
+    for (const std::size_t end : breaks) {
+        Stage& stage = stages.emplace_back();
+        const auto first = static_cast<std::ptrdiff_t>(begin),
+                   last = static_cast<std::ptrdiff_t>(end);
+        stage.words.assign(std::make_move_iterator(words.value().begin() + first),
+                           std::make_move_iterator(words.value().begin() + last));
+        stage.globbed.assign(globbed.begin() + first, globbed.begin() + last);
+        begin = end;
+    }
+    return stages;
 }
 
 std::optional<std::string> check_words(const std::vector<std::string>& argv) {

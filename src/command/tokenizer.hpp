@@ -55,6 +55,23 @@ Result<std::vector<std::string>> tokenize(std::string_view text);
 Result<std::vector<std::string>> tokenize_allowing_globs(std::string_view text,
                                                          std::vector<bool>* globbed);
 
+// At most this many stages in one pipeline (tokenize_pipeline, MCP's `pipeline`).
+constexpr std::size_t kMaxStages = 8;
+
+// One command of a pipeline: its words, and which of them hold an unquoted * or ?.
+struct Stage {
+    std::vector<std::string> words;
+    std::vector<bool> globbed;
+};
+
+// As tokenize_allowing_globs(), except that an unquoted `|` separates the stages of a
+// pipeline instead of being refused (rule 5): it ends the word before it, with or without
+// spaces around it ("a|b" is two stages). `||` and `|&` stay refused as lists, with rule 5's
+// message; a stage with no words (a leading or trailing `|`, or `| |`) and more than
+// kMaxStages stages are refused. A request with no `|` is one stage, with exactly the words
+// and errors of tokenize_allowing_globs(). Quoted or escaped, | is an ordinary character.
+Result<std::vector<Stage>> tokenize_pipeline(std::string_view text);
+
 // Words a client sent as argv (MCP's run_command) skip the tokenizer, so they get its
 // character rules (3 and 4) and its size limit here: a NUL would cut the word execve passes
 // short of the word the matcher checked. Why they cannot be used, or nullopt when they can.

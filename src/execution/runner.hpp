@@ -74,9 +74,6 @@ struct Outcome {
 // the process is treated as part of the command's tree, killed and reaped. Never throws.
 Outcome run(const Spec& spec, const OutputSink& sink);
 
-// At most this many stages in one pipeline.
-constexpr std::size_t kMaxStages = 8;
-
 // As run(), for a pipeline: stage i's stdout is stage i+1's stdin, a pipe bridle creates and
 // keeps no end of (no shell: a stage sees EOF when the one before it is gone, SIGPIPE when the
 // one after it is). The first stage's stdin is its Spec's; the last stage's stdout and every

@@ -15,19 +15,14 @@
 #include "audit/records.hpp"
 #include "command/tokenizer.hpp"
 #include "common/text.hpp"
+#include "gate/internal.hpp"
 #include "gate/output_hygiene.hpp"
 #include "privilege/sudo_form.hpp"
 
 namespace bridle::gate {
-namespace {
+namespace detail {
 
 constexpr const char* kHelpRequest = "help";
-
-// Why an allowed rule cannot run after all, and what the client is told besides.
-struct Refused {
-    std::string reason;
-    std::string advice = "nothing was run";
-};
 
 // Decides the sandbox of an allowed rule. Landlock required but not available refuses,
 // before anything is audited or run (DESIGN.md invariant 2).
@@ -133,9 +128,15 @@ audit::RequestInfo info_of(const Request& request, const std::string& id,
                            const std::string& policy_sha256) {
     audit::RequestInfo info;
     info.request_id = id;
-    info.raw = request.argv ? std::string() : request.text;
+    info.raw = request.argv || request.pipeline ? std::string() : request.text;
     if (request.argv) {
         for (const auto& word : *request.argv) info.raw += (info.raw.empty() ? "" : " ") + word;
+    }
+    if (request.pipeline) {
+        for (const auto& stage : *request.pipeline) {
+            if (!info.raw.empty()) info.raw += " |";
+            for (const auto& word : stage) info.raw += (info.raw.empty() ? "" : " ") + word;
+        }
     }
     info.key = request.key;
     info.client = request.client;
@@ -156,34 +157,58 @@ void unusable(Response& r, const std::string& reason, const std::string& advice)
     r.message = "bridle: " + reason + "\nbridle: " + advice + "\n";
 }
 
-// The words of the request: the tokenizer's, or the argv as sent (under the tokenizer's
-// character rules), within the policy's own, lower limits (settings.max_request, max_words).
-// nullopt, with `r` saying why, when there are none to decide.
-std::optional<std::vector<std::string>> words_of(const Context& context, const Request& request,
-                                                 std::vector<bool>& globbed, Response& r) {
+// The stages of the request: the tokenizer's (one, or a pipeline's), or the argv as sent, or
+// a pipeline's stages as sent (under the tokenizer's character rules), within the policy's
+// own, lower limits (settings.max_request, max_words: over all stages). nullopt, with `r`
+// saying why, when there are none to decide.
+std::optional<std::vector<command::Stage>> stages_of(const Context& context, const Request& request,
+                                                     Response& r) {
     constexpr const char* kHelpAdvice = "send `help` to list the commands you may run";
-    std::vector<std::string> argv;
-    if (request.argv) {
+    std::vector<command::Stage> stages;
+    if (request.pipeline) {
+        if (request.pipeline->size() < 2 || request.pipeline->size() > command::kMaxStages) {
+            unusable(r,
+                     "cannot use the request: a pipeline has 2 to " +
+                         std::to_string(command::kMaxStages) + " stages, not " +
+                         std::to_string(request.pipeline->size()),
+                     kHelpAdvice);
+            return std::nullopt;
+        }
+        for (std::size_t i = 0; i < request.pipeline->size(); ++i) {
+            const std::vector<std::string>& words = (*request.pipeline)[i];
+            if (auto refused = command::check_words(words)) {
+                unusable(r,
+                         "cannot use the request: stage " + std::to_string(i + 1) + ": " + *refused,
+                         kHelpAdvice);
+                return std::nullopt;
+            }
+            stages.push_back({words, std::vector<bool>(words.size(), false)});
+        }
+    } else if (request.argv) {
         if (auto refused = command::check_words(*request.argv)) {
             unusable(r, "cannot use the request: " + *refused, kHelpAdvice);
             return std::nullopt;
         }
-        argv = *request.argv;
+        stages.push_back({*request.argv, std::vector<bool>(request.argv->size(), false)});
     } else {
-        auto tokens = command::tokenize_allowing_globs(request.text, &globbed);
+        auto tokens = command::tokenize_pipeline(request.text);
         if (!tokens) {
             unusable(r, "cannot parse the request: " + tokens.error().full(),
                      "bridle runs no shell: send one command with its arguments; " +
                          std::string(kHelpAdvice));
             return std::nullopt;
         }
-        argv = std::move(tokens).value();
+        stages = std::move(tokens).value();
     }
     static_assert(policy::kMaxRequestLimit == command::kMaxRequestBytes);
     const policy::Settings& settings = context.policy.settings;
-    std::uint64_t bytes = request.argv ? 0 : request.text.size();
-    if (request.argv) {
-        for (const std::string& word : argv) bytes += word.size() + 1;
+    const bool sent_as_words = request.argv || request.pipeline;
+    std::uint64_t bytes = sent_as_words ? 0 : request.text.size();
+    std::size_t words = 0;
+    for (const command::Stage& stage : stages) {
+        words += stage.words.size();
+        if (!sent_as_words) continue;
+        for (const std::string& word : stage.words) bytes += word.size() + 1;
     }
     if (bytes > settings.max_request) {
         unusable(r,
@@ -192,14 +217,14 @@ std::optional<std::vector<std::string>> words_of(const Context& context, const R
                  kHelpAdvice);
         return std::nullopt;
     }
-    if (settings.max_words && argv.size() > *settings.max_words) {
+    if (settings.max_words && words > *settings.max_words) {
         unusable(r,
-                 "cannot use the request: the request has " + std::to_string(argv.size()) +
+                 "cannot use the request: the request has " + std::to_string(words) +
                      " words; this host's policy allows " + std::to_string(*settings.max_words),
                  kHelpAdvice);
         return std::nullopt;
     }
-    return argv;
+    return stages;
 }
 
 // The verdict, decided here and nowhere else: the built-in `help`, else the matcher's; then
@@ -247,13 +272,24 @@ void decide(const Context& context, const Request& request, const std::vector<st
     r.exit_status = to_int(ExitCode::kOk);
 }
 
-// Words, then the verdict. nullopt when the request had no words to decide.
-std::optional<std::vector<std::string>> parse_and_decide(const Context& context,
-                                                         const Request& request, Response& r) {
-    std::vector<bool> globbed;  // words with an unquoted * or ? (text requests only)
-    auto argv = words_of(context, request, globbed, r);
-    if (argv) decide(context, request, *argv, globbed, r);
-    return argv;
+}  // namespace detail
+
+namespace {
+
+using namespace detail;
+
+// Words, then the verdict: of one command, or of each stage of a pipeline. nullopt when the
+// request had no words to decide.
+std::optional<std::vector<command::Stage>> parse_and_decide(const Context& context,
+                                                            const Request& request, Response& r) {
+    auto stages = stages_of(context, request, r);
+    if (!stages) return stages;
+    if (stages->size() == 1) {
+        decide(context, request, stages->front().words, stages->front().globbed, r);
+    } else {
+        decide_pipeline(context, request, *stages, r);
+    }
+    return stages;
 }
 
 }  // namespace
@@ -321,7 +357,10 @@ Response explain(const Context& context, const Request& request) {
     Response r;
     r.request_id = new_request_id();
     parse_and_decide(context, request, r);
-    r.opened.reset();  // nothing runs: decision.fd_paths keeps the numbers for the explanation
+    r.opened.reset();
+    for (Response& stage : r.stages)
+        stage.opened
+            .reset();  // nothing runs: decision.fd_paths keeps the numbers for the explanation
     return r;
 }
 
@@ -343,7 +382,7 @@ Response refuse(audit::Sink& sink, const Request& request, const Refusal& refusa
     return r;
 }
 
-namespace {
+namespace detail {
 
 // The command's timeout: the rule's or the policy's, or the client's when that is shorter.
 std::chrono::milliseconds timeout_of(const Context& context, const Request& request,
@@ -352,6 +391,10 @@ std::chrono::milliseconds timeout_of(const Context& context, const Request& requ
     if (!request.timeout || *request.timeout >= limit) return limit;
     return std::max(*request.timeout, std::chrono::milliseconds(1));
 }
+
+}  // namespace detail
+
+namespace {
 
 // Everything after the decision: its record, the run, the result record.
 Response audit_and_run(const Context& context, const Request& request, Response r,
@@ -511,7 +554,12 @@ Response handle(const Context& context, const Request& request, const execution:
                 const std::vector<int>& hangup_fds) {
     Response r;
     r.request_id = request.request_id.empty() ? new_request_id() : request.request_id;
-    const auto argv = parse_and_decide(context, request, r);
+    const auto stages = parse_and_decide(context, request, r);
+    if (stages && stages->size() > 1) {
+        return audit_and_run_pipeline(context, request, std::move(r), *stages, sink, hangup_fds);
+    }
+    std::optional<std::vector<std::string>> argv;
+    if (stages) argv = stages->front().words;
     return audit_and_run(context, request, std::move(r), argv, sink, hangup_fds);
 }
 

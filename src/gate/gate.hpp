@@ -24,14 +24,16 @@ namespace bridle::gate {
 struct Request {
     std::string text;                              // the raw request (SSH_ORIGINAL_COMMAND)
     std::optional<std::vector<std::string>> argv;  // set when the client sent argv directly
-    std::string key;                               // --key NAME from authorized_keys
-    std::string client;                            // SSH_CONNECTION, or empty
-    std::string session_id;                        // ties the requests of one session
-    std::string front_end = "forced";              // forced | login-shell | mcp | explain | sudo
-    std::string run_as;                            // the user commands run as (for the record)
-    std::string request_id;                        // empty: a fresh one (the target side of a
-                                                   // run_as rule continues the user side's)
-    std::string sudo_user;                         // target side: who called sudo (SUDO_USER)
+    std::optional<std::vector<std::vector<std::string>>> pipeline;  // or a pipeline's stages
+                                                                    // (MCP's `pipeline`)
+    std::string key;                   // --key NAME from authorized_keys
+    std::string client;                // SSH_CONNECTION, or empty
+    std::string session_id;            // ties the requests of one session
+    std::string front_end = "forced";  // forced | login-shell | mcp | explain | sudo
+    std::string run_as;                // the user commands run as (for the record)
+    std::string request_id;            // empty: a fresh one (the target side of a
+                                       // run_as rule continues the user side's)
+    std::string sudo_user;             // target side: who called sudo (SUDO_USER)
     std::optional<std::chrono::milliseconds> timeout;  // the client's own, shorter timeout (MCP);
                                                        // never lengthens the rule's
     // The target side of a run_as rule (front_end kTargetFrontEnd): the rule the request
@@ -74,6 +76,11 @@ struct Response {
     std::shared_ptr<OpenedFiles> opened;      // the `open: fd` paths of an allowed rule,
                                               // open until the command has run (explain
                                               // closes them before it returns)
+    // A pipeline (two stages or more; empty for one command): each stage decided (and run) as
+    // a request of its own would be, in order. The response itself then reports the whole:
+    // `decision` is the first denied stage's (its reason names the stage), or the last
+    // stage's when every stage is allowed; `outcome` is the pipeline's (outcome_of_pipeline).
+    std::vector<Response> stages;
 };
 
 struct Context {

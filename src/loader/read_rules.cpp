@@ -13,13 +13,14 @@ namespace bridle::policy::read {
 std::optional<Rule> PolicyReader::read_rule(const Field& field) {
     const std::optional<Entries> entries = mapping(field, "a rule");
     if (!entries) return std::nullopt;
-    reject_unknown(
-        *entries,
-        {"id",      "summary",      "command",        "name",         "keys",        "args",
-         "params",  "options",      "end_of_options", "timeout",      "max_output",  "stdin",
-         "sandbox", "run_as",       "capture",        "fixed_before", "fixed_after", "bundle_flags",
-         "env",     "escape_output"},
-        "a rule");
+    reject_unknown(*entries, {"id",           "summary",       "command",
+                              "name",         "keys",          "args",
+                              "params",       "options",       "end_of_options",
+                              "timeout",      "max_output",    "stdin",
+                              "sandbox",      "run_as",        "capture",
+                              "fixed_before", "fixed_after",   "bundle_flags",
+                              "env",          "escape_output", "pipeline"},
+                   "a rule");
     Rule rule;
     rule.source = location(file_, field.mark);
 
@@ -154,6 +155,14 @@ std::optional<Rule> PolicyReader::read_rule(const Field& field) {
             }
         }
     }
+    if (const Entry* pipeline = find(*entries, "pipeline")) {
+        read_pipeline_places(pipeline->value, rule.pipeline);
+        if (rule.pipeline.any() && !rule.run_as.empty()) {
+            fail(pipeline->value.mark,
+                 "a run_as rule may not be a pipeline stage: sudo's target side runs one command "
+                 "on its own");
+        }
+    }
     if (const Entry* capture = find(*entries, "capture")) {
         constexpr std::uint64_t kMaxCapture = 1024 * 1024;
         rule.capture = size(capture->value, "capture");
@@ -164,6 +173,34 @@ std::optional<Rule> PolicyReader::read_rule(const Field& field) {
         }
     }
     return rule;
+}
+
+// pipeline: a non-empty list of first, middle and last, each at most once.
+void PolicyReader::read_pipeline_places(const Field& field, PipelinePlaces& places) {
+    const std::optional<std::vector<Field>> items = list(field, "pipeline");
+    if (!items) return;
+    if (items->empty()) {
+        fail(field.mark,
+             "pipeline must list at least one of first, middle, last; leave it out "
+             "for a rule that runs only on its own");
+        return;
+    }
+    for (const Field& item : *items) {
+        const std::optional<std::string> place = text(item, "a pipeline place");
+        if (!place) continue;
+        bool* slot = *place == "first"    ? &places.first
+                     : *place == "middle" ? &places.middle
+                     : *place == "last"   ? &places.last
+                                          : nullptr;
+        if (slot == nullptr) {
+            fail(item.mark,
+                 "unknown pipeline place " + quoted(*place) + ": use first, middle or last");
+        } else if (*slot) {
+            fail(item.mark, "pipeline lists " + quoted(*place) + " twice");
+        } else {
+            *slot = true;
+        }
+    }
 }
 
 // fixed_before / fixed_after: a non-empty list of non-empty words, passed as they are.

@@ -116,6 +116,7 @@ class PolicyReader {
     // read_rules.cpp: a rule, its options and its arguments.
     std::optional<Rule> read_rule(const Field& field);
     void read_keys(const Field& field, Rule& rule);
+    void read_pipeline_places(const Field& field, PipelinePlaces& places);
     void read_fixed_words(const Field& field, std::string_view what,
                           std::vector<std::string>& words);
     void read_options(const Field& field, Rule& rule);

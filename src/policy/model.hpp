@@ -92,6 +92,15 @@ struct Option {
     std::string placeholder() const;
 };
 
+// The places of a pipeline a rule may take (`pipeline:`; bridle-policy(5), PIPELINES). A rule
+// that lists none runs only on its own.
+struct PipelinePlaces {
+    bool first = false;   // `first`: its stdout is piped to the next stage
+    bool middle = false;  // `middle`: its stdin and its stdout are pipes
+    bool last = false;    // `last`: its stdin is piped from the stage before (not /dev/null)
+    bool any() const { return first || middle || last; }
+};
+
 struct Rule {
     std::string id;                 // unique across all files; [a-z0-9][a-z0-9._-]{0,63}
     std::string summary;            // one line for help; may be empty
@@ -120,6 +129,7 @@ struct Rule {
     std::string run_as;                      // empty: the account bridle runs as; else the user
                                              // the command runs as, through sudo and bridle's
                                              // target side (privilege/, docs/privilege.md)
+    PipelinePlaces pipeline;                 // where it may stand in a pipeline; none: alone
     std::optional<std::uint64_t> capture;    // output capture: the first N bytes of stdout and of
                                              // stderr, and a SHA-256 of each whole stream, go into
                                              // the result record; 1B..1MiB; nullopt: no capture

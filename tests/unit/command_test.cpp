@@ -310,6 +310,121 @@ TEST(Tokenize, EscapeCorpus) {
     for (const Case& c : cases) check(c);
 }
 
+// Pipelines: an unquoted | separates stages; each stage is tokenized as a request of its
+// own would be. Lists, empty stages and too many stages stay refused.
+std::string stages_of(std::string_view text) {
+    const Result<std::vector<Stage>> stages = tokenize_pipeline(text);
+    if (!stages) return "error: " + stages.error().full();
+    std::string out;
+    for (const Stage& stage : stages.value()) {
+        out += out.empty() ? "" : " | ";
+        for (std::size_t w = 0; w < stage.words.size(); ++w) {
+            const std::string& word = stage.words[w];
+            out +=
+                (w == 0 ? "" : " ") + (word.empty() ? "''" : word) + (stage.globbed[w] ? "^" : "");
+        }
+    }
+    return out;
+}
+
+TEST(TokenizePipeline, AnUnquotedBarSeparatesStages) {
+    EXPECT_EQ(stages_of("uptime"), "uptime");
+    EXPECT_EQ(stages_of("journalctl -u nginx -n 500 --no-pager | grep -i error | tail -n 20"),
+              "journalctl -u nginx -n 500 --no-pager | grep -i error | tail -n 20");
+    EXPECT_EQ(stages_of("a|b"), "a | b");
+    EXPECT_EQ(stages_of("a |b"), "a | b");
+    EXPECT_EQ(stages_of("a| b"), "a | b");
+    EXPECT_EQ(stages_of("ls /var/log/*.log | wc -l"), "ls /var/log/*.log^ | wc -l");
+    // Quoted or escaped, | is an ordinary character of a word.
+    EXPECT_EQ(stages_of("grep 'a|b' x"), "grep a|b x");
+    EXPECT_EQ(stages_of("grep \"a|b\" x"), "grep a|b x");
+    EXPECT_EQ(stages_of("grep a\\|b x"), "grep a|b x");
+    EXPECT_EQ(stages_of("'' | x"), "'' | x");
+    // Eight stages at most.
+    EXPECT_EQ(stages_of("a|b|c|d|e|f|g|h"), "a | b | c | d | e | f | g | h");
+    EXPECT_EQ(stages_of("a|b|c|d|e|f|g|h|i"),
+              "error: column 1: a pipeline of 9 stages; at most 8 are allowed");
+}
+
+TEST(TokenizePipeline, ListsEmptyStagesAndOtherSyntaxStayRefused) {
+    EXPECT_EQ(stages_of("uptime || sh"),
+              "error: column 8: `|` is shell syntax (it pipes or chains commands), and bridle "
+              "runs no shell: " +
+                  std::string(kNoShell) +
+                  "; send one command (quote `|` if you mean it literally)");
+    EXPECT_EQ(stages_of("a|&b").rfind("error: column 2: `|` is shell syn", 0), 0U)
+        << stages_of("a|&b");
+    EXPECT_EQ(stages_of("a||b").rfind("error: column 2: ", 0), 0U) << stages_of("a||b");
+    EXPECT_EQ(stages_of("| a"),
+              "error: column 1: `|` with no command before it: each stage of "
+              "a pipeline is one command with its arguments");
+    EXPECT_EQ(stages_of("a | | b").rfind("error: column 5: `|` with no command before it", 0), 0U)
+        << stages_of("a | | b");
+    EXPECT_EQ(stages_of("a |"),
+              "error: column 3: `|` with no command after it: each stage of "
+              "a pipeline is one command with its arguments");
+    EXPECT_EQ(stages_of("|"),
+              "error: column 1: `|` with no command before it: each stage of "
+              "a pipeline is one command with its arguments");
+    EXPECT_EQ(stages_of("a | b; c").rfind("error: column 6: `;` is shell synta", 0), 0U)
+        << stages_of("a | b; c");
+    EXPECT_EQ(stages_of("a | b > c").rfind("error: column 7: `>` is shell synta", 0), 0U)
+        << stages_of("a | b > c");
+    EXPECT_EQ(stages_of("a | b && c").rfind("error: column 7: `&` is shell synta", 0), 0U)
+        << stages_of("a | b && c");
+    EXPECT_EQ(stages_of("a | $(b)").rfind("error: column 5: `$`", 0), 0U) << stages_of("a | $(b)");
+    EXPECT_EQ(stages_of("a\n| b").rfind("error: column 2: ", 0), 0U) << stages_of("a\n| b");
+    EXPECT_EQ(stages_of(std::string(kMaxRequestBytes + 1, '|'))
+                  .rfind("error: column 65537: request is 65537 bytes;", 0),
+              0U)
+        << stages_of(std::string(kMaxRequestBytes + 1, '|'));
+    // Without a bar, exactly tokenize_allowing_globs's words and errors.
+    for (const char* text : {"a 'b c' d", "a;b", "", "a 'b", "ls *.log"}) {
+        std::vector<bool> globbed;
+        const Result<std::vector<std::string>> words = tokenize_allowing_globs(text, &globbed);
+        const Result<std::vector<Stage>> stages = tokenize_pipeline(text);
+        ASSERT_EQ(words.ok(), stages.ok()) << text;
+        if (!words) {
+            EXPECT_EQ(words.error().full(), stages.error().full());
+            continue;
+        }
+        ASSERT_EQ(stages.value().size(), 1U);
+        EXPECT_EQ(stages.value()[0].words, words.value());
+        EXPECT_EQ(stages.value()[0].globbed, globbed);
+    }
+}
+
+// Every one- and two-byte request, and every short one made of bars, spaces and letters, gets
+// an answer: stages with a word each, or a column inside the request.
+TEST(TokenizePipeline, EveryShortInputGetsAnAnswer) {
+    std::vector<std::string> inputs;
+    for (int a = 0; a < 256; ++a) {
+        for (int b = -1; b < 256; ++b) {
+            std::string input(1, static_cast<char>(a));
+            if (b >= 0) input += static_cast<char>(b);
+            inputs.push_back(std::move(input));
+        }
+    }
+    const std::string alphabet = "| a&";
+    for (std::size_t n = 0; n < 4 * 4 * 4 * 4 * 4; ++n) {
+        std::string input;
+        for (std::size_t k = n, i = 0; i < 5; ++i, k /= 4) input += alphabet[k % 4];
+        inputs.push_back(std::move(input));
+    }
+    for (const std::string& input : inputs) {
+        const Result<std::vector<Stage>> result = tokenize_pipeline(input);
+        if (result.ok()) {
+            for (const Stage& stage : result.value()) ASSERT_FALSE(stage.words.empty()) << input;
+            continue;
+        }
+        const std::string& location = result.error().location;
+        ASSERT_EQ(location.rfind("column ", 0), 0u) << location;
+        const std::size_t column = std::stoul(location.substr(7));
+        ASSERT_GE(column, 1u);
+        ASSERT_LE(column, input.size()) << escape_text(input);
+    }
+}
+
 // Guards the "never crash, never hang" invariant: every one- and two-byte request either
 // tokenizes or fails with a column inside the request.
 TEST(Tokenize, EveryShortInputGetsAnAnswerWithAColumnInside) {

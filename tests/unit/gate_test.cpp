@@ -225,7 +225,8 @@ TEST_F(Gate, ExitStatusesFollowTheConventions) {
         {"program missing", "program", 127},
         {"killed by signal", "kill-self -c 'kill -9 $$'", 137},
         {"denied", "sleep 1000", 77},
-        {"unparsable", "sleep 1 | id", 64},
+        {"unparsable", "sleep 1 || id", 64},
+        {"a pipeline with a denied stage", "sleep 1 | id", 77},
     };
     // clang-format on
     for (const auto& c : cases) {
@@ -960,6 +961,200 @@ TEST_F(GatePaths, AGlobExpandsToCheckedOpenedFiles) {
     write(log_ + "/d.log", "d\n");
     EXPECT_EQ(run("cat " + log_ + "/*.log").exit_status, 77);
     EXPECT_EQ(run("cat '" + log_ + "/*.log'").exit_status, 77);
+}
+
+// Pipelines (bridle-policy(5), PIPELINES): each stage decided alone and in its place, one
+// decision record for all, bridle's pipes, one result record with each stage's status.
+class GatePipeline : public GateFixture {
+  protected:
+    void SetUp() override {
+        make_scratch("bridle-gate-pipeline-");
+        use_policy(R"(
+version: 1
+settings: {timeout: 5s, env: {PATH: /usr/bin:/bin}}
+rules:
+  - id: seq
+    command: /usr/bin/seq
+    args: [{int: [1, 100000]}]
+    pipeline: [first]
+  - id: yes
+    command: /usr/bin/yes
+    pipeline: [first]
+  - id: grep
+    command: /usr/bin/grep
+    args: [{regex: '[0-9]+'}]
+    pipeline: [middle, last]
+  - id: tail
+    command: /usr/bin/tail
+    options: {"-n": {int: [1, 100]}}
+    pipeline: [last]
+  - id: head
+    command: /usr/bin/head
+    options: {"-n": {int: [1, 100]}}
+    pipeline: [last]
+  - id: touch-alone
+    command: /usr/bin/touch
+    args: [{name: file, regex: '/[A-Za-z0-9/._-]+'}]
+  - id: touch-first
+    command: /usr/bin/touch
+    name: touch-first
+    args: [{name: file, regex: '/[A-Za-z0-9/._-]+'}]
+    pipeline: [first]
+  - id: sleep
+    command: /bin/sleep
+    args: [{int: [1, 100]}]
+    timeout: 300ms
+    pipeline: [first, last]
+  - id: exec-again
+    command: /bin/sh
+    name: exec-again
+    fixed_before: ['-c', '/bin/true; exit 0']
+    pipeline: [last]
+)");
+    }
+
+    Response run_stages(const std::vector<std::vector<std::string>>& stages, std::string* out) {
+        const Context context{policy_, sink_, resolver_};
+        Request request;
+        request.pipeline = stages;
+        request.key = "test-key";
+        const execution::OutputSink capture = [out](execution::Stream s, std::string_view bytes) {
+            if (s == execution::Stream::kStdout) out->append(bytes);
+            return true;
+        };
+        return handle(context, request, capture, {});
+    }
+};
+
+TEST_F(GatePipeline, AllowedStagesRunWiredAndAuditedAsOneRequest) {
+    std::string out;
+    const Response r = run("seq 20 | grep 1 | tail -n 2", &out);
+    EXPECT_EQ(r.kind, Kind::kRan);
+    EXPECT_EQ(r.exit_status, 0);
+    EXPECT_EQ(out, "18\n19\n");
+    ASSERT_EQ(r.stages.size(), 3U);
+    ASSERT_EQ(sink_.records.size(), 2U);
+    auto decision = fields_of(sink_.records[0]);
+    auto result = fields_of(sink_.records[1]);
+    EXPECT_EQ(decision["BRIDLE_DECISION"], "allow");
+    EXPECT_EQ(decision["BRIDLE_STAGES"], "3");
+    EXPECT_EQ(decision["BRIDLE_RULE"], "seq|grep|tail");
+    EXPECT_EQ(decision["BRIDLE_ARGV"], R"([["seq","20"],["grep","1"],["tail","-n","2"]])");
+    EXPECT_EQ(decision["BRIDLE_EXEC_ARGV"], R"([["seq","20"],["grep","1"],["tail","-n2"]])");
+    EXPECT_EQ(decision["BRIDLE_EXECUTABLE"], R"(["/usr/bin/seq","/usr/bin/grep","/usr/bin/tail"])");
+    EXPECT_EQ(decision["BRIDLE_SANDBOX"], "baseline|baseline|baseline");
+    EXPECT_EQ(decision["BRIDLE_EXEC_ONCE"], "1|1|1");
+    EXPECT_EQ(decision["BRIDLE_COMMAND"], "seq 20 | grep 1 | tail -n 2");
+    EXPECT_EQ(decision.count("BRIDLE_DENIED_STAGE"), 0U);
+    EXPECT_EQ(result["BRIDLE_RULE"], "seq|grep|tail");
+    EXPECT_EQ(result["BRIDLE_STAGES"], "3");
+    EXPECT_EQ(result["BRIDLE_PIPESTATUS"], "0 0 0");
+    EXPECT_EQ(result["BRIDLE_EXIT_STATUS"], "0");
+    EXPECT_EQ(result["BRIDLE_STDOUT_BYTES"], "6");
+    EXPECT_EQ(result["BRIDLE_STAGE_EXEC_BLOCKED"], "0 0 0");
+    EXPECT_EQ(
+        std::count(result["BRIDLE_CONTAINMENT"].begin(), result["BRIDLE_CONTAINMENT"].end(), '|'),
+        2);
+}
+
+// pipefail: the status is the last failing stage's; a writer ended by SIGPIPE because its
+// reader had enough is no failure, though the record shows its 141.
+TEST_F(GatePipeline, StatusIsPipefailsWithSigpipeUpstreamNormal) {
+    std::string out;
+    Response r = run("yes | head -n 2", &out);
+    EXPECT_EQ(out, "y\ny\n");
+    EXPECT_EQ(r.exit_status, 0);
+    EXPECT_EQ(fields_of(sink_.records.back())["BRIDLE_PIPESTATUS"], "141 0");
+    out.clear();
+    r = run("seq 3 | grep 9", &out);
+    EXPECT_EQ(r.exit_status, 1);
+    EXPECT_EQ(fields_of(sink_.records.back())["BRIDLE_PIPESTATUS"], "0 1");
+    EXPECT_EQ(fields_of(sink_.records.back())["BRIDLE_EXIT_STATUS"], "1");
+}
+
+// One stage denied: nothing runs at all (the first stage's side effect never happens), one
+// deny record names the stage, and the agent is told which stage and why.
+TEST_F(GatePipeline, OneDeniedStageRunsNothing) {
+    std::string out;
+    Response r = run("touch-first " + marker_ + " | sh", &out);
+    EXPECT_EQ(r.kind, Kind::kDenied);
+    EXPECT_EQ(r.exit_status, 77);
+    EXPECT_FALSE(std::filesystem::exists(marker_));
+    ASSERT_EQ(sink_.records.size(), 1U);
+    auto decision = fields_of(sink_.records[0]);
+    EXPECT_EQ(decision["BRIDLE_DECISION"], "deny");
+    EXPECT_EQ(decision["BRIDLE_DENIED_STAGE"], "2");
+    EXPECT_EQ(decision["BRIDLE_RULE"], "touch-first|-");
+    EXPECT_EQ(decision["BRIDLE_STAGES"], "2");
+    EXPECT_EQ(decision["BRIDLE_REASON"].rfind("stage 2 of 2 (`sh`): ", 0), 0U)
+        << decision["BRIDLE_REASON"];
+    EXPECT_NE(r.message.find("bridle: denied: stage 2 of 2 (`sh`): "), std::string::npos);
+    EXPECT_NE(r.message.find("nothing was run"), std::string::npos);
+
+    // A rule that runs only on its own, or in another place, is refused in this one.
+    r = run("seq 3 | touch " + marker_, &out);
+    EXPECT_EQ(r.exit_status, 77);
+    EXPECT_NE(r.message.find("stage 2 of 2 (`touch`): rule touch-alone may not be the last stage "
+                             "of a pipeline (it runs only on its own)"),
+              std::string::npos)
+        << r.message;
+    r = run("grep 1 | tail -n 1", &out);
+    EXPECT_NE(r.message.find("rule grep may not be the first stage of a pipeline (its pipeline: "
+                             "lists middle, last)"),
+              std::string::npos)
+        << r.message;
+    r = run("help | grep 1", &out);
+    EXPECT_EQ(r.exit_status, 77);
+    EXPECT_NE(r.message.find("`help` is bridle's own answer"), std::string::npos) << r.message;
+    EXPECT_FALSE(std::filesystem::exists(marker_));
+    EXPECT_TRUE(out.empty());
+}
+
+// Lists and redirections stay refused before anything is decided, with today's messages.
+TEST_F(GatePipeline, ListsStayUnparsable) {
+    for (const char* text : {"seq 3 || tail", "seq 3 |& tail", "seq 3 | tail; seq 2",
+                             "seq 3 | tail > /tmp/x", "seq 3 && tail", "seq 3 |"}) {
+        SCOPED_TRACE(text);
+        const Response r = run(text);
+        EXPECT_EQ(r.kind, Kind::kUnparsable);
+        EXPECT_EQ(r.exit_status, 64);
+    }
+}
+
+// The shared timeout is the strictest stage's, and it ends every stage.
+TEST_F(GatePipeline, TimeoutEndsEveryStage) {
+    const auto start = std::chrono::steady_clock::now();
+    const Response r = run("seq 5 | sleep 30");
+    EXPECT_EQ(r.exit_status, 124);
+    EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(3));
+    EXPECT_NE(r.message.find("every stage of the pipeline"), std::string::npos);
+    EXPECT_EQ(fields_of(sink_.records.back())["BRIDLE_TIMED_OUT"], "1");
+}
+
+// Exec-once holds per stage: each stage's own listener refuses its second exec.
+TEST_F(GatePipeline, ExecOnceHoldsInEachStage) {
+    const Response r = run("seq 3 | exec-again");
+    auto result = fields_of(sink_.records.back());
+    EXPECT_EQ(result["BRIDLE_STAGE_EXEC_BLOCKED"], "0 1");
+    EXPECT_EQ(result["BRIDLE_EXEC_BLOCKED"], "1");
+    EXPECT_NE(r.message.find("stage 2 of 2 (`exec-again`) tried to start another program"),
+              std::string::npos)
+        << r.message;
+}
+
+// MCP's `pipeline`: the stages as argv, under the tokenizer's character rules.
+TEST_F(GatePipeline, StagesSentAsArgv) {
+    std::string out;
+    Response r = run_stages({{"seq", "5"}, {"tail", "-n", "1"}}, &out);
+    EXPECT_EQ(out, "5\n");
+    EXPECT_EQ(r.exit_status, 0);
+    EXPECT_EQ(fields_of(sink_.records[0])["BRIDLE_COMMAND"], "seq 5 | tail -n 1");
+    r = run_stages({{"seq", "5"}}, &out);
+    EXPECT_EQ(r.exit_status, 64);
+    EXPECT_NE(r.message.find("a pipeline has 2 to 8 stages, not 1"), std::string::npos);
+    r = run_stages({{"seq", "5"}, {"tail", "-n", "1\n"}}, &out);
+    EXPECT_EQ(r.exit_status, 64);
+    EXPECT_NE(r.message.find("stage 2: word 3 contains a"), std::string::npos) << r.message;
 }
 
 }  // namespace

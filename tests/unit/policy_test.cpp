@@ -232,7 +232,7 @@ const std::vector<BadCase>& bad_cases() {
          "5:12"},
         {"unknown rule key", rule_with("    user: root\n"),
          "unknown key 'user' in a rule (allowed: id, summary, command, name, keys, args, "
-         "params, options, end_of_options, timeout, max_output, stdin, sandbox, run_as, capture, fixed_before, fixed_after, bundle_flags, env, escape_output)",
+         "params, options, end_of_options, timeout, max_output, stdin, sandbox, run_as, capture, fixed_before, fixed_after, bundle_flags, env, escape_output, pipeline)",
          "5:5"},
         {"capture too large", rule_with("    capture: 2MiB\n"),
          "capture must be at most 1MiB per stream, not '2MiB'", "5:14"},
@@ -637,6 +637,16 @@ const std::vector<BadCase>& bad_cases() {
          "unknown sandbox 'mine'", "5:14", false},
         {"rule sandbox is a mapping", rule_with("    sandbox: {seccomp: []}\n"),
          "sandbox must be a string, not a mapping", "5:14"},
+        {"pipeline place unknown", rule_with("    pipeline: [first, end]\n"),
+         "unknown pipeline place 'end': use first, middle or last", "5:23"},
+        {"pipeline place twice", rule_with("    pipeline: [last, last]\n"),
+         "pipeline lists 'last' twice", "5:22"},
+        {"pipeline empty", rule_with("    pipeline: []\n"),
+         "pipeline must list at least one of first, middle, last", "5:15"},
+        {"pipeline a string", rule_with("    pipeline: first\n"),
+         "pipeline must be a list", "5:15"},
+        {"pipeline with run_as", rule_with("    run_as: root\n    pipeline: [first]\n"),
+         "a run_as rule may not be a pipeline stage", "6:15"},
     };
     // clang-format on
     return cases;
@@ -846,6 +856,19 @@ TEST(PolicyParse, ReadsTheAuditSinkAndCapture) {
         EXPECT_EQ(parsed.policy->settings.audit_file.max_files, 9u);
         EXPECT_EQ(parsed.policy->rules[0].capture, 4096u);
     }
+}
+
+// pipeline: the places a rule may take; none by default.
+TEST(PolicyParse, ReadsPipelinePlaces) {
+    const Parsed defaults = parse(rule_with(""));
+    ASSERT_TRUE(defaults.policy.has_value()) << all_errors(defaults.report);
+    EXPECT_FALSE(defaults.policy->rules[0].pipeline.any());
+    const Parsed parsed = parse(rule_with("    pipeline: [last, first]\n"));
+    ASSERT_TRUE(parsed.policy.has_value()) << all_errors(parsed.report);
+    const PipelinePlaces& places = parsed.policy->rules[0].pipeline;
+    EXPECT_TRUE(places.first);
+    EXPECT_FALSE(places.middle);
+    EXPECT_TRUE(places.last);
 }
 
 // Durations and sizes in every unit, at the bounds of their ranges.

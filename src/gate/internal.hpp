@@ -1,0 +1,48 @@
+// SPDX-License-Identifier: Apache-2.0
+// Internal to gate/: the steps gate.cpp shares with pipeline.cpp. Front ends call gate.hpp.
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "audit/records.hpp"
+#include "command/tokenizer.hpp"
+#include "gate/gate.hpp"
+
+namespace bridle::gate::detail {
+
+// Why an allowed rule cannot run after all, and what the client is told besides.
+struct Refused {
+    std::string reason;
+    std::string advice = "nothing was run";
+};
+
+// The verdict of one command (gate.cpp): the built-in `help`, else the matcher's, then the
+// plans of an allowed rule (sandbox, user switch, `open: fd` files).
+void decide(const Context& context, const Request& request, const std::vector<std::string>& argv,
+            std::vector<bool>& globbed, Response& r);
+
+// The verdict of a pipeline (pipeline.cpp): each stage decided as one command, and allowed in
+// its place (`pipeline:`); the whole is allowed only when every stage is.
+void decide_pipeline(const Context& context, const Request& request,
+                     std::vector<command::Stage>& stages, Response& r);
+
+// A pipeline's decision record, its run and its result record (pipeline.cpp).
+Response audit_and_run_pipeline(const Context& context, const Request& request, Response r,
+                                const std::vector<command::Stage>& stages,
+                                const execution::OutputSink& sink,
+                                const std::vector<int>& hangup_fds);
+
+// What every record of the request repeats.
+audit::RequestInfo info_of(const Request& request, const std::string& id,
+                           const std::string& policy_sha256);
+std::optional<audit::SandboxInfo> sandbox_info(const std::optional<sandbox::Plan>& plan);
+// The status bridle exits with, shell conventions where they exist.
+int exit_status_of(const execution::Outcome& o);
+// The rule's timeout, or the policy's, or the client's when that is shorter.
+std::chrono::milliseconds timeout_of(const Context& context, const Request& request,
+                                     const policy::Rule& rule);
+
+}  // namespace bridle::gate::detail
