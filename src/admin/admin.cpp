@@ -43,6 +43,77 @@ class NoAudit final : public audit::Sink {
     Status write(const audit::Record&) override { return ok_status(); }
 };
 
+// What explain says of one decided command: its rule, what runs, the sandbox.
+// `piped`: a pipeline stage after the first, whose stdin is the stage before.
+void print_details(const gate::Response& r, const policy::Policy& policy, bool piped = false) {
+    const auto& d = r.decision;
+    const bool allowed = d.verdict == matching::Verdict::kAllow;
+    if (d.rule) {
+        std::cout << "rule: " << d.rule->id << " (" << d.rule->source << ")\n";
+        std::cout << "exec: " << d.rule->command << " "
+                  << nlohmann::json(d.exec_argv)
+                         .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)
+                  << "\n";
+        // The environment differences: what this rule sets over settings.env.
+        for (const auto& [name, value] : d.rule->env) {
+            const auto base = policy.settings.env.find(name);
+            std::cout << "env: " << name << "="
+                      << nlohmann::json(value).dump(-1, ' ', false,
+                                                    nlohmann::json::error_handler_t::replace)
+                      << (base == policy.settings.env.end() ? " (added by the rule)"
+                                                            : " (the rule's, over settings.env)")
+                      << "\n";
+        }
+        for (const auto& path : d.fd_paths) {
+            const std::string file =
+                nlohmann::json(path.canonical)
+                    .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+            if (path.fd >= 0) {
+                std::cout
+                    << "fd: /dev/fd/" << path.fd << " = " << file
+                    << " (opened by bridle, no symlink followed; the number differs per run)\n";
+            } else {
+                // A run_as rule: the target side opens it after the user switch.
+                std::cout << "fd: " << file
+                          << " (opened as /dev/fd/N by the target side, after the user switch)\n";
+            }
+        }
+        for (const auto& b : d.bindings) {
+            std::cout << "bind: " << b.name << " = "
+                      << nlohmann::json(b.value).dump(-1, ' ', false,
+                                                      nlohmann::json::error_handler_t::replace)
+                      << "\n";
+        }
+    } else if (allowed) {
+        std::cout << "rule: " << audit::kHelpRuleId << "\n";
+    }
+    if (d.rule != nullptr && !d.rule->run_as.empty()) {
+        std::cout << "run_as: " << d.rule->run_as;
+        if (r.sudo) {
+            std::cout << " (through " << privilege::kSudo << ":";
+            for (const auto& word : r.sudo->target_command) std::cout << " " << word;
+            std::cout << ")";
+        }
+        std::cout << "\n";
+    }
+    if (d.rule != nullptr && allowed) {
+        const policy::Settings& settings = policy.settings;
+        std::cout << "limits: timeout " << d.rule->timeout.value_or(settings.timeout).count()
+                  << " ms, output " << d.rule->max_output.value_or(settings.max_output)
+                  << " bytes per stream, stdin "
+                  << (piped                   ? "the stage before"
+                      : d.rule->stdin_allowed ? "passed"
+                                              : "/dev/null")
+                  << "\n";
+    }
+    if (r.sandbox) {
+        std::cout << "sandbox: " << r.sandbox->profile.name
+                  << " (seccomp: " << r.sandbox->seccomp_text()
+                  << "; exec-once: " << (r.sandbox->profile.exec_once ? "yes" : "no")
+                  << "; landlock: " << r.sandbox->landlock_text() << ")\n";
+    }
+}
+
 }  // namespace
 
 int check(const std::string& policy_file) {
@@ -79,67 +150,31 @@ int explain(const std::string& policy_file, const std::string& key, const std::s
     }
     const bool allowed = d.verdict == matching::Verdict::kAllow;
     std::cout << "decision: " << (allowed ? "allow" : "deny") << "\n";
-    if (d.rule) {
-        std::cout << "rule: " << d.rule->id << " (" << d.rule->source << ")\n";
-        std::cout << "exec: " << d.rule->command << " "
-                  << nlohmann::json(d.exec_argv)
-                         .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)
-                  << "\n";
-        // The environment differences: what this rule sets over settings.env.
-        for (const auto& [name, value] : d.rule->env) {
-            const auto base = loaded.value().settings.env.find(name);
-            std::cout << "env: " << name << "="
-                      << nlohmann::json(value).dump(-1, ' ', false,
-                                                    nlohmann::json::error_handler_t::replace)
-                      << (base == loaded.value().settings.env.end()
-                              ? " (added by the rule)"
-                              : " (the rule's, over settings.env)")
-                      << "\n";
+    if (r.stages.empty()) {
+        print_details(r, loaded.value());
+    } else {
+        // A pipeline: each stage as it would be explained alone, then the whole.
+        for (std::size_t i = 0; i < r.stages.size(); ++i) {
+            const gate::Response& stage = r.stages[i];
+            const bool stage_allowed = stage.decision.verdict == matching::Verdict::kAllow;
+            std::cout << "stage " << (i + 1) << ": " << (stage_allowed ? "allow" : "deny") << "\n";
+            print_details(stage, loaded.value(), i > 0);
+            if (!stage_allowed) std::cout << "  reason: " << stage.decision.reason << "\n";
         }
-        for (const auto& path : d.fd_paths) {
-            const std::string file =
-                nlohmann::json(path.canonical)
-                    .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-            if (path.fd >= 0) {
-                std::cout
-                    << "fd: /dev/fd/" << path.fd << " = " << file
-                    << " (opened by bridle, no symlink followed; the number differs per run)\n";
-            } else {
-                // A run_as rule: the target side opens it after the user switch.
-                std::cout << "fd: " << file
-                          << " (opened as /dev/fd/N by the target side, after the user switch)\n";
+        if (allowed) {
+            // The whole pipeline runs under the strictest stage's limits.
+            const policy::Settings& settings = loaded.value().settings;
+            auto timeout = settings.timeout;
+            std::uint64_t output = settings.max_output;
+            for (const gate::Response& stage : r.stages) {
+                timeout =
+                    std::min(timeout, stage.decision.rule->timeout.value_or(settings.timeout));
+                output =
+                    std::min(output, stage.decision.rule->max_output.value_or(settings.max_output));
             }
+            std::cout << "pipeline: timeout " << timeout.count() << " ms, output " << output
+                      << " bytes per stream (the strictest stage's, for the whole pipeline)\n";
         }
-        for (const auto& b : d.bindings) {
-            std::cout << "bind: " << b.name << " = "
-                      << nlohmann::json(b.value).dump(-1, ' ', false,
-                                                      nlohmann::json::error_handler_t::replace)
-                      << "\n";
-        }
-    } else if (allowed) {
-        std::cout << "rule: " << audit::kHelpRuleId << "\n";
-    }
-    if (d.rule != nullptr && !d.rule->run_as.empty()) {
-        std::cout << "run_as: " << d.rule->run_as;
-        if (r.sudo) {
-            std::cout << " (through " << privilege::kSudo << ":";
-            for (const auto& word : r.sudo->target_command) std::cout << " " << word;
-            std::cout << ")";
-        }
-        std::cout << "\n";
-    }
-    if (d.rule != nullptr && allowed) {
-        const policy::Settings& settings = loaded.value().settings;
-        std::cout << "limits: timeout " << d.rule->timeout.value_or(settings.timeout).count()
-                  << " ms, output " << d.rule->max_output.value_or(settings.max_output)
-                  << " bytes per stream, stdin " << (d.rule->stdin_allowed ? "passed" : "/dev/null")
-                  << "\n";
-    }
-    if (r.sandbox) {
-        std::cout << "sandbox: " << r.sandbox->profile.name
-                  << " (seccomp: " << r.sandbox->seccomp_text()
-                  << "; exec-once: " << (r.sandbox->profile.exec_once ? "yes" : "no")
-                  << "; landlock: " << r.sandbox->landlock_text() << ")\n";
     }
     if (!allowed) {
         std::cout << "reason: " << d.reason << "\n";

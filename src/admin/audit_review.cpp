@@ -217,9 +217,25 @@ AuditRequest& AuditLog::add(const audit::StoredRecord& record) {
     return *request;
 }
 
+namespace {
+
+// BRIDLE_RULE names `rule`: it is that rule, or a pipeline's "a|b|c" has it as a stage.
+bool names_rule(std::string_view field, std::string_view rule) {
+    for (std::size_t start = 0;;) {
+        const std::size_t bar = field.find('|', start);
+        if (field.substr(start, bar == std::string_view::npos ? bar : bar - start) == rule) {
+            return true;
+        }
+        if (bar == std::string_view::npos) return false;
+        start = bar + 1;
+    }
+}
+
+}  // namespace
+
 bool matches(const AuditOptions& o, const AuditRequest& r) {
     if (!o.decision.empty() && r.verdict() != o.decision) return false;
-    if (!o.rule.empty() && r.field("BRIDLE_RULE") != o.rule) return false;
+    if (!o.rule.empty() && !names_rule(r.field("BRIDLE_RULE"), o.rule)) return false;
     if (!o.key.empty() && r.field("BRIDLE_KEY") != o.key) return false;
     if (!o.read.request_id.empty() && r.id != o.read.request_id) return false;
     return true;

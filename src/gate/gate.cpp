@@ -348,6 +348,7 @@ std::string help_text(const policy::Policy& policy, const std::string& key) {
         ++count;
         text += "  " + rule.synopsis() + "\n";
         if (!rule.summary.empty()) text += "      " + rule.summary + "\n";
+        if (rule.pipeline.any()) text += "      (in a pipeline: " + rule.pipeline.text() + ")\n";
     }
     if (count == 0) text += "  (none: the policy grants this key nothing)\n";
     return text;

@@ -114,6 +114,10 @@ struct Refusal {
 // be written. Nothing runs.
 Response refuse(audit::Sink& sink, const Request& request, const Refusal& refusal);
 
+// The rule that decided the request; a pipeline's, one per stage joined by "|" ("-" for a
+// stage no rule allowed): BRIDLE_RULE.
+std::string rule_ids(const Response& r);
+
 // The text of the built-in `help` request: what this key may run.
 std::string help_text(const policy::Policy& policy, const std::string& key);
 

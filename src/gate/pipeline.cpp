@@ -30,11 +30,7 @@ std::optional<std::string> refuse_place(const policy::Rule& rule, std::size_t i,
     const bool first = i == 0, last = i + 1 == n;
     const char* place = first ? "first" : last ? "last" : "middle";
     if (first ? p.first : last ? p.last : p.middle) return std::nullopt;
-    std::string listed;
-    for (const auto& [on, name] : {std::pair{p.first, "first"}, std::pair{p.middle, "middle"},
-                                   std::pair{p.last, "last"}}) {
-        if (on) listed += (listed.empty() ? "" : ", ") + std::string(name);
-    }
+    const std::string listed = p.text();
     return "rule " + rule.id + " may not be the " + place + " stage of a pipeline (" +
            (listed.empty() ? std::string("it runs only on its own")
                            : "its pipeline: lists " + listed) +
@@ -55,7 +51,8 @@ std::chrono::milliseconds pipeline_timeout(const Context& context, const Request
 std::uint64_t pipeline_max_output(const Context& context, const Response& r) {
     std::uint64_t cap = UINT64_MAX;
     for (const Response& s : r.stages) {
-        cap = std::min(cap, s.decision.rule->max_output.value_or(context.policy.settings.max_output));
+        cap =
+            std::min(cap, s.decision.rule->max_output.value_or(context.policy.settings.max_output));
     }
     return cap;
 }
@@ -87,7 +84,8 @@ execution::Outcome outcome_of_pipeline(const std::vector<execution::Outcome>& st
             all.exec_errno = o.exec_errno;
         }
         if (!o.error.empty()) add(all.error, name + ": " + o.error);
-        if (!o.supervision_error.empty()) add(all.supervision_error, name + ": " + o.supervision_error);
+        if (!o.supervision_error.empty())
+            add(all.supervision_error, name + ": " + o.supervision_error);
         all.timed_out = all.timed_out || o.timed_out;
         all.disconnected = all.disconnected || o.disconnected;
         all.stdout_truncated = all.stdout_truncated || o.stdout_truncated;
@@ -139,7 +137,8 @@ void decide_pipeline(const Context& context, const Request& request,
         s.exit_status = to_int(ExitCode::kNoPerm);
         const std::string name = stage_name(i, n, stages[i].words);
         message += "bridle: denied: " + name + ": " + s.decision.reason + "\n";
-        for (const auto& synopsis : s.decision.nearest) message += "bridle: usage: " + synopsis + "\n";
+        for (const auto& synopsis : s.decision.nearest)
+            message += "bridle: usage: " + synopsis + "\n";
         if (!first_denied) {
             first_denied = i;
             r.decision.reason = name + ": " + s.decision.reason;
@@ -162,6 +161,24 @@ void decide_pipeline(const Context& context, const Request& request,
     r.decision.fd_paths.clear();  // each stage keeps its own
 }
 
+}  // namespace bridle::gate::detail
+
+namespace bridle::gate {
+
+std::string rule_ids(const Response& r) {
+    if (r.stages.empty()) return r.decision.rule_id();
+    std::string ids;
+    for (const Response& s : r.stages) {
+        ids +=
+            (ids.empty() ? "" : "|") + (s.decision.rule ? s.decision.rule->id : std::string("-"));
+    }
+    return ids;
+}
+
+}  // namespace bridle::gate
+
+namespace bridle::gate::detail {
+
 Response audit_and_run_pipeline(const Context& context, const Request& request, Response r,
                                 const std::vector<command::Stage>& stages,
                                 const execution::OutputSink& sink,
@@ -172,11 +189,10 @@ Response audit_and_run_pipeline(const Context& context, const Request& request, 
     for (const command::Stage& stage : stages) words.push_back(stage.words);
     info.stage_argv = words;
     const bool allowed = r.kind == Kind::kAllowed;
-    std::string rule_ids;
+    const std::string rule_ids = gate::rule_ids(r);
     nlohmann::json executables = nlohmann::json::array();
     for (std::size_t i = 0; i < n; ++i) {
         const Response& s = r.stages[i];
-        rule_ids += (i == 0 ? "" : "|") + (s.decision.rule ? s.decision.rule->id : std::string("-"));
         if (info.denied_stage == 0 && s.kind != Kind::kAllowed) info.denied_stage = i + 1;
         if (!allowed) continue;
         executables.push_back(s.decision.rule->command);
@@ -190,9 +206,9 @@ Response audit_and_run_pipeline(const Context& context, const Request& request, 
     const std::chrono::milliseconds timeout =
         allowed ? pipeline_timeout(context, request, r) : std::chrono::milliseconds(0);
     info.timeout_ms = static_cast<std::uint64_t>(timeout.count());
-    const Status audited = context.audit.write(audit::decision_record(
-        info, allowed ? "allow" : "deny", rule_ids, r.decision.reason,
-        allowed ? executables.dump() : std::string()));
+    const Status audited = context.audit.write(
+        audit::decision_record(info, allowed ? "allow" : "deny", rule_ids, r.decision.reason,
+                               allowed ? executables.dump() : std::string()));
     if (!audited) {
         r.kind = Kind::kUnaudited;
         r.exit_status = to_int(ExitCode::kUnavailable);
@@ -222,12 +238,13 @@ Response audit_and_run_pipeline(const Context& context, const Request& request, 
         spec.pass_stdin = i == 0 && rule.stdin_allowed;  // the others read the stage before
         if (s.opened) spec.pass_fds = s.opened->fds();
         escape = escape || rule.escape_output;
-        Result<sandbox::Prepared> p = s.sandbox ? sandbox::prepare(*s.sandbox)
-                                                : Result<sandbox::Prepared>(Error{"no sandbox", ""});
+        Result<sandbox::Prepared> p = s.sandbox
+                                          ? sandbox::prepare(*s.sandbox)
+                                          : Result<sandbox::Prepared>(Error{"no sandbox", ""});
         if (!p) {
             r.kind = Kind::kRan;
-            r.outcome.error = stage_name(i, n, words[i]) +
-                              ": cannot prepare the sandbox: " + p.error().full();
+            r.outcome.error =
+                stage_name(i, n, words[i]) + ": cannot prepare the sandbox: " + p.error().full();
             break;
         }
         prepared.push_back(std::move(p).value());

@@ -177,4 +177,18 @@ std::map<std::string, std::string> default_environment() {
     };
 }
 
+std::vector<std::string> PipelinePlaces::names() const {
+    std::vector<std::string> out;
+    if (first) out.emplace_back("first");
+    if (middle) out.emplace_back("middle");
+    if (last) out.emplace_back("last");
+    return out;
+}
+
+std::string PipelinePlaces::text() const {
+    std::string out;
+    for (const std::string& name : names()) out += (out.empty() ? "" : ", ") + name;
+    return out;
+}
+
 }  // namespace bridle::policy

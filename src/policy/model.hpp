@@ -99,6 +99,8 @@ struct PipelinePlaces {
     bool middle = false;  // `middle`: its stdin and its stdout are pipes
     bool last = false;    // `last`: its stdin is piped from the stage before (not /dev/null)
     bool any() const { return first || middle || last; }
+    std::vector<std::string> names() const;  // "first", "middle", "last": those listed
+    std::string text() const;                // "first, last"
 };
 
 struct Rule {

@@ -123,11 +123,11 @@ void Session::initialize(const Message& m) {
     send(jsonrpc::result_line(m.id, result));
 }
 
-gate::Request Session::request_for(const std::optional<std::vector<std::string>>& argv,
-                                   const std::string& text) const {
+gate::Request Session::request_for(const tools::CommandArgs& args) const {
     gate::Request request;
-    request.text = text;
-    request.argv = argv;
+    request.text = args.text;
+    request.argv = args.argv;
+    request.pipeline = args.pipeline;
     request.key = options_.key;
     request.client = options_.client;
     request.session_id = session_id_;
@@ -169,7 +169,7 @@ void Session::call_tool(const Message& m) {
         send(jsonrpc::result_line(m.id, tools::error_result(args.error().message, run)));
         return;
     }
-    gate::Request request = request_for(args.value().argv, args.value().text);
+    gate::Request request = request_for(args.value());
     if (!run) {
         // The explain pipeline: tokenize and decide, no audit, nothing runs.
         send(jsonrpc::result_line(m.id, tools::check_result(gate::explain(context_, request))));

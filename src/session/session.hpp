@@ -15,6 +15,7 @@
 
 #include "gate/gate.hpp"
 #include "session/jsonrpc.hpp"
+#include "session/tools.hpp"
 
 namespace bridle::session {
 
@@ -73,8 +74,7 @@ class Session {
     void initialize(const jsonrpc::Message& m);
     void call_tool(const jsonrpc::Message& m);
     void cancel(const Json& request_id);
-    gate::Request request_for(const std::optional<std::vector<std::string>>& argv,
-                              const std::string& text) const;
+    gate::Request request_for(const tools::CommandArgs& args) const;
 
     // session.cpp: processes and I/O.
     void send(const std::string& line);

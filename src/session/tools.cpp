@@ -7,6 +7,7 @@
 #include <cmath>
 
 #include "audit/records.hpp"
+#include "command/tokenizer.hpp"
 #include "common/text.hpp"
 
 namespace bridle::session::tools {
@@ -36,7 +37,18 @@ Json command_input_schema(bool with_timeout) {
          {{"type", "string"},
           {"description",
            "Alternatively, one command line, split by bridle's POSIX-style tokenizer (quotes "
-           "work, nothing is expanded; pipes, redirections, ; && $() globs are refused)."}}},
+           "work, nothing is expanded; `a | b` is a pipeline; redirections, ; && || $() are "
+           "refused)."}}},
+        {"pipeline",
+         {{"type", "array"},
+          {"items", string_array()},
+          {"minItems", 2},
+          {"maxItems", command::kMaxStages},
+          {"description",
+           "Alternatively, a pipeline: each stage's argv, e.g. [[\"journalctl\", \"-u\", "
+           "\"nginx\", \"-n\", \"500\"], [\"grep\", \"-i\", \"error\"], [\"tail\", \"-n\", "
+           "\"20\"]]. bridle wires the pipes itself (no shell); each stage must be allowed in "
+           "its place (list_allowed_commands shows `pipeline`)."}}},
     };
     if (with_timeout) {
         properties["timeout_seconds"] = {
@@ -68,7 +80,14 @@ Json run_output_schema() {
           {"duration_ms", {{"type", "integer"}}},
           {"timeout_ms", {{"type", "integer"}}},
           {"rule",
-           {{"type", "string"}, {"description", "the policy rule that allowed the command"}}},
+           {{"type", "string"},
+            {"description", "the policy rule that allowed the command (a pipeline's: a|b|c)"}}},
+          {"pipestatus",
+           {{"type", "array"},
+            {"items", {{"type", "integer"}}},
+            {"description",
+             "a pipeline's: each stage's status (128+N: killed by signal N; 141 is SIGPIPE, a "
+             "normal end for a writer whose reader had enough)"}}},
           {"reason", {{"type", "string"}, {"description", "why it was denied"}}},
           {"usage", string_array()},
           {"message", {{"type", "string"}, {"description", "bridle's own words"}}},
@@ -175,7 +194,7 @@ Result<CommandArgs> parse_command_args(const Json& arguments, bool with_timeout)
     if (!arguments.is_null() && !arguments.is_object())
         return Error{"the arguments must be an object", ""};
     CommandArgs args;
-    bool have_argv = false, have_command = false;
+    int given = 0;  // of argv, command and pipeline: exactly one
     if (arguments.is_object()) {
         for (const auto& [name, value] : arguments.items()) {
             if (name == "argv") {
@@ -190,11 +209,31 @@ Result<CommandArgs> parse_command_args(const Json& arguments, bool with_timeout)
                     words.push_back(word.get<std::string>());
                 }
                 args.argv = std::move(words);
-                have_argv = true;
+                ++given;
             } else if (name == "command") {
                 if (!value.is_string()) return Error{"`command` must be a string", ""};
                 args.text = value.get<std::string>();
-                have_command = true;
+                ++given;
+            } else if (name == "pipeline") {
+                constexpr const char* kShape =
+                    "`pipeline` must be an array of 2 to 8 stages, each an array of strings";
+                if (!value.is_array() || value.size() < 2 || value.size() > command::kMaxStages)
+                    return Error{kShape, ""};
+                std::vector<std::vector<std::string>> stages;
+                std::size_t words = 0;
+                for (const auto& stage : value) {
+                    if (!stage.is_array() || stage.empty()) return Error{kShape, ""};
+                    words += stage.size();
+                    if (words > kMaxArgvWords)
+                        return Error{"`pipeline` has more than 4096 words", ""};
+                    std::vector<std::string>& into = stages.emplace_back();
+                    for (const auto& word : stage) {
+                        if (!word.is_string()) return Error{kShape, ""};
+                        into.push_back(word.get<std::string>());
+                    }
+                }
+                args.pipeline = std::move(stages);
+                ++given;
             } else if (name == "timeout_seconds" && with_timeout) {
                 if (!value.is_number()) return Error{"`timeout_seconds` must be a number", ""};
                 const double seconds = value.get<double>();
@@ -207,16 +246,19 @@ Result<CommandArgs> parse_command_args(const Json& arguments, bool with_timeout)
                 args.timeout = std::chrono::milliseconds(
                     std::max<std::int64_t>(1, static_cast<std::int64_t>(seconds * 1000.0 + 0.5)));
             } else {
-                return Error{"unknown argument " + quote_text(name, 64) + " (expected " +
-                                 (with_timeout ? "argv or command, and optionally timeout_seconds)"
-                                               : "argv or command)"),
-                             ""};
+                return Error{
+                    "unknown argument " + quote_text(name, 64) + " (expected " +
+                        (with_timeout ? "argv, command or pipeline, and optionally timeout_seconds)"
+                                      : "argv, command or pipeline)"),
+                    ""};
             }
         }
     }
-    if (have_argv == have_command) {
+    if (given != 1) {
         return Error{
-            "give exactly one of `argv` (an array of words) or `command` (one command line)", ""};
+            "give exactly one of `argv` (an array of words), `command` (one command line) "
+            "or `pipeline` (an array of argv)",
+            ""};
     }
     return args;
 }
@@ -270,6 +312,7 @@ Json run_result(const CallReport& c, bool cancelled) {
         s["timeout_ms"] = c.timeout_ms;
     }
     if (!c.rule.empty()) s["rule"] = c.rule;
+    if (!c.pipestatus.empty()) s["pipestatus"] = c.pipestatus;
     if (!c.reason.empty()) s["reason"] = c.reason;
     if (!c.usage.empty() && status == "denied") s["usage"] = c.usage;
 
@@ -319,9 +362,11 @@ Json list_allowed(const policy::Policy& policy, const std::string& key) {
                {"max_output_bytes", max_output},
                {"stdin", rule.stdin_allowed},
                {"sandbox", profile ? profile->name : std::string()}};
+        if (rule.pipeline.any()) r["pipeline"] = rule.pipeline.names();
         rules.push_back(std::move(r));
         text += "  " + rule.synopsis() + "\n";
         if (!rule.summary.empty()) text += "      " + rule.summary + "\n";
+        if (rule.pipeline.any()) text += "      (in a pipeline: " + rule.pipeline.text() + ")\n";
         text += "      (rule " + rule.id + "; timeout " + seconds_text(timeout) + "; output cap " +
                 format_bytes(max_output) + ")\n";
     }
@@ -337,7 +382,15 @@ Json check_result(const gate::Response& r) {
     const bool allowed = r.decision.verdict == matching::Verdict::kAllow;
     Json s{{"decision", allowed ? "allow" : "deny"}};
     std::string text;
-    if (allowed) {
+    if (allowed && !r.stages.empty()) {
+        s["rule"] = gate::rule_ids(r);
+        Json stages = Json::array();
+        for (const gate::Response& stage : r.stages) stages.push_back(stage.decision.exec_argv);
+        s["exec_argv"] = r.stages.back().decision.exec_argv;
+        s["pipeline"] = stages;
+        text = "allowed by rules " + s["rule"].get<std::string>() + "; run_command would run: " +
+               stages.dump(-1, ' ', false, Json::error_handler_t::replace) + "\n";
+    } else if (allowed) {
         s["rule"] = r.decision.rule ? r.decision.rule->id : std::string(audit::kHelpRuleId);
         s["exec_argv"] = r.decision.exec_argv;
         text = "allowed by rule " + s["rule"].get<std::string>() + "; run_command would run: " +

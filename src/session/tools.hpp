@@ -25,10 +25,12 @@ inline constexpr const char* kCheckCommand = "check_command";
 // The result of tools/list: every tool with its input and output schema and annotations.
 Json definitions();
 
-// run_command / check_command arguments: exactly one of `argv` (words, as exec'd) or
-// `command` (text, split by bridle's own tokenizer); run_command also `timeout_seconds`.
+// run_command / check_command arguments: exactly one of `argv` (words, as exec'd), `command`
+// (text, split by bridle's own tokenizer) or `pipeline` (the stages' argv); run_command also
+// `timeout_seconds`.
 struct CommandArgs {
     std::optional<std::vector<std::string>> argv;
+    std::optional<std::vector<std::vector<std::string>>> pipeline;
     std::string text;
     std::optional<std::chrono::milliseconds> timeout;
 };

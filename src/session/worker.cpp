@@ -52,7 +52,10 @@ CallReport report_of(const gate::Context& context, const gate::Request& request,
     if (r.outcome.started && !r.outcome.timed_out && r.outcome.signal == 0)
         c.exit_code = r.outcome.exit_status;
     c.signal = r.outcome.signal;
-    c.rule = r.decision.rule_id();
+    c.rule = gate::rule_ids(r);
+    if (r.kind == gate::Kind::kRan) {
+        for (const gate::Response& stage : r.stages) c.pipestatus.push_back(stage.exit_status);
+    }
     c.reason = c.allowed ? std::string() : r.decision.reason;
     c.usage = r.decision.nearest;
     c.message = r.message;
@@ -64,6 +67,10 @@ CallReport report_of(const gate::Context& context, const gate::Request& request,
     c.duration_ms = r.outcome.duration.count();
     if (r.decision.rule != nullptr) {
         auto timeout = r.decision.rule->timeout.value_or(context.policy.settings.timeout);
+        for (const gate::Response& stage : r.stages) {
+            timeout = std::min(
+                timeout, stage.decision.rule->timeout.value_or(context.policy.settings.timeout));
+        }
         if (request.timeout && *request.timeout < timeout) timeout = *request.timeout;
         c.timeout_ms = timeout.count();
     }
@@ -113,7 +120,8 @@ Json to_json(const CallReport& c) {
                 {"stderr_bytes", c.stderr_bytes},
                 {"truncated", c.truncated},
                 {"duration_ms", c.duration_ms},
-                {"timeout_ms", c.timeout_ms}};
+                {"timeout_ms", c.timeout_ms},
+                {"pipestatus", c.pipestatus}};
 }
 
 Result<CallReport> report_from_json(const Json& j) {
@@ -142,6 +150,7 @@ Result<CallReport> report_from_json(const Json& j) {
         j.at("truncated").get_to(c.truncated);
         j.at("duration_ms").get_to(c.duration_ms);
         j.at("timeout_ms").get_to(c.timeout_ms);
+        j.at("pipestatus").get_to(c.pipestatus);
         return c;
     } catch (const std::exception& e) {
         return Error{std::string("the worker's report is incomplete: ") + e.what(), ""};

@@ -36,6 +36,7 @@ struct CallReport {
     std::uint64_t stdout_bytes = 0, stderr_bytes = 0;
     bool truncated = false;  // the rule's cap or kMaxToolOutputBytes dropped output
     std::int64_t duration_ms = 0, timeout_ms = 0;
+    std::vector<int> pipestatus;  // a pipeline's: each stage's status, as bridle would exit
 };
 
 jsonrpc::Json to_json(const CallReport& report);

@@ -918,6 +918,28 @@ TEST(AuditReview, PairsRecordsAndIgnoresDuplicatesAndForgeries) {
     EXPECT_FALSE(matches(o, a));
 }
 
+// --rule finds a pipeline by any of its stages' rules (BRIDLE_RULE "a|b|c"), and only by a
+// whole rule id.
+TEST(AuditReview, RuleFilterMatchesAPipelineStage) {
+    AuditLog log;
+    log.add(stored({{"BRIDLE_EVENT", "decision"},
+                    {"BRIDLE_REQUEST_ID", "p"},
+                    {"BRIDLE_DECISION", "allow"},
+                    {"BRIDLE_STAGES", "3"},
+                    {"BRIDLE_RULE", "journal|grep-filter|tail-filter"}},
+                   10));
+    const AuditRequest& p = log.requests()[0];
+    AuditOptions o;
+    for (const char* rule : {"journal", "grep-filter", "tail-filter"}) {
+        o.rule = rule;
+        EXPECT_TRUE(matches(o, p)) << rule;
+    }
+    for (const char* rule : {"grep", "filter", "journal|grep-filter", ""}) {
+        o.rule = rule;
+        EXPECT_EQ(matches(o, p), o.rule.empty()) << rule;
+    }
+}
+
 // A decision whose result never came is "lost" once its timeout and a minute have passed,
 // and "running" before; denials, help and completed requests are never lost.
 TEST(AuditReview, ADecisionWithoutResultIsLostAfterItsTimeout) {

@@ -153,6 +153,14 @@ TEST(Tools, CommandArguments) {
         {"timeout huge", R"({"argv":["x"],"timeout_seconds":1e300})", false, "at most"},
         {"unknown", R"({"argv":["x"],"shell":true})", false, "unknown argument"},
         {"arguments array", R"([1])", false, "object"},
+        {"pipeline", R"({"pipeline":[["seq","3"],["tail","-n","1"]]})", true, ""},
+        {"pipeline of one", R"({"pipeline":[["seq","3"]]})", false, "2 to 8 stages"},
+        {"pipeline of nine", R"({"pipeline":[["a"],["a"],["a"],["a"],["a"],["a"],["a"],["a"],["a"]]})",
+         false, "2 to 8 stages"},
+        {"pipeline empty stage", R"({"pipeline":[["seq"],[]]})", false, "each an array of strings"},
+        {"pipeline of strings", R"({"pipeline":["seq","tail"]})", false, "each an array"},
+        {"pipeline number", R"({"pipeline":[["seq"],["tail",1]]})", false, "array of strings"},
+        {"pipeline and argv", R"({"pipeline":[["a"],["b"]],"argv":["a"]})", false, "exactly one"},
     };
     // clang-format on
     for (const auto& c : cases) {
@@ -168,6 +176,12 @@ TEST(Tools, CommandArguments) {
         tools::parse_command_args(Json::parse(R"({"argv":["x"],"timeout_seconds":1.5})"), true);
     ASSERT_TRUE(timed.ok());
     EXPECT_EQ(timed.value().timeout->count(), 1500);
+    const auto piped =
+        tools::parse_command_args(Json::parse(R"({"pipeline":[["seq","3"],["tail"]]})"), false);
+    ASSERT_TRUE(piped.ok());
+    EXPECT_EQ(*piped.value().pipeline,
+              (std::vector<std::vector<std::string>>{{"seq", "3"}, {"tail"}}));
+    EXPECT_FALSE(piped.value().argv.has_value());
     // check_command takes no timeout.
     EXPECT_FALSE(
         tools::parse_command_args(Json::parse(R"({"argv":["x"],"timeout_seconds":1})"), false)
