@@ -170,7 +170,10 @@ expect_denied denied.case 77 'ECHO hello'
 # ---- unparsable: 64, nothing runs ------------------------------------------------------------
 expect_denied unparsable.semicolon 64 "uptime; touch $IT_SCRATCH/pwned"
 expect_denied unparsable.and-list 64 "uptime && touch $IT_SCRATCH/pwned"
-expect_denied unparsable.pipe 64 "uptime | tee $IT_SCRATCH/pwned"
+expect_denied unparsable.or-list 64 "uptime || touch $IT_SCRATCH/pwned"
+expect_denied unparsable.pipe-and 64 "uptime |& tee $IT_SCRATCH/pwned"
+# A pipe parses (pipelines.sh); its stages are then decided, and neither is allowed here.
+expect_denied denied.pipe 77 "uptime | tee $IT_SCRATCH/pwned"
 expect_denied unparsable.redirect 64 "echo hi > $IT_SCRATCH/pwned"
 expect_denied unparsable.append 64 "echo hi >> $IT_SCRATCH/pwned"
 expect_denied unparsable.substitution 64 "echo \$(touch $IT_SCRATCH/pwned)"

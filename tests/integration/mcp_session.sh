@@ -233,6 +233,8 @@ assert_eq sdk.records.denied "deny" "$(rec_get BRIDLE_DECISION BRIDLE_REQUEST_ID
 assert_eq sdk.records.denied-no-result 0 "$(rec_count BRIDLE_REQUEST_ID="${DATA_denied_request_id:-none}" BRIDLE_EVENT=result)"
 assert_match sdk.records.cancelled "$(rec_get BRIDLE_DISCONNECTED BRIDLE_COMMAND="sleep 577" BRIDLE_EVENT=result)" '^(1|true|yes)$'
 assert_absent sdk.denied-had-no-effect "$IT_SCRATCH/pwned"
+assert_eq sdk.records.pipeline "2 echo-word|count-bytes 0 0" \
+    "$(rec_get BRIDLE_STAGES BRIDLE_REQUEST_ID="${DATA_pipeline_request_id:-none}" BRIDLE_EVENT=decision) $(rec_get BRIDLE_RULE BRIDLE_REQUEST_ID="${DATA_pipeline_request_id:-none}" BRIDLE_EVENT=decision) $(rec_get BRIDLE_PIPESTATUS BRIDLE_REQUEST_ID="${DATA_pipeline_request_id:-none}" BRIDLE_EVENT=result)"
 
 run_client disconnect
 bridle_gone() { ! pgrep -f -- '--key it-key' >/dev/null; }

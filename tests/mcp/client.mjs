@@ -84,6 +84,19 @@ async function main() {
   r = await client.callTool({ name: "run_command", arguments: { command: "echo   'world'" } });
   check("allowed.command-line.stdout", r.structuredContent?.stdout === "world\n", show(r));
 
+  // A pipeline, as stages and as a command line: bridle's pipes, each stage's status.
+  r = await client.callTool({ name: "run_command", arguments: { pipeline: [["echo", "hello"], ["wc"]] } });
+  check("pipeline.argv.stdout", r.structuredContent?.status === "ok" && r.structuredContent?.stdout === "6\n", show(r));
+  check("pipeline.argv.rule", r.structuredContent?.rule === "echo-word|count-bytes", show(r.structuredContent));
+  check("pipeline.argv.pipestatus", show(r.structuredContent?.pipestatus) === "[0,0]", show(r.structuredContent));
+  data("pipeline_request_id", r.structuredContent?.request_id);
+  r = await client.callTool({ name: "run_command", arguments: { command: "echo hi | wc" } });
+  check("pipeline.command-line.stdout", r.structuredContent?.stdout === "3\n", show(r));
+  r = await client.callTool({ name: "run_command", arguments: { pipeline: [["echo", "hi"], ["sh", "-c", "id"]] } });
+  check("pipeline.denied", r.isError === true && r.structuredContent?.status === "denied" && /stage 2 of 2/.test(text(r)), show(r));
+  r = await client.callTool({ name: "check_command", arguments: { pipeline: [["echo", "hi"], ["wc"]] } });
+  check("pipeline.check", r.structuredContent?.decision === "allow" && show(r.structuredContent?.pipeline) === '[["echo","hi"],["wc","-c"]]', show(r));
+
   // A non-zero exit is a result, not a tool error.
   r = await client.callTool({ name: "run_command", arguments: { argv: ["false"] } });
   check("nonzero.status", r.structuredContent?.status === "exit_nonzero" && r.structuredContent?.exit_code === 1, show(r));
