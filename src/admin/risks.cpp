@@ -1,16 +1,51 @@
 // SPDX-License-Identifier: Apache-2.0
 // What `bridle check` says about run_as rules (sudoers.hpp, risky_grants): the grants that rest
-// on bridle's re-check alone, root without exec-once, rules `bridle sudoers` cannot compile.
+// on bridle's re-check alone, root without exec-once, rules `bridle sudoers` cannot compile; and
+// pipeline stages whose program runs what it reads.
 #include <pwd.h>
+
+#include <array>
+#include <string_view>
 
 #include "admin/sudoers.hpp"
 #include "privilege/sudo_form.hpp"
 
 namespace bridle::admin {
+namespace {
+
+// Programs that run what they read on standard input (a shell, an interpreter, xargs, a
+// calculator with `!`, an editor with `!`, a crontab): piped into, the stage before writes
+// their program. By basename; a trailing version ("python3.11", "perl5.36") counts.
+bool runs_its_input(std::string_view command) {
+    constexpr std::array<std::string_view, 38> kPrograms = {
+        "sh",    "bash",    "dash",     "zsh",    "ksh",     "mksh", "csh",  "tcsh",
+        "fish",  "ash",     "busybox",  "python", "perl",    "ruby", "node", "nodejs",
+        "php",   "lua",     "tclsh",    "wish",   "awk",     "gawk", "mawk", "nawk",
+        "xargs", "env",     "parallel", "dc",     "bc",      "ed",   "ex",   "vi",
+        "vim",   "sqlite3", "psql",     "mysql",  "crontab", "at"};
+    std::string_view name = command.substr(command.rfind('/') + 1);
+    while (!name.empty() && ((name.back() >= '0' && name.back() <= '9') || name.back() == '.')) {
+        name.remove_suffix(1);
+    }
+    for (const std::string_view program : kPrograms) {
+        if (name == program) return true;
+    }
+    return false;
+}
+
+}  // namespace
 
 std::vector<std::string> risky_grants(const policy::Policy& policy) {
     std::vector<std::string> warnings;
     for (const policy::Rule& rule : policy.rules) {
+        if ((rule.pipeline.middle || rule.pipeline.last) && runs_its_input(rule.command)) {
+            warnings.push_back("rule " + rule.id + " may take a pipeline's " +
+                               (rule.pipeline.middle ? "middle" : "last") + " place, and " +
+                               rule.command +
+                               " runs what it reads: the stage before it would write its program "
+                               "(" +
+                               rule.source + ")");
+        }
         if (rule.run_as.empty()) continue;
         const passwd* pw = ::getpwnam(rule.run_as.c_str());
         const bool root = rule.run_as == "root" || (pw != nullptr && pw->pw_uid == 0);

@@ -232,15 +232,16 @@ std::optional<std::vector<command::Stage>> stages_of(const Context& context, con
 // anything is audited or run: (the target side) the request's normal form, the rule's
 // sandbox on this kernel, its user switch, its `open: fd` files.
 void decide(const Context& context, const Request& request, const std::vector<std::string>& argv,
-            std::vector<bool>& globbed, Response& r) {
-    if (is_help(context, request, argv)) {
+            std::vector<bool>& globbed, Response& r, policy::Place place) {
+    if (place == policy::Place::kAlone && is_help(context, request, argv)) {
         r.kind = Kind::kHelp;
         r.decision.verdict = matching::Verdict::kAllow;
         r.exit_status = to_int(ExitCode::kOk);
         r.message = help_text(context.policy, request.key);
         return;
     }
-    r.decision = matching::decide(context.policy, argv, request.key, context.resolver, &globbed);
+    r.decision =
+        matching::decide(context.policy, argv, request.key, context.resolver, &globbed, place);
     std::optional<Refused> refused;
     if (r.decision.verdict != matching::Verdict::kAllow) {
         if (!request.target_rule.empty()) {
@@ -348,7 +349,7 @@ std::string help_text(const policy::Policy& policy, const std::string& key) {
         ++count;
         text += "  " + rule.synopsis() + "\n";
         if (!rule.summary.empty()) text += "      " + rule.summary + "\n";
-        if (rule.pipeline.any()) text += "      (in a pipeline: " + rule.pipeline.text() + ")\n";
+        if (rule.pipeline.in_pipeline()) text += "      (places: " + rule.pipeline.text() + ")\n";
     }
     if (count == 0) text += "  (none: the policy grants this key nothing)\n";
     return text;

@@ -115,8 +115,17 @@ struct Refusal {
 Response refuse(audit::Sink& sink, const Request& request, const Refusal& refusal);
 
 // The rule that decided the request; a pipeline's, one per stage joined by "|" ("-" for a
-// stage no rule allowed): BRIDLE_RULE.
-std::string rule_ids(const Response& r);
+// stage no rule allowed): BRIDLE_RULE. Inline: the session's tools, fuzzed without the gate,
+// report it too.
+inline std::string rule_ids(const Response& r) {
+    if (r.stages.empty()) return r.decision.rule_id();
+    std::string ids;
+    for (const Response& s : r.stages) {
+        ids +=
+            (ids.empty() ? "" : "|") + (s.decision.rule ? s.decision.rule->id : std::string("-"));
+    }
+    return ids;
+}
 
 // The text of the built-in `help` request: what this key may run.
 std::string help_text(const policy::Policy& policy, const std::string& key);

@@ -19,10 +19,11 @@ struct Refused {
     std::string advice = "nothing was run";
 };
 
-// The verdict of one command (gate.cpp): the built-in `help`, else the matcher's, then the
-// plans of an allowed rule (sandbox, user switch, `open: fd` files).
+// The verdict of one command in `place` (gate.cpp): the built-in `help` (alone only), else
+// the matcher's among the rules that take that place, then the plans of an allowed rule
+// (sandbox, user switch, `open: fd` files).
 void decide(const Context& context, const Request& request, const std::vector<std::string>& argv,
-            std::vector<bool>& globbed, Response& r);
+            std::vector<bool>& globbed, Response& r, policy::Place place = policy::Place::kAlone);
 
 // The verdict of a pipeline (pipeline.cpp): each stage decided as one command, and allowed in
 // its place (`pipeline:`); the whole is allowed only when every stage is.

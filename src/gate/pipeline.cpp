@@ -24,17 +24,11 @@ std::string stage_name(std::size_t i, std::size_t n, const std::vector<std::stri
            escape_text(words.empty() ? "" : words.front(), 64) + "`)";
 }
 
-// Why an allowed rule may not take place `i` of `n`, or nullopt when it may.
-std::optional<std::string> refuse_place(const policy::Rule& rule, std::size_t i, std::size_t n) {
-    const policy::PipelinePlaces& p = rule.pipeline;
-    const bool first = i == 0, last = i + 1 == n;
-    const char* place = first ? "first" : last ? "last" : "middle";
-    if (first ? p.first : last ? p.last : p.middle) return std::nullopt;
-    const std::string listed = p.text();
-    return "rule " + rule.id + " may not be the " + place + " stage of a pipeline (" +
-           (listed.empty() ? std::string("it runs only on its own")
-                           : "its pipeline: lists " + listed) +
-           ")";
+// Where stage `i` of `n` stands.
+policy::Place place_of(std::size_t i, std::size_t n) {
+    return i == 0       ? policy::Place::kFirst
+           : i + 1 == n ? policy::Place::kLast
+                        : policy::Place::kMiddle;
 }
 
 // The pipeline's timeout and output cap: the strictest of its stages' rules, so that no stage
@@ -119,17 +113,7 @@ void decide_pipeline(const Context& context, const Request& request,
             // The target side of a run_as rule re-checks one command; sudo never sends more.
             s.decision.reason = "the target side of a run_as rule runs one command, not a pipeline";
         } else {
-            decide(context, request, stages[i].words, stages[i].globbed, s);
-            if (s.kind == Kind::kHelp) {
-                s.decision = {};
-                s.decision.reason = "`help` is bridle's own answer, not a program: send it alone";
-            } else if (s.kind == Kind::kAllowed) {
-                if (std::optional<std::string> why = refuse_place(*s.decision.rule, i, n)) {
-                    s.decision.verdict = matching::Verdict::kDeny;
-                    s.decision.reason = *why;
-                    s.opened.reset();
-                }
-            }
+            decide(context, request, stages[i].words, stages[i].globbed, s, place_of(i, n));
         }
         if (s.kind == Kind::kAllowed && s.decision.verdict == matching::Verdict::kAllow) continue;
         s.kind = Kind::kDenied;
@@ -160,24 +144,6 @@ void decide_pipeline(const Context& context, const Request& request,
     r.decision = r.stages.back().decision;
     r.decision.fd_paths.clear();  // each stage keeps its own
 }
-
-}  // namespace bridle::gate::detail
-
-namespace bridle::gate {
-
-std::string rule_ids(const Response& r) {
-    if (r.stages.empty()) return r.decision.rule_id();
-    std::string ids;
-    for (const Response& s : r.stages) {
-        ids +=
-            (ids.empty() ? "" : "|") + (s.decision.rule ? s.decision.rule->id : std::string("-"));
-    }
-    return ids;
-}
-
-}  // namespace bridle::gate
-
-namespace bridle::gate::detail {
 
 Response audit_and_run_pipeline(const Context& context, const Request& request, Response r,
                                 const std::vector<command::Stage>& stages,

@@ -157,7 +157,7 @@ std::optional<Rule> PolicyReader::read_rule(const Field& field) {
     }
     if (const Entry* pipeline = find(*entries, "pipeline")) {
         read_pipeline_places(pipeline->value, rule.pipeline);
-        if (rule.pipeline.any() && !rule.run_as.empty()) {
+        if (rule.pipeline.in_pipeline() && !rule.run_as.empty()) {
             fail(pipeline->value.mark,
                  "a run_as rule may not be a pipeline stage: sudo's target side runs one command "
                  "on its own");
@@ -175,26 +175,29 @@ std::optional<Rule> PolicyReader::read_rule(const Field& field) {
     return rule;
 }
 
-// pipeline: a non-empty list of first, middle and last, each at most once.
+// pipeline: a non-empty list of alone, first, middle and last, each at most once; the rule
+// takes exactly the places listed.
 void PolicyReader::read_pipeline_places(const Field& field, PipelinePlaces& places) {
     const std::optional<std::vector<Field>> items = list(field, "pipeline");
     if (!items) return;
     if (items->empty()) {
         fail(field.mark,
-             "pipeline must list at least one of first, middle, last; leave it out "
+             "pipeline must list at least one of alone, first, middle, last; leave it out "
              "for a rule that runs only on its own");
         return;
     }
+    places.alone = false;
     for (const Field& item : *items) {
         const std::optional<std::string> place = text(item, "a pipeline place");
         if (!place) continue;
-        bool* slot = *place == "first"    ? &places.first
+        bool* slot = *place == "alone"    ? &places.alone
+                     : *place == "first"  ? &places.first
                      : *place == "middle" ? &places.middle
                      : *place == "last"   ? &places.last
                                           : nullptr;
         if (slot == nullptr) {
             fail(item.mark,
-                 "unknown pipeline place " + quoted(*place) + ": use first, middle or last");
+                 "unknown pipeline place " + quoted(*place) + ": use alone, first, middle or last");
         } else if (*slot) {
             fail(item.mark, "pipeline lists " + quoted(*place) + " twice");
         } else {

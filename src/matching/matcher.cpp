@@ -75,7 +75,7 @@ constexpr std::size_t kMaxNearest = 8;
 
 Decision decide(const policy::Policy& policy, const std::vector<std::string>& argv,
                 const std::string& key, const PathResolver& resolver,
-                const std::vector<bool>* globbed) {
+                const std::vector<bool>* globbed, policy::Place place) {
     Decision d;
     if (argv.empty() || argv[0].empty()) {
         d.reason = "empty command";
@@ -84,8 +84,14 @@ Decision decide(const policy::Policy& policy, const std::vector<std::string>& ar
     const std::string& name = argv[0];
 
     std::vector<const Rule*> candidates;
+    const Rule* elsewhere = nullptr;  // the first rule for the program that takes other places
     const auto consider = [&](const Rule& rule) {
-        if (rule.name == name && rule.allows_key(key)) candidates.push_back(&rule);
+        if (rule.name != name || !rule.allows_key(key)) return;
+        if (rule.pipeline.allows(place)) {
+            candidates.push_back(&rule);
+        } else if (elsewhere == nullptr) {
+            elsewhere = &rule;
+        }
     };
     if (policy.indexed == policy.rules.size() && !policy.rules.empty()) {
         if (const auto it = policy.rules_by_name.find(name); it != policy.rules_by_name.end()) {
@@ -95,6 +101,16 @@ Decision decide(const policy::Policy& policy, const std::vector<std::string>& ar
         for (const Rule& rule : policy.rules) consider(rule);
     }
 
+    if (candidates.empty() && elsewhere != nullptr) {
+        d.reason =
+            "rule " + elsewhere->id + " may not run " +
+            (place == policy::Place::kAlone
+                 ? std::string("on its own")
+                 : std::string("as the ") + policy::place_name(place) + " stage of a pipeline") +
+            " (its pipeline: lists " + elsewhere->pipeline.text() + ")";
+        d.nearest.push_back(elsewhere->synopsis());
+        return d;
+    }
     if (candidates.empty()) {
         // A path where a name belongs: point at the name the policy knows the program by.
         const bool is_path = name.find('/') != std::string::npos;

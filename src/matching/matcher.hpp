@@ -72,9 +72,12 @@ class PathResolver {
 // token wins; a rule whose `keys` do not include `key` is invisible to that key.
 // `globbed` (from command::tokenize_allowing_globs): which words hold an unquoted * or ?;
 // such a word is accepted only by a `glob:` path argument, and expanded there. nullptr: none.
+// `place`: where the command stands (a stage of a pipeline, or alone); only rules that list
+// that place are tried, and one that would be tried elsewhere is named in the reason.
 Decision decide(const policy::Policy& policy, const std::vector<std::string>& argv,
                 const std::string& key, const PathResolver& resolver,
-                const std::vector<bool>* globbed = nullptr);
+                const std::vector<bool>* globbed = nullptr,
+                policy::Place place = policy::Place::kAlone);
 
 // The synopses of every rule `key` may use, for `help`.
 std::vector<std::string> allowed_synopses(const policy::Policy& policy, const std::string& key);

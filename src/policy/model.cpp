@@ -177,11 +177,41 @@ std::map<std::string, std::string> default_environment() {
     };
 }
 
+const char* place_name(Place place) {
+    switch (place) {
+        case Place::kAlone:
+            return "alone";
+        case Place::kFirst:
+            return "first";
+        case Place::kMiddle:
+            return "middle";
+        case Place::kLast:
+            return "last";
+        default:
+            return "alone";  // -Werror=switch-default; every place is listed above
+    }
+}
+
+bool PipelinePlaces::allows(Place place) const {
+    switch (place) {
+        case Place::kAlone:
+            return alone;
+        case Place::kFirst:
+            return first;
+        case Place::kMiddle:
+            return middle;
+        case Place::kLast:
+            return last;
+        default:
+            return false;
+    }
+}
+
 std::vector<std::string> PipelinePlaces::names() const {
     std::vector<std::string> out;
-    if (first) out.emplace_back("first");
-    if (middle) out.emplace_back("middle");
-    if (last) out.emplace_back("last");
+    for (const Place place : {Place::kAlone, Place::kFirst, Place::kMiddle, Place::kLast}) {
+        if (allows(place)) out.emplace_back(place_name(place));
+    }
     return out;
 }
 

@@ -92,15 +92,20 @@ struct Option {
     std::string placeholder() const;
 };
 
-// The places of a pipeline a rule may take (`pipeline:`; bridle-policy(5), PIPELINES). A rule
-// that lists none runs only on its own.
+// Where a command stands: on its own, or in a pipeline (bridle-policy(5), PIPELINES).
+enum class Place { kAlone, kFirst, kMiddle, kLast };
+const char* place_name(Place place);  // "alone", "first", "middle", "last"
+
+// The places a rule may take (`pipeline:`, which lists each one). Without the key: alone only.
 struct PipelinePlaces {
+    bool alone = true;    // `alone`: a request of its own (stdin per `stdin:`)
     bool first = false;   // `first`: its stdout is piped to the next stage
     bool middle = false;  // `middle`: its stdin and its stdout are pipes
     bool last = false;    // `last`: its stdin is piped from the stage before (not /dev/null)
-    bool any() const { return first || middle || last; }
-    std::vector<std::string> names() const;  // "first", "middle", "last": those listed
-    std::string text() const;                // "first, last"
+    bool allows(Place place) const;
+    bool in_pipeline() const { return first || middle || last; }
+    std::vector<std::string> names() const;  // the places listed, in the order above
+    std::string text() const;                // "alone, first"
 };
 
 struct Rule {

@@ -362,11 +362,11 @@ Json list_allowed(const policy::Policy& policy, const std::string& key) {
                {"max_output_bytes", max_output},
                {"stdin", rule.stdin_allowed},
                {"sandbox", profile ? profile->name : std::string()}};
-        if (rule.pipeline.any()) r["pipeline"] = rule.pipeline.names();
+        r["pipeline"] = rule.pipeline.names();
         rules.push_back(std::move(r));
         text += "  " + rule.synopsis() + "\n";
         if (!rule.summary.empty()) text += "      " + rule.summary + "\n";
-        if (rule.pipeline.any()) text += "      (in a pipeline: " + rule.pipeline.text() + ")\n";
+        if (rule.pipeline.in_pipeline()) text += "      (places: " + rule.pipeline.text() + ")\n";
         text += "      (rule " + rule.id + "; timeout " + seconds_text(timeout) + "; output cap " +
                 format_bytes(max_output) + ")\n";
     }

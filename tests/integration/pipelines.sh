@@ -103,7 +103,7 @@ assert_eq denied.record-stage 2 "$(rec decision BRIDLE_DENIED_STAGE)"
 assert_eq denied.record-rules "touch-first|-" "$(rec decision BRIDLE_RULE)"
 bridle_ssh -- "seq 3 | wc -l"
 assert_status denied.not-in-place 77
-assert_contains denied.not-in-place.why "$SSH_ERR" 'rule alone may not be the last stage of a pipeline (it runs only on its own)'
+assert_contains denied.not-in-place.why "$SSH_ERR" 'rule alone may not run as the last stage of a pipeline (its pipeline: lists alone)'
 bridle_ssh -- "touch $marker | head -n 1"
 assert_status allowed.side-effect.status 0
 assert_ne allowed.side-effect.ran "$old_time" "$(stat -c %Y "$marker")"

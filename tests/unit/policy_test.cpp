@@ -638,11 +638,11 @@ const std::vector<BadCase>& bad_cases() {
         {"rule sandbox is a mapping", rule_with("    sandbox: {seccomp: []}\n"),
          "sandbox must be a string, not a mapping", "5:14"},
         {"pipeline place unknown", rule_with("    pipeline: [first, end]\n"),
-         "unknown pipeline place 'end': use first, middle or last", "5:23"},
+         "unknown pipeline place 'end': use alone, first, middle or last", "5:23"},
         {"pipeline place twice", rule_with("    pipeline: [last, last]\n"),
          "pipeline lists 'last' twice", "5:22"},
         {"pipeline empty", rule_with("    pipeline: []\n"),
-         "pipeline must list at least one of first, middle, last", "5:15"},
+         "pipeline must list at least one of alone, first, middle, last", "5:15"},
         {"pipeline a string", rule_with("    pipeline: first\n"),
          "pipeline must be a list", "5:15"},
         {"pipeline with run_as", rule_with("    run_as: root\n    pipeline: [first]\n"),
@@ -862,13 +862,21 @@ TEST(PolicyParse, ReadsTheAuditSinkAndCapture) {
 TEST(PolicyParse, ReadsPipelinePlaces) {
     const Parsed defaults = parse(rule_with(""));
     ASSERT_TRUE(defaults.policy.has_value()) << all_errors(defaults.report);
-    EXPECT_FALSE(defaults.policy->rules[0].pipeline.any());
+    EXPECT_EQ(defaults.policy->rules[0].pipeline.names(), std::vector<std::string>{"alone"});
+    EXPECT_FALSE(defaults.policy->rules[0].pipeline.in_pipeline());
     const Parsed parsed = parse(rule_with("    pipeline: [last, first]\n"));
     ASSERT_TRUE(parsed.policy.has_value()) << all_errors(parsed.report);
     const PipelinePlaces& places = parsed.policy->rules[0].pipeline;
-    EXPECT_TRUE(places.first);
-    EXPECT_FALSE(places.middle);
-    EXPECT_TRUE(places.last);
+    EXPECT_FALSE(places.allows(Place::kAlone));  // exactly the places listed
+    EXPECT_TRUE(places.allows(Place::kFirst));
+    EXPECT_FALSE(places.allows(Place::kMiddle));
+    EXPECT_TRUE(places.allows(Place::kLast));
+    EXPECT_EQ(places.text(), "first, last");
+    const Parsed both = parse(rule_with("    pipeline: [alone, first]\n"));
+    ASSERT_TRUE(both.policy.has_value()) << all_errors(both.report);
+    EXPECT_EQ(both.policy->rules[0].pipeline.text(), "alone, first");
+    // run_as rules may run alone, but never in a pipeline.
+    EXPECT_TRUE(parse(rule_with("    run_as: root\n    pipeline: [alone]\n")).policy.has_value());
 }
 
 // Durations and sizes in every unit, at the bounds of their ranges.

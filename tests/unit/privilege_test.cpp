@@ -242,5 +242,25 @@ TEST(Sudoers, CheckWarnsAboutRiskyRootGrants) {
                     .empty());
 }
 
+// A pipeline stage after the first reads what the stage before wrote: a program that runs what
+// it reads is warned about there (not as the first stage, nor on its own).
+TEST(Sudoers, CheckWarnsAboutPipelineStagesThatRunTheirInput) {
+    const std::vector<std::string> warnings =
+        risky_grants(parse("version: 1\nrules:\n"
+                           "  - {id: py, command: /usr/bin/python3.11, pipeline: [last]}\n"
+                           "  - {id: sh, command: /bin/sh, pipeline: [middle]}\n"
+                           "  - {id: xargs, command: /usr/bin/xargs, pipeline: [first]}\n"
+                           "  - {id: awk, command: /usr/bin/awk}\n"
+                           "  - {id: grep, command: /usr/bin/grep, pipeline: [middle, last]}\n"
+                           "  - {id: shasum, command: /usr/bin/sha256sum, pipeline: [last]}\n"));
+    ASSERT_EQ(warnings.size(), 2U);
+    EXPECT_NE(warnings[0].find("rule py may take a pipeline's last place, and /usr/bin/python3.11 "
+                               "runs what it reads"),
+              std::string::npos)
+        << warnings[0];
+    EXPECT_NE(warnings[1].find("rule sh may take a pipeline's middle place"), std::string::npos)
+        << warnings[1];
+}
+
 }  // namespace
 }  // namespace bridle::privilege
