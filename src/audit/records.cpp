@@ -109,7 +109,7 @@ Record decision_record(const RequestInfo& info, const std::string& decision,
 
 Record result_record(const RequestInfo& info, const std::string& rule_id,
                      const execution::Outcome& outcome, int exit_status,
-                     const OutputCapture* capture) {
+                     const OutputCapture* capture, std::optional<std::uint64_t> redacted) {
     Record r;
     r.message_id = kResultMessageId;
     r.priority = (outcome.started && exit_status == 0) ? 6 : 5;
@@ -155,6 +155,7 @@ Record result_record(const RequestInfo& info, const std::string& rule_id,
               "landlock=" + info.sandbox->landlock + " " + outcome.containment + " dumpable=no");
     }
     if (!outcome.error.empty()) r.add("BRIDLE_ERROR", escape_text(outcome.error, 512));
+    if (redacted) r.add("BRIDLE_REDACTED", std::to_string(*redacted));
     if (capture != nullptr) {
         // The heads are untrusted bytes: escaped like the command (no control character, no
         // newline, valid UTF-8), never cut further than the rule's limit already did.

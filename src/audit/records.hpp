@@ -76,9 +76,11 @@ Record decision_record(const RequestInfo& info, const std::string& decision,
 
 // `capture`: the rule's output capture (capture.hpp), finished; nullptr when it has none.
 // Adds BRIDLE_CAPTURE_BYTES (the limit), BRIDLE_STDOUT_SHA256, BRIDLE_STDERR_SHA256 and the
-// escaped heads BRIDLE_STDOUT / BRIDLE_STDERR.
+// escaped heads BRIDLE_STDOUT / BRIDLE_STDERR. `redacted`: the secrets replaced in what the
+// client got, both streams (BRIDLE_REDACTED), when this side redacted the rule's output.
 Record result_record(const RequestInfo& info, const std::string& rule_id,
                      const execution::Outcome& outcome, int exit_status,
-                     const OutputCapture* capture = nullptr);
+                     const OutputCapture* capture = nullptr,
+                     std::optional<std::uint64_t> redacted = std::nullopt);
 
 }  // namespace bridle::audit

@@ -15,8 +15,8 @@
 #include "audit/records.hpp"
 #include "command/tokenizer.hpp"
 #include "common/text.hpp"
+#include "gate/client_stream.hpp"
 #include "gate/internal.hpp"
-#include "gate/output_hygiene.hpp"
 #include "privilege/sudo_form.hpp"
 
 namespace bridle::gate {
@@ -53,6 +53,15 @@ std::optional<Refused> plan_privilege(const Context& context, Response& r) {
     r.sudo = privilege::sudo_call(rule, r.decision, self.value(), context.policy.given_path,
                                   r.request_id, context.policy.sha256);
     return std::nullopt;
+}
+
+// A rule with redact: true needs the policy's patterns to compile (together with the built-in
+// ones); `bridle check` reports what fails here. Nothing unredacted reaches the client.
+std::optional<Refused> plan_redaction(const Context& context, const Response& r) {
+    if (!r.decision.rule->redact) return std::nullopt;
+    const std::string& error = context.policy.settings.redaction->compile_error();
+    if (error.empty()) return std::nullopt;
+    return Refused{error, "nothing was run; ask the administrator"};
 }
 
 // Opens the rule's `open: fd` paths without following symlinks and checks the descriptors
@@ -230,7 +239,7 @@ std::optional<std::vector<command::Stage>> stages_of(const Context& context, con
 // The verdict, decided here and nowhere else: the built-in `help`, else the matcher's; then
 // each plan of an allowed rule may turn the allow into a deny, in this order, before
 // anything is audited or run: (the target side) the request's normal form, the rule's
-// sandbox on this kernel, its user switch, its `open: fd` files.
+// sandbox on this kernel, its user switch, its redaction patterns, its `open: fd` files.
 void decide(const Context& context, const Request& request, const std::vector<std::string>& argv,
             std::vector<bool>& globbed, Response& r, policy::Place place) {
     if (place == policy::Place::kAlone && is_help(context, request, argv)) {
@@ -259,6 +268,7 @@ void decide(const Context& context, const Request& request, const std::vector<st
         if (!request.target_rule.empty()) refused = check_normal_form(argv, r);
         if (!refused) refused = plan_sandbox(context, r);
         if (!refused) refused = plan_privilege(context, r);
+        if (!refused && !r.sudo) refused = plan_redaction(context, r);
         if (!refused && !r.sudo) refused = open_fd_paths(r);
     }
     if (refused) {
@@ -462,25 +472,26 @@ Response audit_and_run(const Context& context, const Request& request, Response 
     spec.max_output = rule.max_output.value_or(context.policy.settings.max_output);
     spec.hangup_fds = hangup_fds;
     if (opened) spec.pass_fds = opened->fds();
-    // The rule's output capture sees every byte, also past max_output.
+    // redact and escape_output (client_stream.hpp). Through sudo the target side takes both
+    // steps: redacting again here could only mangle its [REDACTED] markers.
+    const OutputSteps steps = r.sudo ? OutputSteps{} : steps_of(rule);
+    ClientStream client(steps, context.policy, sink);
+    const execution::OutputSink to_client = client.sink();
+    // The rule's output capture sees every byte, also past max_output; redacted as the client's
+    // stream is, so the journal never holds a secret the client was spared.
     std::optional<audit::OutputCapture> capture;
+    std::optional<ClientStream> captured;
     if (rule.capture) {
         capture.emplace(*rule.capture);
-        spec.observe = [&capture](execution::Stream stream, std::string_view bytes) {
-            capture->observe(stream, bytes);
+        captured.emplace(OutputSteps{steps.redact, false}, context.policy,
+                         [&capture](execution::Stream stream, std::string_view bytes) {
+                             capture->observe(stream, bytes);
+                             return true;
+                         });
+        spec.observe = [&captured](execution::Stream stream, std::string_view bytes) {
+            (void)captured->write(stream, bytes);
         };
     }
-
-    // escape_output: the client sees control characters escaped (output_hygiene.hpp). Through
-    // sudo the target side escapes; escaping again would change nothing.
-    std::array<OutputEscaper, 2> escapers;
-    const execution::OutputSink escaping = [&](execution::Stream stream, std::string_view bytes) {
-        std::string out;
-        escapers[stream == execution::Stream::kStdout ? 0 : 1].escape(bytes, out);
-        return out.empty() || sink(stream, out);
-    };
-    const bool escape = rule.escape_output && !r.sudo;
-    const execution::OutputSink& to_client = escape ? escaping : sink;
 
     r.kind = Kind::kRan;
     if (r.sudo) {
@@ -507,15 +518,7 @@ Response audit_and_run(const Context& context, const Request& request, Response 
             r.outcome.error = "cannot prepare the sandbox: " + prepared.error().full();
         }
     }
-    if (escape) {
-        // A character the command left unfinished at its end.
-        for (const execution::Stream stream :
-             {execution::Stream::kStdout, execution::Stream::kStderr}) {
-            std::string rest;
-            escapers[stream == execution::Stream::kStdout ? 0 : 1].finish(rest);
-            if (!rest.empty()) (void)sink(stream, rest);
-        }
-    }
+    client.finish();  // the lines and characters the command left unfinished at its end
     r.exit_status = exit_status_of(r.outcome);
     if (!r.outcome.started) {
         r.message =
@@ -539,9 +542,14 @@ Response audit_and_run(const Context& context, const Request& request, Response 
     // Through sudo, the sandbox (and its exec-once count) is the target side's: its own result
     // record reports it; this one reports what sudo returned.
     if (r.sudo) info.sandbox.reset();
-    if (capture) capture->finish();
+    if (capture) {
+        captured->finish();
+        capture->finish();
+    }
+    const std::optional<std::uint64_t> redacted =
+        client.redacts() ? std::optional(client.redacted()) : std::nullopt;
     const Status recorded = context.audit.write(audit::result_record(
-        info, rule.id, r.outcome, r.exit_status, capture ? &*capture : nullptr));
+        info, rule.id, r.outcome, r.exit_status, capture ? &*capture : nullptr, redacted));
     if (!recorded) {
         r.message +=
             "bridle: warning: the result record could not be written: " + recorded.error().full() +

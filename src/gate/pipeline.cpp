@@ -12,8 +12,8 @@
 
 #include "audit/capture.hpp"
 #include "common/text.hpp"
+#include "gate/client_stream.hpp"
 #include "gate/internal.hpp"
-#include "gate/output_hygiene.hpp"
 
 namespace bridle::gate::detail {
 namespace {
@@ -193,7 +193,7 @@ Response audit_and_run_pipeline(const Context& context, const Request& request, 
     std::vector<execution::Spec> specs(n);
     std::vector<sandbox::Prepared> prepared;
     prepared.reserve(n);
-    bool escape = false;
+    OutputSteps steps;  // redact and escape_output of any stage: the pipeline's output
     for (std::size_t i = 0; i < n; ++i) {
         const Response& s = r.stages[i];
         const policy::Rule& rule = *s.decision.rule;
@@ -203,7 +203,8 @@ Response audit_and_run_pipeline(const Context& context, const Request& request, 
         spec.env = context.policy.environment_for(rule);
         spec.pass_stdin = i == 0 && rule.stdin_allowed;  // the others read the stage before
         if (s.opened) spec.pass_fds = s.opened->fds();
-        escape = escape || rule.escape_output;
+        steps.redact = steps.redact || steps_of(rule).redact;
+        steps.escape = steps.escape || steps_of(rule).escape;
         Result<sandbox::Prepared> p = s.sandbox
                                           ? sandbox::prepare(*s.sandbox)
                                           : Result<sandbox::Prepared>(Error{"no sandbox", ""});
@@ -220,38 +221,33 @@ Response audit_and_run_pipeline(const Context& context, const Request& request, 
     shared.max_output = pipeline_max_output(context, r);
     shared.hangup_fds = hangup_fds;
     const policy::Rule& last_rule = *r.stages.back().decision.rule;
-    std::optional<audit::OutputCapture> capture;  // the last rule's: what the client gets
+    ClientStream client(steps, context.policy, sink);
+    const execution::OutputSink to_client = client.sink();
+    // The last rule's output capture: what the client gets, redacted as it is (gate.cpp).
+    std::optional<audit::OutputCapture> capture;
+    std::optional<ClientStream> captured;
     if (last_rule.capture) {
         capture.emplace(*last_rule.capture);
-        shared.observe = [&capture](execution::Stream stream, std::string_view bytes) {
-            capture->observe(stream, bytes);
+        captured.emplace(OutputSteps{steps.redact, false}, context.policy,
+                         [&capture](execution::Stream stream, std::string_view bytes) {
+                             capture->observe(stream, bytes);
+                             return true;
+                         });
+        shared.observe = [&captured](execution::Stream stream, std::string_view bytes) {
+            (void)captured->write(stream, bytes);
         };
     }
-    // escape_output on any stage: the client sees control characters escaped.
-    std::array<OutputEscaper, 2> escapers;
-    const execution::OutputSink escaping = [&](execution::Stream stream, std::string_view bytes) {
-        std::string out;
-        escapers[stream == execution::Stream::kStdout ? 0 : 1].escape(bytes, out);
-        return out.empty() || sink(stream, out);
-    };
 
     r.kind = Kind::kRan;
     std::vector<execution::Outcome> outcomes(n);
     if (prepared.size() == n) {
         for (std::size_t i = 0; i < n; ++i) specs[i].sandbox = &prepared[i];
-        outcomes = execution::run_pipeline(specs, escape ? escaping : sink);
+        outcomes = execution::run_pipeline(specs, to_client);
         r.outcome = outcome_of_pipeline(outcomes, words);
     } else {
         r.outcome.started = false;
     }
-    if (escape) {
-        for (const execution::Stream stream :
-             {execution::Stream::kStdout, execution::Stream::kStderr}) {
-            std::string rest;
-            escapers[stream == execution::Stream::kStdout ? 0 : 1].finish(rest);
-            if (!rest.empty()) (void)sink(stream, rest);
-        }
-    }
+    client.finish();  // the lines and characters the stages left unfinished at their end
     for (std::size_t i = 0; i < n; ++i) {
         Response& s = r.stages[i];
         s.kind = Kind::kRan;
@@ -280,9 +276,14 @@ Response audit_and_run_pipeline(const Context& context, const Request& request, 
                      " bytes on stdout, " + std::to_string(r.outcome.stderr_bytes) +
                      " on stderr)\n";
     }
-    if (capture) capture->finish();
+    if (capture) {
+        captured->finish();
+        capture->finish();
+    }
+    const std::optional<std::uint64_t> redacted =
+        client.redacts() ? std::optional(client.redacted()) : std::nullopt;
     const Status recorded = context.audit.write(audit::result_record(
-        info, rule_ids, r.outcome, r.exit_status, capture ? &*capture : nullptr));
+        info, rule_ids, r.outcome, r.exit_status, capture ? &*capture : nullptr, redacted));
     if (!recorded) {
         r.message +=
             "bridle: warning: the result record could not be written: " + recorded.error().full() +

@@ -53,4 +53,14 @@ void warn_about_sandboxes(const Policy& policy, std::vector<Error>& warnings) {
     }
 }
 
+void warn_about_redaction(const Policy& policy, std::vector<Error>& warnings) {
+    if (policy.settings.redaction->own().empty()) return;
+    if (std::any_of(policy.rules.begin(), policy.rules.end(),
+                    [](const Rule& rule) { return rule.redact; })) {
+        return;
+    }
+    warnings.push_back({"settings.redact_patterns is never used: no rule has redact: true",
+                        policy.files.empty() ? "" : policy.files.front()});
+}
+
 }  // namespace bridle::policy::read

@@ -141,6 +141,7 @@ namespace {
 using read::PolicyReader;
 using read::quoted;
 using read::RegexPool;
+using read::warn_about_redaction;
 using read::warn_about_sandboxes;
 
 // Parses one file into `policy` (settings only from the main file; rules appended) and
@@ -218,6 +219,7 @@ Result<Policy> parse_policy_text(std::string_view yaml, const std::string& name,
     reject_duplicate_ids(policy.rules, report.errors);
     if (report.errors.size() > before) return report.errors[before];
     warn_about_sandboxes(policy, report.warnings);
+    warn_about_redaction(policy, report.warnings);
     index_rules(policy);
     return policy;
 }
@@ -259,6 +261,7 @@ Result<Policy> load_policy_files(const std::string& main_file, const std::string
         report.warnings.push_back({"the policy has no rules: every request will be denied", ""});
     }
     warn_about_sandboxes(policy, report.warnings);
+    warn_about_redaction(policy, report.warnings);
     index_rules(policy);
     return policy;
 }

@@ -19,7 +19,8 @@ std::optional<Rule> PolicyReader::read_rule(const Field& field) {
                               "timeout",      "max_output",    "stdin",
                               "sandbox",      "run_as",        "capture",
                               "fixed_before", "fixed_after",   "bundle_flags",
-                              "env",          "escape_output", "pipeline"},
+                              "env",          "escape_output", "pipeline",
+                              "redact"},
                    "a rule");
     Rule rule;
     rule.source = location(file_, field.mark);
@@ -91,6 +92,9 @@ std::optional<Rule> PolicyReader::read_rule(const Field& field) {
     if (const Entry* env = find(*entries, "env")) read_env(env->value, rule.env);
     if (const Entry* escape = find(*entries, "escape_output")) {
         rule.escape_output = boolean(escape->value, "escape_output").value_or(false);
+    }
+    if (const Entry* redact = find(*entries, "redact")) {
+        rule.redact = boolean(redact->value, "redact").value_or(false);
     }
     if (const Entry* bundle = find(*entries, "bundle_flags")) {
         rule.bundle_flags = boolean(bundle->value, "bundle_flags").value_or(false);

@@ -12,7 +12,7 @@ void PolicyReader::read_settings(const Field& field, Policy& policy) {
     if (!entries) return;
     reject_unknown(*entries,
                    {"audit", "timeout", "max_output", "env", "sandbox", "landlock", "audit_file",
-                    "max_request", "max_words"},
+                    "max_request", "max_words", "redact_patterns"},
                    "settings");
     if (const Entry* audit = find(*entries, "audit")) {
         const std::optional<std::string> sink = text(audit->value, "audit");
@@ -58,6 +58,9 @@ void PolicyReader::read_settings(const Field& field, Policy& policy) {
             settings.max_words = static_cast<std::uint64_t>(*value);
         }
     }
+    if (const Entry* patterns = find(*entries, "redact_patterns")) {
+        read_redact_patterns(patterns->value, settings);
+    }
     if (const Entry* sandbox = find(*entries, "sandbox")) {
         read_sandbox_reference(sandbox->value, "settings.sandbox", settings.sandbox);
     }
@@ -99,6 +102,49 @@ void PolicyReader::read_audit_file(const Field& field, AuditFile& audit_file) {
         } else if (value) {
             audit_file.max_files = static_cast<std::uint64_t>(*value);
         }
+    }
+}
+
+// settings.redact_patterns: regexes searched for, after the built-in ones, in the output of
+// rules with redact: true. Each must parse and may not use named groups (the first capturing
+// group is the secret); `bridle check` compiles them, alone and together, and refuses one
+// that matches the empty string.
+void PolicyReader::read_redact_patterns(const Field& field, Settings& settings) {
+    const std::optional<std::vector<Field>> items = list(field, "settings.redact_patterns");
+    if (!items) return;
+    std::vector<std::string> own;
+    bool good = true;
+    for (const Field& item : *items) {
+        const std::optional<std::string> source = text(item, "a redact pattern");
+        if (!source) {
+            good = false;
+            continue;
+        }
+        std::string error;
+        if (source->empty()) {
+            error = "must not be empty";
+        } else if (source->find("(?P<") != std::string::npos ||
+                   source->find("(?<") != std::string::npos) {
+            error =
+                "may not name a group: the first capturing group is what is replaced; "
+                "use (...) or (?:...)";
+        } else if (const std::shared_ptr<const Regex> regex = Regex::parse(*source, error)) {
+            if (compile_) error = regex->compile_error();
+            if (error.empty() && compile_ && regex->full_match("")) {
+                error = "matches the empty string";
+            }
+        }
+        if (!error.empty()) {
+            fail(item.mark, "invalid redact pattern " + quoted(*source) + ": " + error);
+            good = false;
+            continue;
+        }
+        own.push_back(*source);
+    }
+    if (!good || own.empty()) return;
+    settings.redaction = std::make_shared<const RedactionPatterns>(std::move(own));
+    if (compile_ && !settings.redaction->compile_error().empty()) {
+        fail(field.mark, settings.redaction->compile_error());
     }
 }
 

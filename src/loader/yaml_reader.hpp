@@ -101,6 +101,7 @@ class PolicyReader {
     // read_settings.cpp: settings, and the environment of settings or a rule.
     void read_settings(const Field& field, Policy& policy);
     void read_audit_file(const Field& field, AuditFile& audit_file);
+    void read_redact_patterns(const Field& field, Settings& settings);
     void read_env(const Field& field, std::map<std::string, std::string>& env);
     // read_sandbox.cpp: sandbox profiles, and the references to them by name.
     void read_sandboxes(const Field& field, Policy& policy);

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "policy/redaction.hpp"
 #include "policy/regex.hpp"
 
 namespace bridle::policy {
@@ -130,6 +131,9 @@ struct Rule {
                                              // a variable of the same name (GIT_CONFIG_*, LC_ALL)
     bool escape_output = false;              // control characters other than \n and \t in the
                                              // command's output reach the client as \xHH
+    bool redact = false;                     // secrets in the command's output (the built-in
+                                             // patterns and settings.redact_patterns) reach
+                                             // the client as [REDACTED] (policy/redaction.hpp)
     bool stdin_allowed = false;              // otherwise the command's stdin is /dev/null
     std::string sandbox;                     // name of a SandboxProfile; empty: settings.sandbox
     std::string source;                      // "file:line:col" of the rule, for messages
@@ -246,6 +250,9 @@ struct Settings {
                                                    // its words sent as argv); may only be
                                                    // lowered from the tokenizer's 64 KiB
     std::optional<std::uint64_t> max_words;        // words in one request, argv[0] included
+    // What rules with redact: true replace: the built-in patterns, then the policy's own
+    // (settings.redact_patterns, in order).
+    std::shared_ptr<const RedactionPatterns> redaction = RedactionPatterns::builtin();
 };
 
 struct Policy {

@@ -3,8 +3,8 @@
 """Turn the raw outputs of tests/bench/run.sh into one markdown table set, targets included.
 
 Usage: report.py RESULTS_DIR [OUT_FILE]
-Reads RESULTS_DIR/latency.txt (spawn_bench), scaling.txt (bench_policy), rss.txt and
-smaps.txt (run.sh); prints the tables and writes them to OUT_FILE too when given. Exits 0
+Reads RESULTS_DIR/latency.txt (spawn_bench), scaling.txt (bench_policy), redaction.txt
+(bench_redaction), rss.txt and smaps.txt (run.sh); prints the tables and writes them to OUT_FILE too when given. Exits 0
 even when a target is missed: the table says which and by how much.
 """
 import os
@@ -92,6 +92,25 @@ def main(argv):
         say("Instructions per decision (callgrind, mean of the allow and the deny request): " +
             ", ".join(f"{spec.replace(':', ' ')} rules: {n:,.0f}" for spec, n in instructions.items()))
         say("")
+
+    path = os.path.join(results, "redaction.txt")
+    if os.path.exists(path):
+        with open(path) as f:
+            rows = [fields(line) for line in f if line.strip()]
+        if rows:
+            say(f"### Redaction: cost per MiB of output, in-process ({rows[0]['mib']} MiB per input, "
+                f"64 KiB reads, median of {rows[0]['runs']} runs)")
+            say("")
+            say("| output | redaction | per MiB | plain copy | x copy | secrets replaced |")
+            say("|---|---:|---:|---:|---:|---:|")
+            for r in rows:
+                rate = float(r["redact_mibps"])
+                say(f"| {r['input']} | {rate:.0f} MiB/s | {1000 / rate:.2f} ms | {float(r['copy_mibps']):,.0f} MiB/s | "
+                    f"{float(r['ratio']):.0f}x | {int(r['replaced']):,} |")
+            say("")
+            say("logs: journal-like lines, one in 200 with a secret; secrets: every line one; binary: random "
+                "bytes; long: one line with no line break.")
+            say("")
 
     rss = []
     sleep_hwm = None

@@ -26,6 +26,8 @@
 #   2. policy scaling: load and decide with 10 .. 10,000 generated rules
 #      (tests/bench/bench_policy.cpp), in-process.
 #   3. peak RSS (VmHWM) of the bridle process while it supervises `sleep 1`.
+#   4. redaction cost per MiB of output: one stream's redactor against a plain copy of the same
+#      bytes, in 64 KiB reads, in-process (tests/bench/bench_redaction.cpp).
 set -uo pipefail
 
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -63,10 +65,10 @@ if [[ -z ${BRIDLE_IT_INSIDE:-} ]]; then
         cmake -S "$BENCH_SOURCE_DIR" -B "$build_dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBRIDLE_HARDEN=ON \
             -DBRIDLE_FUZZ_IN_CTEST=OFF >"$build_dir/bench-configure.log" 2>&1 ||
             { cat "$build_dir/bench-configure.log"; exit 1; }
-        cmake --build "$build_dir" --parallel "$(nproc)" --target bridle bench_policy spawn_bench \
+        cmake --build "$build_dir" --parallel "$(nproc)" --target bridle bench_policy spawn_bench bench_redaction \
             >"$build_dir/bench-build.log" 2>&1 || { tail -n 40 "$build_dir/bench-build.log"; exit 1; }
     fi
-    for program in bridle tests/bench/bench_policy tests/bench/spawn_bench; do
+    for program in bridle tests/bench/bench_policy tests/bench/spawn_bench tests/bench/bench_redaction; do
         [[ -x $build_dir/$program ]] || { echo "run.sh: $build_dir/$program is missing" >&2; exit 1; }
     done
     # The raw numbers stay in the build directory (the harness below re-executes this script,
@@ -76,6 +78,8 @@ if [[ -z ${BRIDLE_IT_INSIDE:-} ]]; then
     chmod 0755 "$results"
     echo "== policy scaling (bench_policy)" >&2
     "$build_dir/tests/bench/bench_policy" >"$results/scaling.txt" || exit 1
+    echo "== redaction cost per MiB (bench_redaction)" >&2
+    "$build_dir/tests/bench/bench_redaction" >"$results/redaction.txt" || exit 1
     if ((profile)); then
         echo "== instructions per decision (callgrind)" >&2
         for spec in same:1000 same:10000 spread:1000 spread:10000; do

@@ -15,6 +15,8 @@ files; nothing generated is committed. Seeds:
   matcher    argv joined by NUL: each request of tests/golden/decisions/*.in (TAB-separated
              words, \xHH escapes), and each escape-corpus request that Python's shlex can
              split (an approximation of the tokenizer, good enough for seeds)
+  redaction  a read-size byte, then command output: tests/golden/redaction/input.txt whole and
+             one seed per line of it, and the tokenizer golden inputs as output
   mcp        a chunk-size byte, then JSON-RPC lines: a session's handshake, and a tools/call
              run_command per tokenizer golden input (as "command") and per decision request
              (as "argv"); bytes that are not UTF-8 stay raw, so the parser sees them
@@ -72,7 +74,7 @@ def main(argv):
         print(__doc__, file=sys.stderr)
         return 2
     source, out = argv[1], argv[2]
-    seeds = {"tokenizer": {}, "policy": {}, "matcher": {}, "mcp": {}}
+    seeds = {"tokenizer": {}, "policy": {}, "matcher": {}, "mcp": {}, "redaction": {}}
 
     def add(target, name, data):
         seeds[target][re.sub(r"[^A-Za-z0-9._-]", "_", name)] = data
@@ -93,6 +95,14 @@ def main(argv):
                 if line and not line.startswith("#"):
                     add("matcher", f"decision-{os.path.basename(path)}-{number}",
                         b"\0".join(decode_decision_line(line)))
+
+    golden_output = read(os.path.join(source, "tests/golden/redaction/input.txt"))
+    for size in (0, 6, 63, 255):
+        add("redaction", f"golden-reads-of-{size + 1}", bytes([size]) + golden_output)
+    for number, line in enumerate(golden_output.split(b"\n"), 1):
+        add("redaction", f"golden-line-{number}", bytes([number % 256]) + line + b"\n")
+    for path in sorted(glob.glob(os.path.join(source, "tests/golden/tokenizer/*.in"))):
+        add("redaction", "tokenizer-" + os.path.basename(path), b"\x03" + read(path))
 
     handshake = (b'{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"2025-11-25",'
                  b'"capabilities":{},"clientInfo":{"name":"seed","version":"1"}}}\n'

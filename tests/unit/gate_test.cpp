@@ -940,6 +940,61 @@ rules:
     EXPECT_EQ(out, "a\x1b[2Jb\rc\n");
 }
 
+// redact: true: the client gets the secrets replaced, then escaped (escape_output); the result
+// record counts them (BRIDLE_REDACTED) and its capture holds the redacted stream. A rule without
+// it gets the raw bytes and no count.
+TEST_F(Gate, RedactReachesTheClientAndTheCaptureRedacted) {
+    use_policy(R"(
+version: 1
+settings: {timeout: 5s, redact_patterns: ['employee-[0-9]{6}']}
+rules:
+  - id: printf-secret
+    name: printf-secret
+    command: /usr/bin/printf
+    fixed_before: ['\033[2J password=hunter2\nemployee-123456 Bearer abcdefgh12345678']
+    redact: true
+    escape_output: true
+    capture: 1KiB
+  - id: printf-plain
+    name: printf-plain
+    command: /usr/bin/printf
+    fixed_before: ['password=hunter2\n']
+    capture: 1KiB
+)");
+    std::string out;
+    ASSERT_EQ(run("printf-secret", &out).exit_status, 0);
+    EXPECT_EQ(out, "\\x1b[2J password=[REDACTED]\n[REDACTED] Bearer [REDACTED]");
+    ASSERT_EQ(sink_.records.size(), 2u);
+    auto result = fields_of(sink_.records[1]);
+    EXPECT_EQ(result["BRIDLE_REDACTED"], "3");
+    EXPECT_EQ(result["BRIDLE_STDOUT"].find("hunter2"), std::string::npos);
+    EXPECT_NE(result["BRIDLE_STDOUT"].find("password=[REDACTED]"), std::string::npos);
+    EXPECT_EQ(result["BRIDLE_STDOUT_SHA256"],
+              policy::sha256_hex("\033[2J password=[REDACTED]\n[REDACTED] Bearer [REDACTED]"));
+
+    out.clear();
+    ASSERT_EQ(run("printf-plain", &out).exit_status, 0);
+    EXPECT_EQ(out, "password=hunter2\n");
+    result = fields_of(sink_.records[3]);
+    EXPECT_EQ(result.count("BRIDLE_REDACTED"), 0u);
+    EXPECT_NE(result["BRIDLE_STDOUT"].find("hunter2"), std::string::npos);
+}
+
+// Patterns that cannot be used (here: one that matches the empty string, which `bridle check`
+// refuses at load) deny a redacting rule before anything is audited as allowed or run.
+TEST_F(Gate, ARedactingRuleWithUnusablePatternsIsDenied) {
+    use_policy(
+        "version: 1\nrules:\n  - id: touch-marker\n    command: /usr/bin/touch\n"
+        "    args: [{name: file, regex: '/[A-Za-z0-9/._-]+'}]\n    redact: true\n");
+    policy_.settings.redaction =
+        std::make_shared<const policy::RedactionPatterns>(std::vector<std::string>{"x*"});
+    const Response r = run("touch " + marker_);
+    EXPECT_EQ(r.kind, Kind::kDenied);
+    EXPECT_EQ(r.exit_status, 77);
+    EXPECT_NE(r.message.find("matches the empty string"), std::string::npos) << r.message;
+    EXPECT_FALSE(std::filesystem::exists(marker_));
+}
+
 // Item 8 through the real file system: `cat LOG/*.log` is expanded by bridle (byte order, no
 // hidden files), each match opened as /dev/fd/N, and the record shows the expanded argv.
 TEST_F(GatePaths, AGlobExpandsToCheckedOpenedFiles) {
@@ -1005,6 +1060,17 @@ rules:
     args: [{int: [1, 100]}]
     timeout: 300ms
     pipeline: [first, last]
+  - id: secret
+    command: /usr/bin/printf
+    name: secret
+    fixed_before: ['password=hunter2\nplain\n']
+    pipeline: [first]
+  - id: head-redacting
+    command: /usr/bin/head
+    name: rhead
+    options: {"-n": {int: [1, 100]}}
+    redact: true
+    pipeline: [last]
   - id: exec-again
     command: /bin/sh
     name: exec-again
@@ -1147,6 +1213,22 @@ TEST_F(GatePipeline, ExecOnceHoldsInEachStage) {
     EXPECT_NE(r.message.find("stage 2 of 2 (`exec-again`) tried to start another program"),
               std::string::npos)
         << r.message;
+}
+
+// A stage that redacts redacts what the whole pipeline shows the client (the secret may come
+// from any stage), and the result record counts it.
+TEST_F(GatePipeline, ARedactingStageRedactsThePipelinesOutput) {
+    std::string out;
+    Response r = run("secret | rhead -n 5", &out);
+    EXPECT_EQ(r.exit_status, 0);
+    EXPECT_EQ(out.find("hunter2"), std::string::npos) << out;
+    EXPECT_NE(out.find("password="), std::string::npos) << out;
+    EXPECT_NE(out.find("plain\n"), std::string::npos) << out;
+    EXPECT_EQ(fields_of(sink_.records.back())["BRIDLE_REDACTED"], "1");
+    out.clear();
+    r = run("secret | head -n 5", &out);  // no stage redacts
+    EXPECT_NE(out.find("hunter2"), std::string::npos) << out;
+    EXPECT_EQ(fields_of(sink_.records.back()).count("BRIDLE_REDACTED"), 0U);
 }
 
 // MCP's `pipeline`: the stages as argv, under the tokenizer's character rules.

@@ -128,7 +128,7 @@ const std::vector<BadCase>& bad_cases() {
          "settings.audit_file.max_files must be a decimal integer", "2:36"},
         {"unknown settings key", "version: 1\nsettings: {sandboxes: baseline}\nrules: []\n",
          "unknown key 'sandboxes' in settings (allowed: audit, timeout, max_output, env, "
-         "sandbox, landlock, audit_file, max_request, max_words)",
+         "sandbox, landlock, audit_file, max_request, max_words, redact_patterns)",
          "2:12"},
         {"duplicate settings key",
          "version: 1\nsettings:\n  timeout: 5s\n  timeout: 50s\nrules: []\n",
@@ -232,7 +232,7 @@ const std::vector<BadCase>& bad_cases() {
          "5:12"},
         {"unknown rule key", rule_with("    user: root\n"),
          "unknown key 'user' in a rule (allowed: id, summary, command, name, keys, args, "
-         "params, options, end_of_options, timeout, max_output, stdin, sandbox, run_as, capture, fixed_before, fixed_after, bundle_flags, env, escape_output, pipeline)",
+         "params, options, end_of_options, timeout, max_output, stdin, sandbox, run_as, capture, fixed_before, fixed_after, bundle_flags, env, escape_output, pipeline, redact)",
          "5:5"},
         {"capture too large", rule_with("    capture: 2MiB\n"),
          "capture must be at most 1MiB per stream, not '2MiB'", "5:14"},
@@ -476,6 +476,21 @@ const std::vector<BadCase>& bad_cases() {
          "settings.max_words must be between 1 and 4096", "2:23"},
         {"max_words a word", "version: 1\nsettings: {max_words: many}\nrules: []\n",
          "settings.max_words must be", "2:23"},
+        {"redact yes", rule_with("    redact: yes\n"), "redact must be true or false, not 'yes'",
+         "5:13"},
+        {"redact_patterns not a list", "version: 1\nsettings:\n  redact_patterns: x\nrules: []\n",
+         "settings.redact_patterns must be a list, not 'x'", "3:20"},
+        {"redact pattern that does not parse",
+         "version: 1\nsettings:\n  redact_patterns: [ok, 'a(b']\nrules: []\n",
+         "invalid redact pattern 'a(b': missing ): a(b", "3:25"},
+        {"redact pattern matching the empty string",
+         "version: 1\nsettings:\n  redact_patterns: ['x*']\nrules: []\n",
+         "invalid redact pattern 'x*': matches the empty string", "3:21"},
+        {"redact pattern with a named group",
+         "version: 1\nsettings:\n  redact_patterns: ['k=(?P<v>.+)']\nrules: []\n",
+         "invalid redact pattern 'k=(?P<v>.+)': may not name a group", "3:21"},
+        {"empty redact pattern", "version: 1\nsettings:\n  redact_patterns: ['']\nrules: []\n",
+         "invalid redact pattern '': must not be empty", "3:21"},
         {"max_length zero", rule_with("    args: [{regex: a, max_length: 0}]\n"),
          "max_length must be between 1 and 65536", "5:35"},
         {"max_length a size", rule_with("    args: [{regex: a, max_length: 1KiB}]\n"),
@@ -877,6 +892,32 @@ TEST(PolicyParse, ReadsPipelinePlaces) {
     EXPECT_EQ(both.policy->rules[0].pipeline.text(), "alone, first");
     // run_as rules may run alone, but never in a pipeline.
     EXPECT_TRUE(parse(rule_with("    run_as: root\n    pipeline: [alone]\n")).policy.has_value());
+}
+
+// redact (default off) and settings.redact_patterns, which follow the built-in patterns; a
+// policy whose patterns no rule uses is warned about.
+TEST(PolicyParse, ReadsRedactAndTheRedactPatterns) {
+    const Parsed defaults = parse(rule_with(""));
+    ASSERT_TRUE(defaults.policy.has_value()) << all_errors(defaults.report);
+    EXPECT_FALSE(defaults.policy->rules[0].redact);
+    EXPECT_EQ(defaults.policy->settings.redaction, RedactionPatterns::builtin());
+
+    const Parsed parsed = parse(
+        "version: 1\nsettings:\n  redact_patterns: ['employee-[0-9]{6}', 'X-Internal: (\\S+)']\n"
+        "rules:\n  - id: r\n    command: /bin/true\n    redact: true\n");
+    ASSERT_TRUE(parsed.policy.has_value()) << all_errors(parsed.report);
+    EXPECT_TRUE(parsed.policy->rules[0].redact);
+    EXPECT_EQ(parsed.policy->settings.redaction->own(),
+              (std::vector<std::string>{"employee-[0-9]{6}", "X-Internal: (\\S+)"}));
+    EXPECT_TRUE(parsed.report.warnings.empty());
+
+    const Parsed unused = parse(
+        "version: 1\nsettings:\n  redact_patterns: ['employee-[0-9]{6}']\n"
+        "rules:\n  - id: r\n    command: /bin/true\n");
+    ASSERT_TRUE(unused.policy.has_value()) << all_errors(unused.report);
+    ASSERT_EQ(unused.report.warnings.size(), 1u);
+    EXPECT_EQ(unused.report.warnings[0].full(),
+              "t.yaml: settings.redact_patterns is never used: no rule has redact: true");
 }
 
 // Durations and sizes in every unit, at the bounds of their ranges.
