@@ -18,6 +18,14 @@
 namespace bridle::admin {
 namespace {
 
+// explain never audits: it decides nothing that runs.
+class NoAudit final : public audit::Sink {
+  public:
+    Status write(const audit::Record&) override { return ok_status(); }
+};
+
+}  // namespace
+
 // An explicit --policy FILE is a draft being reviewed: unsafe ownership is a warning here (the
 // forced command refuses it). The installed policy is checked as strictly as it is enforced.
 // check compiles every regex (a pattern RE2 cannot compile is an error there); explain loads
@@ -36,14 +44,6 @@ Result<policy::Policy> load_and_report(const std::string& policy_file, bool comp
         std::cerr << "bridle: error: " << loaded.error().full() << "\n";
     return loaded;
 }
-
-// explain never audits: it decides nothing that runs.
-class NoAudit final : public audit::Sink {
-  public:
-    Status write(const audit::Record&) override { return ok_status(); }
-};
-
-}  // namespace
 
 int check(const std::string& policy_file) {
     auto loaded = load_and_report(policy_file, true);

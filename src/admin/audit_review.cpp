@@ -61,32 +61,19 @@ std::string pad(const std::string& s, std::size_t width) {
     return shown + std::string(chars < width ? width - chars : 0, ' ') + " ";
 }
 
-// A record's time (microseconds since the epoch) in strftime's `format`, local or UTC.
-std::string time_text(std::uint64_t usec, const char* format, bool utc) {
-    const std::time_t t = static_cast<std::time_t>(usec / 1'000'000);
-    std::tm tm{};
-    if (utc)
-        ::gmtime_r(&t, &tm);
-    else
-        ::localtime_r(&t, &tm);
-    std::ostringstream out;
-    out << std::put_time(&tm, format);
-    return out.str();
-}
-
 std::string local_time(std::uint64_t usec) {
-    return time_text(usec, "%Y-%m-%d %H:%M:%S", false);
+    return format_time(usec, "%Y-%m-%d %H:%M:%S", false);
 }
 
 // "11-24 08:00:03": the table's time (the JSON has the full one).
 std::string short_time(std::uint64_t usec) {
-    return time_text(usec, "%m-%d %H:%M:%S", false);
+    return format_time(usec, "%m-%d %H:%M:%S", false);
 }
 
 std::string iso_time(std::uint64_t usec) {
     std::ostringstream fraction;
     fraction << '.' << std::setw(6) << std::setfill('0') << usec % 1'000'000 << 'Z';
-    return time_text(usec, "%Y-%m-%dT%H:%M:%S", true) + fraction.str();
+    return format_time(usec, "%Y-%m-%dT%H:%M:%S", true) + fraction.str();
 }
 
 std::optional<long long> number(const std::string& s) {
