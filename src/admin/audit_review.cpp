@@ -12,7 +12,6 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <chrono>
 #include <cstdlib>
 #include <ctime>
 #include <iomanip>
@@ -107,12 +106,7 @@ std::string status_text(const AuditRequest& r) {
     if (r.verdict() != "allow") return "-";
     if (!r.result) {
         if (r.is_complete()) return "-";
-        const auto now = std::chrono::system_clock::now().time_since_epoch();
-        return r.is_lost(static_cast<std::uint64_t>(
-                             std::chrono::duration_cast<std::chrono::microseconds>(now).count()),
-                         writer_gone_here)
-                   ? "lost"
-                   : "running";
+        return r.is_lost(now_usec(), writer_gone_here) ? "lost" : "running";
     }
     const audit::StoredRecord& res = *r.result;
     if (res.field("BRIDLE_STARTED") == "0") return "nostart";
@@ -416,11 +410,7 @@ std::string audit_options(const std::map<std::string, std::string>& values,
         const auto it = values.find(name);
         return it == values.end() ? std::string() : it->second;
     };
-    if (now == 0) {
-        now = static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
-                                             std::chrono::system_clock::now().time_since_epoch())
-                                             .count());
-    }
+    if (now == 0) now = now_usec();
     for (const std::string name : {"--since", "--until"}) {
         if (!values.count(name)) continue;
         const std::optional<std::uint64_t> t = parse_audit_time(value(name), now);

@@ -2,6 +2,7 @@
 // journalctl's time syntax, the part an administrator types (systemd.time(7)).
 #include "admin/audit_time.hpp"
 
+#include <chrono>
 #include <cstdio>
 #include <ctime>
 #include <iomanip>
@@ -170,6 +171,12 @@ std::optional<std::uint64_t> parse_audit_time(const std::string& raw, std::uint6
         return from_tm(tm, utc);
     }
     return parse_calendar(text, now, utc);
+}
+
+std::uint64_t now_usec() {
+    return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
+                                          std::chrono::system_clock::now().time_since_epoch())
+                                          .count());
 }
 
 std::string format_time(std::uint64_t usec, const char* format, bool utc) {

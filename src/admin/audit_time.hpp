@@ -19,6 +19,9 @@ std::optional<std::uint64_t> parse_audit_time(const std::string& text, std::uint
 // microseconds; nullopt when TEXT is not one.
 std::optional<std::uint64_t> parse_time_span(const std::string& text);
 
+// The realtime clock, in microseconds since the epoch (what records carry).
+std::uint64_t now_usec();
+
 // A record's time (microseconds since the epoch) in strftime's `format`, local or UTC.
 std::string format_time(std::uint64_t usec, const char* format, bool utc);
 

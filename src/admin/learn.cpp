@@ -14,7 +14,6 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <chrono>
 #include <iostream>
 #include <set>
 
@@ -141,13 +140,14 @@ std::string example_of(const AuditRequest& r, const std::string& user, Example& 
 
 // Whether the program of `typed` may be proposed for `account`: the program, or why not.
 Result<learning::Program> program_for(const std::string& typed, const std::string& account) {
-    if (const auto c = learning::deny_class_of(basename_of(typed))) return Error{std::string(*c), ""};
+    if (const auto c = learning::deny_class_of(basename_of(typed)))
+        return Error{std::string(*c), ""};
     Result<learning::Program> program = learning::resolve_program(typed);
     if (!program) return program;
     for (const std::string& path : {program.value().path, program.value().canonical}) {
         if (const auto c = learning::deny_class_of(basename_of(path))) {
-            return Error{std::string(*c) + ": " + quote_text(program.value().path, 200) +
-                             " is " + quote_text(program.value().canonical, 200),
+            return Error{std::string(*c) + ": " + quote_text(program.value().path, 200) + " is " +
+                             quote_text(program.value().canonical, 200),
                          ""};
         }
     }
@@ -215,8 +215,8 @@ class Learner {
 
     std::string document() {
         for (const std::string& command : order_) propose(command, by_program_[command]);
-        std::string out = "# Proposed by bridle learn from " + std::to_string(denials_) + " denial" +
-                          (denials_ == 1 ? "" : "s");
+        std::string out = "# Proposed by bridle learn from " + std::to_string(denials_) +
+                          " denial" + (denials_ == 1 ? "" : "s");
         if (denials_ > 0) out += ", " + utc(first_) + " to " + utc(last_);
         out +=
             ".\n# Nothing here is in force. Review every rule, then move this file into "
@@ -249,7 +249,8 @@ class Learner {
     std::string unique_id(const std::string& program) {
         std::string base = "learned-";
         for (const char c : program) {
-            const bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_';
+            const bool ok =
+                (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_';
             base += ok ? c : (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : '-';
         }
         base = base.substr(0, 58);
@@ -287,10 +288,12 @@ class Learner {
             if (!e->place.empty()) ++places[e->place];
         }
         const std::string id = unique_id(basename_of(command));
-        std::string rule = "  - id: " + id + "\n    command: " + learning::yaml_scalar(command) + "\n";
+        std::string rule =
+            "  - id: " + id + "\n    command: " + learning::yaml_scalar(command) + "\n";
         if (!every_key) {
             std::string list;
-            for (const std::string& key : keys) list += (list.empty() ? "" : ", ") + learning::yaml_scalar(key);
+            for (const std::string& key : keys)
+                list += (list.empty() ? "" : ", ") + learning::yaml_scalar(key);
             rule += "    keys: [" + list + "]\n";
         }
         rule += inferred.body;
@@ -324,10 +327,13 @@ class Learner {
                               times(used.size()) + " by ";
         std::string who;
         for (const std::string& key : keys) who += (who.empty() ? "" : ", ") + key;
-        comment += (every_key ? std::string(who.empty() ? "" : who + " and ") + "requests without a key" : who);
+        comment +=
+            (every_key ? std::string(who.empty() ? "" : who + " and ") + "requests without a key"
+                       : who);
         comment += ", " + utc(first) + (first == last ? "" : " to " + utc(last)) + "\n";
         comment += "  # example: " + shown(used.front()->argv) + "\n";
-        for (const std::string& note : inferred.notes) comment += "  # " + escape_text(note, 300) + "\n";
+        for (const std::string& note : inferred.notes)
+            comment += "  # " + escape_text(note, 300) + "\n";
         for (const auto& [place, n] : places) {
             comment += "  # seen as the " + place + " stage of a pipeline " + times(n) +
                        " (pipeline: is not a key this bridle knows)\n";
@@ -336,7 +342,8 @@ class Learner {
     }
 
     // Why the rule goes past the ceiling, or "".
-    std::string over_ceiling(const policy::Rule& rule, const std::vector<const Example*>& used) const {
+    std::string over_ceiling(const policy::Rule& rule,
+                             const std::vector<const Example*>& used) const {
         const policy::Rule* ceiling_rule = nullptr;
         for (const Example* e : used) {
             const matching::Decision d = decide(*ceiling_, *e);
@@ -373,19 +380,22 @@ std::string usage_report(const policy::Policy& policy, const AuditLog& log, cons
         if (r.verdict() == "allow") ++used[r.field("BRIDLE_RULE")];
     }
     const std::uint64_t since = *o.audit.read.since, until = *o.audit.read.until;
+    std::size_t width = 0;
+    for (const policy::Rule& rule : policy.rules) width = std::max(width, rule.id.size());
     std::string unused_lines, used_lines;
     for (const policy::Rule& rule : policy.rules) {
+        const std::string id = "  " + rule.id + std::string(width - rule.id.size() + 2, ' ');
         const auto it = used.find(rule.id);
         if (it == used.end()) {
-            unused_lines += "  " + rule.id + "  " + rule.source + "\n";
+            unused_lines += id + rule.source + "\n";
         } else {
-            used_lines += "  " + rule.id + "  " + std::to_string(it->second) + "\n";
+            used_lines += id + std::to_string(it->second) + "\n";
         }
     }
     return "rules no request used from " + utc(since) + " to " + utc(until) + " (" +
            std::to_string(requests) + " request(s) read):\n" +
-           (unused_lines.empty() ? "  (none)\n" : unused_lines) +
-           "rules used (requests):\n" + (used_lines.empty() ? "  (none)\n" : used_lines);
+           (unused_lines.empty() ? "  (none)\n" : unused_lines) + "rules used (requests):\n" +
+           (used_lines.empty() ? "  (none)\n" : used_lines);
 }
 
 // --write: a new file, never one that exists (O_EXCL, no symlink followed), mode 0644.
@@ -413,11 +423,7 @@ std::string learn_options(const std::map<std::string, std::string>& values, Lear
         const auto it = values.find(name);
         return it == values.end() ? std::string() : it->second;
     };
-    if (now == 0) {
-        now = static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
-                                             std::chrono::system_clock::now().time_since_epoch())
-                                             .count());
-    }
+    if (now == 0) now = now_usec();
     // The options learn shares with audit are read as audit reads them.
     if (const std::string error = audit_options(values, Terminal{}, o.audit, now); !error.empty())
         return error;
@@ -426,7 +432,7 @@ std::string learn_options(const std::map<std::string, std::string>& values, Lear
     if (values.count("--user")) o.user = value("--user");
     if (o.user.empty()) return "--user needs an account name";
     o.write = value("--write");
-    o.now_usec = o.audit.read.until.value_or(now);
+    const std::uint64_t end = o.audit.read.until.value_or(now);
     if (values.count("--unused")) {
         if (o.audit.read.since) return "--unused DURATION sets the window: leave out --since";
         if (!o.max_policy.empty() || !o.write.empty())
@@ -437,8 +443,8 @@ std::string learn_options(const std::map<std::string, std::string>& values, Lear
                    "\" (try 30d, 2w, 12h)";
         }
         o.unused_window = *span;
-        o.audit.read.since = o.now_usec > *span ? o.now_usec - *span : 0;
-        o.audit.read.until = o.now_usec;
+        o.audit.read.since = end > *span ? end - *span : 0;
+        o.audit.read.until = end;
     } else {
         o.audit.decision = "deny";
     }

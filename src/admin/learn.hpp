@@ -13,13 +13,12 @@
 namespace bridle::admin {
 
 struct LearnOptions {
-    AuditOptions audit;            // the source, the time window and --key, as for audit
-    std::string policy_file;       // the policy in force; "" for the installed one
-    std::string max_policy;        // --max-policy FILE: the ceiling, or ""
-    std::string user = "ai-agent"; // the agent's account for records without BRIDLE_RUN_AS
+    AuditOptions audit;             // the source, the time window and --key, as for audit
+    std::string policy_file;        // the policy in force; "" for the installed one
+    std::string max_policy;         // --max-policy FILE: the ceiling, or ""
+    std::string user = "ai-agent";  // the agent's account for records without BRIDLE_RUN_AS
     std::optional<std::uint64_t> unused_window;  // --unused DURATION, in microseconds
-    std::uint64_t now_usec = 0;    // when the window of --unused ends: --until, else now
-    std::string write;             // --write FILE, or "" for standard output
+    std::string write;                           // --write FILE, or "" for standard output
 };
 
 // The options of `bridle learn` (admin/cli.hpp, by name) as LearnOptions; "" or what is wrong.

@@ -58,7 +58,8 @@ std::string spec_exceeds(const ValueSpec& p, const ValueSpec& c) {
     if (p.kind == Kind::kInt) {
         if (p.max - p.min >= 64) return "its range is not inside the ceiling's spec";
         for (std::int64_t n = p.min; n <= p.max; ++n) {
-            if (!accepts(c, std::to_string(n))) return "its value " + std::to_string(n) + " is not allowed";
+            if (!accepts(c, std::to_string(n)))
+                return "its value " + std::to_string(n) + " is not allowed";
         }
         return "";
     }
@@ -131,7 +132,8 @@ std::string exceeds(const policy::Rule& p, const policy::Rule& c) {
         const policy::Arg& ca = c.args[i];
         const std::string at = "argument " + std::to_string(i + 1) + ": ";
         if (ca.is_literal) {
-            if (!a.is_literal || a.literal != ca.literal) return at + "the ceiling has the word " + ca.literal + in;
+            if (!a.is_literal || a.literal != ca.literal)
+                return at + "the ceiling has the word " + ca.literal + in;
             continue;
         }
         if (a.is_literal) {

@@ -13,34 +13,46 @@ using namespace std::string_view_literals;
 
 // A shell or an interpreter runs whatever its arguments say; so do remote shells.
 constexpr std::array kShells{
-    "sh"sv,     "dash"sv,  "bash"sv,  "rbash"sv, "zsh"sv,     "ksh"sv,    "mksh"sv,  "lksh"sv,
-    "pdksh"sv,  "posh"sv,  "yash"sv,  "ash"sv,   "csh"sv,     "tcsh"sv,   "fish"sv,  "elvish"sv,
-    "xonsh"sv,  "nu"sv,    "pwsh"sv,  "ssh"sv,   "rsh"sv,     "telnet"sv, "python"sv, "pypy"sv,
-    "perl"sv,   "ruby"sv,  "irb"sv,   "jruby"sv, "node"sv,    "nodejs"sv, "deno"sv,  "bun"sv,
-    "php"sv,    "lua"sv,   "luajit"sv, "tclsh"sv, "wish"sv,   "expect"sv, "awk"sv,   "gawk"sv,
-    "mawk"sv,   "nawk"sv,  "R"sv,     "Rscript"sv, "julia"sv, "guile"sv,  "racket"sv, "sbcl"sv,
-    "ocaml"sv,  "ghci"sv,  "runghc"sv, "java"sv,  "jshell"sv, "groovy"sv, "scala"sv, "erl"sv,
+    "sh"sv,      "dash"sv,  "bash"sv,   "rbash"sv,   "zsh"sv,    "ksh"sv,    "mksh"sv,   "lksh"sv,
+    "pdksh"sv,   "posh"sv,  "yash"sv,   "ash"sv,     "csh"sv,    "tcsh"sv,   "fish"sv,   "elvish"sv,
+    "xonsh"sv,   "nu"sv,    "pwsh"sv,   "ssh"sv,     "rsh"sv,    "telnet"sv, "python"sv, "pypy"sv,
+    "perl"sv,    "ruby"sv,  "irb"sv,    "jruby"sv,   "node"sv,   "nodejs"sv, "deno"sv,   "bun"sv,
+    "php"sv,     "lua"sv,   "luajit"sv, "tclsh"sv,   "wish"sv,   "expect"sv, "awk"sv,    "gawk"sv,
+    "mawk"sv,    "nawk"sv,  "R"sv,      "Rscript"sv, "julia"sv,  "guile"sv,  "racket"sv, "sbcl"sv,
+    "ocaml"sv,   "ghci"sv,  "runghc"sv, "java"sv,    "jshell"sv, "groovy"sv, "scala"sv,  "erl"sv,
     "escript"sv, "swipl"sv, "octave"sv, "make"sv,
 };
 // Anything that becomes another user.
 constexpr std::array kPrivilege{
-    "sudo"sv,  "sudoedit"sv, "su"sv,     "doas"sv,  "pkexec"sv, "run0"sv,
-    "sg"sv,    "newgrp"sv,   "runuser"sv, "setpriv"sv, "capsh"sv, "bridle"sv,
+    "sudo"sv, "sudoedit"sv, "su"sv,      "doas"sv,    "pkexec"sv, "run0"sv,
+    "sg"sv,   "newgrp"sv,   "runuser"sv, "setpriv"sv, "capsh"sv,  "bridle"sv,
 };
 // Programs whose job is to start another program.
 constexpr std::array kRunners{
-    "env"sv,     "nice"sv,    "timeout"sv, "xargs"sv,  "nohup"sv,  "setsid"sv,      "busybox"sv,
-    "toybox"sv,  "stdbuf"sv,  "chrt"sv,    "ionice"sv, "taskset"sv, "flock"sv,      "watch"sv,
-    "time"sv,    "strace"sv,  "ltrace"sv,  "gdb"sv,    "valgrind"sv, "unshare"sv,   "nsenter"sv,
-    "chroot"sv,  "systemd-run"sv, "script"sv, "parallel"sv, "rlwrap"sv, "firejail"sv, "bwrap"sv,
-    "sshpass"sv,
+    "env"sv,      "nice"sv,    "timeout"sv,  "xargs"sv,  "nohup"sv,       "setsid"sv,
+    "busybox"sv,  "toybox"sv,  "stdbuf"sv,   "chrt"sv,   "ionice"sv,      "taskset"sv,
+    "flock"sv,    "watch"sv,   "time"sv,     "strace"sv, "ltrace"sv,      "gdb"sv,
+    "valgrind"sv, "unshare"sv, "nsenter"sv,  "chroot"sv, "systemd-run"sv, "script"sv,
+    "parallel"sv, "rlwrap"sv,  "firejail"sv, "bwrap"sv,  "sshpass"sv,
 };
 // Editors and pagers have shell escapes and write files.
 constexpr std::array kEditors{
-    "vi"sv,    "vim"sv,   "nvim"sv,  "view"sv,   "vimdiff"sv, "rvim"sv,  "ex"sv,     "ed"sv,
-    "red"sv,   "nano"sv,  "rnano"sv, "pico"sv,   "emacs"sv,   "emacsclient"sv, "jed"sv, "joe"sv,
-    "mcedit"sv, "micro"sv, "kak"sv,   "hx"sv,     "mg"sv,      "ne"sv,    "editor"sv, "sensible-editor"sv,
-    "pager"sv, "sensible-pager"sv, "less"sv, "more"sv, "most"sv, "pg"sv, "lv"sv, "man"sv,
+    "vi"sv,      "vim"sv,
+    "nvim"sv,    "view"sv,
+    "vimdiff"sv, "rvim"sv,
+    "ex"sv,      "ed"sv,
+    "red"sv,     "nano"sv,
+    "rnano"sv,   "pico"sv,
+    "emacs"sv,   "emacsclient"sv,
+    "jed"sv,     "joe"sv,
+    "mcedit"sv,  "micro"sv,
+    "kak"sv,     "hx"sv,
+    "mg"sv,      "ne"sv,
+    "editor"sv,  "sensible-editor"sv,
+    "pager"sv,   "sensible-pager"sv,
+    "less"sv,    "more"sv,
+    "most"sv,    "pg"sv,
+    "lv"sv,      "man"sv,
 };
 
 constexpr std::array kClasses{
@@ -51,8 +63,8 @@ constexpr std::array kClasses{
 };
 
 // find's actions that run a program, delete, or write a file.
-constexpr std::array kFindActions{"-exec"sv, "-execdir"sv, "-ok"sv, "-okdir"sv, "-delete"sv,
-                                  "-fls"sv};
+constexpr std::array kFindActions{"-exec"sv,  "-execdir"sv, "-ok"sv,
+                                  "-okdir"sv, "-delete"sv,  "-fls"sv};
 
 // Network copy tools that write files, or relay and run programs, whatever the flags.
 constexpr std::array kAlwaysWriting{
@@ -72,9 +84,10 @@ constexpr std::array kAlwaysWriting{
 // curl's options that write a file, read a config, or upload (short ones also inside a bundle).
 constexpr std::array kCurlShort{'o', 'O', 'D', 'c', 'T', 'K'};
 constexpr std::array kCurlLong{
-    "--output"sv,     "--remote-name"sv, "--remote-name-all"sv, "--output-dir"sv, "--dump-header"sv,
-    "--cookie-jar"sv, "--upload-file"sv, "--trace"sv,           "--trace-ascii"sv, "--stderr"sv,
-    "--libcurl"sv,    "--config"sv,      "--etag-save"sv,       "--hsts"sv,        "--alt-svc"sv,
+    "--output"sv,      "--remote-name"sv, "--remote-name-all"sv, "--output-dir"sv,
+    "--dump-header"sv, "--cookie-jar"sv,  "--upload-file"sv,     "--trace"sv,
+    "--trace-ascii"sv, "--stderr"sv,      "--libcurl"sv,         "--config"sv,
+    "--etag-save"sv,   "--hsts"sv,        "--alt-svc"sv,
 };
 
 // `name` is `entry`, or `entry` followed by a digit or a dot and anything (a version or a

@@ -239,9 +239,7 @@ struct Parsed {
 Result<Parsed> parse(const std::vector<Word>& words, const std::set<std::string>& takes_value) {
     Parsed p;
     std::set<std::string> given;
-    const auto give = [&](const std::string& spelling) {
-        return given.insert(spelling).second;
-    };
+    const auto give = [&](const std::string& spelling) { return given.insert(spelling).second; };
     for (std::size_t i = 0; i < words.size(); ++i) {
         const Word& w = words[i];
         switch (w.kind) {
@@ -385,17 +383,17 @@ std::uint64_t round_up_125(std::uint64_t n) {
 }
 
 std::string yaml_scalar(std::string_view text) {
-    static const std::set<std::string, std::less<>> kReserved{
-        "y", "n", "yes", "no", "on", "off", "true", "false", "null"};
+    static const std::set<std::string, std::less<>> kReserved{"y",   "n",    "yes",   "no",  "on",
+                                                              "off", "true", "false", "null"};
     std::string lower;
     for (const char c : text) lower += is_upper(c) ? static_cast<char>(c - 'A' + 'a') : c;
     const auto plain_char = [](char c) {
         return is_alnum(c) || std::string_view("_./@+=-").find(c) != std::string_view::npos;
     };
-    const bool plain = !text.empty() && (is_lower(text[0]) || is_upper(text[0]) ||
-                                         text[0] == '_' || text[0] == '/') &&
-                       std::all_of(text.begin(), text.end(), plain_char) &&
-                       !kReserved.count(lower);
+    const bool plain =
+        !text.empty() &&
+        (is_lower(text[0]) || is_upper(text[0]) || text[0] == '_' || text[0] == '/') &&
+        std::all_of(text.begin(), text.end(), plain_char) && !kReserved.count(lower);
     if (plain) return std::string(text);
     return nlohmann::json(std::string(text))
         .dump(-1, ' ', true, nlohmann::json::error_handler_t::replace);
@@ -418,7 +416,8 @@ Result<std::string> infer_value(const std::vector<std::string>& values) {
     const std::set<std::string> distinct(values.begin(), values.end());
     if (distinct.size() <= kMaxEnum) {
         std::string list;
-        for (const std::string& value : distinct) list += (list.empty() ? "" : ", ") + yaml_scalar(value);
+        for (const std::string& value : distinct)
+            list += (list.empty() ? "" : ", ") + yaml_scalar(value);
         return "enum: [" + list + "]";
     }
     return regex_spec(values);
@@ -486,7 +485,8 @@ Inference infer_rules(const std::vector<std::vector<std::string>>& argvs) {
         Inferred rule{by_arity[arity], "", {}};
         Result<std::string> body = getopt_rule(group, rule.notes);
         if (!body) {
-            for (const std::size_t i : rule.examples) out.unlearnable.push_back({i, body.error().message});
+            for (const std::size_t i : rule.examples)
+                out.unlearnable.push_back({i, body.error().message});
             continue;
         }
         rule.body = body.value();

@@ -51,9 +51,10 @@ std::string why_writable(const Account& account, const std::string& path) {
     if (S_ISLNK(st.st_mode)) return "";
     const std::string shown = quote_text(path, 200);
     if (st.st_uid == account.uid) return shown + " is owned by " + account.name;
-    if ((st.st_mode & S_IWOTH) != 0) return shown + " is writable by anyone (mode " + mode_text(st.st_mode) + ")";
-    const bool member = std::find(account.groups.begin(), account.groups.end(), st.st_gid) !=
-                        account.groups.end();
+    if ((st.st_mode & S_IWOTH) != 0)
+        return shown + " is writable by anyone (mode " + mode_text(st.st_mode) + ")";
+    const bool member =
+        std::find(account.groups.begin(), account.groups.end(), st.st_gid) != account.groups.end();
     if ((st.st_mode & S_IWGRP) != 0 && member) {
         return shown + " is writable by its group " + std::to_string(st.st_gid) + " (mode " +
                mode_text(st.st_mode) + "), which " + account.name + " is in";
