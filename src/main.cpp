@@ -19,6 +19,7 @@
 #include "admin/audit_review.hpp"
 #include "admin/cli.hpp"
 #include "admin/enroll.hpp"
+#include "admin/learn.hpp"
 #include "admin/sudoers.hpp"
 #include "common/exit_code.hpp"
 #include "forced/forced.hpp"
@@ -120,6 +121,17 @@ int audit(const Args& args) {
     return bridle::admin::audit_review(options);
 }
 
+// Proposals from the denials: reads the audit trail as audit does, changes nothing but
+// --write's new file.
+int learn(const Args& args) {
+    Words words;
+    if (const auto refused = options_only("learn", args, words)) return *refused;
+    bridle::admin::LearnOptions options;
+    const std::string error = bridle::admin::learn_options(words.options, options);
+    if (!error.empty()) return usage_error(error);
+    return bridle::admin::learn(options);
+}
+
 // Key enrolment: edits the root-owned authorized keys file of the agent account.
 bridle::admin::KeysOptions keys_options(const Words& words) {
     bridle::admin::KeysOptions options;
@@ -200,7 +212,7 @@ struct Mode {
     int (*run)(const Args& args);
 };
 
-constexpr std::array<Mode, 12> kModes{{
+constexpr std::array<Mode, 13> kModes{{
     {"-c", login_shell},
     {"--help", help},
     {"-h", help},
@@ -208,6 +220,7 @@ constexpr std::array<Mode, 12> kModes{{
     {"check", check},
     {"explain", explain},
     {"audit", audit},
+    {"learn", learn},
     {"enroll", enroll},
     {"revoke", revoke},
     {"keys", keys},

@@ -18,6 +18,14 @@
 namespace bridle::admin {
 namespace {
 
+// explain never audits: it decides nothing that runs.
+class NoAudit final : public audit::Sink {
+  public:
+    Status write(const audit::Record&) override { return ok_status(); }
+};
+
+}  // namespace
+
 // An explicit --policy FILE is a draft being reviewed: unsafe ownership is a warning here (the
 // forced command refuses it). The installed policy is checked as strictly as it is enforced.
 // check compiles every regex (a pattern RE2 cannot compile is an error there); explain loads
@@ -37,11 +45,7 @@ Result<policy::Policy> load_and_report(const std::string& policy_file, bool comp
     return loaded;
 }
 
-// explain never audits: it decides nothing that runs.
-class NoAudit final : public audit::Sink {
-  public:
-    Status write(const audit::Record&) override { return ok_status(); }
-};
+namespace {
 
 // What explain says of one decided command: its rule, what runs, the sandbox.
 // `piped`: a pipeline stage after the first, whose stdin is the stage before.

@@ -5,7 +5,15 @@
 #include <string>
 #include <vector>
 
+#include "common/result.hpp"
+#include "policy/model.hpp"
+
 namespace bridle::admin {
+
+// The policy an admin command works on: --policy FILE (a draft: unsafe ownership is only a
+// warning), or "" for the installed one, checked as strictly as the forced command checks
+// it. Every warning and error goes to stderr. `compile_regexes` as in policy::LoadOptions.
+Result<policy::Policy> load_and_report(const std::string& policy_file, bool compile_regexes);
 
 // `bridle check [--policy FILE]`: 0 when the policy is valid, 78 with every error listed.
 int check(const std::string& policy_file);

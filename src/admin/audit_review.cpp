@@ -12,7 +12,6 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <chrono>
 #include <cstdlib>
 #include <ctime>
 #include <iomanip>
@@ -61,32 +60,19 @@ std::string pad(const std::string& s, std::size_t width) {
     return shown + std::string(chars < width ? width - chars : 0, ' ') + " ";
 }
 
-// A record's time (microseconds since the epoch) in strftime's `format`, local or UTC.
-std::string time_text(std::uint64_t usec, const char* format, bool utc) {
-    const std::time_t t = static_cast<std::time_t>(usec / 1'000'000);
-    std::tm tm{};
-    if (utc)
-        ::gmtime_r(&t, &tm);
-    else
-        ::localtime_r(&t, &tm);
-    std::ostringstream out;
-    out << std::put_time(&tm, format);
-    return out.str();
-}
-
 std::string local_time(std::uint64_t usec) {
-    return time_text(usec, "%Y-%m-%d %H:%M:%S", false);
+    return format_time(usec, "%Y-%m-%d %H:%M:%S", false);
 }
 
 // "11-24 08:00:03": the table's time (the JSON has the full one).
 std::string short_time(std::uint64_t usec) {
-    return time_text(usec, "%m-%d %H:%M:%S", false);
+    return format_time(usec, "%m-%d %H:%M:%S", false);
 }
 
 std::string iso_time(std::uint64_t usec) {
     std::ostringstream fraction;
     fraction << '.' << std::setw(6) << std::setfill('0') << usec % 1'000'000 << 'Z';
-    return time_text(usec, "%Y-%m-%dT%H:%M:%S", true) + fraction.str();
+    return format_time(usec, "%Y-%m-%dT%H:%M:%S", true) + fraction.str();
 }
 
 std::optional<long long> number(const std::string& s) {
@@ -120,12 +106,7 @@ std::string status_text(const AuditRequest& r) {
     if (r.verdict() != "allow") return "-";
     if (!r.result) {
         if (r.is_complete()) return "-";
-        const auto now = std::chrono::system_clock::now().time_since_epoch();
-        return r.is_lost(static_cast<std::uint64_t>(
-                             std::chrono::duration_cast<std::chrono::microseconds>(now).count()),
-                         writer_gone_here)
-                   ? "lost"
-                   : "running";
+        return r.is_lost(now_usec(), writer_gone_here) ? "lost" : "running";
     }
     const audit::StoredRecord& res = *r.result;
     if (res.field("BRIDLE_STARTED") == "0") return "nostart";
@@ -445,11 +426,7 @@ std::string audit_options(const std::map<std::string, std::string>& values,
         const auto it = values.find(name);
         return it == values.end() ? std::string() : it->second;
     };
-    if (now == 0) {
-        now = static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
-                                             std::chrono::system_clock::now().time_since_epoch())
-                                             .count());
-    }
+    if (now == 0) now = now_usec();
     for (const std::string name : {"--since", "--until"}) {
         if (!values.count(name)) continue;
         const std::optional<std::uint64_t> t = parse_audit_time(value(name), now);

@@ -2,9 +2,12 @@
 // journalctl's time syntax, the part an administrator types (systemd.time(7)).
 #include "admin/audit_time.hpp"
 
+#include <chrono>
 #include <cstdio>
 #include <ctime>
+#include <iomanip>
 #include <map>
+#include <sstream>
 #include <string_view>
 
 namespace bridle::admin {
@@ -23,8 +26,9 @@ bool ends_with(const std::string& s, std::string_view suffix) {
            s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
-// "1h 30min", "2d": microseconds, or nullopt.
-std::optional<std::uint64_t> parse_span(const std::string& text) {
+}  // namespace
+
+std::optional<std::uint64_t> parse_time_span(const std::string& text) {
     static const std::map<std::string, std::uint64_t, std::less<>> kUnits = {
         {"us", 1},
         {"usec", 1},
@@ -80,6 +84,8 @@ std::optional<std::uint64_t> parse_span(const std::string& text) {
     if (parts == 0) return std::nullopt;
     return total;
 }
+
+namespace {
 
 std::optional<std::uint64_t> from_tm(std::tm tm, bool utc) {
     tm.tm_isdst = -1;
@@ -143,13 +149,13 @@ std::optional<std::uint64_t> parse_audit_time(const std::string& raw, std::uint6
         return std::stoull(digits) * kSecond;
     }
     if (text.front() == '-' || text.front() == '+') {
-        const std::optional<std::uint64_t> span = parse_span(text.substr(1));
+        const std::optional<std::uint64_t> span = parse_time_span(text.substr(1));
         if (!span) return std::nullopt;
         if (text.front() == '+') return now + *span;
         return *span > now ? 0 : now - *span;
     }
     if (ends_with(text, " ago")) {
-        const std::optional<std::uint64_t> span = parse_span(text.substr(0, text.size() - 4));
+        const std::optional<std::uint64_t> span = parse_time_span(text.substr(0, text.size() - 4));
         if (!span) return std::nullopt;
         return *span > now ? 0 : now - *span;
     }
@@ -165,6 +171,19 @@ std::optional<std::uint64_t> parse_audit_time(const std::string& raw, std::uint6
         return from_tm(tm, utc);
     }
     return parse_calendar(text, now, utc);
+}
+
+std::uint64_t now_usec() {
+    return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
+                                          std::chrono::system_clock::now().time_since_epoch())
+                                          .count());
+}
+
+std::string format_time(std::uint64_t usec, const char* format, bool utc) {
+    const std::tm tm = broken_down(usec, utc);
+    std::ostringstream out;
+    out << std::put_time(&tm, format);
+    return out.str();
 }
 
 }  // namespace bridle::admin

@@ -15,4 +15,14 @@ namespace bridle::admin {
 // sec, m, min, h, hr, d, w, M (month, 30.44 days), y (365.25 days) and their long forms.
 std::optional<std::uint64_t> parse_audit_time(const std::string& text, std::uint64_t now_usec);
 
+// A time span alone ("30d", "1h 30min", "2w"; the units above; a bare number is seconds) in
+// microseconds; nullopt when TEXT is not one.
+std::optional<std::uint64_t> parse_time_span(const std::string& text);
+
+// The realtime clock, in microseconds since the epoch (what records carry).
+std::uint64_t now_usec();
+
+// A record's time (microseconds since the epoch) in strftime's `format`, local or UTC.
+std::string format_time(std::uint64_t usec, const char* format, bool utc);
+
 }  // namespace bridle::admin

@@ -40,7 +40,7 @@ struct OptionSpec {
     bool is_flag = false;
 };
 
-inline constexpr std::array<ModeSpec, 12> kModes{{
+inline constexpr std::array<ModeSpec, 13> kModes{{
     {"", "", "forced command: decide and run SSH_ORIGINAL_COMMAND"},
     {"-c", "TEXT", "as the account's login shell"},
     {"check", "", "validate the policy"},
@@ -51,11 +51,12 @@ inline constexpr std::array<ModeSpec, 12> kModes{{
     {"sudoers", "", "compile the run_as rules into a sudoers drop-in"},
     {"run-as", "RULE [-- WORD...]", "the target side of a run_as rule; started only by sudo"},
     {"audit", "", "review the audit trail (journal, or JSON lines with --file)"},
+    {"learn", "", "propose typed rules from the denials; or list unused rules"},
     {"--help", "", "this text (also -h)"},
     {"--version", "", "the version"},
 }};
 
-inline constexpr std::array<OptionSpec, 27> kOptions{{
+inline constexpr std::array<OptionSpec, 37> kOptions{{
     {"", "--key", "NAME", false, "the key's name, from authorized_keys command="},
     {"", "--policy", "FILE", false,
      "read only FILE instead of /etc/bridle/policy.yaml and policy.d"},
@@ -90,6 +91,19 @@ inline constexpr std::array<OptionSpec, 27> kOptions{{
     {"audit", "--stats", "", false, "counts by decision, rule and key; top denied; slowest", true},
     {"audit", "--color", "auto|always|never", false,
      "colour the table (auto: on a terminal, unless NO_COLOR is set)"},
+    {"learn", "--since", "TIME", false, "denials at or after TIME (as for audit: yesterday, -1d)"},
+    {"learn", "--until", "TIME", false, "denials at or before TIME; the end of --unused's window"},
+    {"learn", "--key", "NAME", false, "only requests made with the key NAME"},
+    {"learn", "-D", "DIR", false, "read the journal files in DIR"},
+    {"learn", "--file", "FILE", false, "read FILE: a journal file, or the file sink's JSON lines"},
+    {"learn", "--policy", "FILE", false, "the policy in force (its ids; what it already allows)"},
+    {"learn", "--max-policy", "FILE", false, "a ceiling: proposals never exceed its rules"},
+    {"learn", "--user", "NAME", false,
+     "the agent's account where a record has no BRIDLE_RUN_AS (default ai-agent)"},
+    {"learn", "--unused", "DURATION", false,
+     "list the rules no request used in the DURATION before --until (30d)"},
+    {"learn", "--write", "FILE", false,
+     "write the proposals to the new file FILE (never overwrites)"},
 }};
 
 // The --help text, generated from the tables.

@@ -11,6 +11,7 @@ enum class ExitCode : int {
         69,          // EX_UNAVAILABLE: the audit sink cannot take records; nothing runs unaudited
     kSoftware = 70,  // EX_SOFTWARE: internal error
     kSetupFailed = 71,  // EX_OSERR: the child's set-up (fds, environment, exec) failed before exec
+    kCantCreate = 73,   // EX_CANTCREAT: `learn --write FILE` cannot create FILE (or it exists)
     kTempFail = 75,     // EX_TEMPFAIL: waiting for approval (reserved)
     kNoPerm = 77,       // EX_NOPERM: denied by policy
     kConfig = 78,       // EX_CONFIG: policy missing, unreadable, unsafe or invalid

@@ -23,6 +23,7 @@
 #include "admin/authorized_keys.hpp"
 #include "admin/cli.hpp"
 #include "admin/enroll.hpp"
+#include "run_bridle.hpp"
 
 namespace bridle::admin {
 namespace {
@@ -540,42 +541,6 @@ TEST(ManPage, DocumentsEveryOptionAndSubcommandOfTheTable) {
     }
 }
 
-// What the bridle binary wrote and how it exited, for argv `args` (stdin /dev/null, no
-// SSH_ORIGINAL_COMMAND).
-struct Ran {
-    int status = -1;
-    std::string out, err;
-};
-Ran run_bridle(const std::vector<std::string>& args) {
-    Ran ran;
-    FILE* out = std::tmpfile();
-    FILE* err = std::tmpfile();
-    if (out == nullptr || err == nullptr) return ran;
-    const pid_t pid = ::fork();
-    if (pid == 0) {
-        ::unsetenv("SSH_ORIGINAL_COMMAND");
-        const int null = ::open("/dev/null", O_RDONLY);
-        if (null < 0 || ::dup2(null, 0) < 0 || ::dup2(::fileno(out), 1) < 0 ||
-            ::dup2(::fileno(err), 2) < 0)
-            ::_exit(125);
-        std::vector<char*> argv{const_cast<char*>(BRIDLE_BINARY)};
-        for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-        argv.push_back(nullptr);
-        ::execv(BRIDLE_BINARY, argv.data());
-        ::_exit(126);
-    }
-    int wstatus = 0;
-    if (pid > 0 && ::waitpid(pid, &wstatus, 0) == pid && WIFEXITED(wstatus))
-        ran.status = WEXITSTATUS(wstatus);
-    for (auto [file, text] : {std::pair{out, &ran.out}, std::pair{err, &ran.err}}) {
-        std::rewind(file);
-        char buf[4096];
-        for (std::size_t n; (n = std::fread(buf, 1, sizeof buf, file)) > 0;) text->append(buf, n);
-        std::fclose(file);
-    }
-    return ran;
-}
-
 // Each mode of main() with what it refuses: the exit status, the first line on stderr, and
 // for a usage error the --help text after it. None of these reads a policy or a keys file.
 TEST(MainModes, RefuseBadCommandLinesWithTheirMessageAndStatus) {
@@ -637,6 +602,15 @@ TEST(MainModes, RefuseBadCommandLinesWithTheirMessageAndStatus) {
         {{"audit", "--decision", "maybe"}, 64, "bridle: --decision must be allow or deny"},
         {{"audit", "-o", "xml"}, 64, "bridle: -o must be table or json"},
         {{"audit", "--color", "sometimes"}, 64, "bridle: --color must be auto, always or never"},
+        // learn
+        {{"learn", "extra"}, 64, "bridle: unexpected argument to learn: extra"},
+        {{"learn", "--decision", "deny"}, 64, "bridle: --decision is not an option of learn"},
+        {{"learn", "--unused", "soon"}, 64, "bridle: --unused: cannot read the duration \"soon\" (try 30d, 2w, 12h)"},
+        {{"learn", "--since", "-1d", "--unused", "30d"}, 64, "bridle: --unused DURATION sets the window: leave out --since"},
+        {{"learn", "--unused", "30d", "--write", "/nonexistent"}, 64,
+         "bridle: --unused lists rules; --max-policy and --write are for proposals"},
+        {{"learn", "-D", "/a", "--file", "/b"}, 64, "bridle: give -D or --file, not both"},
+        {{"learn", "--user="}, 64, "bridle: --user needs an account name"},
         // enroll --name NAME [--] PUBKEY_FILE
         {{"enroll"}, 64, "bridle: enroll takes exactly one PUBKEY_FILE"},
         {{"enroll", "--name", "x"}, 64, "bridle: enroll takes exactly one PUBKEY_FILE"},
