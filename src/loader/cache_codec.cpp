@@ -4,6 +4,7 @@
 // bounds every count by the bytes left, so no input makes it allocate more than it was given.
 #include "loader/cache_codec.hpp"
 
+#include <algorithm>
 #include <limits>
 #include <map>
 #include <memory>
@@ -11,6 +12,9 @@
 
 namespace bridle::policy::cache {
 namespace {
+
+// The fewest bytes a rule's encoding takes (its fields, each at least one byte).
+constexpr std::size_t kMinRuleBytes = 24;
 
 class Writer {
   public:
@@ -49,6 +53,7 @@ class Reader {
     bool failed() const { return !error_.empty(); }
     const std::string& error() const { return error_; }
     bool at_end() const { return pos_ == in_.size(); }
+    std::size_t left() const { return in_.size() - pos_; }
     void fail(const std::string& why) {
         if (error_.empty()) error_ = why + " at byte " + std::to_string(pos_);
     }
@@ -344,7 +349,10 @@ Result<Policy> decode_policy(std::string_view bytes, std::vector<Error>& warning
         std::string name = r.s();
         policy.sandboxes[std::move(name)] = get_sandbox(r);
     }
-    for (std::size_t n = r.count(); n > 0 && !r.failed(); --n) {
+    const std::size_t rules = r.count();
+    // Every rule takes at least kMinRuleBytes: no count can reserve more than the bytes hold.
+    policy.rules.reserve(std::min(rules, r.left() / kMinRuleBytes));
+    for (std::size_t n = rules; n > 0 && !r.failed(); --n) {
         policy.rules.push_back(get_rule(r, pool));
     }
     policy.files = r.strings();

@@ -257,7 +257,7 @@ Result<Policy> load_policy_files(const std::string& main_file, const std::string
     const std::string sha256 = hash.hex_digest();
     std::string key, cache_outcome;
     if (!options.cache_dir.empty()) {
-        key = cache::key_of(files);
+        key = cache::key_of(files, sha256);
         cache::Lookup found = cache::read_cache(options.cache_dir, key, sha256);
         if (found.policy && !options.compile_regexes) {
             report.warnings.insert(report.warnings.end(), found.warnings.begin(),

@@ -18,10 +18,11 @@ constexpr std::uint32_t kFormatVersion = 1;
 // Cache files kept in the directory: writing one removes the oldest beyond this many.
 constexpr std::size_t kKeptFiles = 4;
 
-// The key of a set of policy files: SHA-256 over a format tag and, for each file in load order,
-// its path and its bytes, each length-prefixed. Another path, another order, another byte or
-// another format: another key.
-std::string key_of(const std::vector<std::pair<std::string, std::string>>& files);
+// The key of a set of policy files: SHA-256 over a format tag, each file's path and length in
+// load order, and `sha256`, the SHA-256 of their bytes in that order (Policy::sha256). Another
+// path, another order, another byte or another format: another key.
+std::string key_of(const std::vector<std::pair<std::string, std::string>>& files,
+                   const std::string& sha256);
 
 // DIR/policy-KEY.bin.
 std::string file_for(const std::string& dir, const std::string& key);
@@ -36,7 +37,7 @@ struct Lookup {
 // Reads the cache for `key` and trusts it only when all of these hold: DIR is a directory owned
 // by root that group and others cannot write, as are its ancestors (file_checks.hpp); the file
 // (opened O_NOFOLLOW) is a regular file owned by root that group and others cannot write; its
-// header names this format, this bridle build and `key`; its body has the length and SHA-256
+// header names this format, this bridle build and `key`; its body has the length and checksum
 // the header says and decodes to a policy whose sha256 is `sha256`. Any other file is ignored.
 Lookup read_cache(const std::string& dir, const std::string& key, const std::string& sha256);
 

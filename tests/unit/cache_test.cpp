@@ -8,9 +8,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <gtest/gtest.h>
 #include <filesystem>
 #include <fstream>
-#include <gtest/gtest.h>
 #include <sstream>
 
 #include "audit/records.hpp"
@@ -19,6 +19,7 @@
 #include "loader/loader.hpp"
 #include "loader/policy_cache.hpp"
 #include "matching/matcher.hpp"
+#include "policy/sha256.hpp"
 
 namespace bridle::policy {
 namespace {
@@ -198,11 +199,14 @@ TEST_F(Cache, HitGivesThePolicyTheYamlGives) {
             return r;
         }
     } files;
-    const std::vector<std::vector<std::string>> requests = {
-        {"systemctl", "status", "ssh.service"}, {"systemctl", "status", "a b"},
-        {"journalctl", "-u", "ssh", "-n", "50"}, {"journalctl", "-n", "5000"},
-        {"journalctl", "--output=json"},         {"tail", "/var/log/syslog"},
-        {"tail", "/etc/shadow"},                 {"rm", "-rf", "/"}};
+    const std::vector<std::vector<std::string>> requests = {{"systemctl", "status", "ssh.service"},
+                                                            {"systemctl", "status", "a b"},
+                                                            {"journalctl", "-u", "ssh", "-n", "50"},
+                                                            {"journalctl", "-n", "5000"},
+                                                            {"journalctl", "--output=json"},
+                                                            {"tail", "/var/log/syslog"},
+                                                            {"tail", "/etc/shadow"},
+                                                            {"rm", "-rf", "/"}};
     for (const auto& argv : requests) {
         SCOPED_TRACE(argv[0] + " " + (argv.size() > 1 ? argv[1] : ""));
         const matching::Decision a = matching::decide(cached, argv, "", files);
@@ -248,7 +252,8 @@ TEST_F(Cache, AFileUnderAnotherKeysNameIsIgnored) {
     const std::string other_main = scratch_.file("other.yaml", "version: 1\nrules: []\n");
     const std::vector<std::pair<std::string, std::string>> files = {
         {other_main, read_bytes(other_main)}};
-    const std::string other = cache::file_for(dir_, cache::key_of(files));
+    const std::string other =
+        cache::file_for(dir_, cache::key_of(files, sha256_hex(read_bytes(other_main))));
     fs::copy_file(cache_file_, other);
     Loaded loaded = load(other_main, dir_);
     ASSERT_TRUE(loaded.policy.ok());
@@ -273,7 +278,8 @@ TEST_F(Cache, ADamagedOrUntrustedCacheIsIgnoredWithItsReason) {
     const std::vector<Case> cases = {
         {"a byte of the body flipped", [&] { write_bytes(cache_file_, flipped(good.size() - 3)); },
          "ignored: corrupt: checksum mismatch"},
-        {"truncated in the body", [&] { write_bytes(cache_file_, good.substr(0, good.size() - 7)); },
+        {"truncated in the body",
+         [&] { write_bytes(cache_file_, good.substr(0, good.size() - 7)); },
          "ignored: truncated or overlong body"},
         {"truncated in the header", [&] { write_bytes(cache_file_, good.substr(0, 30)); },
          "ignored: truncated header"},
