@@ -13,6 +13,21 @@
 namespace bridle::policy::cache {
 namespace {
 
+// A field added to the model must be encoded and decoded here, or a cache hit would lose it:
+// these sizes (libstdc++, 64-bit) change with any field, and stop the build until the codec,
+// kFormatVersion and the sizes below are updated together.
+#if defined(__GLIBCXX__) && __SIZEOF_POINTER__ == 8 && !defined(_GLIBCXX_DEBUG)
+static_assert(sizeof(Policy) == 448 && sizeof(Settings) == 200 && sizeof(AuditFile) == 48,
+              "the policy model changed: update cache_codec.cpp");
+static_assert(sizeof(SandboxProfile) == 304 && sizeof(LandlockRules) == 104 &&
+                  sizeof(ResourceLimits) == 80,
+              "the sandbox model changed: update cache_codec.cpp");
+static_assert(sizeof(Rule) == 464 && sizeof(Arg) == 304 && sizeof(Option) == 272 &&
+                  sizeof(ValueSpec) == 232 && sizeof(PipelinePlaces) == 4 &&
+                  sizeof(ValueSpec::Glob) == 16,
+              "the rule model changed: update cache_codec.cpp");
+#endif
+
 // The fewest bytes a rule's encoding takes (its fields, each at least one byte).
 constexpr std::size_t kMinRuleBytes = 24;
 

@@ -259,6 +259,11 @@ Result<Policy> load_policy_files(const std::string& main_file, const std::string
     if (!options.cache_dir.empty()) {
         key = cache::key_of(files, sha256);
         cache::Lookup found = cache::read_cache(options.cache_dir, key, sha256);
+        std::vector<std::string> paths;
+        for (const auto& file : files) paths.push_back(file.first);
+        if (found.policy && found.policy->files != paths) {
+            found = cache::Lookup{{}, {}, "ignored: written for other files"};
+        }
         if (found.policy && !options.compile_regexes) {
             report.warnings.insert(report.warnings.end(), found.warnings.begin(),
                                    found.warnings.end());
