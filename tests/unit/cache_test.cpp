@@ -13,7 +13,10 @@
 #include <fstream>
 #include <sstream>
 
+#include "audit/audit.hpp"
 #include "audit/records.hpp"
+#include "gate/gate.hpp"
+#include "gate/system_resolver.hpp"
 #include "loader/cache_codec.hpp"
 #include "loader/file_checks.hpp"
 #include "loader/loader.hpp"
@@ -397,6 +400,38 @@ TEST(CacheAudit, TheRecordCarriesTheCacheOutcome) {
     audit::RequestInfo none;
     for (const auto& [name, value] : audit::decision_record(none, "deny", "", "x").fields) {
         EXPECT_NE(name, "BRIDLE_POLICY_CACHE") << "no cache asked: no field";
+    }
+}
+
+// The gate puts what the loader found into the records of a request and of a pipeline.
+TEST(CacheAudit, TheGatePassesTheOutcomeToTheRecords) {
+    class Recording final : public audit::Sink {
+      public:
+        std::vector<audit::Record> records;
+        Status write(const audit::Record& record) override {
+            records.push_back(record);
+            return ok_status();
+        }
+    } sink;
+    LoadReport report;
+    Result<Policy> policy = parse_policy_text(kPolicy, "p.yaml", true, report);
+    ASSERT_TRUE(policy.ok());
+    policy.value().cache = "hit";
+    gate::SystemResolver resolver;
+    const gate::Context context{policy.value(), sink, resolver};
+    for (const char* text : {"rm -rf /", "journalctl -n 5 | rm x"}) {
+        SCOPED_TRACE(text);
+        sink.records.clear();
+        gate::Request request;
+        request.text = text;
+        (void)gate::handle(context, request,
+                           [](execution::Stream, std::string_view) { return true; }, {});
+        ASSERT_FALSE(sink.records.empty());
+        std::string cache;
+        for (const auto& [name, value] : sink.records.front().fields) {
+            if (name == "BRIDLE_POLICY_CACHE") cache = value;
+        }
+        EXPECT_EQ(cache, "hit");
     }
 }
 
