@@ -96,7 +96,7 @@ int version(const Args&) {
 int check(const Args& args) {
     Words words;
     if (const auto refused = options_only("check", args, words)) return *refused;
-    return bridle::admin::check(words.option("--policy"));
+    return bridle::admin::check(words.option("--policy"), words.has("--compile"));
 }
 
 // `bridle explain [--] TEXT...`: the words, joined with spaces, are the request.

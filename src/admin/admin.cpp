@@ -30,11 +30,11 @@ class NoAudit final : public audit::Sink {
 // forced command refuses it). The installed policy is checked as strictly as it is enforced.
 // check compiles every regex (a pattern RE2 cannot compile is an error there); explain loads
 // as the forced command does, compiling only what the request reaches.
-Result<policy::Policy> load_and_report(const std::string& policy_file, bool compile_regexes) {
-    policy::LoadReport report;
-    policy::LoadOptions options;
-    options.require_safe_ownership = policy_file.empty();
-    options.compile_regexes = compile_regexes;
+namespace {
+
+Result<policy::Policy> load_and_report(const std::string& policy_file,
+                                       const policy::LoadOptions& options,
+                                       policy::LoadReport& report) {
     auto loaded = policy::load_policy(policy_file, options, report);
     for (const auto& w : report.warnings) {
         std::cerr << "bridle: warning: " << w.full() << "\n";
@@ -43,6 +43,37 @@ Result<policy::Policy> load_and_report(const std::string& policy_file, bool comp
     if (!loaded && report.errors.empty())
         std::cerr << "bridle: error: " << loaded.error().full() << "\n";
     return loaded;
+}
+
+policy::LoadOptions options_for(const std::string& policy_file, bool compile_regexes) {
+    policy::LoadOptions options;
+    options.require_safe_ownership = policy_file.empty();
+    options.compile_regexes = compile_regexes;
+    return options;
+}
+
+// What check says of the compiled policy cache, after a load that looked in it (and wrote it).
+int report_cache(const policy::Policy& policy, const policy::LoadReport& report, bool compile) {
+    if (compile) {
+        if (report.cache_written.empty()) {
+            std::cerr << "bridle: error: the compiled policy cache was not written: "
+                      << report.cache_not_written << "\n";
+            return to_int(ExitCode::kCantCreate);
+        }
+        std::cout << "compiled: " << report.cache_written << "\n";
+    } else if (policy.cache == "hit") {
+        std::cout << "compiled: up to date\n";
+    } else {
+        std::cout << "compiled: " << policy.cache << " (bridle check --compile stores it)\n";
+    }
+    return to_int(ExitCode::kOk);
+}
+
+}  // namespace
+
+Result<policy::Policy> load_and_report(const std::string& policy_file, bool compile_regexes) {
+    policy::LoadReport report;
+    return load_and_report(policy_file, options_for(policy_file, compile_regexes), report);
 }
 
 namespace {
@@ -120,8 +151,12 @@ void print_details(const gate::Response& r, const policy::Policy& policy, bool p
 
 }  // namespace
 
-int check(const std::string& policy_file) {
-    auto loaded = load_and_report(policy_file, true);
+int check(const std::string& policy_file, bool compile, const std::string& cache_dir) {
+    policy::LoadReport report;
+    policy::LoadOptions options = options_for(policy_file, true);
+    options.cache_dir = cache_dir;
+    options.write_cache = compile;
+    auto loaded = load_and_report(policy_file, options, report);
     if (!loaded) {
         std::cerr
             << "bridle: the policy is not valid; the forced command would refuse every request\n";
@@ -132,7 +167,7 @@ int check(const std::string& policy_file) {
     std::cout << "policy OK: " << p.rules.size() << " rule(s) from";
     for (const auto& f : p.files) std::cout << " " << f;
     std::cout << "\nsha256: " << p.sha256 << "\n";
-    return to_int(ExitCode::kOk);
+    return report_cache(p, report, compile);
 }
 
 int explain(const std::string& policy_file, const std::string& key, const std::string& text) {

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "common/result.hpp"
+#include "loader/loader.hpp"
 #include "policy/model.hpp"
 
 namespace bridle::admin {
@@ -15,8 +16,11 @@ namespace bridle::admin {
 // it. Every warning and error goes to stderr. `compile_regexes` as in policy::LoadOptions.
 Result<policy::Policy> load_and_report(const std::string& policy_file, bool compile_regexes);
 
-// `bridle check [--policy FILE]`: 0 when the policy is valid, 78 with every error listed.
-int check(const std::string& policy_file);
+// `bridle check [--policy FILE] [--compile]`: 0 when the policy is valid, 78 with every error
+// listed. Always read from the YAML; says whether `cache_dir` holds a valid compiled policy for
+// it, and with `compile` stores one there (root only; 73 when it cannot).
+int check(const std::string& policy_file, bool compile = false,
+          const std::string& cache_dir = policy::kDefaultCacheDir);
 
 // `bridle explain [--policy FILE] [--key NAME] -- TEXT...`: the pipeline up to the decision;
 // runs nothing. 0 allow, 77 deny, 64 unparsable, 78 unusable policy.

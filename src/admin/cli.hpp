@@ -56,11 +56,12 @@ inline constexpr std::array<ModeSpec, 13> kModes{{
     {"--version", "", "the version"},
 }};
 
-inline constexpr std::array<OptionSpec, 37> kOptions{{
+inline constexpr std::array<OptionSpec, 38> kOptions{{
     {"", "--key", "NAME", false, "the key's name, from authorized_keys command="},
     {"", "--policy", "FILE", false,
      "read only FILE instead of /etc/bridle/policy.yaml and policy.d"},
     {"check", "--policy", "FILE", false, "the policy file to check"},
+    {"check", "--compile", "", false, "then store it in the compiled policy cache (root)", true},
     {"explain", "--policy", "FILE", false, "the policy file to decide with"},
     {"explain", "--key", "NAME", false, "decide as the key NAME"},
     {"enroll", "--name", "NAME", true, "the key's name: [A-Za-z0-9][A-Za-z0-9._@-]{0,63}"},

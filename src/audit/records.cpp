@@ -44,6 +44,9 @@ void add_common(Record& r, const RequestInfo& info, const char* event) {
         r.add("BRIDLE_ARGV", json_field(info.argv));
     }
     r.add("BRIDLE_POLICY_SHA256", info.policy_sha256);
+    if (!info.policy_cache.empty()) {
+        r.add("BRIDLE_POLICY_CACHE", escape_text(info.policy_cache, 200));
+    }
     if (!info.run_as.empty()) r.add("BRIDLE_RUN_AS", info.run_as);
     if (!info.sudo.empty()) r.add("BRIDLE_SUDO", info.sudo);
     if (!info.sudo_command.empty()) {

@@ -36,6 +36,7 @@ struct RequestInfo {
     std::string session_id;
     std::string front_end;
     std::string policy_sha256;
+    std::string policy_cache;            // BRIDLE_POLICY_CACHE: Policy::cache, when not empty
     std::string run_as;                  // user name the command runs as
     std::optional<SandboxInfo> sandbox;  // once a rule (and so its sandbox) is known
     std::uint64_t timeout_ms = 0;        // an allowed rule's timeout: BRIDLE_TIMEOUT_MS in

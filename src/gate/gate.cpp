@@ -415,6 +415,7 @@ Response audit_and_run(const Context& context, const Request& request, Response 
     // Held here, so the files are closed on every path out of this function, after the run.
     const std::shared_ptr<OpenedFiles> opened = std::move(r.opened);
     audit::RequestInfo info = info_of(request, r.request_id, context.policy.sha256);
+    info.policy_cache = context.policy.cache;
     if (argv) info.argv = *argv;
     if (r.decision.verdict == matching::Verdict::kAllow && r.decision.rule != nullptr && !r.sudo) {
         info.exec_argv = r.decision.exec_argv;

@@ -161,12 +161,17 @@ Result<std::string> read_trusted_file(const std::string& path, bool require_safe
 
 Status check_trusted_directory(const std::string& path, bool require_safe_ownership,
                                std::vector<Error>& warnings) {
-    Result<std::vector<std::string>> components = absolute_components(path);
-    if (!components) return components.error();
-    Result<Fd> directory = open_trusted_directories(components.value(), components.value().size(),
-                                                    require_safe_ownership, warnings);
+    Result<Fd> directory = open_trusted_directory(path, require_safe_ownership, warnings);
     if (!directory) return directory.error();
     return ok_status();
+}
+
+Result<os::UniqueFd> open_trusted_directory(const std::string& path, bool require_safe_ownership,
+                                            std::vector<Error>& warnings) {
+    Result<std::vector<std::string>> components = absolute_components(path);
+    if (!components) return components.error();
+    return open_trusted_directories(components.value(), components.value().size(),
+                                    require_safe_ownership, warnings);
 }
 
 }  // namespace bridle::policy

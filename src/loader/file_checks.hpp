@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "common/result.hpp"
+#include "os/fd.hpp"
 
 namespace bridle::policy {
 
@@ -20,5 +21,10 @@ Result<std::string> read_trusted_file(const std::string& path, bool require_safe
 // The same ownership rules for a directory (policy.d) and its ancestors.
 Status check_trusted_directory(const std::string& path, bool require_safe_ownership,
                                std::vector<Error>& warnings);
+
+// check_trusted_directory's checks, and an O_PATH descriptor of the directory they checked,
+// for *at() calls relative to it (the compiled policy cache reads and writes through one).
+Result<os::UniqueFd> open_trusted_directory(const std::string& path, bool require_safe_ownership,
+                                            std::vector<Error>& warnings);
 
 }  // namespace bridle::policy

@@ -17,6 +17,7 @@
 #include "loader/file_checks.hpp"
 #include "loader/lexical.hpp"
 #include "loader/lint.hpp"
+#include "loader/policy_cache.hpp"
 #include "loader/yaml_reader.hpp"
 #include "policy/sha256.hpp"
 
@@ -228,41 +229,84 @@ Result<Policy> load_policy_files(const std::string& main_file, const std::string
                                  const LoadOptions& options, LoadReport& report) {
     const std::size_t before = report.errors.size();
     Policy policy;
+    // Each file's path and bytes, read (and its ownership checked) on every load, cache or not.
+    std::vector<std::pair<std::string, std::string>> files;
     try {
-        policy.settings.env = default_environment();
-        policy.sandboxes[kBaselineSandbox] = builtin_baseline_sandbox();
-        Sha256 hash;
-        RegexPool regexes;
-        const auto load_one = [&](const std::string& path, bool is_main) {
+        const auto read_one = [&](const std::string& path) {
             Result<std::string> text =
                 read_trusted_file(path, options.require_safe_ownership, report.warnings);
             if (!text) {
                 report.errors.push_back(text.error());
                 return;
             }
-            hash.update(text.value());
-            policy.files.push_back(path);
-            parse_into(text.value(), path, is_main, regexes, options.compile_regexes, report.errors,
-                       policy);
+            files.emplace_back(path, std::move(text).value());
         };
-        load_one(main_file, true);
+        read_one(main_file);
         if (!fragment_dir.empty()) {
             for (const std::string& path : fragment_files(fragment_dir, options, report)) {
-                load_one(path, false);
+                read_one(path);
             }
         }
-        reject_duplicate_ids(policy.rules, report.errors);
-        policy.sha256 = hash.hex_digest();
     } catch (const std::exception& e) {
         report.errors.push_back({std::string("cannot load the policy: ") + e.what(), main_file});
     }
     if (report.errors.size() > before) return report.errors[before];
-    if (policy.rules.empty()) {
-        report.warnings.push_back({"the policy has no rules: every request will be denied", ""});
+
+    Sha256 hash;
+    for (const auto& [path, text] : files) hash.update(text);
+    const std::string sha256 = hash.hex_digest();
+    std::string key, cache_outcome;
+    if (!options.cache_dir.empty()) {
+        key = cache::key_of(files, sha256);
+        cache::Lookup found = cache::read_cache(options.cache_dir, key, sha256);
+        std::vector<std::string> paths;
+        for (const auto& file : files) paths.push_back(file.first);
+        if (found.policy && found.policy->files != paths) {
+            found = cache::Lookup{{}, {}, "ignored: written for other files"};
+        }
+        if (found.policy && !options.compile_regexes) {
+            report.warnings.insert(report.warnings.end(), found.warnings.begin(),
+                                   found.warnings.end());
+            found.policy->cache = found.outcome;
+            return std::move(*found.policy);
+        }
+        cache_outcome = found.outcome;
     }
-    warn_about_sandboxes(policy, report.warnings);
-    warn_about_redaction(policy, report.warnings);
+
+    try {
+        policy.settings.env = default_environment();
+        policy.sandboxes[kBaselineSandbox] = builtin_baseline_sandbox();
+        RegexPool regexes;
+        for (std::size_t i = 0; i < files.size(); ++i) {
+            const auto& [path, text] = files[i];
+            policy.files.push_back(path);
+            // files[0] is the main file: had it not been read, the load would have stopped.
+            parse_into(text, path, i == 0, regexes, options.compile_regexes, report.errors, policy);
+        }
+        reject_duplicate_ids(policy.rules, report.errors);
+        policy.sha256 = sha256;
+    } catch (const std::exception& e) {
+        report.errors.push_back({std::string("cannot load the policy: ") + e.what(), main_file});
+    }
+    if (report.errors.size() > before) return report.errors[before];
+    // The lint's warnings go into the cache with the policy: a hit repeats them.
+    std::vector<Error> lint;
+    if (policy.rules.empty()) {
+        lint.push_back({"the policy has no rules: every request will be denied", ""});
+    }
+    warn_about_sandboxes(policy, lint);
+    warn_about_redaction(policy, lint);
+    report.warnings.insert(report.warnings.end(), lint.begin(), lint.end());
     index_rules(policy);
+    policy.cache = cache_outcome;
+    if (options.write_cache && !options.cache_dir.empty()) {
+        Status written = cache::write_cache(options.cache_dir, key, policy, lint);
+        if (written) {
+            report.cache_written = cache::file_for(options.cache_dir, key);
+        } else {
+            report.cache_not_written = written.error().full();
+        }
+    }
     return policy;
 }
 

@@ -14,11 +14,16 @@ namespace bridle::policy {
 
 constexpr const char* kDefaultPolicyFile = "/etc/bridle/policy.yaml";
 constexpr const char* kDefaultPolicyDir = "/etc/bridle/policy.d";
+// The compiled policy cache, written by root (bridle check --compile), read by the forced command.
+constexpr const char* kDefaultCacheDir = "/var/cache/bridle";
 
 // Every problem found in a policy, each with "file:line:col: message".
 struct LoadReport {
     std::vector<Error> errors;    // any error: the policy is refused
     std::vector<Error> warnings;  // worth saying, not fatal (e.g. unsafe ownership when relaxed)
+    // LoadOptions::write_cache: the cache file written, or else why none was ("" not asked).
+    std::string cache_written{};
+    std::string cache_not_written{};
 };
 
 struct LoadOptions {
@@ -31,6 +36,15 @@ struct LoadOptions {
     // compiled by the first request that reaches it, and one that cannot be compiled denies
     // that request: the forced command's choice, which decides one request per process.
     bool compile_regexes = true;
+    // The compiled policy cache's directory (loader/policy_cache.hpp, bridle-policy(5)); empty:
+    // no cache. Files are read and their ownership checked on every load either way. A load
+    // that compiles regexes lazily (the forced command's) takes the policy from the cache when
+    // it holds these very files' policy; any other load only looks, and policy.cache says what
+    // it found.
+    std::string cache_dir{};
+    // After a load from the YAML without errors, store the policy in cache_dir (root only:
+    // bridle check --compile). The forced command never writes.
+    bool write_cache = false;
 };
 
 // Parse one YAML document (`name` is used in locations). Collects every error it can

@@ -264,6 +264,8 @@ struct Policy {
     std::string given_path;  // --policy FILE as given, empty for the default: what a run_as
                              // rule's sudo call names, for every front end (sudoers lists it)
     std::string sha256;      // over the bytes of those files, in order
+    std::string cache;       // what the loader found in the compiled policy cache: "" (none
+                             // asked), "hit", "none", or "ignored: REASON" (BRIDLE_POLICY_CACHE)
 
     // The rules by the name the client types (Rule::name), each list in policy order: built
     // by index_rules(), which the loader calls. decide() looks candidates up here when the

@@ -13,15 +13,32 @@
 //   deny    no rule matches (spread: an unknown program; same: an unknown verb, so every
 //           candidate is tried and the denial lists the nearest usages)
 //
+// The forced command's load is timed too, from a policy file (read, ownership checked, hashed),
+// once per fresh process as the forced command does it (median of 7 processes, until the policy
+// is usable): from the YAML with regexes compiled lazily (file_yaml_ms), and from the compiled
+// policy cache (cache_ms), written once to a scratch directory; cache_loop_ms repeats the cache
+// load in one process, each policy destroyed (a warm, fragmented heap, teardown included). The
+// same for the shipped policy. The cache needs root (it trusts only root's directories):
+// without it those columns are "nan".
+//
 // usage: bench_policy [--sizes 10,100,1000,10000] [--min-ms 300] [--callgrind SHAPE:N]
-// Prints one line per shape and size:
-//   shape=spread rules=10 load_ms=0.41 allow_us=1.2 deny_us=0.9 load_runs=.. decide_runs=..
+// Prints one line per shape and size, then one for the shipped policy:
+//   shape=spread rules=10 load_ms=0.41 allow_us=1.2 deny_us=0.9 file_yaml_ms=.. cache_ms=..
+//     cache_loop_ms=.. load_runs=.. decide_runs=..
+//   shipped rules=37 file_yaml_ms=3.4 cache_ms=0.1 cache_loop_ms=0.1
 // (medians over repeated runs, each run at least --min-ms of total time per measurement).
 // --callgrind SHAPE:N loads once and decides 100 times, for `valgrind --tool=callgrind`.
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -82,6 +99,42 @@ bridle::policy::Policy load(const std::string& yaml) {
     return std::move(policy).value();
 }
 
+// A scratch directory next to the binary (a root-owned build tree is trusted), removed at exit.
+class Scratch {
+  public:
+    Scratch() {
+        std::string dir =
+            (std::filesystem::read_symlink("/proc/self/exe").parent_path() / "bench-cache.XXXXXX")
+                .string();
+        if (::mkdtemp(dir.data()) != nullptr) {
+            ::chmod(dir.c_str(), 0755);
+            path_ = dir;
+        }
+    }
+    ~Scratch() {
+        if (!path_.empty()) std::filesystem::remove_all(path_);
+    }
+    Scratch(const Scratch&) = delete;
+    Scratch& operator=(const Scratch&) = delete;
+    const std::string& path() const { return path_; }
+
+  private:
+    std::string path_;
+};
+
+// Loads `file` as the forced command does (lazy regexes), with the cache in `cache_dir` ("":
+// none); `write`: store it there (root).
+bridle::Result<bridle::policy::Policy> load_file(const std::string& file,
+                                                 const std::string& cache_dir, bool write = false) {
+    bridle::policy::LoadReport report;
+    bridle::policy::LoadOptions options;
+    options.require_safe_ownership = false;
+    options.compile_regexes = write;
+    options.cache_dir = cache_dir;
+    options.write_cache = write;
+    return bridle::policy::load_policy_files(file, "", options, report);
+}
+
 // Median over runs of the per-call time of `body` (in microseconds); each run repeats `body`
 // until it has taken at least `min_ms` / runs, so fast calls are not lost in clock noise.
 template <class F>
@@ -108,9 +161,71 @@ double median_us(F&& body, double min_ms, int& runs_out) {
     return samples[samples.size() / 2];
 }
 
+struct FileLoads {
+    double yaml_ms = NAN;        // from the file's YAML, regexes compiled lazily
+    double cache_ms = NAN;       // from the compiled policy cache
+    double cache_loop_ms = NAN;  // the same, repeated in one process, each policy destroyed
+};
+
+// The forced command's view: one load in a fresh process (this program run again with
+// --load-once, a new heap), timed until the policy is usable; its destruction, after the
+// request, is not counted. Median of 7 processes.
+double fresh_process_ms(const std::string& file, const std::string& cache_dir) {
+    std::vector<double> samples;
+    for (int run = 0; run < 7; ++run) {
+        // The paths are the scratch directory's (no quote in them).
+        static const std::string self = std::filesystem::read_symlink("/proc/self/exe").string();
+        const std::string command = self + " --load-once '" + file + "' '" + cache_dir + "'";
+        FILE* child = ::popen(command.c_str(), "r");
+        double ms = NAN;
+        if (child == nullptr || std::fscanf(child, "%lf", &ms) != 1) ms = NAN;
+        if (child != nullptr) ::pclose(child);
+        samples.push_back(ms);
+    }
+    std::sort(samples.begin(), samples.end());
+    return samples[samples.size() / 2];
+}
+
+// `yaml` written to a file in a scratch directory, compiled into a cache there, then loaded both
+// ways. The cache load is checked to be a hit.
+FileLoads time_file_loads(const std::string& yaml, double min_ms) {
+    FileLoads out;
+    const Scratch scratch;
+    if (scratch.path().empty()) return out;
+    const std::string file = scratch.path() + "/policy.yaml";
+    std::ofstream(file, std::ios::binary) << yaml;
+    ::chmod(file.c_str(), 0644);
+    int runs = 0;
+    if (!load_file(file, "")) {
+        std::fprintf(stderr, "bench_policy: the policy file is refused\n");
+        std::exit(1);
+    }
+    out.yaml_ms = fresh_process_ms(file, "");
+    const std::string cache = scratch.path() + "/cache";
+    if (::geteuid() != 0 || !load_file(file, cache, true)) return out;
+    auto hit = load_file(file, cache);
+    if (!hit || hit.value().cache != "hit") {
+        std::fprintf(stderr, "bench_policy: no cache hit (%s)\n",
+                     hit ? hit.value().cache.c_str() : hit.error().full().c_str());
+        return out;
+    }
+    out.cache_ms = fresh_process_ms(file, cache);
+    out.cache_loop_ms = median_us([&] { (void)load_file(file, cache); }, min_ms, runs) / 1000.0;
+    return out;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
+    if (argc == 4 && std::string(argv[1]) == "--load-once") {
+        // One load, printed in ms, then exit without destroying the policy (fresh_process_ms).
+        const auto t0 = Clock::now();
+        auto* kept = new bridle::Result<bridle::policy::Policy>(load_file(argv[2], argv[3]));
+        const double ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+        std::printf("%.6f\n", kept->ok() ? ms : NAN);
+        std::fflush(stdout);
+        ::_exit(0);
+    }
     std::vector<int> sizes{10, 100, 1000, 10000};
     double min_ms = 300;
     std::string callgrind;
@@ -179,13 +294,21 @@ int main(int argc, char** argv) {
             const double deny_us =
                 median_us([&] { (void)bridle::matching::decide(policy, deny, "", resolver); },
                           min_ms, deny_runs);
+            const FileLoads file = time_file_loads(yaml, min_ms);
             std::printf(
                 "shape=%s rules=%d yaml_bytes=%zu load_ms=%.4f allow_us=%.3f deny_us=%.3f "
-                "load_runs=%d decide_runs=%d\n",
-                shape.c_str(), n, yaml.size(), load_us / 1000.0, allow_us, deny_us, load_runs,
-                decide_runs);
+                "file_yaml_ms=%.4f cache_ms=%.4f cache_loop_ms=%.4f load_runs=%d "
+                "decide_runs=%d\n",
+                shape.c_str(), n, yaml.size(), load_us / 1000.0, allow_us, deny_us, file.yaml_ms,
+                file.cache_ms, file.cache_loop_ms, load_runs, decide_runs);
             std::fflush(stdout);
         }
     }
+    std::ifstream in(BRIDLE_SHIPPED_POLICY, std::ios::binary);
+    std::stringstream shipped;
+    shipped << in.rdbuf();
+    const FileLoads file = time_file_loads(shipped.str(), min_ms);
+    std::printf("shipped rules=%zu file_yaml_ms=%.4f cache_ms=%.4f cache_loop_ms=%.4f\n",
+                load(shipped.str()).rules.size(), file.yaml_ms, file.cache_ms, file.cache_loop_ms);
     return 0;
 }

@@ -17,6 +17,7 @@ files; nothing generated is committed. Seeds:
              split (an approximation of the tokenizer, good enough for seeds)
   redaction  a read-size byte, then command output: tests/golden/redaction/input.txt whole and
              one seed per line of it, and the tokenizer golden inputs as output
+  policy_cache  the policy seeds (the target encodes each policy that loads, then damages it)
   mcp        a chunk-size byte, then JSON-RPC lines: a session's handshake, and a tools/call
              run_command per tokenizer golden input (as "command") and per decision request
              (as "argv"); bytes that are not UTF-8 stay raw, so the parser sees them
@@ -149,6 +150,10 @@ def main(argv):
         if words:
             add("matcher", "escape-" + rid,
                 b"\0".join(w.encode("utf-8", "surrogateescape") for w in words))
+
+    # The cache reader's target reads each input as a YAML policy too (and as a cache body): the
+    # policy seeds are its seeds; encoded bodies are committed in corpus/policy_cache/.
+    seeds["policy_cache"] = dict(seeds["policy"])
 
     for target, files in seeds.items():
         directory = os.path.join(out, target)

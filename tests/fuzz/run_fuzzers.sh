@@ -9,7 +9,7 @@
 #                    BRIDLE_FUZZ=ON, only the fuzz_* targets are built
 #   --time SECONDS   per target (default 60)
 #   --fresh          start from the seeds again (forget what earlier runs in DIR discovered)
-#   TARGET           tokenizer, policy, matcher, mcp (default: all)
+#   TARGET           tokenizer, policy, matcher, mcp, redaction, policy_cache (default: all)
 # Environment: CXX (default clang++), JOBS (default: number of CPUs).
 #
 # libFuzzer writes the inputs it discovers into the FIRST corpus directory it is given: that
@@ -31,16 +31,16 @@ while (($#)); do
         --time) seconds=$2; shift 2 ;;
         --fresh) fresh=1; shift ;;
         -h|--help) sed -n '3,20p' "$0"; exit 0 ;;
-        tokenizer|policy|matcher|mcp|redaction) targets+=("$1"); shift ;;
+        tokenizer|policy|matcher|mcp|redaction|policy_cache) targets+=("$1"); shift ;;
         *) echo "run_fuzzers.sh: unknown argument $1" >&2; exit 2 ;;
     esac
 done
-((${#targets[@]})) || targets=(tokenizer policy matcher mcp redaction)
+((${#targets[@]})) || targets=(tokenizer policy matcher mcp redaction policy_cache)
 
 # Per-target input size bound: past these the code under test refuses the input early
 # (requests over 64 KiB; policies are a few KiB), and shorter inputs mutate faster. The
 # replay tests still run every seed at full size.
-declare -A max_len=([tokenizer]=8192 [policy]=16384 [matcher]=4096 [mcp]=16384 [redaction]=16384)
+declare -A max_len=([tokenizer]=8192 [policy]=16384 [matcher]=4096 [mcp]=16384 [redaction]=16384 [policy_cache]=16384)
 
 cxx=${CXX:-clang++}
 if ! command -v "$cxx" >/dev/null; then

@@ -1,0 +1,392 @@
+// SPDX-License-Identifier: Apache-2.0
+// The compiled policy's body (cache_codec.hpp). One function pair per struct of the model, each
+// writing and reading the fields in the same order; the reader fails at the first bad byte and
+// bounds every count by the bytes left, so no input makes it allocate more than it was given.
+#include "loader/cache_codec.hpp"
+
+#include <algorithm>
+#include <limits>
+#include <map>
+#include <memory>
+#include <optional>
+
+namespace bridle::policy::cache {
+namespace {
+
+// A field added to the model must be encoded and decoded here, or a cache hit would lose it:
+// these sizes (libstdc++, 64-bit) change with any field, and stop the build until the codec,
+// kFormatVersion and the sizes below are updated together.
+#if defined(__GLIBCXX__) && __SIZEOF_POINTER__ == 8 && !defined(_GLIBCXX_DEBUG)
+static_assert(sizeof(Policy) == 448 && sizeof(Settings) == 200 && sizeof(AuditFile) == 48,
+              "the policy model changed: update cache_codec.cpp");
+static_assert(sizeof(SandboxProfile) == 304 && sizeof(LandlockRules) == 104 &&
+                  sizeof(ResourceLimits) == 80,
+              "the sandbox model changed: update cache_codec.cpp");
+static_assert(sizeof(Rule) == 464 && sizeof(Arg) == 304 && sizeof(Option) == 272 &&
+                  sizeof(ValueSpec) == 232 && sizeof(PipelinePlaces) == 4 &&
+                  sizeof(ValueSpec::Glob) == 16,
+              "the rule model changed: update cache_codec.cpp");
+#endif
+
+// The fewest bytes a rule's encoding takes (its fields, each at least one byte).
+constexpr std::size_t kMinRuleBytes = 24;
+
+class Writer {
+  public:
+    std::string out;
+    void u(std::uint64_t v) {
+        do {
+            const auto byte = static_cast<unsigned char>(v & 0x7f);
+            v >>= 7;
+            out.push_back(static_cast<char>(v != 0 ? byte | 0x80 : byte));
+        } while (v != 0);
+    }
+    void i(std::int64_t v) { u(static_cast<std::uint64_t>(v)); }
+    void b(bool v) { u(v ? 1 : 0); }
+    void s(const std::string& v) {
+        u(v.size());
+        out += v;
+    }
+    void strings(const std::vector<std::string>& v) {
+        u(v.size());
+        for (const auto& x : v) s(x);
+    }
+    void map(const std::map<std::string, std::string>& v) {
+        u(v.size());
+        for (const auto& [k, x] : v) s(k), s(x);
+    }
+    template <class T>
+    void opt(const std::optional<T>& v) {
+        b(v.has_value());
+        if (v) u(static_cast<std::uint64_t>(*v));
+    }
+};
+
+class Reader {
+  public:
+    explicit Reader(std::string_view in) : in_(in) {}
+    bool failed() const { return !error_.empty(); }
+    const std::string& error() const { return error_; }
+    bool at_end() const { return pos_ == in_.size(); }
+    std::size_t left() const { return in_.size() - pos_; }
+    void fail(const std::string& why) {
+        if (error_.empty()) error_ = why + " at byte " + std::to_string(pos_);
+    }
+
+    std::uint64_t u() {
+        std::uint64_t v = 0;
+        for (unsigned shift = 0; shift < 64; shift += 7) {
+            if (pos_ >= in_.size()) {
+                fail("truncated");
+                return 0;
+            }
+            const auto byte = static_cast<unsigned char>(in_[pos_++]);
+            if (shift == 63 && byte > 1) break;
+            v |= static_cast<std::uint64_t>(byte & 0x7f) << shift;
+            if ((byte & 0x80) == 0) return v;
+        }
+        fail("integer too long");
+        return 0;
+    }
+    std::int64_t i() { return static_cast<std::int64_t>(u()); }
+    bool b() { return below(2, "boolean") == 1; }
+    // An enum's value: below `count`.
+    std::uint64_t below(std::uint64_t count, const char* what) {
+        const std::uint64_t v = u();
+        if (v >= count) fail(std::string("bad ") + what + " " + std::to_string(v));
+        return failed() ? 0 : v;
+    }
+    // A count of items each at least one byte long: never more than the bytes left.
+    std::size_t count() {
+        const std::uint64_t n = u();
+        if (n > in_.size() - pos_) fail("count " + std::to_string(n) + " past the end");
+        return failed() ? 0 : static_cast<std::size_t>(n);
+    }
+    std::string s() {
+        const std::size_t n = count();
+        std::string v(in_.substr(pos_, n));
+        pos_ += n;
+        return v;
+    }
+    std::vector<std::string> strings() {
+        std::vector<std::string> v(count());
+        for (auto& x : v) x = s();
+        return v;
+    }
+    std::map<std::string, std::string> map() {
+        std::map<std::string, std::string> v;
+        for (std::size_t n = count(); n > 0 && !failed(); --n) {
+            std::string key = s();
+            v[std::move(key)] = s();
+        }
+        return v;
+    }
+    template <class T>
+    std::optional<T> opt() {
+        if (!b()) return std::nullopt;
+        const std::uint64_t v = u();
+        if (v > static_cast<std::uint64_t>(std::numeric_limits<T>::max())) fail("value too large");
+        return static_cast<T>(v);
+    }
+
+  private:
+    std::string_view in_;
+    std::size_t pos_ = 0;
+    std::string error_;
+};
+
+// ---- Value specs, arguments, options
+
+void put(Writer& w, const ValueSpec& v) {
+    w.u(static_cast<std::uint64_t>(v.kind));
+    w.s(v.regex_source);
+    w.b(v.regex != nullptr);
+    if (v.regex) w.s(v.regex->pattern());
+    w.strings(v.choices);
+    w.i(v.min), w.i(v.max);
+    w.strings(v.under);
+    w.u(static_cast<std::uint64_t>(v.path_type));
+    w.b(v.hard_links_allowed);
+    w.strings(v.names);
+    w.b(v.final_symlink_refused);
+    w.opt(v.max_size);
+    w.b(v.glob.has_value());
+    if (v.glob) w.u(v.glob->max), w.b(v.glob->hidden);
+    w.b(v.dot_components_refused);
+    w.opt(v.max_length);
+    w.b(v.leading_dash_allowed);
+    w.b(v.open_fd);
+}
+
+// Rules that share a pattern share its Regex, as the loader's RegexPool does: compiled once.
+using Pool = std::map<std::string, std::shared_ptr<const Regex>>;
+
+ValueSpec get_spec(Reader& r, Pool& pool) {
+    ValueSpec v;
+    v.kind = static_cast<ValueSpec::Kind>(r.below(4, "value kind"));
+    v.regex_source = r.s();
+    if (r.b()) {
+        std::string pattern = r.s();
+        std::shared_ptr<const Regex>& shared = pool[pattern];
+        if (!shared) shared = std::make_shared<const Regex>(pattern);
+        v.regex = shared;
+    }
+    v.choices = r.strings();
+    v.min = r.i(), v.max = r.i();
+    v.under = r.strings();
+    v.path_type = static_cast<ValueSpec::PathType>(r.below(3, "path type"));
+    v.hard_links_allowed = r.b();
+    v.names = r.strings();
+    v.final_symlink_refused = r.b();
+    v.max_size = r.opt<std::uint64_t>();
+    if (r.b()) v.glob = ValueSpec::Glob{r.u(), r.b()};
+    v.dot_components_refused = r.b();
+    v.max_length = r.opt<std::uint64_t>();
+    v.leading_dash_allowed = r.b();
+    v.open_fd = r.b();
+    return v;
+}
+
+void put(Writer& w, const Option& o) {
+    w.strings(o.spellings);
+    w.b(o.is_flag);
+    put(w, o.value);
+    w.b(o.required), w.b(o.attached);
+}
+
+Option get_option(Reader& r, Pool& pool) {
+    Option o;
+    o.spellings = r.strings();
+    o.is_flag = r.b();
+    o.value = get_spec(r, pool);
+    o.required = r.b(), o.attached = r.b();
+    if (o.spellings.empty() && !r.failed()) r.fail("an option without spellings");
+    return o;
+}
+
+// ---- Rules
+
+void put(Writer& w, const Rule& rule) {
+    w.s(rule.id), w.s(rule.summary), w.s(rule.command), w.s(rule.name);
+    w.strings(rule.keys);
+    w.u(rule.args.size());
+    for (const Arg& a : rule.args) w.b(a.is_literal), w.s(a.literal), w.s(a.name), put(w, a.spec);
+    w.u(rule.options.size());
+    for (const Option& o : rule.options) put(w, o);
+    w.strings(rule.fixed_before), w.strings(rule.fixed_after);
+    w.b(rule.bundle_flags), w.b(rule.end_of_options);
+    w.b(rule.timeout.has_value());
+    if (rule.timeout) w.i(rule.timeout->count());
+    w.opt(rule.max_output);
+    w.map(rule.env);
+    w.b(rule.escape_output), w.b(rule.redact), w.b(rule.stdin_allowed);
+    w.s(rule.sandbox), w.s(rule.source), w.s(rule.run_as);
+    const PipelinePlaces& p = rule.pipeline;
+    w.b(p.alone), w.b(p.first), w.b(p.middle), w.b(p.last);
+    w.opt(rule.capture);
+}
+
+Rule get_rule(Reader& r, Pool& pool) {
+    Rule rule;
+    rule.id = r.s(), rule.summary = r.s(), rule.command = r.s(), rule.name = r.s();
+    rule.keys = r.strings();
+    for (std::size_t n = r.count(); n > 0 && !r.failed(); --n) {
+        Arg a;
+        a.is_literal = r.b(), a.literal = r.s(), a.name = r.s(), a.spec = get_spec(r, pool);
+        rule.args.push_back(std::move(a));
+    }
+    for (std::size_t n = r.count(); n > 0 && !r.failed(); --n) {
+        rule.options.push_back(get_option(r, pool));
+    }
+    rule.fixed_before = r.strings(), rule.fixed_after = r.strings();
+    rule.bundle_flags = r.b(), rule.end_of_options = r.b();
+    if (r.b()) rule.timeout = std::chrono::milliseconds(r.i());
+    rule.max_output = r.opt<std::uint64_t>();
+    rule.env = r.map();
+    rule.escape_output = r.b(), rule.redact = r.b(), rule.stdin_allowed = r.b();
+    rule.sandbox = r.s(), rule.source = r.s(), rule.run_as = r.s();
+    PipelinePlaces& p = rule.pipeline;
+    p.alone = r.b(), p.first = r.b(), p.middle = r.b(), p.last = r.b();
+    rule.capture = r.opt<std::uint64_t>();
+    if (rule.id.empty() && !r.failed()) r.fail("a rule without id");
+    return rule;
+}
+
+// ---- Sandboxes and settings
+
+void put_paths(Writer& w, const std::optional<std::vector<std::string>>& paths) {
+    w.b(paths.has_value());
+    if (paths) w.strings(*paths);
+}
+
+std::optional<std::vector<std::string>> get_paths(Reader& r) {
+    if (!r.b()) return std::nullopt;
+    return r.strings();
+}
+
+void put(Writer& w, const SandboxProfile& p) {
+    w.s(p.name);
+    w.u(p.seccomp.size());
+    for (const SeccompProfile s : p.seccomp) w.u(static_cast<std::uint64_t>(s));
+    w.b(p.exec_once);
+    w.b(p.landlock.has_value());
+    if (p.landlock) {
+        w.u(static_cast<std::uint64_t>(p.landlock->mode));
+        put_paths(w, p.landlock->read), put_paths(w, p.landlock->write);
+        put_paths(w, p.landlock->execute);
+    }
+    const ResourceLimits& l = p.limits;
+    w.b(l.cpu.has_value());
+    if (l.cpu) w.i(l.cpu->count());
+    w.opt(l.address_space), w.opt(l.processes), w.opt(l.file_size), w.opt(l.open_files);
+    w.opt(p.umask);
+    w.u(static_cast<std::uint64_t>(p.namespaces));
+    w.s(p.source);
+}
+
+SandboxProfile get_sandbox(Reader& r) {
+    SandboxProfile p;
+    p.name = r.s();
+    p.seccomp.clear();
+    for (std::size_t n = r.count(); n > 0 && !r.failed(); --n) {
+        p.seccomp.push_back(static_cast<SeccompProfile>(r.below(3, "seccomp profile")));
+    }
+    p.exec_once = r.b();
+    if (r.b()) {
+        LandlockRules l;
+        l.mode = static_cast<LandlockRules::Mode>(r.below(2, "landlock mode"));
+        l.read = get_paths(r), l.write = get_paths(r), l.execute = get_paths(r);
+        p.landlock = std::move(l);
+    }
+    ResourceLimits& l = p.limits;
+    if (r.b()) l.cpu = std::chrono::seconds(r.i());
+    l.address_space = r.opt<std::uint64_t>(), l.processes = r.opt<std::uint64_t>();
+    l.file_size = r.opt<std::uint64_t>(), l.open_files = r.opt<std::uint64_t>();
+    p.umask = r.opt<std::uint32_t>();
+    p.namespaces = static_cast<NamespaceMode>(r.below(3, "namespace mode"));
+    p.source = r.s();
+    return p;
+}
+
+void put(Writer& w, const Settings& s) {
+    w.u(static_cast<std::uint64_t>(s.audit));
+    w.s(s.audit_file.path), w.u(s.audit_file.max_size), w.u(s.audit_file.max_files);
+    w.i(s.timeout.count());
+    w.u(s.max_output);
+    w.map(s.env);
+    w.s(s.sandbox);
+    w.u(static_cast<std::uint64_t>(s.landlock));
+    w.u(s.max_request);
+    w.opt(s.max_words);
+    // The redaction patterns by their sources: the built-in set alone, or the policy's own.
+    const bool own = s.redaction && s.redaction != RedactionPatterns::builtin();
+    w.b(own);
+    if (own) w.strings(s.redaction->own());
+}
+
+Settings get_settings(Reader& r) {
+    Settings s;
+    s.audit = static_cast<AuditSink>(r.below(3, "audit sink"));
+    s.audit_file.path = r.s(), s.audit_file.max_size = r.u(), s.audit_file.max_files = r.u();
+    s.timeout = std::chrono::milliseconds(r.i());
+    s.max_output = r.u();
+    s.env = r.map();
+    s.sandbox = r.s();
+    s.landlock = static_cast<LandlockSetting>(r.below(2, "landlock setting"));
+    s.max_request = r.u();
+    s.max_words = r.opt<std::uint64_t>();
+    if (r.b()) s.redaction = std::make_shared<const RedactionPatterns>(r.strings());
+    return s;
+}
+
+}  // namespace
+
+std::string encode_policy(const Policy& policy, const std::vector<Error>& warnings) {
+    Writer w;
+    put(w, policy.settings);
+    w.u(policy.sandboxes.size());
+    for (const auto& [name, profile] : policy.sandboxes) w.s(name), put(w, profile);
+    w.u(policy.rules.size());
+    for (const Rule& rule : policy.rules) put(w, rule);
+    w.strings(policy.files);
+    w.s(policy.sha256);
+    w.u(warnings.size());
+    for (const Error& e : warnings) w.s(e.message), w.s(e.location);
+    return std::move(w.out);
+}
+
+Result<Policy> decode_policy(std::string_view bytes, std::vector<Error>& warnings) {
+    Reader r(bytes);
+    Policy policy;
+    Pool pool;
+    policy.settings = get_settings(r);
+    for (std::size_t n = r.count(); n > 0 && !r.failed(); --n) {
+        std::string name = r.s();
+        policy.sandboxes[std::move(name)] = get_sandbox(r);
+    }
+    const std::size_t rules = r.count();
+    // Every rule takes at least kMinRuleBytes: no count can reserve more than the bytes hold.
+    policy.rules.reserve(std::min(rules, r.left() / kMinRuleBytes));
+    for (std::size_t n = rules; n > 0 && !r.failed(); --n) {
+        policy.rules.push_back(get_rule(r, pool));
+    }
+    policy.files = r.strings();
+    policy.sha256 = r.s();
+    std::vector<Error> found;
+    for (std::size_t n = r.count(); n > 0 && !r.failed(); --n) {
+        Error e;
+        e.message = r.s(), e.location = r.s();
+        found.push_back(std::move(e));
+    }
+    if (!r.failed() && !r.at_end()) r.fail("bytes after the policy");
+    // What the loader guarantees of every policy it returns, and matching relies on.
+    for (const Rule& rule : policy.rules) {
+        if (!r.failed() && policy.sandbox_for(rule) == nullptr) r.fail("an undefined sandbox");
+    }
+    if (r.failed()) return Error{"the compiled policy is not valid: " + r.error(), ""};
+    index_rules(policy);
+    warnings.insert(warnings.end(), found.begin(), found.end());
+    return policy;
+}
+
+}  // namespace bridle::policy::cache
