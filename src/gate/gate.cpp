@@ -158,6 +158,13 @@ audit::RequestInfo info_of(const Request& request, const std::string& id,
     return info;
 }
 
+audit::RequestInfo info_of(const Request& request, const std::string& id,
+                           const policy::Policy& policy) {
+    audit::RequestInfo info = info_of(request, id, policy.sha256);
+    info.policy_cache = policy.cache;
+    return info;
+}
+
 // A request that cannot be used as it came: kUnparsable, exit status 64.
 void unusable(Response& r, const std::string& reason, const std::string& advice) {
     r.kind = Kind::kUnparsable;
@@ -414,8 +421,7 @@ Response audit_and_run(const Context& context, const Request& request, Response 
                        const execution::OutputSink& sink, const std::vector<int>& hangup_fds) {
     // Held here, so the files are closed on every path out of this function, after the run.
     const std::shared_ptr<OpenedFiles> opened = std::move(r.opened);
-    audit::RequestInfo info = info_of(request, r.request_id, context.policy.sha256);
-    info.policy_cache = context.policy.cache;
+    audit::RequestInfo info = info_of(request, r.request_id, context.policy);
     if (argv) info.argv = *argv;
     if (r.decision.verdict == matching::Verdict::kAllow && r.decision.rule != nullptr && !r.sudo) {
         info.exec_argv = r.decision.exec_argv;

@@ -39,6 +39,10 @@ Response audit_and_run_pipeline(const Context& context, const Request& request, 
 // What every record of the request repeats.
 audit::RequestInfo info_of(const Request& request, const std::string& id,
                            const std::string& policy_sha256);
+// ... of a request decided under `policy`: its SHA-256, and what the loader found in the
+// compiled policy cache.
+audit::RequestInfo info_of(const Request& request, const std::string& id,
+                           const policy::Policy& policy);
 std::optional<audit::SandboxInfo> sandbox_info(const std::optional<sandbox::Plan>& plan);
 // The status bridle exits with, shell conventions where they exist.
 int exit_status_of(const execution::Outcome& o);

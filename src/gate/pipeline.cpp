@@ -150,8 +150,7 @@ Response audit_and_run_pipeline(const Context& context, const Request& request, 
                                 const execution::OutputSink& sink,
                                 const std::vector<int>& hangup_fds) {
     const std::size_t n = stages.size();
-    audit::RequestInfo info = info_of(request, r.request_id, context.policy.sha256);
-    info.policy_cache = context.policy.cache;
+    audit::RequestInfo info = info_of(request, r.request_id, context.policy);
     std::vector<std::vector<std::string>> words;
     for (const command::Stage& stage : stages) words.push_back(stage.words);
     info.stage_argv = words;
