@@ -3,6 +3,7 @@
 // sink's JSON lines. Both yield the same StoredRecord, so the review never knows which it read.
 #include "audit/journal_reader.hpp"
 
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -13,6 +14,7 @@
 #include <memory>
 #include <set>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -20,6 +22,7 @@
 #include "audit/sd_journal_api.hpp"
 #include "common/text.hpp"
 #include "os/error.hpp"
+#include "os/fd.hpp"
 
 namespace bridle::audit {
 namespace {
@@ -175,8 +178,14 @@ struct OpenFile {
     off_t offset = 0;
     std::string partial;
     OpenFile() = default;
-    OpenFile(const OpenFile&) = delete;
-    OpenFile& operator=(const OpenFile&) = delete;
+    OpenFile(OpenFile&& other) noexcept { *this = std::move(other); }
+    OpenFile& operator=(OpenFile&& other) noexcept {
+        if (this == &other) return *this;
+        close();
+        fd = std::exchange(other.fd, -1);
+        inode = other.inode, offset = other.offset, partial = std::move(other.partial);
+        return *this;
+    }
     ~OpenFile() { close(); }
     bool open(const std::string& path) {
         close();
@@ -206,18 +215,49 @@ ino_t inode_of(const std::string& path) {
     return ::stat(path.c_str(), &st) == 0 ? st.st_ino : 0;
 }
 
+// The family open, oldest first, the live file last; empty (and `why` set) when the live file
+// or its directory cannot be opened or locked.
+//
+// Names are listed and opened one by one, and a rotation moves every file one name up, through
+// moments where a name is missing (spdlog removes the target, then renames onto it). Listed
+// during a rotation, the family would skip files or hold one twice, and the follower would read
+// records out of order. Every writer rotates under an exclusive flock(2) on the directory
+// (file_sink.cpp), so the family is listed and opened under a shared one: no rotation is under
+// way while it is taken.
+std::vector<OpenFile> open_family(const std::string& path, std::string& why) {
+    const std::size_t slash = path.rfind('/');
+    const std::string directory = slash == std::string::npos ? "." : path.substr(0, slash + 1);
+    const os::UniqueFd dir(::open(directory.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    int rc = dir.get() < 0 ? -1 : 0;
+    while (rc == 0 && (rc = ::flock(dir.get(), LOCK_SH)) != 0 && errno == EINTR) rc = 0;
+    if (rc != 0) {
+        why = "cannot open and lock the directory " + directory + ": " + errno_text(errno);
+        return {};
+    }
+    const std::vector<std::string> names = rotated_family(path);
+    std::vector<OpenFile> files(names.size());
+    for (std::size_t i = 0; i < names.size(); ++i) {
+        if (!files[i].open(names[i]) && i + 1 == names.size()) {
+            why = "cannot open " + path + ": " + errno_text(errno);
+            return {};
+        }
+    }
+    return files;  // the lock goes with `dir`
+}
+
 Status read_json_lines(const ReadOptions& o,
                        const std::function<bool(const StoredRecord&)>& on_record,
                        const std::function<void()>& caught_up) {
-    OpenFile live;
-    if (!live.open(o.file)) return Error{"cannot open " + o.file + ": " + errno_text(errno), ""};
+    std::string why;
+    std::vector<OpenFile> family = open_family(o.file, why);
+    if (family.empty()) return Error{why, ""};
     // The backlog: the rotated files, oldest first, then the live one. `seen` holds the
     // inodes read to their end, so that a file met again under a new name is not read twice.
     std::set<ino_t> seen;
-    const std::vector<std::string> family = rotated_family(o.file);
-    for (std::size_t i = 0; i + 1 < family.size(); ++i) {
-        OpenFile rotated;
-        if (!rotated.open(family[i]) || rotated.inode == live.inode) continue;
+    OpenFile live = std::move(family.back());
+    family.pop_back();
+    for (OpenFile& rotated : family) {
+        if (rotated.fd < 0 || rotated.inode == live.inode) continue;
         if (!rotated.drain(o, on_record)) return ok_status();
         seen.insert(rotated.inode);
     }
@@ -233,12 +273,14 @@ Status read_json_lines(const ReadOptions& o,
         if (current != 0 && current != live.inode) {
             if (!live.drain(o, on_record)) return ok_status();
             seen.insert(live.inode);
+            family = open_family(o.file, why);
+            if (family.empty()) continue;  // removed or unreadable: try again at the next look
             std::set<ino_t> present;
-            for (const std::string& name : rotated_family(o.file)) {
-                OpenFile rotated;
-                if (!rotated.open(name)) continue;
+            for (std::size_t i = 0; i + 1 < family.size(); ++i) {
+                OpenFile& rotated = family[i];
+                if (rotated.fd < 0) continue;
                 present.insert(rotated.inode);
-                if (name == o.file || seen.count(rotated.inode)) continue;
+                if (seen.count(rotated.inode)) continue;
                 if (!rotated.drain(o, on_record)) return ok_status();
                 seen.insert(rotated.inode);
             }
@@ -246,7 +288,9 @@ Status read_json_lines(const ReadOptions& o,
             // numbers to new files.
             for (auto it = seen.begin(); it != seen.end();)
                 it = present.count(*it) ? std::next(it) : seen.erase(it);
-            if (!live.open(o.file)) continue;
+            // The live file of the family just read, not the name opened again: a rotation
+            // since would make that another file and leave this one unread.
+            live = std::move(family.back());
         }
         if (!live.drain(o, on_record)) return ok_status();
     }

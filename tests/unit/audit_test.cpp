@@ -14,6 +14,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <cstdlib>
@@ -598,6 +599,52 @@ TEST(FileSink, FollowSeesEveryRecordAcrossRotations) {
     want.push_back("stop");
     EXPECT_EQ(*seen, want);
     EXPECT_EQ(::access(dir.file("audit.3.jsonl").c_str(), F_OK), 0)
+        << "too few rotations to prove anything";
+}
+
+// Regression: the follower listed the rotated names, then opened them one by one; a rotation in
+// between moved every file one name up, so it read a newer file before an older one (CI saw
+// r11..r14 before r7..r10). Here the sink rotates every few records without a pause, so that
+// almost every look of the follower meets a rotation under way.
+TEST(FileSink, FollowKeepsTheOrderWhileFilesRotateUnderIt) {
+    TempDir dir;
+    constexpr int kRecords = 400;
+    auto sink = make_file_sink({dir.file("audit.jsonl"), 1024, 200});
+    auto seen = std::make_shared<std::vector<std::string>>();
+    auto done = std::make_shared<std::promise<void>>();
+    std::future<void> finished = done->get_future();
+    ReadOptions options;
+    options.file = dir.file("audit.jsonl");
+    options.follow = true;
+    ASSERT_TRUE(sink->write(sample_record("before")).ok());
+    std::thread([options, seen, done] {
+        (void)read_records(
+            options,
+            [&](const StoredRecord& r) {
+                seen->push_back(r.field("BRIDLE_COMMAND"));
+                if (r.field("BRIDLE_COMMAND") != "stop") return true;
+                done->set_value();
+                return false;
+            },
+            [] {});
+    }).detach();
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    for (int i = 0; i < kRecords; ++i) {
+        ASSERT_TRUE(sink->write(sample_record("r" + std::to_string(i))).ok());
+        std::this_thread::sleep_for(std::chrono::microseconds(500));
+    }
+    ASSERT_TRUE(sink->write(sample_record("stop")).ok());
+    ASSERT_EQ(finished.wait_for(std::chrono::seconds(30)), std::future_status::ready)
+        << "the follower never saw the last record; it saw " << seen->size();
+    std::vector<std::string> want{"before"};
+    for (int i = 0; i < kRecords; ++i) want.push_back("r" + std::to_string(i));
+    want.push_back("stop");
+    const auto [got, wanted] = std::mismatch(seen->begin(), seen->end(), want.begin(), want.end());
+    EXPECT_TRUE(got == seen->end() && wanted == want.end())
+        << "record " << (got - seen->begin()) << " of " << seen->size() << " is "
+        << (got == seen->end() ? "missing" : *got) << ", wanted "
+        << (wanted == want.end() ? "nothing" : *wanted);
+    EXPECT_EQ(::access(dir.file("audit.60.jsonl").c_str(), F_OK), 0)
         << "too few rotations to prove anything";
 }
 
