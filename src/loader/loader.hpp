@@ -14,7 +14,8 @@ namespace bridle::policy {
 
 constexpr const char* kDefaultPolicyFile = "/etc/bridle/policy.yaml";
 constexpr const char* kDefaultPolicyDir = "/etc/bridle/policy.d";
-// The compiled policy cache, written by root (bridle check --compile), read by the forced command.
+// The compiled policy cache, written by root (bridle check --compile), read by the forced command
+// and by the target side of a run_as rule (bridle run-as).
 constexpr const char* kDefaultCacheDir = "/var/cache/bridle";
 
 // Every problem found in a policy, each with "file:line:col: message".

@@ -4,8 +4,9 @@
 // treated as untrusted, since the agent's account may call sudo itself, around bridle. Order:
 //   1. refuse to run set-uid, or other than through sudo (SUDO_USER, SUDO_UID);
 //   2. read the request id and the policy hash of the user side's check (environment);
-//   3. load the policy (root-owned, strictly checked) and compare its hash: a policy that
-//      changed between the two checks denies;
+//   3. load the policy (root-owned, strictly checked; from the compiled cache when it holds
+//      these files' policy) and compare its hash: a policy that changed between the two
+//      checks denies;
 //   4. the named rule must exist, carry run_as, and name the user we now are;
 //   5. the request comes from the command line (exact form) or BRIDLE_ARGV (open form), never
 //      both;
@@ -101,9 +102,15 @@ int run_target_side(const TargetInvocation& inv) {
                                              " missing or malformed)");
     }
 
-    // 3. The policy, as strictly as the forced command reads it.
+    // 3. The policy, as strictly as the forced command reads it, and like it from root's
+    // compiled cache when that holds these very files' policy (regexes compiled by the request
+    // that reaches them).
     policy::LoadReport report;
-    auto loaded = policy::load_policy(inv.policy_file, policy::LoadOptions{true}, report);
+    policy::LoadOptions options;
+    options.require_safe_ownership = true;
+    options.compile_regexes = false;
+    options.cache_dir = policy::kDefaultCacheDir;
+    auto loaded = policy::load_policy(inv.policy_file, options, report);
     if (!loaded) return refuse(ExitCode::kConfig, "policy unusable: " + loaded.error().full());
     const policy::Policy& policy = loaded.value();
     refusal.policy_sha256 = policy.sha256;

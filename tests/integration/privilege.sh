@@ -7,7 +7,9 @@
 # - the same program with other arguments is refused by bridle, and refused by sudo when the
 #   agent's account calls sudo itself, around bridle; an open rule's value that bridle's
 #   target side refuses never runs; a policy that changed between the two checks is denied;
-# - before the drop-in exists, sudo refuses and nothing runs as root.
+# - before the drop-in exists, sudo refuses and nothing runs as root;
+# - after `bridle check --compile`, both checks take the policy from the compiled cache, and
+#   ignore a cache file that is not root's alone.
 # Part B: the shipped policy/default.yaml with its root rules and its compiled drop-in, against
 # the public corpus rows about root rules (ARGV0- sudo rows, APT-, SYSCTL- restart rows,
 # DOCKER-).
@@ -264,6 +266,29 @@ assert_contains changed.message "$SSH_ERR" "bridle: denied: the policy changed"
 bridle_ssh -- 'id -u'
 assert_eq changed.then-through-bridle "0 0" "$SSH_RC ${SSH_OUT%$'\n'}"
 install_policy "$POLICY_SRC"
+
+# ---- the compiled policy cache: both checks read root's compiled copy (issue 20) ----------
+# Before `bridle check --compile` there is none; after it, the forced command and the target
+# side both take the policy from it; a cache file that is not root's alone is ignored, and the
+# request still runs from the YAML.
+cache_outcomes() {
+    echo "$(rec_get BRIDLE_POLICY_CACHE BRIDLE_FRONT_END=forced BRIDLE_EVENT=decision) /" \
+        "$(rec_get BRIDLE_POLICY_CACHE BRIDLE_FRONT_END=sudo BRIDLE_EVENT=decision)"
+}
+bridle_ssh -- 'id -u'
+bridle_records >/dev/null
+assert_eq cache.none "0 0 none / none" "$SSH_RC ${SSH_OUT%$'\n'} $(cache_outcomes)"
+"$IT_BRIDLE" check --compile --policy "$IT_POLICY" >"$IT_WORK/compile.out" 2>&1
+assert_eq cache.compile "0" "$?"
+bridle_ssh -- 'id -u'
+bridle_records >/dev/null
+assert_eq cache.hit "0 0 hit / hit" "$SSH_RC ${SSH_OUT%$'\n'} $(cache_outcomes)"
+chmod 0666 /var/cache/bridle/policy-*.bin
+bridle_ssh -- 'id -u'
+bridle_records >/dev/null
+assert_eq cache.writable.runs "0 0" "$SSH_RC ${SSH_OUT%$'\n'}"
+assert_match cache.writable.ignored "$(cache_outcomes)" '^ignored: .* / ignored: .*$'
+rm -rf /var/cache/bridle
 
 # ---- the sandbox, applied after the switch -------------------------------------------------
 bridle_ssh -- 'env /usr/bin/id'

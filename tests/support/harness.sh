@@ -244,6 +244,8 @@ it_setup_namespace() {
     mount -n -t tmpfs -o mode=0755,nosuid,nodev bridle-it-log /var/log || exit 1
     # /mnt: the bridle root.
     mount -n -t tmpfs -o mode=0755,nosuid,nodev bridle-it-mnt /mnt || exit 1
+    # /var/cache: empty, so the compiled policy cache (/var/cache/bridle) is the test's own.
+    mount -n -t tmpfs -o mode=0755,nosuid,nodev bridle-it-cache /var/cache || exit 1
 }
 
 # Fixture logs under /var/log (world-readable so the unprivileged command can read them).
