@@ -1,25 +1,15 @@
 // SPDX-License-Identifier: Apache-2.0
 // SHA-256 as FIPS 180-4 section 6.2 states it; small enough to check against the standard.
+// Where the CPU has the SHA extensions, sha256_ni.cpp compresses the blocks instead.
 #include "policy/sha256.hpp"
+
+#include "policy/sha256_ni.hpp"
 
 #include <algorithm>
 #include <cstring>
 
 namespace bridle::policy {
 namespace {
-
-// FIPS 180-4 section 4.2.2: the first 32 bits of the fractional parts of the cube roots of
-// the first 64 primes.
-constexpr std::array<std::uint32_t, 64> kRound = {
-    0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
-    0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
-    0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
-    0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
-    0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
-    0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
-    0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
-    0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
-};
 
 constexpr std::uint32_t rotr(std::uint32_t x, int n) {
     return (x >> n) | (x << (32 - n));
@@ -46,8 +36,8 @@ void Sha256::compress(const std::uint8_t* block) {
     std::uint32_t a = state_[0], b = state_[1], c = state_[2], d = state_[3];
     std::uint32_t e = state_[4], f = state_[5], g = state_[6], h = state_[7];
     for (std::size_t t = 0; t < 64; ++t) {
-        const std::uint32_t t1 =
-            h + (rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)) + ((e & f) ^ (~e & g)) + kRound[t] + w[t];
+        const std::uint32_t t1 = h + (rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)) +
+                                 ((e & f) ^ (~e & g)) + kSha256Rounds[t] + w[t];
         const std::uint32_t t2 =
             (rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22)) + ((a & b) ^ (a & c) ^ (b & c));
         h = g, g = f, f = e, e = d + t1, d = c, c = b, b = a, a = t1 + t2;
@@ -56,19 +46,32 @@ void Sha256::compress(const std::uint8_t* block) {
     state_[4] += e, state_[5] += f, state_[6] += g, state_[7] += h;
 }
 
+void Sha256::compress_blocks(const std::uint8_t* data, std::size_t blocks) {
+    static const bool ni = sha_ni::available();
+    if (ni) {
+        sha_ni::compress(state_.data(), data, blocks);
+        return;
+    }
+    for (; blocks > 0; --blocks, data += 64) compress(data);
+}
+
 void Sha256::update(std::string_view bytes) {
     total_bytes_ += bytes.size();
     const auto* data = reinterpret_cast<const std::uint8_t*>(bytes.data());
     std::size_t left = bytes.size();
-    while (left > 0) {
+    if (buffered_ > 0) {  // complete the block begun by an earlier update
         const std::size_t take = std::min(left, buffer_.size() - buffered_);
         std::memcpy(buffer_.data() + buffered_, data, take);
         buffered_ += take, data += take, left -= take;
-        if (buffered_ == buffer_.size()) {
-            compress(buffer_.data());
-            buffered_ = 0;
-        }
+        if (buffered_ < buffer_.size()) return;
+        compress_blocks(buffer_.data(), 1);
+        buffered_ = 0;
     }
+    const std::size_t whole = left / 64;  // straight from the input, no copy
+    compress_blocks(data, whole);
+    data += 64 * whole, left -= 64 * whole;
+    std::memcpy(buffer_.data(), data, left);
+    buffered_ = left;
 }
 
 std::string Sha256::hex_digest() {

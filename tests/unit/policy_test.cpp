@@ -8,9 +8,12 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <functional>
+#include <iterator>
 #include <optional>
+#include <random>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -21,6 +24,7 @@
 #include "loader/loader.hpp"
 #include "policy/model.hpp"
 #include "policy/sha256.hpp"
+#include "policy/sha256_ni.hpp"
 
 namespace bridle::policy {
 namespace {
@@ -1187,6 +1191,57 @@ TEST(Sha256, GivesTheSameDigestForAnySplit) {
     for (std::size_t n = 50; n < 70; ++n) digests.push_back(sha256_hex(std::string(n, 'x')));
     std::sort(digests.begin(), digests.end());
     EXPECT_EQ(std::unique(digests.begin(), digests.end()), digests.end());
+}
+
+// The SHA extensions are used where this CPU has them (then every digest above came from
+// them; on arm64, in cross.arm64, from the portable rounds).
+TEST(Sha256, UsesTheShaExtensionsWhereTheCpuHasThem) {
+#if defined(__x86_64__)
+    std::ifstream cpuinfo("/proc/cpuinfo");
+    const std::string text((std::istreambuf_iterator<char>(cpuinfo)), {});
+    const bool has = text.find(" sha_ni") != std::string::npos;
+    EXPECT_EQ(sha_ni::available(), has && text.find(" sse4_1") != std::string::npos);
+#else
+    EXPECT_FALSE(sha_ni::available());
+#endif
+}
+
+// Against coreutils' sha256sum, an implementation of its own: every length across several
+// blocks and the padding boundaries, random bytes, fed whole and in uneven pieces.
+TEST(Sha256, AgreesWithSha256sumOnRandomInputs) {
+    char dir[] = "/tmp/bridle-sha256-test.XXXXXX";
+    ASSERT_NE(::mkdtemp(dir), nullptr);
+    std::mt19937 random(20261202);
+    std::string list;
+    std::vector<std::string> want;
+    std::vector<std::size_t> lengths;
+    for (std::size_t n = 0; n <= 260; ++n) lengths.push_back(n);
+    for (std::size_t n : {1000, 4095, 4096, 4097, 65536 + 17, 1 << 20}) lengths.push_back(n);
+    for (const std::size_t n : lengths) {
+        std::string bytes(n, '\0');
+        for (char& c : bytes) c = static_cast<char>(random());
+        const std::string path = std::string(dir) + "/m" + std::to_string(n);
+        std::ofstream(path, std::ios::binary) << bytes;
+        list += " " + path;
+        Sha256 pieces;
+        for (std::size_t at = 0, step = 1; at < n; at += step, step = step * 3 % 97 + 1) {
+            pieces.update(std::string_view(bytes).substr(at, step));
+        }
+        const std::string whole = sha256_hex(bytes);
+        EXPECT_EQ(pieces.hex_digest(), whole) << n;
+        want.push_back(whole);
+    }
+    FILE* out = ::popen(("sha256sum" + list).c_str(), "r");
+    ASSERT_NE(out, nullptr);
+    char line[4096];
+    std::size_t i = 0;
+    while (std::fgets(line, sizeof line, out) != nullptr && i < want.size()) {
+        EXPECT_EQ(std::string(line, 64), want[i]) << "length " << lengths[i];
+        ++i;
+    }
+    EXPECT_EQ(::pclose(out), 0);
+    EXPECT_EQ(i, want.size());
+    std::filesystem::remove_all(dir);
 }
 
 // Regression (found by fuzz_policy): yaml-cpp 0.7's LoadAll loops forever, allocating, on a
