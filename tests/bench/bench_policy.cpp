@@ -99,13 +99,13 @@ bridle::policy::Policy load(const std::string& yaml) {
     return std::move(policy).value();
 }
 
-// A scratch directory next to the binary (a root-owned build tree is trusted), removed at exit.
+// A scratch directory for the cache, removed at exit. Under /run (root's, 0755), since the
+// cache is used only in a chain of root-owned directories no one else may write, which the
+// default build tree under /tmp is not.
 class Scratch {
   public:
     Scratch() {
-        std::string dir =
-            (std::filesystem::read_symlink("/proc/self/exe").parent_path() / "bench-cache.XXXXXX")
-                .string();
+        std::string dir = "/run/bridle-bench-cache.XXXXXX";
         if (::mkdtemp(dir.data()) != nullptr) {
             ::chmod(dir.c_str(), 0755);
             path_ = dir;

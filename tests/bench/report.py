@@ -21,6 +21,7 @@ LABELS = {
     "bridle-start": "breakdown: `bridle --version` (process start only)",
     "bridle-explain": "breakdown: `bridle explain -- true` (start + policy load + decide)",
     "bridle-minimal": "breakdown: bridle, request `true`, one-rule policy (audit on)",
+    "bridle-yaml": "breakdown: bridle, request `true`, policy read from the YAML (no compiled cache)",
     "bridle-login-shell": "bridle behind the login shell (`/bin/sh -c 'bridle ...'`)",
 }
 
@@ -189,6 +190,21 @@ def main(argv):
     def met(ok):
         return "**met**" if ok else "**NOT met**"
 
+    # The steps of an allowed request, as differences of the rows above (each row adds one step).
+    start = latency.get("bridle-start", {}).get("median_us")
+    deny = latency.get("bridle-deny", {}).get("median_us")
+    if start is not None and deny is not None:
+        say("### An allowed request, step by step (differences of the medians above)")
+        say("")
+        say("| step | time |")
+        say("|---|---:|")
+        say(f"| process start over `/bin/true` (`bridle --version` - `/bin/true`) | {ms(start - d)} |")
+        say(f"| policy from the cache, decision, decision record (deny - `--version`) | {ms(deny - start)} |")
+        say(f"| sandboxed start of the command, supervision, result record (allow - deny) | {ms(b - deny)} |")
+        if "bridle-yaml" in latency:
+            say(f"| (the YAML instead of the cache would add) | {ms(latency['bridle-yaml']['median_us'] - b)} |")
+        say("")
+
     say("### Targets")
     say("")
     say("| target | measured | |")
@@ -207,6 +223,16 @@ def main(argv):
     say(f"| load grows no worse than linearly (1,000 -> 10,000 rules: wall time at most 15x) | worst "
         f"{load_growth[0]:.1f}x ({load_growth[1]}) | {met(load_growth[0] <= 15)} |")
     say(f"| supervisor peak RSS <= 4 MiB | {hwm / 1024:.2f} MiB | {met(hwm <= 4096)} |")
+    # Issue 20's targets: ratios in this run, sandbox and both audit records on.
+    sh_c = latency["sh-c"]["median_us"]
+    say(f"| allow <= 1.0x `/bin/sh -c /bin/true` | {b / sh_c:.2f}x ({ms(b)} vs {ms(sh_c)}) | {met(b <= sh_c)} |")
+    say(f"| allow >= 1.9x faster than restricted-ssh-commands | {rsc / b:.2f}x | {met(rsc / b >= 1.9)} |")
+    if deny is not None:
+        say(f"| deny <= 0.6x `/bin/sh -c /bin/true` | {deny / sh_c:.2f}x ({ms(deny)}) | {met(deny <= 0.6 * sh_c)} |")
+    say(f"| supervisor peak RSS <= 3 MiB | {hwm / 1024:.2f} MiB | {met(hwm <= 3072)} |")
+    if start is not None:
+        say(f"| start-up (`bridle --version`) <= 1.2x `/bin/true` | {start / d:.2f}x ({ms(start)} vs {ms(d)}) | "
+            f"{met(start <= 1.2 * d)} |")
     cache10k = max((r["cache"], r["shape"]) for r in scaling if r["rules"] == 10000) \
         if any(r["rules"] == 10000 for r in scaling) else (float("nan"), "-")
     loop10k = max((r["cache_loop"], r["shape"]) for r in scaling if r["rules"] == 10000) \

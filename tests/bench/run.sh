@@ -17,7 +17,8 @@
 # What is measured:
 #   1. whole-process latency: /bin/true run directly, through `/bin/sh -c`, through
 #      restricted-ssh-commands with the equivalent rule (^/bin/true$), and through bridle
-#      (default policy plus one rule for /bin/true; audit on, to a private journald). Each is
+#      (default policy plus one rule for /bin/true, compiled into the policy cache as the
+#      package does; audit on, to a private journald). Each is
 #      started the way sshd starts a forced command: a fresh process as an unprivileged user
 #      (nobody) with sshd's environment and SSH_ORIGINAL_COMMAND set, stdio on /dev/null. sshd
 #      itself and the login shell it puts in front of every forced command are left out (the
@@ -135,10 +136,20 @@ for v in "${sshd_vars[@]}"; do sshd_env+=(-e "$v"); done
 minimal=$bench_root/minimal.yaml
 printf '%s\n' "version: 1" "rules:" "  - id: bench-true" "    command: /bin/true" >"$minimal"
 chmod 0644 "$minimal"
+# As the package installs it: the policies compiled into root's cache (/var/cache is the
+# harness's empty tmpfs). The same policy under a name never compiled shows what the YAML
+# costs a whole request.
+for compiled in "$policy" "$minimal"; do
+    "$BRIDLE" check --compile --policy "$compiled" >"$BENCH_RESULTS/compile.txt" 2>&1 ||
+        { echo "FAIL: bridle check --compile --policy $compiled"; cat "$BENCH_RESULTS/compile.txt"; exit 1; }
+done
+uncompiled=$bench_root/policy-yaml.yaml
+install -m 0644 -o root -g root "$policy" "$uncompiled"
 bridle_cmd=("$BRIDLE" --key bench --policy "$policy")
 # Rows after the first five break bridle's time down: process start alone (--version), start
-# plus policy load and decision (explain: no audit, nothing run), the whole request with the
-# one-rule policy, and the whole request behind the login shell sshd puts in front of it.
+# plus policy load and decision (explain: no audit, nothing run, the YAML), the whole request
+# with the one-rule policy, the whole request with the policy read from its YAML (no cache),
+# and the whole request behind the login shell sshd puts in front of it.
 "$BENCH_BUILD/tests/bench/spawn_bench" --runs "$BENCH_RUNS" --warmup 30 --user "$bench_user" -- \
     direct 0 "${sshd_env[@]}" /bin/true :: \
     sh-c 0 "${sshd_env[@]}" /bin/sh -c /bin/true :: \
@@ -148,6 +159,7 @@ bridle_cmd=("$BRIDLE" --key bench --policy "$policy")
     bridle-start 0 "${sshd_env[@]}" "$BRIDLE" --version :: \
     bridle-explain 0 "${sshd_env[@]}" "$BRIDLE" explain --policy "$policy" -- true :: \
     bridle-minimal 0 "${sshd_env[@]}" -e SSH_ORIGINAL_COMMAND=true "$BRIDLE" --key bench --policy "$minimal" :: \
+    bridle-yaml 0 "${sshd_env[@]}" -e SSH_ORIGINAL_COMMAND=true "$BRIDLE" --key bench --policy "$uncompiled" :: \
     bridle-login-shell 0 "${sshd_env[@]}" -e SSH_ORIGINAL_COMMAND=true /bin/sh -c "${bridle_cmd[*]}" \
     >"$BENCH_RESULTS/latency.txt" || { echo "FAIL: spawn_bench"; exit 1; }
 
