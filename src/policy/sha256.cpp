@@ -48,6 +48,7 @@ void Sha256::compress(const std::uint8_t* block) {
 
 void Sha256::compress_blocks(const std::uint8_t* data, std::size_t blocks) {
     static const bool ni = sha_ni::available();
+    if (blocks == 0) return;
     if (ni) {
         sha_ni::compress(state_.data(), data, blocks);
         return;
@@ -59,6 +60,7 @@ void Sha256::update(std::string_view bytes) {
     total_bytes_ += bytes.size();
     const auto* data = reinterpret_cast<const std::uint8_t*>(bytes.data());
     std::size_t left = bytes.size();
+    if (left == 0) return;
     if (buffered_ > 0) {  // complete the block begun by an earlier update
         const std::size_t take = std::min(left, buffer_.size() - buffered_);
         std::memcpy(buffer_.data() + buffered_, data, take);
@@ -70,7 +72,7 @@ void Sha256::update(std::string_view bytes) {
     const std::size_t whole = left / 64;  // straight from the input, no copy
     compress_blocks(data, whole);
     data += 64 * whole, left -= 64 * whole;
-    std::memcpy(buffer_.data(), data, left);
+    if (left > 0) std::memcpy(buffer_.data(), data, left);
     buffered_ = left;
 }
 
