@@ -360,7 +360,7 @@ assert_eq default.restart-nginx "allow root allow $IT_USER" \
     "$(rec decision BRIDLE_DECISION) $(rec_get BRIDLE_RUN_AS BRIDLE_FRONT_END=sudo BRIDLE_EVENT=result) $(rec_get BRIDLE_DECISION BRIDLE_FRONT_END=sudo BRIDLE_EVENT=decision) $(rec_get BRIDLE_SUDO_USER BRIDLE_FRONT_END=sudo)"
 # apt writes its lists and caches: give it private copies (tmpfs) so the host's stay as found.
 for d in /var/lib/apt/lists /var/cache/apt; do
-    mount -n -t tmpfs -o mode=0755 bridle-it-apt "$d" && mkdir -p "$d/partial" && chown _apt:root "$d/partial" 2>/dev/null
+    mkdir -p "$d" && mount -n -t tmpfs -o mode=0755 bridle-it-apt "$d" && mkdir -p "$d/partial" && chown _apt:root "$d/partial" 2>/dev/null
 done
 
 CORPUS=$BRIDLE_SOURCE_DIR/tests/corpus/escape_public.tsv
