@@ -8,6 +8,7 @@
 #include "policy/sha256.hpp"
 
 #if defined(__x86_64__)
+#include <cpuid.h>
 #include <immintrin.h>
 #endif
 
@@ -15,9 +16,13 @@ namespace bridle::policy::sha_ni {
 
 #if defined(__x86_64__)
 
+// CPUID itself (<cpuid.h>, in GCC and clang alike; clang's __builtin_cpu_supports does not
+// know "sha"): leaf 7 EBX bit 29 is SHA, leaf 1 ECX bit 19 is SSE4.1.
 bool available() noexcept {
-    __builtin_cpu_init();  // also correct before libgcc's own constructor has run
-    return __builtin_cpu_supports("sha") && __builtin_cpu_supports("sse4.1");
+    unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
+    if (__get_cpuid(1, &eax, &ebx, &ecx, &edx) == 0 || (ecx & bit_SSE4_1) == 0) return false;
+    if (__get_cpuid_count(7, 0, &eax, &ebx, &ecx, &edx) == 0) return false;
+    return (ebx & bit_SHA) != 0;
 }
 
 __attribute__((target("sha,sse4.1"))) void compress(std::uint32_t state[8],
