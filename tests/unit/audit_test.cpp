@@ -563,29 +563,40 @@ TEST(FileSink, ManyProcessesLoseAndSplitNothingAcrossRotations) {
         << "nothing rotated: the test proved less";
 }
 
+// `bridle audit --follow FILE` on a thread of its own: each record's BRIDLE_COMMAND goes into
+// `seen` until the record "stop", which makes `finished` ready.
+struct Follower {
+    std::shared_ptr<std::vector<std::string>> seen = std::make_shared<std::vector<std::string>>();
+    std::future<void> finished;
+    explicit Follower(const std::string& file) {
+        auto done = std::make_shared<std::promise<void>>();
+        finished = done->get_future();
+        ReadOptions options;
+        options.file = file;
+        options.follow = true;
+        std::thread([options, seen = seen, done] {
+            (void)read_records(
+                options,
+                [&](const StoredRecord& r) {
+                    seen->push_back(r.field("BRIDLE_COMMAND"));
+                    if (r.field("BRIDLE_COMMAND") != "stop") return true;
+                    done->set_value();
+                    return false;
+                },
+                [] {});
+        }).detach();
+    }
+};
+
 // --follow on the file sink: records written while it follows, across rotations, arrive once
 // each and in order.
 TEST(FileSink, FollowSeesEveryRecordAcrossRotations) {
     TempDir dir;
     auto sink = make_file_sink({dir.file("audit.jsonl"), 2048, 50});
     ASSERT_TRUE(sink->write(sample_record("before")).ok());
-    auto seen = std::make_shared<std::vector<std::string>>();
-    auto done = std::make_shared<std::promise<void>>();
-    std::future<void> finished = done->get_future();
-    ReadOptions options;
-    options.file = dir.file("audit.jsonl");
-    options.follow = true;
-    std::thread([options, seen, done] {
-        (void)read_records(
-            options,
-            [&](const StoredRecord& r) {
-                seen->push_back(r.field("BRIDLE_COMMAND"));
-                if (r.field("BRIDLE_COMMAND") != "stop") return true;
-                done->set_value();
-                return false;
-            },
-            [] {});
-    }).detach();
+    const Follower follower(dir.file("audit.jsonl"));
+    const auto& seen = follower.seen;
+    const std::future<void>& finished = follower.finished;
     std::this_thread::sleep_for(std::chrono::milliseconds(300));
     for (int i = 0; i < 60; ++i) {
         ASSERT_TRUE(sink->write(sample_record("r" + std::to_string(i))).ok());
@@ -610,24 +621,10 @@ TEST(FileSink, FollowKeepsTheOrderWhileFilesRotateUnderIt) {
     TempDir dir;
     constexpr int kRecords = 400;
     auto sink = make_file_sink({dir.file("audit.jsonl"), 1024, 200});
-    auto seen = std::make_shared<std::vector<std::string>>();
-    auto done = std::make_shared<std::promise<void>>();
-    std::future<void> finished = done->get_future();
-    ReadOptions options;
-    options.file = dir.file("audit.jsonl");
-    options.follow = true;
     ASSERT_TRUE(sink->write(sample_record("before")).ok());
-    std::thread([options, seen, done] {
-        (void)read_records(
-            options,
-            [&](const StoredRecord& r) {
-                seen->push_back(r.field("BRIDLE_COMMAND"));
-                if (r.field("BRIDLE_COMMAND") != "stop") return true;
-                done->set_value();
-                return false;
-            },
-            [] {});
-    }).detach();
+    const Follower follower(dir.file("audit.jsonl"));
+    const auto& seen = follower.seen;
+    const std::future<void>& finished = follower.finished;
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
     for (int i = 0; i < kRecords; ++i) {
         ASSERT_TRUE(sink->write(sample_record("r" + std::to_string(i))).ok());
