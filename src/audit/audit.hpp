@@ -51,6 +51,10 @@ struct FileSinkOptions {
 };
 std::unique_ptr<Sink> make_file_sink(FileSinkOptions options);
 
+// The directory part of the file sink's path ("/var/log/bridle/audit.jsonl" ->
+// "/var/log/bridle"): the one every writer locks, and the follower too (journal_reader.cpp).
+std::string directory_of(const std::string& path);
+
 // One record as the file sink writes it: a JSON object with journald's field names
 // (__REALTIME_TIMESTAMP, _HOSTNAME, _PID, _UID, MESSAGE, MESSAGE_ID, PRIORITY,
 // SYSLOG_IDENTIFIER, then the record's fields), no newline.

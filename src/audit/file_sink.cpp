@@ -37,13 +37,6 @@ std::string host_name() {
     return name;
 }
 
-// The directory part of an absolute path ("/var/log/bridle/audit.jsonl" -> "/var/log/bridle").
-std::string directory_of(const std::string& path) {
-    const std::size_t slash = path.rfind('/');
-    if (slash == std::string::npos) return ".";
-    return slash == 0 ? "/" : path.substr(0, slash);
-}
-
 class FileSink final : public Sink {
   public:
     explicit FileSink(FileSinkOptions options) : options_(std::move(options)), host_(host_name()) {}
@@ -153,6 +146,12 @@ std::unique_ptr<Sink> make_file_sink(FileSinkOptions options) {
 
 std::unique_ptr<Sink> make_tee_sink(std::unique_ptr<Sink> first, std::unique_ptr<Sink> second) {
     return std::make_unique<TeeSink>(std::move(first), std::move(second));
+}
+
+std::string directory_of(const std::string& path) {
+    const std::size_t slash = path.rfind('/');
+    if (slash == std::string::npos) return ".";
+    return slash == 0 ? "/" : path.substr(0, slash);
 }
 
 }  // namespace bridle::audit

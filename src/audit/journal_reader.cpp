@@ -19,6 +19,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "audit/audit.hpp"
 #include "audit/sd_journal_api.hpp"
 #include "common/text.hpp"
 #include "os/error.hpp"
@@ -225,11 +226,13 @@ ino_t inode_of(const std::string& path) {
 // (file_sink.cpp), so the family is listed and opened under a shared one: no rotation is under
 // way while it is taken.
 std::vector<OpenFile> open_family(const std::string& path, std::string& why) {
-    const std::size_t slash = path.rfind('/');
-    const std::string directory = slash == std::string::npos ? "." : path.substr(0, slash + 1);
+    const std::string directory = directory_of(path);
     const os::UniqueFd dir(::open(directory.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-    int rc = dir.get() < 0 ? -1 : 0;
-    while (rc == 0 && (rc = ::flock(dir.get(), LOCK_SH)) != 0 && errno == EINTR) rc = 0;
+    int rc = -1;
+    if (dir.get() >= 0) {
+        while ((rc = ::flock(dir.get(), LOCK_SH)) != 0 && errno == EINTR) {
+        }
+    }
     if (rc != 0) {
         why = "cannot open and lock the directory " + directory + ": " + errno_text(errno);
         return {};
