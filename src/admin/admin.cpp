@@ -149,6 +149,27 @@ void print_details(const gate::Response& r, const policy::Policy& policy, bool p
     }
 }
 
+// What explain says of a file request: the entry, the resolved path, how a write is made.
+void print_file_details(const gate::FileOutcome& f, const policy::Policy& policy, bool allowed) {
+    const auto entry = std::find_if(policy.file_rules.begin(), policy.file_rules.end(),
+                                    [&](const policy::FileRule& e) { return e.id == f.entry; });
+    std::cout << "path: "
+              << nlohmann::json(f.path).dump(-1, ' ', false,
+                                             nlohmann::json::error_handler_t::replace)
+              << "\n";
+    if (!allowed || entry == policy.file_rules.end()) return;
+    std::cout << "files entry: " << entry->id << " (" << entry->source << ")\n";
+    if (!entry->run_as.empty()) std::cout << "run_as: " << entry->run_as << " (through sudo)\n";
+    if (f.verb == "put" || f.verb == "restore") {
+        std::cout << "write: " << policy::content_type_name(entry->content) << ", at most "
+                  << entry->max_size << " bytes, mode " << policy::octal_mode(entry->mode)
+                  << (entry->create ? ", may create" : ", existing files only")
+                  << "; validator: " << (entry->validator.empty() ? "none" : entry->validator)
+                  << "; versions kept: " << entry->versions
+                  << "; diff audited: " << (entry->diff ? "yes" : "no") << "\n";
+    }
+}
+
 }  // namespace
 
 int check(const std::string& policy_file, bool compile, const std::string& cache_dir) {
@@ -164,7 +185,9 @@ int check(const std::string& policy_file, bool compile, const std::string& cache
     }
     const auto& p = loaded.value();
     for (const std::string& w : risky_grants(p)) std::cerr << "bridle: warning: " << w << "\n";
-    std::cout << "policy OK: " << p.rules.size() << " rule(s) from";
+    std::cout << "policy OK: " << p.rules.size() << " rule(s)";
+    if (!p.file_rules.empty()) std::cout << " and " << p.file_rules.size() << " files entries";
+    std::cout << " from";
     for (const auto& f : p.files) std::cout << " " << f;
     std::cout << "\nsha256: " << p.sha256 << "\n";
     return report_cache(p, report, compile);
@@ -189,7 +212,9 @@ int explain(const std::string& policy_file, const std::string& key, const std::s
     }
     const bool allowed = d.verdict == matching::Verdict::kAllow;
     std::cout << "decision: " << (allowed ? "allow" : "deny") << "\n";
-    if (r.stages.empty()) {
+    if (r.file) {
+        print_file_details(*r.file, loaded.value(), allowed);
+    } else if (r.stages.empty()) {
         print_details(r, loaded.value());
     } else {
         // A pipeline: each stage as it would be explained alone, then the whole.

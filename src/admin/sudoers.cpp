@@ -90,6 +90,18 @@ Result<std::string> compile_sudoers(const policy::Policy& policy, const SudoersO
                 privilege::target_command(options.bridle, options.policy_file, rule, words)));
         }
     }
+    for (const policy::FileRule& rule : policy.file_rules) {
+        if (rule.run_as.empty()) continue;
+        if (rule.run_as == options.user) {
+            out << "# files " << rule.id << ": runs as " << rule.run_as
+                << " itself, without sudo\n";
+            continue;
+        }
+        out << "# files " << rule.id << " (as " << rule.run_as
+            << "): open, re-validated by bridle\n";
+        commands[rule.run_as].push_back(
+            line_of(privilege::target_command(options.bridle, options.policy_file, rule)));
+    }
     std::map<std::string, std::string> aliases;
     for (const auto& [user, lines] : commands) {
         const std::string alias = alias_for(user);
@@ -150,6 +162,12 @@ int sudoers(const SudoersOptions& given) {
     for (const policy::Rule& rule : loaded.value().rules) {
         if (!rule.run_as.empty() && ::getpwnam(rule.run_as.c_str()) == nullptr) {
             std::cerr << "bridle: warning: rule " << rule.id << " runs as " << rule.run_as
+                      << ", which does not exist on this host: its requests will be denied\n";
+        }
+    }
+    for (const policy::FileRule& rule : loaded.value().file_rules) {
+        if (!rule.run_as.empty() && ::getpwnam(rule.run_as.c_str()) == nullptr) {
+            std::cerr << "bridle: warning: files entry " << rule.id << " runs as " << rule.run_as
                       << ", which does not exist on this host: its requests will be denied\n";
         }
     }

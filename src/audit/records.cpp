@@ -58,6 +58,10 @@ void add_common(Record& r, const RequestInfo& info, const char* event) {
     if (!info.first_policy_sha256.empty()) {
         r.add("BRIDLE_FIRST_POLICY_SHA256", escape_text(info.first_policy_sha256, 80));
     }
+    if (!info.parent_request_id.empty()) {
+        r.add("BRIDLE_PARENT_REQUEST_ID", escape_text(info.parent_request_id, 64));
+    }
+    for (const auto& [name, value] : info.fields) r.add(name, value);
     if (!info.stage_sandboxes.empty()) {
         const auto& all = info.stage_sandboxes;
         r.add("BRIDLE_SANDBOX", joined(all, [](const SandboxInfo& s) { return s.name; }));

@@ -60,6 +60,10 @@ struct RequestInfo {
     std::vector<int> pipestatus;
     std::vector<std::uint64_t> stage_exec_blocked;
     std::vector<std::string> stage_containment;
+    // A validator's run (files): the put it checks, BRIDLE_PARENT_REQUEST_ID.
+    std::string parent_request_id;
+    // A file request's own fields (BRIDLE_FILE_*, docs/audit.md), already escaped by the gate.
+    std::vector<std::pair<std::string, std::string>> fields;
 };
 
 // BRIDLE_RULE of the built-in `help` request (bridle answers it itself: no result record).

@@ -120,6 +120,10 @@ int run(const Invocation& inv) {
         return os::write_all(stream == execution::Stream::kStdout ? STDOUT_FILENO : STDERR_FILENO,
                              bytes);
     };
+    // A put's content is the rest of the channel's stdin.
+    request.upload = [](std::uint64_t max_bytes, std::chrono::milliseconds timeout) {
+        return gate::read_upload(STDIN_FILENO, max_bytes, timeout, {STDOUT_FILENO, STDERR_FILENO});
+    };
     // stdout and stderr are the SSH channel: a hangup there means the client is gone.
     const gate::Response response =
         gate::handle(context, request, to_channel, {STDOUT_FILENO, STDERR_FILENO});

@@ -16,6 +16,7 @@
 #include "command/tokenizer.hpp"
 #include "common/text.hpp"
 #include "gate/client_stream.hpp"
+#include "gate/file_ops.hpp"
 #include "gate/internal.hpp"
 #include "privilege/sudo_form.hpp"
 
@@ -154,6 +155,7 @@ audit::RequestInfo info_of(const Request& request, const std::string& id,
     info.policy_sha256 = policy_sha256;
     info.run_as = request.run_as;
     info.sudo_user = request.sudo_user;
+    info.parent_request_id = request.parent_request_id;
     if (request.front_end == kTargetFrontEnd) info.sudo = privilege::kSudo;
     return info;
 }
@@ -296,18 +298,16 @@ namespace {
 
 using namespace detail;
 
-// Words, then the verdict: of one command, or of each stage of a pipeline. nullopt when the
-// request had no words to decide.
-std::optional<std::vector<command::Stage>> parse_and_decide(const Context& context,
-                                                            const Request& request, Response& r) {
-    auto stages = stages_of(context, request, r);
-    if (!stages) return stages;
-    if (stages->size() == 1) {
-        decide(context, request, stages->front().words, stages->front().globbed, r);
+// The verdict of the request's words: a file request's, one command's, or each stage's.
+void decide_stages(const Context& context, const Request& request,
+                   std::vector<command::Stage>& stages, Response& r) {
+    if (stages.size() == 1 && is_file_request(context, request, stages.front().words)) {
+        (void)decide_file(context, request, stages.front().words, r);
+    } else if (stages.size() == 1) {
+        decide(context, request, stages.front().words, stages.front().globbed, r);
     } else {
-        decide_pipeline(context, request, *stages, r);
+        decide_pipeline(context, request, stages, r);
     }
-    return stages;
 }
 
 }  // namespace
@@ -368,14 +368,26 @@ std::string help_text(const policy::Policy& policy, const std::string& key) {
         if (!rule.summary.empty()) text += "      " + rule.summary + "\n";
         if (rule.pipeline.in_pipeline()) text += "      (places: " + rule.pipeline.text() + ")\n";
     }
-    if (count == 0) text += "  (none: the policy grants this key nothing)\n";
+    std::string files;
+    for (const auto& entry : policy.file_rules) {
+        if (!entry.allows_key(key)) continue;
+        for (const std::string& synopsis : entry.synopses()) files += "  " + synopsis + "\n";
+        if (!entry.summary.empty()) files += "      " + entry.summary + "\n";
+    }
+    if (!files.empty()) {
+        text +=
+            "bridle: files you may read or write (a put's content on stdin; the old content "
+            "is kept for restore):\n" +
+            files;
+    }
+    if (count == 0 && files.empty()) text += "  (none: the policy grants this key nothing)\n";
     return text;
 }
 
 Response explain(const Context& context, const Request& request) {
     Response r;
     r.request_id = new_request_id();
-    parse_and_decide(context, request, r);
+    if (auto stages = stages_of(context, request, r)) decide_stages(context, request, *stages, r);
     r.opened.reset();
     for (Response& stage : r.stages)
         stage.opened
@@ -571,7 +583,11 @@ Response handle(const Context& context, const Request& request, const execution:
                 const std::vector<int>& hangup_fds) {
     Response r;
     r.request_id = request.request_id.empty() ? new_request_id() : request.request_id;
-    const auto stages = parse_and_decide(context, request, r);
+    auto stages = stages_of(context, request, r);
+    if (stages && stages->size() == 1 && is_file_request(context, request, stages->front().words)) {
+        return handle_file(context, request, std::move(r), stages->front().words, sink, hangup_fds);
+    }
+    if (stages) decide_stages(context, request, *stages, r);
     if (stages && stages->size() > 1) {
         return audit_and_run_pipeline(context, request, std::move(r), *stages, sink, hangup_fds);
     }

@@ -3,6 +3,8 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -12,6 +14,7 @@
 #include "audit/audit.hpp"
 #include "common/exit_code.hpp"
 #include "execution/runner.hpp"
+#include "files/files.hpp"
 #include "gate/confined_open.hpp"
 #include "matching/matcher.hpp"
 #include "policy/model.hpp"
@@ -19,6 +22,18 @@
 #include "sandbox/sandbox.hpp"
 
 namespace bridle::gate {
+
+// The content of a `put`, as the front end received it: read up to a bound, and complete only
+// when the client ended it (EOF on a channel that is still there, or a whole JSON value).
+struct Upload {
+    std::string bytes;
+    bool complete = false;
+    std::string problem;  // why not complete: "the connection closed after 120 bytes"
+};
+// Reads the upload, at most `max_bytes` + 1 bytes (one more tells "too large" from "exactly"),
+// within `timeout` (the files entry's).
+using UploadReader =
+    std::function<Upload(std::uint64_t max_bytes, std::chrono::milliseconds timeout)>;
 
 // One request, as a front end received it.
 struct Request {
@@ -40,6 +55,9 @@ struct Request {
     // was sent for, once known. The request is the user side's normal form of that rule,
     // re-checked under a policy of it alone; one not in the normal form is denied.
     std::string target_rule;
+    UploadReader upload;            // a put's content; unset: a put is refused (the front end
+                                    // has no way to receive one)
+    std::string parent_request_id;  // a validator's run: the put it checks (its records say so)
 };
 
 // The front end of the target side of a run_as rule (target/, started by sudo): no built-in
@@ -62,6 +80,25 @@ enum class Kind {
 const char* kind_name(Kind kind);
 std::optional<Kind> kind_from_name(std::string_view name);
 
+// What a file request (get, put, versions, restore: gate/file_gate.cpp) did, for the front
+// end's structured result. Set once the request was decided.
+struct FileOutcome {
+    std::string verb;                    // get | put | versions | restore
+    std::string entry;                   // the files entry that decided it
+    std::string path;                    // canonical
+    std::string status = "error";        // ok | denied | refused | failed | error (see bridle(8))
+    std::string old_sha256;              // put, restore: before ("" when there was no file)
+    std::string new_sha256;              // put, restore: after ("" when removed)
+    std::uint64_t size = 0;              // put, restore: bytes written; get: the file's size
+    std::uint64_t offset = 0, sent = 0;  // get: where the bytes sent start, how many
+    std::uint32_t kept_version = 0;      // put, restore: the version that holds the old content
+    bool created = false, removed = false;
+    std::string diff;                      // put, restore: the rule's bounded diff (diff: true)
+    std::string validator;                 // its rule id, when it ran
+    int validator_status = -1;             // its exit status (-1: did not run)
+    std::vector<files::Version> versions;  // versions
+};
+
 // What happened, for the front end to report.
 struct Response {
     Kind kind = Kind::kUnparsable;
@@ -81,12 +118,14 @@ struct Response {
     // `decision` is the first denied stage's (its reason names the stage), or the last
     // stage's when every stage is allowed; `outcome` is the pipeline's (outcome_of_pipeline).
     std::vector<Response> stages;
+    std::optional<FileOutcome> file;  // a file request's outcome
 };
 
 struct Context {
     const policy::Policy& policy;
     audit::Sink& audit;
     const matching::PathResolver& resolver;
+    std::string state_dir = files::kStateDir;  // where a files entry's versions are kept
 };
 
 // Tokenize and decide; no audit, nothing runs (`bridle explain`, MCP check_command).
@@ -126,6 +165,12 @@ inline std::string rule_ids(const Response& r) {
     }
     return ids;
 }
+
+// A put's content from `fd` (gate/upload.cpp): read until EOF, at most `max_bytes` + 1 bytes,
+// within `timeout`; complete only at an EOF after which none of `hangup_fds` (the channel's
+// stdout and stderr) has hung up: a lost connection is a cut upload, never a short file.
+Upload read_upload(int fd, std::uint64_t max_bytes, std::chrono::milliseconds timeout,
+                   const std::vector<int>& hangup_fds);
 
 // The text of the built-in `help` request: what this key may run.
 std::string help_text(const policy::Policy& policy, const std::string& key);

@@ -17,7 +17,8 @@ namespace {
 // these sizes (libstdc++, 64-bit) change with any field, and stop the build until the codec,
 // kFormatVersion and the sizes below are updated together.
 #if defined(__GLIBCXX__) && __SIZEOF_POINTER__ == 8 && !defined(_GLIBCXX_DEBUG)
-static_assert(sizeof(Policy) == 448 && sizeof(Settings) == 200 && sizeof(AuditFile) == 48,
+static_assert(sizeof(Policy) == 472 && sizeof(FileRule) == 424 && sizeof(Settings) == 200 &&
+                  sizeof(AuditFile) == 48,
               "the policy model changed: update cache_codec.cpp");
 static_assert(sizeof(SandboxProfile) == 304 && sizeof(LandlockRules) == 104 &&
                   sizeof(ResourceLimits) == 80,
@@ -308,6 +309,52 @@ SandboxProfile get_sandbox(Reader& r) {
     return p;
 }
 
+// ---- Files entries
+
+void put(Writer& w, const FileRule& f) {
+    w.s(f.id), w.s(f.summary);
+    w.strings(f.exact), w.strings(f.under), w.strings(f.names), w.strings(f.except);
+    w.b(f.get), w.b(f.put);
+    w.strings(f.keys);
+    w.s(f.run_as), w.s(f.owner), w.s(f.group);
+    w.u(f.mode);
+    w.u(f.modes.size());
+    for (const std::uint32_t m : f.modes) w.u(m);
+    w.u(f.max_size);
+    w.u(static_cast<std::uint64_t>(f.content));
+    w.b(f.create);
+    w.s(f.validator);
+    w.b(f.diff);
+    w.u(f.versions);
+    w.b(f.timeout.has_value());
+    if (f.timeout) w.i(f.timeout->count());
+    w.s(f.source);
+}
+
+FileRule get_file_rule(Reader& r) {
+    FileRule f;
+    f.id = r.s(), f.summary = r.s();
+    f.exact = r.strings(), f.under = r.strings(), f.names = r.strings(), f.except = r.strings();
+    f.get = r.b(), f.put = r.b();
+    f.keys = r.strings();
+    f.run_as = r.s(), f.owner = r.s(), f.group = r.s();
+    f.mode = static_cast<std::uint32_t>(r.below(01000, "file mode"));
+    for (std::size_t n = r.count(); n > 0 && !r.failed(); --n) {
+        f.modes.push_back(static_cast<std::uint32_t>(r.below(01000, "file mode")));
+    }
+    f.max_size = r.u();
+    f.content = static_cast<ContentType>(r.below(3, "content type"));
+    f.create = r.b();
+    f.validator = r.s();
+    f.diff = r.b();
+    f.versions = static_cast<std::uint32_t>(r.below(kMaxVersions + 1, "versions"));
+    if (r.b()) f.timeout = std::chrono::milliseconds(r.i());
+    f.source = r.s();
+    if (f.id.empty() && !r.failed()) r.fail("a files entry without id");
+    if (f.max_size > kMaxFileSize && !r.failed()) r.fail("a files entry's max_size past 64MiB");
+    return f;
+}
+
 void put(Writer& w, const Settings& s) {
     w.u(static_cast<std::uint64_t>(s.audit));
     w.s(s.audit_file.path), w.u(s.audit_file.max_size), w.u(s.audit_file.max_files);
@@ -348,6 +395,8 @@ std::string encode_policy(const Policy& policy, const std::vector<Error>& warnin
     for (const auto& [name, profile] : policy.sandboxes) w.s(name), put(w, profile);
     w.u(policy.rules.size());
     for (const Rule& rule : policy.rules) put(w, rule);
+    w.u(policy.file_rules.size());
+    for (const FileRule& file : policy.file_rules) put(w, file);
     w.strings(policy.files);
     w.s(policy.sha256);
     w.u(warnings.size());
@@ -369,6 +418,9 @@ Result<Policy> decode_policy(std::string_view bytes, std::vector<Error>& warning
     policy.rules.reserve(std::min(rules, r.left() / kMinRuleBytes));
     for (std::size_t n = rules; n > 0 && !r.failed(); --n) {
         policy.rules.push_back(get_rule(r, pool));
+    }
+    for (std::size_t n = r.count(); n > 0 && !r.failed(); --n) {
+        policy.file_rules.push_back(get_file_rule(r));
     }
     policy.files = r.strings();
     policy.sha256 = r.s();

@@ -63,4 +63,62 @@ void warn_about_redaction(const Policy& policy, std::vector<Error>& warnings) {
                         policy.files.empty() ? "" : policy.files.front()});
 }
 
+namespace {
+
+// Could `rule` write `path` or something inside it? An exact path at or under it, or a
+// directory of the entry that holds it or lies inside it.
+bool reaches(const FileRule& rule, const std::string& path) {
+    const auto within = [](const std::string& inner, const std::string& outer) {
+        return outer == "/" || inner == outer ||
+               (inner.size() > outer.size() && inner.compare(0, outer.size(), outer) == 0 &&
+                inner[outer.size()] == '/');
+    };
+    return std::any_of(rule.exact.begin(), rule.exact.end(),
+                       [&](const std::string& p) { return within(p, path); }) ||
+           std::any_of(rule.under.begin(), rule.under.end(), [&](const std::string& dir) {
+               return within(path, dir) || within(dir, path);
+           });
+}
+
+}  // namespace
+
+void warn_about_files(const Policy& policy, std::vector<Error>& warnings) {
+    struct Trusted {
+        const char* path;
+        const char* what;
+        bool validated_ok;  // a validator makes it acceptable (the configuration is checked)
+    };
+    static const Trusted kTrusted[] = {
+        {"/etc/sudoers", "sudo's rules", false},
+        {"/etc/sudoers.d", "sudo's rules", false},
+        {"/etc/pam.d", "PAM, which decides every login", false},
+        {"/etc/security", "PAM's limits and access rules", false},
+        {"/etc/passwd", "the accounts", false},
+        {"/etc/shadow", "the accounts' passwords", false},
+        {"/etc/group", "the groups", false},
+        {"/root/.ssh", "root's SSH keys", false},
+        {"/etc/ssh", "sshd's configuration", true},
+        {"/etc/systemd", "the services systemd starts", false},
+        {"/etc/cron.d", "cron's jobs", false},
+        {"/etc/ld.so.preload", "libraries every program loads", false},
+    };
+    for (const FileRule& rule : policy.file_rules) {
+        if (!rule.put) continue;
+        for (const Trusted& t : kTrusted) {
+            if (!reaches(rule, t.path) || (t.validated_ok && !rule.validator.empty())) continue;
+            warnings.push_back({"files entry " + quoted(rule.id) + " may write " + t.path + " (" +
+                                    t.what + ")" + (t.validated_ok ? " without a validator" : "") +
+                                    ": whoever holds the key can change what the host trusts",
+                                rule.source});
+        }
+        for (const Rule& command : policy.rules) {
+            if (!reaches(rule, command.command)) continue;
+            warnings.push_back({"files entry " + quoted(rule.id) + " may write " + command.command +
+                                    ", which rule " + quoted(command.id) + " executes" +
+                                    (command.run_as.empty() ? "" : " as " + command.run_as),
+                                rule.source});
+        }
+    }
+}
+
 }  // namespace bridle::policy::read

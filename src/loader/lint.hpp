@@ -19,4 +19,9 @@ void warn_about_sandboxes(const Policy& policy, std::vector<Error>& warnings);
 // settings.redact_patterns that no rule uses (none has redact: true).
 void warn_about_redaction(const Policy& policy, std::vector<Error>& warnings);
 
+// files entries that may write what bridle or the system trusts: sudoers, PAM, the accounts,
+// sshd's configuration without a validator, a program a rule executes. (bridle's own files are
+// never writable through bridle: matching/file_match.hpp.)
+void warn_about_files(const Policy& policy, std::vector<Error>& warnings);
+
 }  // namespace bridle::policy::read

@@ -82,7 +82,8 @@ void PolicyReader::read_document(std::string_view yaml, bool is_main, Policy& po
     const Field root{document, document.Mark()};
     const std::optional<Entries> entries = mapping(root, "the top level");
     if (!entries) return;
-    reject_unknown(*entries, {"version", "settings", "sandboxes", "rules"}, "the top level");
+    reject_unknown(*entries, {"version", "settings", "sandboxes", "rules", "files"},
+                   "the top level");
     policy_ = &policy;
 
     const Entry* version = find(*entries, "version");
@@ -107,17 +108,21 @@ void PolicyReader::read_document(std::string_view yaml, bool is_main, Policy& po
         }
     }
     const Entry* rules = find(*entries, "rules");
-    if (rules == nullptr) {
+    const Entry* files = find(*entries, "files");
+    if (rules == nullptr && files == nullptr) {
         fail(root.mark, "missing rules: (a list of rules, possibly empty)");
         return;
     }
-    if (std::optional<std::vector<Field>> items = list(rules->value, "rules")) {
-        for (const Field& item : *items) {
-            if (std::optional<Rule> rule = read_rule(item)) {
-                policy.rules.push_back(std::move(*rule));
+    const auto read_list = [&](const Entry* entry, const char* what, auto read_one, auto& out) {
+        if (entry == nullptr) return;
+        if (std::optional<std::vector<Field>> items = list(entry->value, what)) {
+            for (const Field& item : *items) {
+                if (auto read = (this->*read_one)(item)) out.push_back(std::move(*read));
             }
         }
-    }
+    };
+    read_list(rules, "rules", &PolicyReader::read_rule, policy.rules);
+    read_list(files, "files", &PolicyReader::read_file_rule, policy.file_rules);
 }
 
 bool PolicyReader::read_version(const Field& field) {
@@ -142,6 +147,7 @@ namespace {
 using read::PolicyReader;
 using read::quoted;
 using read::RegexPool;
+using read::warn_about_files;
 using read::warn_about_redaction;
 using read::warn_about_sandboxes;
 
@@ -160,16 +166,57 @@ void parse_into(std::string_view yaml, const std::string& name, bool is_main, Re
     reader.report_to(errors);
 }
 
-// Reports, at the later rule, every rule whose id an earlier one already has.
-void reject_duplicate_ids(const std::vector<Rule>& rules, std::vector<Error>& errors) {
-    std::map<std::string, const Rule*> first;
-    for (const Rule& rule : rules) {
-        if (rule.id.empty()) continue;  // an invalid id, already reported
-        const auto [it, inserted] = first.emplace(rule.id, &rule);
+// Reports, at the later one, every rule or files entry whose id an earlier one already has:
+// the target side of a run_as rule finds either by its id alone.
+void reject_duplicate_ids(const Policy& policy, std::vector<Error>& errors) {
+    std::map<std::string, std::string> first;  // id -> where
+    const auto check = [&](const std::string& id, const std::string& source) {
+        if (id.empty()) return;  // an invalid id, already reported
+        const auto [it, inserted] = first.emplace(id, source);
         if (!inserted) {
-            errors.push_back({"duplicate rule id " + quoted(rule.id) + ": first defined at " +
-                                  it->second->source,
-                              rule.source});
+            errors.push_back(
+                {"duplicate rule id " + quoted(id) + ": first defined at " + it->second, source});
+        }
+    };
+    for (const Rule& rule : policy.rules) check(rule.id, rule.source);
+    for (const FileRule& rule : policy.file_rules) check(rule.id, rule.source);
+}
+
+// A files entry's validator: a rule of the policy that runs alone as the same user, whose one
+// value from the client is a path (the staged file's, which bridle fills in).
+void check_validators(const Policy& policy, std::vector<Error>& errors) {
+    for (const FileRule& file : policy.file_rules) {
+        if (file.validator.empty()) continue;
+        const auto found =
+            std::find_if(policy.rules.begin(), policy.rules.end(),
+                         [&](const Rule& rule) { return rule.id == file.validator; });
+        const std::string what = "validator " + quoted(file.validator) + " of " + quoted(file.id);
+        if (found == policy.rules.end()) {
+            errors.push_back({what + ": the policy has no rule with that id", file.source});
+            continue;
+        }
+        std::size_t values = 0, paths = 0;
+        for (const Arg& arg : found->args) {
+            if (arg.is_literal) continue;
+            ++values;
+            if (arg.spec.kind == ValueSpec::Kind::kPath && !arg.spec.glob) ++paths;
+        }
+        const bool required_option =
+            std::any_of(found->options.begin(), found->options.end(),
+                        [](const Option& option) { return option.required; });
+        if (values != 1 || paths != 1 || required_option) {
+            errors.push_back({what + ": the rule must take exactly one value, a path (the staged "
+                                     "file), and no required option",
+                              file.source});
+        } else if (found->run_as != file.run_as) {
+            errors.push_back({what + ": the rule runs as " +
+                                  (found->run_as.empty() ? "bridle's account" : found->run_as) +
+                                  ", the files entry as " +
+                                  (file.run_as.empty() ? "bridle's account" : file.run_as) +
+                                  ": they must be the same",
+                              file.source});
+        } else if (!found->pipeline.alone) {
+            errors.push_back({what + ": the rule must be allowed alone", file.source});
         }
     }
 }
@@ -217,10 +264,12 @@ Result<Policy> parse_policy_text(std::string_view yaml, const std::string& name,
     policy.sha256 = sha256_hex(yaml);
     RegexPool regexes;
     parse_into(yaml, name, is_main, regexes, true, report.errors, policy);
-    reject_duplicate_ids(policy.rules, report.errors);
+    reject_duplicate_ids(policy, report.errors);
+    check_validators(policy, report.errors);
     if (report.errors.size() > before) return report.errors[before];
     warn_about_sandboxes(policy, report.warnings);
     warn_about_redaction(policy, report.warnings);
+    warn_about_files(policy, report.warnings);
     index_rules(policy);
     return policy;
 }
@@ -283,7 +332,8 @@ Result<Policy> load_policy_files(const std::string& main_file, const std::string
             // files[0] is the main file: had it not been read, the load would have stopped.
             parse_into(text, path, i == 0, regexes, options.compile_regexes, report.errors, policy);
         }
-        reject_duplicate_ids(policy.rules, report.errors);
+        reject_duplicate_ids(policy, report.errors);
+        check_validators(policy, report.errors);
         policy.sha256 = sha256;
     } catch (const std::exception& e) {
         report.errors.push_back({std::string("cannot load the policy: ") + e.what(), main_file});
@@ -291,11 +341,12 @@ Result<Policy> load_policy_files(const std::string& main_file, const std::string
     if (report.errors.size() > before) return report.errors[before];
     // The lint's warnings go into the cache with the policy: a hit repeats them.
     std::vector<Error> lint;
-    if (policy.rules.empty()) {
+    if (policy.rules.empty() && policy.file_rules.empty()) {
         lint.push_back({"the policy has no rules: every request will be denied", ""});
     }
     warn_about_sandboxes(policy, lint);
     warn_about_redaction(policy, lint);
+    warn_about_files(policy, lint);
     report.warnings.insert(report.warnings.end(), lint.begin(), lint.end());
     index_rules(policy);
     policy.cache = cache_outcome;

@@ -72,7 +72,7 @@ std::optional<Rule> PolicyReader::read_rule(const Field& field) {
         }
     }
 
-    if (const Entry* keys = find(*entries, "keys")) read_keys(keys->value, rule);
+    if (const Entry* keys = find(*entries, "keys")) read_keys(keys->value, rule.keys);
     // Options first: a literal argument may not look like one of them.
     if (const Entry* options = find(*entries, "options")) read_options(options->value, rule);
     std::vector<Param> params;
@@ -148,16 +148,7 @@ std::optional<Rule> PolicyReader::read_rule(const Field& field) {
         read_sandbox_reference(sandbox->value, "sandbox", rule.sandbox);
     }
     if (const Entry* run_as = find(*entries, "run_as")) {
-        if (std::optional<std::string> user = text(run_as->value, "run_as")) {
-            if (is_user_name(*user)) {
-                rule.run_as = *user;
-            } else {
-                fail(run_as->value.mark,
-                     "run_as " + quoted(*user) +
-                         " is not a valid user name: use 1 to 32 of a-z 0-9 _ -, "
-                         "starting with a letter or _");
-            }
-        }
+        rule.run_as = user_name(run_as->value, "run_as").value_or("");
     }
     if (const Entry* pipeline = find(*entries, "pipeline")) {
         read_pipeline_places(pipeline->value, rule.pipeline);
@@ -177,6 +168,17 @@ std::optional<Rule> PolicyReader::read_rule(const Field& field) {
         }
     }
     return rule;
+}
+
+// A user (run_as) or group name: 1 to 32 of a-z 0-9 _ -, starting with a letter or _.
+std::optional<std::string> PolicyReader::user_name(const Field& field, std::string_view what) {
+    std::optional<std::string> name = text(field, what);
+    if (!name) return std::nullopt;
+    if (is_user_name(*name)) return name;
+    fail(field.mark, std::string(what) + " " + quoted(*name) + " is not a valid " +
+                         (what == "group" ? "group" : "user") +
+                         " name: use 1 to 32 of a-z 0-9 _ -, starting with a letter or _");
+    return std::nullopt;
 }
 
 // pipeline: a non-empty list of alone, first, middle and last, each at most once; the rule
@@ -230,7 +232,7 @@ void PolicyReader::read_fixed_words(const Field& field, std::string_view what,
     }
 }
 
-void PolicyReader::read_keys(const Field& field, Rule& rule) {
+void PolicyReader::read_keys(const Field& field, std::vector<std::string>& keys) {
     const std::optional<std::vector<Field>> items = list(field, "keys");
     if (!items) return;
     // An empty list would read as "every key" in the model: say so rather than fail open.
@@ -246,10 +248,10 @@ void PolicyReader::read_keys(const Field& field, Rule& rule) {
                                 " is not valid: use letters, digits and . _ @ -, starting with a "
                                 "letter or digit, at most " +
                                 std::to_string(kMaxKeyName) + " bytes");
-        } else if (std::find(rule.keys.begin(), rule.keys.end(), *key) != rule.keys.end()) {
+        } else if (std::find(keys.begin(), keys.end(), *key) != keys.end()) {
             fail(item.mark, "key " + quoted(*key) + " is listed twice");
         } else {
-            rule.keys.push_back(*key);
+            keys.push_back(*key);
         }
     }
 }

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // The reader of one policy file: yaml-cpp values as Fields, and PolicyReader, whose members are
 // defined by concern in yaml_reader.cpp (the primitives, error collection), read_settings.cpp,
-// read_sandbox.cpp, read_rules.cpp, read_value_specs.cpp and loader.cpp (the top level).
+// read_sandbox.cpp, read_rules.cpp, read_value_specs.cpp, read_files.cpp and loader.cpp (the top
+// level).
 #pragma once
 
 #include <yaml-cpp/yaml.h>
@@ -116,7 +117,8 @@ class PolicyReader {
     void read_sandbox_reference(const Field& field, std::string_view what, std::string& name);
     // read_rules.cpp: a rule, its options and its arguments.
     std::optional<Rule> read_rule(const Field& field);
-    void read_keys(const Field& field, Rule& rule);
+    void read_keys(const Field& field, std::vector<std::string>& keys);
+    std::optional<std::string> user_name(const Field& field, std::string_view what);
     void read_pipeline_places(const Field& field, PipelinePlaces& places);
     void read_fixed_words(const Field& field, std::string_view what,
                           std::vector<std::string>& words);
@@ -127,6 +129,12 @@ class PolicyReader {
     // args, in order: literals, {param: NAME} references and value specs.
     void read_args(const Field& field, Rule& rule, std::vector<Param>& params);
     std::optional<Arg> read_literal(const Field& field, const Rule& rule);
+    // read_files.cpp: an entry of `files:` and its parts.
+    std::optional<FileRule> read_file_rule(const Field& field);
+    void read_file_access(const Field& field, FileRule& rule);
+    std::optional<std::vector<std::string>> read_patterns(const Field& field,
+                                                          std::string_view what);
+    std::optional<std::uint32_t> read_mode(const Field& field, std::string_view what);
     // read_value_specs.cpp: what a value may be (regex, enum, int or path).
     std::optional<SpecFields> read_value_spec(const Field& field, const Entries& entries,
                                               SpecUse use);

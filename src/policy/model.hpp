@@ -9,6 +9,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "policy/redaction.hpp"
@@ -153,6 +154,64 @@ struct Rule {
     std::string synopsis() const;
 };
 
+// What a files rule lets through (bridle-policy(5), FILES): `get` reads a file; `put` writes
+// one, and with it come `versions` (the kept earlier contents) and `restore` (one of them back).
+enum class FileVerb { kGet, kPut, kVersions, kRestore };
+const char* file_verb_name(FileVerb verb);  // "get", "put", "versions", "restore"
+
+// What a put's content must be. text: UTF-8 with no NUL and no control character but tab, CR
+// and newline (configuration files); utf-8: any valid UTF-8; bytes: anything.
+enum class ContentType { kText, kUtf8, kBytes };
+const char* content_type_name(ContentType type);  // "text", "utf-8", "bytes"
+std::string octal_mode(std::uint32_t mode);       // 0644 -> "0644"
+// What makes `content` unfit for `type`, with the line and column of the first bad character;
+// nullopt when it fits.
+std::optional<std::string> content_problem(ContentType type, std::string_view content);
+
+// One entry of `files:`: which paths the agent may read or write, and how a write is made.
+// A write is atomic (a temporary file in the same directory, fsync, validator, rename, fsync of
+// the directory), keeps the previous version, and is audited with both SHA-256 digests.
+struct FileRule {
+    std::string id;                    // unique across rules and files; same syntax as a rule id
+    std::string summary;               // one line for help
+    std::vector<std::string> exact;    // `paths:`: absolute, lexically normal paths
+    std::vector<std::string> under;    // `under:`: directories (real paths) the file may lie in,
+                                       // at any depth; the client's path is canonicalised first
+    std::vector<std::string> names;    // fnmatch(3) patterns the last component must match
+                                       // (under only; empty: any name)
+    std::vector<std::string> except;   // fnmatch(3) patterns, `*` spanning `/`, on the whole
+                                       // canonical path: never matched ("*.key")
+    bool get = false;                  // `access:` lists get
+    bool put = false;                  // `access:` lists put (versions and restore come with it)
+    std::vector<std::string> keys;     // empty: every key may use the rule
+    std::string run_as;                // empty: bridle's account; else the user the file is read
+                                       // and written as, through sudo and bridle's target side
+    std::string owner;                 // of a written file; empty: the writing user
+    std::string group;                 // of a written file; empty: the writing user's group
+    std::uint32_t mode = 0644;         // of a written file, unless the request picks `--mode`
+    std::vector<std::uint32_t> modes;  // what `--mode` may pick (mode is always allowed)
+    std::uint64_t max_size = 1024 * 1024;  // bytes of a put's content; 1B..64MiB
+    ContentType content = ContentType::kText;
+    bool create = false;         // a put may create a file that does not exist yet
+    std::string validator;       // a rule id: run on the staged file before the rename
+                                 // (its one path parameter gets the staged path)
+    bool diff = false;           // the content is not secret: a bounded unified diff
+                                 // goes into the audit record (text content only)
+    std::uint32_t versions = 5;  // earlier contents kept per path (0..100)
+    std::optional<std::chrono::milliseconds> timeout;  // of the whole request (the upload
+                                                       // included); settings.timeout otherwise
+    std::string source;                                // "file:line:col"
+
+    bool allows_key(const std::string& key) const;
+    bool allows(FileVerb verb) const { return verb == FileVerb::kGet ? get : put; }
+    // "put PATH:/etc/nginx/sites-available/{*.conf} [--mode {0644|0640}]", one per verb allowed.
+    std::vector<std::string> synopses() const;
+};
+
+// The most a files rule may set as max_size.
+constexpr std::uint64_t kMaxFileSize = 64ULL * 1024 * 1024;
+constexpr std::uint32_t kMaxVersions = 100;
+
 // The built-in seccomp profiles a sandbox combines (bridle-policy(5), SANDBOXES; docs/sandbox.md
 // lists what each denies). Their names in the policy: baseline, no-network, no-write.
 enum class SeccompProfile { kBaseline, kNoNetwork, kNoWrite };
@@ -260,6 +319,7 @@ struct Policy {
     std::map<std::string, SandboxProfile> sandboxes;  // by name; the loader always adds the
                                                       // built-in baseline unless redefined
     std::vector<Rule> rules;                          // in file order; first match wins
+    std::vector<FileRule> file_rules;                 // `files:`, in file order; first match wins
     std::vector<std::string> files;                   // files it was loaded from, in order
     std::string given_path;  // --policy FILE as given, empty for the default: what a run_as
                              // rule's sudo call names, for every front end (sudoers lists it)

@@ -13,15 +13,19 @@
 
 namespace bridle::privilege {
 
-Result<bool> needs_switch(const policy::Rule& rule) {
-    if (rule.run_as.empty()) return false;
+Result<bool> needs_switch(const std::string& run_as, const std::string& source) {
+    if (run_as.empty()) return false;
     errno = 0;
-    const passwd* pw = ::getpwnam(rule.run_as.c_str());
+    const passwd* pw = ::getpwnam(run_as.c_str());
     if (pw == nullptr) {
-        return Error{"the rule's run_as user \"" + rule.run_as + "\" does not exist on this host",
-                     rule.source};
+        return Error{"the rule's run_as user \"" + run_as + "\" does not exist on this host",
+                     source};
     }
     return pw->pw_uid != ::geteuid();
+}
+
+Result<bool> needs_switch(const policy::Rule& rule) {
+    return needs_switch(rule.run_as, rule.source);
 }
 
 Result<std::string> own_executable() {
@@ -41,31 +45,34 @@ Result<std::string> own_executable() {
     return path;
 }
 
-std::vector<std::string> target_command(const std::string& bridle, const std::string& policy_file,
-                                        const policy::Rule& rule,
-                                        const std::vector<std::string>& normal) {
+namespace {
+
+// The target side's command line: an open form names the rule alone (the request travels in
+// BRIDLE_ARGV); an exact one carries the normal form after "--".
+std::vector<std::string> command_line(const std::string& bridle, const std::string& policy_file,
+                                      const std::string& id, bool exact,
+                                      const std::vector<std::string>& normal) {
     std::vector<std::string> command{bridle, kTargetMode};
     if (!policy_file.empty()) {
         command.emplace_back("--policy");
         command.push_back(policy_file);
     }
-    command.push_back(rule.id);
-    if (form_of(rule) == Form::kExact) {
+    command.push_back(id);
+    if (exact) {
         command.emplace_back("--");
         command.insert(command.end(), normal.begin(), normal.end());
     }
     return command;
 }
 
-SudoCall sudo_call(const policy::Rule& rule, const matching::Decision& decision,
-                   const std::string& bridle, const std::string& policy_file,
-                   const std::string& request_id, const std::string& policy_sha256) {
+SudoCall call_for(const std::string& user, std::vector<std::string> target, bool exact,
+                  const std::vector<std::string>& normal, const std::string& request_id,
+                  const std::string& policy_sha256) {
     SudoCall call;
-    call.user = rule.run_as;
-    const std::vector<std::string> normal = normal_form(rule, decision);
-    call.target_command = target_command(bridle, policy_file, rule, normal);
+    call.user = user;
+    call.target_command = std::move(target);
     // -n: never prompt (a password prompt would hang the request); "--" ends sudo's options.
-    call.argv = {"sudo", "-n", "-u", rule.run_as, "--"};
+    call.argv = {"sudo", "-n", "-u", user, "--"};
     call.argv.insert(call.argv.end(), call.target_command.begin(), call.target_command.end());
     // sudo resets the environment (env_reset); the drop-in keeps exactly these three names for
     // bridle's target side, which treats them as untrusted input.
@@ -73,8 +80,37 @@ SudoCall sudo_call(const policy::Rule& rule, const matching::Decision& decision,
                 {"LANG", "C.UTF-8"},
                 {kRequestIdVariable, request_id},
                 {kPolicyShaVariable, policy_sha256}};
-    if (form_of(rule) == Form::kOpen) call.env[kArgvVariable] = encode_argv(normal);
+    if (!exact) call.env[kArgvVariable] = encode_argv(normal);
     return call;
+}
+
+}  // namespace
+
+std::vector<std::string> target_command(const std::string& bridle, const std::string& policy_file,
+                                        const policy::Rule& rule,
+                                        const std::vector<std::string>& normal) {
+    return command_line(bridle, policy_file, rule.id, form_of(rule) == Form::kExact, normal);
+}
+
+std::vector<std::string> target_command(const std::string& bridle, const std::string& policy_file,
+                                        const policy::FileRule& rule) {
+    return command_line(bridle, policy_file, rule.id, false, {});
+}
+
+SudoCall sudo_call(const policy::Rule& rule, const matching::Decision& decision,
+                   const std::string& bridle, const std::string& policy_file,
+                   const std::string& request_id, const std::string& policy_sha256) {
+    const std::vector<std::string> normal = normal_form(rule, decision);
+    const bool exact = form_of(rule) == Form::kExact;
+    return call_for(rule.run_as, target_command(bridle, policy_file, rule, normal), exact, normal,
+                    request_id, policy_sha256);
+}
+
+SudoCall sudo_call(const policy::FileRule& rule, const std::vector<std::string>& normal,
+                   const std::string& bridle, const std::string& policy_file,
+                   const std::string& request_id, const std::string& policy_sha256) {
+    return call_for(rule.run_as, target_command(bridle, policy_file, rule), false, normal,
+                    request_id, policy_sha256);
 }
 
 std::chrono::milliseconds backstop_timeout(std::chrono::milliseconds timeout,

@@ -18,6 +18,7 @@ namespace bridle::privilege {
 // true when `rule` runs as a user other than the one bridle runs as (its run_as user must
 // exist); false for a rule without run_as, or whose run_as is bridle's own account.
 Result<bool> needs_switch(const policy::Rule& rule);
+Result<bool> needs_switch(const std::string& run_as, const std::string& source);
 
 // This bridle's own path (/proc/self/exe): the target side is started as this same binary,
 // and `bridle sudoers` writes it into the drop-in unless told otherwise.
@@ -42,6 +43,15 @@ std::vector<std::string> target_command(const std::string& bridle, const std::st
                                         const std::vector<std::string>& normal);
 
 SudoCall sudo_call(const policy::Rule& rule, const matching::Decision& decision,
+                   const std::string& bridle, const std::string& policy_file,
+                   const std::string& request_id, const std::string& policy_sha256);
+
+// A files entry with run_as: always the open form, `BRIDLE run-as [--policy FILE] ID`, with
+// the request's normal form (matching/file_match.hpp) in BRIDLE_ARGV; a put's content follows
+// on sudo's stdin, exactly as many bytes as its --size says.
+std::vector<std::string> target_command(const std::string& bridle, const std::string& policy_file,
+                                        const policy::FileRule& rule);
+SudoCall sudo_call(const policy::FileRule& rule, const std::vector<std::string>& normal,
                    const std::string& bridle, const std::string& policy_file,
                    const std::string& request_id, const std::string& policy_sha256);
 

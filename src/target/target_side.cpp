@@ -57,6 +57,53 @@ std::string user_name(uid_t uid) {
     return pw != nullptr ? pw->pw_name : std::to_string(uid);
 }
 
+// A files entry with run_as: the request comes in BRIDLE_ARGV only, a put's content on stdin
+// (exactly the --size the request carries), and the entry alone decides; the policy's rules
+// stay, for its validator.
+int run_file_entry(const TargetInvocation& inv, const policy::Policy& policy,
+                   const policy::FileRule& entry, gate::Request& request, gate::Refusal& refusal,
+                   audit::Sink& sink) {
+    const auto refuse = [&](ExitCode code, const std::string& reason) {
+        refusal.code = code;
+        refusal.reason = reason;
+        say(gate::refuse(sink, request, refusal).message);
+        return to_int(code);
+    };
+    refusal.rule_id = entry.id;
+    if (entry.run_as.empty())
+        return refuse(ExitCode::kNoPerm, "entry " + entry.id + " has no run_as");
+    const passwd* target = ::getpwnam(entry.run_as.c_str());
+    if (target == nullptr || target->pw_uid != ::geteuid()) {
+        return refuse(ExitCode::kNoPerm, "entry " + entry.id + " runs as " + entry.run_as +
+                                             ", not as " + request.run_as);
+    }
+    if (inv.words || std::getenv(privilege::kArgvVariable) == nullptr) {
+        return refuse(ExitCode::kNoPerm, "entry " + entry.id + " takes its request in " +
+                                             privilege::kArgvVariable + " only");
+    }
+    Result<std::vector<std::string>> decoded =
+        privilege::decode_argv(env_or_empty(privilege::kArgvVariable));
+    if (!decoded) return refuse(ExitCode::kNoPerm, decoded.error().message);
+    request.argv = std::move(decoded).value();
+    request.target_rule = entry.id;
+    request.upload = [](std::uint64_t max_bytes, std::chrono::milliseconds timeout) {
+        return gate::read_upload(STDIN_FILENO, max_bytes, timeout, {});
+    };
+    policy::Policy one = policy;
+    one.file_rules = {entry};
+    one.file_rules.front().keys.clear();
+    gate::SystemResolver resolver;
+    const gate::Context context{one, sink, resolver};
+    const execution::OutputSink to_caller = [](execution::Stream stream, std::string_view bytes) {
+        return os::write_all(stream == execution::Stream::kStdout ? STDOUT_FILENO : STDERR_FILENO,
+                             bytes);
+    };
+    const gate::Response response =
+        gate::handle(context, request, to_caller, {STDOUT_FILENO, STDERR_FILENO});
+    say(response.message);
+    return response.exit_status;
+}
+
 }  // namespace
 
 int run_target_side(const TargetInvocation& inv) {
@@ -126,6 +173,10 @@ int run_target_side(const TargetInvocation& inv) {
     const policy::Rule* found = nullptr;
     for (const policy::Rule& rule : policy.rules) {
         if (rule.id == inv.rule_id) found = &rule;
+    }
+    for (const policy::FileRule& rule : policy.file_rules) {
+        if (rule.id == inv.rule_id)
+            return run_file_entry(inv, policy, rule, request, refusal, *sink);
     }
     if (found == nullptr)
         return refuse(ExitCode::kNoPerm, "the policy has no rule " + quote_text(inv.rule_id, 80));

@@ -100,7 +100,8 @@ const std::vector<BadCase>& bad_cases() {
         {"rules is a mapping", "version: 1\nrules: {}\n", "rules must be a list, not a mapping",
          "2:8"},
         {"unknown top-level key", "version: 1\nrule: []\nrules: []\n",
-         "unknown key 'rule' in the top level (allowed: version, settings, sandboxes, rules)",
+         "unknown key 'rule' in the top level (allowed: version, settings, sandboxes, rules, "
+         "files)",
          "2:1"},
         {"duplicate top-level key", "version: 1\nrules: []\nversion: 1\n",
          "duplicate key 'version' in the top level (first at line 1, column 1)", "3:1"},
