@@ -79,12 +79,12 @@ bool Session::is_busy(const Json& id) const {
 
 void Session::enqueue(Pending pending) {
     if (queue_.size() >= kMaxQueued) {
-        send(jsonrpc::result_line(
-            pending.id,
-            tools::error_result("too many calls waiting (" + std::to_string(kMaxQueued) +
-                                    "); at most " + std::to_string(max_running_) +
-                                    " commands run at once: wait for some to finish",
-                                true)));
+        reply(pending.id,
+              tools::error_result("too many calls waiting (" + std::to_string(kMaxQueued) +
+                                      "); at most " + std::to_string(max_running_) +
+                                      " commands run at once: wait for some to finish",
+                                  true),
+              pending.era);
         return;
     }
     queue_.push_back(std::move(pending));
@@ -99,7 +99,7 @@ void Session::start_pending() {
         for (const Call& c : calls_) session_fds.push_back(c.fd);
         auto worker = start_worker(context_, p.request, session_fds);
         if (!worker) {
-            send(jsonrpc::result_line(p.id, tools::error_result(worker.error().message, true)));
+            reply(p.id, tools::error_result(worker.error().message, true), p.era);
             continue;
         }
         Call call;
@@ -107,6 +107,7 @@ void Session::start_pending() {
         call.pid = worker.value().pid;
         call.fd = worker.value().fd;
         call.progress_token = std::move(p.progress_token);
+        call.era = p.era;
         call.started = Clock::now();
         call.next_progress = call.started + kProgressInterval;
         if (p.request.argv) {
@@ -205,13 +206,13 @@ void Session::finish_calls() {
                               ? Result<CallReport>(Error{"the worker ended without a report", ""})
                               : report_from_json(parsed);
             if (report) {
-                send(jsonrpc::result_line(it->id, tools::run_result(report.value(), it->ending)));
+                reply(it->id, tools::run_result(report.value(), it->ending), it->era);
             } else {
-                send(jsonrpc::result_line(
-                    it->id,
-                    tools::error_result(
-                        report.error().message + "; the host's journal has the request's records",
-                        true)));
+                reply(it->id,
+                      tools::error_result(
+                          report.error().message + "; the host's journal has the request's records",
+                          true),
+                      it->era);
             }
         }
         it = calls_.erase(it);
@@ -266,8 +267,8 @@ int Session::run() {
 void Session::shut_down() {
     ending_ = true;
     while (!queue_.empty()) {
-        send(jsonrpc::result_line(queue_.front().id,
-                                  tools::not_started_result("not started: the session ended")));
+        reply(queue_.front().id, tools::not_started_result("not started: the session ended"),
+              queue_.front().era);
         queue_.pop_front();
     }
     for (Call& call : calls_) {
