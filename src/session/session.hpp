@@ -55,7 +55,9 @@ class Session {
         Json id;
         pid_t pid = -1;
         int fd = -1;
+        int tail_fd = -1;    // the worker's copy of the output; -1 once closed
         std::string report;  // the worker's report, as it arrives
+        std::string tail;    // the output's last kProgressTailBytes, for progress
         bool pipe_closed = false, reaped = false;
         bool cancelled = false;  // notifications/cancelled: no response is sent
         bool ending = false;     // killed because the session is ending
@@ -87,6 +89,8 @@ class Session {
     void start_pending();
     void read_stdin();
     void read_report(Call& call);
+    void read_tail(Call& call);
+    static void close_fds(Call& call);
     void handle_signals();
     void reap_children();
     void finish_calls();

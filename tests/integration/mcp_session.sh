@@ -5,12 +5,14 @@
 # (client.mjs): handshake, tools/list, allowed, denied and non-zero calls, progress,
 # concurrent calls, cancellation (the command is killed), and a killed client (the command's
 # whole tree is killed). The v2 client (client_v2.mjs) in its three negotiation modes
-# (legacy, auto, pinned to 2026-07-28): lists, runs, is denied (a result), cancels. Raw
+# (legacy, auto, pinned to 2026-07-28): lists, runs, is denied (a result), gets progress with
+# the output's tail (and outlasts its own timeout by resetting it on progress), cancels. Raw
 # JSON-RPC lines over ssh check what an SDK never sends: version negotiation, malformed JSON,
 # wrong types, batches, a 2 MiB line, deep nesting, requests before initialize, a last line
 # without its newline, EOF and SIGHUP while a command runs, and for 2026-07-28 calls without
-# discover, unsupported versions, missing and broken _meta envelopes, removed methods. Every call is audited like a forced command, with
-# BRIDLE_FRONT_END=mcp and one BRIDLE_SESSION_ID per connection.
+# discover, unsupported versions, missing and broken _meta envelopes, removed methods. Every
+# call is audited like a forced command, with BRIDLE_FRONT_END=mcp and one BRIDLE_SESSION_ID
+# per connection.
 # The user's login shell is bridle (--login-shell), so the hand-over through `bridle -c` is
 # the one exercised; the forced command path is the same function.
 # Guards against: MCP servers enforcing on the agent's own machine; session calls skipping

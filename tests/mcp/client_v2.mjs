@@ -9,7 +9,8 @@
 //        pinned   2026-07-28 only: server/discover must offer it
 // Each mode: the negotiated revision, server identity, tools/list (order, schemas), an
 // allowed command, a denial (a result, not a protocol error), a non-zero exit, an unknown
-// tool (-32602), progress notifications, a cancellation, and a quiet stderr.
+// tool (-32602), progress notifications (with the output's tail), a cancellation, and a
+// quiet stderr.
 // Prints "PASS name", "FAIL name: why" and "DATA key value" lines; exits 0 unless it crashed.
 import { Client } from "@modelcontextprotocol/client";
 import { StdioClientTransport } from "@modelcontextprotocol/client/stdio";
@@ -86,6 +87,13 @@ async function main() {
   r = await client.callTool({ name: "run_command", arguments: { argv: ["sleep", "3"] } }, { onprogress: (p) => progress.push(p), timeout: 30000 });
   check("progress.result", r.structuredContent?.status === "ok", show(r));
   check("progress.notifications", progress.length >= 2 && progress.every((p, i) => i === 0 || p.progress > progress[i - 1].progress), show(progress));
+  // ... they carry the end of the output so far (the first line, while the command waits),
+  // and a client that resets its timeout on progress outlasts its own 1.8 s timeout.
+  const ticks = [];
+  r = await client.callTool({ name: "run_command", arguments: { argv: ["ticker", "-c", "echo tick-one; sleep 3; echo tick-two"] } },
+    { onprogress: (p) => ticks.push(p), timeout: 1800, resetTimeoutOnProgress: true });
+  check("progress.tail.result", r.structuredContent?.stdout === "tick-one\ntick-two\n", show(r));
+  check("progress.tail.message", ticks.some((p) => /output so far ends: tick-one$/.test(p.message ?? "")), show(ticks));
 
   // Cancellation: the command is killed and the session goes on.
   const controller = new AbortController();

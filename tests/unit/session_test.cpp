@@ -423,6 +423,34 @@ TEST(Revision, ResultsAreShapedPerEra) {
     EXPECT_EQ(discover["_meta"][revision::kServerInfoKey], server);
 }
 
+// Progress carries the end of the output so far, bounded, escaped, from a line start.
+TEST(Tools, ProgressCarriesTheOutputsTail) {
+    std::string tail;
+    tools::keep_tail(tail, "first\n");
+    tools::keep_tail(tail, "second\n");
+    EXPECT_EQ(tail, "first\nsecond\n");
+    EXPECT_EQ(tools::progress_message("make", 4, tail),
+              "running make for 4 s; output so far ends: first\\nsecond");
+    EXPECT_EQ(tools::progress_message("sleep 9", 2, ""), "running sleep 9 for 2 s");
+
+    // Many small pieces and one huge one: only the last kProgressTailBytes are kept.
+    for (int i = 0; i < 1000; ++i) tools::keep_tail(tail, "line " + std::to_string(i) + "\n");
+    EXPECT_EQ(tail.size(), kProgressTailBytes);
+    EXPECT_EQ(tail.substr(tail.size() - 9), "line 999\n");
+    tools::keep_tail(tail, std::string(100000, 'x') + "end\n");
+    EXPECT_EQ(tail.size(), kProgressTailBytes);
+    EXPECT_EQ(tail.substr(tail.size() - 4), "end\n");
+
+    // A cut tail starts after its first newline; control bytes never reach the message.
+    tail.clear();
+    tools::keep_tail(tail, std::string(600, 'a') + "\nwhole line\x1b[31m\n");
+    const std::string message = tools::progress_message("x", 1, tail);
+    EXPECT_NE(message.find("ends: whole line\\x1B[31m"), std::string::npos) << message;
+    EXPECT_EQ(message.find('\x1b'), std::string::npos);
+    EXPECT_EQ(message.find("aaa"), std::string::npos);
+    EXPECT_LT(message.size(), 2 * kProgressTailBytes);
+}
+
 // 2026-07-28 lets clients cache tools/list and compare it: the order and the bytes of the
 // definitions must not depend on anything but the build.
 TEST(Tools, DefinitionsAreDeterministic) {
