@@ -216,8 +216,14 @@ assert_eq stateless.legacy-result-unchanged "False False False" \
     "$(answer '"s-legacy-list"' '" ".join(str(k in m["result"]) for k in ("resultType", "ttlMs", "_meta"))')"
 assert_eq stateless.modern-after-initialize complete "$(answer '"s-list-after-init"' 'm["result"]["resultType"]')"
 assert_eq stateless.one-answer-per-request 20 "$(wc -l <"$IT_WORK/raw.out")"
+# The two calls ran at once: their records are found by request id, not by order.
 bridle_records >/dev/null
-assert_eq stateless.records "allow echo-word mcp" "$(rec decision BRIDLE_DECISION) $(rec decision BRIDLE_RULE) $(rec decision BRIDLE_FRONT_END)"
+rid=$(answer '"s-run"' 'm["result"]["structuredContent"]["request_id"]')
+assert_eq stateless.records.allowed "allow echo-word mcp" \
+    "$(rec_get BRIDLE_DECISION BRIDLE_REQUEST_ID="$rid" BRIDLE_EVENT=decision) $(rec_get BRIDLE_RULE BRIDLE_REQUEST_ID="$rid" BRIDLE_EVENT=decision) $(rec_get BRIDLE_FRONT_END BRIDLE_REQUEST_ID="$rid" BRIDLE_EVENT=decision)"
+rid=$(answer '"s-deny"' 'm["result"]["structuredContent"]["request_id"]')
+assert_eq stateless.records.denied "deny mcp" \
+    "$(rec_get BRIDLE_DECISION BRIDLE_REQUEST_ID="$rid" BRIDLE_EVENT=decision) $(rec_get BRIDLE_FRONT_END BRIDLE_REQUEST_ID="$rid" BRIDLE_EVENT=decision)"
 
 # ---- EOF while a command runs: killed, answered as cancelled if stdout is still there, recorded -
 {
