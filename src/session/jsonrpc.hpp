@@ -14,13 +14,17 @@ namespace bridle::session::jsonrpc {
 
 using Json = nlohmann::json;
 
-// JSON-RPC 2.0 error codes (section 5.1).
+// JSON-RPC 2.0 error codes (section 5.1), and the MCP ones bridle sends.
 enum class ErrorCode : int {
     kParseError = -32700,      // not JSON
     kInvalidRequest = -32600,  // JSON, but not a request object (also: too long, batches)
     kMethodNotFound = -32601,
     kInvalidParams = -32602,
     kInternalError = -32603,
+    // MCP 2026-07-28: the request's _meta names a revision this server does not serve per
+    // request; data {supported, requested}. (-32021 MissingRequiredClientCapability is never
+    // sent: no bridle method needs a client capability.)
+    kUnsupportedProtocolVersion = -32022,
 };
 
 // A line longer than this is discarded unread up to its newline and answered with

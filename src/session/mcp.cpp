@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
-// The MCP methods of a session: initialize (version negotiation), ping, tools/list,
-// tools/call, notifications/initialized and notifications/cancelled. Everything else is
-// -32601 (requests) or ignored (notifications, responses), as JSON-RPC 2.0 says.
+// The MCP methods of a session. Revision 2026-07-28 (a request with its _meta envelope,
+// no handshake): server/discover, tools/list, tools/call. The 2025 revisions: initialize
+// (version negotiation), ping, tools/list, tools/call, notifications/initialized. Both:
+// notifications/cancelled. Everything else is -32601 (requests) or ignored (notifications,
+// responses), as JSON-RPC 2.0 says.
 #include <signal.h>
 #include <unistd.h>
 
@@ -65,6 +67,16 @@ void Session::handle_notification(const Message& m) {
 }
 
 void Session::handle_request(const Message& m) {
+    // The revision first: a wrong version or a broken envelope outranks everything else.
+    const revision::Classification era = revision::classify(m.method, m.params);
+    if (era.refusal) {
+        send(jsonrpc::error_line(m.id, era.refusal->code, era.refusal->message, era.refusal->data));
+        return;
+    }
+    if (era.era == revision::Era::kModern) {
+        handle_modern_request(m);
+        return;
+    }
     if (m.method == "ping") {
         send(jsonrpc::result_line(m.id, Json::object()));
     } else if (m.method == "initialize") {
@@ -75,17 +87,58 @@ void Session::handle_request(const Message& m) {
     } else if (!initialized_) {
         send(jsonrpc::error_line(
             m.id, ErrorCode::kInvalidRequest,
-            "Invalid Request: the session is not initialized; send initialize first"));
+            "Invalid Request: the session is not initialized; send initialize first (2025-11-25, "
+            "2025-06-18), or give each request the _meta envelope of revision 2026-07-28"));
     } else if (m.method == "tools/list") {
-        if (m.params.is_object() && m.params.contains("cursor")) {
-            send(
-                jsonrpc::error_line(m.id, ErrorCode::kInvalidParams,
-                                    "Invalid params: unknown cursor (the tool list has one page)"));
-        } else {
-            send(jsonrpc::result_line(m.id, tools::definitions()));
-        }
+        list_tools(m, revision::Era::kLegacy);
     } else {
-        call_tool(m);
+        call_tool(m, revision::Era::kLegacy);
+    }
+}
+
+// A request with a valid 2026-07-28 envelope stands on its own: no initialize before it,
+// and it does not depend on (or change) what a legacy client negotiated on this channel.
+void Session::handle_modern_request(const Message& m) {
+    if (!revision::is_modern_method(m.method)) {
+        send(jsonrpc::error_line(
+            m.id, ErrorCode::kMethodNotFound,
+            "Method not found: " + m.method.substr(0, 200) + " (revision " +
+                revision::kModernVersion +
+                " has no initialize or ping; bridle serves server/discover, tools/list and "
+                "tools/call)"));
+    } else if (m.method == "server/discover") {
+        send(jsonrpc::result_line(m.id, revision::discover_result(server_info(), instructions())));
+    } else if (m.method == "tools/list") {
+        list_tools(m, revision::Era::kModern);
+    } else {
+        call_tool(m, revision::Era::kModern);
+    }
+}
+
+void Session::reply(const Json& id, Json result, revision::Era era, bool cacheable) {
+    send(jsonrpc::result_line(
+        id, revision::shape_result(std::move(result), era, cacheable, server_info())));
+}
+
+Json Session::server_info() const {
+    return Json{
+        {"name", "bridle"}, {"title", "bridle on " + host_name()}, {"version", options_.version}};
+}
+
+std::string Session::instructions() const {
+    return "Tools run commands on the host " + host_name() +
+           " under its bridle policy, which is enforced on the host. Call list_allowed_commands "
+           "first: only those commands, with arguments of the shapes shown, are allowed. Denials "
+           "say why and show the nearest allowed usage. Every call is recorded in the host's "
+           "journal.";
+}
+
+void Session::list_tools(const Message& m, revision::Era era) {
+    if (m.params.is_object() && m.params.contains("cursor")) {
+        send(jsonrpc::error_line(m.id, ErrorCode::kInvalidParams,
+                                 "Invalid params: unknown cursor (the tool list has one page)"));
+    } else {
+        reply(m.id, tools::definitions(), era, /*cacheable=*/true);
     }
 }
 
@@ -103,23 +156,15 @@ void Session::initialize(const Message& m) {
     }
     // Negotiation: the client's version when we speak it, else our newest; the client
     // disconnects if it cannot speak that.
-    std::string version = kProtocolVersions[0];
-    for (const char* supported : kProtocolVersions) {
+    std::string version = revision::kLegacyVersions[0];
+    for (const char* supported : revision::kLegacyVersions) {
         if (requested->get<std::string>() == supported) version = supported;
     }
     initialized_ = true;
-    const std::string host = host_name();
-    Json result{
-        {"protocolVersion", version},
-        {"capabilities", {{"tools", {{"listChanged", false}}}}},
-        {"serverInfo",
-         {{"name", "bridle"}, {"title", "bridle on " + host}, {"version", options_.version}}},
-        {"instructions",
-         "Tools run commands on the host " + host +
-             " under its bridle policy, which is enforced on "
-             "the host. Call list_allowed_commands first: only those commands, with arguments of the "
-             "shapes shown, are allowed. Denials say why and show the nearest allowed usage. Every call "
-             "is recorded in the host's journal."}};
+    Json result{{"protocolVersion", version},
+                {"capabilities", {{"tools", {{"listChanged", false}}}}},
+                {"serverInfo", server_info()},
+                {"instructions", instructions()}};
     send(jsonrpc::result_line(m.id, result));
 }
 
@@ -136,7 +181,7 @@ gate::Request Session::request_for(const tools::CommandArgs& args) const {
     return request;
 }
 
-void Session::call_tool(const Message& m) {
+void Session::call_tool(const Message& m, revision::Era era) {
     const auto name = m.params.is_object() ? m.params.find("name") : m.params.end();
     if (!m.params.is_object() || name == m.params.end() || !name->is_string()) {
         send(jsonrpc::error_line(m.id, ErrorCode::kInvalidParams,
@@ -149,10 +194,10 @@ void Session::call_tool(const Message& m) {
 
     if (tool == tools::kListAllowed) {
         if (!arguments.is_null() && !(arguments.is_object() && arguments.empty())) {
-            send(jsonrpc::result_line(
-                m.id, tools::error_result("list_allowed_commands takes no arguments", false)));
+            reply(m.id, tools::error_result("list_allowed_commands takes no arguments", false),
+                  era);
         } else {
-            send(jsonrpc::result_line(m.id, tools::list_allowed(context_.policy, options_.key)));
+            reply(m.id, tools::list_allowed(context_.policy, options_.key), era);
         }
         return;
     }
@@ -166,13 +211,13 @@ void Session::call_tool(const Message& m) {
     const bool run = tool == tools::kRunCommand;
     auto args = tools::parse_command_args(arguments, run);
     if (!args) {
-        send(jsonrpc::result_line(m.id, tools::error_result(args.error().message, run)));
+        reply(m.id, tools::error_result(args.error().message, run), era);
         return;
     }
     gate::Request request = request_for(args.value());
     if (!run) {
         // The explain pipeline: tokenize and decide, no audit, nothing runs.
-        send(jsonrpc::result_line(m.id, tools::check_result(gate::explain(context_, request))));
+        reply(m.id, tools::check_result(gate::explain(context_, request)), era);
         return;
     }
     if (is_busy(m.id)) {
@@ -186,7 +231,7 @@ void Session::call_tool(const Message& m) {
         const auto t = meta->find("progressToken");
         if (t != meta->end() && is_usable_id(*t)) token = *t;
     }
-    enqueue(Pending{m.id, std::move(request), token});
+    enqueue(Pending{m.id, std::move(request), token, era});
 }
 
 void Session::cancel(const Json& request_id) {

@@ -79,12 +79,12 @@ bool Session::is_busy(const Json& id) const {
 
 void Session::enqueue(Pending pending) {
     if (queue_.size() >= kMaxQueued) {
-        send(jsonrpc::result_line(
-            pending.id,
-            tools::error_result("too many calls waiting (" + std::to_string(kMaxQueued) +
-                                    "); at most " + std::to_string(max_running_) +
-                                    " commands run at once: wait for some to finish",
-                                true)));
+        reply(pending.id,
+              tools::error_result("too many calls waiting (" + std::to_string(kMaxQueued) +
+                                      "); at most " + std::to_string(max_running_) +
+                                      " commands run at once: wait for some to finish",
+                                  true),
+              pending.era);
         return;
     }
     queue_.push_back(std::move(pending));
@@ -96,17 +96,22 @@ void Session::start_pending() {
         Pending p = std::move(queue_.front());
         queue_.pop_front();
         std::vector<int> session_fds{signal_fd_};
-        for (const Call& c : calls_) session_fds.push_back(c.fd);
+        for (const Call& c : calls_) {
+            session_fds.push_back(c.fd);
+            if (c.tail_fd >= 0) session_fds.push_back(c.tail_fd);
+        }
         auto worker = start_worker(context_, p.request, session_fds);
         if (!worker) {
-            send(jsonrpc::result_line(p.id, tools::error_result(worker.error().message, true)));
+            reply(p.id, tools::error_result(worker.error().message, true), p.era);
             continue;
         }
         Call call;
         call.id = std::move(p.id);
         call.pid = worker.value().pid;
         call.fd = worker.value().fd;
+        call.tail_fd = worker.value().tail_fd;
         call.progress_token = std::move(p.progress_token);
+        call.era = p.era;
         call.started = Clock::now();
         call.next_progress = call.started + kProgressInterval;
         if (p.request.argv) {
@@ -159,6 +164,29 @@ void Session::read_report(Call& call) {
     }
 }
 
+void Session::read_tail(Call& call) {
+    std::array<char, kReadChunk> buffer;
+    for (;;) {
+        const ssize_t n = ::read(call.tail_fd, buffer.data(), buffer.size());
+        if (n > 0) {
+            tools::keep_tail(call.tail,
+                             std::string_view(buffer.data(), static_cast<std::size_t>(n)));
+            continue;
+        }
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0 && errno == EAGAIN) return;
+        ::close(call.tail_fd);  // EOF: the worker is exiting
+        call.tail_fd = -1;
+        return;
+    }
+}
+
+void Session::close_fds(Call& call) {
+    ::close(call.fd);
+    if (call.tail_fd >= 0) ::close(call.tail_fd);
+    call.tail_fd = -1;
+}
+
 void Session::handle_signals() {
     signalfd_siginfo info;
     while (::read(signal_fd_, &info, sizeof info) == sizeof info) {
@@ -198,20 +226,20 @@ void Session::finish_calls() {
             ++it;
             continue;
         }
-        ::close(it->fd);
+        close_fds(*it);
         if (!it->cancelled) {
             Json parsed = Json::parse(it->report, nullptr, false);
             auto report = parsed.is_discarded()
                               ? Result<CallReport>(Error{"the worker ended without a report", ""})
                               : report_from_json(parsed);
             if (report) {
-                send(jsonrpc::result_line(it->id, tools::run_result(report.value(), it->ending)));
+                reply(it->id, tools::run_result(report.value(), it->ending), it->era);
             } else {
-                send(jsonrpc::result_line(
-                    it->id,
-                    tools::error_result(
-                        report.error().message + "; the host's journal has the request's records",
-                        true)));
+                reply(it->id,
+                      tools::error_result(
+                          report.error().message + "; the host's journal has the request's records",
+                          true),
+                      it->era);
             }
         }
         it = calls_.erase(it);
@@ -231,7 +259,7 @@ void Session::send_progress() {
             "notifications/progress",
             Json{{"progressToken", call.progress_token},
                  {"progress", call.progress},
-                 {"message", "running " + call.label + " for " + std::to_string(seconds) + " s"}}));
+                 {"message", tools::progress_message(call.label, seconds, call.tail)}}));
     }
 }
 
@@ -242,6 +270,7 @@ int Session::run() {
         fds.push_back({STDIN_FILENO, POLLIN, 0});
         fds.push_back({signal_fd_, POLLIN, 0});
         for (const Call& c : calls_) fds.push_back({c.pipe_closed ? -1 : c.fd, POLLIN, 0});
+        for (const Call& c : calls_) fds.push_back({c.tail_fd, POLLIN, 0});  // -1: skipped
         const bool progress_due = std::any_of(calls_.begin(), calls_.end(), [](const Call& c) {
             return !c.progress_token.is_null();
         });
@@ -250,6 +279,7 @@ int Session::run() {
         if (ready > 0 && fds[1].revents != 0) handle_signals();
         for (std::size_t i = 0; ready > 0 && i < calls_.size(); ++i) {
             if (fds[2 + i].revents != 0) read_report(calls_[i]);
+            if (fds[2 + calls_.size() + i].revents != 0) read_tail(calls_[i]);
         }
         reap_children();
         finish_calls();
@@ -266,8 +296,8 @@ int Session::run() {
 void Session::shut_down() {
     ending_ = true;
     while (!queue_.empty()) {
-        send(jsonrpc::result_line(queue_.front().id,
-                                  tools::not_started_result("not started: the session ended")));
+        reply(queue_.front().id, tools::not_started_result("not started: the session ended"),
+              queue_.front().era);
         queue_.pop_front();
     }
     for (Call& call : calls_) {
@@ -292,7 +322,7 @@ void Session::shut_down() {
     // Workers that would not finish: SIGKILL them, then everything that reparented to us.
     for (Call& call : calls_) {
         if (!call.reaped) ::kill(call.pid, SIGKILL);
-        ::close(call.fd);
+        close_fds(call);
     }
     calls_.clear();
     const Clock::time_point reap_until = Clock::now() + kReapLimit;

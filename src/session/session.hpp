@@ -15,13 +15,10 @@
 
 #include "gate/gate.hpp"
 #include "session/jsonrpc.hpp"
+#include "session/revision.hpp"
 #include "session/tools.hpp"
 
 namespace bridle::session {
-
-// The protocol revisions this server speaks, newest first. (2026-07-28, stateless with
-// server/discover, is not implemented yet: a client asking for it is offered 2025-11-25.)
-inline constexpr const char* kProtocolVersions[] = {"2025-11-25", "2025-06-18"};
 
 struct Options {
     std::string key;      // --key NAME from authorized_keys
@@ -51,17 +48,21 @@ class Session {
     struct Pending {  // a run_command waiting for a free worker slot
         Json id;
         gate::Request request;
-        Json progress_token;  // null: none
+        Json progress_token;                         // null: none
+        revision::Era era = revision::Era::kLegacy;  // shapes the answer
     };
     struct Call {  // a run_command in a worker
         Json id;
         pid_t pid = -1;
         int fd = -1;
+        int tail_fd = -1;    // the worker's copy of the output; -1 once closed
         std::string report;  // the worker's report, as it arrives
+        std::string tail;    // the output's last kProgressTailBytes, for progress
         bool pipe_closed = false, reaped = false;
         bool cancelled = false;  // notifications/cancelled: no response is sent
         bool ending = false;     // killed because the session is ending
         Json progress_token;
+        revision::Era era = revision::Era::kLegacy;
         Clock::time_point started, next_progress;
         std::int64_t progress = 0;
         std::string label;  // the request, for progress messages
@@ -70,9 +71,15 @@ class Session {
     // mcp.cpp: one message in, replies out.
     void handle_line(const jsonrpc::LineReader::Line& line);
     void handle_request(const jsonrpc::Message& m);
+    void handle_modern_request(const jsonrpc::Message& m);
     void handle_notification(const jsonrpc::Message& m);
     void initialize(const jsonrpc::Message& m);
-    void call_tool(const jsonrpc::Message& m);
+    void list_tools(const jsonrpc::Message& m, revision::Era era);
+    void call_tool(const jsonrpc::Message& m, revision::Era era);
+    // A successful answer, shaped for the request's revision (resultType, cache hints).
+    void reply(const Json& id, Json result, revision::Era era, bool cacheable = false);
+    Json server_info() const;
+    std::string instructions() const;
     void cancel(const Json& request_id);
     gate::Request request_for(const tools::CommandArgs& args) const;
 
@@ -82,6 +89,8 @@ class Session {
     void start_pending();
     void read_stdin();
     void read_report(Call& call);
+    void read_tail(Call& call);
+    static void close_fds(Call& call);
     void handle_signals();
     void reap_children();
     void finish_calls();

@@ -190,6 +190,29 @@ Json definitions() {
     return Json{{"tools", Json::array({run, list, check})}};
 }
 
+void keep_tail(std::string& tail, std::string_view bytes) {
+    if (bytes.size() >= kProgressTailBytes) {
+        tail.assign(bytes.substr(bytes.size() - kProgressTailBytes));
+        return;
+    }
+    tail.append(bytes);
+    if (tail.size() > kProgressTailBytes) tail.erase(0, tail.size() - kProgressTailBytes);
+}
+
+std::string progress_message(const std::string& label, std::int64_t seconds,
+                             std::string_view tail) {
+    std::string message = "running " + label + " for " + std::to_string(seconds) + " s";
+    // A full tail was most likely cut: start it at a line where it holds one, since a cut
+    // line (or a cut UTF-8 sequence) at the front says less than the whole lines after it.
+    const bool cut = tail.size() >= kProgressTailBytes;
+    if (!tail.empty() && tail.back() == '\n') tail.remove_suffix(1);
+    if (const std::size_t newline = tail.find('\n'); cut && newline != std::string_view::npos)
+        tail.remove_prefix(newline + 1);
+    if (!tail.empty())
+        message += "; output so far ends: " + escape_text(tail, kProgressTailBytes, Quotes::kAsIs);
+    return message;
+}
+
 Result<CommandArgs> parse_command_args(const Json& arguments, bool with_timeout) {
     if (!arguments.is_null() && !arguments.is_object())
         return Error{"the arguments must be an object", ""};

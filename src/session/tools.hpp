@@ -4,8 +4,11 @@
 #pragma once
 
 #include <chrono>
+#include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/result.hpp"
@@ -54,5 +57,13 @@ Json list_allowed(const policy::Policy& policy, const std::string& key);
 
 // check_command: the decision, runs nothing.
 Json check_result(const gate::Response& response);
+
+// Appends `bytes` to a running command's output tail and keeps its last kProgressTailBytes.
+void keep_tail(std::string& tail, std::string_view bytes);
+
+// A progress notification's message: what runs, for how long, and the end of its output so
+// far (escaped, from a line start where there is one), so that an agent whose client resets
+// its timeout on progress sees the command is alive and what it is doing.
+std::string progress_message(const std::string& label, std::int64_t seconds, std::string_view tail);
 
 }  // namespace bridle::session::tools

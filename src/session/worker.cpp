@@ -24,10 +24,12 @@ namespace {
 
 using jsonrpc::Json;
 
-// Keeps up to kMaxToolOutputBytes of each stream; the gate counts every byte anyway.
+// Keeps up to kMaxToolOutputBytes of each stream; the gate counts every byte anyway. Copies
+// the end of each chunk to the session's output pipe for progress notifications.
 struct Capture {
     std::string out, err;
     bool dropped = false;
+    int tail_fd = -1;
 
     bool take(execution::Stream stream, std::string_view bytes) {
         std::string& into = stream == execution::Stream::kStdout ? out : err;
@@ -35,6 +37,11 @@ struct Capture {
             kMaxToolOutputBytes - std::min<std::size_t>(kMaxToolOutputBytes, into.size());
         if (bytes.size() > room) dropped = true;
         into.append(bytes.substr(0, room));
+        // Non-blocking and unchecked: a full pipe (a session busy elsewhere) or a gone one
+        // must never slow the command; the session keeps only the last bytes anyway.
+        if (bytes.size() > kProgressTailBytes)
+            bytes.remove_prefix(bytes.size() - kProgressTailBytes);
+        if (tail_fd >= 0) (void)!::write(tail_fd, bytes.data(), bytes.size());
         return true;  // keep the command running; the session is still there
     }
 };
@@ -79,10 +86,11 @@ CallReport report_of(const gate::Context& context, const gate::Request& request,
 
 // The worker's whole life; never returns.
 [[noreturn]] void run_worker(const gate::Context& context, const gate::Request& request,
-                             int report_fd) {
+                             int report_fd, int tail_fd) {
     int status = 0;
     try {
         Capture capture;
+        capture.tail_fd = tail_fd;
         const execution::OutputSink sink = [&capture](execution::Stream s, std::string_view bytes) {
             return capture.take(s, bytes);
         };
@@ -162,12 +170,18 @@ Result<Worker> start_worker(const gate::Context& context, const gate::Request& r
     int fds[2];
     if (::pipe2(fds, O_CLOEXEC) != 0)
         return Error{"cannot create a pipe: " + std::string(std::strerror(errno)), ""};
+    int tail[2];
+    if (::pipe2(tail, O_CLOEXEC | O_NONBLOCK) != 0) {
+        const int err = errno;
+        ::close(fds[0]);
+        ::close(fds[1]);
+        return Error{"cannot create a pipe: " + std::string(std::strerror(err)), ""};
+    }
     const pid_t parent = ::getpid();
     const pid_t pid = ::fork();
     if (pid < 0) {
         const int err = errno;
-        ::close(fds[0]);
-        ::close(fds[1]);
+        for (const int fd : {fds[0], fds[1], tail[0], tail[1]}) ::close(fd);
         return Error{"cannot start a worker: " + std::string(std::strerror(err)), ""};
     }
     if (pid == 0) {
@@ -183,12 +197,14 @@ Result<Worker> start_worker(const gate::Context& context, const gate::Request& r
         if (null_fd > STDERR_FILENO) ::close(null_fd);
         // 3. The session's descriptors (its signalfd, other workers' pipes): not ours.
         ::close(fds[0]);
+        ::close(tail[0]);
         for (const int fd : close_fds) ::close(fd);
-        run_worker(context, request, fds[1]);
+        run_worker(context, request, fds[1], tail[1]);
     }
     ::close(fds[1]);
+    ::close(tail[1]);
     ::fcntl(fds[0], F_SETFL, ::fcntl(fds[0], F_GETFL) | O_NONBLOCK);
-    return Worker{pid, fds[0]};
+    return Worker{pid, fds[0], tail[0]};
 }
 
 }  // namespace bridle::session

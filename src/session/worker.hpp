@@ -6,6 +6,7 @@
 
 #include <sys/types.h>
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -19,6 +20,8 @@ namespace bridle::session {
 // Per stream, what a tool result carries of a command's output (the rule's max_output
 // applies first). An agent's context is small; the rest is counted, not returned.
 constexpr std::uint64_t kMaxToolOutputBytes = 128 * 1024;
+// How much of a running command's latest output a progress notification carries.
+constexpr std::size_t kProgressTailBytes = 512;
 
 // What a worker reports: the gate's response in plain fields, and the output it kept.
 struct CallReport {
@@ -46,11 +49,16 @@ Result<CallReport> report_from_json(const jsonrpc::Json& json);
 struct Worker {
     pid_t pid = -1;
     int fd = -1;  // read end of the report pipe (O_CLOEXEC, non-blocking); the caller closes it
+    // Read end of the output pipe (O_CLOEXEC, non-blocking): a copy of what the command
+    // writes, as the client would get it, while it runs (for progress). Best effort: the
+    // worker drops what does not fit rather than wait. The caller closes it.
+    int tail_fd = -1;
 };
 
 // Forks a worker for `request`. In the worker: the death of the session delivers SIGHUP
 // (PR_SET_PDEATHSIG); stdin and stdout are /dev/null (they are the MCP stream); `close_fds`
-// (the session's own descriptors) are closed; then gate::handle, the report, _exit. The
+// (the session's own descriptors) are closed; then gate::handle (its output copied to the
+// output pipe as it comes), the report, _exit. The
 // caller must have SIGHUP, SIGTERM, SIGINT and SIGCHLD blocked: the worker inherits the
 // mask, so a cancellation that arrives before gate::handle starts the command stays
 // pending and is read by execution::run's signalfd (see session.cpp).

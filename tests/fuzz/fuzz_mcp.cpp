@@ -1,10 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
 // Fuzz target: the session's message path, from raw stdin bytes to the reply. The input is
 // fed to the line reader in chunks whose sizes come from the input itself; each line is
-// classified and, where it is a tools/call, its arguments are checked as the session does.
+// classified, its protocol revision decided from its _meta envelope and, where it is a
+// tools/call, its arguments are checked as the session does.
 // Invariants: nothing throws or crashes; no line exceeds the bound; an invalid message has a
 // reason and a JSON-RPC error code; the id of a request is a string or an integer; every
-// reply is one line of JSON that parses back (valid UTF-8), whatever bytes went in.
+// reply is one line of JSON that parses back (valid UTF-8), whatever bytes went in; a
+// refused envelope is -32602 or -32022 (with the supported versions and a string
+// `requested`), and a 2026-07-28 result carries resultType.
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -12,6 +15,7 @@
 
 #include "fuzz_support.hpp"
 #include "session/jsonrpc.hpp"
+#include "session/revision.hpp"
 #include "session/tools.hpp"
 
 namespace {
@@ -20,6 +24,7 @@ using bridle::fuzz::check;
 using bridle::session::jsonrpc::Json;
 namespace jsonrpc = bridle::session::jsonrpc;
 namespace tools = bridle::session::tools;
+namespace revision = bridle::session::revision;
 
 void check_reply(const std::string& line) {
     check(!line.empty() && line.back() == '\n', "a reply ends in a newline");
@@ -49,6 +54,20 @@ void handle(const jsonrpc::LineReader::Line& line) {
             check(m.id.is_string() || m.id.is_number_integer(),
                   "a request's id is a string or an integer");
             check(m.params.is_null() || m.params.is_object(), "params are an object or absent");
+            const revision::Classification era = revision::classify(m.method, m.params);
+            if (era.refusal) {
+                const int code = static_cast<int>(era.refusal->code);
+                check(code == -32602 || code == -32022, "a refused envelope is -32602 or -32022");
+                check(!era.refusal->message.empty(), "a refused envelope has a reason");
+                if (code == -32022) {
+                    check(era.refusal->data["supported"].is_array() &&
+                              era.refusal->data["requested"].is_string(),
+                          "an unsupported version names the supported ones");
+                }
+                check_reply(jsonrpc::error_line(m.id, era.refusal->code, era.refusal->message,
+                                                era.refusal->data));
+                return;
+            }
             Json result = Json::object();
             if (m.params.is_object() && m.params.contains("arguments")) {
                 const auto args = tools::parse_command_args(m.params["arguments"], true);
@@ -64,7 +83,10 @@ void handle(const jsonrpc::LineReader::Line& line) {
                     result = tools::error_result(args.error().message, true);
                 }
             }
-            check_reply(jsonrpc::result_line(m.id, result));
+            const Json shaped = revision::shape_result(result, era.era, true, Json::object());
+            check(era.era == revision::Era::kLegacy || shaped.value("resultType", "") == "complete",
+                  "a 2026-07-28 result carries resultType");
+            check_reply(jsonrpc::result_line(m.id, shaped));
             return;
         }
         case Kind::kNotification:

@@ -1,13 +1,18 @@
 # SPDX-License-Identifier: Apache-2.0
 # Session mode (the `mcp` request) through a real sshd, as a user configures an MCP client:
-# command ssh, args [-i KEY, user@host, mcp]. The client is the official MCP TypeScript SDK
-# (tests/mcp/client.mjs; npm installs it into the build dir, cached): handshake, tools/list,
-# allowed, denied and non-zero calls, progress, concurrent calls, cancellation (the command
-# is killed), and a killed client (the command's whole tree is killed). Raw JSON-RPC lines
-# over ssh check what an SDK never sends: version negotiation, malformed JSON, wrong types,
-# batches, a 2 MiB line, deep nesting, requests before initialize, a last line without its
-# newline, EOF and SIGHUP while a command runs. Every call is audited like a forced command, with
-# BRIDLE_FRONT_END=mcp and one BRIDLE_SESSION_ID per connection.
+# command ssh, args [-i KEY, user@host, mcp]. The clients are the official MCP TypeScript SDKs
+# (tests/mcp/; npm installs them into the build dir from the lock file, cached). The v1 SDK
+# (client.mjs): handshake, tools/list, allowed, denied and non-zero calls, progress,
+# concurrent calls, cancellation (the command is killed), and a killed client (the command's
+# whole tree is killed). The v2 client (client_v2.mjs) in its three negotiation modes
+# (legacy, auto, pinned to 2026-07-28): lists, runs, is denied (a result), gets progress with
+# the output's tail (and outlasts its own timeout by resetting it on progress), cancels. Raw
+# JSON-RPC lines over ssh check what an SDK never sends: version negotiation, malformed JSON,
+# wrong types, batches, a 2 MiB line, deep nesting, requests before initialize, a last line
+# without its newline, EOF and SIGHUP while a command runs, and for 2026-07-28 calls without
+# discover, unsupported versions, missing and broken _meta envelopes, removed methods. Every
+# call is audited like a forced command, with BRIDLE_FRONT_END=mcp and one BRIDLE_SESSION_ID
+# per connection.
 # The user's login shell is bridle (--login-shell), so the hand-over through `bridle -c` is
 # the one exercised; the forced command path is the same function.
 # Guards against: MCP servers enforcing on the agent's own machine; session calls skipping
@@ -20,8 +25,8 @@ if [[ -z ${BRIDLE_IT_INSIDE:-} ]]; then
     MCP_SRC=$(realpath "$(dirname "$0")/../mcp")
     : "${BRIDLE_MCP_DIR:=$(dirname "$(realpath "${BRIDLE:-$MCP_SRC/../../build/dev/bridle}")")/tests/mcp}"
     export BRIDLE_MCP_DIR
-    if ! command -v node >/dev/null || ! node -e 'process.exit(+process.versions.node.split(".")[0] >= 18 ? 0 : 1)'; then
-        echo "FAIL mcp_session: node 18 or later is needed for the MCP SDK (install/deps.sh installs nodejs npm)"
+    if ! command -v node >/dev/null || ! node -e 'process.exit(+process.versions.node.split(".")[0] >= 20 ? 0 : 1)'; then
+        echo "FAIL mcp_session: node 20 or later is needed for the MCP SDKs (install/deps.sh installs it)"
         exit 1
     fi
     mkdir -p "$BRIDLE_MCP_DIR" || exit 1
@@ -36,7 +41,7 @@ if [[ -z ${BRIDLE_IT_INSIDE:-} ]]; then
         fi
         echo "$stamp" >"$BRIDLE_MCP_DIR/.installed"
     fi
-    cp "$MCP_SRC/client.mjs" "$BRIDLE_MCP_DIR/client.mjs"
+    cp "$MCP_SRC/client.mjs" "$MCP_SRC/client_v2.mjs" "$MCP_SRC/report.mjs" "$BRIDLE_MCP_DIR/"
 fi
 
 # shellcheck source=../support/harness.sh
@@ -46,10 +51,16 @@ harness_setup --login-shell
 SSH_ARGS=(-F "$IT_WORK/ssh_config" main)
 INIT='{"jsonrpc":"2.0","id":"init","method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"raw","version":"0"}}}'
 
-# mcp_raw FILE: send FILE's bytes as the session's stdin (then EOF); the answers go to
-# $IT_WORK/raw.out, one JSON message per line, and MCP_RC is ssh's status.
+# mcp_raw FILE [SECONDS]: send FILE's bytes as the session's stdin (then, SECONDS later, EOF,
+# so that the commands it started can finish); the answers go to $IT_WORK/raw.out, one JSON
+# message per line, and MCP_RC is ssh's status.
 mcp_raw() {
     journal_mark
+    if [[ -n ${2:-} ]]; then
+        { cat "$1"; sleep "$2"; } | timeout -k 5 60 ssh "${SSH_ARGS[@]}" mcp >"$IT_WORK/raw.out" 2>"$IT_WORK/raw.err"
+        MCP_RC=${PIPESTATUS[1]}
+        return
+    fi
     timeout -k 5 60 ssh "${SSH_ARGS[@]}" mcp <"$1" >"$IT_WORK/raw.out" 2>"$IT_WORK/raw.err"
     MCP_RC=$?
 }
@@ -146,6 +157,74 @@ assert_match robust.call-before-eof-answered "$(answer 14 'm["result"]["structur
 lines=$(wc -l <"$IT_WORK/raw.out")
 assert_eq robust.one-answer-per-request 20 "$lines"
 
+# ---- revision 2026-07-28: no initialize, a _meta envelope on every request ---------------------
+# Raw lines for what the v2 client never sends: wrong versions, broken envelopes, methods the
+# revision removed, and a legacy and a stateless client sharing one channel.
+ENV26='"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{},"io.modelcontextprotocol/clientInfo":{"name":"raw","version":"0"}}'
+{
+    echo '{"jsonrpc":"2.0","id":"s-list","method":"tools/list","params":{'"$ENV26"'}}'     # no discover, no initialize
+    echo '{"jsonrpc":"2.0","id":"s-run","method":"tools/call","params":{"name":"run_command","arguments":{"argv":["echo","stateless"]},'"$ENV26"'}}'
+    echo '{"jsonrpc":"2.0","id":"s-deny","method":"tools/call","params":{"name":"run_command","arguments":{"command":"echo HELLO"},'"$ENV26"'}}'
+    echo '{"jsonrpc":"2.0","id":"s-discover","method":"server/discover","params":{'"$ENV26"'}}'
+    echo '{"jsonrpc":"2.0","id":"s-discover-bare","method":"server/discover"}'
+    echo '{"jsonrpc":"2.0","id":"s-no-caps","method":"tools/list","params":{"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28"}}}'
+    echo '{"jsonrpc":"2.0","id":"s-caps-array","method":"tools/list","params":{"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":[]}}}'
+    echo '{"jsonrpc":"2.0","id":"s-version-number","method":"tools/list","params":{"_meta":{"io.modelcontextprotocol/protocolVersion":20260728,"io.modelcontextprotocol/clientCapabilities":{}}}}'
+    echo '{"jsonrpc":"2.0","id":"s-future","method":"tools/list","params":{"_meta":{"io.modelcontextprotocol/protocolVersion":"2099-01-01","io.modelcontextprotocol/clientCapabilities":{}}}}'
+    echo '{"jsonrpc":"2.0","id":"s-future-unknown-method","method":"nope/nope","params":{"_meta":{"io.modelcontextprotocol/protocolVersion":"2099-01-01","io.modelcontextprotocol/clientCapabilities":{}}}}'
+    echo '{"jsonrpc":"2.0","id":"s-ping","method":"ping","params":{'"$ENV26"'}}'
+    echo '{"jsonrpc":"2.0","id":"s-init","method":"initialize","params":{"protocolVersion":"2026-07-28",'"$ENV26"'}}'
+    echo '{"jsonrpc":"2.0","id":"s-resources","method":"resources/list","params":{'"$ENV26"'}}'
+    echo '{"jsonrpc":"2.0","id":"s-unknown-tool","method":"tools/call","params":{"name":"nope",'"$ENV26"'}}'
+    echo '{"jsonrpc":"2.0","id":"s-cursor","method":"tools/list","params":{"cursor":"x",'"$ENV26"'}}'
+    echo '{"jsonrpc":"2.0","id":"s-legacy-uninitialized","method":"tools/list"}'
+    echo '{"jsonrpc":"2.0","id":"s-malformed","method":"tools/list","params":{'"$ENV26"
+    echo "$INIT"
+    echo '{"jsonrpc":"2.0","id":"s-legacy-list","method":"tools/list"}'
+    echo '{"jsonrpc":"2.0","id":"s-list-after-init","method":"tools/list","params":{'"$ENV26"'}}'
+} >"$IT_WORK/in"
+mcp_raw "$IT_WORK/in" 3
+assert_eq stateless.exit-status 0 "$MCP_RC"
+assert_eq stateless.stdout-only-jsonrpc "" "$(every_line_is_jsonrpc)"
+assert_eq stateless.list-without-discover "complete 3600000 private run_command,list_allowed_commands,check_command" \
+    "$(answer '"s-list"' '" ".join([m["result"]["resultType"], str(m["result"]["ttlMs"]), m["result"]["cacheScope"], ",".join(t["name"] for t in m["result"]["tools"])])')"
+assert_eq stateless.server-info bridle "$(answer '"s-list"' 'm["result"]["_meta"]["io.modelcontextprotocol/serverInfo"]["name"]')"
+assert_eq stateless.call-without-discover "complete ok stateless" \
+    "$(answer '"s-run"' '" ".join([m["result"]["resultType"], m["result"]["structuredContent"]["status"], m["result"]["structuredContent"]["stdout"].strip()])')"
+assert_eq stateless.call-no-cache-hints "False False" "$(answer '"s-run"' '" ".join(str(k in m["result"]) for k in ("ttlMs", "cacheScope"))')"
+assert_eq stateless.denial-is-a-result "complete True denied" \
+    "$(answer '"s-deny"' '" ".join([m["result"]["resultType"], str(m["result"]["isError"]), m["result"]["structuredContent"]["status"]])')"
+assert_eq stateless.discover '["2026-07-28", "2025-11-25", "2025-06-18"] {"tools": {"listChanged": false}} complete private' \
+    "$(answer '"s-discover"' '" ".join([json.dumps(m["result"]["supportedVersions"]), json.dumps(m["result"]["capabilities"]), m["result"]["resultType"], m["result"]["cacheScope"]])')"
+assert_match stateless.discover-instructions "$(answer '"s-discover"' 'm["result"]["instructions"]')" 'list_allowed_commands'
+assert_eq stateless.discover-without-meta -32602 "$(answer '"s-discover-bare"' 'm["error"]["code"]')"
+assert_eq stateless.missing-capabilities -32602 "$(answer '"s-no-caps"' 'm["error"]["code"]')"
+assert_eq stateless.capabilities-not-object -32602 "$(answer '"s-caps-array"' 'm["error"]["code"]')"
+assert_eq stateless.version-not-string -32602 "$(answer '"s-version-number"' 'm["error"]["code"]')"
+assert_eq stateless.unsupported-version '-32022 ["2026-07-28", "2025-11-25", "2025-06-18"] 2099-01-01' \
+    "$(answer '"s-future"' '" ".join([str(m["error"]["code"]), json.dumps(m["error"]["data"]["supported"]), m["error"]["data"]["requested"]])')"
+assert_eq stateless.version-outranks-method -32022 "$(answer '"s-future-unknown-method"' 'm["error"]["code"]')"
+assert_eq stateless.no-ping -32601 "$(answer '"s-ping"' 'm["error"]["code"]')"
+assert_eq stateless.no-initialize -32601 "$(answer '"s-init"' 'm["error"]["code"]')"
+assert_eq stateless.resources-not-offered -32601 "$(answer '"s-resources"' 'm["error"]["code"]')"
+assert_eq stateless.unknown-tool -32602 "$(answer '"s-unknown-tool"' 'm["error"]["code"]')"
+assert_eq stateless.unknown-cursor -32602 "$(answer '"s-cursor"' 'm["error"]["code"]')"
+assert_eq stateless.legacy-still-needs-initialize -32600 "$(answer '"s-legacy-uninitialized"' 'm["error"]["code"]')"
+assert_eq stateless.malformed-json -32700 "$(answer null 'm["error"]["code"]')"
+assert_eq stateless.legacy-handshake-alongside 2025-06-18 "$(answer '"init"' 'm["result"]["protocolVersion"]')"
+assert_eq stateless.legacy-result-unchanged "False False False" \
+    "$(answer '"s-legacy-list"' '" ".join(str(k in m["result"]) for k in ("resultType", "ttlMs", "_meta"))')"
+assert_eq stateless.modern-after-initialize complete "$(answer '"s-list-after-init"' 'm["result"]["resultType"]')"
+assert_eq stateless.one-answer-per-request 20 "$(wc -l <"$IT_WORK/raw.out")"
+# The two calls ran at once: their records are found by request id, not by order.
+bridle_records >/dev/null
+rid=$(answer '"s-run"' 'm["result"]["structuredContent"]["request_id"]')
+assert_eq stateless.records.allowed "allow echo-word mcp" \
+    "$(rec_get BRIDLE_DECISION BRIDLE_REQUEST_ID="$rid" BRIDLE_EVENT=decision) $(rec_get BRIDLE_RULE BRIDLE_REQUEST_ID="$rid" BRIDLE_EVENT=decision) $(rec_get BRIDLE_FRONT_END BRIDLE_REQUEST_ID="$rid" BRIDLE_EVENT=decision)"
+rid=$(answer '"s-deny"' 'm["result"]["structuredContent"]["request_id"]')
+assert_eq stateless.records.denied "deny mcp" \
+    "$(rec_get BRIDLE_DECISION BRIDLE_REQUEST_ID="$rid" BRIDLE_EVENT=decision) $(rec_get BRIDLE_FRONT_END BRIDLE_REQUEST_ID="$rid" BRIDLE_EVENT=decision)"
+
 # ---- EOF while a command runs: killed, answered as cancelled if stdout is still there, recorded -
 {
     echo "$INIT"
@@ -197,20 +276,21 @@ else
 fi
 
 # ---- the official SDK client ------------------------------------------------------------------------
-# run_client SCENARIO: the SDK client spawns `ssh ... mcp`; its PASS/FAIL lines count here.
+# run_client LABEL [SCRIPT SCENARIO]: an SDK client (default: the v1 SDK's client.mjs with
+# scenario LABEL) spawns `ssh ... mcp`; its PASS/FAIL lines count here as sdk.LABEL.*.
 run_client() {
-    local line
+    local line label=$1 script=${2:-client.mjs} scenario=${3:-$1}
     journal_mark
     CLIENT_MARK=$IT_MARK
-    (cd "$BRIDLE_MCP_DIR" && timeout -k 5 240 node client.mjs "$1" -- "${SSH_ARGS[@]}") \
+    (cd "$BRIDLE_MCP_DIR" && timeout -k 5 240 node "$script" "$scenario" -- "${SSH_ARGS[@]}") \
         >"$IT_WORK/client.out" 2>"$IT_WORK/client.err"
     local rc=$?
-    [[ $rc == 0 ]] || fail "sdk.$1.exit" "node exited $rc: $(tail -c 1500 "$IT_WORK/client.err")"
-    grep -q '^PASS ' "$IT_WORK/client.out" || fail "sdk.$1.ran" "no checks ran: $(tail -c 1500 "$IT_WORK/client.err")"
+    [[ $rc == 0 ]] || fail "sdk.$label.exit" "node exited $rc: $(tail -c 1500 "$IT_WORK/client.err")"
+    grep -q '^PASS ' "$IT_WORK/client.out" || fail "sdk.$label.ran" "no checks ran: $(tail -c 1500 "$IT_WORK/client.err")"
     while IFS= read -r line; do
         case $line in
-            "PASS "*) pass "sdk.$1.${line#PASS }" ;;
-            "FAIL "*) line=${line#FAIL }; fail "sdk.$1.${line%%:*}" "${line#*: }" ;;
+            "PASS "*) pass "sdk.$label.${line#PASS }" ;;
+            "FAIL "*) line=${line#FAIL }; fail "sdk.$label.${line%%:*}" "${line#*: }" ;;
             "DATA "*) line=${line#DATA }; printf -v "DATA_${line%% *}" '%s' "${line#* }" ;;
         esac
     done <"$IT_WORK/client.out"
@@ -236,6 +316,23 @@ assert_absent sdk.denied-had-no-effect "$IT_SCRATCH/pwned"
 assert_eq sdk.records.pipeline "2 echo-word|count-bytes 0 0" \
     "$(rec_get BRIDLE_STAGES BRIDLE_REQUEST_ID="${DATA_pipeline_request_id:-none}" BRIDLE_EVENT=decision) $(rec_get BRIDLE_RULE BRIDLE_REQUEST_ID="${DATA_pipeline_request_id:-none}" BRIDLE_EVENT=decision) $(rec_get BRIDLE_PIPESTATUS BRIDLE_REQUEST_ID="${DATA_pipeline_request_id:-none}" BRIDLE_EVENT=result)"
 
+# ---- the official v2 client, in each of its version-negotiation modes --------------------------
+# legacy: initialize (2025-11-25); auto: server/discover on a throw-away ssh, then 2026-07-28;
+# pinned: 2026-07-28 or nothing. Each lists, runs, is denied (as a result), cancels.
+for mode in legacy auto pinned; do
+    run_client "v2-$mode" client_v2.mjs "$mode"
+    v="DATA_v2_${mode}_connect_ms"
+    echo "note: the v2 client ($mode) connected in ${!v:-?} ms"
+    IT_MARK=$CLIENT_MARK
+    bridle_records BRIDLE_FRONT_END=mcp >/dev/null
+    v="DATA_v2_${mode}_allowed_request_id"
+    assert_eq "sdk.v2-$mode.records.allowed" "allow echo-word" \
+        "$(rec_get BRIDLE_DECISION BRIDLE_REQUEST_ID="${!v:-none}" BRIDLE_EVENT=decision) $(rec_get BRIDLE_RULE BRIDLE_REQUEST_ID="${!v:-none}" BRIDLE_EVENT=decision)"
+    v="DATA_v2_${mode}_denied_request_id"
+    assert_eq "sdk.v2-$mode.records.denied" deny "$(rec_get BRIDLE_DECISION BRIDLE_REQUEST_ID="${!v:-none}")"
+done
+assert_absent sdk.v2.denied-had-no-effect "$IT_SCRATCH/pwned-v2"
+
 run_client disconnect
 bridle_gone() { ! pgrep -f -- '--key it-key' >/dev/null; }
 if wait_until 10 bridle_gone; then pass sdk.disconnect.bridle-exited
@@ -245,7 +342,7 @@ result_recorded() { bridle_records BRIDLE_RULE=tree >/dev/null; ((REC_N_RESULT >
 wait_until 5 result_recorded
 assert_match sdk.disconnect.record "$(rec result BRIDLE_DISCONNECTED)" '^(1|true|yes)$'
 assert_eq sdk.disconnect.record-front-end mcp "$(rec result BRIDLE_FRONT_END)"
-pids=$(pgrep -f 'sleep (2718|577|421|433)')
+pids=$(pgrep -f 'sleep (2718|577|587|421|433)')
 [[ -n $pids ]] && kill -KILL $pids 2>/dev/null
 
 harness_finish

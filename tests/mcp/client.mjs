@@ -11,37 +11,13 @@
 // Prints "PASS name", "FAIL name: why" and "DATA key value" lines; exits 0 unless it crashed.
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
-import { execFileSync } from "node:child_process";
+import { check, count, data, fail, pass, show, text, waitFor } from "./report.mjs";
 import os from "node:os";
 
 const [scenario, dashdash, ...sshArgs] = process.argv.slice(2);
 if (!scenario || dashdash !== "--" || sshArgs.length === 0) {
   console.error("usage: node client.mjs SCENARIO -- SSH_ARGS...");
   process.exit(2);
-}
-
-const show = (v) => JSON.stringify(v)?.slice(0, 600);
-const pass = (name) => console.log(`PASS ${name}`);
-const fail = (name, why) => console.log(`FAIL ${name}: ${String(why).replace(/\n/g, "\\n").slice(0, 1500)}`);
-const check = (name, ok, why) => (ok ? pass(name) : fail(name, why));
-const data = (key, value) => console.log(`DATA ${key} ${value}`);
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const text = (result) => (result.content ?? []).filter((c) => c.type === "text").map((c) => c.text).join("");
-
-// Processes whose whole command line is `cmdline` (this test runs in the test's PID namespace).
-function count(cmdline) {
-  try {
-    return execFileSync("pgrep", ["-f", "-x", cmdline], { encoding: "utf8" }).trim().split("\n").filter(Boolean).length;
-  } catch {
-    return 0; // pgrep exits 1 when nothing matches
-  }
-}
-async function waitFor(what, seconds) {
-  for (let i = 0; i < seconds * 10; i++) {
-    if (what()) return true;
-    await sleep(100);
-  }
-  return what();
 }
 
 async function connect(name) {

@@ -2,7 +2,8 @@
 // Session mode without a process: JSON-RPC classification of every kind of bad line, the
 // bounded line reader, run_command/check_command argument checks, the status mapping of a
 // worker's report (a non-zero exit is not a tool error; a denial is, with the pointer to
-// list_allowed_commands), the tool definitions, and the gate's character rules for argv.
+// list_allowed_commands), the tool definitions, the protocol revision of each request (the
+// 2026-07-28 _meta envelope) and its result shape, and the gate's character rules for argv.
 #include <gtest/gtest.h>
 
 #include <string>
@@ -12,6 +13,7 @@
 #include "gate/system_resolver.hpp"
 #include "loader/loader.hpp"
 #include "session/jsonrpc.hpp"
+#include "session/revision.hpp"
 #include "session/tools.hpp"
 
 namespace bridle::session {
@@ -295,6 +297,171 @@ TEST(Tools, DefinitionsAndAnnotations) {
         EXPECT_EQ(t["inputSchema"]["type"], "object");
         EXPECT_FALSE(t["description"].get<std::string>().empty());
     }
+}
+
+// The revision of a request: a 2026-07-28 envelope makes it stand alone; a wrong version
+// is -32022 naming what is supported; a broken envelope is -32602, never legacy traffic;
+// no envelope is the 2025 path, unchanged (server/discover excepted: it is 2026-only).
+TEST(Revision, ClassifiesEachRequestByItsEnvelope) {
+    const Json good = {{revision::kProtocolVersionKey, "2026-07-28"},
+                       {revision::kClientCapabilitiesKey, Json::object()},
+                       {revision::kClientInfoKey, {{"name", "t"}, {"version", "1"}}}};
+    auto with_meta = [](Json meta) { return Json{{"_meta", std::move(meta)}}; };
+    auto without = [&](const char* key) {
+        Json meta = good;
+        meta.erase(key);
+        return with_meta(meta);
+    };
+    auto changed = [&](const char* key, Json value) {
+        Json meta = good;
+        meta[key] = std::move(value);
+        return with_meta(meta);
+    };
+    using revision::Era;
+    constexpr int kNone = 0;
+    struct Case {
+        std::string name;
+        std::string method;
+        Json params;
+        Era era;
+        int code;  // kNone: accepted
+        std::string message_part;
+    };
+    // clang-format off
+    const std::vector<Case> cases = {
+        {"discover", "server/discover", with_meta(good), Era::kModern, kNone, ""},
+        {"tools/call", "tools/call", Json{{"name", "x"}, {"_meta", good}}, Era::kModern, kNone, ""},
+        {"no client info", "tools/list", without(revision::kClientInfoKey), Era::kModern, kNone, ""},
+        {"progress token too", "tools/list", changed("progressToken", 3), Era::kModern, kNone, ""},
+        {"legacy: no params", "tools/list", nullptr, Era::kLegacy, kNone, ""},
+        {"legacy: _meta without version", "tools/call", with_meta({{"progressToken", 1}}), Era::kLegacy, kNone, ""},
+        {"legacy: _meta not an object", "tools/call", with_meta(5), Era::kLegacy, kNone, ""},
+        {"legacy: initialize", "initialize", Json{{"protocolVersion", "2025-06-18"}}, Era::kLegacy, kNone, ""},
+        {"discover without params", "server/discover", nullptr, Era::kModern, -32602, "no _meta"},
+        {"discover without _meta", "server/discover", Json::object(), Era::kModern, -32602, "no _meta"},
+        {"discover, _meta without version", "server/discover", without(revision::kProtocolVersionKey), Era::kModern, -32602, "names no protocol version"},
+        {"future version", "tools/list", changed(revision::kProtocolVersionKey, "2099-01-01"), Era::kModern, -32022, "2099-01-01"},
+        {"2025 version per request", "tools/list", changed(revision::kProtocolVersionKey, "2025-11-25"), Era::kModern, -32022, "through initialize"},
+        {"empty version", "server/discover", changed(revision::kProtocolVersionKey, ""), Era::kModern, -32022, "Unsupported"},
+        {"version a number", "tools/list", changed(revision::kProtocolVersionKey, 20260728), Era::kModern, -32602, "must be a string"},
+        {"version null", "tools/list", changed(revision::kProtocolVersionKey, nullptr), Era::kModern, -32602, "must be a string"},
+        {"no capabilities", "tools/list", without(revision::kClientCapabilitiesKey), Era::kModern, -32602, "has no io.modelcontextprotocol/clientCapabilities"},
+        {"capabilities an array", "tools/call", changed(revision::kClientCapabilitiesKey, Json::array()), Era::kModern, -32602, "must be an object"},
+        {"client info a string", "tools/list", changed(revision::kClientInfoKey, "me"), Era::kModern, -32602, "clientInfo must be an object"},
+        {"unknown method, bad version", "resources/list", changed(revision::kProtocolVersionKey, "1"), Era::kModern, -32022, "Unsupported"},
+    };
+    // clang-format on
+    for (const auto& c : cases) {
+        SCOPED_TRACE(c.name);
+        const revision::Classification got = revision::classify(c.method, c.params);
+        EXPECT_EQ(got.era, c.era);
+        if (c.code == kNone) {
+            EXPECT_FALSE(got.refusal.has_value()) << got.refusal->message;
+            continue;
+        }
+        ASSERT_TRUE(got.refusal.has_value());
+        EXPECT_EQ(static_cast<int>(got.refusal->code), c.code);
+        EXPECT_NE(got.refusal->message.find(c.message_part), std::string::npos)
+            << got.refusal->message;
+        if (c.code == -32022) {
+            EXPECT_EQ(got.refusal->data["supported"],
+                      Json::array({"2026-07-28", "2025-11-25", "2025-06-18"}));
+            EXPECT_TRUE(got.refusal->data["requested"].is_string());
+        }
+    }
+}
+
+TEST(Revision, AHugeVersionIsEchoedBoundedAndEscaped) {
+    const Json params = {{"_meta",
+                          {{revision::kProtocolVersionKey, std::string(100000, 'v') + "\n\x1b"},
+                           {revision::kClientCapabilitiesKey, Json::object()}}}};
+    const auto got = revision::classify("tools/list", params);
+    ASSERT_TRUE(got.refusal.has_value());
+    EXPECT_LT(got.refusal->message.size(), 400u);
+    EXPECT_EQ(got.refusal->message.find('\x1b'), std::string::npos);
+    EXPECT_EQ(got.refusal->data["requested"].get<std::string>().size(), 100u);
+}
+
+TEST(Revision, MethodsOf2026) {
+    for (const char* m : {"server/discover", "tools/list", "tools/call"}) {
+        EXPECT_TRUE(revision::is_modern_method(m)) << m;
+    }
+    // Removed by 2026-07-28 (initialize, ping) or not offered by bridle.
+    for (const char* m : {"initialize", "ping", "notifications/initialized", "resources/list",
+                          "prompts/list", "subscriptions/listen", "logging/setLevel", ""}) {
+        EXPECT_FALSE(revision::is_modern_method(m)) << m;
+    }
+}
+
+TEST(Revision, ResultsAreShapedPerEra) {
+    const Json server = {{"name", "bridle"}, {"version", "9"}};
+    const Json result = {{"content", Json::array()}, {"isError", false}};
+    EXPECT_EQ(revision::shape_result(result, revision::Era::kLegacy, true, server), result);
+
+    const Json call = revision::shape_result(result, revision::Era::kModern, false, server);
+    EXPECT_EQ(call["resultType"], "complete");
+    EXPECT_FALSE(call.contains("ttlMs"));
+    EXPECT_FALSE(call.contains("cacheScope"));
+    EXPECT_EQ(call["_meta"][revision::kServerInfoKey], server);
+    EXPECT_EQ(call["isError"], false);
+
+    const Json list =
+        revision::shape_result(tools::definitions(), revision::Era::kModern, true, server);
+    EXPECT_EQ(list["resultType"], "complete");
+    EXPECT_EQ(list["ttlMs"], revision::kListTtlMs);
+    EXPECT_EQ(list["cacheScope"], "private");
+    EXPECT_EQ(list["tools"], tools::definitions()["tools"]);
+
+    const Json discover = revision::discover_result(server, "read the rules");
+    EXPECT_EQ(discover["supportedVersions"],
+              Json::array({"2026-07-28", "2025-11-25", "2025-06-18"}));
+    EXPECT_EQ(discover["capabilities"], Json({{"tools", {{"listChanged", false}}}}));
+    EXPECT_EQ(discover["instructions"], "read the rules");
+    EXPECT_EQ(discover["resultType"], "complete");
+    EXPECT_TRUE(discover["ttlMs"].is_number_integer());
+    EXPECT_GE(discover["ttlMs"].get<int>(), 0);
+    EXPECT_EQ(discover["_meta"][revision::kServerInfoKey], server);
+}
+
+// Progress carries the end of the output so far, bounded, escaped, from a line start.
+TEST(Tools, ProgressCarriesTheOutputsTail) {
+    std::string tail;
+    tools::keep_tail(tail, "first\n");
+    tools::keep_tail(tail, "second\n");
+    EXPECT_EQ(tail, "first\nsecond\n");
+    EXPECT_EQ(tools::progress_message("make", 4, tail),
+              "running make for 4 s; output so far ends: first\\nsecond");
+    EXPECT_EQ(tools::progress_message("sleep 9", 2, ""), "running sleep 9 for 2 s");
+
+    // Many small pieces and one huge one: only the last kProgressTailBytes are kept.
+    for (int i = 0; i < 1000; ++i) tools::keep_tail(tail, "line " + std::to_string(i) + "\n");
+    EXPECT_EQ(tail.size(), kProgressTailBytes);
+    EXPECT_EQ(tail.substr(tail.size() - 9), "line 999\n");
+    tools::keep_tail(tail, std::string(100000, 'x') + "end\n");
+    EXPECT_EQ(tail.size(), kProgressTailBytes);
+    EXPECT_EQ(tail.substr(tail.size() - 4), "end\n");
+
+    // A cut tail starts after its first newline; control bytes never reach the message.
+    tail.clear();
+    tools::keep_tail(tail, std::string(600, 'a') + "\nwhole line\x1b[31m\n");
+    const std::string message = tools::progress_message("x", 1, tail);
+    EXPECT_NE(message.find("ends: whole line\\x1B[31m"), std::string::npos) << message;
+    EXPECT_EQ(message.find('\x1b'), std::string::npos);
+    EXPECT_EQ(message.find("aaa"), std::string::npos);
+    EXPECT_LT(message.size(), 2 * kProgressTailBytes);
+}
+
+// 2026-07-28 lets clients cache tools/list and compare it: the order and the bytes of the
+// definitions must not depend on anything but the build.
+TEST(Tools, DefinitionsAreDeterministic) {
+    const Json first = tools::definitions();
+    std::vector<std::string> names;
+    for (const auto& t : first["tools"]) names.push_back(t["name"]);
+    EXPECT_EQ(names,
+              (std::vector<std::string>{"run_command", "list_allowed_commands", "check_command"}));
+    for (int i = 0; i < 5; ++i) EXPECT_EQ(tools::definitions().dump(), first.dump());
+    // 2026-07-28 deleted Tool.execution (the 2025-11-25 task hint): bridle never sends it.
+    for (const auto& t : first["tools"]) EXPECT_FALSE(t.contains("execution"));
 }
 
 // Regression: words sent as argv bypass the tokenizer; a NUL would have matched as one
