@@ -88,10 +88,12 @@ std::optional<std::vector<Edit>> edit_script(const Lines& a, const Lines& b,
         if (d == 0) break;
         if (down) {
             --y;
-            edits.push_back({Op::kInsert, static_cast<std::size_t>(x), static_cast<std::size_t>(y)});
+            edits.push_back(
+                {Op::kInsert, static_cast<std::size_t>(x), static_cast<std::size_t>(y)});
         } else {
             --x;
-            edits.push_back({Op::kDelete, static_cast<std::size_t>(x), static_cast<std::size_t>(y)});
+            edits.push_back(
+                {Op::kDelete, static_cast<std::size_t>(x), static_cast<std::size_t>(y)});
         }
     }
     std::reverse(edits.begin(), edits.end());

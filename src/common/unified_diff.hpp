@@ -10,10 +10,10 @@
 namespace bridle {
 
 struct DiffLimits {
-    std::size_t max_lines = 20000;   // lines of both texts together; beyond: no diff
-    std::size_t max_edits = 2000;    // lines changed; beyond: no diff (the work is O(N*D))
-    std::size_t max_bytes = 16384;   // of the diff's text; beyond: cut, and a last line says so
-    std::size_t context = 3;         // unchanged lines around each change
+    std::size_t max_lines = 20000;  // lines of both texts together; beyond: no diff
+    std::size_t max_edits = 2000;   // lines changed; beyond: no diff (the work is O(N*D))
+    std::size_t max_bytes = 16384;  // of the diff's text; beyond: cut, and a last line says so
+    std::size_t context = 3;        // unchanged lines around each change
 };
 
 // "--- a/LABEL\n+++ b/LABEL\n@@ -1,3 +1,4 @@\n ..." ; "" when the texts are equal; a one-line

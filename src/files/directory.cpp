@@ -27,9 +27,10 @@ int openat2_fd(int dirfd, const char* path, std::uint64_t flags, std::uint64_t r
 Error open_failure(const std::string& directory, int err) {
     switch (err) {
         case ENOSYS:
-            return Error{"this kernel has no openat2(2) (Linux 5.6): bridle cannot reach a file "
-                         "without the risk of following a link, so it reaches none",
-                         ""};
+            return Error{
+                "this kernel has no openat2(2) (Linux 5.6): bridle cannot reach a file "
+                "without the risk of following a link, so it reaches none",
+                ""};
         case ELOOP:
         case EXDEV:
         case ENOTDIR:
@@ -38,8 +39,7 @@ Error open_failure(const std::string& directory, int err) {
                              "link, not a directory, or another mount",
                          ""};
         default:
-            return Error{"directory \"" + directory + "\" cannot be opened: " +
-                             os::errno_text(err),
+            return Error{"directory \"" + directory + "\" cannot be opened: " + os::errno_text(err),
                          ""};
     }
 }
@@ -78,10 +78,10 @@ Result<os::UniqueFd> open_regular(int dirfd, const std::string& name, struct sta
 Result<os::UniqueFd> open_directory(const std::string& root, const std::string& directory,
                                     bool lock) {
     const bool same = directory == root;
-    const bool inside = same || root == "/" ||
-                        (directory.size() > root.size() &&
-                         directory.compare(0, root.size(), root) == 0 &&
-                         directory[root.size()] == '/');
+    const bool inside =
+        same || root == "/" ||
+        (directory.size() > root.size() && directory.compare(0, root.size(), root) == 0 &&
+         directory[root.size()] == '/');
     if (!inside) return Error{"\"" + directory + "\" is not inside \"" + root + "\"", ""};
     constexpr std::uint64_t kDirFlags = O_RDONLY | O_DIRECTORY | O_CLOEXEC;
     os::UniqueFd top(openat2_fd(AT_FDCWD, root.c_str(), kDirFlags, kNoLinks));
@@ -98,9 +98,9 @@ Result<os::UniqueFd> open_directory(const std::string& root, const std::string& 
     if (lock) {
         while (::flock(dir.get(), LOCK_EX) != 0) {
             if (errno != EINTR) {
-                return Error{"directory \"" + directory +
-                                 "\" cannot be locked: " + os::errno_text(errno),
-                             ""};
+                return Error{
+                    "directory \"" + directory + "\" cannot be locked: " + os::errno_text(errno),
+                    ""};
             }
         }
     }
@@ -129,8 +129,8 @@ Result<Current> examine(int dirfd, const std::string& name, bool read_content,
     current.content.resize(static_cast<std::size_t>(current.st.st_size));
     std::size_t got = 0;
     while (got < current.content.size()) {
-        const ssize_t n = ::read(fd.value().get(), current.content.data() + got,
-                                 current.content.size() - got);
+        const ssize_t n =
+            ::read(fd.value().get(), current.content.data() + got, current.content.size() - got);
         if (n < 0 && errno == EINTR) continue;
         if (n < 0) return Error{"\"" + name + "\" cannot be read: " + os::errno_text(errno), ""};
         if (n == 0) break;  // shrank while read: what was there is what is kept

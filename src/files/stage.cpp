@@ -76,9 +76,9 @@ Status Staged::commit(bool target_existed) {
     }
     done_ = true;
     if (::fsync(dirfd_) != 0) {
-        return Error{"the file is in place, but the directory cannot be synced: " +
-                         os::errno_text(errno),
-                     ""};
+        return Error{
+            "the file is in place, but the directory cannot be synced: " + os::errno_text(errno),
+            ""};
     }
     return ok_status();
 }
@@ -87,12 +87,12 @@ Result<Staged> stage(int dirfd, const std::string& directory, const std::string&
                      std::string_view content, const Ownership& owner) {
     const std::string temp = temp_name(name);
     // 0600 until the owner is set: nobody else reads a half-written file.
-    os::UniqueFd fd(::openat(dirfd, temp.c_str(),
-                             O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+    os::UniqueFd fd(
+        ::openat(dirfd, temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
     if (fd.get() < 0) {
-        return Error{"cannot create a temporary file in \"" + directory +
-                         "\": " + os::errno_text(errno),
-                     ""};
+        return Error{
+            "cannot create a temporary file in \"" + directory + "\": " + os::errno_text(errno),
+            ""};
     }
     Staged staged(dirfd, directory, name, temp);  // removes the temporary file on every error
     if (Status s = write_all(fd.get(), content); !s) return s.error();

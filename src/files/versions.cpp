@@ -30,7 +30,8 @@ Result<os::UniqueFd> open_level(int parent, const std::string& name, const std::
     if (create && ::mkdirat(parent, name.c_str(), mode) != 0 && errno != EEXIST) {
         return Error{"cannot make " + shown + ": " + os::errno_text(errno), ""};
     }
-    os::UniqueFd fd(::openat(parent, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    os::UniqueFd fd(
+        ::openat(parent, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
     if (fd.get() < 0) {
         if (errno == ENOENT) {
             return Error{shown + " does not exist: an administrator makes it with `install -d -o " +
@@ -45,10 +46,10 @@ Result<os::UniqueFd> open_level(int parent, const std::string& name, const std::
     }
     const std::vector<std::string> problems = os::ownership_problems(st, owner);
     if (!problems.empty() || (st.st_uid != owner && st.st_uid != 0)) {
-        return Error{shown + " is not safe to keep versions in: " +
-                         (problems.empty() ? "owned by uid " + std::to_string(st.st_uid)
-                                           : problems.front()),
-                     ""};
+        return Error{
+            shown + " is not safe to keep versions in: " +
+                (problems.empty() ? "owned by uid " + std::to_string(st.st_uid) : problems.front()),
+            ""};
     }
     if (private_dir && (st.st_mode & 077) != 0) {
         return Error{shown + " may be read by others (mode " +
@@ -61,8 +62,8 @@ Result<os::UniqueFd> open_level(int parent, const std::string& name, const std::
 
 Status write_file(int dir, const std::string& name, std::string_view bytes) {
     const std::string temp = "." + name + ".tmp";
-    os::UniqueFd fd(::openat(dir, temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
-                             0600));
+    os::UniqueFd fd(
+        ::openat(dir, temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600));
     if (fd.get() < 0) return Error{"cannot keep a version: " + os::errno_text(errno), ""};
     while (!bytes.empty()) {
         const ssize_t n = ::write(fd.get(), bytes.data(), bytes.size());
@@ -100,8 +101,7 @@ std::string meta_line(const Version& v) {
     std::ostringstream out;
     out << "number=" << v.number << " absent=" << (v.absent ? 1 : 0) << " size=" << v.size
         << " sha256=" << (v.sha256.empty() ? "-" : v.sha256) << " mode=" << v.mode
-        << " time=" << v.time << " request=" << (v.request_id.empty() ? "-" : v.request_id)
-        << "\n";
+        << " time=" << v.time << " request=" << (v.request_id.empty() ? "-" : v.request_id) << "\n";
     return out.str();
 }
 
@@ -147,8 +147,8 @@ Result<VersionStore> VersionStore::open(const std::string& state_dir, const std:
         return Error{state_dir + " is not root's alone: bridle keeps no versions there", ""};
     }
     const bool root = me == 0;
-    Result<os::UniqueFd> versions = open_level(state.value().get(), "versions",
-                                               state_dir + "/versions", create && root, 0711, 0, false);
+    Result<os::UniqueFd> versions = open_level(
+        state.value().get(), "versions", state_dir + "/versions", create && root, 0711, 0, false);
     if (!versions) return versions.error();
     const std::string user_dir = state_dir + "/versions/" + user;
     Result<os::UniqueFd> own =
@@ -212,7 +212,8 @@ Result<Version> VersionStore::keep(const Current& current, const std::string& sh
     if (Status s = write_file(dir_.get(), std::to_string(v.number) + ".meta", meta_line(v)); !s) {
         return s.error();
     }
-    if (::fsync(dir_.get()) != 0) return Error{"cannot keep a version: " + os::errno_text(errno), ""};
+    if (::fsync(dir_.get()) != 0)
+        return Error{"cannot keep a version: " + os::errno_text(errno), ""};
     return v;
 }
 

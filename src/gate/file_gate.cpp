@@ -35,8 +35,8 @@ std::chrono::milliseconds timeout_of(const Context& context, const Request& requ
 
 // The upload of a put, checked before anything is written: complete, within the entry's size,
 // as long as --size said, and of the entry's content type. Sets `r` and returns false when not.
-bool take_upload(const Context& context, const Request& request,
-                 const matching::FileDecision& d, Upload& upload, Response& r) {
+bool take_upload(const Context& context, const Request& request, const matching::FileDecision& d,
+                 Upload& upload, Response& r) {
     const policy::FileRule& rule = *d.rule;
     const auto refuse = [&](ExitCode code, const std::string& status, const std::string& why) {
         r.exit_status = to_int(code);
@@ -44,7 +44,8 @@ bool take_upload(const Context& context, const Request& request,
         r.message = "bridle: " + why + "\nbridle: nothing was written\n";
         return false;
     };
-    if (!request.upload) return refuse(ExitCode::kUsage, "refused", "this front end takes no content");
+    if (!request.upload)
+        return refuse(ExitCode::kUsage, "refused", "this front end takes no content");
     upload = request.upload(rule.max_size, timeout_of(context, request, rule));
     r.file->size = upload.bytes.size();
     if (upload.bytes.size() > rule.max_size) {
@@ -59,8 +60,8 @@ bool take_upload(const Context& context, const Request& request,
     }
     if (d.request.size && *d.request.size != upload.bytes.size()) {
         return refuse(ExitCode::kIoErr, "failed",
-                      "the content is " + std::to_string(upload.bytes.size()) +
-                          " bytes, not the " + std::to_string(*d.request.size) + " --size said");
+                      "the content is " + std::to_string(upload.bytes.size()) + " bytes, not the " +
+                          std::to_string(*d.request.size) + " --size said");
     }
     if (const std::optional<std::string> problem =
             policy::content_problem(rule.content, upload.bytes)) {
@@ -100,8 +101,8 @@ void run_through_sudo(const Context& context, const Request& request,
     spec.path = privilege::kSudo;
     spec.argv = r.sudo->argv;
     spec.env = r.sudo->env;
-    spec.timeout = privilege::backstop_timeout(timeout_of(context, request, *d.rule),
-                                               spec.kill_grace);
+    spec.timeout =
+        privilege::backstop_timeout(timeout_of(context, request, *d.rule), spec.kill_grace);
     spec.max_output = privilege::backstop_output(context.policy.settings.max_output);
     spec.hangup_fds = hangup_fds;
     os::UniqueFd stdin_fd;
@@ -118,7 +119,7 @@ void run_through_sudo(const Context& context, const Request& request,
     }
     r.outcome = execution::run(spec, sink);
     r.exit_status = exit_status_of(r.outcome);
-    r.file->status = r.exit_status == 0                        ? "ok"
+    r.file->status = r.exit_status == 0                            ? "ok"
                      : r.exit_status == to_int(ExitCode::kDataErr) ? "refused"
                      : r.exit_status == to_int(ExitCode::kNoPerm)  ? "denied"
                                                                    : "failed";
@@ -208,7 +209,8 @@ matching::FileDecision decide_file(const Context& context, const Request& reques
         if (!needs) deny(needs.error().message);
     }
     r.kind = d.verdict == matching::Verdict::kAllow ? Kind::kAllowed : Kind::kDenied;
-    r.exit_status = to_int(d.verdict == matching::Verdict::kAllow ? ExitCode::kOk : ExitCode::kNoPerm);
+    r.exit_status =
+        to_int(d.verdict == matching::Verdict::kAllow ? ExitCode::kOk : ExitCode::kNoPerm);
     r.file->status = d.verdict == matching::Verdict::kAllow ? "ok" : "denied";
     if (d.verdict != matching::Verdict::kAllow) {
         r.decision.reason = d.reason;
@@ -232,12 +234,11 @@ Response handle_file(const Context& context, const Request& request, Response r,
     add_file_fields(info, *r.file);
     const std::string rule_id = d.rule_id();
     if (allowed) {
-        info.timeout_ms =
-            static_cast<std::uint64_t>(timeout_of(context, request, *d.rule).count());
+        info.timeout_ms = static_cast<std::uint64_t>(timeout_of(context, request, *d.rule).count());
     }
-    const Status audited = context.audit.write(audit::decision_record(
-        info, allowed ? "allow" : "deny", rule_id.empty() ? request.target_rule : rule_id,
-        d.reason));
+    const Status audited = context.audit.write(
+        audit::decision_record(info, allowed ? "allow" : "deny",
+                               rule_id.empty() ? request.target_rule : rule_id, d.reason));
     if (!audited) {
         r.kind = Kind::kUnaudited;
         r.exit_status = to_int(ExitCode::kUnavailable);
@@ -279,8 +280,9 @@ Response handle_file(const Context& context, const Request& request, Response r,
     const Status recorded =
         context.audit.write(audit::result_record(info, rule_id, r.outcome, r.exit_status));
     if (!recorded) {
-        r.message += "bridle: warning: the result record could not be written: " +
-                     recorded.error().full() + "\n";
+        r.message +=
+            "bridle: warning: the result record could not be written: " + recorded.error().full() +
+            "\n";
     }
     return r;
 }

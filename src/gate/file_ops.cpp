@@ -108,8 +108,8 @@ void FileOps::get(Response& r) const {
     if (d.request.offset + sent < size.value() && !gone) {
         r.message += "bridle: sent bytes " + std::to_string(d.request.offset) + " to " +
                      std::to_string(d.request.offset + sent) + " of " +
-                     std::to_string(size.value()) + "; send `get " + d.request.path +
-                     " --offset " + std::to_string(d.request.offset + sent) + "` for more\n";
+                     std::to_string(size.value()) + "; send `get " + d.request.path + " --offset " +
+                     std::to_string(d.request.offset + sent) + "` for more\n";
     }
 }
 
@@ -237,7 +237,8 @@ void FileOps::replace(const std::string* content, Response& r) const {
     r.file->new_sha256 = remove ? "" : policy::sha256_hex(next);
     if (rule.diff) r.file->diff = unified_diff(cur.content, remove ? "" : next, d.canonical);
     std::string said = "bridle: " + std::string(remove ? "removed " : "wrote ") + d.canonical;
-    if (!remove) said += " (" + std::to_string(next.size()) + " bytes, sha256 " + r.file->new_sha256 + ")";
+    if (!remove)
+        said += " (" + std::to_string(next.size()) + " bytes, sha256 " + r.file->new_sha256 + ")";
     said += "\n";
     if (r.file->kept_version != 0) {
         said += "bridle: the content before is version " + std::to_string(r.file->kept_version) +
@@ -265,7 +266,8 @@ int FileOps::validate(const std::string& staged, Response& r) const {
     policy::index_rules(one);
     Request check;
     check.argv = std::vector<std::string>{found->name};
-    for (const policy::Arg& arg : found->args) check.argv->push_back(arg.is_literal ? arg.literal : staged);
+    for (const policy::Arg& arg : found->args)
+        check.argv->push_back(arg.is_literal ? arg.literal : staged);
     check.key = request.key;
     check.client = request.client;
     check.session_id = request.session_id;

@@ -40,8 +40,8 @@ Upload read_upload(int fd, std::uint64_t max_bytes, std::chrono::milliseconds ti
         const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
             deadline - std::chrono::steady_clock::now());
         if (left.count() <= 0) {
-            upload.problem = "no end of the content within " + std::to_string(timeout.count()) +
-                             " ms";
+            upload.problem =
+                "no end of the content within " + std::to_string(timeout.count()) + " ms";
             return upload;
         }
         pollfd p{fd, POLLIN, 0};
@@ -51,8 +51,8 @@ Upload read_upload(int fd, std::uint64_t max_bytes, std::chrono::milliseconds ti
             return upload;
         }
         if (ready <= 0) continue;
-        const std::size_t want =
-            static_cast<std::size_t>(std::min<std::uint64_t>(buffer.size(), max_bytes + 1 - upload.bytes.size()));
+        const std::size_t want = static_cast<std::size_t>(
+            std::min<std::uint64_t>(buffer.size(), max_bytes + 1 - upload.bytes.size()));
         const ssize_t n = ::read(fd, buffer.data(), want);
         if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
         if (n < 0) {

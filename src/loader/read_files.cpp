@@ -13,9 +13,9 @@ std::optional<FileRule> PolicyReader::read_file_rule(const Field& field) {
     const std::optional<Entries> entries = mapping(field, "a files entry");
     if (!entries) return std::nullopt;
     reject_unknown(*entries,
-                   {"id", "summary", "paths", "under", "names", "except", "access", "keys",
-                    "run_as", "owner", "group", "mode", "modes", "max_size", "content", "create",
-                    "validator", "diff", "versions", "timeout"},
+                   {"id",      "summary", "paths",     "under", "names",    "except", "access",
+                    "keys",    "run_as",  "owner",     "group", "mode",     "modes",  "max_size",
+                    "content", "create",  "validator", "diff",  "versions", "timeout"},
                    "a files entry");
     FileRule rule;
     rule.source = location(file_, field.mark);
@@ -68,8 +68,8 @@ std::optional<FileRule> PolicyReader::read_file_rule(const Field& field) {
         rule.names = read_patterns(names->value, "names").value_or(std::vector<std::string>{});
         for (const std::string& name : rule.names) {
             if (name.find('/') != std::string::npos) {
-                fail(names->value.mark, "a pattern in names matches one file name, without /: " +
-                                            quoted(name));
+                fail(names->value.mark,
+                     "a pattern in names matches one file name, without /: " + quoted(name));
             }
         }
     }
@@ -94,7 +94,8 @@ std::optional<FileRule> PolicyReader::read_file_rule(const Field& field) {
                             "validator", "diff", "versions"}) {
         const Entry* entry = find(*entries, key);
         if (entry != nullptr && !writes && find(*entries, "access") != nullptr) {
-            fail(entry->key_mark, std::string(key) + " applies to writes: access does not list put");
+            fail(entry->key_mark,
+                 std::string(key) + " applies to writes: access does not list put");
         }
     }
     if (const Entry* owner = find(*entries, "owner")) {
@@ -145,16 +146,17 @@ std::optional<FileRule> PolicyReader::read_file_rule(const Field& field) {
             if (is_rule_id(*id)) {
                 rule.validator = *id;
             } else {
-                fail(validator->value.mark, "validator must name a rule by its id, not " +
-                                                quoted(*id));
+                fail(validator->value.mark,
+                     "validator must name a rule by its id, not " + quoted(*id));
             }
         }
     }
     if (const Entry* diff = find(*entries, "diff")) {
         rule.diff = boolean(diff->value, "diff").value_or(false);
         if (rule.diff && rule.content == ContentType::kBytes) {
-            fail(diff->value.mark, "diff needs text or utf-8 content: a diff of bytes means "
-                                   "nothing");
+            fail(diff->value.mark,
+                 "diff needs text or utf-8 content: a diff of bytes means "
+                 "nothing");
         }
     }
     if (const Entry* versions = find(*entries, "versions")) {
@@ -223,11 +225,12 @@ std::optional<std::vector<std::string>> PolicyReader::read_patterns(const Field&
 std::optional<std::uint32_t> PolicyReader::read_mode(const Field& field, std::string_view what) {
     const std::optional<std::string> spelled = text(field, what);
     if (!spelled) return std::nullopt;
-    const bool octal = spelled->size() >= 3 && spelled->size() <= 4 &&
-                       std::all_of(spelled->begin(), spelled->end(),
-                                   [](char c) { return c >= '0' && c <= '7'; });
+    const bool octal =
+        spelled->size() >= 3 && spelled->size() <= 4 &&
+        std::all_of(spelled->begin(), spelled->end(), [](char c) { return c >= '0' && c <= '7'; });
     if (!octal) {
-        fail(field.mark, std::string(what) + " must be octal digits in quotes, such as '0644', not " +
+        fail(field.mark, std::string(what) +
+                             " must be octal digits in quotes, such as '0644', not " +
                              quoted(*spelled));
         return std::nullopt;
     }

@@ -254,15 +254,13 @@ FileDecision decide_file(const policy::Policy& policy, const std::vector<std::st
     const std::size_t slash = d.canonical.rfind('/');
     d.directory = slash == 0 ? "/" : d.canonical.substr(0, slash);
     d.name = d.canonical.substr(slash + 1);
-    const std::string where = d.canonical == path
-                                  ? quoted
-                                  : quoted + " (" + quote_text(d.canonical, 200) + ")";
+    const std::string where =
+        d.canonical == path ? quoted : quoted + " (" + quote_text(d.canonical, 200) + ")";
 
     for (const std::string& guarded : protected_paths) {
         if (d.canonical == guarded || is_inside(d.canonical, guarded)) {
-            d.reason = "file " + where + " is bridle's own (" + guarded +
-                       "): no files entry can " + (verb == FileVerb::kGet ? "read" : "change") +
-                       " it";
+            d.reason = "file " + where + " is bridle's own (" + guarded + "): no files entry can " +
+                       (verb == FileVerb::kGet ? "read" : "change") + " it";
             d.nearest.clear();
             return d;
         }
@@ -277,9 +275,8 @@ FileDecision decide_file(const policy::Policy& policy, const std::vector<std::st
             return d;
         }
         if (d.request.size && *d.request.size > rule.max_size) {
-            d.reason = "the content is " + std::to_string(*d.request.size) +
-                       " bytes; entry " + rule.id + " takes at most " +
-                       std::to_string(rule.max_size);
+            d.reason = "the content is " + std::to_string(*d.request.size) + " bytes; entry " +
+                       rule.id + " takes at most " + std::to_string(rule.max_size);
             return d;
         }
         d.mode = d.request.mode.value_or(rule.mode);
@@ -295,8 +292,8 @@ FileDecision decide_file(const policy::Policy& policy, const std::vector<std::st
         d.reason.clear();
         return d;
     }
-    d.reason = "no files entry lets this key " + std::string(policy::file_verb_name(verb)) + " " +
-               where;
+    d.reason =
+        "no files entry lets this key " + std::string(policy::file_verb_name(verb)) + " " + where;
     return d;
 }
 

@@ -19,12 +19,12 @@ namespace bridle::matching {
 // each at most once, as "--mode 0640" or "--mode=0640".
 struct FileRequest {
     policy::FileVerb verb = policy::FileVerb::kGet;
-    std::string path;                       // as given: absolute and lexically normal
-    std::optional<std::uint32_t> mode;      // put --mode (octal)
-    std::optional<std::uint64_t> size;      // put --size: the content's exact length
-    std::uint64_t offset = 0;               // get --offset
-    std::optional<std::uint64_t> limit;     // get --limit
-    std::optional<std::uint32_t> version;   // restore --version (default: the newest kept)
+    std::string path;                      // as given: absolute and lexically normal
+    std::optional<std::uint32_t> mode;     // put --mode (octal)
+    std::optional<std::uint64_t> size;     // put --size: the content's exact length
+    std::uint64_t offset = 0;              // get --offset
+    std::optional<std::uint64_t> limit;    // get --limit
+    std::optional<std::uint32_t> version;  // restore --version (default: the newest kept)
 };
 
 // The verb `word` names, when it is one.
@@ -41,13 +41,13 @@ struct FileDecision {
     Verdict verdict = Verdict::kDeny;
     const policy::FileRule* rule = nullptr;  // the deciding entry, when allowed
     FileRequest request;
-    std::string canonical;  // the file's path, every directory symlink resolved (get: the
-                            // file's own link too)
-    std::string directory;  // canonical's parent
-    std::string name;       // canonical's last component
-    std::string root;       // the entry's directory canonical lies in, or `directory` for one
-                            // of its exact paths: files/ opens beneath it, no symlink followed
-    bool exists = false;    // a file (of any type) is at `canonical` now
+    std::string canonical;   // the file's path, every directory symlink resolved (get: the
+                             // file's own link too)
+    std::string directory;   // canonical's parent
+    std::string name;        // canonical's last component
+    std::string root;        // the entry's directory canonical lies in, or `directory` for one
+                             // of its exact paths: files/ opens beneath it, no symlink followed
+    bool exists = false;     // a file (of any type) is at `canonical` now
     std::uint32_t mode = 0;  // put, restore: the mode the file gets
     std::string reason;
     std::vector<std::string> nearest;  // synopses of the entries for this verb the key may use

@@ -69,7 +69,8 @@ const char* content_type_name(ContentType type) {
 
 std::string octal_mode(std::uint32_t mode) {
     std::string text;
-    for (int shift = 9; shift >= 0; shift -= 3) text += static_cast<char>('0' + ((mode >> shift) & 7));
+    for (int shift = 9; shift >= 0; shift -= 3)
+        text += static_cast<char>('0' + ((mode >> shift) & 7));
     return text;
 }
 

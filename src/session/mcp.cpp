@@ -11,6 +11,7 @@
 #include <array>
 #include <string_view>
 
+#include "session/file_tools.hpp"
 #include "session/session.hpp"
 #include "session/tools.hpp"
 
@@ -201,11 +202,15 @@ void Session::call_tool(const Message& m, revision::Era era) {
         }
         return;
     }
+    if (tool == tools::kReadFile || tool == tools::kWriteFile) {
+        call_file_tool(m, era, tool, arguments);
+        return;
+    }
     if (tool != tools::kCheckCommand && tool != tools::kRunCommand) {
-        send(
-            jsonrpc::error_line(m.id, ErrorCode::kInvalidParams,
-                                "Unknown tool: " + tool.substr(0, 200) +
-                                    " (tools: run_command, list_allowed_commands, check_command)"));
+        send(jsonrpc::error_line(m.id, ErrorCode::kInvalidParams,
+                                 "Unknown tool: " + tool.substr(0, 200) +
+                                     " (tools: run_command, list_allowed_commands, "
+                                     "check_command, read_file, write_file)"));
         return;
     }
     const bool run = tool == tools::kRunCommand;
@@ -231,7 +236,37 @@ void Session::call_tool(const Message& m, revision::Era era) {
         const auto t = meta->find("progressToken");
         if (t != meta->end() && is_usable_id(*t)) token = *t;
     }
-    enqueue(Pending{m.id, std::move(request), token, era});
+    enqueue(Pending{m.id, std::move(request), token, era, tools::kRunCommand});
+}
+
+// read_file and write_file: a get or put request through the gate, in a worker like a command
+// (the gate may go through sudo, and a validator runs as a command does); a put's content is
+// the call's, handed to the gate as its upload.
+void Session::call_file_tool(const Message& m, revision::Era era, const std::string& tool,
+                             const Json& arguments) {
+    auto args = tools::parse_file_args(tool, arguments);
+    if (!args) {
+        reply(m.id, tools::error_result(args.error().message, false), era);
+        return;
+    }
+    if (is_busy(m.id)) {
+        send(jsonrpc::error_line(m.id, ErrorCode::kInvalidRequest,
+                                 "Invalid Request: a call with this id is still running"));
+        return;
+    }
+    tools::CommandArgs words;
+    words.argv = args.value().argv;
+    gate::Request request = request_for(words);
+    if (args.value().content) {
+        request.upload = [content = *args.value().content](std::uint64_t max_bytes,
+                                                           std::chrono::milliseconds) {
+            gate::Upload upload;
+            upload.bytes = content.substr(0, max_bytes + 1);
+            upload.complete = true;  // a whole JSON string: nothing can cut it
+            return upload;
+        };
+    }
+    enqueue(Pending{m.id, std::move(request), nullptr, era, tool});
 }
 
 void Session::cancel(const Json& request_id) {

@@ -34,6 +34,7 @@
 #include "common/text.hpp"
 #include "execution/children.hpp"
 #include "os/fd.hpp"
+#include "session/file_tools.hpp"
 #include "session/tools.hpp"
 #include "session/worker.hpp"
 
@@ -112,6 +113,7 @@ void Session::start_pending() {
         call.tail_fd = worker.value().tail_fd;
         call.progress_token = std::move(p.progress_token);
         call.era = p.era;
+        call.tool = p.tool;
         call.started = Clock::now();
         call.next_progress = call.started + kProgressInterval;
         if (p.request.argv) {
@@ -232,7 +234,9 @@ void Session::finish_calls() {
             auto report = parsed.is_discarded()
                               ? Result<CallReport>(Error{"the worker ended without a report", ""})
                               : report_from_json(parsed);
-            if (report) {
+            if (report && it->tool != tools::kRunCommand) {
+                reply(it->id, tools::file_result(it->tool, report.value()), it->era);
+            } else if (report) {
                 reply(it->id, tools::run_result(report.value(), it->ending), it->era);
             } else {
                 reply(it->id,

@@ -50,6 +50,7 @@ class Session {
         gate::Request request;
         Json progress_token;                         // null: none
         revision::Era era = revision::Era::kLegacy;  // shapes the answer
+        std::string tool;                            // run_command, read_file or write_file
     };
     struct Call {  // a run_command in a worker
         Json id;
@@ -66,6 +67,7 @@ class Session {
         Clock::time_point started, next_progress;
         std::int64_t progress = 0;
         std::string label;  // the request, for progress messages
+        std::string tool;   // which tool's result the report becomes
     };
 
     // mcp.cpp: one message in, replies out.
@@ -76,6 +78,8 @@ class Session {
     void initialize(const jsonrpc::Message& m);
     void list_tools(const jsonrpc::Message& m, revision::Era era);
     void call_tool(const jsonrpc::Message& m, revision::Era era);
+    void call_file_tool(const jsonrpc::Message& m, revision::Era era, const std::string& tool,
+                        const Json& arguments);
     // A successful answer, shaped for the request's revision (resultType, cache hints).
     void reply(const Json& id, Json result, revision::Era era, bool cacheable = false);
     Json server_info() const;

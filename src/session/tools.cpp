@@ -4,6 +4,8 @@
 // list_allowed_commands; a command that exits non-zero is not a tool error.
 #include "session/tools.hpp"
 
+#include "session/file_tools.hpp"
+
 #include <cmath>
 
 #include "audit/records.hpp"
@@ -187,7 +189,8 @@ Json definitions() {
           {"required", {"decision", "message"}}}},
         {"annotations",
          annotations("Check a command against the policy", true, false, true, false)}};
-    return Json{{"tools", Json::array({run, list, check})}};
+    return Json{{"tools",
+                 Json::array({run, list, check, read_file_definition(), write_file_definition()})}};
 }
 
 void keep_tail(std::string& tail, std::string_view bytes) {

@@ -18,6 +18,7 @@
 
 #include "execution/runner.hpp"
 #include "os/fd.hpp"
+#include "session/file_tools.hpp"
 
 namespace bridle::session {
 namespace {
@@ -72,6 +73,7 @@ CallReport report_of(const gate::Context& context, const gate::Request& request,
     c.stderr_bytes = r.outcome.stderr_bytes;
     c.truncated = capture.dropped || r.outcome.stdout_truncated || r.outcome.stderr_truncated;
     c.duration_ms = r.outcome.duration.count();
+    if (r.file) c.file = tools::file_outcome_json(*r.file);
     if (r.decision.rule != nullptr) {
         auto timeout = r.decision.rule->timeout.value_or(context.policy.settings.timeout);
         for (const gate::Response& stage : r.stages) {
@@ -129,7 +131,8 @@ Json to_json(const CallReport& c) {
                 {"truncated", c.truncated},
                 {"duration_ms", c.duration_ms},
                 {"timeout_ms", c.timeout_ms},
-                {"pipestatus", c.pipestatus}};
+                {"pipestatus", c.pipestatus},
+                {"file", c.file}};
 }
 
 Result<CallReport> report_from_json(const Json& j) {
@@ -159,6 +162,10 @@ Result<CallReport> report_from_json(const Json& j) {
         j.at("duration_ms").get_to(c.duration_ms);
         j.at("timeout_ms").get_to(c.timeout_ms);
         j.at("pipestatus").get_to(c.pipestatus);
+        c.file = j.at("file");
+        if (!c.file.is_null() && !c.file.is_object()) {
+            return Error{"the worker's report has a malformed file outcome", ""};
+        }
         return c;
     } catch (const std::exception& e) {
         return Error{std::string("the worker's report is incomplete: ") + e.what(), ""};
