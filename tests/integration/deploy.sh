@@ -39,6 +39,8 @@ install -m 0644 -o root -g root "$BRIDLE_SOURCE_DIR/policy/examples/deploy.yaml"
 check_out=$("$IT_BRIDLE" check 2>&1)
 assert_eq check.status 0 "$?"
 assert_contains check.warns-exec-log "$check_out" "sandbox 'deploy-git' runs commands without exec-once (the command may start other programs; each is recorded in BRIDLE_EXECS); used by deploy-pull"
+explain_out=$("$IT_BRIDLE" explain -- 'git -C /srv/app pull --ff-only' 2>&1)
+assert_contains explain.sandbox "$explain_out" "sandbox: deploy-git (seccomp: baseline; exec-once: no, execs logged;"
 getent passwd deploy >/dev/null || useradd -M -N -d /srv/app -s /usr/sbin/nologin deploy ||
     { fail setup.deploy-user "useradd deploy failed"; harness_finish; }
 "$IT_BRIDLE" sudoers --user "$IT_USER" --install >"$IT_WORK/sudoers.out" 2>&1
