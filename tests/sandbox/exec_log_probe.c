@@ -16,6 +16,8 @@
  *   flood N       N failing execve calls in a row: the log stays bounded, bridle keeps up.
  *   race N        N children exec a path that a thread of the parent rewrites all the time
  *                 (shared memory): every exec must still be recorded, whatever path it shows.
+ *   nondumpable   makes itself non-dumpable, then execs: the memory bridle reads is then
+ *                 closed to a supervisor without CAP_SYS_PTRACE over it.
  * Exit 0 when done; 100: usage. */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -25,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -179,5 +182,10 @@ int main(int argc, char** argv) {
     }
     if (strcmp(argv[1], "flood") == 0) return flood(n);
     if (strcmp(argv[1], "race") == 0) return race(n);
+    if (strcmp(argv[1], "nondumpable") == 0) {
+        report("set-nondumpable", prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) == 0 ? 0 : errno);
+        report("exec-while-nondumpable", try_exec("/nonexistent/after-nondumpable"));
+        return 0;
+    }
     return 100;
 }

@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include <unistd.h>
+
 #include <gtest/gtest.h>
 
 #include "execution/runner.hpp"
@@ -33,15 +35,17 @@ struct Ran {
 };
 
 Ran run_logged(const std::vector<std::string>& argv,
-               std::chrono::milliseconds timeout = std::chrono::milliseconds(20'000)) {
-    Result<Prepared> prepared = prepare(plan_for_this_kernel(logging_profile(), {}));
+               policy::NamespaceMode namespaces = policy::NamespaceMode::kPrefer) {
+    policy::SandboxProfile profile = logging_profile();
+    profile.namespaces = namespaces;
+    Result<Prepared> prepared = prepare(plan_for_this_kernel(profile, {}));
     EXPECT_TRUE(prepared.ok()) << (prepared.ok() ? "" : prepared.error().full());
     if (!prepared.ok()) return {};
     execution::Spec spec;
     spec.path = argv.at(0);
     spec.argv = argv;
     spec.env = {{"PATH", "/usr/bin:/bin"}, {"LANG", "C"}};
-    spec.timeout = timeout;
+    spec.timeout = std::chrono::seconds(20);
     spec.kill_grace = 200ms;
     spec.sandbox = &prepared.value();
     Ran ran;
@@ -164,6 +168,21 @@ TEST(ExecLogProbe, AFloodIsBoundedAndCounted) {
     EXPECT_EQ(ran.outcome.execs.size(), exec_log::kMaxEntries);
     EXPECT_EQ(ran.outcome.execs.size() + ran.outcome.execs_dropped, 3001u);
     EXPECT_EQ(ran.outcome.execs.back(), "/nonexistent/bridle-flood");
+}
+
+// A command that makes itself non-dumpable before an exec cannot hide the call: bridle reads it
+// where it may (root, or in the request's user namespace, which bridle owns) and otherwise
+// lists it as unreadable (namespaces off, unprivileged: no CAP_SYS_PTRACE over the command).
+TEST(ExecLogProbe, ANonDumpableCommandsExecIsStillListed) {
+    for (const auto mode : {policy::NamespaceMode::kPrefer, policy::NamespaceMode::kOff}) {
+        SCOPED_TRACE(policy::namespace_mode_name(mode));
+        const Ran ran = run_logged({EXEC_LOG_PROBE, "nondumpable"}, mode);
+        EXPECT_NE(ran.out.find("ATTEMPT set-nondumpable errno=0"), std::string::npos) << ran.out;
+        ASSERT_EQ(ran.outcome.execs.size(), 2u) << ::testing::PrintToString(ran.outcome.execs);
+        const bool readable = ::geteuid() == 0 || mode != policy::NamespaceMode::kOff;
+        EXPECT_EQ(ran.outcome.execs[1], readable ? "/nonexistent/after-nondumpable"
+                                                 : "<unreadable: Operation not permitted>");
+    }
 }
 
 // A path rewritten by another thread while bridle reads it: the log may show either name (it
