@@ -93,6 +93,7 @@ assert_eq pull.target-side "deploy deploy-git 0 0" \
     "$(target_result BRIDLE_RUN_AS) $(target_result BRIDLE_SANDBOX) $(target_result BRIDLE_EXEC_ONCE) $(target_result BRIDLE_EXIT_STATUS)"
 assert_eq pull.trusted-uid "$(id -u deploy)" "$(rec_get _UID BRIDLE_FRONT_END=sudo BRIDLE_EVENT=result)"
 execs=$(target_result BRIDLE_EXECS)
+echo "note: the pull's BRIDLE_EXECS: $execs"
 assert_eq pull.execs.first "/usr/bin/git" "$(jq_get "$execs" 'm[0]')"
 # pull runs fetch and merge as programs of their own (git's exec path).
 assert_eq pull.execs.fetch-and-merge "True" "$(jq_get "$execs" 'len(m) >= 2 and all(e.endswith("/git") for e in m)')"
@@ -175,6 +176,7 @@ assert_eq install.target-side "apt-install root root-packages 0" \
 assert_contains install.exec-argv "$(rec_get BRIDLE_EXEC_ARGV BRIDLE_FRONT_END=sudo BRIDLE_EVENT=decision)" \
     '"apt-get","-o","Dpkg::Options::=--force-confdef","-o","Dpkg::Options::=--force-confold","install","-y","bridle-hello"'
 execs=$(target_result BRIDLE_EXECS)
+echo "note: the install's BRIDLE_EXECS: $execs"
 for program in /usr/bin/apt-get /usr/bin/dpkg /var/lib/dpkg/info/bridle-hello.postinst /usr/bin/touch /usr/bin/env /usr/bin/true; do
     assert_eq "install.execs:$program" "True" "$(jq_get "$execs" "'$program' in m")"
 done
