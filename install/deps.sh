@@ -31,6 +31,8 @@ test_deps=(
   systemd-journal-remote openssl
   # tests/integration/sandbox.sh: real programs that can start others from their arguments.
   findutils tar mawk git less gzip
+  # tests/integration/deploy.sh: a local apt repository (dpkg-scanpackages) and git daemon.
+  dpkg-dev
   # Debian package (tests/package): build, check, install with apt, purge.
   debhelper devscripts lintian fakeroot adduser
   # SELinux module (selinux/, tests/selinux): refpolicy devel Makefile, linker, queries.

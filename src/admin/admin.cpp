@@ -143,8 +143,10 @@ void print_details(const gate::Response& r, const policy::Policy& policy, bool p
     }
     if (r.sandbox) {
         std::cout << "sandbox: " << r.sandbox->profile.name
-                  << " (seccomp: " << r.sandbox->seccomp_text()
-                  << "; exec-once: " << (r.sandbox->profile.exec_once ? "yes" : "no")
+                  << " (seccomp: " << r.sandbox->seccomp_text() << "; exec-once: "
+                  << (r.sandbox->profile.exec_once  ? "yes"
+                      : r.sandbox->profile.exec_log ? "no, execs logged"
+                                                    : "no")
                   << "; landlock: " << r.sandbox->landlock_text() << ")\n";
     }
 }

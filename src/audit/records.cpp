@@ -155,6 +155,12 @@ Record result_record(const RequestInfo& info, const std::string& rule_id,
     if (info.sandbox || !info.pipestatus.empty()) {
         r.add("BRIDLE_EXEC_BLOCKED", std::to_string(outcome.exec_blocked));
     }
+    if (outcome.exec_logged) {
+        // Entries are escaped and bounded already (sandbox/exec_log.hpp): the array is whole.
+        r.add("BRIDLE_EXECS", nlohmann::json(outcome.execs)
+                                  .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+        r.add("BRIDLE_EXECS_DROPPED", std::to_string(outcome.execs_dropped));
+    }
     if (info.sandbox && !outcome.containment.empty()) {
         // Every containment mechanism that applied, so that a reviewer can tell a contained run
         // from a degraded one (docs/sandbox.md). Every bridle process is non-dumpable (main).

@@ -376,8 +376,11 @@ Started start_command(const Spec& spec, Outcome& outcome) {
         const int listener = sandbox::exec_once::receive_listener(listener_socket.get(), &sender);
         if (listener >= 0) {
             // Without credentials nothing could let the first exec through: it stays refused.
-            exec_supervisor = std::make_unique<sandbox::exec_once::Supervisor>(listener, sender);
-            if (exec_supervisor->allow_first_exec(status_read.get()) ==
+            exec_supervisor = std::make_unique<sandbox::exec_once::Supervisor>(
+                listener, sender,
+                spec.sandbox->exec_log ? sandbox::exec_once::Mode::kLog
+                                       : sandbox::exec_once::Mode::kRefuse);
+            if (exec_supervisor->allow_first_exec(status_read.get(), spec.path) ==
                 sandbox::exec_once::FirstExec::kBroken) {
                 // Its execve would wait for an answer forever: kill it before it runs anything.
                 ::kill(pid, SIGKILL);

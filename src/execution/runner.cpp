@@ -107,6 +107,7 @@ class Supervisor {
         t.pid_fd.reset(static_cast<int>(::syscall(SYS_pidfd_open, child.pid, 0)));
         t.exec_once = std::move(child.exec_once);
         t.watch_exec_once = t.exec_once != nullptr;
+        if (t.watch_exec_once) copy_exec_log(t);  // the first exec, already let through
         t.lifeline = std::move(child.lifeline);
         t.report = std::move(child.report);
         t.cgroup = std::move(child.cgroup);
@@ -144,7 +145,8 @@ class Supervisor {
             const std::size_t hangups = exec_onces + stages_.size();
             fds.push_back({signal_fd_, POLLIN, 0});
             for (const Tracked& t : stages_) fds.push_back({t.pid_fd.get(), POLLIN, 0});
-            // Exec-once: a process of the tree waits in execve for an answer (always "no").
+            // Exec-once: a process of the tree waits in execve for an answer ("no", or with the
+            // exec log "yes, recorded").
             for (const Tracked& t : stages_) {
                 fds.push_back({t.watch_exec_once ? t.exec_once->fd() : -1, POLLIN, 0});
             }
@@ -164,7 +166,7 @@ class Supervisor {
             if (ready > 0 && fds[signals].revents != 0) handle_signals();
             for (std::size_t s = 0; ready > 0 && s < stages_.size(); ++s) {
                 if (fds[exec_onces + s].revents != 0) {
-                    refuse_execs(stages_[s], fds[exec_onces + s].revents);
+                    answer_execs(stages_[s], fds[exec_onces + s].revents);
                 }
             }
             for (std::size_t i = hangups; ready > 0 && i < fds.size(); ++i) {
@@ -270,14 +272,23 @@ class Supervisor {
         }
     }
 
-    // Every exec after the first is refused and counted. POLLHUP: no process of the stage is
-    // left under the filter, so nothing more can come.
-    static void refuse_execs(Tracked& t, short revents) {
-        if ((revents & POLLIN) != 0) t.exec_once->refuse_pending();
+    // Every exec after the first is refused and counted, or with the exec log let through and
+    // recorded. POLLHUP: no process of the stage is left under the filter, so nothing more
+    // can come.
+    static void answer_execs(Tracked& t, short revents) {
+        if ((revents & POLLIN) != 0) t.exec_once->answer_pending();
         if ((revents & POLLIN) == 0 && (revents & (POLLHUP | POLLERR | POLLNVAL)) != 0) {
             t.watch_exec_once = false;
         }
         t.outcome->exec_blocked = t.exec_once->blocked();
+        copy_exec_log(t);
+    }
+
+    static void copy_exec_log(Tracked& t) {
+        if (t.exec_once->mode() != sandbox::exec_once::Mode::kLog) return;
+        t.outcome->exec_logged = true;
+        t.outcome->execs = t.exec_once->log().entries;
+        t.outcome->execs_dropped = t.exec_once->log().dropped;
     }
 
     void handle_signals() {

@@ -59,12 +59,15 @@ struct Outcome {
     bool stdout_truncated = false, stderr_truncated = false;
     std::uint64_t stdout_bytes = 0, stderr_bytes = 0;  // produced, including what was dropped
     std::chrono::milliseconds duration{0};
-    std::string error;               // set-up failure before or at exec (errno text)
-    int exec_errno = 0;              // errno of a failed execve (ENOENT -> 127, else 126)
-    std::uint64_t exec_blocked = 0;  // exec-once: execve/execveat calls refused after the first
-    std::string containment;         // namespaces::describe(): "pidns=yes ipcns=yes userns=yes"
-    std::string supervision_error;   // trouble after the start (a descendant that would not
-                                     // die, a throwing sink); the flags above still hold
+    std::string error;                // set-up failure before or at exec (errno text)
+    int exec_errno = 0;               // errno of a failed execve (ENOENT -> 127, else 126)
+    std::uint64_t exec_blocked = 0;   // exec-once: execve/execveat calls refused after the first
+    bool exec_logged = false;         // exec_log: every execve/execveat was recorded in execs
+    std::vector<std::string> execs;   // ...the path each named, in order (exec_log.hpp)
+    std::uint64_t execs_dropped = 0;  // ...and those past the log's bounds, counted only
+    std::string containment;          // namespaces::describe(): "pidns=yes ipcns=yes userns=yes"
+    std::string supervision_error;    // trouble after the start (a descendant that would not
+                                      // die, a throwing sink); the flags above still hold
 };
 
 // Fork, set up the child (fds, signals, environment, process group), exec `spec.path`, and

@@ -86,6 +86,10 @@ execution::Outcome outcome_of_pipeline(const std::vector<execution::Outcome>& st
         all.stderr_truncated = all.stderr_truncated || o.stderr_truncated;
         all.stderr_bytes += o.stderr_bytes;
         all.exec_blocked += o.exec_blocked;
+        // The exec logs of the stages that keep one, stage after stage.
+        all.exec_logged = all.exec_logged || o.exec_logged;
+        all.execs.insert(all.execs.end(), o.execs.begin(), o.execs.end());
+        all.execs_dropped += o.execs_dropped;
         all.duration = std::max(all.duration, o.duration);
         all.containment += (i == 0 ? "" : " | ") + o.containment;
         const bool failed = o.started && pipe_status(o) != 0 && !(o.signal == SIGPIPE && i + 1 < n);

@@ -15,7 +15,8 @@ namespace {
 
 // A field added to the model must be encoded and decoded here, or a cache hit would lose it:
 // these sizes (libstdc++, 64-bit) change with any field, and stop the build until the codec,
-// kFormatVersion and the sizes below are updated together.
+// kFormatVersion and the sizes below are updated together. (A bool that fits in padding,
+// as SandboxProfile::exec_log did, leaves them as they were: bump the version all the same.)
 #if defined(__GLIBCXX__) && __SIZEOF_POINTER__ == 8 && !defined(_GLIBCXX_DEBUG)
 static_assert(sizeof(Policy) == 472 && sizeof(FileRule) == 424 && sizeof(Settings) == 200 &&
                   sizeof(AuditFile) == 48,
@@ -270,6 +271,7 @@ void put(Writer& w, const SandboxProfile& p) {
     w.u(p.seccomp.size());
     for (const SeccompProfile s : p.seccomp) w.u(static_cast<std::uint64_t>(s));
     w.b(p.exec_once);
+    w.b(p.exec_log);
     w.b(p.landlock.has_value());
     if (p.landlock) {
         w.u(static_cast<std::uint64_t>(p.landlock->mode));
@@ -293,6 +295,7 @@ SandboxProfile get_sandbox(Reader& r) {
         p.seccomp.push_back(static_cast<SeccompProfile>(r.below(3, "seccomp profile")));
     }
     p.exec_once = r.b();
+    p.exec_log = r.b();
     if (r.b()) {
         LandlockRules l;
         l.mode = static_cast<LandlockRules::Mode>(r.below(2, "landlock mode"));

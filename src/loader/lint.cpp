@@ -25,7 +25,10 @@ void warn_about_sandboxes(const Policy& policy, std::vector<Error>& warnings) {
         }
         if (!profile.exec_once) {
             what += std::string(what.empty() ? "" : " and ") +
-                    "without exec-once (the command may start other programs)";
+                    (profile.exec_log ? "without exec-once (the command may start other "
+                                        "programs; each is recorded in BRIDLE_EXECS)"
+                                      : "without exec-once (the command may start other "
+                                        "programs)");
         }
         if (profile.namespaces == NamespaceMode::kOff) {
             what += std::string(what.empty() ? "" : " and ") +

@@ -43,8 +43,9 @@ std::optional<SandboxProfile> PolicyReader::read_sandbox(const std::string& name
     }
     const std::optional<Entries> entries = mapping(field, "a sandbox");
     if (!entries) return std::nullopt;
-    reject_unknown(*entries, {"seccomp", "exec_once", "landlock", "limits", "umask", "namespaces"},
-                   "a sandbox");
+    reject_unknown(
+        *entries, {"seccomp", "exec_once", "exec_log", "landlock", "limits", "umask", "namespaces"},
+        "a sandbox");
     SandboxProfile profile;
     profile.name = name;
     bool good = true;
@@ -57,6 +58,27 @@ std::optional<SandboxProfile> PolicyReader::read_sandbox(const std::string& name
         const std::optional<bool> value = boolean(exec_once->value, "exec_once");
         good = good && value.has_value();
         profile.exec_once = value.value_or(true);
+    }
+    if (const Entry* exec_log = find(*entries, "exec_log")) {
+        const std::optional<bool> value = boolean(exec_log->value, "exec_log");
+        good = good && value.has_value();
+        profile.exec_log = value.value_or(false);
+        // The log replaces exec-once's refusals, so the policy must turn those off in words.
+        // baseline denies userfaultfd: without it a command could make bridle's read of the
+        // exec's path from its memory wait on a page fault it controls (docs/sandbox.md).
+        if (profile.exec_log && profile.exec_once) {
+            fail(exec_log->key_mark,
+                 "exec_log: true records the programs exec-once would refuse: it needs "
+                 "exec_once: false in the same sandbox");
+            good = false;
+        } else if (profile.exec_log &&
+                   std::find(profile.seccomp.begin(), profile.seccomp.end(),
+                             SeccompProfile::kBaseline) == profile.seccomp.end()) {
+            fail(exec_log->key_mark,
+                 "exec_log: true needs the baseline seccomp profile (it denies userfaultfd, "
+                 "with which a command could stall bridle's reading of its exec paths)");
+            good = false;
+        }
     }
     if (const Entry* landlock = find(*entries, "landlock")) {
         profile.landlock = read_landlock(landlock->value);

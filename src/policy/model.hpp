@@ -260,7 +260,9 @@ const char* namespace_mode_name(NamespaceMode mode);
 struct SandboxProfile {
     std::string name;
     std::vector<SeccompProfile> seccomp{SeccompProfile::kBaseline};  // distinct, in policy order
-    bool exec_once = true;                  // the command may not execve anything after itself
+    bool exec_once = true;  // the command may not execve anything after itself
+    bool exec_log = false;  // with exec_once off: every execve/execveat of the command's tree
+                            // is let through and recorded (BRIDLE_EXECS; docs/sandbox.md)
     std::optional<LandlockRules> landlock;  // nullopt: no Landlock section
     ResourceLimits limits;
     std::optional<std::uint32_t> umask;  // 0..0777; nullopt: 022

@@ -104,6 +104,7 @@ Prepared& Prepared::operator=(Prepared&& other) noexcept {
         ceiling = std::move(other.ceiling);
         filter = std::move(other.filter);
         exec_once = other.exec_once;
+        exec_log = other.exec_log;
     }
     return *this;
 }
@@ -126,16 +127,18 @@ Result<Prepared> prepare(const Plan& plan) {
     prepared.max_processes = *bounds.processes;
     prepared.processes_from_policy = profile.limits.processes.has_value();
     prepared.umask = static_cast<mode_t>(profile.umask.value_or(022));
-    prepared.exec_once = profile.exec_once;
+    // The exec log uses exec-once's filter and listener; only bridle's answers differ.
+    prepared.exec_once = profile.exec_once || profile.exec_log;
+    prepared.exec_log = profile.exec_log;
     // The programs compiled at build time when they fit this machine, else compiled now
     // (seccomp_prebuilt.hpp); the two are the same program.
     const std::vector<std::uint32_t> arches =
         seccomp::architectures_for(seccomp::native_architecture());
     const std::vector<seccomp::SyscallRule> rules =
-        seccomp::rules_for(profile.seccomp, profile.exec_once);
+        seccomp::rules_for(profile.seccomp, prepared.exec_once);
     if (!rules.empty()) {
         if (auto prebuilt = seccomp::prebuilt::filter(seccomp::prebuilt::kTable, profile.seccomp,
-                                                      profile.exec_once)) {
+                                                      prepared.exec_once)) {
             prepared.filter = std::move(*prebuilt);
         } else {
             Result<std::vector<sock_filter>> filter = seccomp::compile(rules, arches);

@@ -10,6 +10,14 @@
 // the rule's program): no code of the command exists yet that could race for the slot.
 // Everything after it is refused without looking at it. If bridle dies, the listener closes
 // and the kernel fails every pending and later exec with ENOSYS: fail closed.
+//
+// In the exec log's mode (exec_log: true, exec-once off) every later call is let through, as
+// without exec-once, after its path was read and recorded. Here bridle does read an argument,
+// and a racing thread of the command can change it after the read: the log is a record of
+// what each call named when bridle looked, not a policy, and continuing is no weaker than the
+// sandbox without exec-once. What the log must not allow is stalling or confusing bridle: the
+// read is bounded (exec_log.cpp), an answer goes only to a notification still pending after
+// the read, and one call of answer_pending() handles a bounded number of notifications.
 #include "sandbox/exec_once.hpp"
 
 #include <linux/seccomp.h>
@@ -21,6 +29,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "common/text.hpp"
 #include "os/fd.hpp"
 
 namespace bridle::sandbox::exec_once {
@@ -75,7 +84,8 @@ int receive_listener(int socket, pid_t* sender) {
     return fd;
 }
 
-Supervisor::Supervisor(int listener, pid_t main_pid) : listener_(listener), main_pid_(main_pid) {
+Supervisor::Supervisor(int listener, pid_t main_pid, Mode mode)
+    : listener_(listener), main_pid_(main_pid), mode_(mode) {
     if (seccomp_notify_alloc(&request_, &response_) != 0) {
         request_ = nullptr;
         response_ = nullptr;
@@ -107,7 +117,7 @@ bool Supervisor::respond(bool allow) {
     return seccomp_notify_respond(listener_, response_) == 0;
 }
 
-FirstExec Supervisor::allow_first_exec(int status_fd) {
+FirstExec Supervisor::allow_first_exec(int status_fd, std::string_view program) {
     if (request_ == nullptr) return FirstExec::kBroken;  // could not allocate the buffers
     for (;;) {
         pollfd fds[2] = {{listener_, POLLIN, 0}, {status_fd, POLLIN, 0}};
@@ -122,6 +132,10 @@ FirstExec Supervisor::allow_first_exec(int status_fd) {
                                   request_->data.arch == seccomp_arch_native();
             // Valid: still pending, so the pid above names the task that is waiting.
             const bool allow = expected && seccomp_notify_id_valid(listener_, request_->id) == 0;
+            // The child is not dumpable before its execve: its memory is not readable, and
+            // what it execs is bridle's own choice anyway.
+            if (allow && mode_ == Mode::kLog)
+                log_.add(escape_text(program, exec_log::kMaxPathBytes));
             const bool answered = respond(allow);
             if (!allow) return FirstExec::kRefused;
             return answered ? FirstExec::kContinued : FirstExec::kBroken;
@@ -132,16 +146,31 @@ FirstExec Supervisor::allow_first_exec(int status_fd) {
     }
 }
 
-void Supervisor::refuse_pending() {
+void Supervisor::answer_pending() {
     // Bounded, so that a listener that keeps reporting POLLIN without a request to receive
-    // cannot spin here; the caller's poll loop comes back.
+    // cannot spin here, and a flood of execs cannot keep bridle from its timers; the caller's
+    // poll loop comes back.
     for (int round = 0; round < 64; ++round) {
         pollfd fd{listener_, POLLIN, 0};
         if (::poll(&fd, 1, 0) <= 0 || (fd.revents & POLLIN) == 0) return;
         if (!receive()) continue;  // the caller died meanwhile
+        if (mode_ == Mode::kLog) {
+            record_and_continue();
+            continue;
+        }
         (void)respond(false);
         ++blocked_;
     }
+}
+
+void Supervisor::record_and_continue() {
+    const std::string entry =
+        exec_log::read_entry(static_cast<pid_t>(request_->pid), request_->data);
+    // Still pending: the task waits in this very call, so the pid named it throughout the read
+    // (a pid is not reused while its task lives). Otherwise it died, and nothing will run.
+    if (seccomp_notify_id_valid(listener_, request_->id) != 0) return;
+    log_.add(entry);
+    (void)respond(true);
 }
 
 }  // namespace bridle::sandbox::exec_once

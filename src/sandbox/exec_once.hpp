@@ -8,8 +8,10 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <string_view>
 #include <vector>
 
+#include "sandbox/exec_log.hpp"
 #include "sandbox/seccomp.hpp"
 
 struct seccomp_notif;
@@ -35,12 +37,16 @@ int receive_listener(int socket, pid_t* sender);
 
 enum class FirstExec { kContinued, kRefused, kNoExec, kBroken };
 
+// What the supervisor answers to the execs after the first: kRefuse (exec-once: EPERM, counted)
+// or kLog (exec_log: let through and recorded in log()).
+enum class Mode { kRefuse, kLog };
+
 // Parent side: answers the notifications of one command's process tree.
 class Supervisor {
   public:
     // Takes ownership of `listener`. `main_pid` is the process that will execve (the sender
     // of the listener).
-    Supervisor(int listener, pid_t main_pid);
+    Supervisor(int listener, pid_t main_pid, Mode mode = Mode::kRefuse);
     ~Supervisor();
     Supervisor(const Supervisor&) = delete;
     Supervisor& operator=(const Supervisor&) = delete;
@@ -49,21 +55,28 @@ class Supervisor {
     // notification is anything else it is refused (kRefused: the child then reports EPERM);
     // kNoExec: `status_fd` (the child's error pipe) became readable first; kBroken: bridle
     // cannot answer, and the caller must kill the child, whose execve would wait forever.
-    FirstExec allow_first_exec(int status_fd);
+    // kLog records `program` (the rule's, which bridle itself execs) as the log's first entry.
+    FirstExec allow_first_exec(int status_fd, std::string_view program = {});
 
-    // Refuses, with EPERM, every notification that is waiting now. Call on POLLIN.
-    void refuse_pending();
+    // Answers every notification that is waiting now, as the mode says: refused with EPERM
+    // and counted, or read, checked still pending, recorded and let through. Call on POLLIN.
+    void answer_pending();
 
     int fd() const { return listener_; }
+    Mode mode() const { return mode_; }
     std::uint64_t blocked() const { return blocked_; }
+    const exec_log::Log& log() const { return log_; }
 
   private:
     bool receive();
     bool respond(bool allow);
+    void record_and_continue();
 
     int listener_ = -1;
     pid_t main_pid_ = -1;
+    Mode mode_ = Mode::kRefuse;
     std::uint64_t blocked_ = 0;
+    exec_log::Log log_;
     seccomp_notif* request_ = nullptr;
     seccomp_notif_resp* response_ = nullptr;
 };

@@ -56,6 +56,8 @@ struct Prepared {
     std::vector<sock_filter> ceiling;  // newer syscalls -> ENOSYS; empty without baseline
     std::vector<sock_filter> filter;   // the profiles' filter; empty without any
     bool exec_once = false;            // `filter` notifies on execve: pass its listener
+    bool exec_log = false;             // ...whose later execs are let through and recorded
+                                       // (exec_log), rather than refused (exec-once)
 
     Prepared() = default;
     Prepared(Prepared&& other) noexcept;

@@ -49,14 +49,6 @@ hex_argv() {
     printf '%s' "$out"
 }
 
-# jq_get JSON EXPR: the Python expression EXPR on the message `m` ("<none>" when it fails).
-jq_get() {
-    "$IT_PYTHON" -c 'import json, sys
-try:
-    print(eval(sys.argv[2], {"m": json.loads(sys.argv[1])}))
-except Exception:
-    print("<none>")' "$1" "$2"
-}
 policy_sha() { "$IT_BRIDLE" check --policy "$IT_POLICY" 2>/dev/null | sed -n 's/^sha256: //p'; }
 
 # ---- before the drop-in: sudo refuses, nothing runs as root --------------------------------

@@ -35,7 +35,7 @@
 #   bridle_ssh [ssh options] -- [TEXT]      run_as_user [VAR=V...] -- CMD...
 #   install_policy FILE   it_add_key NAME OPTIONS   it_start_journald   it_stop_journald [SIG]
 #   journal_json [journalctl matches]   journal_mark   bridle_records   rec EVENT FIELD
-#   rec_get FIELD [F=V...]   rec_count [F=V...]   rec_dump
+#   rec_get FIELD [F=V...]   rec_count [F=V...]   rec_dump   jq_get JSON EXPR
 #   pass NAME   fail NAME WHY   assert_eq/assert_ne NAME A B   assert_contains/
 #   assert_not_contains NAME HAYSTACK NEEDLE   assert_match NAME STRING ERE
 #   assert_absent NAME PATH   assert_status NAME CODE...   wait_until SECONDS CMD...
@@ -350,6 +350,16 @@ rec_get() {
     shift
     for m in "$@"; do args+=(--match "$m"); done
     "$IT_PYTHON" "$IT_SUPPORT/journal_query.py" "${args[@]}" get "$field" <"$IT_WORK/records.json" | head -n 1
+}
+
+# jq_get JSON EXPR: the Python expression EXPR on the JSON value `m` ("<none>" when it fails),
+# for a record's JSON fields (BRIDLE_ARGV, BRIDLE_EXECS...).
+jq_get() {
+    "$IT_PYTHON" -c 'import json, sys
+try:
+    print(eval(sys.argv[2], {"m": json.loads(sys.argv[1])}))
+except Exception:
+    print("<none>")' "$1" "$2"
 }
 
 # rec_dump: the saved records, one line each (for messages).

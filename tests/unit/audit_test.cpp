@@ -31,6 +31,7 @@
 #include <vector>
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 namespace bridle::audit {
 namespace {
@@ -440,6 +441,34 @@ TEST(Records, SayWhichSandboxWasApplied) {
     EXPECT_EQ(field(loose, "BRIDLE_SECCOMP"), "none");
     EXPECT_EQ(field(loose, "BRIDLE_EXEC_ONCE"), "0");
     EXPECT_EQ(field(loose, "BRIDLE_LANDLOCK"), "unavailable");
+}
+
+// A logging sandbox's exec log is one whole JSON array in the result record, with the count of
+// what it dropped; without one there is no such field.
+TEST(Records, CarryTheExecLogAsOneJsonArray) {
+    RequestInfo info;
+    info.request_id = "0123456789abcdef0123456789abcdef";
+    info.raw = "apt-get install -y nginx";
+    info.sandbox = SandboxInfo{"root-packages", "baseline", false, "none"};
+    execution::Outcome outcome;
+    outcome.started = true;
+    const Record without = result_record(info, "apt-install", outcome, 0);
+    EXPECT_FALSE(field(without, "BRIDLE_EXECS").has_value());
+    EXPECT_FALSE(field(without, "BRIDLE_EXECS_DROPPED").has_value());
+    outcome.exec_logged = true;
+    // Entries come escaped from the sandbox (exec_log::describe); quotes and backslashes are
+    // the JSON encoder's to escape again.
+    outcome.execs = {"/usr/bin/apt-get", "/usr/bin/dpkg", "/tmp/a\\nb\"c",
+                     "<unreadable: Bad address>"};
+    outcome.execs_dropped = 7;
+    const Record with = result_record(info, "apt-install", outcome, 0);
+    const std::optional<std::string> execs = field(with, "BRIDLE_EXECS");
+    ASSERT_TRUE(execs.has_value());
+    EXPECT_EQ(nlohmann::json::parse(*execs).get<std::vector<std::string>>(), outcome.execs);
+    EXPECT_EQ(execs->find('\n'), std::string::npos);
+    EXPECT_EQ(field(with, "BRIDLE_EXECS_DROPPED"), "7");
+    EXPECT_FALSE(
+        field(decision_record(info, "allow", "apt-install", ""), "BRIDLE_EXECS").has_value());
 }
 
 // ---- The file sink ------------------------------------------------------------------------

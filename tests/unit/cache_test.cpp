@@ -294,11 +294,11 @@ TEST_F(Cache, ADamagedOrUntrustedCacheIsIgnoredWithItsReason) {
         {"another format version",
          [&] {
              std::string b = good;
-             b[version_at] = static_cast<char>(policy::cache::kFormatVersion + 1);
+             b[version_at] = static_cast<char>(cache::kFormatVersion + 1);
              write_bytes(cache_file_, b);
          },
-         "ignored: format version " + std::to_string(policy::cache::kFormatVersion + 1) + ", not " +
-             std::to_string(policy::cache::kFormatVersion)},
+         "ignored: format version " + std::to_string(cache::kFormatVersion + 1) + ", not " +
+             std::to_string(cache::kFormatVersion)},
         {"another bridle build", [&] { write_bytes(cache_file_, flipped(build_at + 3)); },
          "ignored: written by another bridle build"},
         {"owned by nobody", [&] { ASSERT_EQ(::chown(cache_file_.c_str(), 65534, 65534), 0); },

@@ -1076,6 +1076,14 @@ rules:
     name: exec-again
     fixed_before: ['-c', '/bin/true; exit 0']
     pipeline: [last]
+  - id: exec-logged
+    command: /bin/sh
+    name: exec-logged
+    fixed_before: ['-c', 'cat >/dev/null; /bin/true']
+    pipeline: [last]
+    sandbox: logged
+sandboxes:
+  logged: {exec_once: false, exec_log: true}
 )");
     }
 
@@ -1213,6 +1221,19 @@ TEST_F(GatePipeline, ExecOnceHoldsInEachStage) {
     EXPECT_NE(r.message.find("stage 2 of 2 (`exec-again`) tried to start another program"),
               std::string::npos)
         << r.message;
+}
+
+// A stage whose sandbox logs its execs lets them run and lists them in the pipeline's result
+// record; the other stages' logs are absent, not empty (they keep exec-once).
+TEST_F(GatePipeline, ALoggingStagesExecsAreInTheResultRecord) {
+    const Response r = run("seq 3 | exec-logged");
+    EXPECT_EQ(r.exit_status, 0) << r.message;
+    auto result = fields_of(sink_.records.back());
+    EXPECT_EQ(result["BRIDLE_EXECS"], R"(["/bin/sh","/usr/bin/cat","/bin/true"])");
+    EXPECT_EQ(result["BRIDLE_EXECS_DROPPED"], "0");
+    EXPECT_EQ(result["BRIDLE_STAGE_EXEC_BLOCKED"], "0 0");
+    run("seq 3 | exec-again");
+    EXPECT_EQ(fields_of(sink_.records.back()).count("BRIDLE_EXECS"), 0U);
 }
 
 // A stage that redacts redacts what the whole pipeline shows the client (the secret may come

@@ -565,7 +565,7 @@ const std::vector<BadCase>& bad_cases() {
         {"sandbox is a word", sandboxes_with("  s: baseline\n"),
          "a sandbox must be a mapping, not 'baseline'", "3:6"},
         {"sandbox unknown key", sandboxes_with("  s: {seccom: []}\n"),
-         "unknown key 'seccom' in a sandbox (allowed: seccomp, exec_once, landlock, limits, umask, namespaces)",
+         "unknown key 'seccom' in a sandbox (allowed: seccomp, exec_once, exec_log, landlock, limits, umask, namespaces)",
          "3:7"},
         {"sandbox defined twice", sandboxes_with("  s: {}\n  s: {}\n"),
          "duplicate key 's' in sandboxes (first at line 3, column 3)", "4:3"},
@@ -582,6 +582,17 @@ const std::vector<BadCase>& bad_cases() {
          "exec_once must be true or false, not 'yes'", "3:18"},
         {"exec_once empty", sandboxes_with("  s: {exec_once: }\n"),
          "exec_once must be true or false, but has no value", "3:7"},
+        {"exec_log yes", sandboxes_with("  s: {exec_once: false, exec_log: yes}\n"),
+         "exec_log must be true or false, not 'yes'", "3:35"},
+        {"exec_log with exec-once by default", sandboxes_with("  s: {exec_log: true}\n"),
+         "exec_log: true records the programs exec-once would refuse: it needs exec_once: false "
+         "in the same sandbox", "3:7"},
+        {"exec_log with exec-once", sandboxes_with("  s: {exec_once: true, exec_log: true}\n"),
+         "it needs exec_once: false", "3:24"},
+        {"exec_log without baseline",
+         sandboxes_with("  s: {seccomp: [no-write], exec_once: false, exec_log: true}\n"),
+         "exec_log: true needs the baseline seccomp profile (it denies userfaultfd, with which a "
+         "command could stall bridle's reading of its exec paths)", "3:46"},
         {"landlock is a word", sandboxes_with("  s: {landlock: prefer}\n"),
          "landlock must be a mapping, not 'prefer'", "3:17"},
         {"landlock unknown key", sandboxes_with("  s: {landlock: {read: [/], net: []}}\n"),
@@ -1831,7 +1842,13 @@ TEST(PolicySandbox, AcceptsEachFormOfAValue) {
         {"no seccomp profile at all", "    seccomp: []\n",
          [](const SandboxProfile& p) { return p.seccomp.empty() && p.exec_once; }},
         {"exec_once off", "    exec_once: false\n",
-         [](const SandboxProfile& p) { return !p.exec_once && p.seccomp.size() == 1; }},
+         [](const SandboxProfile& p) {
+             return !p.exec_once && p.seccomp.size() == 1 && !p.exec_log;
+         }},
+        {"exec_log on", "    exec_once: false\n    exec_log: true\n",
+         [](const SandboxProfile& p) { return !p.exec_once && p.exec_log; }},
+        {"exec_log off with exec-once", "    exec_log: false\n",
+         [](const SandboxProfile& p) { return p.exec_once && !p.exec_log; }},
     };
     // clang-format on
     for (const Case& c : cases) {
@@ -1867,6 +1884,9 @@ TEST(PolicySandbox, WarnsAboutProfilesWeakerThanBaseline) {
         {"only no-write", "{seccomp: [no-write]}", {"without the baseline seccomp profile"}},
         {"exec_once off", "{exec_once: false}",
          {"without exec-once (the command may start other programs); used by r"}},
+        {"exec_once off, execs logged", "{exec_once: false, exec_log: true}",
+         {"without exec-once (the command may start other programs; each is recorded in "
+          "BRIDLE_EXECS); used by r"}},
         {"nothing at all", "{seccomp: [], exec_once: false}",
          {"without the baseline seccomp profile and without exec-once"}},
         {"execute does not cover the program", "{landlock: {execute: [/usr/sbin]}}",
@@ -1995,7 +2015,8 @@ std::string dump_sandbox(const SandboxProfile& profile) {
         seccomp += (seccomp.empty() ? "" : ",") + std::string(seccomp_profile_name(p));
     out << "sandbox " << profile.name << " at " << profile.source
         << " seccomp=" << (seccomp.empty() ? "none" : seccomp)
-        << " exec_once=" << (profile.exec_once ? "yes" : "no") << " umask=";
+        << " exec_once=" << (profile.exec_once ? "yes" : "no")
+        << (profile.exec_log ? " exec_log=yes" : "") << " umask=";
     if (profile.umask) {
         char octal[8];
         std::snprintf(octal, sizeof octal, "%04o", *profile.umask);

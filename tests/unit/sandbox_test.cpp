@@ -21,6 +21,7 @@
 
 #include <gtest/gtest.h>
 
+#include "sandbox/exec_log.hpp"
 #include "sandbox/exec_once.hpp"
 #include "sandbox/landlock.hpp"
 #include "sandbox/limits.hpp"
@@ -972,6 +973,101 @@ TEST(SandboxPrepare, DefaultBoundsAreMemoryAndAPerRequestProcessCount) {
     EXPECT_EQ(value_of(own.value().limits_shared, RLIMIT_NPROC),
               std::min<rlim_t>(12, hard.rlim_max));
     EXPECT_EQ(value_of(own.value().limits, RLIMIT_AS), 64ULL << 20);
+}
+
+// ---- The exec log (exec_log.hpp): its pure parts --------------------------------------------
+
+// What an entry says for each shape of path a call can name.
+TEST(ExecLogEntry, DescribesEachShapeOfPath) {
+    struct Case {
+        std::string name, path;
+        bool complete;
+        std::string base;
+        bool empty_is_fd;
+        std::string expected;
+    };
+    // clang-format off
+    const std::vector<Case> cases = {
+        {"absolute", "/usr/bin/dpkg", true, "", false, "/usr/bin/dpkg"},
+        {"absolute ignores the base", "/bin/sh", true, "/srv", false, "/bin/sh"},
+        {"relative joins the base", "bin/true", true, "/usr", false, "/usr/bin/true"},
+        {"relative under /", "x", true, "/", false, "/x"},
+        {"relative, base unknown", "x", true, "", false, "<unknown directory>/x"},
+        {"fexecve shows the fd's file", "", true, "/usr/bin/true", true, "/usr/bin/true"},
+        {"fexecve, fd unknown", "", true, "", true, "<fd>"},
+        {"empty without AT_EMPTY_PATH", "", true, "/tmp", false, "/tmp/"},
+        {"control characters escaped", "/tmp/a\nb\x1b[31m", true, "", false, "/tmp/a\\nb\\x1B[31m"},
+        {"invalid UTF-8 escaped", "/tmp/\xff", true, "", false, "/tmp/\\xFF"},
+        {"unterminated", "/aaaa", false, "/", false, "<unterminated> /aaaa"},
+    };
+    // clang-format on
+    for (const Case& c : cases) {
+        SCOPED_TRACE(c.name);
+        EXPECT_EQ(exec_log::describe(c.path, c.complete, c.base, c.empty_is_fd), c.expected);
+    }
+}
+
+// A path of any length becomes an entry of bounded size.
+TEST(ExecLogEntry, LongPathsAreCut) {
+    const std::string path = "/" + std::string(5000, 'x');
+    const std::string entry = exec_log::describe(path, true, "", false);
+    EXPECT_LT(entry.size(), exec_log::kMaxPathBytes + 32);
+    EXPECT_EQ(entry.rfind("/xxx", 0), 0u);
+    EXPECT_NE(entry.find("(5001 bytes)"), std::string::npos) << entry;
+}
+
+// The log keeps kMaxEntries entries and a bounded number of bytes, and counts the rest.
+TEST(ExecLogEntry, TheLogIsBoundedInEntriesAndBytes) {
+    exec_log::Log few;
+    for (std::size_t i = 0; i < exec_log::kMaxEntries + 10; ++i) few.add("/bin/true");
+    EXPECT_EQ(few.entries.size(), exec_log::kMaxEntries);
+    EXPECT_EQ(few.dropped, 10u);
+    exec_log::Log big;
+    const std::string entry(exec_log::kMaxPathBytes, 'p');
+    for (std::size_t i = 0; i < exec_log::kMaxEntries; ++i) big.add(entry);
+    std::size_t bytes = 0;
+    for (const std::string& e : big.entries) bytes += e.size();
+    EXPECT_LE(bytes, 32u * 1024);
+    EXPECT_EQ(big.entries.size() + big.dropped, exec_log::kMaxEntries);
+    EXPECT_GT(big.dropped, 0u);
+}
+
+// execve and execveat by number on each architecture the filter has; anything else is other.
+TEST(ExecLogEntry, CallsAreKnownByTheirArchitecturesNumbers) {
+    seccomp_data data{};
+    data.arch = AUDIT_ARCH_X86_64;
+    data.nr = 59;
+    EXPECT_EQ(exec_log::call_of(data), exec_log::Call::kExecve);
+    data.nr = 322;
+    EXPECT_EQ(exec_log::call_of(data), exec_log::Call::kExecveat);
+    data.arch = AUDIT_ARCH_I386;
+    data.nr = 11;
+    EXPECT_EQ(exec_log::call_of(data), exec_log::Call::kExecve);
+    data.arch = AUDIT_ARCH_AARCH64;
+    data.nr = 221;
+    EXPECT_EQ(exec_log::call_of(data), exec_log::Call::kExecve);
+    data.nr = 59;  // x86_64's execve is something else on arm64
+    EXPECT_EQ(exec_log::call_of(data), exec_log::Call::kOther);
+}
+
+// exec_log uses exec-once's filter (execve notifies the listener) with the other answers.
+TEST(SandboxPrepare, TheExecLogUsesTheExecOnceFilter) {
+    policy::SandboxProfile profile = policy::builtin_baseline_sandbox();
+    profile.exec_once = false;
+    profile.exec_log = true;
+    Result<Prepared> logged = prepare(plan(profile, policy::LandlockSetting::kOff, 0));
+    ASSERT_TRUE(logged.ok());
+    EXPECT_TRUE(logged.value().exec_once);
+    EXPECT_TRUE(logged.value().exec_log);
+    profile.exec_once = true;
+    profile.exec_log = false;
+    Result<Prepared> once = prepare(plan(profile, policy::LandlockSetting::kOff, 0));
+    ASSERT_TRUE(once.ok());
+    EXPECT_FALSE(once.value().exec_log);
+    EXPECT_EQ(logged.value().filter.size(), once.value().filter.size());
+    EXPECT_EQ(std::memcmp(logged.value().filter.data(), once.value().filter.data(),
+                          once.value().filter.size() * sizeof(sock_filter)),
+              0);
 }
 
 }  // namespace
