@@ -33,6 +33,9 @@ test_deps=(
   findutils tar mawk git less gzip
   # tests/integration/deploy.sh: a local apt repository (dpkg-scanpackages) and git daemon.
   dpkg-dev
+  # tests/integration/files.sh: the web server walkthrough (issue 16) with a real nginx and curl;
+  # the package's maintainer scripts do not start it (policy-rc.d below).
+  nginx curl
   # Debian package (tests/package): build, check, install with apt, purge.
   debhelper devscripts lintian fakeroot adduser
   # SELinux module (selinux/, tests/selinux): refpolicy devel Makefile, linker, queries.

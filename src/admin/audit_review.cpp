@@ -323,6 +323,34 @@ std::string to_json(const AuditRequest& r) {
         }
         if (!res.field("BRIDLE_ERROR").empty()) j["error"] = res.field("BRIDLE_ERROR");
     }
+    // A file request (get, put, versions, restore): what it did to which file. Through sudo,
+    // the first result record is the target side's, which holds the digests and the diff.
+    if (!r.field("BRIDLE_FILE_VERB").empty()) {
+        nlohmann::ordered_json f;
+        f["verb"] = r.field("BRIDLE_FILE_VERB");
+        f["path"] = r.field("BRIDLE_FILE_PATH");
+        if (r.result) {
+            const audit::StoredRecord& res = *r.result;
+            f["status"] = res.field("BRIDLE_FILE_STATUS");
+            for (const auto& [key, field] : {std::pair{"old_sha256", "BRIDLE_FILE_OLD_SHA256"},
+                                             std::pair{"new_sha256", "BRIDLE_FILE_NEW_SHA256"},
+                                             std::pair{"diff", "BRIDLE_FILE_DIFF"},
+                                             std::pair{"validator", "BRIDLE_VALIDATOR"}}) {
+                if (!res.field(field).empty()) f[key] = res.field(field);
+            }
+            for (const auto& [key, field] :
+                 {std::pair{"size", "BRIDLE_FILE_SIZE"},
+                  std::pair{"kept_version", "BRIDLE_FILE_KEPT_VERSION"},
+                  std::pair{"validator_status", "BRIDLE_VALIDATOR_STATUS"},
+                  std::pair{"upload_bytes", "BRIDLE_UPLOAD_BYTES"}}) {
+                if (!res.field(field).empty()) f[key] = number_or_null(res.field(field));
+            }
+            if (!res.field("BRIDLE_UPLOAD_COMPLETE").empty()) {
+                f["upload_complete"] = res.field("BRIDLE_UPLOAD_COMPLETE") == "1";
+            }
+        }
+        j["file"] = f;
+    }
     return j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
 }
 

@@ -5,6 +5,7 @@
 // makes it a version.
 #include <dirent.h>
 #include <fcntl.h>
+#include <pwd.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -25,19 +26,24 @@ constexpr std::uint64_t kMaxMetaBytes = 4096;
 // A directory of the store: made when missing and allowed, opened without following a link,
 // and refused when anyone but `owner` (or root) could change it, or, with `private_dir`, when
 // anyone else could even read it.
+std::string make_it(uid_t owner, const std::string& path) {
+    const passwd* pw = ::getpwuid(owner);
+    return "an administrator makes it with `install -d -o " +
+           (pw != nullptr ? std::string(pw->pw_name) : std::to_string(owner)) + " -m 0700 " + path +
+           "`";
+}
+
 Result<os::UniqueFd> open_level(int parent, const std::string& name, const std::string& shown,
                                 bool create, mode_t mode, uid_t owner, bool private_dir) {
     if (create && ::mkdirat(parent, name.c_str(), mode) != 0 && errno != EEXIST) {
         return Error{"cannot make " + shown + ": " + os::errno_text(errno), ""};
     }
-    os::UniqueFd fd(
-        ::openat(parent, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    // Levels that are only passed through are opened O_PATH: `versions` (0711) may be searched,
+    // not listed, by the users whose directories it holds.
+    const int access = private_dir ? O_RDONLY : O_PATH;
+    os::UniqueFd fd(::openat(parent, name.c_str(), access | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
     if (fd.get() < 0) {
-        if (errno == ENOENT) {
-            return Error{shown + " does not exist: an administrator makes it with `install -d -o " +
-                             std::to_string(owner) + " -m 0700 " + shown + "`",
-                         ""};
-        }
+        if (errno == ENOENT) return Error{shown + " does not exist: " + make_it(owner, shown), ""};
         return Error{"cannot open " + shown + ": " + os::errno_text(errno), ""};
     }
     struct stat st {};
@@ -141,6 +147,10 @@ Result<VersionStore> VersionStore::open(const std::string& state_dir, const std:
         return Error{"cannot make " + state_dir + ": " + os::errno_text(errno), ""};
     }
     Result<os::UniqueFd> state = open_directory(state_dir, state_dir, false);
+    if (!state && ::access(state_dir.c_str(), F_OK) != 0 && errno == ENOENT) {
+        return Error{state_dir + " does not exist: " + make_it(me, state_dir + "/versions/" + user),
+                     ""};
+    }
     if (!state) return state.error();
     struct stat st {};
     if (::fstat(state.value().get(), &st) != 0 || !os::ownership_problems(st).empty()) {

@@ -31,8 +31,7 @@ bool valid_utf8(std::string_view text) {
 
 Json file_output_schema(bool read) {
     Json properties = {
-        {"status",
-         {{"type", "string"}, {"enum", {"ok", "denied", "refused", "failed", "error"}}}},
+        {"status", {{"type", "string"}, {"enum", {"ok", "denied", "refused", "failed", "error"}}}},
         {"path", {{"type", "string"}}},
         {"message", {{"type", "string"}}},
         {"request_id", {{"type", "string"}}},
@@ -128,9 +127,9 @@ Result<FileArgs> parse_file_args(const std::string& tool, const Json& arguments)
     if (!arguments.is_object()) return Error{tool + " needs its arguments: at least path", ""};
     const bool read = tool == kReadFile;
     for (const auto& [name, value] : arguments.items()) {
-        const bool known = name == "path" || (read ? name == "offset" || name == "limit"
-                                                   : name == "content" ||
-                                                         name == "content_base64" || name == "mode");
+        const bool known = name == "path" ||
+                           (read ? name == "offset" || name == "limit"
+                                 : name == "content" || name == "content_base64" || name == "mode");
         if (!known) return Error{tool + " has no argument " + quote_text(name, 40), ""};
     }
     const auto path = arguments.find("path");
@@ -144,9 +143,9 @@ Result<FileArgs> parse_file_args(const std::string& tool, const Json& arguments)
         if (const auto l = arguments.find("limit"); l != arguments.end()) {
             const std::optional<std::uint64_t> n = count_of(*l);
             if (!n || *n == 0 || *n > kMaxToolOutputBytes) {
-                return Error{"limit must be a whole number from 1 to " +
-                                 std::to_string(kMaxToolOutputBytes),
-                             ""};
+                return Error{
+                    "limit must be a whole number from 1 to " + std::to_string(kMaxToolOutputBytes),
+                    ""};
             }
             limit = *n;
         }
@@ -172,7 +171,8 @@ Result<FileArgs> parse_file_args(const std::string& tool, const Json& arguments)
         if (!args.content) return Error{"content_base64 is not valid base64", ""};
     }
     if (const auto m = arguments.find("mode"); m != arguments.end()) {
-        if (!m->is_string()) return Error{"mode must be a string of octal digits, e.g. \"0640\"", ""};
+        if (!m->is_string())
+            return Error{"mode must be a string of octal digits, e.g. \"0640\"", ""};
         args.argv.push_back("--mode=" + m->get<std::string>());
     }
     args.argv.push_back("--size=" + std::to_string(args.content->size()));
@@ -217,8 +217,11 @@ Json file_result(const std::string& tool, const CallReport& c) {
         s["size"] = f.value("size", std::uint64_t{0});
         s["offset"] = f.value("offset", std::uint64_t{0});
         s["returned"] = bytes.size();
-        s["more"] = f.value("offset", std::uint64_t{0}) + bytes.size() < f.value("size", std::uint64_t{0});
-        text = utf8 ? bytes : "[" + std::to_string(bytes.size()) + " bytes, not UTF-8: see structuredContent.content (base64)]\n";
+        s["more"] =
+            f.value("offset", std::uint64_t{0}) + bytes.size() < f.value("size", std::uint64_t{0});
+        text = utf8 ? bytes
+                    : "[" + std::to_string(bytes.size()) +
+                          " bytes, not UTF-8: see structuredContent.content (base64)]\n";
     } else if (tool == kWriteFile && f.is_object()) {
         for (const char* key : {"old_sha256", "new_sha256", "diff", "validator"}) {
             const std::string value = f.value(key, std::string());
@@ -229,7 +232,8 @@ Json file_result(const std::string& tool, const CallReport& c) {
             s["created"] = f.value("created", false);
         }
         if (f.value("kept_version", 0) != 0) s["kept_version"] = f.value("kept_version", 0);
-        if (f.value("validator_status", -1) >= 0) s["validator_status"] = f.value("validator_status", -1);
+        if (f.value("validator_status", -1) >= 0)
+            s["validator_status"] = f.value("validator_status", -1);
     }
     if (!c.reason.empty()) s["reason"] = c.reason;
     if (!c.usage.empty()) s["usage"] = c.usage;
@@ -244,7 +248,8 @@ std::string base64_encode(std::string_view bytes) {
     out.reserve((bytes.size() + 2) / 3 * 4);
     for (std::size_t i = 0; i < bytes.size(); i += 3) {
         std::uint32_t n = static_cast<std::uint32_t>(static_cast<unsigned char>(bytes[i])) << 16;
-        if (i + 1 < bytes.size()) n |= static_cast<std::uint32_t>(static_cast<unsigned char>(bytes[i + 1])) << 8;
+        if (i + 1 < bytes.size())
+            n |= static_cast<std::uint32_t>(static_cast<unsigned char>(bytes[i + 1])) << 8;
         if (i + 2 < bytes.size()) n |= static_cast<unsigned char>(bytes[i + 2]);
         out += kAlphabet[(n >> 18) & 63];
         out += kAlphabet[(n >> 12) & 63];

@@ -131,20 +131,8 @@ assert_eq restart.target-side "deploy-restart deploy root-service" \
 assert_eq restart.status-reported "$SSH_RC" "$(rec result BRIDLE_EXIT_STATUS)"
 
 # ---- part 3: a local repository, apt's and dpkg's state as overlays ---------------------------
-# The host's package database, seen through a bind mount taken before the overlays.
-install -d -m 0700 "$IT_WORK/host-dpkg" "$IT_WORK/host-apt"
-mount -n --bind /var/lib/dpkg "$IT_WORK/host-dpkg" && mount -n --bind /var/lib/apt "$IT_WORK/host-apt" ||
-    { fail setup.bind "cannot bind the host's dpkg state"; harness_finish; }
-host_dpkg_sum=$(cd "$IT_WORK/host-dpkg" && find . -maxdepth 1 -type f -exec sha256sum {} + | sort)
-for d in dpkg apt; do
-    mkdir -p "$IT_WORK/overlay-$d/upper" "$IT_WORK/overlay-$d/work"
-    mount -n -t overlay "bridle-it-$d" \
-        -o "lowerdir=/var/lib/$d,upperdir=$IT_WORK/overlay-$d/upper,workdir=$IT_WORK/overlay-$d/work" "/var/lib/$d" ||
-        { fail "setup.overlay-$d" "cannot overlay /var/lib/$d"; harness_finish; }
-done
-mkdir -p /var/cache/apt/archives/partial /var/log/apt
-mkdir -p "$IT_WORK/apt-sources"
-mv /etc/apt/sources.list /etc/apt/sources.list.d/* "$IT_WORK/apt-sources/" 2>/dev/null
+it_overlay_var_lib
+host_dpkg_sum=$(it_host_dpkg_sum)
 REPO=$IT_ROOT/repo
 install -d -m 0755 "$REPO"
 echo "deb [trusted=yes] file:$REPO ./" >/etc/apt/sources.list.d/bridle-it.list
@@ -203,8 +191,7 @@ for request in 'apt-get install -y bridle-hello-evil' 'apt-get install bridle-he
 done
 
 # The host's package database is as it was.
-assert_eq host.dpkg-untouched "$host_dpkg_sum" \
-    "$(cd "$IT_WORK/host-dpkg" && find . -maxdepth 1 -type f -exec sha256sum {} + | sort)"
+assert_eq host.dpkg-untouched "$host_dpkg_sum" "$(it_host_dpkg_sum)"
 assert_eq host.no-package "" "$(grep -l '^Package: bridle-hello$' "$IT_WORK/host-dpkg/status")"
 assert_absent host.no-lists "$IT_WORK/host-apt/lists/_mnt_bridle_repo_._Packages"
 

@@ -34,6 +34,7 @@
 #   harness_setup [--login-shell]   harness_finish
 #   bridle_ssh [ssh options] -- [TEXT]      run_as_user [VAR=V...] -- CMD...
 #   install_policy FILE   it_add_key NAME OPTIONS   it_start_journald   it_stop_journald [SIG]
+#   it_overlay_var_lib   it_host_dpkg_sum
 #   journal_json [journalctl matches]   journal_mark   bridle_records   rec EVENT FIELD
 #   rec_get FIELD [F=V...]   rec_count [F=V...]   rec_dump   jq_get JSON EXPR
 #   pass NAME   fail NAME WHY   assert_eq/assert_ne NAME A B   assert_contains/
@@ -522,6 +523,30 @@ harness_setup() {
     it_start_sshd
     it_add_key main "restrict,command=\"$IT_FORCED\""
     it_start_mux main
+}
+
+# it_overlay_var_lib: /var/lib becomes an overlay on the test's tmpfs (dpkg's and apt's state,
+# bridle's own state directory /var/lib/bridle included), and apt has no source: apt-get and
+# dpkg may run for real in the test (an install of an installed package, a local repository
+# the test adds), bridle may keep versions, and the host's /var/lib is never changed. The
+# host's package database stays visible in $IT_WORK/host-dpkg (bound before the overlay);
+# it_host_dpkg_sum digests it, to compare at the end. Files a package installs outside /var/lib
+# are the test's to keep on a tmpfs.
+it_overlay_var_lib() {
+    # The upper directory's mode becomes /var/lib's: 0755, as on the host.
+    install -d -m 0700 "$IT_WORK/host-dpkg" "$IT_WORK/var-lib/work"
+    install -d -m 0755 "$IT_WORK/var-lib/upper"
+    mount -n --bind /var/lib/dpkg "$IT_WORK/host-dpkg" ||
+        { fail setup.bind "cannot bind the host's dpkg state"; harness_finish; }
+    mount -n -t overlay bridle-it-var-lib \
+        -o "lowerdir=/var/lib,upperdir=$IT_WORK/var-lib/upper,workdir=$IT_WORK/var-lib/work" /var/lib ||
+        { fail setup.overlay "cannot overlay /var/lib"; harness_finish; }
+    mkdir -p /var/cache/apt/archives/partial /var/log/apt "$IT_WORK/apt-sources"
+    mv /etc/apt/sources.list /etc/apt/sources.list.d/* "$IT_WORK/apt-sources/" 2>/dev/null
+    return 0
+}
+it_host_dpkg_sum() {
+    (cd "$IT_WORK/host-dpkg" && find . -maxdepth 1 -type f -exec sha256sum {} + | sort)
 }
 
 # bridle_ssh [ssh options...] -- [COMMANDTEXT]
