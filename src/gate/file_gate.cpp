@@ -119,6 +119,14 @@ void run_through_sudo(const Context& context, const Request& request,
     }
     r.outcome = execution::run(spec, sink);
     r.exit_status = exit_status_of(r.outcome);
+    if (d.request.verb == policy::FileVerb::kGet) {
+        // The bytes came through; the file's size is the target side's to know.
+        r.file->offset = d.request.offset;
+        r.file->sent = r.outcome.stdout_bytes;
+        r.file->limit = std::min(d.request.limit.value_or(context.policy.settings.max_output),
+                                 context.policy.settings.max_output);
+        r.file->size_known = false;
+    }
     r.file->status = r.exit_status == 0                            ? "ok"
                      : r.exit_status == to_int(ExitCode::kDataErr) ? "refused"
                      : r.exit_status == to_int(ExitCode::kNoPerm)  ? "denied"

@@ -99,6 +99,7 @@ void FileOps::get(Response& r) const {
         });
     if (!size) return fail(r, ExitCode::kIoErr, "failed", size.error().message, "nothing was read");
     r.file->size = size.value();
+    r.file->limit = limit;
     r.file->offset = d.request.offset;
     r.file->sent = sent;
     r.outcome.stdout_bytes = sent;

@@ -91,6 +91,8 @@ struct FileOutcome {
     std::string new_sha256;              // put, restore: after ("" when removed)
     std::uint64_t size = 0;              // put, restore: bytes written; get: the file's size
     std::uint64_t offset = 0, sent = 0;  // get: where the bytes sent start, how many
+    std::uint64_t limit = 0;             // get: the most that was asked for
+    bool size_known = true;              // get through sudo: the target side knows the size
     std::uint32_t kept_version = 0;      // put, restore: the version that holds the old content
     bool created = false, removed = false;
     std::string diff;                      // put, restore: the rule's bounded diff (diff: true)

@@ -38,7 +38,7 @@ std::optional<FileRule> PolicyReader::read_file_rule(const Field& field) {
     }
 
     // Where: exact paths, and directories with name patterns. Either may be left out, not both.
-    const auto read_paths = [&](const char* key, std::vector<std::string>& out) {
+    const auto read_paths = [&](const char* key, bool exact, std::vector<std::string>& out) {
         const Entry* entry = find(*entries, key);
         if (entry == nullptr) return;
         const std::optional<std::vector<Field>> items = list(entry->value, key);
@@ -49,15 +49,15 @@ std::optional<FileRule> PolicyReader::read_file_rule(const Field& field) {
             if (!path) continue;
             if (std::find(out.begin(), out.end(), *path) != out.end()) {
                 fail(item.mark, std::string(key) + " lists " + quoted(*path) + " twice");
-            } else if (*path == "/" && out.data() == rule.exact.data()) {
+            } else if (*path == "/" && exact) {
                 fail(item.mark, "paths lists files, and / is a directory");
             } else {
                 out.push_back(*path);
             }
         }
     };
-    read_paths("paths", rule.exact);
-    read_paths("under", rule.under);
+    read_paths("paths", true, rule.exact);
+    read_paths("under", false, rule.under);
     if (find(*entries, "paths") == nullptr && find(*entries, "under") == nullptr) {
         fail(field.mark, "a files entry needs paths (exact files), under (directories), or both");
     }

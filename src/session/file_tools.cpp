@@ -39,7 +39,8 @@ Json file_output_schema(bool read) {
     if (read) {
         properties["content"] = {{"type", "string"}};
         properties["encoding"] = {{"type", "string"}, {"enum", {"utf-8", "base64"}}};
-        properties["size"] = {{"type", "integer"}, {"description", "the whole file's size"}};
+        properties["size"] = {{"type", "integer"},
+                              {"description", "the whole file's size, when bridle knows it here"}};
         properties["offset"] = {{"type", "integer"}};
         properties["returned"] = {{"type", "integer"}};
         properties["more"] = {{"type", "boolean"},
@@ -188,6 +189,8 @@ Json file_outcome_json(const gate::FileOutcome& f) {
                 {"size", f.size},
                 {"offset", f.offset},
                 {"sent", f.sent},
+                {"limit", f.limit},
+                {"size_known", f.size_known},
                 {"kept_version", f.kept_version},
                 {"created", f.created},
                 {"diff", f.diff},
@@ -214,11 +217,16 @@ Json file_result(const std::string& tool, const CallReport& c) {
         const bool utf8 = valid_utf8(bytes);
         s["content"] = utf8 ? bytes : base64_encode(bytes);
         s["encoding"] = utf8 ? "utf-8" : "base64";
-        s["size"] = f.value("size", std::uint64_t{0});
-        s["offset"] = f.value("offset", std::uint64_t{0});
+        const std::uint64_t offset = f.value("offset", std::uint64_t{0});
+        s["offset"] = offset;
         s["returned"] = bytes.size();
-        s["more"] =
-            f.value("offset", std::uint64_t{0}) + bytes.size() < f.value("size", std::uint64_t{0});
+        if (f.value("size_known", true)) {
+            s["size"] = f.value("size", std::uint64_t{0});
+            s["more"] = offset + bytes.size() < f.value("size", std::uint64_t{0});
+        } else {
+            // Through sudo the size is the target side's: a full read means there may be more.
+            s["more"] = bytes.size() >= f.value("limit", std::uint64_t{0});
+        }
         text = utf8 ? bytes
                     : "[" + std::to_string(bytes.size()) +
                           " bytes, not UTF-8: see structuredContent.content (base64)]\n";

@@ -14,6 +14,12 @@
 # - two writes of one path at once: both audited, both kept as versions, one wins.
 # Guards against: writes through a shell or a program, partial or unvalidated writes, writes
 # that lose the old content, symlink and .. escapes, bridle's own files being writable.
+# The MCP part (tests/mcp/files.mjs) uses the official SDK from npm, installed before the
+# harness enters its namespaces.
+if [[ -z ${BRIDLE_IT_INSIDE:-} ]]; then
+    # shellcheck source=../mcp/install.sh
+    source "$(dirname "$0")/../mcp/install.sh" || exit 1
+fi
 # shellcheck source=../support/harness.sh
 source "$(dirname "$0")/../support/harness.sh"
 harness_setup
@@ -253,6 +259,18 @@ bridle_records >/dev/null
 assert_eq notes.no-sudo "$IT_USER 0" "$(rec result BRIDLE_RUN_AS) $(rec_count BRIDLE_FRONT_END=sudo)"
 bridle_ssh -- 'get /srv/notes/todo.txt'
 assert_eq notes.get $'first\n' "$SSH_OUT"
+
+# ---- the same through MCP: the official SDK client, read_file, write_file, run_command ------
+(cd "$BRIDLE_MCP_DIR" && timeout -k 5 180 node files.mjs -- -F "$IT_WORK/ssh_config" agent) \
+    >"$IT_WORK/client.out" 2>"$IT_WORK/client.err"
+assert_eq mcp.exit 0 "$?"
+grep -q '^PASS ' "$IT_WORK/client.out" || fail mcp.ran "no checks ran: $(tail -c 1500 "$IT_WORK/client.err")"
+while IFS= read -r line; do
+    case $line in
+        "PASS "*) pass "mcp.${line#PASS }" ;;
+        "FAIL "*) line=${line#FAIL }; fail "mcp.${line%%:*}" "${line#*: }" ;;
+    esac
+done <"$IT_WORK/client.out"
 
 assert_eq host.dpkg-untouched "$host_dpkg_sum" "$(it_host_dpkg_sum)"
 harness_finish

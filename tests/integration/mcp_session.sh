@@ -19,29 +19,10 @@
 # the gate or the audit; orphaned commands after a cancel or a dropped connection; a
 # malformed message crashing or hanging the session; protocol noise on stdout.
 
-# The SDK comes from npm: install it outside the network namespace, into the build dir,
-# from the committed lock file, with the npm cache in the build dir (reruns stay offline).
+# The SDKs come from npm, installed outside the network namespace (tests/mcp/install.sh).
 if [[ -z ${BRIDLE_IT_INSIDE:-} ]]; then
-    MCP_SRC=$(realpath "$(dirname "$0")/../mcp")
-    : "${BRIDLE_MCP_DIR:=$(dirname "$(realpath "${BRIDLE:-$MCP_SRC/../../build/dev/bridle}")")/tests/mcp}"
-    export BRIDLE_MCP_DIR
-    if ! command -v node >/dev/null || ! node -e 'process.exit(+process.versions.node.split(".")[0] >= 20 ? 0 : 1)'; then
-        echo "FAIL mcp_session: node 20 or later is needed for the MCP SDKs (install/deps.sh installs it)"
-        exit 1
-    fi
-    mkdir -p "$BRIDLE_MCP_DIR" || exit 1
-    stamp=$(cat "$MCP_SRC/package.json" "$MCP_SRC/package-lock.json" | sha256sum | cut -d' ' -f1)
-    if [[ $(cat "$BRIDLE_MCP_DIR/.installed" 2>/dev/null) != "$stamp" ]]; then
-        cp "$MCP_SRC/package.json" "$MCP_SRC/package-lock.json" "$BRIDLE_MCP_DIR/"
-        if ! (cd "$BRIDLE_MCP_DIR" && npm ci --cache "$BRIDLE_MCP_DIR/.npm-cache" --prefer-offline \
-                --no-audit --no-fund >npm.log 2>&1); then
-            echo "FAIL mcp_session: npm ci failed:"
-            tail -n 20 "$BRIDLE_MCP_DIR/npm.log"
-            exit 1
-        fi
-        echo "$stamp" >"$BRIDLE_MCP_DIR/.installed"
-    fi
-    cp "$MCP_SRC/client.mjs" "$MCP_SRC/client_v2.mjs" "$MCP_SRC/report.mjs" "$BRIDLE_MCP_DIR/"
+    # shellcheck source=../mcp/install.sh
+    source "$(dirname "$0")/../mcp/install.sh" || exit 1
 fi
 
 # shellcheck source=../support/harness.sh

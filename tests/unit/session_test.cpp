@@ -12,6 +12,7 @@
 #include "gate/gate.hpp"
 #include "gate/system_resolver.hpp"
 #include "loader/loader.hpp"
+#include "session/file_tools.hpp"
 #include "session/jsonrpc.hpp"
 #include "session/revision.hpp"
 #include "session/tools.hpp"
@@ -282,8 +283,12 @@ TEST(Tools, RunResultStatuses) {
 
 TEST(Tools, DefinitionsAndAnnotations) {
     const Json tools_list = tools::definitions()["tools"];
-    ASSERT_EQ(tools_list.size(), 3u);
+    ASSERT_EQ(tools_list.size(), 5u);
     EXPECT_EQ(tools_list[0]["name"], "run_command");
+    EXPECT_EQ(tools_list[3]["name"], "read_file");
+    EXPECT_EQ(tools_list[3]["annotations"]["readOnlyHint"], true);
+    EXPECT_EQ(tools_list[4]["name"], "write_file");
+    EXPECT_EQ(tools_list[4]["annotations"]["destructiveHint"], true);
     EXPECT_EQ(tools_list[0]["outputSchema"]["properties"]["status"]["enum"],
               Json::array({"ok", "exit_nonzero", "denied", "timeout", "cancelled", "error"}));
     EXPECT_EQ(tools_list[0]["annotations"]["readOnlyHint"], false);
@@ -457,8 +462,8 @@ TEST(Tools, DefinitionsAreDeterministic) {
     const Json first = tools::definitions();
     std::vector<std::string> names;
     for (const auto& t : first["tools"]) names.push_back(t["name"]);
-    EXPECT_EQ(names,
-              (std::vector<std::string>{"run_command", "list_allowed_commands", "check_command"}));
+    EXPECT_EQ(names, (std::vector<std::string>{"run_command", "list_allowed_commands",
+                                               "check_command", "read_file", "write_file"}));
     for (int i = 0; i < 5; ++i) EXPECT_EQ(tools::definitions().dump(), first.dump());
     // 2026-07-28 deleted Tool.execution (the 2025-11-25 task hint): bridle never sends it.
     for (const auto& t : first["tools"]) EXPECT_FALSE(t.contains("execution"));
@@ -508,6 +513,96 @@ TEST(GateArgv, TokenizerCharacterRulesApplyToArgv) {
                 << r.decision.reason;
         }
     }
+}
+
+// read_file and write_file: their arguments become a get or put request's words; a put's
+// content arrives as text or base64, with --size from what was decoded.
+TEST(FileTools, ArgumentsBecomeTheRequestsWords) {
+    using tools::parse_file_args;
+    auto r = parse_file_args("read_file", Json{{"path", "/a"}, {"offset", 10}, {"limit", 20}});
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r.value().argv, (std::vector<std::string>{"get", "/a", "--offset=10", "--limit=20"}));
+    r = parse_file_args("write_file", Json{{"path", "/a"}, {"content", "hi\n"}, {"mode", "0640"}});
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r.value().argv, (std::vector<std::string>{"put", "/a", "--mode=0640", "--size=3"}));
+    EXPECT_EQ(r.value().content, "hi\n");
+    r = parse_file_args("write_file", Json{{"path", "/a"}, {"content_base64", "AP8="}});
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r.value().content, std::string("\0\xff", 2));
+    struct Bad {
+        const char* tool;
+        Json args;
+        const char* message;
+    };
+    const std::vector<Bad> bad = {
+        {"read_file", Json::array(), "needs its arguments"},
+        {"read_file", Json{{"path", 1}}, "needs path"},
+        {"read_file", Json{{"path", "/a"}, {"limit", 0}}, "limit must be"},
+        {"read_file", Json{{"path", "/a"}, {"limit", 1 << 30}}, "limit must be"},
+        {"read_file", Json{{"path", "/a"}, {"offset", -1}}, "offset must be"},
+        {"read_file", Json{{"path", "/a"}, {"content", "x"}}, "has no argument"},
+        {"write_file", Json{{"path", "/a"}}, "exactly one of content"},
+        {"write_file", Json{{"path", "/a"}, {"content", "x"}, {"content_base64", "eA=="}},
+         "exactly one of content"},
+        {"write_file", Json{{"path", "/a"}, {"content_base64", "e==="}}, "not valid base64"},
+        {"write_file", Json{{"path", "/a"}, {"content_base64", "eA"}}, "not valid base64"},
+        {"write_file", Json{{"path", "/a"}, {"content", "x"}, {"mode", 420}},
+         "mode must be a string"},
+    };
+    for (const Bad& b : bad) {
+        SCOPED_TRACE(b.args.dump());
+        const auto refused = parse_file_args(b.tool, b.args);
+        ASSERT_FALSE(refused);
+        EXPECT_NE(refused.error().message.find(b.message), std::string::npos)
+            << refused.error().message;
+    }
+}
+
+TEST(FileTools, Base64RoundTripsEveryLengthAndRefusesTheNonCanonical) {
+    std::string bytes;
+    for (int n = 0; n < 70; ++n) {
+        const std::string encoded = tools::base64_encode(bytes);
+        EXPECT_EQ(encoded.size() % 4, 0u);
+        EXPECT_EQ(tools::base64_decode(encoded), bytes) << encoded;
+        bytes += static_cast<char>(n * 37);
+    }
+    EXPECT_EQ(tools::base64_encode("foobar"), "Zm9vYmFy");
+    for (const char* bad : {"Zm9", "Zm9v!", "Zg=a", "=Zg=", "Zm==Zm9v", "Z==="}) {
+        EXPECT_FALSE(tools::base64_decode(bad)) << bad;
+    }
+}
+
+TEST(FileTools, ResultsCarryTheOutcomeAndBytesThatAreNotTextAsBase64) {
+    CallReport c;
+    c.kind = gate::Kind::kRan;
+    c.allowed = true;
+    c.exit_status = 0;
+    c.stdout_text = std::string("\x01\xff", 2);
+    gate::FileOutcome f;
+    f.verb = "get";
+    f.path = "/a";
+    f.status = "ok";
+    f.size = 10;
+    c.file = tools::file_outcome_json(f);
+    Json r = tools::file_result(tools::kReadFile, c);
+    EXPECT_EQ(r["isError"], false);
+    EXPECT_EQ(r["structuredContent"]["encoding"], "base64");
+    EXPECT_EQ(r["structuredContent"]["content"], "Af8=");
+    EXPECT_EQ(r["structuredContent"]["more"], true);
+    f.verb = "put";
+    f.status = "refused";
+    f.validator = "check";
+    f.validator_status = 1;
+    c.file = tools::file_outcome_json(f);
+    c.exit_status = 65;
+    r = tools::file_result(tools::kWriteFile, c);
+    EXPECT_EQ(r["isError"], true);
+    EXPECT_EQ(r["structuredContent"]["status"], "refused");
+    EXPECT_EQ(r["structuredContent"]["validator_status"], 1);
+    c.allowed = false;
+    c.kind = gate::Kind::kDenied;
+    c.file = tools::file_outcome_json(gate::FileOutcome{});
+    EXPECT_EQ(tools::file_result(tools::kWriteFile, c)["structuredContent"]["status"], "denied");
 }
 
 }  // namespace
