@@ -1,8 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: Apache-2.0
 # The unit tests (the golden files are read by them) and the fuzz corpus replay under ASan +
-# UBSan, in build/asan: the asan presets. install/test.sh runs this before the full suite; by
-# hand it needs no root and installs nothing (install/deps.sh does that).
+# UBSan, in build/asan: the asan presets. install/test.sh runs this as the ctest test asan.unit
+# (BRIDLE_ASAN_IN_CTEST); by hand it needs no root and installs nothing (install/deps.sh does that).
 #
 # Only what those tests need is built: each tests/unit/<name>_test.cpp's <name>_test, the
 # fuzz_replay_<target> programs (and, through their dependencies, the seeds), and bridle, which

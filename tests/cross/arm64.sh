@@ -32,23 +32,52 @@ skipped=(sandbox execution audit gate admin)
 failed=0
 passed=0
 start=$SECONDS
-if ! cmake -S "$SRC" -B "$B" -DCMAKE_TOOLCHAIN_FILE="$SRC/install/cross/aarch64-linux-gnu.cmake" \
-        -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBRIDLE_HARDEN=ON -DBRIDLE_WERROR=ON >"$B/configure.log" 2>&1; then
-    cat "$B/configure.log"
+targets=()
+for t in "${pure[@]}"; do targets+=("${t}_test"); done
+# BRIDLE_CROSS_PACKAGE=1 (ctest): also the arm64 .deb (dpkg-buildpackage -aarm64). Its build
+# tree is then the one whose binary is checked and run below, and the unit tests are added to
+# it: one arm64 build of the sources instead of two (the package's and a RelWithDebInfo one),
+# and what runs under qemu is the binary the package ships. -d: its Build-Depends name
+# libyaml-cpp-dev, whose arm64 build cannot be installed here (see install/deps-arm64.sh);
+# BRIDLE_CMAKE_FLAGS points CMake at the arm64 library instead, and adds -Werror as the
+# toolchain build below has it.
+if [[ ${BRIDLE_CROSS_PACKAGE:-0} == 1 ]]; then
+    if DEB_BUILD_OPTIONS="nocheck parallel=$(nproc)" \
+       BRIDLE_CMAKE_FLAGS="-Dyaml-cpp_DIR=$SRC/install/cross/yaml-cpp-arm64 -DBRIDLE_WERROR=ON" \
+       bash "$SRC/tests/package/build-deb.sh" "$B/deb" -aarm64 -d >"$B/deb.log" 2>&1 &&
+       deb=$(ls "$B"/deb/bridle_*_arm64.deb) && [[ $(dpkg-deb -f "$deb" Architecture) == arm64 ]]; then
+        echo "PASS arm64.package ($(basename "$deb"), $((SECONDS - start)) s)"
+        passed=$((passed + 1))
+    else
+        tail -n 30 "$B/deb.log"
+        echo "FAIL arm64.package"
+        exit 1
+    fi
+    # The package was configured without its tests (nocheck); the compiler flags stay in the
+    # cache, so turning them on adds the test targets and rebuilds nothing the package built.
+    build=$B/deb/src/obj-aarch64-linux-gnu
+    configure=(cmake -S "$B/deb/src" -B "$build" -DBRIDLE_TESTS=ON -DBRIDLE_FUZZ_IN_CTEST=OFF
+               -DCMAKE_CROSSCOMPILING_EMULATOR=qemu-aarch64-static)
+else
+    targets+=(bridle)
+    build=$B
+    configure=(cmake -S "$SRC" -B "$build" -DCMAKE_TOOLCHAIN_FILE="$SRC/install/cross/aarch64-linux-gnu.cmake"
+               -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBRIDLE_HARDEN=ON -DBRIDLE_WERROR=ON)
+fi
+if ! "${configure[@]}" >"$build/configure.log" 2>&1; then
+    cat "$build/configure.log"
     echo "FAIL arm64.configure"
     exit 1
 fi
-targets=(bridle)
-for t in "${pure[@]}"; do targets+=("${t}_test"); done
-if ! cmake --build "$B" -j"$(nproc)" --target "${targets[@]}" >"$B/build.log" 2>&1; then
-    grep -E 'error|Error' "$B/build.log" | head -n 40
+if ! cmake --build "$build" -j"$(nproc)" --target "${targets[@]}" >"$build/build.log" 2>&1; then
+    grep -E 'error|Error' "$build/build.log" | head -n 40
     echo "FAIL arm64.build"
     exit 1
 fi
 echo "PASS arm64.build ($((SECONDS - start)) s)"
 passed=$((passed + 1))
 
-info=$(file -L "$B/bridle")
+info=$(file -L "$build/bridle")
 if [[ $info == *"ARM aarch64"* && $info == *"pie executable"* ]]; then
     echo "PASS arm64.binary-is-aarch64-pie"
     passed=$((passed + 1))
@@ -58,7 +87,7 @@ else
 fi
 # No -L: see install/cross/aarch64-linux-gnu.cmake.
 emulate=(timeout -k 5 120 qemu-aarch64-static)
-if out=$("${emulate[@]}" "$B/bridle" --version 2>&1) && [[ $out == bridle* ]]; then
+if out=$("${emulate[@]}" "$build/bridle" --version 2>&1) && [[ $out == bridle* ]]; then
     echo "PASS arm64.runs-under-qemu ($out)"
     passed=$((passed + 1))
 else
@@ -66,32 +95,16 @@ else
     failed=$((failed + 1))
 fi
 for t in "${pure[@]}"; do
-    bin=$(find "$B" -name "${t}_test" -type f -perm -u+x | head -n 1)
-    if (cd "$B" && "${emulate[@]}" "$bin" --gtest_brief=1 >"$B/$t.log" 2>&1); then
-        echo "PASS arm64.${t}_test ($(grep -o '[0-9]* tests\? from [0-9]* test suites\? ran' "$B/$t.log" | head -n 1))"
+    bin=$(find "$build" -name "${t}_test" -type f -perm -u+x | head -n 1)
+    if (cd "$build" && "${emulate[@]}" "$bin" --gtest_brief=1 >"$build/$t.log" 2>&1); then
+        echo "PASS arm64.${t}_test ($(grep -o '[0-9]* tests\? from [0-9]* test suites\? ran' "$build/$t.log" | head -n 1))"
         passed=$((passed + 1))
     else
-        tail -n 30 "$B/$t.log"
+        tail -n 30 "$build/$t.log"
         echo "FAIL arm64.${t}_test"
         failed=$((failed + 1))
     fi
 done
-# BRIDLE_CROSS_PACKAGE=1: also the arm64 .deb (dpkg-buildpackage -aarm64; about as long again).
-# -d: its Build-Depends name libyaml-cpp-dev, whose arm64 build cannot be installed here (see
-# install/deps-arm64.sh); BRIDLE_CMAKE_FLAGS points CMake at the arm64 library instead.
-if [[ ${BRIDLE_CROSS_PACKAGE:-0} == 1 ]]; then
-    if DEB_BUILD_OPTIONS="nocheck parallel=$(nproc)" \
-       BRIDLE_CMAKE_FLAGS="-Dyaml-cpp_DIR=$SRC/install/cross/yaml-cpp-arm64" \
-       bash "$SRC/tests/package/build-deb.sh" "$B/deb" -aarm64 -d >"$B/deb.log" 2>&1 &&
-       deb=$(ls "$B"/deb/bridle_*_arm64.deb) && [[ $(dpkg-deb -f "$deb" Architecture) == arm64 ]]; then
-        echo "PASS arm64.package ($(basename "$deb"))"
-        passed=$((passed + 1))
-    else
-        tail -n 30 "$B/deb.log"
-        echo "FAIL arm64.package"
-        failed=$((failed + 1))
-    fi
-fi
 for t in "${skipped[@]}"; do
     echo "SKIP arm64.${t}_test: not pure (seccomp, Landlock, journald or the binary run as a program): run it on an arm64 host"
 done
