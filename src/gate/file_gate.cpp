@@ -167,6 +167,10 @@ void add_result_fields(audit::RequestInfo& info, const FileOutcome& f, bool sudo
         add("BRIDLE_VALIDATOR", f.validator);
         add("BRIDLE_VALIDATOR_STATUS", std::to_string(f.validator_status));
     }
+    if (!f.then.empty()) {
+        add("BRIDLE_THEN", f.then);
+        add("BRIDLE_THEN_STATUS", std::to_string(f.then_status));
+    }
 }
 
 }  // namespace

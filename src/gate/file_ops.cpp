@@ -247,19 +247,39 @@ void FileOps::replace(const std::string* content, Response& r) const {
                 std::to_string(r.file->kept_version) + "` puts it back\n";
     }
     r.message += said;
+    if (d.request.then) {
+        // The file is in place: what runs now (a reload) cannot undo it, and says so.
+        r.file->then = *d.request.then;
+        r.file->then_status = run_rule(*d.request.then, nullptr, "then", r);
+        if (r.file->then_status != 0) {
+            r.exit_status =
+                r.file->then_status > 0 ? r.file->then_status : to_int(ExitCode::kSoftware);
+            r.file->status = "then-failed";
+            r.message += "bridle: the file is written; rule " + *d.request.then +
+                         (r.file->then_status > 0 ? " exited " + std::to_string(r.file->then_status)
+                                                  : std::string(" could not run")) +
+                         "\n";
+        }
+    }
 }
 
 int FileOps::validate(const std::string& staged, Response& r) const {
-    const policy::FileRule& rule = *d.rule;
+    r.file->validator = d.rule->validator;
+    r.file->validator_status = run_rule(d.rule->validator, &staged, "validator", r);
+    return r.file->validator_status;
+}
+
+int FileOps::run_rule(const std::string& id, const std::string* value, const char* front_end,
+                      Response& r) const {
     const auto found = std::find_if(context.policy.rules.begin(), context.policy.rules.end(),
-                                    [&](const policy::Rule& v) { return v.id == rule.validator; });
-    r.file->validator = rule.validator;
+                                    [&](const policy::Rule& rule) { return rule.id == id; });
     if (found == context.policy.rules.end()) {
-        r.message += "bridle: the policy has no rule " + rule.validator + "\n";
+        r.message += "bridle: the policy has no rule " + id + "\n";  // the loader prevents this
         return -1;
     }
-    // The validator alone decides, for no particular key (bridle runs it, not the agent), with
-    // the staged file's path as its one value; the rest of the pipeline is the usual one.
+    // The rule alone decides, for no particular key (bridle runs it, not the agent), with
+    // `value` (the staged file's path) as its one value if it takes one; the rest of the
+    // pipeline is the usual one: decided, audited, sandboxed.
     policy::Policy one = context.policy;
     one.rules = {*found};
     one.rules.front().keys.clear();
@@ -267,12 +287,13 @@ int FileOps::validate(const std::string& staged, Response& r) const {
     policy::index_rules(one);
     Request check;
     check.argv = std::vector<std::string>{found->name};
-    for (const policy::Arg& arg : found->args)
-        check.argv->push_back(arg.is_literal ? arg.literal : staged);
+    for (const policy::Arg& arg : found->args) {
+        check.argv->push_back(arg.is_literal || value == nullptr ? arg.literal : *value);
+    }
     check.key = request.key;
     check.client = request.client;
     check.session_id = request.session_id;
-    check.front_end = "validator";
+    check.front_end = front_end;
     check.run_as = request.run_as;
     check.parent_request_id = request_id;
     check.timeout = request.timeout;
@@ -280,13 +301,12 @@ int FileOps::validate(const std::string& staged, Response& r) const {
     const execution::OutputSink to_stderr = [this](execution::Stream, std::string_view bytes) {
         return sink(execution::Stream::kStderr, bytes);
     };
-    const Response checked = handle(inner, check, to_stderr, hangup_fds);
-    if (checked.kind != Kind::kRan) {
-        r.message += checked.message;
+    const Response ran = handle(inner, check, to_stderr, hangup_fds);
+    if (ran.kind != Kind::kRan) {
+        r.message += ran.message;
         return -1;
     }
-    r.file->validator_status = checked.exit_status;
-    return checked.exit_status;
+    return ran.exit_status;
 }
 
 }  // namespace bridle::gate::detail

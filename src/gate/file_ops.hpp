@@ -30,6 +30,11 @@ struct FileOps {
     void replace(const std::string* content, Response& r) const;
     // The entry's validator on the staged file; its exit status, or -1 when it did not run.
     int validate(const std::string& staged, Response& r) const;
+    // A rule of the policy run by bridle for this request (the validator with `value`, a
+    // `then` rule without): decided alone, audited with BRIDLE_FRONT_END `front_end` and this
+    // request as its parent, its output to the client's stderr. Its exit status, or -1.
+    int run_rule(const std::string& id, const std::string* value, const char* front_end,
+                 Response& r) const;
 };
 
 // decide_file (file_gate.cpp): the verdict of a file request and its FileOutcome's first fields.

@@ -86,7 +86,7 @@ struct FileOutcome {
     std::string verb;                    // get | put | versions | restore
     std::string entry;                   // the files entry that decided it
     std::string path;                    // canonical
-    std::string status = "error";        // ok | denied | refused | failed | error (see bridle(8))
+    std::string status = "error";        // ok | denied | refused | failed | then-failed | error
     std::string old_sha256;              // put, restore: before ("" when there was no file)
     std::string new_sha256;              // put, restore: after ("" when removed)
     std::uint64_t size = 0;              // put, restore: bytes written; get: the file's size
@@ -98,6 +98,8 @@ struct FileOutcome {
     std::string diff;                      // put, restore: the rule's bounded diff (diff: true)
     std::string validator;                 // its rule id, when it ran
     int validator_status = -1;             // its exit status (-1: did not run)
+    std::string then;                      // the rule --then named, run after the write
+    int then_status = -1;                  // its exit status (-1: did not run)
     std::vector<files::Version> versions;  // versions
 };
 

@@ -18,7 +18,7 @@ namespace {
 // kFormatVersion and the sizes below are updated together. (A bool that fits in padding,
 // as SandboxProfile::exec_log did, leaves them as they were: bump the version all the same.)
 #if defined(__GLIBCXX__) && __SIZEOF_POINTER__ == 8 && !defined(_GLIBCXX_DEBUG)
-static_assert(sizeof(Policy) == 472 && sizeof(FileRule) == 424 && sizeof(Settings) == 200 &&
+static_assert(sizeof(Policy) == 472 && sizeof(FileRule) == 448 && sizeof(Settings) == 200 &&
                   sizeof(AuditFile) == 48,
               "the policy model changed: update cache_codec.cpp");
 static_assert(sizeof(SandboxProfile) == 304 && sizeof(LandlockRules) == 104 &&
@@ -327,6 +327,7 @@ void put(Writer& w, const FileRule& f) {
     w.u(static_cast<std::uint64_t>(f.content));
     w.b(f.create);
     w.s(f.validator);
+    w.strings(f.then);
     w.b(f.diff);
     w.u(f.versions);
     w.b(f.timeout.has_value());
@@ -349,6 +350,7 @@ FileRule get_file_rule(Reader& r) {
     f.content = static_cast<ContentType>(r.below(3, "content type"));
     f.create = r.b();
     f.validator = r.s();
+    f.then = r.strings();
     f.diff = r.b();
     f.versions = static_cast<std::uint32_t>(r.below(kMaxVersions + 1, "versions"));
     if (r.b()) f.timeout = std::chrono::milliseconds(r.i());

@@ -182,10 +182,39 @@ void reject_duplicate_ids(const Policy& policy, std::vector<Error>& errors) {
     for (const FileRule& rule : policy.file_rules) check(rule.id, rule.source);
 }
 
+// A files entry's `then` rules: rules of the policy that run alone as the same user and take
+// no value from the client (bridle runs them as they are, after the write).
+void check_then_rules(const Policy& policy, const FileRule& file, std::vector<Error>& errors) {
+    for (const std::string& id : file.then) {
+        const auto found = std::find_if(policy.rules.begin(), policy.rules.end(),
+                                        [&](const Rule& rule) { return rule.id == id; });
+        const std::string what = "then " + quoted(id) + " of " + quoted(file.id);
+        if (found == policy.rules.end()) {
+            errors.push_back({what + ": the policy has no rule with that id", file.source});
+            continue;
+        }
+        const bool takes_values = std::any_of(found->args.begin(), found->args.end(),
+                                              [](const Arg& arg) { return !arg.is_literal; }) ||
+                                  std::any_of(found->options.begin(), found->options.end(),
+                                              [](const Option& option) { return option.required; });
+        if (takes_values) {
+            errors.push_back(
+                {what + ": the rule must take no value and no required option", file.source});
+        } else if (found->run_as != file.run_as) {
+            errors.push_back({what + ": the rule must run as the files entry does (" +
+                                  (file.run_as.empty() ? "bridle's account" : file.run_as) + ")",
+                              file.source});
+        } else if (!found->pipeline.alone) {
+            errors.push_back({what + ": the rule must be allowed alone", file.source});
+        }
+    }
+}
+
 // A files entry's validator: a rule of the policy that runs alone as the same user, whose one
 // value from the client is a path (the staged file's, which bridle fills in).
 void check_validators(const Policy& policy, std::vector<Error>& errors) {
     for (const FileRule& file : policy.file_rules) {
+        check_then_rules(policy, file, errors);
         if (file.validator.empty()) continue;
         const auto found =
             std::find_if(policy.rules.begin(), policy.rules.end(),

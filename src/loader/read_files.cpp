@@ -13,9 +13,9 @@ std::optional<FileRule> PolicyReader::read_file_rule(const Field& field) {
     const std::optional<Entries> entries = mapping(field, "a files entry");
     if (!entries) return std::nullopt;
     reject_unknown(*entries,
-                   {"id",      "summary", "paths",     "under", "names",    "except", "access",
-                    "keys",    "run_as",  "owner",     "group", "mode",     "modes",  "max_size",
-                    "content", "create",  "validator", "diff",  "versions", "timeout"},
+                   {"id",      "summary", "paths",     "under", "names", "except",   "access",
+                    "keys",    "run_as",  "owner",     "group", "mode",  "modes",    "max_size",
+                    "content", "create",  "validator", "then",  "diff",  "versions", "timeout"},
                    "a files entry");
     FileRule rule;
     rule.source = location(file_, field.mark);
@@ -91,7 +91,7 @@ std::optional<FileRule> PolicyReader::read_file_rule(const Field& field) {
     // rather than let a reader believe they do something.
     const bool writes = rule.put;
     for (const char* key : {"owner", "group", "mode", "modes", "max_size", "content", "create",
-                            "validator", "diff", "versions"}) {
+                            "validator", "then", "diff", "versions"}) {
         const Entry* entry = find(*entries, key);
         if (entry != nullptr && !writes && find(*entries, "access") != nullptr) {
             fail(entry->key_mark,
@@ -148,6 +148,22 @@ std::optional<FileRule> PolicyReader::read_file_rule(const Field& field) {
             } else {
                 fail(validator->value.mark,
                      "validator must name a rule by its id, not " + quoted(*id));
+            }
+        }
+    }
+    if (const Entry* then = find(*entries, "then")) {
+        if (const std::optional<std::vector<Field>> items = list(then->value, "then")) {
+            if (items->empty()) fail(then->value.mark, "then may not be empty; leave it out");
+            for (const Field& item : *items) {
+                const std::optional<std::string> id = text(item, "a rule id in then");
+                if (!id) continue;
+                if (!is_rule_id(*id)) {
+                    fail(item.mark, "then names rules by their ids, not " + quoted(*id));
+                } else if (std::find(rule.then.begin(), rule.then.end(), *id) != rule.then.end()) {
+                    fail(item.mark, "then lists " + quoted(*id) + " twice");
+                } else {
+                    rule.then.push_back(*id);
+                }
             }
         }
     }

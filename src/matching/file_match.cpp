@@ -68,9 +68,9 @@ bool takes(FileVerb verb, const std::string& option) {
         case FileVerb::kGet:
             return option == "--offset" || option == "--limit";
         case FileVerb::kPut:
-            return option == "--mode" || option == "--size";
+            return option == "--mode" || option == "--size" || option == "--then";
         case FileVerb::kRestore:
-            return option == "--version";
+            return option == "--version" || option == "--then";
         case FileVerb::kVersions:
         default:
             return false;
@@ -79,7 +79,9 @@ bool takes(FileVerb verb, const std::string& option) {
 
 Status set_option(FileRequest& r, const std::string& option, const std::string& value) {
     const std::string bad = "the value of " + option + " " + quote_text(value, 40);
-    if (option == "--mode") {
+    if (option == "--then") {
+        r.then = value;  // checked against the entry's `then` once an entry takes the path
+    } else if (option == "--mode") {
         r.mode = parse_mode(value);
         if (!r.mode) return usage(bad + " is not an octal file mode such as 0644");
     } else if (option == "--version") {
@@ -182,6 +184,7 @@ std::vector<std::string> normal_form(const FileRequest& r) {
     if (r.offset != 0) words.push_back("--offset=" + std::to_string(r.offset));
     if (r.limit) words.push_back("--limit=" + std::to_string(*r.limit));
     if (r.version) words.push_back("--version=" + std::to_string(*r.version));
+    if (r.then) words.push_back("--then=" + *r.then);
     return words;
 }
 
@@ -277,6 +280,14 @@ FileDecision decide_file(const policy::Policy& policy, const std::vector<std::st
         if (d.request.size && *d.request.size > rule.max_size) {
             d.reason = "the content is " + std::to_string(*d.request.size) + " bytes; entry " +
                        rule.id + " takes at most " + std::to_string(rule.max_size);
+            return d;
+        }
+        if (d.request.then &&
+            std::find(rule.then.begin(), rule.then.end(), *d.request.then) == rule.then.end()) {
+            std::string may;
+            for (const std::string& t : rule.then) may += (may.empty() ? "" : ", ") + t;
+            d.reason = "entry " + rule.id + " runs no rule " + quote_text(*d.request.then, 64) +
+                       " after a write" + (may.empty() ? "" : " (it may run: " + may + ")");
             return d;
         }
         d.mode = d.request.mode.value_or(rule.mode);

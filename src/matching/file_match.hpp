@@ -25,6 +25,7 @@ struct FileRequest {
     std::uint64_t offset = 0;              // get --offset
     std::optional<std::uint64_t> limit;    // get --limit
     std::optional<std::uint32_t> version;  // restore --version (default: the newest kept)
+    std::optional<std::string> then;       // put, restore --then: a rule of the entry's `then`
 };
 
 // The verb `word` names, when it is one.

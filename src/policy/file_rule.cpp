@@ -87,12 +87,13 @@ std::vector<std::string> FileRule::synopses() const {
         for (const std::uint32_t m : modes) {
             if (m != mode) choices.push_back(octal_mode(m));
         }
+        const std::string hooks = then.empty() ? "" : " [--then {" + join(then, "|") + "}]";
         out.push_back("put " + paths + " [--mode {" + join(choices, "|") + "}] [--size BYTES]" +
-                      " < CONTENT (" + content_type_name(content) + ", at most " +
+                      hooks + " < CONTENT (" + content_type_name(content) + ", at most " +
                       std::to_string(max_size) + " bytes" + (create ? "" : ", file must exist") +
                       (validator.empty() ? "" : ", checked by " + validator) + ")");
         out.push_back("versions " + paths);
-        out.push_back("restore " + paths + " [--version N]");
+        out.push_back("restore " + paths + " [--version N]" + hooks);
     }
     return out;
 }

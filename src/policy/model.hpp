@@ -192,12 +192,14 @@ struct FileRule {
     std::vector<std::uint32_t> modes;  // what `--mode` may pick (mode is always allowed)
     std::uint64_t max_size = 1024 * 1024;  // bytes of a put's content; 1B..64MiB
     ContentType content = ContentType::kText;
-    bool create = false;         // a put may create a file that does not exist yet
-    std::string validator;       // a rule id: run on the staged file before the rename
-                                 // (its one path parameter gets the staged path)
-    bool diff = false;           // the content is not secret: a bounded unified diff
-                                 // goes into the audit record (text content only)
-    std::uint32_t versions = 5;  // earlier contents kept per path (0..100)
+    bool create = false;            // a put may create a file that does not exist yet
+    std::string validator;          // a rule id: run on the staged file before the rename
+                                    // (its one path parameter gets the staged path)
+    std::vector<std::string> then;  // rule ids a put or restore may name with --then: run after
+                                    // the file is in place (a reload), values none
+    bool diff = false;              // the content is not secret: a bounded unified diff
+                                    // goes into the audit record (text content only)
+    std::uint32_t versions = 5;     // earlier contents kept per path (0..100)
     std::optional<std::chrono::milliseconds> timeout;  // of the whole request (the upload
                                                        // included); settings.timeout otherwise
     std::string source;                                // "file:line:col"

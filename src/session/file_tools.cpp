@@ -30,12 +30,13 @@ bool valid_utf8(std::string_view text) {
 }
 
 Json file_output_schema(bool read) {
-    Json properties = {
-        {"status", {{"type", "string"}, {"enum", {"ok", "denied", "refused", "failed", "error"}}}},
-        {"path", {{"type", "string"}}},
-        {"message", {{"type", "string"}}},
-        {"request_id", {{"type", "string"}}},
-        {"bridle_status", {{"type", "integer"}}}};
+    Json properties = {{"status",
+                        {{"type", "string"},
+                         {"enum", {"ok", "denied", "refused", "failed", "then-failed", "error"}}}},
+                       {"path", {{"type", "string"}}},
+                       {"message", {{"type", "string"}}},
+                       {"request_id", {{"type", "string"}}},
+                       {"bridle_status", {{"type", "integer"}}}};
     if (read) {
         properties["content"] = {{"type", "string"}};
         properties["encoding"] = {{"type", "string"}, {"enum", {"utf-8", "base64"}}};
@@ -114,6 +115,10 @@ Json write_file_definition() {
             {"content", {{"type", "string"}, {"description", "the new content, as text"}}},
             {"content_base64",
              {{"type", "string"}, {"description", "or the new content's bytes, base64"}}},
+            {"then",
+             {{"type", "string"},
+              {"description",
+               "a rule to run once the file is in place (a reload), one the entry allows"}}},
             {"mode",
              {{"type", "string"},
               {"pattern", "^[0-7]{3,4}$"},
@@ -128,9 +133,10 @@ Result<FileArgs> parse_file_args(const std::string& tool, const Json& arguments)
     if (!arguments.is_object()) return Error{tool + " needs its arguments: at least path", ""};
     const bool read = tool == kReadFile;
     for (const auto& [name, value] : arguments.items()) {
-        const bool known = name == "path" ||
-                           (read ? name == "offset" || name == "limit"
-                                 : name == "content" || name == "content_base64" || name == "mode");
+        const bool known =
+            name == "path" || (read ? name == "offset" || name == "limit"
+                                    : name == "content" || name == "content_base64" ||
+                                          name == "mode" || name == "then");
         if (!known) return Error{tool + " has no argument " + quote_text(name, 40), ""};
     }
     const auto path = arguments.find("path");
@@ -176,6 +182,10 @@ Result<FileArgs> parse_file_args(const std::string& tool, const Json& arguments)
             return Error{"mode must be a string of octal digits, e.g. \"0640\"", ""};
         args.argv.push_back("--mode=" + m->get<std::string>());
     }
+    if (const auto t = arguments.find("then"); t != arguments.end()) {
+        if (!t->is_string()) return Error{"then must be a rule id, as a string", ""};
+        args.argv.push_back("--then=" + t->get<std::string>());
+    }
     args.argv.push_back("--size=" + std::to_string(args.content->size()));
     return args;
 }
@@ -195,7 +205,9 @@ Json file_outcome_json(const gate::FileOutcome& f) {
                 {"created", f.created},
                 {"diff", f.diff},
                 {"validator", f.validator},
-                {"validator_status", f.validator_status}};
+                {"validator_status", f.validator_status},
+                {"then", f.then},
+                {"then_status", f.then_status}};
 }
 
 Json file_result(const std::string& tool, const CallReport& c) {
@@ -240,6 +252,10 @@ Json file_result(const std::string& tool, const CallReport& c) {
             s["created"] = f.value("created", false);
         }
         if (f.value("kept_version", 0) != 0) s["kept_version"] = f.value("kept_version", 0);
+        if (!f.value("then", std::string()).empty()) {
+            s["then"] = f.value("then", std::string());
+            s["then_status"] = f.value("then_status", -1);
+        }
         if (f.value("validator_status", -1) >= 0)
             s["validator_status"] = f.value("validator_status", -1);
     }

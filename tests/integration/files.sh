@@ -136,25 +136,41 @@ assert_status curl.status 0
 assert_contains curl.ok "$SSH_OUT" "HTTP/1.1 200 OK"
 assert_eq curl.page "<p>the blog</p>" "$(curl -s http://127.0.0.1:8080/index.html)"
 
+# Written, then nginx reloaded by the entry's `then` rule: port 8082 answers.
+sed 's/8080/8082/' "$IT_WORK/blog.conf" >"$IT_WORK/blog8082.conf"
+IT_STDIN=$IT_WORK/blog8082.conf bridle_ssh -- 'put /etc/nginx/sites-available/blog --then nginx-reload'
+assert_status then.status 0
+wait_until 10 curl -sf http://127.0.0.1:8082/index.html -o /dev/null && pass then.reloaded ||
+    fail then.reloaded "nginx does not serve :8082 after put --then nginx-reload"
+bridle_records >/dev/null
+assert_eq then.record "nginx-reload 0" "$(target_result BRIDLE_THEN) $(target_result BRIDLE_THEN_STATUS)"
+assert_eq then.own-record "then $(target_result BRIDLE_REQUEST_ID)" \
+    "$(rec_get BRIDLE_FRONT_END BRIDLE_RULE=nginx-reload BRIDLE_EVENT=result) $(rec_get BRIDLE_PARENT_REQUEST_ID BRIDLE_RULE=nginx-reload BRIDLE_EVENT=result)"
+IT_STDIN=$IT_WORK/blog.conf bridle_ssh -- 'put /etc/nginx/sites-available/blog --then nginx-test'
+assert_status then.not-listed 77
+assert_contains then.not-listed.says "$SSH_ERR" "runs no rule \"nginx-test\" after a write (it may run: nginx-reload)"
+IT_STDIN=$IT_WORK/blog.conf bridle_ssh -- 'put /etc/nginx/sites-available/blog --then nginx-reload'
+assert_status then.back-to-8080 0
+
 # A change, listed, and put back.
 printf 'server {\n    listen 8080;\n    root /var/www/html;\n    autoindex on;\n}\n' >"$IT_WORK/blog2.conf"
 IT_STDIN=$IT_WORK/blog2.conf bridle_ssh -- 'put /etc/nginx/sites-available/blog'
 assert_status change.status 0
 bridle_ssh -- 'versions /etc/nginx/sites-available/blog'
 assert_status versions.status 0
-assert_match versions.newest "$(sed -n 2p "$IT_WORK/ssh.out")" "^2	.*	$(stat -c %s "$IT_WORK/blog.conf") bytes	$(sha "$IT_WORK/blog.conf")$"
-assert_match versions.absent "$(sed -n 3p "$IT_WORK/ssh.out")" "^1	.*	absent$"
-bridle_ssh -- 'restore /etc/nginx/sites-available/blog --version 2'
+assert_match versions.newest "$(sed -n 2p "$IT_WORK/ssh.out")" "^4	.*	$(stat -c %s "$IT_WORK/blog.conf") bytes	$(sha "$IT_WORK/blog.conf")$"
+assert_match versions.absent "$(sed -n 5p "$IT_WORK/ssh.out")" "^1	.*	absent$"
+bridle_ssh -- 'restore /etc/nginx/sites-available/blog --version 4'
 assert_status restore.status 0
 assert_eq restore.content "$(sha "$IT_WORK/blog.conf")" "$(sha /etc/nginx/sites-available/blog)"
 bridle_records >/dev/null
-assert_eq restore.record "restore 3 $(sha "$IT_WORK/blog2.conf") $(sha "$IT_WORK/blog.conf")" \
+assert_eq restore.record "restore 5 $(sha "$IT_WORK/blog2.conf") $(sha "$IT_WORK/blog.conf")" \
     "$(target_result BRIDLE_FILE_VERB) $(target_result BRIDLE_FILE_KEPT_VERSION) $(target_result BRIDLE_FILE_OLD_SHA256) $(target_result BRIDLE_FILE_NEW_SHA256)"
 assert_contains restore.diff "$(target_result BRIDLE_FILE_DIFF)" "-    autoindex on;"
 audit_out=$("$IT_BRIDLE" audit --rule nginx-sites 2>&1)
 assert_contains audit.lists-writes "$audit_out" "put /etc/nginx/sites-available/blog"
 "$IT_BRIDLE" audit --rule nginx-sites -o json >"$IT_WORK/audit.json" 2>&1
-assert_eq audit.json.restore "restore ok 3" "$(python3 -c '
+assert_eq audit.json.restore "restore ok 5" "$(python3 -c '
 import json, sys
 last = [json.loads(l) for l in open(sys.argv[1])][-1]["file"]
 print(last["verb"], last["status"], last["kept_version"])' "$IT_WORK/audit.json" 2>&1)"

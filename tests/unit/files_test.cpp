@@ -100,9 +100,11 @@ TEST(FilesLoader, RefusesEachInvalidEntryWithItsReason) {
     const std::vector<Case> cases = {
         {"no place", "    access: [get]\n", "needs paths (exact files), under (directories)"},
         {"no access", "    paths: [/etc/motd]\n", "needs access"},
-        {"unknown access", "    paths: [/etc/motd]\n    access: [write]\n", "unknown access 'write'"},
+        {"unknown access", "    paths: [/etc/motd]\n    access: [write]\n",
+         "unknown access 'write'"},
         {"access twice", "    paths: [/etc/motd]\n    access: [get, get]\n", "lists 'get' twice"},
-        {"unknown key", "    paths: [/a]\n    access: [get]\n    owner_id: 0\n", "unknown key 'owner_id'"},
+        {"unknown key", "    paths: [/a]\n    access: [get]\n    owner_id: 0\n",
+         "unknown key 'owner_id'"},
         {"relative path", "    paths: [etc/motd]\n    access: [get]\n", "must be an absolute path"},
         {"dot dot", "    under: [/srv/../etc]\n    access: [get]\n", "must be an absolute path"},
         {"names alone", "    paths: [/a]\n    names: ['*']\n    access: [get]\n", "add under"},
@@ -110,13 +112,13 @@ TEST(FilesLoader, RefusesEachInvalidEntryWithItsReason) {
          "without /"},
         {"world-writable mode", "    under: [/srv]\n    access: [put]\n    mode: '0666'\n",
          "lets every account write the file"},
-        {"set-id mode", "    under: [/srv]\n    access: [put]\n    mode: '4755'\n",
-         "set-user-id"},
+        {"set-id mode", "    under: [/srv]\n    access: [put]\n    mode: '4755'\n", "set-user-id"},
         {"mode not octal", "    under: [/srv]\n    access: [put]\n    mode: '0648'\n",
          "must be octal digits"},
         {"write key on a read entry", "    under: [/srv]\n    access: [get]\n    create: true\n",
          "create applies to writes"},
-        {"diff of bytes", "    under: [/srv]\n    access: [put]\n    content: bytes\n    diff: true\n",
+        {"diff of bytes",
+         "    under: [/srv]\n    access: [put]\n    content: bytes\n    diff: true\n",
          "diff needs text or utf-8 content"},
         {"unknown content", "    under: [/srv]\n    access: [put]\n    content: binary\n",
          "unknown content 'binary'"},
@@ -124,7 +126,8 @@ TEST(FilesLoader, RefusesEachInvalidEntryWithItsReason) {
          "max_size must be between"},
         {"too many versions", "    under: [/srv]\n    access: [put]\n    versions: 101\n",
          "versions must be between 0 and 100"},
-        {"paths: [/]", "    paths: [/]\n    access: [get]\n", "paths lists files, and / is a directory"},
+        {"paths: [/]", "    paths: [/]\n    access: [get]\n",
+         "paths lists files, and / is a directory"},
         {"no such validator", "    under: [/srv]\n    access: [put]\n    validator: nope\n",
          "the policy has no rule with that id"},
     };
@@ -157,15 +160,16 @@ rules:
     run_as: root
 files:
 )";
-    for (const auto& [validator, message] :
-         std::vector<std::pair<std::string, std::string>>{
+    for (const auto& [validator, message] : std::vector<std::pair<std::string, std::string>>{
              {"two", "exactly one value, a path"},
              {"regex", "exactly one value, a path"},
              {"as-root", "the rule runs as root, the files entry as bridle's account"}}) {
         SCOPED_TRACE(validator);
         policy::LoadReport report;
-        const std::string yaml = rules + "  - id: f\n    under: [/srv]\n    access: [put]\n"
-                                         "    validator: " + validator + "\n";
+        const std::string yaml = rules +
+                                 "  - id: f\n    under: [/srv]\n    access: [put]\n"
+                                 "    validator: " +
+                                 validator + "\n";
         EXPECT_FALSE(parse(yaml, report));
         ASSERT_FALSE(report.errors.empty());
         EXPECT_NE(report.errors.front().message.find(message), std::string::npos)
@@ -173,11 +177,45 @@ files:
     }
 }
 
+TEST(FilesLoader, AThenRuleTakesNoValueAndRunsAsTheEntryDoes) {
+    const std::string rules = R"(version: 1
+rules:
+  - id: reload
+    command: /usr/sbin/nginx
+    args: [-s, reload]
+  - id: valued
+    command: /usr/bin/true
+    args: [{param: a}]
+    params: {a: {regex: '[a-z]+'}}
+files:
+  - id: f
+    under: [/srv]
+    access: [put]
+)";
+    policy::LoadReport ok_report;
+    const Result<policy::Policy> ok = parse(rules + "    then: [reload]\n", ok_report);
+    ASSERT_TRUE(ok) << ok.error().full();
+    EXPECT_EQ(ok.value().file_rules.front().then, std::vector<std::string>{"reload"});
+    for (const auto& [then, message] : std::vector<std::pair<std::string, std::string>>{
+             {"[valued]", "must take no value"},
+             {"[nope]", "the policy has no rule with that id"},
+             {"[reload, reload]", "lists 'reload' twice"},
+             {"[]", "then may not be empty"}}) {
+        SCOPED_TRACE(then);
+        policy::LoadReport report;
+        EXPECT_FALSE(parse(rules + "    then: " + then + "\n", report));
+        std::string all;
+        for (const Error& e : report.errors) all += e.full() + "\n";
+        EXPECT_NE(all.find(message), std::string::npos) << all;
+    }
+}
+
 TEST(FilesLoader, IdsAreUniqueAcrossRulesAndFilesEntries) {
     policy::LoadReport report;
-    EXPECT_FALSE(parse("version: 1\nrules:\n  - id: x\n    command: /usr/bin/true\nfiles:\n"
-                       "  - id: x\n    paths: [/a]\n    access: [get]\n",
-                       report));
+    EXPECT_FALSE(
+        parse("version: 1\nrules:\n  - id: x\n    command: /usr/bin/true\nfiles:\n"
+              "  - id: x\n    paths: [/a]\n    access: [get]\n",
+              report));
     ASSERT_FALSE(report.errors.empty());
     EXPECT_NE(report.errors.front().message.find("duplicate rule id 'x'"), std::string::npos);
 }
@@ -239,9 +277,9 @@ struct Decide {
     policy::Policy policy;
     FakeResolver fs;
     FileDecision operator()(const std::vector<std::string>& argv, const std::string& key = "k") {
-        return matching::decide_file(policy, argv, key, fs,
-                                     matching::protected_paths(policy, *matching::file_verb(argv[0]),
-                                                               "/usr/bin/bridle"));
+        return matching::decide_file(
+            policy, argv, key, fs,
+            matching::protected_paths(policy, *matching::file_verb(argv[0]), "/usr/bin/bridle"));
     }
 };
 
@@ -333,11 +371,15 @@ TEST(FileRequests, TheFirstEntryThatTakesThePathDecides) {
         {{"get", "/srv/site/a.conf"}, "k", "site", ""},
         {{"put", "/srv/site/a.conf"}, "k", "site", ""},
         {{"put", "/srv/site/sub/c.conf"}, "k", "site", ""},  // any depth
-        {{"put", "/srv/site/new.conf"}, "k", nullptr, "does not exist, and entry site may only "
-                                                      "replace existing files"},
+        {{"put", "/srv/site/new.conf"},
+         "k",
+         nullptr,
+         "does not exist, and entry site may only "
+         "replace existing files"},
         {{"put", "/srv/site/a.conf", "--mode=0600"}, "k", "site", ""},
         {{"put", "/srv/site/a.conf", "--mode=0640"}, "k", nullptr, "mode 0640 is not one"},
         {{"put", "/srv/site/a.conf", "--size=11"}, "k", nullptr, "takes at most 10"},
+        {{"put", "/srv/site/a.conf", "--then=rm"}, "k", nullptr, "entry site runs no rule \"rm\""},
         {{"get", "/srv/site/b.key"}, "k", nullptr, "no files entry lets this key get"},
         {{"get", "/srv/site/b.key"}, "admin", "keys", ""},
         {{"put", "/srv/site/b.key"}, "admin", nullptr, "no files entry"},
@@ -364,10 +406,10 @@ TEST(FileRequests, TheFirstEntryThatTakesThePathDecides) {
 
 // bridle's own files through every entry shape that could name them: never.
 TEST(FileRequests, BridlesOwnFilesAreNeverWritableWhateverAnEntrySays) {
-    for (const char* entry : {"    under: [/]\n", "    under: [/etc]\n", "    under: [/etc/bridle]\n",
-                              "    paths: [/etc/bridle/policy.yaml]\n",
-                              "    under: [/etc]\n    names: ['*.yaml']\n",
-                              "    under: [/usr/bin]\n", "    under: [/var/lib]\n"}) {
+    for (const char* entry :
+         {"    under: [/]\n", "    under: [/etc]\n", "    under: [/etc/bridle]\n",
+          "    paths: [/etc/bridle/policy.yaml]\n", "    under: [/etc]\n    names: ['*.yaml']\n",
+          "    under: [/usr/bin]\n", "    under: [/var/lib]\n"}) {
         SCOPED_TRACE(entry);
         Decide d = decide_with(std::string("  - id: wide\n") + entry +
                                "    access: [get, put]\n    create: true\n");
@@ -405,7 +447,7 @@ TEST(FileContent, EachTypeTakesWhatItSaysAndNamesTheFirstBadCharacter) {
         {ContentType::kText, "\xc2\x85", "control character U+0085"},
         {ContentType::kText, "\xff", "not valid UTF-8 at line 1, column 1"},
         {ContentType::kUtf8, "\x1b[31m\n", nullptr},
-        {ContentType::kUtf8, "\xc0\xaf", "not valid UTF-8"},  // overlong '/'
+        {ContentType::kUtf8, "\xc0\xaf", "not valid UTF-8"},      // overlong '/'
         {ContentType::kUtf8, "\xed\xa0\x80", "not valid UTF-8"},  // a surrogate
         {ContentType::kBytes, std::string("\0\xff\x1b", 3), nullptr},
     };
@@ -498,7 +540,8 @@ TEST(UnifiedDiff, IsAShortestEditScriptThatAppliesLikeGnuDiffs) {
 
 TEST(UnifiedDiff, SaysWhereALimitStopsIt) {
     std::string a, b;
-    for (int i = 0; i < 100; ++i) a += "a" + std::to_string(i) + "\n", b += "b" + std::to_string(i) + "\n";
+    for (int i = 0; i < 100; ++i)
+        a += "a" + std::to_string(i) + "\n", b += "b" + std::to_string(i) + "\n";
     EXPECT_EQ(unified_diff(a, b, "/x", {150, 2000, 16384, 3}), "(no diff: more than 150 lines)\n");
     EXPECT_EQ(unified_diff(a, b, "/x", {20000, 50, 16384, 3}),
               "(no diff: more than 50 lines changed)\n");
@@ -539,7 +582,8 @@ class FilesOnDisk : public ::testing::Test {
 TEST_F(FilesOnDisk, ADirectoryIsReachedWithoutFollowingAnyLink) {
     EXPECT_TRUE(files::open_directory(root_ + "/site", root_ + "/site/sub", true));
     fs::create_directory_symlink(root_ + "/elsewhere", root_ + "/site/link");
-    const Result<os::UniqueFd> through = files::open_directory(root_ + "/site", root_ + "/site/link", false);
+    const Result<os::UniqueFd> through =
+        files::open_directory(root_ + "/site", root_ + "/site/link", false);
     ASSERT_FALSE(through);
     EXPECT_NE(through.error().message.find("changed after it was checked"), std::string::npos)
         << through.error().message;
@@ -578,12 +622,14 @@ TEST_F(FilesOnDisk, AStagedFileIsInvisibleUntilCommittedAndGoneIfNot) {
         EXPECT_EQ(st.st_mode & 0777, 0640u);
     }  // not committed: removed
     EXPECT_FALSE(fs::exists(staged_path));
-    Result<files::Staged> staged = files::stage(dir.value().get(), root_ + "/site", "a.conf", "new\n", me());
+    Result<files::Staged> staged =
+        files::stage(dir.value().get(), root_ + "/site", "a.conf", "new\n", me());
     ASSERT_TRUE(staged);
     ASSERT_TRUE(staged.value().commit(true));
     EXPECT_EQ(read(root_ + "/site/a.conf"), "new\n");
     // A file that appears after bridle found none is not replaced.
-    Result<files::Staged> created = files::stage(dir.value().get(), root_ + "/site", "b.conf", "mine\n", me());
+    Result<files::Staged> created =
+        files::stage(dir.value().get(), root_ + "/site", "b.conf", "mine\n", me());
     ASSERT_TRUE(created);
     write(root_ + "/site/b.conf", "theirs\n");
     EXPECT_FALSE(created.value().commit(false));
