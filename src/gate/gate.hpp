@@ -40,6 +40,7 @@ struct Request {
     // was sent for, once known. The request is the user side's normal form of that rule,
     // re-checked under a policy of it alone; one not in the normal form is denied.
     std::string target_rule;
+    std::string task_id;  // a task's run (`task start`, task_gate.cpp): BRIDLE_TASK_ID
 };
 
 // The front end of the target side of a run_as rule (target/, started by sudo): no built-in

@@ -294,10 +294,10 @@ TEST_F(Cache, ADamagedOrUntrustedCacheIsIgnoredWithItsReason) {
         {"another format version",
          [&] {
              std::string b = good;
-             b[version_at] = 2;
+             b[version_at] = 3;
              write_bytes(cache_file_, b);
          },
-         "ignored: format version 2, not 1"},
+         "ignored: format version 3, not 2"},
         {"another bridle build", [&] { write_bytes(cache_file_, flipped(build_at + 3)); },
          "ignored: written by another bridle build"},
         {"owned by nobody", [&] { ASSERT_EQ(::chown(cache_file_.c_str(), 65534, 65534), 0); },

@@ -819,5 +819,36 @@ TEST(Auxiliary, RelativePathAndExecFailureAreErrors) {
     EXPECT_NE(nul.error().message.find("NUL byte"), std::string::npos) << nul.error().message;
 }
 
+// idle_timeout: a command silent for that long is killed; one whose output keeps coming is
+// not, however long it runs; and the wall-clock timeout stays apart from it.
+TEST(Execution, IdleTimeoutKillsASilentCommand) {
+    Spec spec = make_spec({"/bin/sleep", "30"});
+    spec.idle_timeout = 300ms;
+    const Ran ran = run_capturing(spec);
+    EXPECT_TRUE(ran.outcome.idle_timed_out);
+    EXPECT_FALSE(ran.outcome.timed_out);
+    EXPECT_EQ(ran.outcome.signal, SIGTERM);
+    EXPECT_GE(ran.outcome.duration, 300ms);
+    EXPECT_LT(ran.outcome.duration, 1500ms);
+}
+
+TEST(Execution, IdleTimeoutSparesACommandWhoseOutputFlows) {
+    Spec spec = shell("for i in 1 2 3 4 5 6; do echo $i; sleep 0.2; done");
+    spec.idle_timeout = 600ms;
+    const Ran ran = run_capturing(spec);
+    EXPECT_FALSE(ran.outcome.idle_timed_out);
+    EXPECT_EQ(ran.outcome.exit_status, 0);
+    EXPECT_EQ(ran.output.out, "1\n2\n3\n4\n5\n6\n");
+    EXPECT_GE(ran.outcome.duration, 1000ms);  // longer than the idle timeout, all told
+}
+
+TEST(Execution, IdleTimeoutCountsFromTheLastOutput) {
+    Spec spec = shell("echo early; sleep 30");
+    spec.idle_timeout = 400ms;
+    const Ran ran = run_capturing(spec);
+    EXPECT_TRUE(ran.outcome.idle_timed_out);
+    EXPECT_EQ(ran.output.out, "early\n");
+}
+
 }  // namespace
 }  // namespace bridle::execution
