@@ -14,7 +14,7 @@
 
 namespace bridle::execution {
 
-Detached detach() {
+Detached detach(const std::vector<int>& close_fds) {
     Detached result;
     os::UniqueFd read_end, write_end;
     if (!os::make_pipe(read_end, write_end)) {
@@ -30,6 +30,9 @@ Detached detach() {
         // The middle process: a new session (no controlling terminal, so no SIGHUP when the
         // connection's session ends), then the grandchild, then gone at once.
         read_end.reset();
+        for (const int fd : close_fds) {
+            if (fd > 2) ::close(fd);
+        }
         if (::setsid() < 0) ::_exit(1);
         const pid_t grandchild = ::fork();
         if (grandchild < 0) ::_exit(1);
@@ -57,7 +60,8 @@ Detached detach() {
     pid_t pid = -1;
     std::size_t got = 0;
     while (got < sizeof pid) {
-        const ssize_t n = ::read(read_end.get(), reinterpret_cast<char*>(&pid) + got, sizeof pid - got);
+        const ssize_t n =
+            ::read(read_end.get(), reinterpret_cast<char*>(&pid) + got, sizeof pid - got);
         if (n > 0) {
             got += static_cast<std::size_t>(n);
         } else if (n == 0 || errno != EINTR) {

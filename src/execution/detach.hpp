@@ -6,6 +6,7 @@
 #include <sys/types.h>
 
 #include <string>
+#include <vector>
 
 namespace bridle::execution {
 
@@ -20,6 +21,8 @@ struct Detached {
 // SIGHUP ignored, stdin, stdout and stderr on /dev/null. The caller's other descriptors stay
 // open in it (give them O_CLOEXEC as the command should never get them; runner closes the
 // rest before execve). The parent returns once the detached process exists.
-Detached detach();
+// `close_fds`: descriptors the detached process closes first (the caller's pipes to whoever
+// waits for its end).
+Detached detach(const std::vector<int>& close_fds = {});
 
 }  // namespace bridle::execution

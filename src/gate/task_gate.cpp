@@ -38,7 +38,9 @@ std::string joined_words(const std::vector<std::string>& words) {
     return text;
 }
 
-std::int64_t now_seconds() { return static_cast<std::int64_t>(std::time(nullptr)); }
+std::int64_t now_seconds() {
+    return static_cast<std::int64_t>(std::time(nullptr));
+}
 
 // Every `task` request leaves a decision record (allow or deny) with the rule builtin:task.
 Response answer(const Context& context, const Request& request, Response r, bool allowed,
@@ -92,8 +94,8 @@ std::string state_of(const Response& done, bool cancelled) {
 // record) with the output going to the spool. Never returns.
 [[noreturn]] void supervise(const Context& context, Request task, const std::string& dir) {
     const std::string output = dir + "/" + tasks::kOutputFile;
-    os::UniqueFd out(::open(output.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW,
-                            0600));
+    os::UniqueFd out(
+        ::open(output.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600));
     const int fd = out.get();
     const execution::OutputSink to_spool = [fd](execution::Stream, std::string_view bytes) {
         // A full disk loses output, not supervision: the command runs on to its end.
@@ -136,8 +138,8 @@ Response start(const Context& context, const Request& request, Response r,
     const Response d = explain(context, task);
     if (d.kind != Kind::kAllowed) {
         const ExitCode code = d.kind == Kind::kUnparsable ? ExitCode::kUsage : ExitCode::kNoPerm;
-        Response a = answer(context, request, std::move(r), false, d.decision.reason,
-                            d.message, code);
+        Response a =
+            answer(context, request, std::move(r), false, d.decision.reason, d.message, code);
         if (a.kind == Kind::kDenied) a.exit_status = d.exit_status;
         return a;
     }
@@ -152,8 +154,7 @@ Response start(const Context& context, const Request& request, Response r,
     const policy::Settings& settings = context.policy.settings;
     const Result<std::string> dir = tasks::make_key_dir(settings.task_spool, request.key);
     if (!dir) {
-        return refused(context, request, std::move(r), dir.error().message,
-                       ExitCode::kUnavailable);
+        return refused(context, request, std::move(r), dir.error().message, ExitCode::kUnavailable);
     }
     tasks::sweep(dir.value(), settings.task_retention);
     std::uint64_t running = 0;
@@ -189,7 +190,7 @@ Response start(const Context& context, const Request& request, Response r,
     Response a = answer(context, request, std::move(r), true, "task " + task.task_id,
                         task.task_id + "\n", ExitCode::kOk);
     if (a.kind != Kind::kHelp) return a;
-    const execution::Detached detached = execution::detach();
+    const execution::Detached detached = execution::detach(request.detach_close_fds);
     if (detached.in_child) supervise(context, task, task_dir);
     if (detached.pid < 0) {
         a.message = "bridle: the task could not start: " + detached.error + "\n";
@@ -199,45 +200,46 @@ Response start(const Context& context, const Request& request, Response r,
         return a;
     }
     meta.emplace_back("pid", std::to_string(detached.pid));
+    a.detached_pid = detached.pid;
     (void)tasks::write_fields(task_dir + "/" + tasks::kMetaFile, meta);
     return a;
 }
 
 // `task output ID [--offset N] [--follow]`: the output from byte N on; with --follow, on until
 // the task ends (or the client goes). The next offset goes to stderr.
-Response output(const Context& context, const Request& request, Response r,
-                const std::string& dir, const tasks::Task& t,
-                const std::vector<std::string>& words, const execution::OutputSink& sink) {
+Response output(const Context& context, const Request& request, Response r, const std::string& dir,
+                const tasks::Task& t, const std::vector<std::string>& words,
+                const execution::OutputSink& sink) {
     std::uint64_t offset = 0;
     bool follow = false;
     for (std::size_t i = 3; i < words.size(); ++i) {
         if (words[i] == "--follow") {
             follow = true;
-        } else if (words[i] == "--offset" && i + 1 < words.size() &&
-                   !words[i + 1].empty() && words[i + 1].size() <= 19 &&
+        } else if (words[i] == "--offset" && i + 1 < words.size() && !words[i + 1].empty() &&
+                   words[i + 1].size() <= 19 &&
                    words[i + 1].find_first_not_of("0123456789") == std::string::npos) {
             offset = std::stoull(words[++i]);
         } else {
-            return refused(context, request, std::move(r),
-                           "task output: " + quote_text(words[i], 100) +
-                               " is not --offset N or --follow",
-                           ExitCode::kUsage);
+            return refused(
+                context, request, std::move(r),
+                "task output: " + quote_text(words[i], 100) + " is not --offset N or --follow",
+                ExitCode::kUsage);
         }
     }
-    Response a = answer(context, request, std::move(r), true, "task output " + t.id, "",
-                        ExitCode::kOk);
+    Response a =
+        answer(context, request, std::move(r), true, "task output " + t.id, "", ExitCode::kOk);
     if (a.kind != Kind::kHelp) return a;
     const std::string task_dir = dir + "/" + t.id;
-    os::UniqueFd fd(::open((task_dir + "/" + tasks::kOutputFile).c_str(),
-                           O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+    os::UniqueFd fd(
+        ::open((task_dir + "/" + tasks::kOutputFile).c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
     std::vector<char> buffer(64 * 1024);
     bool client_here = true;
     while (client_here) {
         // Whether it still runs, before reading: output written before its end is then read.
         const bool running = tasks::is_running(task_dir);
         while (fd.get() >= 0) {
-            const ssize_t n = ::pread(fd.get(), buffer.data(), buffer.size(),
-                                      static_cast<off_t>(offset));
+            const ssize_t n =
+                ::pread(fd.get(), buffer.data(), buffer.size(), static_cast<off_t>(offset));
             if (n <= 0) break;
             if (!sink(execution::Stream::kStdout,
                       std::string_view(buffer.data(), static_cast<std::size_t>(n)))) {
@@ -253,22 +255,26 @@ Response output(const Context& context, const Request& request, Response r,
                             O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
         }
     }
+    // The note goes to the sink's stderr, after the output: the answer's own message (stdout,
+    // as for every kHelp answer) stays empty, so the output is the whole of stdout.
     const std::optional<tasks::Task> now = tasks::read_task(dir, t.id);
-    a.message = "";
-    a.kind = Kind::kRan;  // the bytes went to the sink; what follows is bridle's note (stderr)
-    a.message = "bridle: task " + t.id + ": " + (now ? now->state : std::string("gone")) +
-                "; next offset " + std::to_string(offset) + "\n";
+    if (client_here) {
+        (void)sink(execution::Stream::kStderr,
+                   "bridle: task " + t.id + ": " + (now ? now->state : std::string("gone")) +
+                       "; next offset " + std::to_string(offset) + "\n");
+    }
     return a;
 }
 
-Response cancel(const Context& context, const Request& request, Response r,
-                const std::string& dir, const tasks::Task& t) {
+Response cancel(const Context& context, const Request& request, Response r, const std::string& dir,
+                const tasks::Task& t) {
     if (t.state != "running" || t.pid <= 0) {
         return refused(context, request, std::move(r),
                        "task " + t.id + " is not running (" + t.state + ")", ExitCode::kUsage);
     }
     const std::string task_dir = dir + "/" + t.id;
-    (void)tasks::write_fields(task_dir + "/" + tasks::kCancelFile, {{"at", std::to_string(now_seconds())}});
+    (void)tasks::write_fields(task_dir + "/" + tasks::kCancelFile,
+                              {{"at", std::to_string(now_seconds())}});
     // Checked again right before the signal: the lock is held only while that supervisor
     // lives, so its pid has not been reused. SIGTERM: it ends the command and its tree as a
     // departed client would, then writes the result.
@@ -282,8 +288,7 @@ Response cancel(const Context& context, const Request& request, Response r,
 
 }  // namespace
 
-std::optional<std::vector<std::string>> task_words(const Context& context,
-                                                   const Request& request) {
+std::optional<std::vector<std::string>> task_words(const Context& context, const Request& request) {
     if (request.front_end == kTargetFrontEnd || request.pipeline) return std::nullopt;
     std::vector<std::string> words;
     if (request.argv) {

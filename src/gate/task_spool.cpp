@@ -47,8 +47,8 @@ std::int64_t number(const std::map<std::string, std::string>& fields, const std:
 // A directory, created 0700 if missing; a symlink or anything else in its place fails.
 Status make_dir(const std::string& path) {
     if (::mkdir(path.c_str(), 0700) != 0 && errno != EEXIST) {
-        return Error{"cannot create the task spool directory " + path + ": " + os::errno_text(errno),
-                     ""};
+        return Error{
+            "cannot create the task spool directory " + path + ": " + os::errno_text(errno), ""};
     }
     struct stat st {};
     if (::lstat(path.c_str(), &st) != 0 || !S_ISDIR(st.st_mode) || st.st_uid != ::geteuid()) {

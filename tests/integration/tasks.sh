@@ -135,4 +135,10 @@ done
 assert_eq sigkill.no-survivor 1 "$gone"
 assert_eq sigkill.state lost "$(task_state "$b")"
 
+# ---- the administrator sees every key's tasks ---------------------------------------------------
+all=$("$IT_BRIDLE" tasks --policy "$IT_POLICY")
+assert_contains admin.tasks.own "$all" "$IT_UID it-key $id exited ticker"
+assert_contains admin.tasks.lost "$all" "$IT_UID it-key $b lost ticker"
+assert_contains admin.tasks.other-key "$all" "$IT_UID second-agent "
+
 harness_finish
