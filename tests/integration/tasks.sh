@@ -135,6 +135,11 @@ done
 assert_eq sigkill.no-survivor 1 "$gone"
 assert_eq sigkill.state lost "$(task_state "$b")"
 
+# ---- bridle audit shows a task's run, and how the idle one ended ------------------------------------
+review=$("$BRIDLE" audit --since @1 --color never 2>&1)
+assert_match audit.review.task "$review" "ticker +0 .*\[task $id\] ticker 4"
+assert_match audit.review.idle "$review" "quiet +idle .*\[task $quiet\] quiet 30"
+
 # ---- the administrator sees every key's tasks ---------------------------------------------------
 all=$("$IT_BRIDLE" tasks --policy "$IT_POLICY")
 assert_contains admin.tasks.own "$all" "$IT_UID it-key $id exited ticker"
