@@ -17,12 +17,12 @@ struct Detached {
 };
 
 // Forks twice: the detached process is a grandchild of the caller (so it is no child of the
-// caller's and never its zombie), the leader of a new session with no controlling terminal,
-// SIGHUP ignored, stdin, stdout and stderr on /dev/null. The caller's other descriptors stay
-// open in it (give them O_CLOEXEC as the command should never get them; runner closes the
-// rest before execve). The parent returns once the detached process exists.
-// `close_fds`: descriptors the detached process closes first (the caller's pipes to whoever
-// waits for its end).
+// caller's and never its zombie), in a new session that the middle process led (so it has no
+// controlling terminal and can never acquire one), SIGHUP ignored, stdin, stdout and stderr on
+// /dev/null. The caller's other descriptors stay open in it (give them O_CLOEXEC as the command
+// should never get them; runner closes the rest before execve). The parent returns once the
+// detached process exists. `close_fds`: descriptors the detached process closes first (the caller's
+// pipes to whoever waits for its end).
 Detached detach(const std::vector<int>& close_fds = {});
 
 }  // namespace bridle::execution
