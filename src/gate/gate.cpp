@@ -578,7 +578,7 @@ Response handle(const Context& context, const Request& request, const execution:
     Response r;
     r.request_id = request.request_id.empty() ? new_request_id() : request.request_id;
     if (auto words = task_words(context, request)) {
-        return handle_task(context, request, std::move(r), *words, sink);
+        return handle_task(context, request, std::move(r), *words, sink, hangup_fds);
     }
     const auto stages = parse_and_decide(context, request, r);
     if (stages && stages->size() > 1) {

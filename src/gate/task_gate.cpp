@@ -6,6 +6,7 @@
 #include <csignal>
 
 #include <fcntl.h>
+#include <poll.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -209,7 +210,7 @@ Response start(const Context& context, const Request& request, Response r,
 // the task ends (or the client goes). The next offset goes to stderr.
 Response output(const Context& context, const Request& request, Response r, const std::string& dir,
                 const tasks::Task& t, const std::vector<std::string>& words,
-                const execution::OutputSink& sink) {
+                const execution::OutputSink& sink, const std::vector<int>& hangup_fds) {
     std::uint64_t offset = 0;
     bool follow = false;
     for (std::size_t i = 3; i < words.size(); ++i) {
@@ -249,7 +250,15 @@ Response output(const Context& context, const Request& request, Response r, cons
             offset += static_cast<std::uint64_t>(n);
         }
         if (!follow || !running) break;
-        std::this_thread::sleep_for(kFollowPoll);
+        // Waits for the next look, or for the client to leave (POLLHUP/POLLERR on its
+        // channel): a silent task must not keep a departed client's follower alive.
+        std::vector<pollfd> fds;
+        for (const int hangup : hangup_fds) fds.push_back({hangup, 0, 0});
+        if (fds.empty()) {
+            std::this_thread::sleep_for(kFollowPoll);
+        } else if (::poll(fds.data(), fds.size(), static_cast<int>(kFollowPoll.count())) > 0) {
+            client_here = false;
+        }
         if (fd.get() < 0) {
             fd.reset(::open((task_dir + "/" + tasks::kOutputFile).c_str(),
                             O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
@@ -306,7 +315,8 @@ std::optional<std::vector<std::string>> task_words(const Context& context, const
 }
 
 Response handle_task(const Context& context, const Request& request, Response r,
-                     const std::vector<std::string>& words, const execution::OutputSink& sink) {
+                     const std::vector<std::string>& words, const execution::OutputSink& sink,
+                     const std::vector<int>& hangup_fds) {
     const std::string verb = words.size() > 1 ? words[1] : "";
     if (verb == "start") return start(context, request, std::move(r), words);
     const bool needs_id = verb == "status" || verb == "output" || verb == "cancel";
@@ -334,7 +344,9 @@ Response handle_task(const Context& context, const Request& request, Response r,
         return answer(context, request, std::move(r), true, "task status " + t->id, describe(*t),
                       ExitCode::kOk);
     }
-    if (verb == "output") return output(context, request, std::move(r), dir, *t, words, sink);
+    if (verb == "output") {
+        return output(context, request, std::move(r), dir, *t, words, sink, hangup_fds);
+    }
     return cancel(context, request, std::move(r), dir, *t);
 }
 

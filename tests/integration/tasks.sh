@@ -135,6 +135,18 @@ done
 assert_eq sigkill.no-survivor 1 "$gone"
 assert_eq sigkill.state lost "$(task_state "$b")"
 
+# ---- a follower whose client left ends, though the task is silent --------------------------------
+bridle_ssh -- 'task start silent 30'
+f=${SSH_OUT%$'\n'}
+bridle_count() { pgrep -u "$IT_USER" -f -- '--key it-key' | grep -c .; }
+sleep 1
+base=$(bridle_count)
+IT_SSH_TIMEOUT=2 bridle_ssh -o ControlPath=none -- "task output $f --follow"
+follower_gone() { (($(bridle_count) <= base)); }
+if wait_until 5 follower_gone; then pass follow.client-left; else fail follow.client-left "$(bridle_count) bridle processes, $base before"; fi
+assert_eq follow.task-runs-on running "$(task_state "$f")"
+bridle_ssh -- "task cancel $f"
+
 # ---- bridle audit shows a task's run, and how the idle one ended ------------------------------------
 review=$("$BRIDLE" audit --since @1 --color never 2>&1)
 assert_match audit.review.task "$review" "ticker +0 .*\[task $id\] ticker 4"
