@@ -60,6 +60,7 @@ struct RequestInfo {
     std::vector<int> pipestatus;
     std::vector<std::uint64_t> stage_exec_blocked;
     std::vector<std::string> stage_containment;
+    std::string task_id;  // BRIDLE_TASK_ID: the run of a task (`task start`)
 };
 
 // BRIDLE_RULE of the built-in `help` request (bridle answers it itself: no result record).

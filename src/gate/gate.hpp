@@ -40,6 +40,10 @@ struct Request {
     // was sent for, once known. The request is the user side's normal form of that rule,
     // re-checked under a policy of it alone; one not in the normal form is denied.
     std::string target_rule;
+    std::string task_id;  // a task's run (`task start`, task_gate.cpp): BRIDLE_TASK_ID
+    std::vector<int> detach_close_fds;  // the front end's own descriptors (an MCP worker's
+                                        // pipes) that a task's detached supervisor closes,
+                                        // so that the front end sees them end with the call
 };
 
 // The front end of the target side of a run_as rule (target/, started by sudo): no built-in
@@ -81,6 +85,9 @@ struct Response {
     // `decision` is the first denied stage's (its reason names the stage), or the last
     // stage's when every stage is allowed; `outcome` is the pipeline's (outcome_of_pipeline).
     std::vector<Response> stages;
+    // `task start`: the detached supervisor's pid. A front end that reaps and kills the
+    // orphans that reach it (the MCP session, a subreaper) leaves this one alone.
+    int detached_pid = -1;
 };
 
 struct Context {

@@ -34,6 +34,7 @@
 #include "common/text.hpp"
 #include "execution/children.hpp"
 #include "os/fd.hpp"
+#include "session/task_tools.hpp"
 #include "session/tools.hpp"
 #include "session/worker.hpp"
 
@@ -112,6 +113,7 @@ void Session::start_pending() {
         call.tail_fd = worker.value().tail_fd;
         call.progress_token = std::move(p.progress_token);
         call.era = p.era;
+        call.task_tool = p.task_tool;
         call.started = Clock::now();
         call.next_progress = call.started + kProgressInterval;
         if (p.request.argv) {
@@ -209,14 +211,19 @@ void Session::reap_children() {
             call->reaped = true;
             if (!WIFEXITED(status)) orphan_seen = true;  // it may have left its command behind
         }
+        tasks_.erase(std::remove(tasks_.begin(), tasks_.end(), pid), tasks_.end());
     }
     if (!orphan_seen) return;
     for (const pid_t child : execution::list_children()) {
         const bool is_worker = std::any_of(calls_.begin(), calls_.end(), [&](const Call& c) {
             return c.pid == child && !c.reaped;
         });
-        if (!is_worker) ::kill(child, SIGKILL);
+        if (!is_worker && !is_task(child)) ::kill(child, SIGKILL);
     }
+}
+
+bool Session::is_task(pid_t pid) const {
+    return std::find(tasks_.begin(), tasks_.end(), pid) != tasks_.end();
 }
 
 // Answers the calls whose worker is done (pipe closed and reaped), then fills the slots.
@@ -232,8 +239,14 @@ void Session::finish_calls() {
             auto report = parsed.is_discarded()
                               ? Result<CallReport>(Error{"the worker ended without a report", ""})
                               : report_from_json(parsed);
+            if (report && report.value().detached_pid > 0) {
+                tasks_.push_back(report.value().detached_pid);
+            }
             if (report) {
-                reply(it->id, tools::run_result(report.value(), it->ending), it->era);
+                reply(it->id,
+                      it->task_tool ? tools::task_result(report.value())
+                                    : tools::run_result(report.value(), it->ending),
+                      it->era);
             } else {
                 reply(it->id,
                       tools::error_result(
@@ -327,12 +340,19 @@ void Session::shut_down() {
     calls_.clear();
     const Clock::time_point reap_until = Clock::now() + kReapLimit;
     for (;;) {
-        for (const pid_t child : execution::list_children()) ::kill(child, SIGKILL);
+        std::size_t others = 0;
+        for (const pid_t child : execution::list_children()) {
+            if (is_task(child)) continue;  // a task's supervisor runs on (init reaps it)
+            ::kill(child, SIGKILL);
+            ++others;
+        }
         int status;
         pid_t pid;
         while ((pid = ::waitpid(-1, &status, WNOHANG)) > 0) {
+            tasks_.erase(std::remove(tasks_.begin(), tasks_.end(), pid), tasks_.end());
         }
         if (pid < 0 && errno == ECHILD) break;
+        if (others == 0) break;  // only tasks' supervisors are left
         if (Clock::now() >= reap_until) break;
         ::usleep(10'000);
     }

@@ -4,6 +4,8 @@
 // list_allowed_commands; a command that exits non-zero is not a tool error.
 #include "session/tools.hpp"
 
+#include "session/task_tools.hpp"
+
 #include <cmath>
 
 #include "audit/records.hpp"
@@ -56,6 +58,12 @@ Json command_input_schema(bool with_timeout) {
             {"exclusiveMinimum", 0},
             {"description",
              "Kill the command after this many seconds; capped at its rule's timeout."}};
+        properties["background"] = {
+            {"type", "boolean"},
+            {"description",
+             "Run it as a task that outlives this call and the connection (its rule must allow "
+             "tasks): the result is a task_id at once; then get_task, get_task_output, "
+             "cancel_task. Not with `pipeline`."}};
     }
     return Json{{"type", "object"}, {"properties", properties}, {"additionalProperties", false}};
 }
@@ -187,7 +195,9 @@ Json definitions() {
           {"required", {"decision", "message"}}}},
         {"annotations",
          annotations("Check a command against the policy", true, false, true, false)}};
-    return Json{{"tools", Json::array({run, list, check})}};
+    Json all = Json::array({run, list, check});
+    for (Json& task : task_definitions()) all.push_back(std::move(task));
+    return Json{{"tools", all}};
 }
 
 void keep_tail(std::string& tail, std::string_view bytes) {
@@ -257,6 +267,9 @@ Result<CommandArgs> parse_command_args(const Json& arguments, bool with_timeout)
                 }
                 args.pipeline = std::move(stages);
                 ++given;
+            } else if (name == "background" && with_timeout) {
+                if (!value.is_boolean()) return Error{"`background` must be true or false", ""};
+                args.background = value.get<bool>();
             } else if (name == "timeout_seconds" && with_timeout) {
                 if (!value.is_number()) return Error{"`timeout_seconds` must be a number", ""};
                 const double seconds = value.get<double>();
@@ -271,7 +284,8 @@ Result<CommandArgs> parse_command_args(const Json& arguments, bool with_timeout)
             } else {
                 return Error{
                     "unknown argument " + quote_text(name, 64) + " (expected " +
-                        (with_timeout ? "argv, command or pipeline, and optionally timeout_seconds)"
+                        (with_timeout ? "argv, command or pipeline, and optionally timeout_seconds "
+                                        "and background)"
                                       : "argv, command or pipeline)"),
                     ""};
             }

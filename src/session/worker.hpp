@@ -40,6 +40,7 @@ struct CallReport {
     bool truncated = false;  // the rule's cap or kMaxToolOutputBytes dropped output
     std::int64_t duration_ms = 0, timeout_ms = 0;
     std::vector<int> pipestatus;  // a pipeline's: each stage's status, as bridle would exit
+    int detached_pid = -1;        // `task start`: the task's supervisor, now the session's child
 };
 
 jsonrpc::Json to_json(const CallReport& report);
