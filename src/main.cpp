@@ -21,6 +21,7 @@
 #include "admin/enroll.hpp"
 #include "admin/learn.hpp"
 #include "admin/sudoers.hpp"
+#include "admin/tasks.hpp"
 #include "common/exit_code.hpp"
 #include "forced/forced.hpp"
 #include "target/target_side.hpp"
@@ -162,6 +163,13 @@ int keys(const Args& args) {
     return bridle::admin::list_keys(keys_options(words));
 }
 
+// `bridle tasks [--policy FILE]`: every task in the spool.
+int tasks(const Args& args) {
+    Words words;
+    if (const auto refused = options_only("tasks", args, words)) return *refused;
+    return bridle::admin::list_all_tasks(words.option("--policy"));
+}
+
 // Privilege: compile the run_as rules for sudo; the target side that sudo starts.
 int sudoers(const Args& args) {
     Words words;
@@ -212,7 +220,7 @@ struct Mode {
     int (*run)(const Args& args);
 };
 
-constexpr std::array<Mode, 13> kModes{{
+constexpr std::array<Mode, 14> kModes{{
     {"-c", login_shell},
     {"--help", help},
     {"-h", help},
@@ -224,6 +232,7 @@ constexpr std::array<Mode, 13> kModes{{
     {"enroll", enroll},
     {"revoke", revoke},
     {"keys", keys},
+    {"tasks", tasks},
     {"sudoers", sudoers},
     {"run-as", run_as},
 }};

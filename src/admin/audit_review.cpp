@@ -111,14 +111,17 @@ std::string status_text(const AuditRequest& r) {
     const audit::StoredRecord& res = *r.result;
     if (res.field("BRIDLE_STARTED") == "0") return "nostart";
     if (res.field("BRIDLE_TIMED_OUT") == "1") return "timeout";
+    if (res.field("BRIDLE_IDLE_TIMED_OUT") == "1") return "idle";
     if (res.field("BRIDLE_SIGNAL") != "0" && !res.field("BRIDLE_SIGNAL").empty()) {
         return "sig" + res.field("BRIDLE_SIGNAL");
     }
     return res.field("BRIDLE_EXIT_STATUS");
 }
 
+// A task's run (`task start`) says so: its id, to find it in `bridle tasks`.
 std::string command_of(const AuditRequest& r) {
-    return safe(r.field("BRIDLE_COMMAND"));
+    const std::string task = r.field("BRIDLE_TASK_ID");
+    return (task.empty() ? "" : "[task " + safe(task) + "] ") + safe(r.field("BRIDLE_COMMAND"));
 }
 
 // Whether this user can read the system journal, as journalctl's hint judges it.
@@ -287,6 +290,7 @@ std::string to_json(const AuditRequest& r) {
     j["key"] = r.field("BRIDLE_KEY");
     j["client"] = r.field("BRIDLE_CLIENT");
     j["front_end"] = r.field("BRIDLE_FRONT_END");
+    j["task_id"] = r.field("BRIDLE_TASK_ID");
     j["decision"] = r.verdict();
     j["rule"] = r.field("BRIDLE_RULE");
     j["reason"] = r.field("BRIDLE_REASON");

@@ -40,7 +40,7 @@ struct OptionSpec {
     bool is_flag = false;
 };
 
-inline constexpr std::array<ModeSpec, 13> kModes{{
+inline constexpr std::array<ModeSpec, 14> kModes{{
     {"", "", "forced command: decide and run SSH_ORIGINAL_COMMAND"},
     {"-c", "TEXT", "as the account's login shell"},
     {"check", "", "validate the policy"},
@@ -48,6 +48,7 @@ inline constexpr std::array<ModeSpec, 13> kModes{{
     {"enroll", "PUBKEY_FILE", "add an agent's public key (\"-\": standard input)"},
     {"revoke", "NAME", "remove the key NAME"},
     {"keys", "", "list the enrolled keys"},
+    {"tasks", "", "list every account's and key's tasks (`task start`)"},
     {"sudoers", "", "compile the run_as rules into a sudoers drop-in"},
     {"run-as", "RULE [-- WORD...]", "the target side of a run_as rule; started only by sudo"},
     {"audit", "", "review the audit trail (journal, or JSON lines with --file)"},
@@ -56,7 +57,7 @@ inline constexpr std::array<ModeSpec, 13> kModes{{
     {"--version", "", "the version"},
 }};
 
-inline constexpr std::array<OptionSpec, 38> kOptions{{
+inline constexpr std::array<OptionSpec, 39> kOptions{{
     {"", "--key", "NAME", false, "the key's name, from authorized_keys command="},
     {"", "--policy", "FILE", false,
      "read only FILE instead of /etc/bridle/policy.yaml and policy.d"},
@@ -71,6 +72,7 @@ inline constexpr std::array<OptionSpec, 38> kOptions{{
     {"revoke", "--file", "PATH", false, "the authorized keys file"},
     {"keys", "--file", "PATH", false, "the authorized keys file"},
     {"sudoers", "--policy", "FILE", false, "compile FILE; every line then passes --policy FILE"},
+    {"tasks", "--policy", "FILE", false, "the policy that names the spool"},
     {"sudoers", "--user", "NAME", false, "the account the lines are for (default ai-agent)"},
     {"sudoers", "--bridle", "PATH", false, "the bridle binary sudo starts (default: this one)"},
     {"sudoers", "--install", "", false, "write /etc/sudoers.d/bridle (0440) after visudo -c", true},

@@ -33,6 +33,7 @@ void add_common(Record& r, const RequestInfo& info, const char* event) {
     r.add("BRIDLE_REQUEST_ID", info.request_id);
     if (!info.session_id.empty()) r.add("BRIDLE_SESSION_ID", info.session_id);
     r.add("BRIDLE_FRONT_END", info.front_end);
+    if (!info.task_id.empty()) r.add("BRIDLE_TASK_ID", info.task_id);
     r.add("BRIDLE_KEY", escape_text(info.key, 128));
     r.add("BRIDLE_CLIENT", escape_text(info.client, 128));
     r.add("BRIDLE_COMMAND", escape_text(info.raw, kMaxRecordedCommand));
@@ -120,11 +121,12 @@ Record result_record(const RequestInfo& info, const std::string& rule_id,
     Record r;
     r.message_id = kResultMessageId;
     r.priority = (outcome.started && exit_status == 0) ? 6 : 5;
-    std::string how = !outcome.started       ? "failed to start"
-                      : outcome.timed_out    ? "timed out"
-                      : outcome.disconnected ? "ended by disconnect"
-                      : outcome.signal != 0  ? "killed by signal " + std::to_string(outcome.signal)
-                                             : "exited " + std::to_string(outcome.exit_status);
+    std::string how = !outcome.started         ? "failed to start"
+                      : outcome.timed_out      ? "timed out"
+                      : outcome.idle_timed_out ? "killed after no output for its idle_timeout"
+                      : outcome.disconnected   ? "ended by disconnect"
+                      : outcome.signal != 0 ? "killed by signal " + std::to_string(outcome.signal)
+                                            : "exited " + std::to_string(outcome.exit_status);
     r.message = "bridle result " + who(info) + " rule=" + rule_id + ": " + how + " after " +
                 std::to_string(outcome.duration.count()) + " ms: " + quote_text(info.raw, 200);
     add_common(r, info, "result");
@@ -138,6 +140,7 @@ Record result_record(const RequestInfo& info, const std::string& rule_id,
     r.add("BRIDLE_STDERR_BYTES", std::to_string(outcome.stderr_bytes));
     r.add("BRIDLE_TRUNCATED", (outcome.stdout_truncated || outcome.stderr_truncated) ? "1" : "0");
     r.add("BRIDLE_TIMED_OUT", outcome.timed_out ? "1" : "0");
+    r.add("BRIDLE_IDLE_TIMED_OUT", outcome.idle_timed_out ? "1" : "0");
     r.add("BRIDLE_DISCONNECTED", outcome.disconnected ? "1" : "0");
     if (!info.pipestatus.empty()) {
         const auto number = [](auto n) { return std::to_string(n); };

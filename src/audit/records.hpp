@@ -64,6 +64,7 @@ struct RequestInfo {
     std::string parent_request_id;
     // A file request's own fields (BRIDLE_FILE_*, docs/audit.md), already escaped by the gate.
     std::vector<std::pair<std::string, std::string>> fields;
+    std::string task_id;  // BRIDLE_TASK_ID: the run of a task (`task start`)
 };
 
 // BRIDLE_RULE of the built-in `help` request (bridle answers it itself: no result record).

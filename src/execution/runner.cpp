@@ -86,6 +86,8 @@ class Supervisor {
           signal_fd_(signal_fd),
           grace_(std::clamp(shared.kill_grace, milliseconds(0), kLongest)),
           deadline_(start + std::clamp(shared.timeout, milliseconds(0), kLongest)),
+          idle_(std::clamp(shared.idle_timeout, milliseconds(0), kLongest)),
+          last_output_(start),
           buffer_(kChunk) {}
 
     // Normally a no-op. If an exception left supervise() early, still keep invariant 5.
@@ -222,6 +224,9 @@ class Supervisor {
         const Clock::time_point now = Clock::now();
         Clock::duration wait = kMaxPollWait;
         if (phase_ == Phase::kRunning) wait = std::min(wait, deadline_ - now);
+        if (phase_ == Phase::kRunning && idle_ > milliseconds(0)) {
+            wait = std::min(wait, last_output_ + idle_ - now);
+        }
         if (phase_ == Phase::kTerminating) wait = std::min(wait, kill_at_ - now);
         return wait <= Clock::duration::zero()
                    ? 0
@@ -231,6 +236,7 @@ class Supervisor {
     void read_output(Output& out) {
         const ssize_t n = ::read(out.fd.get(), buffer_.data(), buffer_.size());
         if (n > 0) {
+            last_output_ = Clock::now();  // the idle timeout counts from the last output
             account(out, static_cast<std::size_t>(n));
         } else if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
             out.fd.reset();  // EOF: every holder of the write end has closed it
@@ -328,6 +334,12 @@ class Supervisor {
         if (phase_ == Phase::kRunning && now >= deadline_) {
             for (Tracked& t : stages_) {
                 if (!t.exited) t.outcome->timed_out = true;
+            }
+            begin_kill(grace_);
+        }
+        if (phase_ == Phase::kRunning && idle_ > milliseconds(0) && now >= last_output_ + idle_) {
+            for (Tracked& t : stages_) {
+                if (!t.exited) t.outcome->idle_timed_out = true;
             }
             begin_kill(grace_);
         }
@@ -470,6 +482,8 @@ class Supervisor {
     const int signal_fd_;
     const milliseconds grace_;
     const Clock::time_point deadline_;
+    const milliseconds idle_;        // 0: no idle timeout
+    Clock::time_point last_output_;  // the start, then the last byte read from the command
     Clock::time_point kill_at_{};
     Phase phase_ = Phase::kRunning;
     bool finished_ = false;

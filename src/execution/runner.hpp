@@ -38,6 +38,8 @@ struct Spec {
                                              // run_pipeline for every stage but the last)
     std::chrono::milliseconds timeout{60'000};
     std::chrono::milliseconds kill_grace{2'000};  // SIGTERM -> SIGKILL delay
+    std::chrono::milliseconds idle_timeout{0};    // > 0: killed after this long without a byte
+                                                  // of output (the rule's idle_timeout)
     std::uint64_t max_output = 1024 * 1024;       // per stream; past it: stop forwarding, drain
     std::vector<int> hangup_fds;                  // poll these for POLLHUP/POLLERR: the client left
     std::vector<int> pass_fds;                    // fds the command keeps, at the same numbers
@@ -55,7 +57,8 @@ struct Outcome {
     int exit_status = -1;  // when exited normally
     int signal = 0;        // when killed by a signal
     bool timed_out = false;
-    bool disconnected = false;  // the client went away (hangup fd, SIGHUP, sink refused)
+    bool idle_timed_out = false;  // killed by Spec::idle_timeout (no output for that long)
+    bool disconnected = false;    // the client went away (hangup fd, SIGHUP, sink refused)
     bool stdout_truncated = false, stderr_truncated = false;
     std::uint64_t stdout_bytes = 0, stderr_bytes = 0;  // produced, including what was dropped
     std::chrono::milliseconds duration{0};

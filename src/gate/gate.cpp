@@ -118,7 +118,7 @@ int exit_status_of(const execution::Outcome& o) {
         if (o.exec_errno != 0) return to_int(ExitCode::kCannotExecute);
         return to_int(ExitCode::kSetupFailed);
     }
-    if (o.timed_out) return to_int(ExitCode::kTimeout);
+    if (o.timed_out || o.idle_timed_out) return to_int(ExitCode::kTimeout);
     if (o.signal != 0) return to_int(ExitCode::kSignalBase) + o.signal;
     return o.exit_status;
 }
@@ -152,6 +152,7 @@ audit::RequestInfo info_of(const Request& request, const std::string& id,
     info.client = request.client;
     info.session_id = request.session_id;
     info.front_end = request.front_end;
+    info.task_id = request.task_id;
     info.policy_sha256 = policy_sha256;
     info.run_as = request.run_as;
     info.sudo_user = request.sudo_user;
@@ -488,6 +489,7 @@ Response audit_and_run(const Context& context, const Request& request, Response 
     spec.env = context.policy.environment_for(rule);
     spec.pass_stdin = rule.stdin_allowed;
     spec.timeout = timeout_of(context, request, rule);
+    spec.idle_timeout = rule.idle_timeout.value_or(std::chrono::milliseconds(0));
     spec.max_output = rule.max_output.value_or(context.policy.settings.max_output);
     spec.hangup_fds = hangup_fds;
     if (opened) spec.pass_fds = opened->fds();
@@ -546,6 +548,10 @@ Response audit_and_run(const Context& context, const Request& request, Response 
     } else if (r.outcome.timed_out) {
         r.message = "bridle: timed out after " + std::to_string(spec.timeout.count()) +
                     " ms: the command and everything it started were killed\n";
+    } else if (r.outcome.idle_timed_out) {
+        r.message = "bridle: no output for " + std::to_string(spec.idle_timeout.count()) +
+                    " ms (the rule's idle_timeout): the command and everything it started "
+                    "were killed\n";
     }
     if (r.outcome.exec_blocked > 0) {
         r.message += "bridle: the command tried to start another program " +
@@ -583,6 +589,9 @@ Response handle(const Context& context, const Request& request, const execution:
                 const std::vector<int>& hangup_fds) {
     Response r;
     r.request_id = request.request_id.empty() ? new_request_id() : request.request_id;
+    if (auto words = task_words(context, request)) {
+        return handle_task(context, request, std::move(r), *words, sink, hangup_fds);
+    }
     auto stages = stages_of(context, request, r);
     if (stages && stages->size() == 1 && is_file_request(context, request, stages->front().words)) {
         return handle_file(context, request, std::move(r), stages->front().words, sink, hangup_fds);

@@ -58,6 +58,10 @@ struct Request {
     UploadReader upload;            // a put's content; unset: a put is refused (the front end
                                     // has no way to receive one)
     std::string parent_request_id;  // a validator's run: the put it checks (its records say so)
+    std::string task_id;  // a task's run (`task start`, task_gate.cpp): BRIDLE_TASK_ID
+    std::vector<int> detach_close_fds;  // the front end's own descriptors (an MCP worker's
+                                        // pipes) that a task's detached supervisor closes,
+                                        // so that the front end sees them end with the call
 };
 
 // The front end of the target side of a run_as rule (target/, started by sudo): no built-in
@@ -123,6 +127,9 @@ struct Response {
     // stage's when every stage is allowed; `outcome` is the pipeline's (outcome_of_pipeline).
     std::vector<Response> stages;
     std::optional<FileOutcome> file;  // a file request's outcome
+    // `task start`: the detached supervisor's pid. A front end that reaps and kills the
+    // orphans that reach it (the MCP session, a subreaper) leaves this one alone.
+    int detached_pid = -1;
 };
 
 struct Context {

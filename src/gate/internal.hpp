@@ -50,4 +50,13 @@ int exit_status_of(const execution::Outcome& o);
 std::chrono::milliseconds timeout_of(const Context& context, const Request& request,
                                      const policy::Rule& rule);
 
+// The built-in `task` request (task_gate.cpp): its words, when the request is one (a policy
+// rule named `task` for the key wins, as for `help`; never on the target side).
+std::optional<std::vector<std::string>> task_words(const Context& context, const Request& request);
+// Answers a `task` request: start, list, status, output, cancel (bridle(8), TASKS).
+// `hangup_fds`: as handle()'s; `task output --follow` stops when one reports a hangup.
+Response handle_task(const Context& context, const Request& request, Response r,
+                     const std::vector<std::string>& words, const execution::OutputSink& sink,
+                     const std::vector<int>& hangup_fds);
+
 }  // namespace bridle::gate::detail

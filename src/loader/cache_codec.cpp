@@ -18,13 +18,13 @@ namespace {
 // kFormatVersion and the sizes below are updated together. (A bool that fits in padding,
 // as SandboxProfile::exec_log did, leaves them as they were: bump the version all the same.)
 #if defined(__GLIBCXX__) && __SIZEOF_POINTER__ == 8 && !defined(_GLIBCXX_DEBUG)
-static_assert(sizeof(Policy) == 472 && sizeof(FileRule) == 448 && sizeof(Settings) == 200 &&
+static_assert(sizeof(Policy) == 496 && sizeof(FileRule) == 448 && sizeof(Settings) == 248 &&
                   sizeof(AuditFile) == 48,
               "the policy model changed: update cache_codec.cpp");
 static_assert(sizeof(SandboxProfile) == 304 && sizeof(LandlockRules) == 104 &&
                   sizeof(ResourceLimits) == 80,
               "the sandbox model changed: update cache_codec.cpp");
-static_assert(sizeof(Rule) == 464 && sizeof(Arg) == 304 && sizeof(Option) == 272 &&
+static_assert(sizeof(Rule) == 488 && sizeof(Arg) == 304 && sizeof(Option) == 272 &&
                   sizeof(ValueSpec) == 232 && sizeof(PipelinePlaces) == 4 &&
                   sizeof(ValueSpec::Glob) == 16,
               "the rule model changed: update cache_codec.cpp");
@@ -226,6 +226,8 @@ void put(Writer& w, const Rule& rule) {
     const PipelinePlaces& p = rule.pipeline;
     w.b(p.alone), w.b(p.first), w.b(p.middle), w.b(p.last);
     w.opt(rule.capture);
+    w.b(rule.task), w.b(rule.idle_timeout.has_value());
+    if (rule.idle_timeout) w.i(rule.idle_timeout->count());
 }
 
 Rule get_rule(Reader& r, Pool& pool) {
@@ -250,6 +252,8 @@ Rule get_rule(Reader& r, Pool& pool) {
     PipelinePlaces& p = rule.pipeline;
     p.alone = r.b(), p.first = r.b(), p.middle = r.b(), p.last = r.b();
     rule.capture = r.opt<std::uint64_t>();
+    rule.task = r.b();
+    if (r.b()) rule.idle_timeout = std::chrono::milliseconds(r.i());
     if (rule.id.empty() && !r.failed()) r.fail("a rule without id");
     return rule;
 }
@@ -374,6 +378,7 @@ void put(Writer& w, const Settings& s) {
     const bool own = s.redaction && s.redaction != RedactionPatterns::builtin();
     w.b(own);
     if (own) w.strings(s.redaction->own());
+    w.s(s.task_spool), w.u(s.task_max_running), w.i(s.task_retention.count());
 }
 
 Settings get_settings(Reader& r) {
@@ -388,6 +393,8 @@ Settings get_settings(Reader& r) {
     s.max_request = r.u();
     s.max_words = r.opt<std::uint64_t>();
     if (r.b()) s.redaction = std::make_shared<const RedactionPatterns>(r.strings());
+    s.task_spool = r.s(), s.task_max_running = r.u();
+    s.task_retention = std::chrono::milliseconds(r.i());
     return s;
 }
 

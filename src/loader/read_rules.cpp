@@ -20,7 +20,7 @@ std::optional<Rule> PolicyReader::read_rule(const Field& field) {
                               "sandbox",      "run_as",        "capture",
                               "fixed_before", "fixed_after",   "bundle_flags",
                               "env",          "escape_output", "pipeline",
-                              "redact"},
+                              "redact",       "task",          "idle_timeout"},
                    "a rule");
     Rule rule;
     rule.source = location(file_, field.mark);
@@ -140,6 +140,12 @@ std::optional<Rule> PolicyReader::read_rule(const Field& field) {
     }
     if (const Entry* max_output = find(*entries, "max_output")) {
         rule.max_output = size(max_output->value, "max_output");
+    }
+    if (const Entry* task = find(*entries, "task")) {
+        rule.task = boolean(task->value, "task").value_or(false);
+    }
+    if (const Entry* idle = find(*entries, "idle_timeout")) {
+        rule.idle_timeout = duration(idle->value, "idle_timeout");
     }
     if (const Entry* stdin_entry = find(*entries, "stdin")) {
         rule.stdin_allowed = boolean(stdin_entry->value, "stdin").value_or(false);

@@ -12,7 +12,8 @@ void PolicyReader::read_settings(const Field& field, Policy& policy) {
     if (!entries) return;
     reject_unknown(*entries,
                    {"audit", "timeout", "max_output", "env", "sandbox", "landlock", "audit_file",
-                    "max_request", "max_words", "redact_patterns"},
+                    "max_request", "max_words", "redact_patterns", "task_spool", "task_max_running",
+                    "task_retention"},
                    "settings");
     if (const Entry* audit = find(*entries, "audit")) {
         const std::optional<std::string> sink = text(audit->value, "audit");
@@ -47,6 +48,27 @@ void PolicyReader::read_settings(const Field& field, Policy& policy) {
             } else {
                 settings.max_request = *value;
             }
+        }
+    }
+    if (const Entry* spool = find(*entries, "task_spool")) {
+        const std::optional<std::string> path = text(spool->value, "settings.task_spool");
+        if (path && (path->empty() || path->front() != '/')) {
+            fail(spool->value.mark, "settings.task_spool must be an absolute path");
+        } else if (path) {
+            settings.task_spool = *path;
+        }
+    }
+    if (const Entry* cap = find(*entries, "task_max_running")) {
+        const std::optional<std::int64_t> value = integer(cap->value, "settings.task_max_running");
+        if (value && (*value < 1 || *value > 1000)) {
+            fail(cap->value.mark, "settings.task_max_running must be between 1 and 1000");
+        } else if (value) {
+            settings.task_max_running = static_cast<std::uint64_t>(*value);
+        }
+    }
+    if (const Entry* retention = find(*entries, "task_retention")) {
+        if (auto value = duration(retention->value, "settings.task_retention")) {
+            settings.task_retention = *value;
         }
     }
     if (const Entry* max_words = find(*entries, "max_words")) {

@@ -145,6 +145,10 @@ struct Rule {
     std::optional<std::uint64_t> capture;    // output capture: the first N bytes of stdout and of
                                              // stderr, and a SHA-256 of each whole stream, go into
                                              // the result record; 1B..1MiB; nullopt: no capture
+    bool task = false;  // `task start` may run it detached (gate/task_gate.cpp, tasks(7) in
+                        // bridle(8)); the same decision, sandbox and limits as a request
+    std::optional<std::chrono::milliseconds> idle_timeout;  // killed after this long without
+                                                            // output; distinct from timeout
 
     bool allows_key(const std::string& key) const;
     // name, leading literal args, options ([optional], required bare), "[--]" when
@@ -316,6 +320,11 @@ struct Settings {
     // What rules with redact: true replace: the built-in patterns, then the policy's own
     // (settings.redact_patterns, in order).
     std::shared_ptr<const RedactionPatterns> redaction = RedactionPatterns::builtin();
+    // Tasks (`task start`): where their output is spooled (one directory per key and task),
+    // how many may run at once per key, how long a finished task's output is kept.
+    std::string task_spool = "/var/lib/bridle/tasks";          // absolute; must exist
+    std::uint64_t task_max_running = 4;                        // per key; 1..1000
+    std::chrono::milliseconds task_retention{24 * 3'600'000};  // 1s..365d
 };
 
 struct Policy {

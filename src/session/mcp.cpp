@@ -13,6 +13,7 @@
 
 #include "session/file_tools.hpp"
 #include "session/session.hpp"
+#include "session/task_tools.hpp"
 #include "session/tools.hpp"
 
 namespace bridle::session {
@@ -206,11 +207,28 @@ void Session::call_tool(const Message& m, revision::Era era) {
         call_file_tool(m, era, tool, arguments);
         return;
     }
+    if (tools::is_task_tool(tool)) {
+        auto words = tools::task_argv(tool, arguments);
+        if (!words) {
+            reply(m.id, tools::error_result(words.error().message, false), era);
+        } else if (is_busy(m.id)) {
+            send(jsonrpc::error_line(m.id, ErrorCode::kInvalidRequest,
+                                     "Invalid Request: a call with this id is still running"));
+        } else {
+            tools::CommandArgs args;
+            args.argv = std::move(words.value());
+            Pending pending{m.id, request_for(args), nullptr, era};
+            pending.task_tool = true;
+            enqueue(std::move(pending));
+        }
+        return;
+    }
     if (tool != tools::kCheckCommand && tool != tools::kRunCommand) {
-        send(jsonrpc::error_line(m.id, ErrorCode::kInvalidParams,
-                                 "Unknown tool: " + tool.substr(0, 200) +
-                                     " (tools: run_command, list_allowed_commands, "
-                                     "check_command, read_file, write_file)"));
+        send(jsonrpc::error_line(
+            m.id, ErrorCode::kInvalidParams,
+            "Unknown tool: " + tool.substr(0, 200) +
+                " (tools: run_command, list_allowed_commands, check_command, get_task, "
+                "get_task_output, cancel_task, read_file, write_file)"));
         return;
     }
     const bool run = tool == tools::kRunCommand;
@@ -231,12 +249,30 @@ void Session::call_tool(const Message& m, revision::Era era) {
         return;
     }
     request.timeout = args.value().timeout;
+    bool task_tool = false;
+    if (args.value().background) {
+        // `task start CMD...`: decided now, run by a detached supervisor (gate/task_gate.cpp).
+        if (request.pipeline) {
+            reply(m.id,
+                  tools::error_result("a background task is one command, not a pipeline", true),
+                  era);
+            return;
+        }
+        if (request.argv) {
+            request.argv->insert(request.argv->begin(), {"task", "start"});
+        } else {
+            request.text = "task start " + request.text;
+        }
+        task_tool = true;
+    }
     Json token = nullptr;
     if (const auto meta = m.params.find("_meta"); meta != m.params.end() && meta->is_object()) {
         const auto t = meta->find("progressToken");
         if (t != meta->end() && is_usable_id(*t)) token = *t;
     }
-    enqueue(Pending{m.id, std::move(request), token, era, tools::kRunCommand});
+    Pending pending{m.id, std::move(request), token, era};
+    pending.task_tool = task_tool;
+    enqueue(std::move(pending));
 }
 
 // read_file and write_file: a get or put request through the gate, in a worker like a command
@@ -266,7 +302,9 @@ void Session::call_file_tool(const Message& m, revision::Era era, const std::str
             return upload;
         };
     }
-    enqueue(Pending{m.id, std::move(request), nullptr, era, tool});
+    Pending pending{m.id, std::move(request), nullptr, era};
+    pending.tool = tool;
+    enqueue(std::move(pending));
 }
 
 void Session::cancel(const Json& request_id) {

@@ -35,6 +35,7 @@
 #include "execution/children.hpp"
 #include "os/fd.hpp"
 #include "session/file_tools.hpp"
+#include "session/task_tools.hpp"
 #include "session/tools.hpp"
 #include "session/worker.hpp"
 
@@ -114,6 +115,7 @@ void Session::start_pending() {
         call.progress_token = std::move(p.progress_token);
         call.era = p.era;
         call.tool = p.tool;
+        call.task_tool = p.task_tool;
         call.started = Clock::now();
         call.next_progress = call.started + kProgressInterval;
         if (p.request.argv) {
@@ -211,14 +213,19 @@ void Session::reap_children() {
             call->reaped = true;
             if (!WIFEXITED(status)) orphan_seen = true;  // it may have left its command behind
         }
+        tasks_.erase(std::remove(tasks_.begin(), tasks_.end(), pid), tasks_.end());
     }
     if (!orphan_seen) return;
     for (const pid_t child : execution::list_children()) {
         const bool is_worker = std::any_of(calls_.begin(), calls_.end(), [&](const Call& c) {
             return c.pid == child && !c.reaped;
         });
-        if (!is_worker) ::kill(child, SIGKILL);
+        if (!is_worker && !is_task(child)) ::kill(child, SIGKILL);
     }
+}
+
+bool Session::is_task(pid_t pid) const {
+    return std::find(tasks_.begin(), tasks_.end(), pid) != tasks_.end();
 }
 
 // Answers the calls whose worker is done (pipe closed and reaped), then fills the slots.
@@ -234,10 +241,16 @@ void Session::finish_calls() {
             auto report = parsed.is_discarded()
                               ? Result<CallReport>(Error{"the worker ended without a report", ""})
                               : report_from_json(parsed);
-            if (report && it->tool != tools::kRunCommand) {
+            if (report && report.value().detached_pid > 0) {
+                tasks_.push_back(report.value().detached_pid);
+            }
+            if (report && (it->tool == tools::kReadFile || it->tool == tools::kWriteFile)) {
                 reply(it->id, tools::file_result(it->tool, report.value()), it->era);
             } else if (report) {
-                reply(it->id, tools::run_result(report.value(), it->ending), it->era);
+                reply(it->id,
+                      it->task_tool ? tools::task_result(report.value())
+                                    : tools::run_result(report.value(), it->ending),
+                      it->era);
             } else {
                 reply(it->id,
                       tools::error_result(
@@ -331,12 +344,19 @@ void Session::shut_down() {
     calls_.clear();
     const Clock::time_point reap_until = Clock::now() + kReapLimit;
     for (;;) {
-        for (const pid_t child : execution::list_children()) ::kill(child, SIGKILL);
+        std::size_t others = 0;
+        for (const pid_t child : execution::list_children()) {
+            if (is_task(child)) continue;  // a task's supervisor runs on (init reaps it)
+            ::kill(child, SIGKILL);
+            ++others;
+        }
         int status;
         pid_t pid;
         while ((pid = ::waitpid(-1, &status, WNOHANG)) > 0) {
+            tasks_.erase(std::remove(tasks_.begin(), tasks_.end(), pid), tasks_.end());
         }
         if (pid < 0 && errno == ECHILD) break;
+        if (others == 0) break;  // only tasks' supervisors are left
         if (Clock::now() >= reap_until) break;
         ::usleep(10'000);
     }

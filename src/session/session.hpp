@@ -50,7 +50,8 @@ class Session {
         gate::Request request;
         Json progress_token;                         // null: none
         revision::Era era = revision::Era::kLegacy;  // shapes the answer
-        std::string tool;                            // run_command, read_file or write_file
+        std::string tool = "run_command";            // run_command, read_file or write_file
+        bool task_tool = false;  // a `task ...` request: answered by tools::task_result
     };
     struct Call {  // a run_command in a worker
         Json id;
@@ -64,6 +65,7 @@ class Session {
         bool ending = false;     // killed because the session is ending
         Json progress_token;
         revision::Era era = revision::Era::kLegacy;
+        bool task_tool = false;
         Clock::time_point started, next_progress;
         std::int64_t progress = 0;
         std::string label;  // the request, for progress messages
@@ -112,6 +114,10 @@ class Session {
     bool stdin_open_ = true, stdout_open_ = true, ending_ = false;
     std::deque<Pending> queue_;
     std::vector<Call> calls_;
+    // The supervisors of tasks started in this session: they reparent to the session (a
+    // subreaper) but outlive it; reaped when they end, never killed (gate/task_gate.cpp).
+    std::vector<pid_t> tasks_;
+    bool is_task(pid_t pid) const;
 };
 
 }  // namespace bridle::session

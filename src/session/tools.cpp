@@ -5,6 +5,7 @@
 #include "session/tools.hpp"
 
 #include "session/file_tools.hpp"
+#include "session/task_tools.hpp"
 
 #include <cmath>
 
@@ -58,6 +59,12 @@ Json command_input_schema(bool with_timeout) {
             {"exclusiveMinimum", 0},
             {"description",
              "Kill the command after this many seconds; capped at its rule's timeout."}};
+        properties["background"] = {
+            {"type", "boolean"},
+            {"description",
+             "Run it as a task that outlives this call and the connection (its rule must allow "
+             "tasks): the result is a task_id at once; then get_task, get_task_output, "
+             "cancel_task. Not with `pipeline`."}};
     }
     return Json{{"type", "object"}, {"properties", properties}, {"additionalProperties", false}};
 }
@@ -189,8 +196,9 @@ Json definitions() {
           {"required", {"decision", "message"}}}},
         {"annotations",
          annotations("Check a command against the policy", true, false, true, false)}};
-    return Json{{"tools",
-                 Json::array({run, list, check, read_file_definition(), write_file_definition()})}};
+    Json all = Json::array({run, list, check, read_file_definition(), write_file_definition()});
+    for (Json& task : task_definitions()) all.push_back(std::move(task));
+    return Json{{"tools", all}};
 }
 
 void keep_tail(std::string& tail, std::string_view bytes) {
@@ -260,6 +268,9 @@ Result<CommandArgs> parse_command_args(const Json& arguments, bool with_timeout)
                 }
                 args.pipeline = std::move(stages);
                 ++given;
+            } else if (name == "background" && with_timeout) {
+                if (!value.is_boolean()) return Error{"`background` must be true or false", ""};
+                args.background = value.get<bool>();
             } else if (name == "timeout_seconds" && with_timeout) {
                 if (!value.is_number()) return Error{"`timeout_seconds` must be a number", ""};
                 const double seconds = value.get<double>();
@@ -274,7 +285,8 @@ Result<CommandArgs> parse_command_args(const Json& arguments, bool with_timeout)
             } else {
                 return Error{
                     "unknown argument " + quote_text(name, 64) + " (expected " +
-                        (with_timeout ? "argv, command or pipeline, and optionally timeout_seconds)"
+                        (with_timeout ? "argv, command or pipeline, and optionally timeout_seconds "
+                                        "and background)"
                                       : "argv, command or pipeline)"),
                     ""};
             }

@@ -36,6 +36,7 @@ struct CommandArgs {
     std::optional<std::vector<std::vector<std::string>>> pipeline;
     std::string text;
     std::optional<std::chrono::milliseconds> timeout;
+    bool background = false;  // run_command: `task start` it (session/task_tools.hpp)
 };
 // The arguments, or why they cannot be used (for an isError result the model can act on).
 Result<CommandArgs> parse_command_args(const Json& arguments, bool with_timeout);

@@ -64,6 +64,7 @@ CallReport report_of(const gate::Context& context, const gate::Request& request,
     if (r.kind == gate::Kind::kRan) {
         for (const gate::Response& stage : r.stages) c.pipestatus.push_back(stage.exit_status);
     }
+    c.detached_pid = r.detached_pid;
     c.reason = c.allowed ? std::string() : r.decision.reason;
     c.usage = r.decision.nearest;
     c.message = r.message;
@@ -98,7 +99,9 @@ CallReport report_of(const gate::Context& context, const gate::Request& request,
         };
         // The report pipe is the worker's link to the session: when the session is gone the
         // pipe's write end reports POLLERR, which execution::run treats as a departed client.
-        const gate::Response response = gate::handle(context, request, sink, {report_fd});
+        gate::Request call = request;
+        call.detach_close_fds = {report_fd, tail_fd};  // a task's supervisor outlives the call
+        const gate::Response response = gate::handle(context, call, sink, {report_fd});
         const std::string text = to_json(report_of(context, request, response, capture))
                                      .dump(-1, ' ', false, Json::error_handler_t::replace);
         if (!os::write_all(report_fd, text)) status = 1;
@@ -132,7 +135,8 @@ Json to_json(const CallReport& c) {
                 {"duration_ms", c.duration_ms},
                 {"timeout_ms", c.timeout_ms},
                 {"pipestatus", c.pipestatus},
-                {"file", c.file}};
+                {"file", c.file},
+                {"detached_pid", c.detached_pid}};
 }
 
 Result<CallReport> report_from_json(const Json& j) {
@@ -166,6 +170,7 @@ Result<CallReport> report_from_json(const Json& j) {
         if (!c.file.is_null() && !c.file.is_object()) {
             return Error{"the worker's report has a malformed file outcome", ""};
         }
+        j.at("detached_pid").get_to(c.detached_pid);
         return c;
     } catch (const std::exception& e) {
         return Error{std::string("the worker's report is incomplete: ") + e.what(), ""};

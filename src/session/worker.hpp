@@ -41,6 +41,7 @@ struct CallReport {
     std::int64_t duration_ms = 0, timeout_ms = 0;
     std::vector<int> pipestatus;  // a pipeline's: each stage's status, as bridle would exit
     jsonrpc::Json file;           // a file request's gate::FileOutcome (file_tools.hpp); null
+    int detached_pid = -1;        // `task start`: the task's supervisor, now the session's child
 };
 
 jsonrpc::Json to_json(const CallReport& report);

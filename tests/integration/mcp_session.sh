@@ -167,7 +167,7 @@ ENV26='"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.model
 mcp_raw "$IT_WORK/in" 3
 assert_eq stateless.exit-status 0 "$MCP_RC"
 assert_eq stateless.stdout-only-jsonrpc "" "$(every_line_is_jsonrpc)"
-assert_eq stateless.list-without-discover "complete 3600000 private run_command,list_allowed_commands,check_command" \
+assert_eq stateless.list-without-discover "complete 3600000 private run_command,list_allowed_commands,check_command,read_file,write_file,get_task,get_task_output,cancel_task" \
     "$(answer '"s-list"' '" ".join([m["result"]["resultType"], str(m["result"]["ttlMs"]), m["result"]["cacheScope"], ",".join(t["name"] for t in m["result"]["tools"])])')"
 assert_eq stateless.server-info bridle "$(answer '"s-list"' 'm["result"]["_meta"]["io.modelcontextprotocol/serverInfo"]["name"]')"
 assert_eq stateless.call-without-discover "complete ok stateless" \
@@ -323,7 +323,11 @@ result_recorded() { bridle_records BRIDLE_RULE=tree >/dev/null; ((REC_N_RESULT >
 wait_until 5 result_recorded
 assert_match sdk.disconnect.record "$(rec result BRIDLE_DISCONNECTED)" '^(1|true|yes)$'
 assert_eq sdk.disconnect.record-front-end mcp "$(rec result BRIDLE_FRONT_END)"
-pids=$(pgrep -f 'sleep (2718|577|587|421|433)')
+# Tasks: background, reconnect, output from an offset, status, cancel (client.mjs `tasks`).
+install -d -m 1733 -o root -g root "$IT_ROOT/tasks"
+run_client tasks
+
+pids=$(pgrep -f 'sleep (2718|577|587|421|433|599)')
 [[ -n $pids ]] && kill -KILL $pids 2>/dev/null
 
 harness_finish

@@ -8,6 +8,8 @@
 //               list_allowed_commands, check_command, argv vs command, timeout, progress,
 //               concurrent calls, the concurrency cap, output truncation, cancellation
 //   disconnect  start a process tree, then kill the ssh client; the tree must go
+//   tasks       run_command background: true, reconnect, get_task_output from an offset,
+//               get_task, cancel_task, and the refusals
 // Prints "PASS name", "FAIL name: why" and "DATA key value" lines; exits 0 unless it crashed.
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
@@ -188,9 +190,68 @@ async function disconnect() {
   try { await client.close(); } catch { /* already gone */ }
 }
 
+// Tasks: run_command background: true returns a task id at once; the session (and its ssh
+// connection) ends; a new session reads the output from an offset and the final state.
+async function tasks() {
+  let { client } = await connect("bridle-test-tasks");
+  const { tools } = await client.listTools();
+  const names = tools.map((t) => t.name);
+  check("tasks.tools-listed", ["get_task", "get_task_output", "cancel_task"].every((n) => names.includes(n)), show(names));
+  check("tasks.background-in-schema", tools.find((t) => t.name === "run_command")?.inputSchema?.properties?.background?.type === "boolean", show(tools[0]));
+  const t0 = Date.now();
+  let r = await client.callTool({ name: "run_command", arguments: { argv: ["ticker", "-c", "echo tick-one; sleep 3; echo tick-two"], background: true } });
+  const id = r.structuredContent?.task_id;
+  check("tasks.started", r.isError !== true && /^[0-9a-f]{16}$/.test(id ?? "") && r.structuredContent?.state === "running", show(r));
+  check("tasks.returns-at-once", Date.now() - t0 < 2500, `${Date.now() - t0} ms`);
+  await client.close(); // the connection goes; the task runs on
+
+  ({ client } = await connect("bridle-test-tasks-again"));
+  let first = "";
+  await new Promise((res) => setTimeout(res, 500));
+  {
+    r = await client.callTool({ name: "get_task_output", arguments: { task_id: id } });
+    first = r.structuredContent?.output ?? "";
+    check("tasks.output-first", r.isError !== true && first.startsWith("tick-one") && r.structuredContent?.next_offset === Buffer.byteLength(first), show(r));
+  }
+  let state = "";
+  for (let i = 0; i < 100 && state !== "exited"; i++) {
+    r = await client.callTool({ name: "get_task", arguments: { task_id: id } });
+    state = r.structuredContent?.state;
+    if (state !== "exited") await new Promise((res) => setTimeout(res, 100));
+  }
+  check("tasks.exited", state === "exited" && r.structuredContent?.exit_status === 0, show(r));
+  r = await client.callTool({ name: "get_task_output", arguments: { task_id: id, offset: Buffer.byteLength(first) } });
+  check("tasks.output-rest", first + (r.structuredContent?.output ?? "") === "tick-one\ntick-two\n" && r.structuredContent?.state === "exited", show(r));
+  r = await client.callTool({ name: "cancel_task", arguments: { task_id: id } });
+  check("tasks.cancel-ended-refused", r.isError === true, show(r));
+
+  // A long one, cancelled.
+  r = await client.callTool({ name: "run_command", arguments: { argv: ["sleep", "599"], background: true } });
+  const long = r.structuredContent?.task_id;
+  check("tasks.long-started", /^[0-9a-f]{16}$/.test(long ?? ""), show(r));
+  check("tasks.long-running", await waitFor(() => count("sleep 599") === 1, 10), "sleep 599 did not start");
+  r = await client.callTool({ name: "cancel_task", arguments: { task_id: long } });
+  check("tasks.cancel", r.isError !== true, show(r));
+  check("tasks.cancel-killed", await waitFor(() => count("sleep 599") === 0, 10), "sleep 599 still running");
+
+  // Refusals: a rule without task: true, a pipeline, an id that is not one of this key's.
+  r = await client.callTool({ name: "run_command", arguments: { argv: ["echo", "hello"], background: true } });
+  check("tasks.not-a-task-rule", r.isError === true && r.structuredContent?.status === "denied" && /does not allow tasks/.test(text(r)), show(r));
+  r = await client.callTool({ name: "run_command", arguments: { pipeline: [["echo", "hi"], ["wc"]], background: true } });
+  check("tasks.no-pipeline", r.isError === true, show(r));
+  r = await client.callTool({ name: "get_task", arguments: { task_id: "0123456789abcdef" } });
+  check("tasks.unknown-id", r.isError === true && /no task/.test(text(r)), show(r));
+  r = await client.callTool({ name: "get_task", arguments: { task_id: "../../etc" } });
+  check("tasks.bad-id", r.isError === true, show(r));
+  r = await client.callTool({ name: "get_task", arguments: {} });
+  check("tasks.missing-id", r.isError === true, show(r));
+  await client.close();
+}
+
 try {
   if (scenario === "main") await main();
   else if (scenario === "disconnect") await disconnect();
+  else if (scenario === "tasks") await tasks();
   else throw new Error(`unknown scenario ${scenario}`);
 } catch (e) {
   fail(`${scenario}.crashed`, e?.stack ?? e);

@@ -2,15 +2,18 @@
 // execution::run against real processes: exec hygiene, output streaming and caps, timeouts,
 // disconnects, and that nothing the command started outlives the request; run_auxiliary's
 // programs start from the same clean slate.
+#include "execution/detach.hpp"
 #include "execution/runner.hpp"
 
 #include <dirent.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -817,6 +820,90 @@ TEST(Auxiliary, RelativePathAndExecFailureAreErrors) {
     const Result<AuxResult> nul = run_auxiliary(aux_spec({"/bin/echo", std::string("a\0b", 3)}));
     ASSERT_FALSE(nul.ok());
     EXPECT_NE(nul.error().message.find("NUL byte"), std::string::npos) << nul.error().message;
+}
+
+// idle_timeout: a command silent for that long is killed; one whose output keeps coming is
+// not, however long it runs; and the wall-clock timeout stays apart from it.
+TEST(Execution, IdleTimeoutKillsASilentCommand) {
+    Spec spec = make_spec({"/bin/sleep", "30"});
+    spec.idle_timeout = 300ms;
+    const Ran ran = run_capturing(spec);
+    EXPECT_TRUE(ran.outcome.idle_timed_out);
+    EXPECT_FALSE(ran.outcome.timed_out);
+    EXPECT_EQ(ran.outcome.signal, SIGTERM);
+    EXPECT_GE(ran.outcome.duration, 300ms);
+    EXPECT_LT(ran.outcome.duration, 1500ms);
+}
+
+TEST(Execution, IdleTimeoutSparesACommandWhoseOutputFlows) {
+    Spec spec = shell("for i in 1 2 3 4 5 6; do echo $i; sleep 0.2; done");
+    spec.idle_timeout = 600ms;
+    const Ran ran = run_capturing(spec);
+    EXPECT_FALSE(ran.outcome.idle_timed_out);
+    EXPECT_EQ(ran.outcome.exit_status, 0);
+    EXPECT_EQ(ran.output.out, "1\n2\n3\n4\n5\n6\n");
+    EXPECT_GE(ran.outcome.duration, 1000ms);  // longer than the idle timeout, all told
+}
+
+TEST(Execution, IdleTimeoutCountsFromTheLastOutput) {
+    Spec spec = shell("echo early; sleep 30");
+    spec.idle_timeout = 400ms;
+    const Ran ran = run_capturing(spec);
+    EXPECT_TRUE(ran.outcome.idle_timed_out);
+    EXPECT_EQ(ran.output.out, "early\n");
+}
+
+// detach(): the detached process is in a session of its own, ignores SIGHUP, has /dev/null
+// for stdio, is not the caller's child, and has closed the descriptors it was given.
+TEST(Detach, TheSupervisorLeavesTheCallersSessionAndPipes) {
+    int report[2], held[2];
+    ASSERT_EQ(::pipe2(report, O_CLOEXEC), 0);
+    ASSERT_EQ(::pipe2(held, O_CLOEXEC), 0);
+    const auto null_stdio = [] {
+        struct stat null {
+        }, fd{};
+        if (::stat("/dev/null", &null) != 0) return false;
+        for (int i = 0; i <= 2; ++i) {
+            if (::fstat(i, &fd) != 0 || fd.st_rdev != null.st_rdev) return false;
+        }
+        return true;
+    };
+    const pid_t caller_sid = ::getsid(0);
+    const Detached d = detach({held[1]});
+    if (d.in_child) {
+        struct sigaction hup {};
+        ::sigaction(SIGHUP, nullptr, &hup);
+        const std::string facts =
+            // A new session, led by the middle process: the supervisor itself is no leader,
+            // so it can never acquire a controlling terminal again.
+            std::string(::getsid(0) != caller_sid && ::getsid(0) != ::getpid() ? "new-session "
+                                                                               : "old-session ") +
+            (hup.sa_handler == SIG_IGN ? "hup-ignored " : "hup-default ") +
+            (::fcntl(held[1], F_GETFD) < 0 ? "closed " : "open ") +
+            (null_stdio() ? "null-stdio" : "stdio");
+        (void)!::write(report[1], facts.data(), facts.size());
+        ::_exit(0);
+    }
+    ::close(report[1]);
+    ::close(held[1]);
+    ASSERT_GT(d.pid, 0) << d.error;
+    std::string facts;
+    char buffer[128];
+    ssize_t n;
+    while ((n = ::read(report[0], buffer, sizeof buffer)) > 0) facts.append(buffer, n);
+    ::close(report[0]);
+    EXPECT_EQ(facts, "new-session hup-ignored closed null-stdio");
+    // The held pipe's last write end went with the detached process: EOF here.
+    EXPECT_EQ(::read(held[0], buffer, sizeof buffer), 0);
+    ::close(held[0]);
+    // Not our child, unless this process is a subreaper (execution::run makes it one).
+    int subreaper = 0;
+    ::prctl(PR_GET_CHILD_SUBREAPER, &subreaper);
+    if (subreaper != 0) {
+        (void)::waitpid(d.pid, nullptr, 0);
+    } else {
+        EXPECT_EQ(::waitpid(d.pid, nullptr, WNOHANG), -1);
+    }
 }
 
 }  // namespace

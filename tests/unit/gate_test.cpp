@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -15,6 +16,7 @@
 #include "gate/gate.hpp"
 #include "gate/output_hygiene.hpp"
 #include "gate/system_resolver.hpp"
+#include "gate/task_spool.hpp"
 #include "loader/loader.hpp"
 #include "policy/sha256.hpp"
 
@@ -1265,6 +1267,57 @@ TEST_F(GatePipeline, StagesSentAsArgv) {
     r = run_stages({{"seq", "5"}, {"tail", "-n", "1\n"}}, &out);
     EXPECT_EQ(r.exit_status, 64);
     EXPECT_NE(r.message.find("stage 2: word 3 contains a"), std::string::npos) << r.message;
+}
+
+// The task spool: ids are 16 hex digits and nothing else; a task is running while its lock
+// is held, lost when neither lock nor result is there, and swept after its retention.
+TEST(TaskSpool, IdsAreSixteenHexDigits) {
+    EXPECT_TRUE(tasks::is_task_id("0123456789abcdef"));
+    for (const char* bad : {"", "0123456789abcde", "0123456789abcdef0", "0123456789ABCDEF",
+                            "../../etc/passwd", "0123456789abcde/", "0123456789abcde\n"}) {
+        EXPECT_FALSE(tasks::is_task_id(bad)) << bad;
+    }
+}
+
+TEST(TaskSpool, StatesFromTheLockAndTheResult) {
+    const std::string spool = testing::TempDir() + "/spool-" + std::to_string(::getpid());
+    std::filesystem::remove_all(spool);
+    ASSERT_FALSE(tasks::make_key_dir(spool, "k").ok()) << "no spool: refused";
+    ASSERT_EQ(::mkdir(spool.c_str(), 0700), 0);
+    const Result<std::string> dir = tasks::make_key_dir(spool, "k");
+    ASSERT_TRUE(dir.ok()) << dir.error().message;
+    EXPECT_EQ(dir.value(), tasks::key_dir(spool, "k"));
+    EXPECT_EQ(tasks::key_dir(spool, ""), spool + "/" + std::to_string(::geteuid()) + "/-");
+    const std::string id = "00000000000000aa", task = dir.value() + "/" + id;
+    ASSERT_EQ(::mkdir(task.c_str(), 0700), 0);
+    ASSERT_TRUE(tasks::write_fields(task + "/" + tasks::kMetaFile,
+                                    {{"rule", "r"}, {"command", "a\nb"}, {"started", "100"}})
+                    .ok());
+    // No lock held, no result: lost.
+    EXPECT_EQ(tasks::read_task(dir.value(), id)->state, "lost");
+    EXPECT_EQ(tasks::read_task(dir.value(), id)->command, "a b");  // one line per field
+    {
+        const std::string lock = task + "/" + tasks::kLockFile;
+        os::UniqueFd held(::open(lock.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
+        ASSERT_EQ(::flock(held.get(), LOCK_EX), 0);
+        EXPECT_EQ(tasks::read_task(dir.value(), id)->state, "running");
+        tasks::sweep(dir.value(), std::chrono::milliseconds(0));  // a running task stays
+        EXPECT_TRUE(tasks::read_task(dir.value(), id).has_value());
+    }
+    ASSERT_TRUE(tasks::write_fields(task + "/" + tasks::kResultFile,
+                                    {{"state", "exited"}, {"exit_status", "3"}, {"ended", "200"}})
+                    .ok());
+    const std::optional<tasks::Task> t = tasks::read_task(dir.value(), id);
+    ASSERT_TRUE(t.has_value());
+    EXPECT_EQ(t->state, "exited");
+    EXPECT_EQ(t->exit_status, 3);
+    EXPECT_EQ(tasks::list_tasks(dir.value()).size(), 1u);
+    EXPECT_FALSE(tasks::read_task(dir.value(), "../k/00000000000000aa").has_value());
+    tasks::sweep(dir.value(), std::chrono::hours(24 * 365 * 100));  // kept: within retention
+    EXPECT_EQ(tasks::list_tasks(dir.value()).size(), 1u);
+    tasks::sweep(dir.value(), std::chrono::hours(1));  // ended in 1970: removed
+    EXPECT_TRUE(tasks::list_tasks(dir.value()).empty());
+    std::filesystem::remove_all(spool);
 }
 
 }  // namespace

@@ -133,7 +133,7 @@ const std::vector<BadCase>& bad_cases() {
          "settings.audit_file.max_files must be a decimal integer", "2:36"},
         {"unknown settings key", "version: 1\nsettings: {sandboxes: baseline}\nrules: []\n",
          "unknown key 'sandboxes' in settings (allowed: audit, timeout, max_output, env, "
-         "sandbox, landlock, audit_file, max_request, max_words, redact_patterns)",
+         "sandbox, landlock, audit_file, max_request, max_words, redact_patterns, task_spool, task_max_running, task_retention)",
          "2:12"},
         {"duplicate settings key",
          "version: 1\nsettings:\n  timeout: 5s\n  timeout: 50s\nrules: []\n",
@@ -237,7 +237,7 @@ const std::vector<BadCase>& bad_cases() {
          "5:12"},
         {"unknown rule key", rule_with("    user: root\n"),
          "unknown key 'user' in a rule (allowed: id, summary, command, name, keys, args, "
-         "params, options, end_of_options, timeout, max_output, stdin, sandbox, run_as, capture, fixed_before, fixed_after, bundle_flags, env, escape_output, pipeline, redact)",
+         "params, options, end_of_options, timeout, max_output, stdin, sandbox, run_as, capture, fixed_before, fixed_after, bundle_flags, env, escape_output, pipeline, redact, task, idle_timeout)",
          "5:5"},
         {"capture too large", rule_with("    capture: 2MiB\n"),
          "capture must be at most 1MiB per stream, not '2MiB'", "5:14"},
@@ -2199,6 +2199,51 @@ TEST(PolicyShipped, DefaultPolicyParses) {
     LoadReport report;
     Result<Policy> policy = parse_policy_text(read_text(path), path, true, report);
     EXPECT_TRUE(policy.ok()) << all_errors(report);
+}
+
+}  // namespace
+}  // namespace bridle::policy
+
+namespace bridle::policy {
+namespace {
+
+// Tasks: `task` and `idle_timeout` on a rule, the spool, cap and retention in settings.
+TEST(PolicyParse, ReadsTaskKeys) {
+    const Parsed parsed = parse(
+        "version: 1\nsettings:\n  task_spool: /srv/tasks\n  task_max_running: 7\n"
+        "  task_retention: 2h\nrules:\n  - id: r\n    command: /bin/true\n    task: true\n"
+        "    idle_timeout: 30s\n  - id: s\n    command: /bin/false\n");
+    ASSERT_TRUE(parsed.policy.has_value()) << all_errors(parsed.report);
+    const Settings& s = parsed.policy->settings;
+    EXPECT_EQ(s.task_spool, "/srv/tasks");
+    EXPECT_EQ(s.task_max_running, 7u);
+    EXPECT_EQ(s.task_retention, std::chrono::hours(2));
+    EXPECT_TRUE(parsed.policy->rules[0].task);
+    EXPECT_EQ(parsed.policy->rules[0].idle_timeout, std::chrono::seconds(30));
+    EXPECT_FALSE(parsed.policy->rules[1].task);
+    EXPECT_FALSE(parsed.policy->rules[1].idle_timeout.has_value());
+    const Parsed defaults = parse(rule_with(""));
+    ASSERT_TRUE(defaults.policy.has_value()) << all_errors(defaults.report);
+    EXPECT_EQ(defaults.policy->settings.task_spool, "/var/lib/bridle/tasks");
+    EXPECT_EQ(defaults.policy->settings.task_max_running, 4u);
+    EXPECT_EQ(defaults.policy->settings.task_retention, std::chrono::hours(24));
+}
+
+TEST(PolicyParse, RefusesBadTaskKeys) {
+    const std::vector<std::pair<std::string, std::string>> cases = {
+        {"version: 1\nsettings:\n  task_spool: tasks\nrules: []\n", "must be an absolute path"},
+        {"version: 1\nsettings:\n  task_max_running: 0\nrules: []\n", "between 1 and 1000"},
+        {"version: 1\nsettings:\n  task_retention: 0s\nrules: []\n", "task_retention"},
+        {rule_with("    task: yes\n"), "task must be true or false"},
+        {rule_with("    idle_timeout: 0s\n"), "idle_timeout must be between 1ms and 24h"},
+    };
+    for (const auto& [text, error] : cases) {
+        SCOPED_TRACE(text);
+        const Parsed parsed = parse(text);
+        EXPECT_FALSE(parsed.policy.has_value());
+        EXPECT_NE(all_errors(parsed.report).find(error), std::string::npos)
+            << all_errors(parsed.report);
+    }
 }
 
 }  // namespace

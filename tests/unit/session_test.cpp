@@ -15,6 +15,7 @@
 #include "session/file_tools.hpp"
 #include "session/jsonrpc.hpp"
 #include "session/revision.hpp"
+#include "session/task_tools.hpp"
 #include "session/tools.hpp"
 
 namespace bridle::session {
@@ -283,7 +284,7 @@ TEST(Tools, RunResultStatuses) {
 
 TEST(Tools, DefinitionsAndAnnotations) {
     const Json tools_list = tools::definitions()["tools"];
-    ASSERT_EQ(tools_list.size(), 5u);
+    ASSERT_EQ(tools_list.size(), 8u);
     EXPECT_EQ(tools_list[0]["name"], "run_command");
     EXPECT_EQ(tools_list[3]["name"], "read_file");
     EXPECT_EQ(tools_list[3]["annotations"]["readOnlyHint"], true);
@@ -463,7 +464,8 @@ TEST(Tools, DefinitionsAreDeterministic) {
     std::vector<std::string> names;
     for (const auto& t : first["tools"]) names.push_back(t["name"]);
     EXPECT_EQ(names, (std::vector<std::string>{"run_command", "list_allowed_commands",
-                                               "check_command", "read_file", "write_file"}));
+                                               "check_command", "read_file", "write_file",
+                                               "get_task", "get_task_output", "cancel_task"}));
     for (int i = 0; i < 5; ++i) EXPECT_EQ(tools::definitions().dump(), first.dump());
     // 2026-07-28 deleted Tool.execution (the 2025-11-25 task hint): bridle never sends it.
     for (const auto& t : first["tools"]) EXPECT_FALSE(t.contains("execution"));
@@ -603,6 +605,50 @@ TEST(FileTools, ResultsCarryTheOutcomeAndBytesThatAreNotTextAsBase64) {
     c.kind = gate::Kind::kDenied;
     c.file = tools::file_outcome_json(gate::FileOutcome{});
     EXPECT_EQ(tools::file_result(tools::kWriteFile, c)["structuredContent"]["status"], "denied");
+// The task tools: arguments become the `task` request's words, and nothing else does.
+TEST(TaskTools, ArgumentsBecomeTaskWords) {
+    using V = std::vector<std::string>;
+    EXPECT_EQ(tools::task_argv(tools::kGetTask, Json{{"task_id", "00000000000000aa"}}).value(),
+              (V{"task", "status", "00000000000000aa"}));
+    EXPECT_EQ(tools::task_argv(tools::kCancelTask, Json{{"task_id", "x"}}).value(),
+              (V{"task", "cancel", "x"}));  // the gate refuses the id itself
+    EXPECT_EQ(
+        tools::task_argv(tools::kGetTaskOutput, Json{{"task_id", "a"}, {"offset", 12}}).value(),
+        (V{"task", "output", "a", "--offset", "12"}));
+    for (const Json& bad :
+         {Json(nullptr), Json::object(), Json{{"task_id", 5}},
+          Json{{"task_id", "a"}, {"offset", -1}}, Json{{"task_id", "a"}, {"x", 1}}}) {
+        EXPECT_FALSE(tools::task_argv(tools::kGetTaskOutput, bad).ok()) << bad.dump();
+    }
+    EXPECT_FALSE(tools::task_argv(tools::kGetTask, Json{{"task_id", "a"}, {"offset", 1}}).ok());
+}
+
+TEST(TaskTools, ResultsCarryTheTaskFields) {
+    CallReport started;
+    started.allowed = true;
+    started.kind = gate::Kind::kHelp;
+    started.message = "00000000000000aa\n";
+    Json r = tools::task_result(started);
+    EXPECT_EQ(r["structuredContent"]["task_id"], "00000000000000aa");
+    EXPECT_EQ(r["structuredContent"]["state"], "running");
+    EXPECT_FALSE(r["isError"].get<bool>());
+    CallReport output = started;
+    output.message.clear();
+    output.stdout_text = "tick\n";
+    output.stderr_text = "bridle: task 00000000000000aa: exited; next offset 5\n";
+    r = tools::task_result(output);
+    EXPECT_EQ(r["structuredContent"]["output"], "tick\n");
+    EXPECT_EQ(r["structuredContent"]["next_offset"], 5);
+    EXPECT_EQ(r["structuredContent"]["state"], "exited");
+    CallReport status = started;
+    status.message = "id: 00000000000000aa\nstate: exited\nexit_status: 3\n";
+    r = tools::task_result(status);
+    EXPECT_EQ(r["structuredContent"]["exit_status"], 3);
+    CallReport denied;
+    denied.message = "bridle: no task\n";
+    r = tools::task_result(denied);
+    EXPECT_TRUE(r["isError"].get<bool>());
+    EXPECT_EQ(r["structuredContent"]["status"], "denied");
 }
 
 }  // namespace
