@@ -58,7 +58,7 @@ struct Request {
     UploadReader upload;            // a put's content; unset: a put is refused (the front end
                                     // has no way to receive one)
     std::string parent_request_id;  // a validator's run: the put it checks (its records say so)
-    std::string task_id;  // a task's run (`task start`, task_gate.cpp): BRIDLE_TASK_ID
+    std::string task_id;            // a task's run (`task start`, task_gate.cpp): BRIDLE_TASK_ID
     std::vector<int> detach_close_fds;  // the front end's own descriptors (an MCP worker's
                                         // pipes) that a task's detached supervisor closes,
                                         // so that the front end sees them end with the call

@@ -18,7 +18,7 @@ namespace {
 // kFormatVersion and the sizes below are updated together. (A bool that fits in padding,
 // as SandboxProfile::exec_log did, leaves them as they were: bump the version all the same.)
 #if defined(__GLIBCXX__) && __SIZEOF_POINTER__ == 8 && !defined(_GLIBCXX_DEBUG)
-static_assert(sizeof(Policy) == 496 && sizeof(FileRule) == 448 && sizeof(Settings) == 248 &&
+static_assert(sizeof(Policy) == 520 && sizeof(FileRule) == 448 && sizeof(Settings) == 248 &&
                   sizeof(AuditFile) == 48,
               "the policy model changed: update cache_codec.cpp");
 static_assert(sizeof(SandboxProfile) == 304 && sizeof(LandlockRules) == 104 &&

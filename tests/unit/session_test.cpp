@@ -605,6 +605,8 @@ TEST(FileTools, ResultsCarryTheOutcomeAndBytesThatAreNotTextAsBase64) {
     c.kind = gate::Kind::kDenied;
     c.file = tools::file_outcome_json(gate::FileOutcome{});
     EXPECT_EQ(tools::file_result(tools::kWriteFile, c)["structuredContent"]["status"], "denied");
+}
+
 // The task tools: arguments become the `task` request's words, and nothing else does.
 TEST(TaskTools, ArgumentsBecomeTaskWords) {
     using V = std::vector<std::string>;
