@@ -20,19 +20,7 @@ std::optional<FileRule> PolicyReader::read_file_rule(const Field& field) {
     FileRule rule;
     rule.source = location(file_, field.mark);
 
-    if (const Entry* id = find(*entries, "id")) {
-        if (std::optional<std::string> value = text(id->value, "id")) {
-            if (is_rule_id(*value)) {
-                rule.id = *value;
-            } else {
-                fail(id->value.mark, "id " + quoted(*value) +
-                                         " is not valid: use 1 to 64 of a-z 0-9 . _ -, starting "
-                                         "with a letter or digit");
-            }
-        }
-    } else {
-        fail(field.mark, "a files entry needs an id");
-    }
+    rule.id = read_id(field, *entries, "a files entry", "id");
     if (const Entry* summary = find(*entries, "summary")) {
         rule.summary = text(summary->value, "summary").value_or("");
     }

@@ -25,19 +25,7 @@ std::optional<Rule> PolicyReader::read_rule(const Field& field) {
     Rule rule;
     rule.source = location(file_, field.mark);
 
-    if (const Entry* id = find(*entries, "id")) {
-        if (std::optional<std::string> value = text(id->value, "id")) {
-            if (is_rule_id(*value)) {
-                rule.id = *value;
-            } else {
-                fail(id->value.mark, "rule id " + quoted(*value) +
-                                         " is not valid: use 1 to 64 of a-z 0-9 . _ -, "
-                                         "starting with a letter or digit");
-            }
-        }
-    } else {
-        fail(field.mark, "a rule needs an id");
-    }
+    rule.id = read_id(field, *entries, "a rule", "rule id");
     if (const Entry* summary = find(*entries, "summary")) {
         rule.summary = text(summary->value, "summary").value_or("");
     }
@@ -174,6 +162,24 @@ std::optional<Rule> PolicyReader::read_rule(const Field& field) {
         }
     }
     return rule;
+}
+
+// The `id` of a rule or a files entry (`what`: "a rule"), reported as `label` ("rule id") when
+// it is not one; "" when missing or invalid (already reported).
+std::string PolicyReader::read_id(const Field& field, const Entries& entries, std::string_view what,
+                                  std::string_view label) {
+    const Entry* id = find(entries, "id");
+    if (id == nullptr) {
+        fail(field.mark, std::string(what) + " needs an id");
+        return "";
+    }
+    const std::optional<std::string> value = text(id->value, "id");
+    if (!value) return "";
+    if (is_rule_id(*value)) return *value;
+    fail(id->value.mark, std::string(label) + " " + quoted(*value) +
+                             " is not valid: use 1 to 64 of a-z 0-9 . _ -, starting with a "
+                             "letter or digit");
+    return "";
 }
 
 // A user (run_as) or group name: 1 to 32 of a-z 0-9 _ -, starting with a letter or _.

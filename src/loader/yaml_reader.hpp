@@ -119,6 +119,8 @@ class PolicyReader {
     std::optional<Rule> read_rule(const Field& field);
     void read_keys(const Field& field, std::vector<std::string>& keys);
     std::optional<std::string> user_name(const Field& field, std::string_view what);
+    std::string read_id(const Field& field, const Entries& entries, std::string_view what,
+                        std::string_view label);
     void read_pipeline_places(const Field& field, PipelinePlaces& places);
     void read_fixed_words(const Field& field, std::string_view what,
                           std::vector<std::string>& words);

@@ -57,6 +57,22 @@ std::string user_name(uid_t uid) {
     return pw != nullptr ? pw->pw_name : std::to_string(uid);
 }
 
+// The request through the gate under `one` (the policy of the one rule or entry sudo named),
+// its output to our stdout and stderr (sudo's pipes to the user side), which are also what
+// tells us the caller is gone.
+int handle_here(const policy::Policy& one, const gate::Request& request, audit::Sink& sink) {
+    gate::SystemResolver resolver;
+    const gate::Context context{one, sink, resolver};
+    const execution::OutputSink to_caller = [](execution::Stream stream, std::string_view bytes) {
+        return os::write_all(stream == execution::Stream::kStdout ? STDOUT_FILENO : STDERR_FILENO,
+                             bytes);
+    };
+    const gate::Response response =
+        gate::handle(context, request, to_caller, {STDOUT_FILENO, STDERR_FILENO});
+    say(response.message);
+    return response.exit_status;
+}
+
 // A files entry with run_as: the request comes in BRIDLE_ARGV only, a put's content on stdin
 // (exactly the --size the request carries), and the entry alone decides; the policy's rules
 // stay, for its validator.
@@ -92,16 +108,7 @@ int run_file_entry(const TargetInvocation& inv, const policy::Policy& policy,
     policy::Policy one = policy;
     one.file_rules = {entry};
     one.file_rules.front().keys.clear();
-    gate::SystemResolver resolver;
-    const gate::Context context{one, sink, resolver};
-    const execution::OutputSink to_caller = [](execution::Stream stream, std::string_view bytes) {
-        return os::write_all(stream == execution::Stream::kStdout ? STDOUT_FILENO : STDERR_FILENO,
-                             bytes);
-    };
-    const gate::Response response =
-        gate::handle(context, request, to_caller, {STDOUT_FILENO, STDERR_FILENO});
-    say(response.message);
-    return response.exit_status;
+    return handle_here(one, request, sink);
 }
 
 }  // namespace
@@ -217,16 +224,7 @@ int run_target_side(const TargetInvocation& inv) {
     policy::Policy one = policy;
     one.rules = {*found};
     one.rules.front().keys.clear();
-    gate::SystemResolver resolver;
-    const gate::Context context{one, *sink, resolver};
-    const execution::OutputSink to_caller = [](execution::Stream stream, std::string_view bytes) {
-        return os::write_all(stream == execution::Stream::kStdout ? STDOUT_FILENO : STDERR_FILENO,
-                             bytes);
-    };
-    const gate::Response response =
-        gate::handle(context, request, to_caller, {STDOUT_FILENO, STDERR_FILENO});
-    say(response.message);
-    return response.exit_status;
+    return handle_here(one, request, *sink);
 }
 
 }  // namespace bridle::target
