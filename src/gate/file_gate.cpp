@@ -289,13 +289,7 @@ Response handle_file(const Context& context, const Request& request, Response r,
         const std::size_t start = r.message.rfind("bridle: ", 0) == 0 ? 8 : 0;
         r.outcome.error = r.message.substr(start, r.message.find('\n') - start);
     }
-    const Status recorded =
-        context.audit.write(audit::result_record(info, rule_id, r.outcome, r.exit_status));
-    if (!recorded) {
-        r.message +=
-            "bridle: warning: the result record could not be written: " + recorded.error().full() +
-            "\n";
-    }
+    write_result(context.audit, audit::result_record(info, rule_id, r.outcome, r.exit_status), r);
     return r;
 }
 

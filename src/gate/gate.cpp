@@ -390,6 +390,15 @@ Response refuse(audit::Sink& sink, const Request& request, const Refusal& refusa
 
 namespace detail {
 
+void write_result(audit::Sink& sink, const audit::Record& record, Response& r) {
+    const Status recorded = sink.write(record);
+    if (!recorded) {
+        r.message +=
+            "bridle: warning: the result record could not be written: " + recorded.error().full() +
+            "\n";
+    }
+}
+
 // The command's timeout: the rule's or the policy's, or the client's when that is shorter.
 std::chrono::milliseconds timeout_of(const Context& context, const Request& request,
                                      const policy::Rule& rule) {
@@ -547,13 +556,10 @@ Response audit_and_run(const Context& context, const Request& request, Response 
     }
     const std::optional<std::uint64_t> redacted =
         client.redacts() ? std::optional(client.redacted()) : std::nullopt;
-    const Status recorded = context.audit.write(audit::result_record(
-        info, rule.id, r.outcome, r.exit_status, capture ? &*capture : nullptr, redacted));
-    if (!recorded) {
-        r.message +=
-            "bridle: warning: the result record could not be written: " + recorded.error().full() +
-            "\n";
-    }
+    write_result(context.audit,
+                 audit::result_record(info, rule.id, r.outcome, r.exit_status,
+                                      capture ? &*capture : nullptr, redacted),
+                 r);
     return r;
 }
 

@@ -44,6 +44,9 @@ audit::RequestInfo info_of(const Request& request, const std::string& id,
 audit::RequestInfo info_of(const Request& request, const std::string& id,
                            const policy::Policy& policy);
 std::optional<audit::SandboxInfo> sandbox_info(const std::optional<sandbox::Plan>& plan);
+// Writes a request's result record; when the sink refuses it, the client is told (the request
+// has run: nothing else can be done about it).
+void write_result(audit::Sink& sink, const audit::Record& record, Response& r);
 // The status bridle exits with, shell conventions where they exist.
 int exit_status_of(const execution::Outcome& o);
 // The rule's timeout, or the policy's, or the client's when that is shorter.

@@ -286,13 +286,10 @@ Response audit_and_run_pipeline(const Context& context, const Request& request, 
     }
     const std::optional<std::uint64_t> redacted =
         client.redacts() ? std::optional(client.redacted()) : std::nullopt;
-    const Status recorded = context.audit.write(audit::result_record(
-        info, rule_ids, r.outcome, r.exit_status, capture ? &*capture : nullptr, redacted));
-    if (!recorded) {
-        r.message +=
-            "bridle: warning: the result record could not be written: " + recorded.error().full() +
-            "\n";
-    }
+    write_result(context.audit,
+                 audit::result_record(info, rule_ids, r.outcome, r.exit_status,
+                                      capture ? &*capture : nullptr, redacted),
+                 r);
     return r;
 }
 
