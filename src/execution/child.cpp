@@ -27,6 +27,7 @@
 #include "os/fd.hpp"
 #include "os/signals.hpp"
 #include "sandbox/exec_once.hpp"
+#include "sandbox/hide.hpp"
 #include "sandbox/namespaces.hpp"
 #include "sandbox/sandbox.hpp"
 
@@ -61,10 +62,11 @@ struct ChildPlan {
     bool map_ids;               // CLONE_NEWUSER: map uid and gid to themselves
     uid_t uid;
     gid_t gid;
-    int lifeline_fd;           // read end; bridle holds the write end
-    int report_fd;             // write end of the status pipe
-    int cgroup_procs_fd;       // a root command's cgroup.procs, or -1
-    std::int64_t backstop_ms;  // the init's own deadline
+    int lifeline_fd;                         // read end; bridle holds the write end
+    int report_fd;                           // write end of the status pipe
+    int cgroup_procs_fd;                     // a root command's cgroup.procs, or -1
+    const std::vector<std::string>* hidden;  // CLONE_NEWNS: hide::apply() these, or nullptr
+    std::int64_t backstop_ms;                // the init's own deadline
 };
 
 Step step_of(sandbox::Stage stage) {
@@ -191,6 +193,11 @@ Step step_of(sandbox::Stage stage) {
         errno = err;
         if (mapped != 0) fail(error_fd, Step::kNamespaces);
     }
+    // bridle's state out of the command's sight, while the init still holds its capabilities
+    // in the namespaces (the command loses them at execve).
+    if (plan.hidden != nullptr && sandbox::hide::apply(*plan.hidden) != 0) {
+        fail(error_fd, Step::kHide);
+    }
     // If bridle dies the init dies, and the kernel kills the namespace with it. getppid() is
     // 0 here (the parent is outside the namespace), so the lifeline tells whether bridle was
     // already gone before prctl: its write end closes with bridle.
@@ -288,6 +295,7 @@ Started start_command(const Spec& spec, Outcome& outcome) {
     const policy::NamespaceMode namespaces =
         spec.sandbox != nullptr ? spec.sandbox->namespaces : policy::NamespaceMode::kOff;
     const bool as_root = ::geteuid() == 0;
+    const bool hide = namespaces != policy::NamespaceMode::kOff && !spec.sandbox->hidden.empty();
     os::UniqueFd lifeline_read, lifeline_write, report_read, report_write;
     if (namespaces != policy::NamespaceMode::kOff &&
         (!os::make_pipe(lifeline_read, lifeline_write) ||
@@ -318,13 +326,14 @@ Started start_command(const Spec& spec, Outcome& outcome) {
                    child_socket.get(),
                    spec.pass_fds.data(),
                    spec.pass_fds.size(),
-                   sandbox::namespaces::clone_flags(as_root),
+                   sandbox::namespaces::clone_flags(as_root, hide),
                    !as_root,
                    ::geteuid(),
                    ::getegid(),
                    lifeline_read.get(),
                    report_write.get(),
                    group ? group->procs_fd() : -1,
+                   hide ? &spec.sandbox->hidden : nullptr,
                    std::chrono::duration_cast<std::chrono::milliseconds>(backstop).count()};
 
     pid_t pid = -1;
@@ -345,7 +354,7 @@ Started start_command(const Spec& spec, Outcome& outcome) {
     const bool account_cap =
         spec.sandbox != nullptr && spec.sandbox->processes_from_policy && !as_root;
     const bool request_cap = isolated && (as_root ? group.has_value() : true);
-    outcome.containment = sandbox::namespaces::describe(isolated, as_root) + " processes=" +
+    outcome.containment = sandbox::namespaces::describe(isolated, as_root, hide) + " processes=" +
                           (request_cap   ? "request"
                            : account_cap ? "account"
                                          : "unbounded");
@@ -353,6 +362,7 @@ Started start_command(const Spec& spec, Outcome& outcome) {
         // No namespaces (off, or refused under prefer): a plain fork, no init.
         plan.clone_flags = 0;
         plan.map_ids = false;
+        plan.hidden = nullptr;
         pid = ::fork();
         if (pid == 0) become_command(plan, false);
     }

@@ -18,6 +18,8 @@ const char* step_name(Step step) {
     switch (step) {
         case Step::kNamespaces:
             return "enter its own user, PID and IPC namespaces";
+        case Step::kHide:
+            return "hide bridle's state directories in its own mount namespace";
         case Step::kCgroup:
             return "join its pids cgroup";
         case Step::kInit:

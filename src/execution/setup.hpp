@@ -15,6 +15,7 @@ namespace bridle::execution::detail {
 // A child's set-up steps, in the order become_command() (child.cpp) takes them.
 enum class Step : int {
     kNamespaces,  // the init's steps (become_init), where the sandbox has namespaces
+    kHide,
     kCgroup,
     kInit,
     kSignals,

@@ -34,6 +34,8 @@ std::optional<Refused> plan_sandbox(const Context& context, Response& r) {
         refusal = "the rule's sandbox is not defined in the policy";  // the loader prevents this
     } else {
         r.sandbox = sandbox::plan_for_this_kernel(*profile, context.policy.settings.landlock);
+        // Versions and the task spool are the account's files: its commands must not see them.
+        r.sandbox->hidden = {context.state_dir, context.policy.settings.task_spool};
         refusal = r.sandbox->refusal;
     }
     if (refusal.empty()) return std::nullopt;

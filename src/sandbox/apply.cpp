@@ -12,6 +12,7 @@
 #include <cerrno>
 
 #include "sandbox/exec_once.hpp"
+#include "sandbox/hide.hpp"
 #include "sandbox/landlock.hpp"
 #include "sandbox/namespaces.hpp"
 #include "sandbox/seccomp.hpp"
@@ -105,6 +106,7 @@ Prepared& Prepared::operator=(Prepared&& other) noexcept {
         filter = std::move(other.filter);
         exec_once = other.exec_once;
         exec_log = other.exec_log;
+        hidden = std::move(other.hidden);
     }
     return *this;
 }
@@ -130,6 +132,9 @@ Result<Prepared> prepare(const Plan& plan) {
     // The exec log uses exec-once's filter and listener; only bridle's answers differ.
     prepared.exec_once = profile.exec_once || profile.exec_log;
     prepared.exec_log = profile.exec_log;
+    if (profile.namespaces != policy::NamespaceMode::kOff) {
+        prepared.hidden = hide::directories(plan.hidden);
+    }
     // The programs compiled at build time when they fit this machine, else compiled now
     // (seccomp_prebuilt.hpp); the two are the same program.
     const std::vector<std::uint32_t> arches =

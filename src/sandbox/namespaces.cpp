@@ -48,8 +48,8 @@ std::size_t identity_map_line(unsigned long id, char* out) noexcept {
 
 }  // namespace
 
-unsigned long clone_flags(bool as_root) {
-    const unsigned long flags = CLONE_NEWPID | CLONE_NEWIPC;
+unsigned long clone_flags(bool as_root, bool mount) {
+    const unsigned long flags = CLONE_NEWPID | CLONE_NEWIPC | (mount ? CLONE_NEWNS : 0);
     return as_root ? flags : flags | CLONE_NEWUSER;
 }
 
@@ -93,9 +93,10 @@ bool available(bool as_root, std::string& why) {
     return answer.ok;
 }
 
-std::string describe(bool applied, bool as_root) {
+std::string describe(bool applied, bool as_root, bool mount) {
     if (!applied) return "pidns=no ipcns=no userns=no";
-    return std::string("pidns=yes ipcns=yes userns=") + (as_root ? "no" : "yes");
+    return std::string("pidns=yes ipcns=yes userns=") + (as_root ? "no" : "yes") +
+           (mount ? " mntns=yes" : "");
 }
 
 }  // namespace bridle::sandbox::namespaces

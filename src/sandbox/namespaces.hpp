@@ -11,10 +11,10 @@
 
 namespace bridle::sandbox::namespaces {
 
-// The clone(2) flags of a request's init: CLONE_NEWPID | CLONE_NEWIPC, and CLONE_NEWUSER when
-// `as_root` is false (an unprivileged process may create the other two only inside a user
-// namespace it owns). Pure.
-unsigned long clone_flags(bool as_root);
+// The clone(2) flags of a request's init: CLONE_NEWPID | CLONE_NEWIPC, CLONE_NEWNS when it
+// hides bridle's state (hide.hpp), and CLONE_NEWUSER when `as_root` is false (an unprivileged
+// process may create the others only inside a user namespace it owns). Pure.
+unsigned long clone_flags(bool as_root, bool mount = false);
 
 // clone(2) with `flags` | SIGCHLD and no new stack: fork semantics (0 in the child), but
 // without glibc's fork handlers, whose locks another thread may hold. The child may only make
@@ -35,7 +35,8 @@ int map_own_ids(uid_t uid, gid_t gid) noexcept;
 bool available(bool as_root, std::string& why);
 
 // "pidns=yes ipcns=yes userns=yes", "pidns=yes ipcns=yes userns=no" (as root), or
-// "pidns=no ipcns=no userns=no": what the result record's BRIDLE_CONTAINMENT starts with. Pure.
-std::string describe(bool applied, bool as_root);
+// "pidns=no ipcns=no userns=no", then " mntns=yes" when `mount` (bridle's state hidden): what
+// the result record's BRIDLE_CONTAINMENT starts with. Pure.
+std::string describe(bool applied, bool as_root, bool mount = false);
 
 }  // namespace bridle::sandbox::namespaces

@@ -25,8 +25,10 @@ enum class LandlockState { kNone, kOff, kUnavailable, kApplied };
 struct Plan {
     policy::SandboxProfile profile;
     LandlockState landlock = LandlockState::kNone;
-    int landlock_abi = 0;  // kApplied: the kernel's ABI version
-    std::string refusal;   // not empty: the request must be denied, for this reason
+    int landlock_abi = 0;             // kApplied: the kernel's ABI version
+    std::string refusal;              // not empty: the request must be denied, for this reason
+    std::vector<std::string> hidden;  // bridle's state directories: hidden from the command
+                                      // (hide.hpp) where it gets its own namespaces
 
     std::string seccomp_text() const;   // "baseline,no-write", or "none"
     std::string landlock_text() const;  // "abi-7", "unavailable", "off" or "none"
@@ -58,6 +60,8 @@ struct Prepared {
     bool exec_once = false;            // `filter` notifies on execve: pass its listener
     bool exec_log = false;             // ...whose later execs are let through and recorded
                                        // (exec_log), rather than refused (exec-once)
+    std::vector<std::string> hidden;   // hide::directories(Plan::hidden): under the request's
+                                       // init, each is an empty read-only tmpfs for the command
 
     Prepared() = default;
     Prepared(Prepared&& other) noexcept;

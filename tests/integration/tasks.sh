@@ -70,6 +70,34 @@ assert_contains follow.done "$SSH_ERR" "exited; next offset 14"
 # ---- the spool: the account's own, 0700 ---------------------------------------------------------
 assert_eq spool.mode "700 $IT_USER" "$(stat -c '%a %U' "$SPOOL/$IT_UID/it-key")"
 
+# ---- the spool is hidden from every command, with Landlock and without --------------------------
+# (tests/sandbox/state_probe.c, as the allowed command of a sandbox whose Landlock would let it
+# write the spool: only the request's mount namespace stands in the way.)
+if [[ -z ${STATE_PROBE:-} || ! -x $STATE_PROBE ]]; then
+    fail setup.probe "STATE_PROBE is not set to the built helper (tests/CMakeLists.txt sets it)"
+else
+    install -D -m 0755 -o root -g root "$STATE_PROBE" /mnt/bridle/probe/state_probe
+    bridle_ssh -- 'task start ticker 30'
+    probed=${SSH_OUT%$'\n'}
+    output="$SPOOL/$IT_UID/it-key/$probed/output"
+    policy_auto=$IT_WORK/tasks-auto.yaml
+    cp "$IT_POLICY" "$policy_auto"
+    for landlock in auto off; do
+        sed "s/^  landlock: auto /  landlock: $landlock /" "$policy_auto" >"$IT_POLICY"
+        bridle_ssh -- "state-probe $output"
+        assert_status "hidden.$landlock.status" 0
+        assert_not_contains "hidden.$landlock.reached" "$SSH_OUT" REACHED
+        assert_contains "hidden.$landlock.tried" "$SSH_OUT" "unshare-umount refused"
+        bridle_records >/dev/null
+        assert_match "hidden.$landlock.containment" \
+            "$(rec_get BRIDLE_CONTAINMENT BRIDLE_RULE=state-probe BRIDLE_EVENT=result)" ' mntns=yes '
+    done
+    cp "$policy_auto" "$IT_POLICY"
+    assert_not_contains hidden.output-untouched "$(cat "$output")" probe
+    assert_absent hidden.nothing-created "$SPOOL/probe-created"
+    bridle_ssh -- "task cancel $probed"
+fi
+
 # ---- refusals ---------------------------------------------------------------------------------
 bridle_ssh -- 'task start uptime'
 assert_status refused.not-a-task-rule 77

@@ -8,6 +8,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <sys/ipc.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/shm.h>
 #include <sys/wait.h>
@@ -157,6 +158,70 @@ TEST(Isolation, OffRunsWithoutNamespaces) {
     const Outcome o = run_into(shell("echo $$", prepared), out);
     EXPECT_NE(out, "2\n");
     EXPECT_EQ(o.containment, "pidns=no ipcns=no userns=no processes=unbounded");
+}
+
+// bridle's state directories (versions, the task spool) belong to the account its commands
+// run as: without Landlock only the mount namespace keeps them away. The command sees an
+// empty, read-only directory, cannot write into it, unmount it or make a namespace of its own
+// that does; the files stay as they were; the host's mount table never shows the tmpfs (as
+// root the namespace's mounts are slaves, not the host's peers). As root and as nobody.
+TEST(Isolation, BridleStateIsHiddenFromTheCommand) {
+    char dir_template[] = "/tmp/bridle-hide-XXXXXX";
+    ASSERT_NE(::mkdtemp(dir_template), nullptr);
+    const std::string dir = dir_template;
+    ASSERT_EQ(::chmod(dir.c_str(), 0777), 0);
+    const std::string secret = dir + "/secret";
+    { std::ofstream(secret) << "kept\n"; }
+    ASSERT_EQ(::chmod(secret.c_str(), 0666), 0);
+
+    policy::SandboxProfile profile = policy::builtin_baseline_sandbox();
+    profile.exec_once = false;
+    sandbox::Plan plan = sandbox::plan(profile, policy::LandlockSetting::kOff, 0);
+    plan.hidden = {dir, dir + "/secret", dir + "/../" + dir.substr(5), "/nonexistent/bridle"};
+    Result<sandbox::Prepared> prepared = sandbox::prepare(plan);
+    ASSERT_TRUE(prepared) << prepared.error().full();
+    EXPECT_EQ(prepared.value().hidden, std::vector<std::string>{dir});  // existing dirs, once
+
+    const std::string script = "ls -A " + dir + "; cat " + dir + "/secret 2>/dev/null; echo x >" +
+                               dir + "/secret 2>/dev/null || echo write-refused; echo y >" + dir +
+                               "/new 2>/dev/null || echo create-refused; umount -l " + dir +
+                               " 2>/dev/null || echo umount-refused; unshare -Urm umount -l " +
+                               dir + " 2>/dev/null || echo unshare-refused; echo end";
+    const std::string expected =
+        "write-refused\ncreate-refused\numount-refused\nunshare-refused\nend\n";
+    auto check = [&]() -> int {
+        std::string out;
+        const Outcome o = run_into(shell(script, prepared.value()), out);
+        if (out != expected) {
+            std::fprintf(stderr, "uid %d saw: %s\n", ::getuid(), out.c_str());
+            return 1;
+        }
+        return o.containment.find(" mntns=yes ") != std::string::npos ? 0 : 2;
+    };
+    // In a mount namespace of the test's own whose mounts are shared (as systemd makes the
+    // host's), where a tmpfs that propagated back would show.
+    const pid_t child = ::fork();
+    if (child == 0) {
+        if (::unshare(CLONE_NEWNS) != 0 ||
+            ::mount(nullptr, "/", nullptr, MS_REC | MS_SHARED, nullptr) != 0) {
+            ::_exit(90);
+        }
+        if (check() != 0 || as_nobody(check) != 0) ::_exit(1);
+        std::ifstream mounts("/proc/self/mountinfo");
+        const std::string table((std::istreambuf_iterator<char>(mounts)),
+                                std::istreambuf_iterator<char>());
+        ::_exit(table.find("bridle-hidden") == std::string::npos ? 0 : 3);
+    }
+    int status = 0;
+    ::waitpid(child, &status, 0);
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+
+    std::ifstream kept(secret);
+    std::string content((std::istreambuf_iterator<char>(kept)), std::istreambuf_iterator<char>());
+    EXPECT_EQ(content, "kept\n");
+    EXPECT_NE(::access((dir + "/new").c_str(), F_OK), 0);
+    ::unlink(secret.c_str());
+    ::rmdir(dir.c_str());
 }
 
 // The command cannot name a process outside its request: bridle's own pid (the shell's
