@@ -21,9 +21,11 @@ enum class ErrorCode : int {
     kMethodNotFound = -32601,
     kInvalidParams = -32602,
     kInternalError = -32603,
+    // MCP 2026-07-28: a tasks/* request whose client capabilities lack the Tasks extension;
+    // data {requiredCapabilities}.
+    kMissingRequiredClientCapability = -32021,
     // MCP 2026-07-28: the request's _meta names a revision this server does not serve per
-    // request; data {supported, requested}. (-32021 MissingRequiredClientCapability is never
-    // sent: no bridle method needs a client capability.)
+    // request; data {supported, requested}.
     kUnsupportedProtocolVersion = -32022,
 };
 

@@ -13,6 +13,7 @@
 
 #include "session/file_tools.hpp"
 #include "session/session.hpp"
+#include "session/task_extension.hpp"
 #include "session/task_tools.hpp"
 #include "session/tools.hpp"
 
@@ -101,13 +102,15 @@ void Session::handle_request(const Message& m) {
 // A request with a valid 2026-07-28 envelope stands on its own: no initialize before it,
 // and it does not depend on (or change) what a legacy client negotiated on this channel.
 void Session::handle_modern_request(const Message& m) {
-    if (!revision::is_modern_method(m.method)) {
+    if (task_extension::is_method(m.method)) {
+        task_method(m);
+    } else if (!revision::is_modern_method(m.method)) {
         send(jsonrpc::error_line(
             m.id, ErrorCode::kMethodNotFound,
             "Method not found: " + m.method.substr(0, 200) + " (revision " +
                 revision::kModernVersion +
-                " has no initialize or ping; bridle serves server/discover, tools/list and "
-                "tools/call)"));
+                " has no initialize or ping; bridle serves server/discover, tools/list, "
+                "tools/call and the Tasks extension's tasks/get, tasks/update, tasks/cancel)"));
     } else if (m.method == "server/discover") {
         send(jsonrpc::result_line(m.id, revision::discover_result(server_info(), instructions())));
     } else if (m.method == "tools/list") {
@@ -272,6 +275,10 @@ void Session::call_tool(const Message& m, revision::Era era) {
     }
     Pending pending{m.id, std::move(request), token, era};
     pending.task_tool = task_tool;
+    // A 2026-07-28 client with the Tasks extension gets the task itself (CreateTaskResult).
+    if (task_tool && era == revision::Era::kModern && task_extension::declared(m.params)) {
+        pending.tool = task_extension::kCreate;
+    }
     enqueue(std::move(pending));
 }
 

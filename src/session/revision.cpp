@@ -103,8 +103,11 @@ Json shape_result(Json result, Era era, bool cacheable, const Json& server_info)
 }
 
 Json discover_result(const Json& server_info, const std::string& instructions) {
+    // The Tasks extension (SEP-2663): run_command's background runs as tasks/get polls them.
     Json result{{"supportedVersions", supported_versions()},
-                {"capabilities", {{"tools", {{"listChanged", false}}}}},
+                {"capabilities",
+                 {{"tools", {{"listChanged", false}}},
+                  {"extensions", {{"io.modelcontextprotocol/tasks", Json::object()}}}}},
                 {"instructions", instructions}};
     return shape_result(std::move(result), Era::kModern, true, server_info);
 }

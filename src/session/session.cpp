@@ -35,6 +35,7 @@
 #include "execution/children.hpp"
 #include "os/fd.hpp"
 #include "session/file_tools.hpp"
+#include "session/task_extension.hpp"
 #include "session/task_tools.hpp"
 #include "session/tools.hpp"
 #include "session/worker.hpp"
@@ -116,6 +117,7 @@ void Session::start_pending() {
         call.era = p.era;
         call.tool = p.tool;
         call.task_tool = p.task_tool;
+        call.carried = std::move(p.carried);
         call.started = Clock::now();
         call.next_progress = call.started + kProgressInterval;
         if (p.request.argv) {
@@ -244,7 +246,9 @@ void Session::finish_calls() {
             if (report && report.value().detached_pid > 0) {
                 tasks_.push_back(report.value().detached_pid);
             }
-            if (report && (it->tool == tools::kReadFile || it->tool == tools::kWriteFile)) {
+            if (report && task_extension::is_step(it->tool)) {
+                answer_task_step(*it, report.value());
+            } else if (report && (it->tool == tools::kReadFile || it->tool == tools::kWriteFile)) {
                 reply(it->id, tools::file_result(it->tool, report.value()), it->era);
             } else if (report) {
                 reply(it->id,

@@ -50,8 +50,11 @@ class Session {
         gate::Request request;
         Json progress_token;                         // null: none
         revision::Era era = revision::Era::kLegacy;  // shapes the answer
-        std::string tool = "run_command";            // run_command, read_file or write_file
+        std::string tool = "run_command";            // run_command, read_file or write_file,
+                                                     // or a step of the Tasks extension
+                                                     // (task_extension.hpp: kCreate...)
         bool task_tool = false;  // a `task ...` request: answered by tools::task_result
+        Json carried = nullptr;  // kGetResult: the task's snapshot, to inline the result into
     };
     struct Call {  // a run_command in a worker
         Json id;
@@ -70,6 +73,7 @@ class Session {
         std::int64_t progress = 0;
         std::string label;  // the request, for progress messages
         std::string tool;   // which tool's result the report becomes
+        Json carried;
     };
 
     // mcp.cpp: one message in, replies out.
@@ -80,6 +84,8 @@ class Session {
     void initialize(const jsonrpc::Message& m);
     void list_tools(const jsonrpc::Message& m, revision::Era era);
     void call_tool(const jsonrpc::Message& m, revision::Era era);
+    void task_method(const jsonrpc::Message& m);
+    void answer_task_step(const Call& call, const CallReport& report);
     void call_file_tool(const jsonrpc::Message& m, revision::Era era, const std::string& tool,
                         const Json& arguments);
     // A successful answer, shaped for the request's revision (resultType, cache hints).

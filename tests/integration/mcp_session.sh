@@ -175,7 +175,7 @@ assert_eq stateless.call-without-discover "complete ok stateless" \
 assert_eq stateless.call-no-cache-hints "False False" "$(answer '"s-run"' '" ".join(str(k in m["result"]) for k in ("ttlMs", "cacheScope"))')"
 assert_eq stateless.denial-is-a-result "complete True denied" \
     "$(answer '"s-deny"' '" ".join([m["result"]["resultType"], str(m["result"]["isError"]), m["result"]["structuredContent"]["status"]])')"
-assert_eq stateless.discover '["2026-07-28", "2025-11-25", "2025-06-18"] {"tools": {"listChanged": false}} complete private' \
+assert_eq stateless.discover '["2026-07-28", "2025-11-25", "2025-06-18"] {"extensions": {"io.modelcontextprotocol/tasks": {}}, "tools": {"listChanged": false}} complete private' \
     "$(answer '"s-discover"' '" ".join([json.dumps(m["result"]["supportedVersions"]), json.dumps(m["result"]["capabilities"]), m["result"]["resultType"], m["result"]["cacheScope"]])')"
 assert_match stateless.discover-instructions "$(answer '"s-discover"' 'm["result"]["instructions"]')" 'list_allowed_commands'
 assert_eq stateless.discover-without-meta -32602 "$(answer '"s-discover-bare"' 'm["error"]["code"]')"
@@ -260,18 +260,24 @@ fi
 # run_client LABEL [SCRIPT SCENARIO]: an SDK client (default: the v1 SDK's client.mjs with
 # scenario LABEL) spawns `ssh ... mcp`; its PASS/FAIL lines count here as sdk.LABEL.*.
 run_client() {
-    local line label=$1 script=${2:-client.mjs} scenario=${3:-$1}
+    local label=$1 script=${2:-client.mjs} scenario=${3:-$1}
     journal_mark
     CLIENT_MARK=$IT_MARK
     (cd "$BRIDLE_MCP_DIR" && timeout -k 5 240 node "$script" "$scenario" -- "${SSH_ARGS[@]}") \
         >"$IT_WORK/client.out" 2>"$IT_WORK/client.err"
     local rc=$?
     [[ $rc == 0 ]] || fail "sdk.$label.exit" "node exited $rc: $(tail -c 1500 "$IT_WORK/client.err")"
-    grep -q '^PASS ' "$IT_WORK/client.out" || fail "sdk.$label.ran" "no checks ran: $(tail -c 1500 "$IT_WORK/client.err")"
+    take_checks "sdk.$label"
+}
+
+# take_checks PREFIX: the PASS/FAIL/DATA lines of $IT_WORK/client.out as this test's checks.
+take_checks() {
+    local line label=$1
+    grep -q '^PASS ' "$IT_WORK/client.out" || fail "$label.ran" "no checks ran: $(tail -c 1500 "$IT_WORK/client.err")"
     while IFS= read -r line; do
         case $line in
-            "PASS "*) pass "sdk.$label.${line#PASS }" ;;
-            "FAIL "*) line=${line#FAIL }; fail "sdk.$label.${line%%:*}" "${line#*: }" ;;
+            "PASS "*) pass "$label.${line#PASS }" ;;
+            "FAIL "*) line=${line#FAIL }; fail "$label.${line%%:*}" "${line#*: }" ;;
             "DATA "*) line=${line#DATA }; printf -v "DATA_${line%% *}" '%s' "${line#* }" ;;
         esac
     done <"$IT_WORK/client.out"
@@ -326,6 +332,11 @@ assert_eq sdk.disconnect.record-front-end mcp "$(rec result BRIDLE_FRONT_END)"
 # Tasks: background, reconnect, output from an offset, status, cancel (client.mjs `tasks`).
 install -d -m 1733 -o root -g root "$IT_ROOT/tasks"
 run_client tasks
+# The same through the Tasks extension of 2026-07-28, as raw JSON-RPC (the v2 SDK client has
+# no runtime for the extension yet): tasks/get, tasks/cancel, tasks/update and their errors.
+"$IT_PYTHON" "$BRIDLE_SOURCE_DIR/tests/mcp/tasks_extension.py" "${SSH_ARGS[@]}" \
+    >"$IT_WORK/client.out" 2>"$IT_WORK/client.err"
+take_checks raw.tasks-extension
 
 pids=$(pgrep -f 'sleep (2718|577|587|421|433|599)')
 [[ -n $pids ]] && kill -KILL $pids 2>/dev/null

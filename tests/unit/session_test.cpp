@@ -15,6 +15,7 @@
 #include "session/file_tools.hpp"
 #include "session/jsonrpc.hpp"
 #include "session/revision.hpp"
+#include "session/task_extension.hpp"
 #include "session/task_tools.hpp"
 #include "session/tools.hpp"
 
@@ -421,7 +422,9 @@ TEST(Revision, ResultsAreShapedPerEra) {
     const Json discover = revision::discover_result(server, "read the rules");
     EXPECT_EQ(discover["supportedVersions"],
               Json::array({"2026-07-28", "2025-11-25", "2025-06-18"}));
-    EXPECT_EQ(discover["capabilities"], Json({{"tools", {{"listChanged", false}}}}));
+    EXPECT_EQ(discover["capabilities"],
+              Json({{"tools", {{"listChanged", false}}},
+                    {"extensions", {{"io.modelcontextprotocol/tasks", Json::object()}}}}));
     EXPECT_EQ(discover["instructions"], "read the rules");
     EXPECT_EQ(discover["resultType"], "complete");
     EXPECT_TRUE(discover["ttlMs"].is_number_integer());
@@ -651,6 +654,59 @@ TEST(TaskTools, ResultsCarryTheTaskFields) {
     r = tools::task_result(denied);
     EXPECT_TRUE(r["isError"].get<bool>());
     EXPECT_EQ(r["structuredContent"]["status"], "denied");
+}
+
+// The Tasks extension (SEP-2663): who declared it, and bridle's task states as its statuses.
+TEST(TaskExtension, DeclarationAndStatuses) {
+    const Json caps = Json{{"extensions", {{task_extension::kId, Json::object()}}}};
+    EXPECT_TRUE(
+        task_extension::declared(Json{{"_meta", {{revision::kClientCapabilitiesKey, caps}}}}));
+    EXPECT_FALSE(task_extension::declared(
+        Json{{"_meta", {{revision::kClientCapabilitiesKey, Json::object()}}}}));
+    EXPECT_FALSE(task_extension::declared(Json{{"_meta", {{"extensions", caps["extensions"]}}}}));
+    EXPECT_FALSE(task_extension::declared(nullptr));
+    EXPECT_EQ(task_extension::task_id_of(Json{{"taskId", "00000000000000aa"}}), "00000000000000aa");
+    EXPECT_FALSE(task_extension::task_id_of(Json{{"taskId", 7}}));
+
+    CallReport started;
+    started.allowed = true;
+    started.kind = gate::Kind::kHelp;
+    started.message = "00000000000000aa\n";
+    const std::optional<Json> created = task_extension::created(started, 3'600'000);
+    ASSERT_TRUE(created);
+    EXPECT_EQ((*created)["taskId"], "00000000000000aa");
+    EXPECT_EQ((*created)["status"], "working");
+    EXPECT_EQ((*created)["ttlMs"], 3'600'000);
+    CallReport denied;
+    denied.message = "bridle: the rule does not allow tasks\n";
+    EXPECT_FALSE(task_extension::created(denied, 1));
+
+    const auto status_of = [&](const std::string& state) {
+        CallReport r = started;
+        r.message = "id: 00000000000000aa\nstate: " + state +
+                    "\nstarted: 1700000000\nended: 1700000060\nexit_status: 2\n";
+        return task_extension::snapshot(r, 1).value_or(Json{{"status", "none"}});
+    };
+    EXPECT_EQ(status_of("running")["status"], "working");
+    EXPECT_EQ(status_of("exited")["status"], "completed");
+    EXPECT_EQ(status_of("timed-out")["status"], "completed");
+    EXPECT_EQ(status_of("idle-timeout")["status"], "completed");
+    EXPECT_EQ(status_of("cancelled")["status"], "cancelled");
+    EXPECT_EQ(status_of("lost")["status"], "failed");
+    EXPECT_TRUE(status_of("failed").contains("error"));
+    EXPECT_EQ(status_of("exited")["createdAt"], "2023-11-14T22:13:20Z");
+    EXPECT_EQ(status_of("exited")["lastUpdatedAt"], "2023-11-14T22:14:20Z");
+    EXPECT_FALSE(task_extension::snapshot(denied, 1));
+
+    CallReport output = started;
+    output.message.clear();
+    output.stdout_text = "tick\n";
+    output.stderr_text = "bridle: task 00000000000000aa: exited; next offset 5\n";
+    const Json done = task_extension::with_result(status_of("exited"), output);
+    EXPECT_EQ(done["result"]["structuredContent"]["output"], "tick\n");
+    EXPECT_EQ(done["result"]["structuredContent"]["exit_status"], 2);
+    EXPECT_TRUE(done["result"]["isError"].get<bool>());
+    EXPECT_FALSE(done.contains("exit_status"));
 }
 
 }  // namespace
