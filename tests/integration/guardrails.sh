@@ -123,6 +123,7 @@ PY
 assert_eq mcp.admitted 3 "$(grep -c '^0 ' <<<"$answers")"
 assert_eq mcp.refused 2 "$(grep -c '^75 ' <<<"$answers")"
 assert_match mcp.retry "$(grep '^75 ' <<<"$answers" | head -n 1)" '^75 denied .*at most 3 requests per minute; retry in [0-9]+ s'
+assert_not_contains mcp.no-pointer "$answers" "list_allowed_commands"   # nothing to look up: wait
 bridle_records >/dev/null
 assert_eq mcp.records 2 "$(rec_count BRIDLE_EVENT=decision BRIDLE_DECISION=deny BRIDLE_KEY=mcp-agent BRIDLE_FRONT_END=mcp)"
 
