@@ -138,6 +138,7 @@ bridle::admin::KeysOptions keys_options(const Words& words) {
     bridle::admin::KeysOptions options;
     if (words.has("--file")) options.file = words.option("--file");
     options.policy_file = words.option("--policy");
+    options.expires = words.option("--expires");
     return options;
 }
 
@@ -146,6 +147,9 @@ int enroll(const Args& args) {
     if (const auto refused = parse("enroll", args, Dashdash::kDropped, words)) return *refused;
     if (words.operands.size() != 1) return usage_error("enroll takes exactly one PUBKEY_FILE");
     if (!words.has("--name")) return usage_error("enroll needs --name NAME");
+    if (words.has("--expires") && words.option("--expires").empty()) {
+        return usage_error("--expires needs a lifetime (30d) or a date (2027-01-31)");
+    }
     return bridle::admin::enroll(words.option("--name"), words.operands[0], keys_options(words));
 }
 

@@ -8,6 +8,7 @@
 #include <array>
 #include <cstdint>
 
+#include "admin/key_expiry.hpp"
 #include "common/names.hpp"
 #include "common/text.hpp"
 #include "policy/sha256.hpp"
@@ -226,8 +227,10 @@ std::optional<std::pair<std::string_view, std::string_view>> split_options(std::
     return std::nullopt;
 }
 
-// The value of command="..." in an options field, unescaped; nullopt when there is none.
-std::optional<std::string> command_option(std::string_view options) {
+// The value of NAME="..." (command, expiry-time) in an options field, unescaped; nullopt when
+// there is none.
+std::optional<std::string> quoted_option(std::string_view options, std::string_view name) {
+    const std::string prefix = std::string(name) + "=\"";
     std::size_t i = 0;
     while (i < options.size()) {
         std::size_t end = i;
@@ -243,12 +246,11 @@ std::optional<std::string> command_option(std::string_view options) {
             }
         }
         const std::string_view option = options.substr(i, end - i);
-        constexpr std::string_view kCommand = "command=\"";
-        if (option.size() > kCommand.size() && option.substr(0, kCommand.size()) == kCommand &&
+        if (option.size() > prefix.size() && option.substr(0, prefix.size()) == prefix &&
             option.back() == '"') {
             std::string value;
             const std::string_view inner =
-                option.substr(kCommand.size(), option.size() - kCommand.size() - 1);
+                option.substr(prefix.size(), option.size() - prefix.size() - 1);
             for (std::size_t k = 0; k < inner.size(); ++k) {
                 if (inner[k] == '\\' && k + 1 < inner.size() && inner[k + 1] == '"') ++k;
                 value.push_back(inner[k]);
@@ -366,8 +368,9 @@ KeysFile parse_keys_file(std::string_view content) {
             line.problem = key.error().message;
         } else {
             line.key = std::move(key).value();
-            if (const auto command = command_option(line.options))
+            if (const auto command = quoted_option(line.options, "command"))
                 line.name = bridle_key_name(*command);
+            line.expiry = quoted_option(line.options, "expiry-time").value_or("");
         }
         file.lines.push_back(std::move(line));
     }
@@ -375,9 +378,10 @@ KeysFile parse_keys_file(std::string_view content) {
 }
 
 std::string format_key_line(std::string_view name, const PublicKey& key,
-                            std::string_view policy_file) {
-    std::string line =
-        "restrict,command=\"" + std::string(kBridlePath) + " --key " + std::string(name);
+                            std::string_view policy_file, std::string_view expiry) {
+    std::string line = "restrict,";
+    if (!expiry.empty()) line += "expiry-time=\"" + std::string(expiry) + "\",";
+    line += "command=\"" + std::string(kBridlePath) + " --key " + std::string(name);
     if (!policy_file.empty()) line += " --policy " + std::string(policy_file);
     line += "\" " + key.type + " " + key.base64;
     if (!key.comment.empty()) line += " " + key.comment;
@@ -385,7 +389,12 @@ std::string format_key_line(std::string_view name, const PublicKey& key,
 }
 
 Result<std::string> add_key(const KeysFile& file, std::string_view name, const PublicKey& key,
-                            std::string_view policy_file) {
+                            std::string_view policy_file, std::string_view expiry) {
+    if (!expiry.empty() && !parse_timespec(expiry)) {
+        return Error{"invalid expiry time " + quote_text(expiry, 40) +
+                         ": YYYYMMDD[Z] or YYYYMMDDHHMM[SS][Z]",
+                     ""};
+    }
     if (!is_key_name(name)) {
         return Error{"invalid key name " + quote_text(name, 80) +
                          ": use 1 to 64 of [A-Za-z0-9._@-], starting with a letter or digit",
@@ -411,7 +420,7 @@ Result<std::string> add_key(const KeysFile& file, std::string_view name, const P
                          ""};
         }
     }
-    return join_lines(file, std::nullopt) + format_key_line(name, key, policy_file) + "\n";
+    return join_lines(file, std::nullopt) + format_key_line(name, key, policy_file, expiry) + "\n";
 }
 
 Result<std::string> remove_key(const KeysFile& file, std::string_view name) {

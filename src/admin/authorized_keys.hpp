@@ -43,6 +43,7 @@ struct KeyLine {
     std::optional<PublicKey> key;     // set for a parsable key line
     std::string options;              // the options field, verbatim ("" when none)
     std::optional<std::string> name;  // --key NAME of a forced bridle command, when there is one
+    std::string expiry;               // expiry-time="..." as written ("" when there is none)
     std::string problem;              // why a non-blank, non-comment line is not usable
 };
 
@@ -53,16 +54,17 @@ struct KeysFile {
 // Parse the keys file. Never fails: unparsable lines carry a `problem` and are kept.
 KeysFile parse_keys_file(std::string_view content);
 
-// The line enroll writes: restrict,command="/usr/bin/bridle --key NAME[ --policy FILE]" KEY.
-// `policy_file` is empty or an absolute path of [A-Za-z0-9._/@+-] characters.
+// The line enroll writes: restrict,[expiry-time="TIMESPEC",]command="/usr/bin/bridle --key
+// NAME[ --policy FILE]" KEY. `policy_file` is empty or an absolute path of [A-Za-z0-9._/@+-]
+// characters; `expiry` is empty or an OpenSSH timespec (key_expiry.hpp, expiry_timespec).
 std::string format_key_line(std::string_view name, const PublicKey& key,
-                            std::string_view policy_file);
+                            std::string_view policy_file, std::string_view expiry = {});
 
 // The file's new content with the key added at the end. Refuses an invalid name or policy
 // path, a name that is already enrolled, and a key that is already in the file (under any
 // name or options: sshd would use the first line with that key).
 Result<std::string> add_key(const KeysFile& file, std::string_view name, const PublicKey& key,
-                            std::string_view policy_file);
+                            std::string_view policy_file, std::string_view expiry = {});
 
 // The file's new content without the lines of key NAME. Refuses a name that is not enrolled.
 Result<std::string> remove_key(const KeysFile& file, std::string_view name);

@@ -57,7 +57,7 @@ inline constexpr std::array<ModeSpec, 14> kModes{{
     {"--version", "", "the version"},
 }};
 
-inline constexpr std::array<OptionSpec, 39> kOptions{{
+inline constexpr std::array<OptionSpec, 40> kOptions{{
     {"", "--key", "NAME", false, "the key's name, from authorized_keys command="},
     {"", "--policy", "FILE", false,
      "read only FILE instead of /etc/bridle/policy.yaml and policy.d"},
@@ -69,6 +69,8 @@ inline constexpr std::array<OptionSpec, 39> kOptions{{
     {"enroll", "--file", "PATH", false,
      "the authorized keys file (default /etc/bridle/authorized_keys/ai-agent)"},
     {"enroll", "--policy", "FILE", false, "the key's forced command reads only FILE"},
+    {"enroll", "--expires", "30d|DATE", false,
+     "sshd refuses the key from then on (12h, 30d, 2w; 2027-01-31[T18:00] UTC)"},
     {"revoke", "--file", "PATH", false, "the authorized keys file"},
     {"keys", "--file", "PATH", false, "the authorized keys file"},
     {"sudoers", "--policy", "FILE", false, "compile FILE; every line then passes --policy FILE"},

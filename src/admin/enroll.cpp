@@ -11,7 +11,11 @@
 
 #include <cerrno>
 #include <cstring>
+#include <ctime>
 #include <iostream>
+
+#include "admin/key_expiry.hpp"
+#include "admin/key_use.hpp"
 
 #include "common/exit_code.hpp"
 #include "common/names.hpp"
@@ -208,6 +212,12 @@ int enroll(const std::string& name, const std::string& pubkey_file, const KeysOp
                                ": use 1 to 64 of [A-Za-z0-9._@-], starting with a letter or digit",
                            ""});
     }
+    std::string expiry;  // the option's timespec; empty: the key does not expire
+    if (!options.expires.empty()) {
+        const Result<std::int64_t> when = parse_expires(options.expires, std::time(nullptr));
+        if (!when) return fail_usage(when.error());
+        expiry = expiry_timespec(when.value());
+    }
     auto key = read_public_key_file(pubkey_file);
     if (!key) return fail_usage(key.error());
     if (!options.policy_file.empty() && ::access(options.policy_file.c_str(), F_OK) != 0) {
@@ -224,13 +234,15 @@ int enroll(const std::string& name, const std::string& pubkey_file, const KeysOp
     auto current = read_keys_file(options.file);
     if (!current) return fail_config(current.error());
     auto updated =
-        add_key(parse_keys_file(current.value()), name, key.value(), options.policy_file);
+        add_key(parse_keys_file(current.value()), name, key.value(), options.policy_file, expiry);
     if (!updated) return fail_usage(updated.error());
     if (const Status written = write_keys_file(options.file, updated.value()); !written) {
         return fail_config(written.error());
     }
     std::cout << "enrolled " << name << ": " << key.value().type << " " << key.value().fingerprint
-              << " in " << options.file << "\n";
+              << " in " << options.file;
+    if (!expiry.empty()) std::cout << ", expires " << utc_text(*parse_timespec(expiry));
+    std::cout << "\n";
     return to_int(ExitCode::kOk);
 }
 
@@ -253,19 +265,38 @@ int revoke(const std::string& name, const KeysOptions& options) {
 int list_keys(const KeysOptions& options) {
     auto current = read_keys_file(options.file);
     if (!current) return fail_config(current.error());
+    const Result<std::map<std::string, std::int64_t>> used = last_use_by_key();
+    if (!used) {
+        std::cerr << "bridle: warning: last use unknown: " << used.error().message << "\n";
+    }
+    const std::int64_t now = std::time(nullptr);
+    // name, type, bits, fingerprint, expiry, last use, comment; tab-separated.
     for (const auto& line : parse_keys_file(current.value()).lines) {
-        if (line.key && line.name) {
-            std::cout << *line.name << "\t" << line.key->type << "\t" << line.key->bits << "\t"
-                      << line.key->fingerprint << "\t" << escape_text(line.key->comment, 120)
-                      << "\n";
-        } else if (line.key) {
-            std::cout << "(unmanaged line " << line.number << ")\t" << line.key->type << "\t"
-                      << line.key->bits << "\t" << line.key->fingerprint << "\t"
-                      << escape_text(line.key->comment, 120) << "\n";
-        } else if (!line.problem.empty()) {
-            std::cerr << "bridle: warning: " << options.file << ":" << line.number << ": "
-                      << line.problem << "\n";
+        if (!line.key) {
+            if (!line.problem.empty()) {
+                std::cerr << "bridle: warning: " << options.file << ":" << line.number << ": "
+                          << line.problem << "\n";
+            }
+            continue;
         }
+        std::string expires = "never";
+        if (!line.expiry.empty()) {
+            const std::optional<std::int64_t> when = parse_timespec(line.expiry);
+            expires = !when          ? "invalid:" + escape_text(line.expiry, 40)
+                      : *when <= now ? "expired:" + utc_text(*when)
+                                     : utc_text(*when);
+        }
+        std::string last_use = used ? "never" : "unknown";
+        if (used && line.name) {
+            const auto it = used.value().find(*line.name);
+            if (it != used.value().end()) last_use = utc_text(it->second);
+        }
+        std::cout << (line.name ? *line.name
+                                : "(unmanaged line " + std::to_string(line.number) + ")")
+                  << "\t" << line.key->type << "\t" << line.key->bits << "\t"
+                  << line.key->fingerprint << "\t" << expires << "\t"
+                  << (line.name ? last_use : "-") << "\t" << escape_text(line.key->comment, 120)
+                  << "\n";
     }
     return to_int(ExitCode::kOk);
 }

@@ -13,18 +13,21 @@ namespace bridle::admin {
 struct KeysOptions {
     std::string file{kDefaultKeysFile};  // --file PATH: the authorized keys file to edit
     std::string policy_file;  // --policy FILE (enroll): added to the key's forced command
+    std::string expires;      // --expires 30d|DATE (enroll): the key's expiry-time= option
 };
 
-// `bridle enroll --name NAME [--file PATH] [--policy FILE] PUBKEY_FILE` ("-": standard input).
-// 0 enrolled; 64 malformed key, invalid name, duplicate name or key; 78 the keys file or its
-// directory is unsafe (not root-owned, writable by others, a symlink) or cannot be written.
+// `bridle enroll --name NAME [--file PATH] [--policy FILE] [--expires 30d|DATE] PUBKEY_FILE`
+// ("-": standard input); --expires writes OpenSSH's expiry-time= option (key_expiry.hpp).
+// 0 enrolled; 64 malformed key, invalid name or --expires, duplicate name or key; 78 the keys file
+// or its directory is unsafe (not root-owned, writable by others, a symlink) or cannot be written.
 int enroll(const std::string& name, const std::string& pubkey_file, const KeysOptions& options);
 
 // `bridle revoke [--file PATH] NAME`: 0 removed; 64 no such key; 78 as for enroll.
 int revoke(const std::string& name, const KeysOptions& options);
 
-// `bridle keys [--file PATH]`: one line per key (name, type, bits, fingerprint, comment); lines
-// that are not bridle's are listed as unmanaged. 0, or 78 when the file cannot be read safely.
+// `bridle keys [--file PATH]`: one line per key (name, type, bits, fingerprint, expiry, last
+// use from the journal, comment); lines that are not bridle's are listed as unmanaged. 0, or 78
+// when the file cannot be read safely (a journal that cannot be read: a warning).
 int list_keys(const KeysOptions& options);
 
 // The pieces, for the tests.

@@ -15,7 +15,7 @@ enum class ExitCode : int {
     kCantCreate = 73,   // EX_CANTCREAT: `learn --write FILE` cannot create FILE (or it exists)
     kIoErr = 74,        // EX_IOERR: a file request's upload was cut, or its file could not be
                         // read, written or kept (nothing was replaced)
-    kTempFail = 75,     // EX_TEMPFAIL: waiting for approval (reserved)
+    kTempFail = 75,     // EX_TEMPFAIL: the task cap, a guardrail (retry later); approvals
     kNoPerm = 77,       // EX_NOPERM: denied by policy
     kConfig = 78,       // EX_CONFIG: policy missing, unreadable, unsafe or invalid
     kTimeout = 124,     // the rule's timeout expired; the command was killed

@@ -124,6 +124,14 @@ int run(const Invocation& inv) {
     request.upload = [](std::uint64_t max_bytes, std::chrono::milliseconds timeout) {
         return gate::read_upload(STDIN_FILENO, max_bytes, timeout, {STDOUT_FILENO, STDERR_FILENO});
     };
+    // The key's guardrails first: a request over them is refused before it is decided. The
+    // slot is held until this process ends; a task's detached supervisor lets go of it.
+    os::UniqueFd slot;
+    if (const std::optional<gate::Response> over = gate::admit(context, request, slot)) {
+        say(over->message);
+        return over->exit_status;
+    }
+    if (slot.get() >= 0) request.detach_close_fds.push_back(slot.get());
     // stdout and stderr are the SSH channel: a hangup there means the client is gone.
     const gate::Response response =
         gate::handle(context, request, to_channel, {STDOUT_FILENO, STDERR_FILENO});

@@ -17,6 +17,7 @@
 #include "files/files.hpp"
 #include "gate/confined_open.hpp"
 #include "matching/matcher.hpp"
+#include "os/fd.hpp"
 #include "policy/model.hpp"
 #include "privilege/invoke.hpp"
 #include "sandbox/sandbox.hpp"
@@ -146,6 +147,13 @@ Response explain(const Context& context, const Request& request);
 // runs an allowed command with its output going to `sink`, and audits the result.
 Response handle(const Context& context, const Request& request, const execution::OutputSink& sink,
                 const std::vector<int>& hangup_fds);
+
+// The key's guardrails (settings.guardrails; gate/guard_gate.cpp): a front end calls this once
+// per request before handle(). nullopt: go on, holding `slot` (one of the key's concurrent
+// slots, or none) until the request has ended. Otherwise the refusal, audited (a deny record
+// whose reason names the limit): exit 75 with the time to retry, or 69 when the key's counts
+// cannot be kept (fail closed).
+std::optional<Response> admit(const Context& context, const Request& request, os::UniqueFd& slot);
 
 // A request a front end turns away before the pipeline can decide it: no usable policy, an
 // invalid --key, a login attempt, a target side whose checks of sudo's hand-over fail.

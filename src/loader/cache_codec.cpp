@@ -18,8 +18,8 @@ namespace {
 // kFormatVersion and the sizes below are updated together. (A bool that fits in padding,
 // as SandboxProfile::exec_log did, leaves them as they were: bump the version all the same.)
 #if defined(__GLIBCXX__) && __SIZEOF_POINTER__ == 8 && !defined(_GLIBCXX_DEBUG)
-static_assert(sizeof(Policy) == 520 && sizeof(FileRule) == 448 && sizeof(Settings) == 248 &&
-                  sizeof(AuditFile) == 48,
+static_assert(sizeof(Policy) == 544 && sizeof(FileRule) == 448 && sizeof(Settings) == 272 &&
+                  sizeof(AuditFile) == 48 && sizeof(Guardrail) == 104,
               "the policy model changed: update cache_codec.cpp");
 static_assert(sizeof(SandboxProfile) == 304 && sizeof(LandlockRules) == 104 &&
                   sizeof(ResourceLimits) == 80,
@@ -379,6 +379,11 @@ void put(Writer& w, const Settings& s) {
     w.b(own);
     if (own) w.strings(s.redaction->own());
     w.s(s.task_spool), w.u(s.task_max_running), w.i(s.task_retention.count());
+    w.u(s.guardrails.size());
+    for (const Guardrail& g : s.guardrails) {
+        w.strings(g.keys), w.opt(g.per_minute), w.opt(g.concurrent), w.opt(g.per_day);
+        w.s(g.source);
+    }
 }
 
 Settings get_settings(Reader& r) {
@@ -395,6 +400,22 @@ Settings get_settings(Reader& r) {
     if (r.b()) s.redaction = std::make_shared<const RedactionPatterns>(r.strings());
     s.task_spool = r.s(), s.task_max_running = r.u();
     s.task_retention = std::chrono::milliseconds(r.i());
+    for (std::size_t n = r.count(); n > 0 && !r.failed(); --n) {
+        Guardrail g;
+        g.keys = r.strings();
+        g.per_minute = r.opt<std::uint64_t>(), g.concurrent = r.opt<std::uint64_t>();
+        g.per_day = r.opt<std::uint64_t>();
+        g.source = r.s();
+        // What the loader guarantees: at least one limit, each at least 1 (0 would admit none).
+        const auto bad = [](const std::optional<std::uint64_t>& v, std::uint64_t max) {
+            return v && (*v == 0 || *v > max);
+        };
+        if ((!g.per_minute && !g.concurrent && !g.per_day) || bad(g.per_minute, kMaxPerMinute) ||
+            bad(g.concurrent, kMaxConcurrent) || bad(g.per_day, kMaxPerDay)) {
+            r.fail("a guardrails entry out of range");
+        }
+        s.guardrails.push_back(std::move(g));
+    }
     return s;
 }
 

@@ -13,7 +13,7 @@ void PolicyReader::read_settings(const Field& field, Policy& policy) {
     reject_unknown(*entries,
                    {"audit", "timeout", "max_output", "env", "sandbox", "landlock", "audit_file",
                     "max_request", "max_words", "redact_patterns", "task_spool", "task_max_running",
-                    "task_retention"},
+                    "task_retention", "guardrails"},
                    "settings");
     if (const Entry* audit = find(*entries, "audit")) {
         const std::optional<std::string> sink = text(audit->value, "audit");
@@ -79,6 +79,9 @@ void PolicyReader::read_settings(const Field& field, Policy& policy) {
         } else if (value) {
             settings.max_words = static_cast<std::uint64_t>(*value);
         }
+    }
+    if (const Entry* guardrails = find(*entries, "guardrails")) {
+        read_guardrails(guardrails->value, settings);
     }
     if (const Entry* patterns = find(*entries, "redact_patterns")) {
         read_redact_patterns(patterns->value, settings);

@@ -104,6 +104,8 @@ class PolicyReader {
     void read_audit_file(const Field& field, AuditFile& audit_file);
     void read_redact_patterns(const Field& field, Settings& settings);
     void read_env(const Field& field, std::map<std::string, std::string>& env);
+    // read_guardrails.cpp: settings.guardrails.
+    void read_guardrails(const Field& field, Settings& settings);
     // read_sandbox.cpp: sandbox profiles, and the references to them by name.
     void read_sandboxes(const Field& field, Policy& policy);
     std::optional<SandboxProfile> read_sandbox(const std::string& name, const Field& field);

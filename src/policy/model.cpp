@@ -81,6 +81,17 @@ bool Rule::allows_key(const std::string& key) const {
     return keys.empty() || std::find(keys.begin(), keys.end(), key) != keys.end();
 }
 
+bool Guardrail::applies_to(const std::string& key) const {
+    return keys.empty() || std::find(keys.begin(), keys.end(), key) != keys.end();
+}
+
+const Guardrail* Settings::guardrail_for(const std::string& key) const {
+    for (const Guardrail& g : guardrails) {
+        if (g.applies_to(key)) return &g;
+    }
+    return nullptr;
+}
+
 std::string Rule::synopsis() const {
     // Leading literals read as a subcommand ("systemctl status"), so options follow them;
     // the client may still type options anywhere before "--".

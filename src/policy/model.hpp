@@ -303,6 +303,22 @@ constexpr std::uint64_t kMaxWordsLimit = 4096;  // the largest settings.max_word
 // that require it are denied). For tests and for kernels whose Landlock misbehaves.
 enum class LandlockSetting { kAuto, kOff };
 
+// One entry of settings.guardrails (bridle-policy(5), GUARDRAILS): how much one key may ask,
+// counted per key across all its connections and sessions. The first entry that lists the key
+// (or lists no keys) applies; a key no entry covers has no guardrails.
+struct Guardrail {
+    std::vector<std::string> keys;            // empty: every key
+    std::optional<std::uint64_t> per_minute;  // requests_per_minute: in any 60 s; 1..10000
+    std::optional<std::uint64_t> concurrent;  // concurrent: running at once; 1..1000
+    std::optional<std::uint64_t> per_day;     // requests_per_day: per UTC day; 1..10^9
+    std::string source;                       // "file:line:col"
+
+    bool applies_to(const std::string& key) const;
+};
+constexpr std::uint64_t kMaxPerMinute = 10'000;
+constexpr std::uint64_t kMaxConcurrent = 1'000;
+constexpr std::uint64_t kMaxPerDay = 1'000'000'000;
+
 struct Settings {
     AuditSink audit = AuditSink::kJournald;
     AuditFile audit_file;
@@ -325,6 +341,10 @@ struct Settings {
     std::string task_spool = "/var/lib/bridle/tasks";          // absolute; must exist
     std::uint64_t task_max_running = 4;                        // per key; 1..1000
     std::chrono::milliseconds task_retention{24 * 3'600'000};  // 1s..365d
+    // Guardrails per key; their counters live in the task spool (task_spool/UID/KEY/guard).
+    std::vector<Guardrail> guardrails;
+    // The entry that applies to `key`, or nullptr.
+    const Guardrail* guardrail_for(const std::string& key) const;
 };
 
 struct Policy {

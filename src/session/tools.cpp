@@ -329,7 +329,8 @@ Json run_result(const CallReport& c, bool cancelled) {
     const bool is_error = status != "ok" && status != "exit_nonzero";
 
     std::string message = c.message;
-    if (status == "denied") message += kPointer;
+    // A refusal to retry later (a guardrail, the task cap: 75) is not about what may run.
+    if (status == "denied" && c.exit_status != to_int(ExitCode::kTempFail)) message += kPointer;
     if (status == "cancelled")
         message +=
             "bridle: the session ended or the call was cancelled: the command and everything it started were killed\n";

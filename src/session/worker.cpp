@@ -101,7 +101,13 @@ CallReport report_of(const gate::Context& context, const gate::Request& request,
         // pipe's write end reports POLLERR, which execution::run treats as a departed client.
         gate::Request call = request;
         call.detach_close_fds = {report_fd, tail_fd};  // a task's supervisor outlives the call
-        const gate::Response response = gate::handle(context, call, sink, {report_fd});
+        // Each call counts against the key's guardrails, as a request of its own; the slot
+        // is held until this worker ends.
+        os::UniqueFd slot;
+        std::optional<gate::Response> over = gate::admit(context, call, slot);
+        if (slot.get() >= 0) call.detach_close_fds.push_back(slot.get());
+        const gate::Response response =
+            over ? std::move(*over) : gate::handle(context, call, sink, {report_fd});
         const std::string text = to_json(report_of(context, request, response, capture))
                                      .dump(-1, ' ', false, Json::error_handler_t::replace);
         if (!os::write_all(report_fd, text)) status = 1;

@@ -3,7 +3,10 @@
 # Key enrolment through a real sshd: a key added with `bridle enroll` logs in and runs an
 # allowed command under its own name (BRIDLE_KEY in the journal), a key file that smuggles
 # authorized_keys options is refused and leaves the keys file as it was, and a key removed
-# with `bridle revoke` is refused by sshd while the other enrolled key keeps working.
+# with `bridle revoke` is refused by sshd while the other enrolled key keeps working. A key
+# enrolled with --expires carries OpenSSH's expiry-time= option: it logs in until then, and
+# sshd itself refuses it after; `bridle keys` shows each key's expiry and its last use (from
+# the journal).
 # shellcheck source=../support/harness.sh
 source "$(dirname "$0")/../support/harness.sh"
 harness_setup
@@ -16,7 +19,7 @@ mount -n -t overlay bridle-it-usrbin -o "lowerdir=$IT_WORK/usrbin:/usr/bin" /usr
     { echo "FAIL $IT_NAME: cannot overlay /usr/bin"; exit 1; }
 KEYS=$IT_ROOT/authorized_keys/$IT_USER
 
-for name in agent-a agent-b; do
+for name in agent-a agent-b agent-x; do
     ssh-keygen -q -t ed25519 -N '' -C "$name@controller" -f "$IT_WORK/$name"
     cat >>"$IT_WORK/ssh_config.hosts" <<EOF2
 Host $name
@@ -54,6 +57,35 @@ bridle_records >/dev/null
 assert_eq enrolled.record-key agent-a "$(rec decision BRIDLE_KEY)"
 IT_KEY=agent-a bridle_ssh -- 'cat /etc/shadow'
 assert_eq enrolled.denied 77 "$SSH_RC"
+
+# ---- key lifetime: --expires writes expiry-time=, and the real sshd honours it ----------------
+enroll --name agent-x --expires 2020-01-01 "$IT_WORK/agent-x.pub"
+assert_eq expires.past.refused 64 "$?"
+enroll --name agent-x --expires 40000d "$IT_WORK/agent-x.pub"
+assert_eq expires.too-far.refused 64 "$?"
+expires=$(date -u -d '+6 seconds' +%Y-%m-%dT%H:%M:%S)
+enroll --name agent-x --expires "$expires" "$IT_WORK/agent-x.pub"
+assert_eq expires.enrolled 0 "$?"
+assert_contains expires.said "$(cat "$IT_WORK/enroll.out")" "expires ${expires}Z"
+assert_contains expires.option "$(grep -F -- '--key agent-x' "$KEYS")" \
+    "restrict,expiry-time=\"$(tr -d ':T-' <<<"$expires")Z\",command=\"/usr/bin/bridle --key agent-x"
+IT_KEY=agent-x bridle_ssh -- 'uptime'
+assert_eq expires.runs-before 0 "$SSH_RC"
+past_expiry() { [[ $(date -u +%Y-%m-%dT%H:%M:%S) > "$expires" ]]; }
+wait_until 15 past_expiry || fail expires.wait "the clock did not pass $expires"
+IT_KEY=agent-x bridle_ssh -- 'uptime'
+assert_eq expires.refused-by-sshd 255 "$SSH_RC"
+assert_contains expires.permission-denied "$SSH_ERR" "Permission denied"
+
+# ---- bridle keys: expiry and last use ------------------------------------------------------------
+listing=$(/usr/bin/bridle keys --file "$KEYS" 2>"$IT_WORK/keys.err")
+assert_eq keys.status 0 "$?"
+assert_match keys.a "$(grep '^agent-a' <<<"$listing")" \
+    $'^agent-a\tssh-ed25519\t256\tSHA256:[^\t]+\tnever\t[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}Z\tagent-a@controller$'
+assert_match keys.b.never-used "$(grep '^agent-b' <<<"$listing")" $'\tnever\tnever\tagent-b@controller$'
+assert_match keys.x.expired "$(grep '^agent-x' <<<"$listing")" \
+    $'\texpired:'"${expires}"$'Z\t[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}Z\tagent-x@controller$'
+assert_eq keys.no-warning "" "$(cat "$IT_WORK/keys.err")"
 
 /usr/bin/bridle revoke --file "$KEYS" agent-a >"$IT_WORK/revoke.out" 2>&1
 assert_eq revoke.status 0 "$?"

@@ -15,7 +15,7 @@ import sys
 LAYERS = [
     ("base", ["common", "os"]),                        # libc and the standard library only
     ("pure stages", ["command", "policy", "matching", "privilege"]),
-    ("mechanisms", ["loader", "sandbox", "execution", "audit", "files"]),
+    ("mechanisms", ["loader", "sandbox", "execution", "audit", "files", "guard"]),
     ("pipeline", ["gate"]),
     ("front ends", ["session", "target", "admin", "forced"]),
     ("main", ["main.cpp"]),

@@ -23,6 +23,7 @@
 #include "admin/authorized_keys.hpp"
 #include "admin/cli.hpp"
 #include "admin/enroll.hpp"
+#include "admin/key_expiry.hpp"
 #include "run_bridle.hpp"
 
 namespace bridle::admin {
@@ -978,6 +979,74 @@ TEST(AuditReview, TableEscapesWhatAForgedRecordCarries) {
     const std::string two = narrow.str();
     EXPECT_EQ(std::count(two.begin(), two.end(), '\n'), 2) << two;
     EXPECT_NE(two.find("\n" + std::string(32, ' ') + "why: "), std::string::npos) << two;
+}
+
+// Key lifetimes: --expires to a time, the expiry-time= option written and read back.
+TEST(KeyExpiry, ParsesLifetimesAndUtcDates) {
+    const std::int64_t now = 1'800'000'000;  // 2027-01-15T08:00:00Z
+    struct Case {
+        const char* text;
+        std::int64_t want;  // 0: refused
+    };
+    const std::vector<Case> cases = {
+        {"30d", now + 30 * 86400},
+        {"12h", now + 12 * 3600},
+        {"2w", now + 14 * 86400},
+        {"3650d", now + 3650LL * 86400},
+        {"2027-01-31", 1'801'353'600},
+        {"2027-01-31T18:00", 1'801'418'400},
+        {"2027-01-31T18:00:30Z", 1'801'418'430},
+        {"0d", 0},          // not in the future
+        {"2027-01-15", 0},  // the past
+        {"3651d", 0},       // too far
+        {"30", 0},          // no unit
+        {"30s", 0},         // not a unit
+        {"d", 0},
+        {"-3d", 0},
+        {"2027-02-30", 0},  // no such day
+        {"2027-13-01", 0},
+        {"2027-01-31T24:00", 0},
+        {"2027-01-31 18:00", 0},
+        {"27-01-31", 0},
+        {"20270131", 0},  // OpenSSH's own spelling is not --expires'
+        {"", 0},
+    };
+    for (const Case& c : cases) {
+        SCOPED_TRACE(c.text);
+        const Result<std::int64_t> got = parse_expires(c.text, now);
+        EXPECT_EQ(got.ok() ? got.value() : 0, c.want) << (got.ok() ? "" : got.error().message);
+    }
+}
+
+TEST(KeyExpiry, TimespecRoundTripsAndIsSshdsSyntax) {
+    EXPECT_EQ(expiry_timespec(1'801'418'430), "20270131180030Z");
+    EXPECT_EQ(parse_timespec("20270131180030Z"), 1'801'418'430);
+    EXPECT_EQ(parse_timespec("202701311800Z"), 1'801'418'400);
+    EXPECT_EQ(parse_timespec("20270131Z"), 1'801'353'600);
+    EXPECT_EQ(utc_text(1'801'418'430), "2027-01-31T18:00:30Z");
+    for (const char* bad :
+         {"", "Z", "2027013", "202701311", "20270231Z", "2027-01-31", "x0270131"}) {
+        SCOPED_TRACE(bad);
+        EXPECT_FALSE(parse_timespec(bad));
+    }
+}
+
+TEST(KeysFile, ExpiryTimeIsWrittenAndReadBack) {
+    const auto added = add_key(KeysFile{}, "short", key_of(kEd25519), "", "20270131180000Z");
+    ASSERT_TRUE(added.ok()) << added.error().message;
+    EXPECT_EQ("restrict,expiry-time=\"20270131180000Z\",command=\"/usr/bin/bridle --key short\" " +
+                  kEd25519 + "\n",
+              added.value());
+    const KeysFile file = parse_keys_file(added.value());
+    ASSERT_EQ(1u, file.lines.size());
+    EXPECT_EQ("short", file.lines[0].name.value_or(""));
+    EXPECT_EQ("20270131180000Z", file.lines[0].expiry);
+    for (const char* bad : {"tomorrow", "2027013118Z", "20270131\",command=\"/bin/sh"}) {
+        SCOPED_TRACE(bad);
+        const auto refused = add_key(KeysFile{}, "short", key_of(kEd25519), "", bad);
+        ASSERT_FALSE(refused.ok());
+        EXPECT_NE(refused.error().message.find("invalid expiry time"), std::string::npos);
+    }
 }
 
 }  // namespace

@@ -88,6 +88,9 @@ settings:
   max_output: 4096
   env: {PATH: /usr/bin, LC_ALL: C}
   redact_patterns: ['token-[0-9]+']
+  guardrails:
+    - {keys: [claude, ci], requests_per_minute: 30, concurrent: 2}
+    - {requests_per_day: 1000}
 sandboxes:
   loose: {seccomp: [baseline], exec_once: false, limits: {cpu: 10s, open_files: 64}, umask: "0077"}
 rules:
@@ -188,6 +191,11 @@ TEST_F(Cache, HitGivesThePolicyTheYamlGives) {
     EXPECT_EQ(cached.rules_by_name, yaml_.rules_by_name);
     EXPECT_EQ(cached.indexed, yaml_.indexed);
     EXPECT_EQ(cached.settings.redaction->own(), yaml_.settings.redaction->own());
+    ASSERT_EQ(cached.settings.guardrails.size(), 2u);
+    EXPECT_EQ(cached.settings.guardrails[0].keys, (std::vector<std::string>{"claude", "ci"}));
+    EXPECT_EQ(cached.settings.guardrails[0].concurrent, 2u);
+    EXPECT_EQ(cached.settings.guardrails[1].per_day, 1000u);
+    EXPECT_FALSE(cached.settings.guardrails[1].per_minute);
 
     class NoFiles final : public matching::PathResolver {
       public:

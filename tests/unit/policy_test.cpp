@@ -133,7 +133,7 @@ const std::vector<BadCase>& bad_cases() {
          "settings.audit_file.max_files must be a decimal integer", "2:36"},
         {"unknown settings key", "version: 1\nsettings: {sandboxes: baseline}\nrules: []\n",
          "unknown key 'sandboxes' in settings (allowed: audit, timeout, max_output, env, "
-         "sandbox, landlock, audit_file, max_request, max_words, redact_patterns, task_spool, task_max_running, task_retention)",
+         "sandbox, landlock, audit_file, max_request, max_words, redact_patterns, task_spool, task_max_running, task_retention, guardrails)",
          "2:12"},
         {"duplicate settings key",
          "version: 1\nsettings:\n  timeout: 5s\n  timeout: 50s\nrules: []\n",
@@ -2207,6 +2207,17 @@ TEST(PolicyShipped, DefaultPolicyParses) {
 namespace bridle::policy {
 namespace {
 
+// Each policy text is refused, with an error that contains its message.
+void expect_refused(const std::vector<std::pair<std::string, std::string>>& cases) {
+    for (const auto& [text, error] : cases) {
+        SCOPED_TRACE(text);
+        const Parsed parsed = parse(text);
+        EXPECT_FALSE(parsed.policy.has_value());
+        EXPECT_NE(all_errors(parsed.report).find(error), std::string::npos)
+            << all_errors(parsed.report);
+    }
+}
+
 // Tasks: `task` and `idle_timeout` on a rule, the spool, cap and retention in settings.
 TEST(PolicyParse, ReadsTaskKeys) {
     const Parsed parsed = parse(
@@ -2237,13 +2248,54 @@ TEST(PolicyParse, RefusesBadTaskKeys) {
         {rule_with("    task: yes\n"), "task must be true or false"},
         {rule_with("    idle_timeout: 0s\n"), "idle_timeout must be between 1ms and 24h"},
     };
-    for (const auto& [text, error] : cases) {
-        SCOPED_TRACE(text);
-        const Parsed parsed = parse(text);
-        EXPECT_FALSE(parsed.policy.has_value());
-        EXPECT_NE(all_errors(parsed.report).find(error), std::string::npos)
-            << all_errors(parsed.report);
-    }
+    expect_refused(cases);
+}
+
+}  // namespace
+}  // namespace bridle::policy
+
+namespace bridle::policy {
+namespace {
+
+// settings.guardrails: the entries in order, the first that lists the key (or none) applies.
+TEST(PolicyParse, ReadsGuardrails) {
+    const std::string yaml =
+        "version: 1\nsettings:\n  guardrails:\n"
+        "    - {keys: [claude], requests_per_minute: 30, concurrent: 2, requests_per_day: 500}\n"
+        "    - {concurrent: 8}\nrules: []\n";
+    const std::optional<Policy> policy = parse(yaml).policy;
+    ASSERT_TRUE(policy.has_value()) << all_errors(parse(yaml).report);
+    const std::vector<Guardrail>& g = policy->settings.guardrails;
+    ASSERT_EQ(g.size(), 2u);
+    EXPECT_EQ(g[0].per_minute, 30u);
+    EXPECT_EQ(g[0].concurrent, 2u);
+    EXPECT_EQ(g[0].per_day, 500u);
+    EXPECT_FALSE(g[1].per_minute.has_value());
+    EXPECT_EQ(policy->settings.guardrail_for("claude"), &g[0]);
+    EXPECT_EQ(policy->settings.guardrail_for("other"), &g[1]);
+    EXPECT_EQ(policy->settings.guardrail_for(""), &g[1]);  // a request without --key
+    const std::optional<Policy> none = parse(rule_with("")).policy;
+    ASSERT_TRUE(none.has_value());
+    EXPECT_EQ(none->settings.guardrail_for("claude"), nullptr);
+}
+
+TEST(PolicyParse, RefusesBadGuardrails) {
+    const auto with = [](const std::string& entries) {
+        return "version: 1\nsettings:\n  guardrails:\n" + entries + "rules: []\n";
+    };
+    const std::vector<std::pair<std::string, std::string>> cases = {
+        {with("    - {keys: [a]}\n"), "needs requests_per_minute, concurrent or requests_per_day"},
+        {with("    - {requests_per_minute: 0}\n"), "between 1 and 10000"},
+        {with("    - {requests_per_minute: 10001}\n"), "between 1 and 10000"},
+        {with("    - {concurrent: 1001}\n"), "between 1 and 1000"},
+        {with("    - {requests_per_day: -1}\n"), "between 1 and 1000000000"},
+        {with("    - {concurrent: two}\n"), "guardrails concurrent"},
+        {with("    - {concurrent: 1, burst: 3}\n"), "burst"},
+        {with("    - {keys: [], concurrent: 1}\n"), "keys must name at least one key"},
+        {with("    - {keys: ['bad key'], concurrent: 1}\n"), "is not valid"},
+        {"version: 1\nsettings:\n  guardrails: {concurrent: 1}\nrules: []\n", "guardrails"},
+    };
+    expect_refused(cases);
 }
 
 }  // namespace
