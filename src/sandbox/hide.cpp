@@ -25,8 +25,8 @@ std::vector<std::string> directories(const std::vector<std::string>& candidates)
         char resolved[PATH_MAX];
         struct stat st {};
         if (candidate.empty() || candidate.front() != '/' ||
-            ::realpath(candidate.c_str(), resolved) == nullptr ||
-            ::stat(resolved, &st) != 0 || !S_ISDIR(st.st_mode)) {
+            ::realpath(candidate.c_str(), resolved) == nullptr || ::stat(resolved, &st) != 0 ||
+            !S_ISDIR(st.st_mode)) {
             continue;  // nothing there to hide
         }
         found.emplace_back(resolved);
@@ -51,8 +51,8 @@ int apply(const std::vector<std::string>& dirs) noexcept {
     if (::mount(nullptr, "/", nullptr, MS_REC | MS_SLAVE, nullptr) != 0) return -1;
     for (const std::string& dir : dirs) {
         if (::mount("bridle-hidden", dir.c_str(), "tmpfs",
-                    MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=4k,nr_inodes=2,mode=555") !=
-            0) {
+                    MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+                    "size=4k,nr_inodes=2,mode=555") != 0) {
             return -1;
         }
     }

@@ -18,7 +18,8 @@ using jsonrpc::Message;
 
 // The gate's reason ("no task '...' of this key") in the words of -32602.
 std::string unknown_task(const CallReport& report) {
-    std::string reason = report.reason.empty() ? "the task's status could not be read" : report.reason;
+    std::string reason =
+        report.reason.empty() ? "the task's status could not be read" : report.reason;
     return "Invalid params: " + reason +
            " (a task is known to the key that started it, until settings.task_retention after "
            "it ended)";
@@ -37,8 +38,9 @@ void Session::task_method(const Message& m) {
     }
     const std::optional<std::string> id = task_extension::task_id_of(m.params);
     if (!id) {
-        send(jsonrpc::error_line(m.id, ErrorCode::kInvalidParams,
-                                 "Invalid params: " + m.method + " needs params.taskId (a string)"));
+        send(
+            jsonrpc::error_line(m.id, ErrorCode::kInvalidParams,
+                                "Invalid params: " + m.method + " needs params.taskId (a string)"));
         return;
     }
     if (is_busy(m.id)) {
@@ -57,12 +59,12 @@ void Session::task_method(const Message& m) {
 }
 
 void Session::answer_task_step(const Call& call, const CallReport& report) {
-    const std::int64_t ttl_ms =
-        std::chrono::duration_cast<std::chrono::milliseconds>(context_.policy.settings.task_retention)
-            .count();
+    const std::int64_t ttl_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                    context_.policy.settings.task_retention)
+                                    .count();
     const auto reply_task = [&](Json result, const char* type) {
-        Json shaped = revision::shape_result(std::move(result), revision::Era::kModern, false,
-                                             server_info());
+        Json shaped =
+            revision::shape_result(std::move(result), revision::Era::kModern, false, server_info());
         shaped["resultType"] = type;
         send(jsonrpc::result_line(call.id, shaped));
     };
@@ -98,7 +100,8 @@ void Session::answer_task_step(const Call& call, const CallReport& report) {
     } else if (task_extension::needs_result(*task)) {
         // Completed: its output becomes the inlined tool result (`task output ID`).
         tools::CommandArgs args;
-        args.argv = std::vector<std::string>{"task", "output", (*task)["taskId"].get<std::string>()};
+        args.argv =
+            std::vector<std::string>{"task", "output", (*task)["taskId"].get<std::string>()};
         Pending pending{call.id, request_for(args), nullptr, revision::Era::kModern};
         pending.tool = task_extension::kGetResult;
         pending.carried = std::move(*task);

@@ -33,7 +33,8 @@ static int entries(const char* dir) {
     if (d == NULL) return -1;
     int n = 0;
     const struct dirent* e;
-    while ((e = readdir(d)) != NULL) n += strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0;
+    while ((e = readdir(d)) != NULL)
+        n += strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0;
     closedir(d);
     return n;
 }
