@@ -21,8 +21,7 @@ namespace raw {
 bool is_valid_name(const std::string& name) {
     if (name.empty() || name.size() > 253 || name[0] == '-') return false;
     return std::all_of(name.begin(), name.end(), [](char c) {
-        return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_' || c == '-' ||
-               c == '.';
+        return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_' || c == '-' || c == '.';
     });
 }
 
@@ -64,8 +63,8 @@ class Resolver {
         in_.group("all");
         in_.group("ungrouped");
         check_groups();
-        if (in_.errors.empty()) compute_depths();
-        if (in_.errors.empty()) build_hosts();
+        compute_depths();
+        if (!cycle_) build_hosts();  // also after other errors: report every bad variable too
         if (!in_.errors.empty()) return combined();
         return std::move(out_);
     }
@@ -77,7 +76,8 @@ class Resolver {
 
     Error combined() const {
         Error e = in_.errors.front();
-        for (std::size_t i = 1; i < in_.errors.size(); ++i) e.message += "\n" + in_.errors[i].full();
+        for (std::size_t i = 1; i < in_.errors.size(); ++i)
+            e.message += "\n" + in_.errors[i].full();
         return e;
     }
 
@@ -106,6 +106,7 @@ class Resolver {
             if (name == "all") return 0;
             if (const auto it = depth_.find(name); it != depth_.end()) return it->second;
             if (!visiting.insert(name).second) {
+                cycle_ = true;
                 fail(in_.groups[name].location, "group \"" + name + "\" is its own descendant");
                 return 0;
             }
@@ -136,9 +137,8 @@ class Resolver {
             }
             if (groups.size() == 1) groups.insert("ungrouped");  // Ansible's: in no group but all
             std::vector<std::string> ordered(groups.begin(), groups.end());
-            std::stable_sort(ordered.begin(), ordered.end(), [&](const auto& a, const auto& b) {
-                return depth_[a] < depth_[b];
-            });
+            std::stable_sort(ordered.begin(), ordered.end(),
+                             [&](const auto& a, const auto& b) { return depth_[a] < depth_[b]; });
             raw::Vars vars;
             for (const std::string& g : ordered) {
                 for (const auto& [k, v] : in_.groups[g].vars) vars[k] = v;
@@ -176,8 +176,8 @@ class Resolver {
                               key == "ansible_ssh_private_key_file";
             if (!ours) {
                 if (key.rfind("bridle_", 0) == 0) {
-                    fail(var.location, "unknown variable \"" + key +
-                                           "\" (bridle reads bridle_key_file)");
+                    fail(var.location,
+                         "unknown variable \"" + key + "\" (bridle reads bridle_key_file)");
                 }
                 continue;
             }
@@ -187,17 +187,19 @@ class Resolver {
                 fail(var.location, bad + "must be a single value");
             } else if (key == "ansible_host") {
                 if (!is_plain(v, "._:%-")) {
-                    fail(var.location, bad + "a host name or address, not \"" + v.substr(0, 80) + "\"");
+                    fail(var.location,
+                         bad + "a host name or address, not \"" + v.substr(0, 80) + "\"");
                 }
                 host.address = v;
             } else if (key == "ansible_port") {
-                const bool digits = !v.empty() && v.size() <= 5 &&
-                                    std::all_of(v.begin(), v.end(), [](char c) {
-                                        return std::isdigit(static_cast<unsigned char>(c)) != 0;
-                                    });
+                const bool digits =
+                    !v.empty() && v.size() <= 5 && std::all_of(v.begin(), v.end(), [](char c) {
+                        return std::isdigit(static_cast<unsigned char>(c)) != 0;
+                    });
                 const int port = digits ? std::stoi(v) : 0;
                 if (port < 1 || port > 65535) {
-                    fail(var.location, bad + "a port number 1-65535, not \"" + v.substr(0, 80) + "\"");
+                    fail(var.location,
+                         bad + "a port number 1-65535, not \"" + v.substr(0, 80) + "\"");
                 }
                 host.port = port;
             } else if (key == "ansible_user") {
@@ -209,7 +211,8 @@ class Resolver {
                 if (v.empty() || v[0] != '/' || !is_plain(v.substr(1), "._-/@+")) {
                     fail(var.location, bad + "an absolute path, not \"" + v.substr(0, 80) + "\"");
                 }
-                if (key == "bridle_key_file" || vars.count("bridle_key_file") == 0) host.key_file = v;
+                if (key == "bridle_key_file" || vars.count("bridle_key_file") == 0)
+                    host.key_file = v;
             }
         }
     }
@@ -218,13 +221,14 @@ class Resolver {
     Inventory out_;
     std::map<std::string, std::set<std::string>> parents_;
     std::map<std::string, int> depth_;
+    bool cycle_ = false;
 };
 
 }  // namespace
 
 Result<Inventory> parse_inventory(const std::string& text, const std::string& file) {
-    raw::Inventory in = looks_like_yaml(text, file) ? raw::read_yaml(text, file)
-                                                    : raw::read_ini(text, file);
+    raw::Inventory in =
+        looks_like_yaml(text, file) ? raw::read_yaml(text, file) : raw::read_ini(text, file);
     return Resolver(in, file).resolve();
 }
 
@@ -250,9 +254,10 @@ Result<std::vector<const Host*>> select_hosts(const Inventory& inventory,
                                     [&](const Host& host) { return host.name == part; });
         if (h == inventory.hosts.end()) {
             std::string groups;
-            for (const auto& [name, hosts] : inventory.groups) groups += (groups.empty() ? "" : ", ") + name;
-            return Error{"no host or group \"" + part.substr(0, 80) + "\" in the inventory (groups: " +
-                             groups + ")",
+            for (const auto& [name, hosts] : inventory.groups)
+                groups += (groups.empty() ? "" : ", ") + name;
+            return Error{"no host or group \"" + part.substr(0, 80) +
+                             "\" in the inventory (groups: " + groups + ")",
                          inventory.file};
         }
         chosen.insert(h->name);
@@ -261,7 +266,8 @@ Result<std::vector<const Host*>> select_hosts(const Inventory& inventory,
     for (const Host& host : inventory.hosts) {
         if (chosen.count(host.name) != 0) out.push_back(&host);
     }
-    if (out.empty()) return Error{"\"" + pattern.substr(0, 80) + "\" names no host", inventory.file};
+    if (out.empty())
+        return Error{"\"" + pattern.substr(0, 80) + "\" names no host", inventory.file};
     return out;
 }
 

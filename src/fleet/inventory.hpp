@@ -26,7 +26,7 @@ struct Host {
 
 struct Inventory {
     std::string file;
-    std::vector<Host> hosts;                                  // in the order of the file
+    std::vector<Host> hosts;                                 // in the order of the file
     std::map<std::string, std::vector<std::string>> groups;  // group -> its hosts (children's too)
 };
 
@@ -40,6 +40,7 @@ Result<Inventory> parse_inventory(const std::string& text, const std::string& fi
 
 // The hosts a pattern names: a host, a group (or "all"), or several of these joined by ','.
 // Inventory order, each host once. An unknown name is an error that lists the groups.
-Result<std::vector<const Host*>> select_hosts(const Inventory& inventory, const std::string& pattern);
+Result<std::vector<const Host*>> select_hosts(const Inventory& inventory,
+                                              const std::string& pattern);
 
 }  // namespace bridle::fleet

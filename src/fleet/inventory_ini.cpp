@@ -135,7 +135,7 @@ class IniReader {
             return;
         }
         out_.group(group_).vars[trim(text.substr(0, eq))] = {unquote(trim(text.substr(eq + 1))),
-                                                              at(number)};
+                                                             at(number)};
     }
 
     void child(const std::string& text, int number) {

@@ -15,7 +15,7 @@ namespace bridle::fleet::raw {
 
 struct Var {
     std::string value;
-    std::string location;  // file:line[:col]
+    std::string location;   // file:line[:col]
     bool is_scalar = true;  // false: a list or a mapping (YAML), which no bridle variable takes
 };
 using Vars = std::map<std::string, Var>;
@@ -37,7 +37,7 @@ struct Inventory {
     std::map<std::string, Group> groups;
     std::vector<HostEntry> hostvars;  // the JSON form's _meta.hostvars
     std::vector<Error> errors;
-    std::vector<std::string> order;   // host names in the order of their first appearance
+    std::vector<std::string> order;  // host names in the order of their first appearance
     // The group `name`, created on first mention.
     Group& group(const std::string& name) { return groups[name]; }
     void add_host(const std::string& group_name, HostEntry entry) {

@@ -192,7 +192,7 @@ class YamlReader {
                     continue;
                 }
                 out_.hostvars.push_back({host, read_vars(vars, "host \"" + host + "\""),
-                                      at(marks_[host + "@_meta.hostvars"])});
+                                         at(marks_[host + "@_meta.hostvars"])});
             }
         }
     }

@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include "fleet/connection.hpp"
+#include "fleet/fanout.hpp"
 #include "fleet/inventory.hpp"
 
 namespace bridle::fleet {
@@ -83,8 +85,7 @@ TEST(Inventory, SameFleetInEveryFormat) {
 }
 
 TEST(Inventory, Select) {
-    const auto inv = parse_inventory(
-        "[web]\npi1\npi2\n[db]\npi3\npi1\n[empty]\n", "inv.ini");
+    const auto inv = parse_inventory("[web]\npi1\npi2\n[db]\npi3\npi1\n[empty]\n", "inv.ini");
     ASSERT_TRUE(inv.ok()) << inv.error().full();
     struct Case {
         const char* pattern;
@@ -122,6 +123,108 @@ TEST(Inventory, UnreadableFile) {
     const auto inv = load_inventory("/nonexistent/inventory.yaml");
     ASSERT_FALSE(inv.ok());
     EXPECT_EQ(inv.error().location, "/nonexistent/inventory.yaml");
+}
+
+// A host's answer (or its absence) to one status; denial and approval are results.
+TEST(Fanout, Classify) {
+    using K = CallOutcome::Kind;
+    const auto answer = [](Json structured, bool is_error = false) {
+        return CallOutcome{K::kResult, "",
+                           Json{{"structuredContent", structured}, {"isError", is_error}}};
+    };
+    struct Case {
+        const char* name;
+        CallOutcome outcome;
+        HostStatus want;
+    };
+    const std::vector<Case> cases = {
+        {"ok", answer({{"status", "ok"}}), HostStatus::kOk},
+        {"nonzero", answer({{"status", "exit_nonzero"}}), HostStatus::kExitNonzero},
+        {"denied", answer({{"status", "denied"}, {"bridle_status", 77}}), HostStatus::kDenied},
+        {"approval", answer({{"status", "denied"}, {"bridle_status", 75}}),
+         HostStatus::kApprovalRequired},
+        {"timeout", answer({{"status", "timeout"}}), HostStatus::kTimeout},
+        {"cancelled", answer({{"status", "cancelled"}}), HostStatus::kCancelled},
+        {"host error", answer({{"status", "error"}}, true), HostStatus::kError},
+        {"unknown status", answer({{"status", "maybe"}}), HostStatus::kError},
+        {"status not a string", answer({{"status", 1}}), HostStatus::kError},
+        {"check allow", answer({{"decision", "allow"}}), HostStatus::kOk},
+        {"check deny", answer({{"decision", "deny"}}), HostStatus::kDenied},
+        {"list", answer({{"rules", Json::array()}}), HostStatus::kOk},
+        {"list error", answer(Json::object(), true), HostStatus::kError},
+        {"structured not an object", answer(Json::array()), HostStatus::kError},
+        {"ping", CallOutcome{K::kResult, "", Json::object()}, HostStatus::kOk},
+        {"rpc error", CallOutcome{K::kRpcError, "no", nullptr}, HostStatus::kError},
+        {"unreachable", CallOutcome{K::kUnreachable, "refused", nullptr}, HostStatus::kUnreachable},
+        {"deadline", CallOutcome{K::kTimeout, "", nullptr}, HostStatus::kTimeout},
+        {"cancel", CallOutcome{K::kCancelled, "", nullptr}, HostStatus::kCancelled},
+        {"dropped", CallOutcome{K::kDropped, "", nullptr}, HostStatus::kError},
+    };
+    for (const Case& c : cases) {
+        SCOPED_TRACE(c.name);
+        EXPECT_EQ(status_name(classify(c.outcome)), std::string(status_name(c.want)));
+    }
+}
+
+TEST(Fanout, ExitStatusAndSummary) {
+    const auto results = [](std::vector<HostStatus> statuses) {
+        std::vector<HostResult> out;
+        for (HostStatus s : statuses) {
+            HostResult r;
+            r.status = s;
+            out.push_back(r);
+        }
+        return out;
+    };
+    using S = HostStatus;
+    EXPECT_EQ(exit_status(results({S::kOk, S::kOk})), 0);
+    EXPECT_EQ(exit_status({}), 0);
+    EXPECT_EQ(exit_status(results({S::kOk, S::kExitNonzero})), 1);
+    EXPECT_EQ(exit_status(results({S::kExitNonzero, S::kDenied})), 77);
+    EXPECT_EQ(exit_status(results({S::kApprovalRequired, S::kExitNonzero})), 75);
+    EXPECT_EQ(exit_status(results({S::kDenied, S::kTimeout})), 124);
+    EXPECT_EQ(exit_status(results({S::kTimeout, S::kUnreachable})), 69);
+    EXPECT_EQ(exit_status(results({S::kUnreachable, S::kError})), 70);
+    EXPECT_EQ(exit_status(results({S::kOk, S::kCancelled})), 130);
+    EXPECT_EQ(exit_status(results({S::kExitNonzero, S::kSkipped})), 1);
+    EXPECT_EQ(summary(results({S::kOk, S::kDenied, S::kOk})),
+              (Json{{"hosts", 3}, {"ok", 2}, {"denied", 1}}));
+}
+
+TEST(Fanout, IdsAreFreshHex) {
+    const std::string a = new_fanout_id(), b = new_fanout_id();
+    EXPECT_EQ(a.size(), 32u);
+    EXPECT_EQ(a.find_first_not_of("0123456789abcdef"), std::string::npos);
+    EXPECT_NE(a, b);
+}
+
+// ssh's argv: BatchMode always; what the inventory leaves empty is left to ssh_config; the
+// destination after "--", so nothing from the inventory can be read as an option.
+TEST(Connection, SshArgv) {
+    Host full{"pi1", "192.0.2.1", 2222, "ai-agent", "/etc/bridle/fleet/key", {}, ""};
+    const auto join = [](const std::vector<std::string>& words) {
+        std::string out;
+        for (const std::string& w : words) out += (out.empty() ? "" : " ") + w;
+        return out;
+    };
+    EXPECT_EQ(join(Connection(full, SshSettings{"ssh", "/tmp/cfg", 7}).ssh_argv()),
+              "ssh -T -o BatchMode=yes -o ConnectTimeout=7 -o ServerAliveInterval=15 -o "
+              "ServerAliveCountMax=3 -F /tmp/cfg -p 2222 -l ai-agent -i /etc/bridle/fleet/key -o "
+              "IdentitiesOnly=yes -- 192.0.2.1 mcp");
+    Host bare{"pi2", "pi2", 0, "", "", {}, ""};
+    EXPECT_EQ(join(Connection(bare, SshSettings{}).ssh_argv()),
+              "ssh -T -o BatchMode=yes -o ConnectTimeout=10 -o ServerAliveInterval=15 -o "
+              "ServerAliveCountMax=3 -- pi2 mcp");
+}
+
+// A host whose ssh cannot start a session is unreachable, with ssh's words, and never blocks.
+TEST(Connection, UnreachableWithSshsWords) {
+    Host host{"nowhere", "nowhere.invalid", 0, "", "", {}, ""};
+    Connection c(host, SshSettings{"/bin/false", "", 1});
+    const CallOutcome out =
+        c.call("ping", Json::object(), Wait{Clock::now() + std::chrono::seconds(5), -1});
+    EXPECT_EQ(status_name(classify(out)), std::string("unreachable"));
+    EXPECT_FALSE(c.is_open());
 }
 
 }  // namespace
