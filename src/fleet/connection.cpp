@@ -40,9 +40,12 @@ bool is_cancelled(int fd) {
 }  // namespace
 
 std::vector<std::string> Connection::ssh_argv() const {
-    std::vector<std::string> argv{ssh_.program, "-T", "-o", "BatchMode=yes", "-o",
-                                  "ConnectTimeout=" + std::to_string(ssh_.connect_timeout_s),
-                                  "-o", "ServerAliveInterval=15", "-o", "ServerAliveCountMax=3"};
+    std::vector<std::string> argv{
+        ssh_.program, "-T",
+        "-o",         "BatchMode=yes",
+        "-o",         "ConnectTimeout=" + std::to_string(ssh_.connect_timeout_s),
+        "-o",         "ServerAliveInterval=15",
+        "-o",         "ServerAliveCountMax=3"};
     if (!ssh_.config_file.empty()) argv.insert(argv.end(), {"-F", ssh_.config_file});
     if (host_.port != 0) argv.insert(argv.end(), {"-p", std::to_string(host_.port)});
     if (!host_.user.empty()) argv.insert(argv.end(), {"-l", host_.user});
@@ -161,8 +164,8 @@ CallOutcome Connection::open(const Wait& wait) {
     CallOutcome out = exchange(id, wait, {});
     if (out.kind == CallOutcome::Kind::kDropped) {
         out.kind = CallOutcome::Kind::kUnreachable;
-        out.message = stderr_tail_.empty() ? "ssh ended the session before bridle answered"
-                                            : stderr_tail_;
+        out.message =
+            stderr_tail_.empty() ? "ssh ended the session before bridle answered" : stderr_tail_;
         while (!out.message.empty() && out.message.back() == '\n') out.message.pop_back();
         return out;
     }
@@ -173,11 +176,11 @@ CallOutcome Connection::open(const Wait& wait) {
         close();
         return out;
     }
-    const Json& info = out.result.is_object() ? out.result.value("serverInfo", Json::object())
-                                              : Json::object();
+    const Json& info =
+        out.result.is_object() ? out.result.value("serverInfo", Json::object()) : Json::object();
     server_version_ = info.is_object() ? info.value("version", std::string()) : std::string();
-    os::write_all(to_ssh_.get(), jsonrpc::notification_line("notifications/initialized",
-                                                            Json::object()));
+    os::write_all(to_ssh_.get(),
+                  jsonrpc::notification_line("notifications/initialized", Json::object()));
     return out;
 }
 

@@ -16,28 +16,43 @@ namespace bridle::fleet {
 
 const char* status_name(HostStatus status) {
     switch (status) {
-        case HostStatus::kOk: return "ok";
-        case HostStatus::kExitNonzero: return "exit_nonzero";
-        case HostStatus::kDenied: return "denied";
-        case HostStatus::kApprovalRequired: return "approval_required";
-        case HostStatus::kTimeout: return "timeout";
-        case HostStatus::kUnreachable: return "unreachable";
-        case HostStatus::kError: return "error";
-        case HostStatus::kCancelled: return "cancelled";
-        case HostStatus::kSkipped: return "skipped";
-        default: return "error";
+        case HostStatus::kOk:
+            return "ok";
+        case HostStatus::kExitNonzero:
+            return "exit_nonzero";
+        case HostStatus::kDenied:
+            return "denied";
+        case HostStatus::kApprovalRequired:
+            return "approval_required";
+        case HostStatus::kTimeout:
+            return "timeout";
+        case HostStatus::kUnreachable:
+            return "unreachable";
+        case HostStatus::kError:
+            return "error";
+        case HostStatus::kCancelled:
+            return "cancelled";
+        case HostStatus::kSkipped:
+            return "skipped";
+        default:
+            return "error";
     }
 }
 
 HostStatus classify(const CallOutcome& outcome) {
     switch (outcome.kind) {
-        case CallOutcome::Kind::kResult: break;
-        case CallOutcome::Kind::kUnreachable: return HostStatus::kUnreachable;
-        case CallOutcome::Kind::kTimeout: return HostStatus::kTimeout;
-        case CallOutcome::Kind::kCancelled: return HostStatus::kCancelled;
+        case CallOutcome::Kind::kResult:
+            break;
+        case CallOutcome::Kind::kUnreachable:
+            return HostStatus::kUnreachable;
+        case CallOutcome::Kind::kTimeout:
+            return HostStatus::kTimeout;
+        case CallOutcome::Kind::kCancelled:
+            return HostStatus::kCancelled;
         case CallOutcome::Kind::kRpcError:
         case CallOutcome::Kind::kDropped:
-        default: return HostStatus::kError;
+        default:
+            return HostStatus::kError;
     }
     const Json& r = outcome.result;
     const Json s = r.is_object() ? r.value("structuredContent", Json::object()) : Json::object();
@@ -55,7 +70,7 @@ HostStatus classify(const CallOutcome& outcome) {
         // The host's exit status 75 (EX_TEMPFAIL): waiting for an approval.
         const Json b = s.value("bridle_status", Json(0));
         return b.is_number_integer() && b.get<int>() == 75 ? HostStatus::kApprovalRequired
-                                                          : HostStatus::kDenied;
+                                                           : HostStatus::kDenied;
     }
     if (status == "timeout") return HostStatus::kTimeout;
     if (status == "cancelled") return HostStatus::kCancelled;
@@ -106,13 +121,16 @@ HostResult Fleet::run_one(const Host& host, const FanoutRequest& request) {
                 out.text += block.value("text", std::string());
             }
         }
-        if (out.structured.is_object()) out.message = out.structured.value("message", std::string());
+        if (out.structured.is_object())
+            out.message = out.structured.value("message", std::string());
     } else if (outcome.kind == CallOutcome::Kind::kTimeout) {
-        out.message = "no answer within " + std::to_string(request.timeout_seconds + kGraceSeconds) +
+        out.message = "no answer within " +
+                      std::to_string(request.timeout_seconds + kGraceSeconds) +
                       " s; the session was closed (the host ends the command and records it)";
     } else if (outcome.kind == CallOutcome::Kind::kDropped) {
-        out.message = "the session dropped during the call (the host ends the command and "
-                      "records it); the next call opens a new one";
+        out.message =
+            "the session dropped during the call (the host ends the command and "
+            "records it); the next call opens a new one";
     } else {
         out.message = outcome.message;
     }

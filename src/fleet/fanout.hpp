@@ -73,7 +73,8 @@ class Fleet {
     const Inventory& inventory() const { return inventory_; }
     Connection& connection(const std::string& host);
     // Results in the order of `hosts`.
-    std::vector<HostResult> run(const std::vector<const Host*>& hosts, const FanoutRequest& request);
+    std::vector<HostResult> run(const std::vector<const Host*>& hosts,
+                                const FanoutRequest& request);
 
   private:
     HostResult run_one(const Host& host, const FanoutRequest& request);

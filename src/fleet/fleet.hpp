@@ -11,7 +11,7 @@ namespace bridle::fleet {
 
 struct CommonOptions {
     std::string inventory = "/etc/ansible/hosts";  // -i
-    std::string ssh_config;                         // --ssh-config: ssh -F
+    std::string ssh_config;                        // --ssh-config: ssh -F
 };
 
 struct RunOptions {

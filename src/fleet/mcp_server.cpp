@@ -8,9 +8,11 @@
 #include <unistd.h>
 
 #include <array>
+#include <atomic>
 #include <iostream>
 #include <list>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <thread>
 
@@ -27,27 +29,33 @@ namespace jsonrpc = session::jsonrpc;
 using jsonrpc::ErrorCode;
 
 constexpr std::array<const char*, 3> kVersions{"2025-11-25", "2025-06-18", "2025-03-26"};
+// Calls running at once; one more is refused (each is a thread and up to max_parallel more).
+constexpr std::size_t kMaxCalls = 16;
 
 Json string_array() {
     return Json{{"type", "array"}, {"items", {{"type", "string"}}}};
 }
 
 Json command_properties() {
-    return Json{{"argv", {{"type", "array"},
-                          {"items", {{"type", "string"}}},
-                          {"description", "the command as words, e.g. [\"df\", \"-h\", \"/\"]"}}},
-                {"command", {{"type", "string"},
-                             {"description", "the command as one line (no shell syntax)"}}}};
+    return Json{
+        {"argv",
+         {{"type", "array"},
+          {"items", {{"type", "string"}}},
+          {"description", "the command as words, e.g. [\"df\", \"-h\", \"/\"]"}}},
+        {"command",
+         {{"type", "string"}, {"description", "the command as one line (no shell syntax)"}}}};
 }
 
 Json tool_definitions() {
     Json run = command_properties();
     run["hosts"] = string_array();
     run["hosts"]["description"] = "inventory host names";
-    run["group"] = {{"type", "string"}, {"description", "an inventory group (\"all\": every host)"}};
+    run["group"] = {{"type", "string"},
+                    {"description", "an inventory group (\"all\": every host)"}};
     run["timeout_seconds"] = {{"type", "integer"},
-                              {"description", "each host's timeout (default 120; the host's rule "
-                                              "may be shorter)"}};
+                              {"description",
+                               "each host's timeout (default 120; the host's rule "
+                               "may be shorter)"}};
     run["max_parallel"] = {{"type", "integer"},
                            {"description", "hosts at once (default 16, at most 64)"}};
     run["stop_on_failure"] = {{"type", "boolean"},
@@ -155,7 +163,8 @@ bool read_int(const Json& args, const char* name, int max, int& out, std::string
     if (!args.contains(name)) return true;
     const Json& v = args[name];
     if (!v.is_number_integer() || v.get<long long>() < 1 || v.get<long long>() > max) {
-        error = std::string("`") + name + "` must be a whole number from 1 to " + std::to_string(max);
+        error =
+            std::string("`") + name + "` must be a whole number from 1 to " + std::to_string(max);
         return false;
     }
     out = static_cast<int>(v.get<long long>());
@@ -166,7 +175,6 @@ std::string pad(std::string s, std::size_t width) {
     if (s.size() < width) s.append(width - s.size(), ' ');
     return s + " ";
 }
-
 
 // The table the model reads, then each host's output.
 std::string fanout_text(const std::string& fanout_id, const std::vector<HostResult>& results) {
@@ -213,7 +221,7 @@ class Server {
             std::lock_guard lock(calls_mutex_);
             for (auto& [id, call] : calls_) os::write_all(call.cancel_write.get(), "x");
         }
-        for (std::thread& t : threads_) t.join();
+        for (Worker& w : threads_) w.thread.join();
         return 0;
     }
 
@@ -221,6 +229,22 @@ class Server {
     struct Call {
         os::UniqueFd cancel_read, cancel_write;
     };
+    struct Worker {
+        std::thread thread;
+        std::shared_ptr<std::atomic<bool>> done;
+    };
+
+    // Joins the threads of the calls that have answered (they are about to return).
+    void reap() {
+        for (auto it = threads_.begin(); it != threads_.end();) {
+            if (it->done->load()) {
+                it->thread.join();
+                it = threads_.erase(it);
+            } else {
+                ++it;
+            }
+        }
+    }
 
     void send(const std::string& line) {
         std::lock_guard lock(out_mutex_);
@@ -244,28 +268,33 @@ class Server {
                     if (it != calls_.end()) os::write_all(it->second.cancel_write.get(), "x");
                 }
                 return;
-            case jsonrpc::Message::Kind::kResponse: return;
-            case jsonrpc::Message::Kind::kRequest: request(m); return;
-            default: return;
+            case jsonrpc::Message::Kind::kResponse:
+                return;
+            case jsonrpc::Message::Kind::kRequest:
+                request(m);
+                return;
+            default:
+                return;
         }
     }
 
     void request(const jsonrpc::Message& m) {
         if (m.method == "initialize") {
             std::string version = kVersions[0];
-            const Json asked = m.params.is_object() ? m.params.value("protocolVersion", Json())
-                                                    : Json();
+            const Json asked =
+                m.params.is_object() ? m.params.value("protocolVersion", Json()) : Json();
             for (const char* v : kVersions) {
                 if (asked == v) version = v;
             }
             send(jsonrpc::result_line(
-                m.id, {{"protocolVersion", version},
-                       {"capabilities", {{"tools", {{"listChanged", false}}}}},
-                       {"serverInfo", {{"name", "bridle-fleet"}, {"version", BRIDLE_VERSION}}},
-                       {"instructions",
-                        "Tools run commands on the hosts of an inventory through each host's "
-                        "bridle, which decides by its own policy and records every call in its "
-                        "journal. Call list_hosts first, then list_allowed_commands for a host."}}));
+                m.id,
+                {{"protocolVersion", version},
+                 {"capabilities", {{"tools", {{"listChanged", false}}}}},
+                 {"serverInfo", {{"name", "bridle-fleet"}, {"version", BRIDLE_VERSION}}},
+                 {"instructions",
+                  "Tools run commands on the hosts of an inventory through each host's "
+                  "bridle, which decides by its own policy and records every call in its "
+                  "journal. Call list_hosts first, then list_allowed_commands for a host."}}));
         } else if (m.method == "ping") {
             send(jsonrpc::result_line(m.id, Json::object()));
         } else if (m.method == "tools/list") {
@@ -293,9 +322,17 @@ class Server {
                                          "a call with this id is still running"));
                 return;
             }
+            if (calls_.size() >= kMaxCalls) {
+                send(jsonrpc::error_line(m.id, ErrorCode::kInvalidRequest,
+                                         "too many calls at once (" + std::to_string(kMaxCalls) +
+                                             "); wait for one to finish"));
+                return;
+            }
             calls_.emplace(key, std::move(call));
         }
-        threads_.emplace_back([this, m, key, cancel_fd] {
+        reap();
+        auto done = std::make_shared<std::atomic<bool>>(false);
+        std::thread thread([this, m, key, cancel_fd, done] {
             Json result = call_tool(m, cancel_fd);
             // A cancelled call gets no response (MCP cancellation).
             pollfd p{cancel_fd, POLLIN, 0};
@@ -305,7 +342,9 @@ class Server {
                 calls_.erase(key);
             }
             if (!cancelled) send(jsonrpc::result_line(m.id, result));
+            *done = true;
         });
+        threads_.push_back(Worker{std::move(thread), done});
     }
 
     Json call_tool(const jsonrpc::Message& m, int cancel_fd) {
@@ -360,11 +399,12 @@ class Server {
         std::string error;
         for (const auto& [key, value] : args.items()) {
             static const std::array<const char*, 7> kKnown{
-                "hosts", "group", "argv", "command", "timeout_seconds", "max_parallel",
-                "stop_on_failure"};
-            if (std::find_if(kKnown.begin(), kKnown.end(), [&](const char* k) { return key == k; }) ==
-                kKnown.end()) {
-                return text_result("bridle fleet: unknown argument `" + key.substr(0, 50) + "`", true);
+                "hosts",           "group",        "argv",           "command",
+                "timeout_seconds", "max_parallel", "stop_on_failure"};
+            if (std::find_if(kKnown.begin(), kKnown.end(),
+                             [&](const char* k) { return key == k; }) == kKnown.end()) {
+                return text_result("bridle fleet: unknown argument `" + key.substr(0, 50) + "`",
+                                   true);
             }
         }
         FanoutRequest request;
@@ -372,7 +412,8 @@ class Server {
         request.arguments = Json::object();
         const std::string pattern = target_pattern(args, error);
         if (pattern.empty() || !command_arguments(args, request.arguments, error) ||
-            !read_int(args, "timeout_seconds", kMaxTimeoutSeconds, request.timeout_seconds, error) ||
+            !read_int(args, "timeout_seconds", kMaxTimeoutSeconds, request.timeout_seconds,
+                      error) ||
             !read_int(args, "max_parallel", kMaxParallelCap, request.max_parallel, error)) {
             return text_result("bridle fleet: " + error, true);
         }
@@ -409,7 +450,8 @@ class Server {
         (void)record_fanout_start(record);
         const std::vector<HostResult> results = fleet_.run(hosts.value(), request);
         (void)record_fanout_result(record, results);
-        Json structured{{"fanout_id", request.fanout_id}, {"summary", summary(results)},
+        Json structured{{"fanout_id", request.fanout_id},
+                        {"summary", summary(results)},
                         {"hosts", Json::array()}};
         for (const HostResult& r : results) structured["hosts"].push_back(host_json(r));
         return text_result(fanout_text(request.fanout_id, results), false, structured);
@@ -420,11 +462,12 @@ class Server {
             return text_result("bridle fleet: " + tool + " needs `host`", true);
         }
         const std::string host = args["host"].get<std::string>();
-        const auto h = std::find_if(fleet_.inventory().hosts.begin(), fleet_.inventory().hosts.end(),
-                                    [&](const Host& x) { return x.name == host; });
+        const auto h =
+            std::find_if(fleet_.inventory().hosts.begin(), fleet_.inventory().hosts.end(),
+                         [&](const Host& x) { return x.name == host; });
         if (h == fleet_.inventory().hosts.end()) {
-            return text_result("bridle fleet: no host \"" + host.substr(0, 80) + "\" in the inventory",
-                               true);
+            return text_result(
+                "bridle fleet: no host \"" + host.substr(0, 80) + "\" in the inventory", true);
         }
         FanoutRequest request;
         request.tool = tool;
@@ -444,16 +487,16 @@ class Server {
         structured["host"] = r.host;
         structured["host_status"] = status_name(r.status);
         const bool answered = r.status == HostStatus::kOk || r.status == HostStatus::kDenied;
-        return text_result(r.text.empty() ? r.host + ": " + status_name(r.status) + ": " + r.message
-                                          : r.text,
-                           !answered, structured);
+        return text_result(
+            r.text.empty() ? r.host + ": " + status_name(r.status) + ": " + r.message : r.text,
+            !answered, structured);
     }
 
     Fleet& fleet_;
     std::mutex out_mutex_;
     std::mutex calls_mutex_;
     std::map<std::string, Call> calls_;
-    std::list<std::thread> threads_;
+    std::list<Worker> threads_;
 };
 
 }  // namespace

@@ -60,15 +60,14 @@ void print_text(const HostResult& r) {
     std::cout.flush();
 }
 
-
 }  // namespace
 
 std::string parse_count(const std::string& text, int max, int& out) {
     if (text.empty() || text.size() > 6 ||
         text.find_first_not_of("0123456789") != std::string::npos || std::stoi(text) < 1 ||
         std::stoi(text) > max) {
-        return "a whole number from 1 to " + std::to_string(max) + ", not \"" +
-               text.substr(0, 20) + "\"";
+        return "a whole number from 1 to " + std::to_string(max) + ", not \"" + text.substr(0, 20) +
+               "\"";
     }
     out = std::stoi(text);
     return "";
@@ -105,12 +104,11 @@ int run(const RunOptions& options) {
 
     FanoutRequest request;
     request.tool = "run_command";
-    request.arguments = options.words.size() == 1 &&
-                                options.words[0].find(' ') != std::string::npos
+    request.arguments = options.words.size() == 1 && options.words[0].find(' ') != std::string::npos
                             ? Json{{"command", options.words[0]}}
                             : Json{{"argv", options.words}};
-    request.timeout_seconds = options.timeout_seconds > 0 ? options.timeout_seconds
-                                                          : kDefaultTimeoutSeconds;
+    request.timeout_seconds =
+        options.timeout_seconds > 0 ? options.timeout_seconds : kDefaultTimeoutSeconds;
     request.arguments["timeout_seconds"] = request.timeout_seconds;
     request.max_parallel = options.max_parallel > 0 ? options.max_parallel : kDefaultMaxParallel;
     request.stop_on_failure = options.stop_on_failure;
