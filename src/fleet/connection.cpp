@@ -31,6 +31,13 @@ int remaining_ms(const Wait& wait) {
     return left.count() <= 0 ? 0 : static_cast<int>(std::min<long>(left.count(), 60'000));
 }
 
+void replace_all(std::string& text, const std::string& from, const std::string& to) {
+    if (from.empty()) return;
+    for (auto at = text.find(from); at != std::string::npos; at = text.find(from, at + to.size())) {
+        text.replace(at, from.size(), to);
+    }
+}
+
 bool is_cancelled(int fd) {
     if (fd < 0) return false;
     pollfd p{fd, POLLIN, 0};
@@ -150,6 +157,15 @@ bool Connection::still_open() {
     }
 }
 
+// ssh's words as the agent may see them: the key file, the user and the address (which the
+// inventory keeps from the model) replaced by what the model knows, the host's name.
+std::string Connection::without_paths(std::string text) const {
+    replace_all(text, host_.key_file, "[key file]");
+    if (!host_.user.empty()) replace_all(text, host_.user + "@" + host_.address, host_.name);
+    if (host_.address != host_.name) replace_all(text, host_.address, host_.name);
+    return text;
+}
+
 CallOutcome Connection::open(const Wait& wait) {
     std::string error;
     if (!spawn(error)) return {CallOutcome::Kind::kUnreachable, error, nullptr};
@@ -167,6 +183,7 @@ CallOutcome Connection::open(const Wait& wait) {
         out.message =
             stderr_tail_.empty() ? "ssh ended the session before bridle answered" : stderr_tail_;
         while (!out.message.empty() && out.message.back() == '\n') out.message.pop_back();
+        out.message = without_paths(out.message);
         return out;
     }
     if (out.kind != CallOutcome::Kind::kResult) {

@@ -80,6 +80,7 @@ class Connection {
     CallOutcome exchange(const Json& id, const Wait& wait,
                          const std::function<void(const Json&)>& notify);
     void drain_stderr();
+    std::string without_paths(std::string text) const;
 
     Host host_;
     SshSettings ssh_;

@@ -44,7 +44,11 @@ async function main() {
   check("run.web.statuses", statuses(r) === "web1=ok web2=ok web3=ok", show(r.structuredContent));
   check("run.web.stdout", r.structuredContent?.hosts?.every((h) => h.stdout === "hello\n"), show(r.structuredContent));
   check("run.web.summary", r.structuredContent?.summary?.ok === 3 && r.structuredContent?.summary?.hosts === 3, show(r.structuredContent?.summary));
-  check("run.web.progress", progress.length === 3 && progress[2]?.progress === 3 && progress[2]?.total === 3, show(progress));
+  // The SDK hands notifications to their handler a microtask later (Protocol._onnotification:
+  // Promise.resolve().then) but a response at once: a last progress written just before the
+  // result can reach a handler already removed. So: at least one, each of 3, in order.
+  check("run.web.progress", progress.length >= 1 && progress.every((p, i) => p.total === 3 && p.progress === i + 1) &&
+    progress.every((p) => /^web[123]: ok$/.test(p.message)), show(progress));
   data("web_fanout", r.structuredContent?.fanout_id);
 
   // Everything: allowed on web, denied on db, the down host unreachable; a table to read.
@@ -52,6 +56,9 @@ async function main() {
   check("run.all.statuses", statuses(r) === "web1=ok web2=ok web3=ok db1=denied db-down=unreachable db-hang=denied", show(r.structuredContent));
   check("run.all.table", /db-down +unreachable/.test(text(r)) && /db1 +denied/.test(text(r)), text(r));
   check("run.all.not-an-error", r.isError === false, show(r));
+  const down = r.structuredContent?.hosts?.find((h) => h.host === "db-down");
+  check("run.all.unreachable-says-why", /db-down.*(refused|No route|timed out)/.test(down?.message ?? ""), show(down));
+  check("run.all.no-address-user-or-key", !/10\.231\.|key-fleet|bridle-it-/.test(JSON.stringify(r)), show(down));
   data("all_fanout", r.structuredContent?.fanout_id);
 
   // One host's policy: check_command and list_allowed_commands.
