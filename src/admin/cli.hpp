@@ -59,7 +59,7 @@ inline constexpr std::array<ModeSpec, 16> kModes{{
     {"--version", "", "the version"},
 }};
 
-inline constexpr std::array<OptionSpec, 47> kOptions{{
+inline constexpr std::array<OptionSpec, 48> kOptions{{
     {"", "--key", "NAME", false, "the key's name, from authorized_keys command="},
     {"", "--policy", "FILE", false,
      "read only FILE instead of /etc/bridle/policy.yaml and policy.d"},
@@ -86,6 +86,8 @@ inline constexpr std::array<OptionSpec, 47> kOptions{{
     {"audit", "--rule", "ID", false, "only requests decided by rule ID"},
     {"audit", "--key", "NAME", false, "only requests made with the key NAME"},
     {"audit", "--request", "ID", false, "only the request ID (BRIDLE_REQUEST_ID)"},
+    {"audit", "--fanout", "ID", false,
+     "only the requests of the fleet fan-out ID (BRIDLE_FANOUT_ID)"},
     {"audit", "-o", "table|json", false,
      "output: a table (default) or one JSON object per request"},
     {"audit", "-D", "DIR", false,

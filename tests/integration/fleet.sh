@@ -79,6 +79,12 @@ for n in 1 2 3 4; do
     ((got >= 1)) && pass "records.h$n.fanout-id" || fail "records.h$n.fanout-id" "$(host_records "$n" | tail -n 3)"
 done
 assert_eq records.db1.denied 1 "$(host_records 4 BRIDLE_FANOUT_ID="$FANOUT" BRIDLE_DECISION=deny | wc -l)"
+# bridle audit --fanout over a host's journal: that fan-out's request, merged, with its id.
+AUDITED=$("$BRIDLE" audit -D "$IT_WORK/h1/log/journal" --fanout "$FANOUT" -o json)
+assert_eq records.audit-fanout.one-request 1 "$(grep -c . <<<"$AUDITED")"
+assert_contains records.audit-fanout.id "$AUDITED" "\"fanout_id\":\"$FANOUT\""
+assert_contains records.audit-fanout.merged "$AUDITED" '"status":0'
+assert_eq records.audit-fanout.other-id 0 "$("$BRIDLE" audit -D "$IT_WORK/h1/log/journal" --fanout 0123 -o json | grep -c .)"
 CONTROLLER=$(journal_json SYSLOG_IDENTIFIER=bridle-fleet BRIDLE_FANOUT_ID="$FANOUT")
 assert_contains records.controller.start "$CONTROLLER" '"BRIDLE_EVENT":"fanout-start"'
 assert_contains records.controller.user "$CONTROLLER" '"BRIDLE_FLEET_USER":"root (uid 0)"'
