@@ -21,6 +21,8 @@
 #include "fleet/fleet.hpp"
 #include "fleet/journal.hpp"
 #include "os/fd.hpp"
+#include "session/file_tools.hpp"
+#include "session/task_tools.hpp"
 
 namespace bridle::fleet {
 namespace {
@@ -29,6 +31,17 @@ namespace jsonrpc = session::jsonrpc;
 using jsonrpc::ErrorCode;
 
 constexpr std::array<const char*, 3> kVersions{"2025-11-25", "2025-06-18", "2025-03-26"};
+// The host's own tools, passed through to one host with their arguments (less `host`): the host
+// validates and decides them, and a host that does not offer one says so.
+constexpr std::array<const char*, 5> kPassThrough{
+    session::tools::kGetTask, session::tools::kGetTaskOutput, session::tools::kCancelTask,
+    session::tools::kReadFile, session::tools::kWriteFile};
+
+bool is_pass_through(const std::string& tool) {
+    return std::any_of(kPassThrough.begin(), kPassThrough.end(),
+                       [&](const char* name) { return tool == name; });
+}
+
 // Calls running at once; one more is refused (each is a thread and up to max_parallel more).
 constexpr std::size_t kMaxCalls = 16;
 
@@ -66,7 +79,7 @@ Json tool_definitions() {
                          {"properties", {{"host", {{"type", "string"}}}}},
                          {"required", {"host"}},
                          {"additionalProperties", false}};
-    return Json{
+    Json tools{
         {"tools",
          {{{"name", "list_hosts"},
            {"description",
@@ -92,6 +105,18 @@ Json tool_definitions() {
              {"properties", check},
              {"required", {"host"}},
              {"additionalProperties", false}}}}}}};
+    for (const char* name : kPassThrough) {
+        tools["tools"].push_back(
+            {{"name", name},
+             {"description", std::string("The host's own ") + name +
+                                 " tool on one host: `host`, then that tool's arguments (see "
+                                 "the host's bridle; its policy decides)."},
+             {"inputSchema",
+              {{"type", "object"},
+               {"properties", {{"host", {{"type", "string"}}}}},
+               {"required", {"host"}}}}});
+    }
+    return tools;
 }
 
 Json text_result(const std::string& text, bool is_error, Json structured = nullptr) {
@@ -362,7 +387,7 @@ class Server {
         const std::string tool = name.get<std::string>();
         if (tool == "list_hosts") return list_hosts(args, cancel_fd);
         if (tool == "run_command") return run_command(args, cancel_fd, token);
-        if (tool == "list_allowed_commands" || tool == "check_command") {
+        if (tool == "list_allowed_commands" || tool == "check_command" || is_pass_through(tool)) {
             return one_host(tool, args, cancel_fd);
         }
         return text_result("bridle fleet: unknown tool " + tool.substr(0, 100) +
@@ -478,6 +503,10 @@ class Server {
         }
         if (tool == "list_allowed_commands" && args.size() != 1) {
             return text_result("bridle fleet: list_allowed_commands takes only `host`", true);
+        }
+        if (is_pass_through(tool)) {
+            request.arguments = args;
+            request.arguments.erase("host");
         }
         request.timeout_seconds = 30;
         request.cancel_fd = cancel_fd;

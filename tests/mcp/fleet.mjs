@@ -27,7 +27,8 @@ async function main() {
 
   const { tools } = await client.listTools();
   check("tools-list.names", show(tools.map((t) => t.name).sort()) ===
-    show(["check_command", "list_allowed_commands", "list_hosts", "run_command"]), show(tools.map((t) => t.name)));
+    show(["cancel_task", "check_command", "get_task", "get_task_output", "list_allowed_commands", "list_hosts", "read_file", "run_command", "write_file"]),
+    show(tools.map((t) => t.name)));
 
   // list_hosts: groups, reachability, the host's bridle version; never an address or a key.
   let r = await client.callTool({ name: "list_hosts", arguments: {} });
@@ -68,6 +69,10 @@ async function main() {
   check("check.web1.allow", r.structuredContent?.decision === "allow", show(r));
   r = await client.callTool({ name: "list_allowed_commands", arguments: { host: "web1" } });
   check("allowed.web1", (r.structuredContent?.rules ?? []).some((x) => x.id === "echo-word"), show(r));
+  // A host tool passed through: web1's policy has no files entry, so its bridle refuses.
+  r = await client.callTool({ name: "read_file", arguments: { host: "web1", path: "/etc/hostname" } });
+  check("pass-through.read-file", r.structuredContent?.host === "web1" && typeof r.structuredContent?.status === "string" &&
+    r.structuredContent?.status !== "ok" && !/unknown tool/i.test(text(r)), show(r));
   r = await client.callTool({ name: "run_command", arguments: { group: "nosuch", argv: ["uptime"] } });
   check("run.unknown-group", r.isError === true && /no host or group "nosuch"/.test(text(r)), show(r));
 
