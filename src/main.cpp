@@ -13,6 +13,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <vector>
 
 #include "admin/admin.hpp"
@@ -23,6 +24,7 @@
 #include "admin/sudoers.hpp"
 #include "admin/tasks.hpp"
 #include "common/exit_code.hpp"
+#include "fleet/fleet.hpp"
 #include "forced/forced.hpp"
 #include "target/target_side.hpp"
 
@@ -205,6 +207,46 @@ int run_as(const Args& args) {
     return bridle::target::run_target_side(target);
 }
 
+// `bridle fleet run|mcp ...`: the controller, on the operator's machine (src/fleet/).
+int fleet(const Args& args) {
+    if (args.size() < 2 || (args[1] != "run" && args[1] != "mcp")) {
+        return usage_error("fleet needs run or mcp");
+    }
+    const std::string mode = "fleet " + args[1];
+    Words words;
+    std::size_t i = 2;
+    const std::string error = bridle::admin::parse_mode_options(mode, args, i, words.options);
+    if (!error.empty()) return usage_error(error);
+    bridle::fleet::CommonOptions common;
+    if (words.has("-i")) common.inventory = words.option("-i");
+    common.ssh_config = words.option("--ssh-config");
+    if (args[1] == "mcp") {
+        if (i < args.size()) return usage_error("unexpected argument to fleet mcp: " + args[i]);
+        return bridle::fleet::serve_mcp(common);
+    }
+    bridle::fleet::RunOptions options;
+    options.common = common;
+    if (i >= args.size() || args[i] == "--") return usage_error("fleet run needs HOST|GROUP");
+    options.pattern = args[i++];
+    if (i >= args.size() || args[i] != "--") {
+        return usage_error("fleet run: the command follows -- (fleet run HOST|GROUP -- CMD...)");
+    }
+    options.words.assign(args.begin() + static_cast<std::ptrdiff_t>(i) + 1, args.end());
+    if (options.words.empty()) return usage_error("fleet run needs a command after --");
+    const std::string output = words.has("-o") ? words.option("-o") : "text";
+    if (output != "text" && output != "json") return usage_error("-o is text or json");
+    options.json = output == "json";
+    options.stop_on_failure = words.has("--stop-on-failure");
+    for (const auto& [name, max, out] :
+         {std::tuple<const char*, int, int*>{"--timeout", 86400, &options.timeout_seconds},
+          {"--max-parallel", 64, &options.max_parallel}}) {
+        if (!words.has(name)) continue;
+        const std::string bad = bridle::fleet::parse_count(words.option(name), max, *out);
+        if (!bad.empty()) return usage_error(std::string(name) + ": " + bad);
+    }
+    return bridle::fleet::run(options);
+}
+
 // The forced command: options come from authorized_keys `command=` or ForceCommand (the
 // administrator's); the request comes from the client, through SSH_ORIGINAL_COMMAND only.
 int forced_command(const Args& args) {
@@ -224,7 +266,7 @@ struct Mode {
     int (*run)(const Args& args);
 };
 
-constexpr std::array<Mode, 14> kModes{{
+constexpr std::array<Mode, 15> kModes{{
     {"-c", login_shell},
     {"--help", help},
     {"-h", help},
@@ -239,15 +281,22 @@ constexpr std::array<Mode, 14> kModes{{
     {"tasks", tasks},
     {"sudoers", sudoers},
     {"run-as", run_as},
+    {"fleet", fleet},
 }};
 
 // Every mode --help lists (admin::kModes; "" is the forced command) has its handler here, and
 // every handler its row there (-h is --help's short form).
+// The table's "fleet run" and "fleet mcp" are both the handler "fleet".
 constexpr bool handled(std::string_view name) {
+    if (name.starts_with("fleet ")) name = "fleet";
     return name.empty() ||
            std::ranges::any_of(kModes, [&](const Mode& m) { return m.name == name; });
 }
 constexpr bool listed(std::string_view name) {
+    if (name == "fleet") {
+        return std::ranges::any_of(bridle::admin::kModes,
+                                   [](const auto& m) { return m.name.starts_with("fleet "); });
+    }
     return name == "-h" || std::ranges::any_of(bridle::admin::kModes,
                                                [&](const auto& m) { return m.name == name; });
 }

@@ -222,6 +222,7 @@ bool matches(const AuditOptions& o, const AuditRequest& r) {
     if (!o.rule.empty() && !names_rule(r.field("BRIDLE_RULE"), o.rule)) return false;
     if (!o.key.empty() && r.field("BRIDLE_KEY") != o.key) return false;
     if (!o.read.request_id.empty() && r.id != o.read.request_id) return false;
+    if (!o.fanout.empty() && r.field("BRIDLE_FANOUT_ID") != o.fanout) return false;
     return true;
 }
 
@@ -291,6 +292,7 @@ std::string to_json(const AuditRequest& r) {
     j["client"] = r.field("BRIDLE_CLIENT");
     j["front_end"] = r.field("BRIDLE_FRONT_END");
     j["task_id"] = r.field("BRIDLE_TASK_ID");
+    j["fanout_id"] = r.field("BRIDLE_FANOUT_ID");
     j["decision"] = r.verdict();
     j["rule"] = r.field("BRIDLE_RULE");
     j["reason"] = r.field("BRIDLE_REASON");
@@ -475,6 +477,7 @@ std::string audit_options(const std::map<std::string, std::string>& values,
     o.rule = value("--rule");
     o.key = value("--key");
     o.read.request_id = value("--request");
+    o.fanout = value("--fanout");
     o.read.directory = value("-D");
     o.read.file = value("--file");
     if (!o.read.directory.empty() && !o.read.file.empty()) return "give -D or --file, not both";

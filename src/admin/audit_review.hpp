@@ -20,6 +20,7 @@ struct AuditOptions {
     std::string decision;     // "", allow or deny
     std::string rule;
     std::string key;
+    std::string fanout;  // "", or only the requests of this fleet fan-out (BRIDLE_FANOUT_ID)
     enum class Output { kTable, kJson } output = Output::kTable;
     bool stats = false;
     bool color = false;     // ANSI colours in the table

@@ -40,7 +40,7 @@ struct OptionSpec {
     bool is_flag = false;
 };
 
-inline constexpr std::array<ModeSpec, 14> kModes{{
+inline constexpr std::array<ModeSpec, 16> kModes{{
     {"", "", "forced command: decide and run SSH_ORIGINAL_COMMAND"},
     {"-c", "TEXT", "as the account's login shell"},
     {"check", "", "validate the policy"},
@@ -53,11 +53,13 @@ inline constexpr std::array<ModeSpec, 14> kModes{{
     {"run-as", "RULE [-- WORD...]", "the target side of a run_as rule; started only by sudo"},
     {"audit", "", "review the audit trail (journal, or JSON lines with --file)"},
     {"learn", "", "propose typed rules from the denials; or list unused rules"},
+    {"fleet run", "HOST|GROUP -- CMD...", "controller: run CMD on the inventory's hosts over ssh"},
+    {"fleet mcp", "", "controller: an MCP server on stdio that fans out to the hosts"},
     {"--help", "", "this text (also -h)"},
     {"--version", "", "the version"},
 }};
 
-inline constexpr std::array<OptionSpec, 40> kOptions{{
+inline constexpr std::array<OptionSpec, 49> kOptions{{
     {"", "--key", "NAME", false, "the key's name, from authorized_keys command="},
     {"", "--policy", "FILE", false,
      "read only FILE instead of /etc/bridle/policy.yaml and policy.d"},
@@ -86,6 +88,8 @@ inline constexpr std::array<OptionSpec, 40> kOptions{{
     {"audit", "--rule", "ID", false, "only requests decided by rule ID"},
     {"audit", "--key", "NAME", false, "only requests made with the key NAME"},
     {"audit", "--request", "ID", false, "only the request ID (BRIDLE_REQUEST_ID)"},
+    {"audit", "--fanout", "ID", false,
+     "only the requests of the fleet fan-out ID (BRIDLE_FANOUT_ID)"},
     {"audit", "-o", "table|json", false,
      "output: a table (default) or one JSON object per request"},
     {"audit", "-D", "DIR", false,
@@ -109,6 +113,14 @@ inline constexpr std::array<OptionSpec, 40> kOptions{{
      "list the rules no request used in the DURATION before --until (30d)"},
     {"learn", "--write", "FILE", false,
      "write the proposals to the new file FILE (never overwrites)"},
+    {"fleet run", "-i", "INVENTORY", false, "the Ansible inventory (default /etc/ansible/hosts)"},
+    {"fleet run", "-o", "text|json", false, "output: host-prefixed lines (default) or JSON"},
+    {"fleet run", "--timeout", "SECONDS", false, "each host's timeout (default 120)"},
+    {"fleet run", "--max-parallel", "N", false, "hosts at once (default 16, at most 64)"},
+    {"fleet run", "--stop-on-failure", "", false, "start no more hosts once one has failed", true},
+    {"fleet run", "--ssh-config", "FILE", false, "ssh's configuration file (ssh -F FILE)"},
+    {"fleet mcp", "-i", "INVENTORY", false, "the Ansible inventory (default /etc/ansible/hosts)"},
+    {"fleet mcp", "--ssh-config", "FILE", false, "ssh's configuration file (ssh -F FILE)"},
 }};
 
 // The --help text, generated from the tables.

@@ -18,6 +18,9 @@ struct Record {
     std::string message;
     std::string message_id;  // 128-bit id, 32 hex digits, one per event type
     int priority = 6;        // syslog priority: 6 info, 5 notice, 4 warning, 3 err
+    // SYSLOG_IDENTIFIER: "bridle" for a host's records (what `bridle audit` reads);
+    // "bridle-fleet" for the fleet controller's own.
+    std::string identifier = "bridle";
     std::vector<std::pair<std::string, std::string>> fields;
     void add(std::string name, std::string value) {
         fields.emplace_back(std::move(name), std::move(value));

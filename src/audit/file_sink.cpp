@@ -132,7 +132,7 @@ std::string to_json_line(const Record& record, const std::string& host) {
     line["MESSAGE"] = record.message;
     if (!record.message_id.empty()) line["MESSAGE_ID"] = record.message_id;
     line["PRIORITY"] = std::to_string(record.priority);
-    line["SYSLOG_IDENTIFIER"] = "bridle";
+    line["SYSLOG_IDENTIFIER"] = record.identifier;
     for (const auto& [name, value] : record.fields) line[name] = value;
     // The builders escape every untrusted value, so this is valid UTF-8 with no raw newline;
     // `replace` keeps a record that is not from being lost. JSON escapes control characters,

@@ -78,7 +78,7 @@ Result<std::string> serialize(const Record& record) {
     append_field(out, "MESSAGE", record.message);
     if (!record.message_id.empty()) append_field(out, "MESSAGE_ID", record.message_id);
     append_field(out, "PRIORITY", std::to_string(record.priority));
-    append_field(out, "SYSLOG_IDENTIFIER", "bridle");
+    append_field(out, "SYSLOG_IDENTIFIER", record.identifier);
     for (const auto& [name, value] : record.fields) append_field(out, name, value);
     return out;
 }

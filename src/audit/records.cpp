@@ -32,6 +32,7 @@ void add_common(Record& r, const RequestInfo& info, const char* event) {
     r.add("BRIDLE_EVENT", event);
     r.add("BRIDLE_REQUEST_ID", info.request_id);
     if (!info.session_id.empty()) r.add("BRIDLE_SESSION_ID", info.session_id);
+    if (!info.fanout_id.empty()) r.add("BRIDLE_FANOUT_ID", info.fanout_id);
     r.add("BRIDLE_FRONT_END", info.front_end);
     if (!info.task_id.empty()) r.add("BRIDLE_TASK_ID", info.task_id);
     r.add("BRIDLE_KEY", escape_text(info.key, 128));

@@ -34,6 +34,8 @@ struct RequestInfo {
     std::string key;
     std::string client;  // SSH_CONNECTION
     std::string session_id;
+    std::string
+        fanout_id;  // BRIDLE_FANOUT_ID: the fleet controller's fan-out, as the client sent it
     std::string front_end;
     std::string policy_sha256;
     std::string policy_cache;            // BRIDLE_POLICY_CACHE: Policy::cache, when not empty

@@ -293,6 +293,7 @@ int FileOps::run_rule(const std::string& id, const std::string* value, const cha
     check.key = request.key;
     check.client = request.client;
     check.session_id = request.session_id;
+    check.fanout_id = request.fanout_id;
     check.front_end = front_end;
     check.run_as = request.run_as;
     check.parent_request_id = request_id;

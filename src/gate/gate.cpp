@@ -153,6 +153,7 @@ audit::RequestInfo info_of(const Request& request, const std::string& id,
     info.key = request.key;
     info.client = request.client;
     info.session_id = request.session_id;
+    info.fanout_id = request.fanout_id;
     info.front_end = request.front_end;
     info.task_id = request.task_id;
     info.policy_sha256 = policy_sha256;

@@ -45,6 +45,8 @@ struct Request {
     std::string key;                   // --key NAME from authorized_keys
     std::string client;                // SSH_CONNECTION, or empty
     std::string session_id;            // ties the requests of one session
+    std::string fanout_id;             // the fleet controller's fan-out (MCP _meta): recorded
+                                       // as BRIDLE_FANOUT_ID, never used for a decision
     std::string front_end = "forced";  // forced | login-shell | mcp | explain | sudo
     std::string run_as;                // the user commands run as (for the record)
     std::string request_id;            // empty: a fresh one (the target side of a

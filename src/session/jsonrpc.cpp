@@ -118,6 +118,10 @@ std::string error_line(const Json& id, ErrorCode code, const std::string& messag
     return dump_line(Json{{"jsonrpc", "2.0"}, {"id", id}, {"error", std::move(error)}});
 }
 
+std::string request_line(const Json& id, const std::string& method, const Json& params) {
+    return dump_line(Json{{"jsonrpc", "2.0"}, {"id", id}, {"method", method}, {"params", params}});
+}
+
 std::string notification_line(const std::string& method, const Json& params) {
     return dump_line(Json{{"jsonrpc", "2.0"}, {"method", method}, {"params", params}});
 }

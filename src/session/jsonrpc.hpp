@@ -61,6 +61,8 @@ std::string result_line(const Json& id, const Json& result);
 std::string error_line(const Json& id, ErrorCode code, const std::string& message,
                        const Json& data = nullptr);
 std::string notification_line(const std::string& method, const Json& params);
+// A request, as a client sends it (the fleet controller, src/fleet/connection.cpp).
+std::string request_line(const Json& id, const std::string& method, const Json& params);
 
 // Splits a byte stream into lines. A line longer than kMaxLineBytes is reported once, as
 // too long, and its bytes are dropped up to the next newline, so memory stays bounded

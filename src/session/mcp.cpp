@@ -34,6 +34,22 @@ bool is_usable_id(const Json& id) {
     return id.is_string() || id.is_number_integer();
 }
 
+// The fleet controller's fan-out id, params._meta["bridle/fanout_id"]: an audit field and
+// nothing more (no decision reads it). Anything but 1-64 of [A-Za-z0-9._-] is not recorded.
+std::string fanout_id_of(const Json& params) {
+    if (!params.is_object()) return {};
+    const auto meta = params.find("_meta");
+    if (meta == params.end() || !meta->is_object()) return {};
+    const auto id = meta->find("bridle/fanout_id");
+    if (id == meta->end() || !id->is_string()) return {};
+    const std::string& s = id->get_ref<const std::string&>();
+    const bool valid = !s.empty() && s.size() <= 64 && std::all_of(s.begin(), s.end(), [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+               c == '.' || c == '_' || c == '-';
+    });
+    return valid ? s : std::string();
+}
+
 }  // namespace
 
 void Session::handle_line(const jsonrpc::LineReader::Line& line) {
@@ -173,8 +189,9 @@ void Session::initialize(const Message& m) {
     send(jsonrpc::result_line(m.id, result));
 }
 
-gate::Request Session::request_for(const tools::CommandArgs& args) const {
+gate::Request Session::request_for(const tools::CommandArgs& args, const Message& m) const {
     gate::Request request;
+    request.fanout_id = fanout_id_of(m.params);
     request.text = args.text;
     request.argv = args.argv;
     request.pipeline = args.pipeline;
@@ -220,7 +237,7 @@ void Session::call_tool(const Message& m, revision::Era era) {
         } else {
             tools::CommandArgs args;
             args.argv = std::move(words.value());
-            Pending pending{m.id, request_for(args), nullptr, era};
+            Pending pending{m.id, request_for(args, m), nullptr, era};
             pending.task_tool = true;
             enqueue(std::move(pending));
         }
@@ -240,7 +257,7 @@ void Session::call_tool(const Message& m, revision::Era era) {
         reply(m.id, tools::error_result(args.error().message, run), era);
         return;
     }
-    gate::Request request = request_for(args.value());
+    gate::Request request = request_for(args.value(), m);
     if (!run) {
         // The explain pipeline: tokenize and decide, no audit, nothing runs.
         reply(m.id, tools::check_result(gate::explain(context_, request)), era);
@@ -299,7 +316,7 @@ void Session::call_file_tool(const Message& m, revision::Era era, const std::str
     }
     tools::CommandArgs words;
     words.argv = args.value().argv;
-    gate::Request request = request_for(words);
+    gate::Request request = request_for(words, m);
     if (args.value().content) {
         request.upload = [content = *args.value().content](std::uint64_t max_bytes,
                                                            std::chrono::milliseconds) {

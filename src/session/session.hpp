@@ -93,7 +93,8 @@ class Session {
     Json server_info() const;
     std::string instructions() const;
     void cancel(const Json& request_id);
-    gate::Request request_for(const tools::CommandArgs& args) const;
+    // `m`'s request as the gate takes it; the fleet controller's fan-out id from its _meta.
+    gate::Request request_for(const tools::CommandArgs& args, const jsonrpc::Message& m) const;
 
     // session.cpp: processes and I/O.
     void send(const std::string& line);

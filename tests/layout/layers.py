@@ -17,7 +17,7 @@ LAYERS = [
     ("pure stages", ["command", "policy", "matching", "privilege"]),
     ("mechanisms", ["loader", "sandbox", "execution", "audit", "files", "guard"]),
     ("pipeline", ["gate"]),
-    ("front ends", ["session", "target", "admin", "forced"]),
+    ("front ends", ["session", "target", "admin", "forced", "fleet"]),
     ("main", ["main.cpp"]),
 ]
 # Within a layer, these edges are allowed, and no others (each a documented hand-over).
@@ -25,6 +25,7 @@ SIDEWAYS = {
     ("matching", "policy"), ("privilege", "matching"), ("privilege", "policy"),
     ("execution", "sandbox"), ("audit", "execution"),
     ("forced", "session"),   # a `mcp` request becomes a session
+    ("fleet", "session"),    # the controller frames its MCP requests with session/jsonrpc
 }
 PURE = {"common", "command", "policy", "matching", "privilege"}
 

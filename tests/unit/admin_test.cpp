@@ -605,6 +605,18 @@ TEST(MainModes, RefuseBadCommandLinesWithTheirMessageAndStatus) {
         {{"audit", "--color", "sometimes"}, 64, "bridle: --color must be auto, always or never"},
         // learn
         {{"learn", "extra"}, 64, "bridle: unexpected argument to learn: extra"},
+        // The fleet controller: its subcommand, the target, the command after --.
+        {{"fleet"}, 64, "bridle: fleet needs run or mcp"},
+        {{"fleet", "go"}, 64, "bridle: fleet needs run or mcp"},
+        {{"fleet", "run"}, 64, "bridle: fleet run needs HOST|GROUP"},
+        {{"fleet", "run", "web", "uptime"}, 64, "bridle: fleet run: the command follows -- (fleet run HOST|GROUP -- CMD...)"},
+        {{"fleet", "run", "web", "--"}, 64, "bridle: fleet run needs a command after --"},
+        {{"fleet", "run", "-o", "xml", "web", "--", "uptime"}, 64, "bridle: -o is text or json"},
+        {{"fleet", "run", "--timeout", "0", "web", "--", "uptime"}, 64, "bridle: --timeout: a whole number from 1 to 86400, not \"0\""},
+        {{"fleet", "run", "--max-parallel", "65", "web", "--", "uptime"}, 64, "bridle: --max-parallel: a whole number from 1 to 64, not \"65\""},
+        {{"fleet", "run", "--follow", "web", "--", "uptime"}, 64, "bridle: --follow is not an option of fleet run"},
+        {{"fleet", "mcp", "extra"}, 64, "bridle: unexpected argument to fleet mcp: extra"},
+        {{"fleet", "run", "-i", "/nonexistent/inv", "web", "--", "uptime"}, 78, "bridle: fleet: /nonexistent/inv: cannot read the inventory", false},
         {{"learn", "--decision", "deny"}, 64, "bridle: --decision is not an option of learn"},
         {{"learn", "--unused", "soon"}, 64, "bridle: --unused: cannot read the duration \"soon\" (try 30d, 2w, 12h)"},
         {{"learn", "--since", "-1d", "--unused", "30d"}, 64, "bridle: --unused DURATION sets the window: leave out --since"},
