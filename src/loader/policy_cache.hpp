@@ -14,7 +14,8 @@
 
 namespace bridle::policy::cache {
 
-constexpr std::uint32_t kFormatVersion = 3;  // 2: SandboxProfile::exec_log; 3: tasks, files
+constexpr std::uint32_t kFormatVersion = 4;  // 2: SandboxProfile::exec_log; 3: tasks, files;
+                                             // 4: approvals
 // Cache files kept in the directory: writing one removes the oldest beyond this many.
 constexpr std::size_t kKeptFiles = 4;
 

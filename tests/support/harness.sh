@@ -33,8 +33,9 @@
 # Functions (each documented where it is defined):
 #   harness_setup [--login-shell]   harness_finish
 #   bridle_ssh [ssh options] -- [TEXT]      run_as_user [VAR=V...] -- CMD...
-#   install_policy FILE   it_add_key NAME OPTIONS   it_start_journald   it_stop_journald [SIG]
-#   it_overlay_var_lib   it_host_dpkg_sum
+#   install_policy FILE   it_add_key NAME OPTIONS   it_new_key NAME COMMENT
+#   it_start_journald   it_stop_journald [SIG]
+#   it_overlay_usr_bin   it_overlay_var_lib   it_host_dpkg_sum
 #   journal_json [journalctl matches]   journal_mark   bridle_records   rec EVENT FIELD
 #   rec_get FIELD [F=V...]   rec_count [F=V...]   rec_dump   jq_get JSON EXPR
 #   pass NAME   fail NAME WHY   assert_eq/assert_ne NAME A B   assert_contains/
@@ -523,6 +524,25 @@ harness_setup() {
     it_start_sshd
     it_add_key main "restrict,command=\"$IT_FORCED\""
     it_start_mux main
+}
+
+# it_new_key NAME COMMENT: a key pair $IT_WORK/NAME(.pub) that no keys file lists yet (for
+# `bridle enroll`), and `ssh NAME` (IT_KEY=NAME bridle_ssh) logging in with it.
+it_new_key() {
+    ssh-keygen -q -t ed25519 -N '' -C "$2" -f "$IT_WORK/$1" || exit 1
+    printf 'Host %s\n  HostName 127.0.0.1\n  Port %s\n  User %s\n  IdentityFile %s\n' \
+        "$1" "$IT_PORT" "$IT_USER" "$IT_WORK/$1" >>"$IT_WORK/ssh_config.hosts"
+    it_write_ssh_config
+}
+
+# it_overlay_usr_bin: the binary under test as /usr/bin/bridle, which the lines `bridle enroll`
+# writes run: a read-only overlay inside this mount namespace only (the host's /usr/bin is not
+# touched).
+it_overlay_usr_bin() {
+    mkdir -m 0755 "$IT_WORK/usrbin"
+    install -m 0755 "$BRIDLE" "$IT_WORK/usrbin/bridle"
+    mount -n -t overlay bridle-it-usrbin -o "lowerdir=$IT_WORK/usrbin:/usr/bin" /usr/bin ||
+        { echo "FAIL $IT_NAME: cannot overlay /usr/bin"; exit 1; }
 }
 
 # it_overlay_var_lib: /var/lib becomes an overlay on the test's tmpfs (dpkg's and apt's state,
