@@ -264,6 +264,18 @@ assert_eq records.rejected "bob" \
 assert_eq records.expired 1 "$(rec_count BRIDLE_EVENT=approval-expired BRIDLE_APPROVAL_ID="$ID4")"
 assert_eq records.void 1 "$(rec_count BRIDLE_EVENT=approval-void BRIDLE_APPROVAL_ID="$ID5")"
 
+# --- MCP: run_command answers approval_required (not an error), then runs once approved.
+answer=$(it_mcp_run_command 1 '["echo","mcp"]')
+assert_eq mcp.status approval_required "$(jq_get "$answer" 'm["result"]["structuredContent"]["status"]')"
+assert_eq mcp.not-an-error False "$(jq_get "$answer" 'm["result"]["isError"]')"
+MCP_ID=$(jq_get "$answer" 'm["result"]["structuredContent"]["approval"]["id"]')
+assert_match mcp.id "$MCP_ID" '^[0-9a-f]{32}$'
+assert_eq mcp.approvers "['admin', 'bob']" "$(jq_get "$answer" 'm["result"]["structuredContent"]["approval"]["approvers"]')"
+"$BRIDLE" approve --policy "$IT_POLICY" "$MCP_ID" >"$IT_WORK/approve.out" 2>&1
+answer=$(it_mcp_run_command 2 '["echo","mcp"]')
+assert_eq mcp.runs ok "$(jq_get "$answer" 'm["result"]["structuredContent"]["status"]')"
+assert_eq mcp.output "mcp" "$(jq_get "$answer" 'm["result"]["structuredContent"]["stdout"].strip()')"
+
 # --- The shipped example beside the shipped policy: its rules win for exactly their requests.
 install -d -m 0755 /etc/bridle/policy.d
 install -m 0644 "$BRIDLE_SOURCE_DIR/policy/default.yaml" /etc/bridle/policy.yaml
