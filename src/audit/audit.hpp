@@ -36,6 +36,7 @@ constexpr const char* kApprovalConsumedMessageId = "bfe8dbca3d2f46c18a5a1a906bdc
 constexpr const char* kApprovalExpiredMessageId = "f6f9fde91e8d45cf909e7e5fd84db608";
 constexpr const char* kApprovalVoidMessageId = "a200451389f54944bd7abe4eee32b702";
 constexpr const char* kApprovalRefusedMessageId = "a5ae764916e44266b312048299400d27";
+constexpr const char* kApprovalNotifiedMessageId = "63466f562dba4a6a9323130033020d64";
 
 class Sink {
   public:

@@ -190,7 +190,7 @@ Record approval_record(const RequestInfo& info, const std::string& step, const s
         {"requested", kApprovalRequestedMessageId}, {"approved", kApprovalApprovedMessageId},
         {"rejected", kApprovalRejectedMessageId},   {"consumed", kApprovalConsumedMessageId},
         {"expired", kApprovalExpiredMessageId},     {"void", kApprovalVoidMessageId},
-        {"refused", kApprovalRefusedMessageId}};
+        {"refused", kApprovalRefusedMessageId},     {"notified", kApprovalNotifiedMessageId}};
     Record r;
     r.message_id = kApprovalVoidMessageId;
     for (const auto& [name, id] : kIds) {

@@ -13,6 +13,7 @@
 #include <ctime>
 
 #include "approval/canonical.hpp"
+#include "approval/notify.hpp"
 #include "common/text.hpp"
 #include "gate/approval_steps.hpp"
 #include "gate/internal.hpp"
@@ -322,6 +323,18 @@ bool settle_approval(const Context& context, const Request& request,
         r.exit_status = to_int(ExitCode::kUnavailable);
         r.message = "bridle: " + recorded.error().full() + "\nbridle: nothing was run\n";
         return false;
+    }
+    // Tell the approvers (approvals.notify): bounded in time; whatever it does, the request
+    // waits as it is, and the record says how it went.
+    if (!context.policy.approvals.notify.empty()) {
+        std::array<char, 256> hostname{};
+        (void)::gethostname(hostname.data(), hostname.size() - 1);
+        const std::string failed =
+            approval::run_notify(context.policy.approvals.notify,
+                                 {e.binding.id, e.code, hostname.data(), e.binding.key, e.command},
+                                 context.policy.approvals.notify_timeout);
+        (void)record_step(context.audit, e, "notified", failed, request.front_end, request.client,
+                          {{"BRIDLE_NOTIFY", failed.empty() ? "ok" : "failed"}});
     }
     r.kind = Kind::kPending;
     r.exit_status = to_int(ExitCode::kTempFail);

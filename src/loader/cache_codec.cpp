@@ -18,7 +18,7 @@ namespace {
 // kFormatVersion and the sizes below are updated together. (A bool that fits in padding,
 // as SandboxProfile::exec_log did, leaves them as they were: bump the version all the same.)
 #if defined(__GLIBCXX__) && __SIZEOF_POINTER__ == 8 && !defined(_GLIBCXX_DEBUG)
-static_assert(sizeof(Policy) == 632 && sizeof(FileRule) == 448 && sizeof(Settings) == 248 &&
+static_assert(sizeof(Policy) == 664 && sizeof(FileRule) == 448 && sizeof(Settings) == 248 &&
                   sizeof(AuditFile) == 48 && sizeof(ApprovalSpec) == 72,
               "the policy model changed: update cache_codec.cpp");
 static_assert(sizeof(SandboxProfile) == 304 && sizeof(LandlockRules) == 104 &&
@@ -430,6 +430,7 @@ std::string encode_policy(const Policy& policy, const std::vector<Error>& warnin
     w.u(policy.file_rules.size());
     for (const FileRule& file : policy.file_rules) put(w, file);
     w.s(policy.approvals.signers), w.s(policy.approvals.store);
+    w.strings(policy.approvals.notify), w.i(policy.approvals.notify_timeout.count());
     w.u(policy.approvals.sets.size());
     for (const auto& [name, set] : policy.approvals.sets) w.s(name), put(w, set);
     w.strings(policy.files);
@@ -458,6 +459,8 @@ Result<Policy> decode_policy(std::string_view bytes, std::vector<Error>& warning
         policy.file_rules.push_back(get_file_rule(r));
     }
     policy.approvals.signers = r.s(), policy.approvals.store = r.s();
+    policy.approvals.notify = r.strings();
+    policy.approvals.notify_timeout = std::chrono::milliseconds(r.i());
     for (std::size_t n = r.count(); n > 0 && !r.failed(); --n) {
         std::string name = r.s();
         policy.approvals.sets[std::move(name)] = get_approval(r);

@@ -13,13 +13,38 @@ namespace bridle::policy::read {
 void PolicyReader::read_approvals(const Field& field, Policy& policy) {
     const std::optional<Entries> entries = mapping(field, "approvals");
     if (!entries) return;
-    reject_unknown(*entries, {"signers", "store", "sets"}, "approvals");
+    reject_unknown(*entries, {"signers", "store", "sets", "notify", "notify_timeout"}, "approvals");
     ApprovalSettings& approvals = policy.approvals;
     if (const Entry* signers = find(*entries, "signers")) {
         approvals.signers = normal_path(signers->value, "approvals.signers").value_or("");
     }
     if (const Entry* store = find(*entries, "store")) {
         approvals.store = normal_path(store->value, "approvals.store").value_or("");
+    }
+    if (const Entry* notify = find(*entries, "notify")) {
+        if (const std::optional<std::vector<Field>> words =
+                list(notify->value, "approvals.notify")) {
+            for (const Field& word : *words) {
+                if (std::optional<std::string> w = text(word, "a word of approvals.notify")) {
+                    approvals.notify.push_back(*w);
+                }
+            }
+            if (approvals.notify.empty() || approvals.notify.front().empty() ||
+                approvals.notify.front().front() != '/') {
+                fail(notify->value.mark,
+                     "approvals.notify is a program's argv: its first word an absolute path "
+                     "(it runs without a shell)");
+            }
+        }
+    }
+    if (const Entry* timeout = find(*entries, "notify_timeout")) {
+        const std::optional<std::chrono::milliseconds> value =
+            duration(timeout->value, "approvals.notify_timeout");
+        if (value && (*value < std::chrono::seconds(1) || *value > std::chrono::seconds(60))) {
+            fail(timeout->value.mark, "approvals.notify_timeout must be 1s to 60s");
+        } else if (value) {
+            approvals.notify_timeout = *value;
+        }
     }
     if (const Entry* sets = find(*entries, "sets")) {
         const std::optional<Entries> named = mapping(sets->value, "approvals.sets");

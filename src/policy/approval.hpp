@@ -28,6 +28,10 @@ struct ApprovalSettings {
     std::string signers = "/etc/bridle/allowed_signers";  // OpenSSH allowed-signers file, root's
     std::string store = "/var/lib/bridle/approvals";      // the pending approvals (absolute)
     std::map<std::string, ApprovalSpec> sets;             // named sets rules refer to
+    std::vector<std::string> notify;  // `notify:` argv (notify[0] absolute) run for each new
+                                      // request with ID CODE HOST KEY COMMAND appended; never a
+                                      // shell; empty: none
+    std::chrono::milliseconds notify_timeout{10'000};  // then it is killed; 1s..60s
 };
 
 }  // namespace bridle::policy

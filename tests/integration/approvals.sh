@@ -8,7 +8,9 @@
 # itself, an approver key running a command, a foreign or forged signature, a signature of
 # another request, a second answer of one approver, another key, a changed argument, a rejected
 # request, an expired approval, a changed policy, a second use; and an allowed command naming the
-# approval store. Every step has its journal record, tied by the approval id.
+# approval store. Every step has its journal record, tied by the approval id. approvals.notify
+# (the shipped webhook script against a listener on loopback; a failing and a hanging program
+# leave the request pending); MCP's run_command answers approval_required; the shipped example.
 # shellcheck source=../support/harness.sh
 source "$(dirname "$0")/../support/harness.sh"
 harness_setup
@@ -263,6 +265,59 @@ assert_eq records.rejected "bob" \
     "$(rec_get BRIDLE_APPROVER BRIDLE_EVENT=approval-rejected BRIDLE_APPROVAL_ID="$ID3")"
 assert_eq records.expired 1 "$(rec_count BRIDLE_EVENT=approval-expired BRIDLE_APPROVAL_ID="$ID4")"
 assert_eq records.void 1 "$(rec_count BRIDLE_EVENT=approval-void BRIDLE_APPROVAL_ID="$ID5")"
+
+# --- approvals.notify: the shipped webhook script against a listener on loopback; a program
+# that fails or hangs leaves the request pending, within notify_timeout, and is recorded.
+LISTENED=$IT_WORK/listened.txt
+"$IT_PYTHON" - "$LISTENED" <<'PYTHON' &
+import http.server, sys
+class Hook(http.server.BaseHTTPRequestHandler):
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        with open(sys.argv[1], "ab") as f:
+            f.write(self.headers["Title"].encode() + b"\n" + body + b"\n")
+        self.send_response(200)
+        self.end_headers()
+    def log_message(self, *args):
+        pass
+http.server.HTTPServer(("127.0.0.1", 48123), Hook).serve_forever()
+PYTHON
+LISTENER=$!
+wait_until 5 "$IT_PYTHON" -c 'import socket; socket.create_connection(("127.0.0.1", 48123))'
+with_notify() { # the test's policy with approvals.notify set to the JSON list $1
+    sed "s|^approvals:\$|approvals:\n  notify: $1\n  notify_timeout: 1s|" "$IT_WORK/policy.yaml" \
+        >"$IT_WORK/notify.yaml"
+    install_policy "$IT_WORK/notify.yaml"
+}
+with_notify "[$BRIDLE_SOURCE_DIR/install/approvals/notify-webhook, \"http://127.0.0.1:48123/topic\"]"
+bridle_ssh -- 'echo notify'
+assert_eq notify.pending 75 "$SSH_RC"
+NID=$(approval_id)
+assert_contains notify.posted "$(cat "$LISTENED" 2>/dev/null)" "asks to run: echo notify"
+assert_contains notify.posted-id "$(cat "$LISTENED" 2>/dev/null)" "approve $NID"
+bridle_records >/dev/null
+assert_eq notify.recorded ok "$(rec_get BRIDLE_NOTIFY BRIDLE_EVENT=approval-notified BRIDLE_APPROVAL_ID="$NID")"
+with_notify "[/bin/false]"
+bridle_ssh -- 'echo failing'
+assert_eq notify.fails.still-pending 75 "$SSH_RC"
+FID=$(approval_id)
+bridle_records >/dev/null
+assert_eq notify.fails.recorded failed "$(rec_get BRIDLE_NOTIFY BRIDLE_EVENT=approval-notified BRIDLE_APPROVAL_ID="$FID")"
+assert_eq notify.fails.reason "exit status 1" "$(rec_get BRIDLE_REASON BRIDLE_EVENT=approval-notified BRIDLE_APPROVAL_ID="$FID")"
+printf '#!/bin/sh\nexec sleep 30\n' >"$IT_ROOT/hang" && chmod 0755 "$IT_ROOT/hang"
+with_notify "[$IT_ROOT/hang]"
+started=$SECONDS
+bridle_ssh -- 'echo hanging'
+assert_eq notify.hangs.still-pending 75 "$SSH_RC"
+((SECONDS - started <= 6)) && pass notify.hangs.bounded || fail notify.hangs.bounded "took $((SECONDS - started)) s"
+HID=$(approval_id)
+bridle_records >/dev/null
+assert_contains notify.hangs.recorded "$(rec_get BRIDLE_REASON BRIDLE_EVENT=approval-notified BRIDLE_APPROVAL_ID="$HID")" "killed after 1000 ms"
+pgrep -f 'sleep 30' >/dev/null && fail notify.hangs.killed "sleep 30 still runs" || pass notify.hangs.killed
+"$BRIDLE" approvals --policy "$IT_POLICY" "$HID" >"$IT_WORK/show.out" 2>&1
+assert_contains notify.hangs.stays-pending "$(cat "$IT_WORK/show.out")" "state:     pending"
+kill "$LISTENER" 2>/dev/null
+install_policy "$IT_WORK/policy.yaml"
 
 # --- MCP: run_command answers approval_required (not an error), then runs once approved.
 answer=$(it_mcp_run_command 1 '["echo","mcp"]')

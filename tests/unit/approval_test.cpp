@@ -204,6 +204,8 @@ TEST(ApprovalPolicy, LoaderAndCache) {
     const std::string yaml = R"(version: 1
 approvals:
   signers: /etc/bridle/approvers
+  notify: [/usr/lib/bridle/notify/notify-webhook, "https://ntfy.example/t"]
+  notify_timeout: 5s
   sets:
     admin: {approvers: [admin]}
 rules:
@@ -221,6 +223,8 @@ rules:
     ASSERT_TRUE(p) << p.error().full();
     EXPECT_EQ(p.value().approvals.signers, "/etc/bridle/approvers");
     EXPECT_EQ(p.value().approvals.store, "/var/lib/bridle/approvals");
+    EXPECT_EQ(p.value().approvals.notify.size(), 2u);
+    EXPECT_EQ(p.value().approvals.notify_timeout, std::chrono::seconds(5));
     ASSERT_TRUE(p.value().rules[0].approval);
     EXPECT_EQ(p.value().rules[0].approval->set, "admin");
     EXPECT_EQ(p.value().rules[0].approval->timeout, std::chrono::minutes(10));
@@ -233,6 +237,7 @@ rules:
     Result<policy::Policy> back = policy::cache::decode_policy(body, warnings);
     ASSERT_TRUE(back) << back.error().message;
     EXPECT_EQ(policy::cache::encode_policy(back.value(), {}), body);
+    EXPECT_EQ(back.value().approvals.notify, p.value().approvals.notify);
     EXPECT_EQ(back.value().rules[1].approval->approvers,
               (std::vector<std::string>{"admin", "bob"}));
 }
@@ -252,6 +257,15 @@ TEST(ApprovalPolicy, LoaderRefusals) {
         {"pipeline", "    pipeline: [alone, first]\n    approval: {approvers: [a]}\n"},
         {"task", "    task: true\n    approval: {approvers: [a]}\n"},
     };
+    for (const char* approvals :
+         {"approvals: {notify: [notify-webhook]}\n", "approvals: {notify: []}\n",
+          "approvals: {notify: [/bin/true], notify_timeout: 2m}\n",
+          "approvals: {store: relative}\n"}) {
+        SCOPED_TRACE(approvals);
+        policy::LoadReport report;
+        EXPECT_FALSE(policy::parse_policy_text(
+            std::string("version: 1\n") + approvals + "rules: []\n", "t.yaml", true, report));
+    }
     for (const auto& [name, extra] : cases) {
         SCOPED_TRACE(name);
         const std::string yaml =
