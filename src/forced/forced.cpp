@@ -159,6 +159,10 @@ int run(const Invocation& inv) {
     }
     // The agent's own approval words: the state of its request, a signature it delivers.
     if (auto answer = gate::approvals::serve_agent(context, request, read_signature)) {
+        if (answer->exit_status == to_int(ExitCode::kUsage) && answer->out.empty()) {
+            return refuse(ExitCode::kUsage, "not an approval request this key may send",
+                          answer->err, policy.sha256);  // on the record, like any refusal
+        }
         return print(*answer);
     }
     if (*inv.request == kSessionRequest) {

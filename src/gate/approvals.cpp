@@ -231,6 +231,11 @@ std::optional<Answer> serve_agent(const Context& context, const Request& request
     if (!words || words.value().empty()) return std::nullopt;
     const std::vector<std::string>& w = words.value();
     if (w[0] != "approval" && w[0] != "approve") return std::nullopt;
+    // A policy without approvals: these are ordinary requests, which no rule allows.
+    const bool any =
+        std::any_of(context.policy.rules.begin(), context.policy.rules.end(),
+                    [](const policy::Rule& rule) { return rule.approval.has_value(); });
+    if (!any) return std::nullopt;
     for (const policy::Rule& rule : context.policy.rules) {
         if (rule.name == w[0] && rule.allows_key(request.key)) return std::nullopt;  // the policy's
     }

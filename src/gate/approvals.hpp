@@ -50,7 +50,8 @@ Answer serve_approver(const Context& context, const Actor& actor,
                       const std::function<std::string()>& read_stdin);
 
 // The agent's own words (`approval ID [--text]`, `approve ID --signature -`): nullopt when the
-// request is not one of them (or a rule of the policy for this key has that name).
+// request is not one of them, the policy has no rule with approval, or a rule of the policy for
+// this key has that name.
 std::optional<Answer> serve_agent(const Context& context, const Request& request,
                                   const std::function<std::string()>& read_stdin);
 

@@ -115,6 +115,9 @@ assert_contains store.says "$SSH_ERR" "approval store"
 # --- Refused approvals: the agent by itself, a stranger's, another namespace's, a forged one.
 bridle_ssh -- "approve $ID"
 assert_eq agent.cannot-approve 64 "$SSH_RC"
+bridle_records >/dev/null
+assert_eq agent.cannot-approve.recorded 1 "$(rec_count BRIDLE_EVENT=decision BRIDLE_DECISION=deny \
+    "BRIDLE_REASON=not an approval request this key may send")"
 bridle_ssh -- "approval $ID --text"
 assert_eq agent.text 0 "$SSH_RC"
 printf '%s' "$SSH_OUT" >"$IT_WORK/req1.txt"
