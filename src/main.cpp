@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "admin/admin.hpp"
+#include "admin/approvals.hpp"
 #include "admin/audit_review.hpp"
 #include "admin/cli.hpp"
 #include "admin/enroll.hpp"
@@ -148,9 +149,20 @@ int enroll(const Args& args) {
     Words words;
     if (const auto refused = parse("enroll", args, Dashdash::kDropped, words)) return *refused;
     if (words.operands.size() != 1) return usage_error("enroll takes exactly one PUBKEY_FILE");
-    if (!words.has("--name")) return usage_error("enroll needs --name NAME");
+    if (words.has("--name") == words.has("--approver")) {
+        return usage_error("enroll needs --name NAME (an agent key) or --approver NAME");
+    }
     if (words.has("--expires") && words.option("--expires").empty()) {
         return usage_error("--expires needs a lifetime (30d) or a date (2027-01-31)");
+    }
+    if (words.has("--approver")) {
+        if (words.has("--expires")) {
+            return usage_error(
+                "--expires is for agent keys: an approver key does not expire "
+                "(revoke it with bridle revoke)");
+        }
+        return bridle::admin::enroll_approver(words.option("--approver"), words.operands[0],
+                                              keys_options(words));
     }
     return bridle::admin::enroll(words.option("--name"), words.operands[0], keys_options(words));
 }
@@ -247,6 +259,38 @@ int fleet(const Args& args) {
     return bridle::fleet::run(options);
 }
 
+// Approvals on the host (root): `approvals [ID]`, `approve ID`, `reject ID`.
+int approvals(const Args& args) {
+    Words words;
+    if (const auto refused = parse("approvals", args, Dashdash::kDropped, words)) return *refused;
+    if (words.operands.size() > 1) return usage_error("approvals takes at most one ID");
+    bridle::admin::ApprovalOptions options;
+    options.policy_file = words.option("--policy");
+    if (!words.operands.empty()) options.id = words.operands[0];
+    options.text_only = words.has("--text");
+    if (options.text_only && options.id.empty()) return usage_error("--text needs an ID");
+    return bridle::admin::list_approvals(options);
+}
+
+int answer(const Args& args, const char* mode, bool approve) {
+    Words words;
+    if (const auto refused = parse(mode, args, Dashdash::kDropped, words)) return *refused;
+    if (words.operands.size() != 1) return usage_error(std::string(mode) + " takes exactly one ID");
+    bridle::admin::ApprovalOptions options;
+    options.policy_file = words.option("--policy");
+    options.id = words.operands[0];
+    options.signature_file = words.option("--signature");
+    return bridle::admin::answer_approval(options, approve);
+}
+
+int approve(const Args& args) {
+    return answer(args, "approve", true);
+}
+
+int reject(const Args& args) {
+    return answer(args, "reject", false);
+}
+
 // The forced command: options come from authorized_keys `command=` or ForceCommand (the
 // administrator's); the request comes from the client, through SSH_ORIGINAL_COMMAND only.
 int forced_command(const Args& args) {
@@ -255,6 +299,8 @@ int forced_command(const Args& args) {
     bridle::forced::Invocation inv;
     inv.key = words.option("--key");
     inv.policy_file = words.option("--policy");
+    inv.approver = words.option("--approver");
+    inv.approver_key = words.option("--approver-key");
     if (const char* original = std::getenv("SSH_ORIGINAL_COMMAND")) inv.request = original;
     return bridle::forced::run(inv);
 }
@@ -266,7 +312,7 @@ struct Mode {
     int (*run)(const Args& args);
 };
 
-constexpr std::array<Mode, 15> kModes{{
+constexpr std::array<Mode, 18> kModes{{
     {"-c", login_shell},
     {"--help", help},
     {"-h", help},
@@ -274,6 +320,9 @@ constexpr std::array<Mode, 15> kModes{{
     {"check", check},
     {"explain", explain},
     {"audit", audit},
+    {"approvals", approvals},
+    {"approve", approve},
+    {"reject", reject},
     {"learn", learn},
     {"enroll", enroll},
     {"revoke", revoke},

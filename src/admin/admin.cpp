@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "admin/approvals.hpp"
 #include "admin/sudoers.hpp"
 #include "audit/audit.hpp"
 #include "audit/records.hpp"
@@ -187,6 +188,14 @@ int check(const std::string& policy_file, bool compile, const std::string& cache
     }
     const auto& p = loaded.value();
     for (const std::string& w : risky_grants(p)) std::cerr << "bridle: warning: " << w << "\n";
+    const ApprovalFindings approvals = check_approvals(p);
+    for (const std::string& w : approvals.warnings) std::cerr << "bridle: warning: " << w << "\n";
+    if (!approvals.errors.empty()) {
+        for (const std::string& e : approvals.errors) std::cerr << "bridle: error: " << e << "\n";
+        std::cerr << "bridle: the policy's approvals cannot work; fix the allowed-signers file or "
+                     "the approvers\n";
+        return to_int(ExitCode::kConfig);
+    }
     std::cout << "policy OK: " << p.rules.size() << " rule(s)";
     if (!p.file_rules.empty()) std::cout << " and " << p.file_rules.size() << " files entries";
     std::cout << " from";

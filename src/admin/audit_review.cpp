@@ -103,6 +103,9 @@ bool writer_gone_here(const AuditRequest& r) {
 
 // What happened to an allowed command, in a word or two.
 std::string status_text(const AuditRequest& r) {
+    if (r.verdict() == "approval" && !r.steps.empty()) {
+        return r.steps.back().field("BRIDLE_APPROVAL_STATE");  // pending, approved, consumed...
+    }
     if (r.verdict() != "allow") return "-";
     if (!r.result) {
         if (r.is_complete()) return "-";
@@ -156,7 +159,8 @@ std::string AuditRequest::field(const std::string& name) const {
 }
 
 std::string AuditRequest::verdict() const {
-    return field("BRIDLE_DECISION") == "allow" ? "allow" : "deny";
+    const std::string said = field("BRIDLE_DECISION");
+    return said == "allow" || said == "approval" ? said : "deny";
 }
 
 bool AuditRequest::is_complete() const {
@@ -190,13 +194,18 @@ AuditRequest& AuditLog::add(const audit::StoredRecord& record) {
     } else {
         // A record without an id (not bridle's) stands alone.
         if (!id.empty()) index_.emplace(id, requests_.size());
-        requests_.push_back(AuditRequest{id, std::nullopt, std::nullopt});
+        requests_.push_back(AuditRequest{id, std::nullopt, std::nullopt, {}});
         request = &requests_.back();
     }
     // The first record of each kind counts; a copy that claims the same id again (a
     // duplicate, or a forgery) does not replace it.
+    const std::string event = record.field("BRIDLE_EVENT");
+    if (event.rfind("approval-", 0) == 0) {
+        request->steps.push_back(record);
+        return *request;
+    }
     std::optional<audit::StoredRecord>& slot =
-        record.field("BRIDLE_EVENT") == "result" ? request->result : request->decision;
+        event == "result" ? request->result : request->decision;
     if (!slot) slot = record;
     return *request;
 }
@@ -246,6 +255,27 @@ void print_table_header(std::ostream& out, const AuditOptions& o, bool show_host
     out << (o.color ? kBold : "") << line << (o.color ? kReset : "") << "\n";
 }
 
+// One step of a request's approval, under its row: "  approval K7QF-3M9D: approved by admin
+// (ssh SHA256:...) at 08:31:02".
+void print_approval_step(std::ostream& out, const audit::StoredRecord& step) {
+    const std::string event = step.field("BRIDLE_EVENT").substr(9);  // after "approval-"
+    std::string line =
+        "    approval " + safe(step.field("BRIDLE_APPROVAL_CODE")) + ": " + safe(event);
+    const std::string approver = step.field("BRIDLE_APPROVER");
+    if (!approver.empty()) {
+        line += " by " + safe(approver) + " (" + safe(step.field("BRIDLE_APPROVER_CHANNEL")) +
+                (step.field("BRIDLE_APPROVER_FINGERPRINT").empty()
+                     ? ""
+                     : " " + safe(step.field("BRIDLE_APPROVER_FINGERPRINT"))) +
+                ")";
+    }
+    if (!step.field("BRIDLE_RUN_REQUEST_ID").empty()) {
+        line += " by request " + safe(step.field("BRIDLE_RUN_REQUEST_ID"));
+    }
+    if (!step.field("BRIDLE_REASON").empty()) line += ": " + safe(step.field("BRIDLE_REASON"));
+    out << line << " at " << short_time(step.realtime_usec) << "\n";
+}
+
 void print_table_row(std::ostream& out, const AuditOptions& o, const AuditRequest& r,
                      bool show_host) {
     const std::string verdict = r.verdict();
@@ -270,14 +300,15 @@ void print_table_row(std::ostream& out, const AuditOptions& o, const AuditReques
     for (const char c : command) command_chars += (static_cast<unsigned char>(c) & 0xC0) != 0x80;
     if (room == 0 || command_chars + why.size() <= room) {
         out << command << why << "\n";
-        return;
+    } else {
+        out << cut(command, room) << "\n";
+        if (!why.empty()) {
+            const std::string indent(fixed > 30 ? 30 : fixed, ' ');
+            out << indent << cut(why, o.width > indent.size() + 10 ? o.width - indent.size() : 40)
+                << "\n";
+        }
     }
-    out << cut(command, room) << "\n";
-    if (!why.empty()) {
-        const std::string indent(fixed > 30 ? 30 : fixed, ' ');
-        out << indent << cut(why, o.width > indent.size() + 10 ? o.width - indent.size() : 40)
-            << "\n";
-    }
+    for (const audit::StoredRecord& step : r.steps) print_approval_step(out, step);
 }
 
 // ---- JSON -------------------------------------------------------------------------------------
@@ -306,6 +337,20 @@ std::string to_json(const AuditRequest& r) {
     j["policy_sha256"] = r.field("BRIDLE_POLICY_SHA256");
     j["writer_uid"] = number_or_null(r.field("_UID"));
     j["writer_exe"] = r.field("_EXE");
+    j["approval_id"] = r.field("BRIDLE_APPROVAL_ID");
+    nlohmann::json steps = nlohmann::json::array();
+    for (const audit::StoredRecord& step : r.steps) {
+        steps.push_back({{"step", step.field("BRIDLE_EVENT").substr(9)},
+                         {"time", iso_time(step.realtime_usec)},
+                         {"state", step.field("BRIDLE_APPROVAL_STATE")},
+                         {"code", step.field("BRIDLE_APPROVAL_CODE")},
+                         {"approver", step.field("BRIDLE_APPROVER")},
+                         {"channel", step.field("BRIDLE_APPROVER_CHANNEL")},
+                         {"fingerprint", step.field("BRIDLE_APPROVER_FINGERPRINT")},
+                         {"run_request_id", step.field("BRIDLE_RUN_REQUEST_ID")},
+                         {"reason", step.field("BRIDLE_REASON")}});
+    }
+    j["approval_steps"] = steps;
     j["has_decision"] = r.decision.has_value();
     j["has_result"] = r.result.has_value();
     j["lost"] = !r.result && status_text(r) == "lost";
@@ -471,8 +516,9 @@ std::string audit_options(const std::map<std::string, std::string>& values,
         (name == "--since" ? o.read.since : o.read.until) = *t;
     }
     o.decision = value("--decision");
-    if (!o.decision.empty() && o.decision != "allow" && o.decision != "deny") {
-        return "--decision must be allow or deny";
+    if (!o.decision.empty() && o.decision != "allow" && o.decision != "deny" &&
+        o.decision != "approval") {
+        return "--decision must be allow, deny or approval";
     }
     o.rule = value("--rule");
     o.key = value("--key");
@@ -516,6 +562,12 @@ int audit_review(const AuditOptions& o) {
         AuditRequest& r = log.add(record);
         if (caught_up && matches(o, r) && r.is_complete() && printed.insert(r.id).second) {
             emit(r, show_host_always);
+            std::cout.flush();
+        } else if (caught_up && o.output == AuditOptions::Output::kTable &&
+                   record.field("BRIDLE_EVENT").rfind("approval-", 0) == 0 && matches(o, r) &&
+                   printed.count(r.id) != 0) {
+            // A later step of a request already shown (approved, consumed...): its own line.
+            print_approval_step(std::cout, record);
             std::cout.flush();
         }
         return true;

@@ -32,9 +32,12 @@ struct AuditOptions {
 struct AuditRequest {
     std::string id;
     std::optional<audit::StoredRecord> decision, result;
+    // The steps of its approval (BRIDLE_EVENT approval-*: requested, approved, ..., consumed),
+    // in the order they came; docs/audit.md, Approvals.
+    std::vector<audit::StoredRecord> steps;
     std::uint64_t time() const;                        // the first record's
     std::string field(const std::string& name) const;  // decision's, else result's
-    std::string verdict() const;                       // allow or deny
+    std::string verdict() const;                       // allow, approval (waits) or deny
     bool is_complete() const;                          // nothing more to wait for
     // An allowed command whose result record never came: `now_usec` (realtime) is past its
     // decision's time plus its timeout (BRIDLE_TIMEOUT_MS; older records: the 24 h maximum)

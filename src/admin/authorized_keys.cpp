@@ -262,7 +262,8 @@ std::optional<std::string> quoted_option(std::string_view options, std::string_v
     return std::nullopt;
 }
 
-// --key NAME (or --key=NAME) of a bridle forced command line.
+// --key NAME (or --key=NAME), or an approver key's --approver NAME, of a bridle forced command
+// line: agent and approver keys share one set of names.
 std::optional<std::string> bridle_key_name(std::string_view command) {
     std::vector<std::string_view> words;
     for (command = trim(command); !command.empty();) {
@@ -274,7 +275,8 @@ std::optional<std::string> bridle_key_name(std::string_view command) {
     const std::string_view program = words[0].substr(words[0].rfind('/') + 1);
     if (program != "bridle") return std::nullopt;
     for (std::size_t i = 1; i < words.size(); ++i) {
-        if (words[i] == "--key" && i + 1 < words.size()) return std::string(words[i + 1]);
+        if ((words[i] == "--key" || words[i] == "--approver") && i + 1 < words.size())
+            return std::string(words[i + 1]);
         if (words[i].rfind("--key=", 0) == 0) return std::string(words[i].substr(6));
     }
     return std::nullopt;
@@ -421,6 +423,26 @@ Result<std::string> add_key(const KeysFile& file, std::string_view name, const P
         }
     }
     return join_lines(file, std::nullopt) + format_key_line(name, key, policy_file, expiry) + "\n";
+}
+
+std::string format_approver_line(std::string_view name, const PublicKey& key,
+                                 std::string_view policy_file) {
+    std::string line = "restrict,command=\"" + std::string(kBridlePath) + " --approver " +
+                       std::string(name) + " --approver-key " + key.fingerprint;
+    if (!policy_file.empty()) line += " --policy " + std::string(policy_file);
+    line += "\" " + key.type + " " + key.base64;
+    if (!key.comment.empty()) line += " " + key.comment;
+    return line;
+}
+
+Result<std::string> add_approver_key(const KeysFile& file, std::string_view name,
+                                     const PublicKey& key, std::string_view policy_file) {
+    // The same checks as an agent key's (name, policy path, duplicates); only the forced
+    // command differs.
+    if (Result<std::string> checked = add_key(file, name, key, policy_file); !checked) {
+        return checked;
+    }
+    return join_lines(file, std::nullopt) + format_approver_line(name, key, policy_file) + "\n";
 }
 
 Result<std::string> remove_key(const KeysFile& file, std::string_view name) {

@@ -66,6 +66,15 @@ std::string format_key_line(std::string_view name, const PublicKey& key,
 Result<std::string> add_key(const KeysFile& file, std::string_view name, const PublicKey& key,
                             std::string_view policy_file, std::string_view expiry = {});
 
+// An approver's key (docs/approvals.md): restrict,command="/usr/bin/bridle --approver NAME
+// --approver-key SHA256:...[ --policy FILE]" KEY. Its forced command only lists, shows,
+// approves and rejects.
+std::string format_approver_line(std::string_view name, const PublicKey& key,
+                                 std::string_view policy_file);
+// As add_key, with the approver's line; names are shared with agent keys.
+Result<std::string> add_approver_key(const KeysFile& file, std::string_view name,
+                                     const PublicKey& key, std::string_view policy_file);
+
 // The file's new content without the lines of key NAME. Refuses a name that is not enrolled.
 Result<std::string> remove_key(const KeysFile& file, std::string_view name);
 

@@ -40,7 +40,7 @@ struct OptionSpec {
     bool is_flag = false;
 };
 
-inline constexpr std::array<ModeSpec, 16> kModes{{
+inline constexpr std::array<ModeSpec, 19> kModes{{
     {"", "", "forced command: decide and run SSH_ORIGINAL_COMMAND"},
     {"-c", "TEXT", "as the account's login shell"},
     {"check", "", "validate the policy"},
@@ -52,6 +52,9 @@ inline constexpr std::array<ModeSpec, 16> kModes{{
     {"sudoers", "", "compile the run_as rules into a sudoers drop-in"},
     {"run-as", "RULE [-- WORD...]", "the target side of a run_as rule; started only by sudo"},
     {"audit", "", "review the audit trail (journal, or JSON lines with --file)"},
+    {"approvals", "[ID]", "list the requests that wait for approval, or show one (root)"},
+    {"approve", "ID", "approve request ID: as root, or with an approver's --signature"},
+    {"reject", "ID", "reject request ID (root)"},
     {"learn", "", "propose typed rules from the denials; or list unused rules"},
     {"fleet run", "HOST|GROUP -- CMD...", "controller: run CMD on the inventory's hosts over ssh"},
     {"fleet mcp", "", "controller: an MCP server on stdio that fans out to the hosts"},
@@ -59,15 +62,20 @@ inline constexpr std::array<ModeSpec, 16> kModes{{
     {"--version", "", "the version"},
 }};
 
-inline constexpr std::array<OptionSpec, 49> kOptions{{
+inline constexpr std::array<OptionSpec, 57> kOptions{{
     {"", "--key", "NAME", false, "the key's name, from authorized_keys command="},
     {"", "--policy", "FILE", false,
      "read only FILE instead of /etc/bridle/policy.yaml and policy.d"},
+    {"", "--approver", "NAME", false,
+     "an approver key's forced command: only approvals, show, approve, reject"},
+    {"", "--approver-key", "FINGERPRINT", false, "the approver key's SHA256 fingerprint"},
     {"check", "--policy", "FILE", false, "the policy file to check"},
     {"check", "--compile", "", false, "then store it in the compiled policy cache (root)", true},
     {"explain", "--policy", "FILE", false, "the policy file to decide with"},
     {"explain", "--key", "NAME", false, "decide as the key NAME"},
-    {"enroll", "--name", "NAME", true, "the key's name: [A-Za-z0-9][A-Za-z0-9._@-]{0,63}"},
+    {"enroll", "--name", "NAME", false, "the agent key's name: [A-Za-z0-9][A-Za-z0-9._@-]{0,63}"},
+    {"enroll", "--approver", "NAME", false,
+     "enroll an approver's key instead (NAME as in the allowed-signers file)"},
     {"enroll", "--file", "PATH", false,
      "the authorized keys file (default /etc/bridle/authorized_keys/ai-agent)"},
     {"enroll", "--policy", "FILE", false, "the key's forced command reads only FILE"},
@@ -81,10 +89,17 @@ inline constexpr std::array<OptionSpec, 49> kOptions{{
     {"sudoers", "--bridle", "PATH", false, "the bridle binary sudo starts (default: this one)"},
     {"sudoers", "--install", "", false, "write /etc/sudoers.d/bridle (0440) after visudo -c", true},
     {"run-as", "--policy", "FILE", false, "the policy file the drop-in names"},
+    {"approvals", "--policy", "FILE", false, "the policy that names the store"},
+    {"approvals", "--text", "", false, "with ID: only the text an approver signs", true},
+    {"approve", "--policy", "FILE", false, "the policy that names the store and signers"},
+    {"approve", "--signature", "FILE", false,
+     "an approver's ssh-keygen -Y sign -n bridle-approval signature (\"-\": stdin)"},
+    {"reject", "--policy", "FILE", false, "the policy that names the store"},
     {"audit", "--since", "TIME", false,
      "records at or after TIME (journalctl syntax: \"2026-11-24 08:00\", today, -1h)"},
     {"audit", "--until", "TIME", false, "records at or before TIME"},
-    {"audit", "--decision", "allow|deny", false, "only requests with this decision"},
+    {"audit", "--decision", "allow|deny|approval", false,
+     "only requests with this decision (approval: those that asked, with their steps)"},
     {"audit", "--rule", "ID", false, "only requests decided by rule ID"},
     {"audit", "--key", "NAME", false, "only requests made with the key NAME"},
     {"audit", "--request", "ID", false, "only the request ID (BRIDLE_REQUEST_ID)"},

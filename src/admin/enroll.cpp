@@ -206,7 +206,12 @@ Status confirm_with_ssh_keygen(const PublicKey& key) {
     return ok_status();
 }
 
-int enroll(const std::string& name, const std::string& pubkey_file, const KeysOptions& options) {
+namespace {
+
+// An agent key (`approver` false) or an approver's key: the same checks and the same atomic
+// rewrite of the keys file; only the forced command of the line differs.
+int enroll_key(const std::string& name, const std::string& pubkey_file, const KeysOptions& options,
+               bool approver) {
     if (!is_key_name(name)) {
         return fail_usage({"invalid key name " + quote_text(name, 80) +
                                ": use 1 to 64 of [A-Za-z0-9._@-], starting with a letter or digit",
@@ -233,17 +238,34 @@ int enroll(const std::string& name, const std::string& pubkey_file, const KeysOp
     os::UniqueFd locked(lock.value());
     auto current = read_keys_file(options.file);
     if (!current) return fail_config(current.error());
-    auto updated =
-        add_key(parse_keys_file(current.value()), name, key.value(), options.policy_file, expiry);
+    const KeysFile parsed = parse_keys_file(current.value());
+    auto updated = approver ? add_approver_key(parsed, name, key.value(), options.policy_file)
+                            : add_key(parsed, name, key.value(), options.policy_file, expiry);
     if (!updated) return fail_usage(updated.error());
     if (const Status written = write_keys_file(options.file, updated.value()); !written) {
         return fail_config(written.error());
     }
-    std::cout << "enrolled " << name << ": " << key.value().type << " " << key.value().fingerprint
-              << " in " << options.file;
+    std::cout << "enrolled " << (approver ? "approver " : "") << name << ": " << key.value().type
+              << " " << key.value().fingerprint << " in " << options.file;
     if (!expiry.empty()) std::cout << ", expires " << utc_text(*parse_timespec(expiry));
     std::cout << "\n";
+    if (approver) {
+        std::cout << "its forced command only lists, shows, approves and rejects requests; for "
+                     "signatures, put the same key in the allowed-signers file as "
+                  << name << "\n";
+    }
     return to_int(ExitCode::kOk);
+}
+
+}  // namespace
+
+int enroll(const std::string& name, const std::string& pubkey_file, const KeysOptions& options) {
+    return enroll_key(name, pubkey_file, options, false);
+}
+
+int enroll_approver(const std::string& name, const std::string& pubkey_file,
+                    const KeysOptions& options) {
+    return enroll_key(name, pubkey_file, options, true);
 }
 
 int revoke(const std::string& name, const KeysOptions& options) {

@@ -22,6 +22,11 @@ struct KeysOptions {
 // or its directory is unsafe (not root-owned, writable by others, a symlink) or cannot be written.
 int enroll(const std::string& name, const std::string& pubkey_file, const KeysOptions& options);
 
+// `bridle enroll --approver NAME [--file PATH] PUBKEY_FILE`: an approver's key, whose forced
+// command only answers approval requests (docs/approvals.md). Exit statuses as for enroll.
+int enroll_approver(const std::string& name, const std::string& pubkey_file,
+                    const KeysOptions& options);
+
 // `bridle revoke [--file PATH] NAME`: 0 removed; 64 no such key; 78 as for enroll.
 int revoke(const std::string& name, const KeysOptions& options);
 

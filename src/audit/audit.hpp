@@ -30,6 +30,16 @@ struct Record {
 // MESSAGE_IDs (journalctl MESSAGE_ID=...). Generated once; never change them.
 constexpr const char* kDecisionMessageId = "0f4c6c1b8e2d4c83a51e2d7a9b6f3e01";
 constexpr const char* kResultMessageId = "5a7e92c4d1b04f6e8c3b1a2d9e8f7c02";
+// The steps of an approval (docs/audit.md, APPROVALS): "approval requested" is the one an
+// administrator follows (journalctl -f MESSAGE_ID=1c785a54...).
+constexpr const char* kApprovalRequestedMessageId = "1c785a5424ef46a888bbfa013714a0f4";
+constexpr const char* kApprovalApprovedMessageId = "45842d61853c4367801e6cbbd6e7420e";
+constexpr const char* kApprovalRejectedMessageId = "bb00ec67d74249c695903ff75ca81313";
+constexpr const char* kApprovalConsumedMessageId = "bfe8dbca3d2f46c18a5a1a906bdc9969";
+constexpr const char* kApprovalExpiredMessageId = "f6f9fde91e8d45cf909e7e5fd84db608";
+constexpr const char* kApprovalVoidMessageId = "a200451389f54944bd7abe4eee32b702";
+constexpr const char* kApprovalRefusedMessageId = "a5ae764916e44266b312048299400d27";
+constexpr const char* kApprovalNotifiedMessageId = "63466f562dba4a6a9323130033020d64";
 
 class Sink {
   public:

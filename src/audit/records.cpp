@@ -185,4 +185,26 @@ Record result_record(const RequestInfo& info, const std::string& rule_id,
     return r;
 }
 
+Record approval_record(const RequestInfo& info, const std::string& step, const std::string& rule_id,
+                       const std::string& summary) {
+    static const std::pair<const char*, const char*> kIds[] = {
+        {"requested", kApprovalRequestedMessageId}, {"approved", kApprovalApprovedMessageId},
+        {"rejected", kApprovalRejectedMessageId},   {"consumed", kApprovalConsumedMessageId},
+        {"expired", kApprovalExpiredMessageId},     {"void", kApprovalVoidMessageId},
+        {"refused", kApprovalRefusedMessageId},     {"notified", kApprovalNotifiedMessageId}};
+    Record r;
+    r.message_id = kApprovalVoidMessageId;
+    for (const auto& [name, id] : kIds) {
+        if (step == name) r.message_id = id;
+    }
+    r.priority = step == "requested" || step == "approved" || step == "refused" ? 5 : 6;
+    r.message = "bridle approval " + step + " " + who(info) +
+                (rule_id.empty() ? "" : " rule=" + rule_id) + ": " + quote_text(info.raw, 200) +
+                (summary.empty() ? "" : " (" + summary + ")");
+    const std::string event = "approval-" + step;
+    add_common(r, info, event.c_str());
+    if (!rule_id.empty()) r.add("BRIDLE_RULE", rule_id);
+    return r;
+}
+
 }  // namespace bridle::audit

@@ -12,6 +12,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
 
 #include "execution/setup.hpp"
 #include "os/error.hpp"
@@ -29,14 +30,16 @@ struct AuxPlan {
     const char* path;
     char* const* argv;
     char* const* envp;
-    int stdio[3];  // what becomes 0, 1 and 2; -1: bridle's own stays
-    int error_fd;  // close-on-exec write end of the error pipe
+    int stdio[3];            // what becomes 0, 1 and 2; -1: bridle's own stays
+    int error_fd;            // close-on-exec write end of the error pipe
+    bool own_group = false;  // a process group of its own (a deadline kills the whole group)
 };
 
 [[noreturn]] void become_auxiliary(const AuxPlan& plan) noexcept {
     const int error_fd = os::above_stdio(plan.error_fd);
     if (error_fd < 0) fail(plan.error_fd, Step::kStdio);
     if (os::reset_signals() != 0) fail(error_fd, Step::kSignals);
+    if (plan.own_group && ::setpgid(0, 0) != 0) fail(error_fd, Step::kSignals);
     // Every source above 2 first, so that no dup2 overwrites one that is still to be installed.
     int sources[3];
     for (int fd = 0; fd < 3; ++fd) {
@@ -122,11 +125,15 @@ Result<AuxResult> run_auxiliary(const AuxSpec& spec) {
     }
     if (!os::make_pipe(error_read, error_write)) return cannot("cannot create a pipe");
 
-    const AuxPlan plan{spec.path.c_str(),
-                       args.argv(),
-                       args.envp(),
-                       {stdio[0], stdio[1], stdio[2]},
-                       error_write.get()};
+    if (spec.deadline && (outputs[0] == AuxOutput::kCapture || outputs[1] == AuxOutput::kCapture)) {
+        return Error{"cannot run " + spec.path +
+                         ": a deadline is for programs whose output is "
+                         "not captured",
+                     ""};
+    }
+    const AuxPlan plan{spec.path.c_str(), args.argv(),
+                       args.envp(),       {stdio[0], stdio[1], stdio[2]},
+                       error_write.get(), spec.deadline.has_value()};
     const pid_t pid = ::fork();
     if (pid == 0) become_auxiliary(plan);
     if (pid < 0) return cannot("fork");
@@ -145,7 +152,23 @@ Result<AuxResult> run_auxiliary(const AuxSpec& spec) {
     if (!collected) ::kill(pid, SIGKILL);  // it might block on a full pipe forever
     int status = 0;
     pid_t waited;
-    while ((waited = ::waitpid(pid, &status, 0)) < 0 && errno == EINTR) {
+    if (spec.deadline) {
+        // Looked at every 10 ms until the deadline; then the whole group is killed and reaped.
+        const auto until = std::chrono::steady_clock::now() + *spec.deadline;
+        while ((waited = ::waitpid(pid, &status, WNOHANG)) == 0 || (waited < 0 && errno == EINTR)) {
+            if (std::chrono::steady_clock::now() >= until) {
+                ::kill(-pid, SIGKILL);
+                ::kill(pid, SIGKILL);
+                result.timed_out = true;
+                while ((waited = ::waitpid(pid, &status, 0)) < 0 && errno == EINTR) {
+                }
+                break;
+            }
+            ::usleep(10'000);
+        }
+    } else {
+        while ((waited = ::waitpid(pid, &status, 0)) < 0 && errno == EINTR) {
+        }
     }
     if (waited < 0) return cannot("cannot wait for it");
     errno = read_errno;

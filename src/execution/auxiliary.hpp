@@ -3,6 +3,7 @@
 // with the environment given, never through a shell, from a clean slate, waited for.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <map>
 #include <optional>
@@ -28,6 +29,9 @@ struct AuxSpec {
     AuxOutput stdout_to = AuxOutput::kDiscard;
     AuxOutput stderr_to = AuxOutput::kInherit;
     std::size_t max_output = 64 * 1024;  // per captured stream; the rest is read and dropped
+    // With a deadline (only without captured outputs): the program runs in a process group of
+    // its own, and the group is killed (SIGKILL) when it has not ended within it.
+    std::optional<std::chrono::milliseconds> deadline;
 };
 
 struct AuxResult {
@@ -35,6 +39,7 @@ struct AuxResult {
     int signal = 0;          // when a signal killed it
     std::string out, err;    // what it wrote to a captured stream, at most max_output each
     bool truncated = false;  // a captured stream had more than max_output bytes
+    bool timed_out = false;  // killed at its deadline
     bool succeeded() const { return exit_status == 0; }
 };
 

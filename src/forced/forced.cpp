@@ -16,6 +16,7 @@
 #include "common/names.hpp"
 #include "common/text.hpp"
 #include "execution/runner.hpp"
+#include "gate/approvals.hpp"
 #include "gate/gate.hpp"
 #include "gate/system_resolver.hpp"
 #include "loader/loader.hpp"
@@ -40,6 +41,26 @@ std::string env_or_empty(const char* name) {
 std::string current_user() {
     const passwd* pw = ::getpwuid(::geteuid());
     return pw ? pw->pw_name : std::to_string(::geteuid());
+}
+
+// A signature on stdin (`approve ID --signature -`): at most 64 KiB, the rest dropped.
+std::string read_signature() {
+    constexpr std::size_t kMax = 64 * 1024;
+    std::string bytes;
+    char buffer[4096];
+    while (bytes.size() <= kMax) {
+        const ssize_t n = ::read(STDIN_FILENO, buffer, sizeof buffer);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) break;
+        bytes.append(buffer, static_cast<std::size_t>(n));
+    }
+    return bytes;
+}
+
+int print(const gate::approvals::Answer& answer) {
+    (void)os::write_all(STDOUT_FILENO, answer.out);
+    say(answer.err);
+    return answer.exit_status;
 }
 
 // The request as the gate sees it, before any policy is read.
@@ -68,6 +89,12 @@ int run(const Invocation& inv) {
         say(gate::refuse(*sink, request, refusal).message);
         return to_int(code);
     };
+    if (!inv.approver.empty() && (!inv.key.empty() || !is_key_name(inv.approver))) {
+        return refuse(ExitCode::kUsage, "invalid --approver in the forced command",
+                      "bridle: an approver key's forced command is --approver NAME alone: ask "
+                      "the administrator to fix authorized_keys\n",
+                      "");
+    }
     if (!inv.key.empty() && !is_key_name(inv.key)) {
         return refuse(ExitCode::kUsage, "invalid --key in the forced command",
                       "bridle: invalid --key " + quote_text(inv.key, 80) +
@@ -103,13 +130,41 @@ int run(const Invocation& inv) {
         // A login attempt (no command): the help text, never a shell.
         return refuse(
             ExitCode::kUsage, "no command: interactive login refused",
-            gate::help_text(policy, inv.key) +
+            (inv.approver.empty() ? gate::help_text(policy, inv.key)
+                                  : "bridle: an approver key may send: approvals | show ID "
+                                    "[--text] | approve ID [--signature -] | reject ID\n") +
                 "bridle: interactive logins are not available: run one command per connection, e.g. `ssh HOST uptime`\n",
             policy.sha256);
     }
 
     gate::SystemResolver resolver;
     const gate::Context context{policy, *sink, resolver};
+    if (!inv.approver.empty()) {
+        // An approver key: its words answer approval requests; nothing else, nothing runs.
+        const gate::approvals::Actor actor{"ssh", inv.approver, inv.approver_key, request.client};
+        Result<std::vector<std::string>> words = command::tokenize(*inv.request);
+        if (!words) {
+            return refuse(ExitCode::kUsage, "an approver key's request: " + words.error().full(),
+                          "bridle: cannot parse the request: " + words.error().full() + "\n",
+                          policy.sha256);
+        }
+        gate::approvals::Answer answer =
+            gate::approvals::serve_approver(context, actor, words.value(), read_signature);
+        if (answer.exit_status == to_int(ExitCode::kUsage) && answer.out.empty()) {
+            // Not one of the approver's words: a refusal on the record, like any other.
+            request.key = inv.approver;
+            return refuse(ExitCode::kUsage, "not an approver's request", answer.err, policy.sha256);
+        }
+        return print(answer);
+    }
+    // The agent's own approval words: the state of its request, a signature it delivers.
+    if (auto answer = gate::approvals::serve_agent(context, request, read_signature)) {
+        if (answer->exit_status == to_int(ExitCode::kUsage) && answer->out.empty()) {
+            return refuse(ExitCode::kUsage, "not an approval request this key may send",
+                          answer->err, policy.sha256);  // on the record, like any refusal
+        }
+        return print(*answer);
+    }
     if (*inv.request == kSessionRequest) {
         // Session mode: many requests over this channel, each through the same gate.
         return session::serve(context, session::Options{inv.key, env_or_empty("SSH_CONNECTION"),
@@ -160,8 +215,14 @@ int run_login_shell(const std::string& text) {
         }
         const auto& argv = words.value();
         for (std::size_t i = 1; i < argv.size(); ++i) {
-            if ((argv[i] == "--key" || argv[i] == "--policy") && i + 1 < argv.size()) {
-                (argv[i] == "--key" ? inv.key : inv.policy_file) = argv[i + 1];
+            if ((argv[i] == "--key" || argv[i] == "--policy" || argv[i] == "--approver" ||
+                 argv[i] == "--approver-key") &&
+                i + 1 < argv.size()) {
+                std::string& value = argv[i] == "--key"        ? inv.key
+                                     : argv[i] == "--policy"   ? inv.policy_file
+                                     : argv[i] == "--approver" ? inv.approver
+                                                               : inv.approver_key;
+                value = argv[i + 1];
                 ++i;
             } else {
                 say("bridle: unsupported word " + quote_text(argv[i], 80) +

@@ -12,6 +12,9 @@ struct Invocation {
     std::string policy_file;             // --policy FILE; empty: /etc/bridle/policy.yaml + policy.d
     std::optional<std::string> request;  // SSH_ORIGINAL_COMMAND, or the client's `-c` text
     std::string front_end = "forced";    // for the audit record: forced | login-shell
+    std::string approver;      // --approver NAME: an approver key (docs/approvals.md), which only
+                               // answers approval requests; never runs a command
+    std::string approver_key;  // --approver-key SHA256:...: its fingerprint, for the records
 };
 
 // Decide, audit and run one request; returns bridle's exit status.

@@ -15,6 +15,7 @@
 #include "audit/records.hpp"
 #include "command/tokenizer.hpp"
 #include "common/text.hpp"
+#include "gate/approval_steps.hpp"
 #include "gate/client_stream.hpp"
 #include "gate/file_ops.hpp"
 #include "gate/internal.hpp"
@@ -34,8 +35,10 @@ std::optional<Refused> plan_sandbox(const Context& context, Response& r) {
         refusal = "the rule's sandbox is not defined in the policy";  // the loader prevents this
     } else {
         r.sandbox = sandbox::plan_for_this_kernel(*profile, context.policy.settings.landlock);
-        // Versions and the task spool are the account's files: its commands must not see them.
-        r.sandbox->hidden = {context.state_dir, context.policy.settings.task_spool};
+        // Versions, the task spool and pending approvals are the account's files: its
+        // commands must not see them.
+        r.sandbox->hidden = {context.state_dir, context.policy.settings.task_spool,
+                             context.policy.approvals.store};
         refusal = r.sandbox->refusal;
     }
     if (refusal.empty()) return std::nullopt;
@@ -282,6 +285,11 @@ void decide(const Context& context, const Request& request, const std::vector<st
         if (!refused) refused = plan_sandbox(context, r);
         if (!refused) refused = plan_privilege(context, r);
         if (!refused && !r.sudo) refused = plan_redaction(context, r);
+        if (!refused) {
+            if (auto store = store_path_refusal(context, r.decision.exec_argv)) {
+                refused = Refused{*store, "nothing was run"};
+            }
+        }
         if (!refused && !r.sudo) refused = open_fd_paths(r);
     }
     if (refused) {
@@ -330,6 +338,8 @@ const char* kind_name(Kind kind) {
             return "unaudited";
         case Kind::kRan:
             return "ran";
+        case Kind::kPending:
+            return "pending";
         default:
             return "unparsable";  // -Werror=switch-default; every kind is listed above
     }
@@ -337,7 +347,7 @@ const char* kind_name(Kind kind) {
 
 std::optional<Kind> kind_from_name(std::string_view name) {
     for (const Kind kind : {Kind::kUnparsable, Kind::kHelp, Kind::kDenied, Kind::kAllowed,
-                            Kind::kUnaudited, Kind::kRan}) {
+                            Kind::kUnaudited, Kind::kRan, Kind::kPending}) {
         if (name == kind_name(kind)) return kind;
     }
     return std::nullopt;
@@ -436,8 +446,12 @@ Response audit_and_run(const Context& context, const Request& request, Response 
         info.sudo_command = r.sudo->target_command;
     }
 
-    const bool allowed = r.decision.verdict == matching::Verdict::kAllow;
-    const std::string verdict = allowed ? "allow" : "deny";
+    // A request that waits for approval was decided (its rule allows it) but does not run:
+    // BRIDLE_DECISION=approval, and nothing below the decision record.
+    const bool pending = r.kind == Kind::kPending;
+    const bool allowed = !pending && r.decision.verdict == matching::Verdict::kAllow;
+    const std::string verdict = allowed ? "allow" : pending ? "approval" : "deny";
+    if (r.approval) info.fields.emplace_back("BRIDLE_APPROVAL_ID", r.approval->id);
     std::string rule_id =
         r.decision.rule ? r.decision.rule->id : (allowed ? audit::kHelpRuleId : "");
     if (rule_id.empty()) rule_id = request.target_rule;  // the target side's denial
@@ -580,6 +594,12 @@ Response handle(const Context& context, const Request& request, const execution:
         return handle_file(context, request, std::move(r), stages->front().words, sink, hangup_fds);
     }
     if (stages) decide_stages(context, request, *stages, r);
+    // A rule with approval: it runs only by consuming an approval of exactly this request.
+    if (stages && stages->size() == 1 && r.kind == Kind::kAllowed && r.decision.rule != nullptr &&
+        r.decision.rule->approval && request.front_end != kTargetFrontEnd) {
+        (void)settle_approval(context, request, stages->front().words, r);
+        if (r.kind == Kind::kUnaudited) return r;
+    }
     if (stages && stages->size() > 1) {
         return audit_and_run_pipeline(context, request, std::move(r), *stages, sink, hangup_fds);
     }

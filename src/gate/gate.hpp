@@ -81,6 +81,8 @@ enum class Kind {
     kAllowed,     // decided and allowed, nothing run: `explain` only
     kUnaudited,   // the decision record could not be written: nothing ran
     kRan,         // the command's run was attempted; `outcome` says how it went
+    kPending,     // decided for a rule with approval: no approval of this exact request yet,
+                  // so nothing ran; `approval` says which request waits (exit 75)
 };
 
 // "unparsable", "help", "denied", "allowed", "unaudited", "ran"; and back.
@@ -110,6 +112,17 @@ struct FileOutcome {
     std::vector<files::Version> versions;  // versions
 };
 
+// A request's approval (a rule with `approval:`; docs/approvals.md), for the client.
+struct ApprovalInfo {
+    std::string id;                      // the approval id (the asking request's id)
+    std::string code;                    // the short code derived from the digest
+    std::string state;                   // pending, approved, rejected, consumed, expired, void
+    std::int64_t expires = 0;            // Unix time
+    std::vector<std::string> approvers;  // who may approve
+    std::uint32_t required = 1;          // how many must
+    std::uint32_t approvals = 0;         // how many have
+};
+
 // What happened, for the front end to report.
 struct Response {
     Kind kind = Kind::kUnparsable;
@@ -133,6 +146,9 @@ struct Response {
     // `task start`: the detached supervisor's pid. A front end that reaps and kills the
     // orphans that reach it (the MCP session, a subreaper) leaves this one alone.
     int detached_pid = -1;
+    // A rule with approval: the request that waits (kPending), or the approval it consumed
+    // (kRan), or the one that refused it (kDenied).
+    std::optional<ApprovalInfo> approval;
 };
 
 struct Context {

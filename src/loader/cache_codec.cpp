@@ -18,13 +18,13 @@ namespace {
 // kFormatVersion and the sizes below are updated together. (A bool that fits in padding,
 // as SandboxProfile::exec_log did, leaves them as they were: bump the version all the same.)
 #if defined(__GLIBCXX__) && __SIZEOF_POINTER__ == 8 && !defined(_GLIBCXX_DEBUG)
-static_assert(sizeof(Policy) == 544 && sizeof(FileRule) == 448 && sizeof(Settings) == 272 &&
-                  sizeof(AuditFile) == 48 && sizeof(Guardrail) == 104,
+static_assert(sizeof(Policy) == 688 && sizeof(FileRule) == 448 && sizeof(Settings) == 272 &&
+                  sizeof(AuditFile) == 48 && sizeof(Guardrail) == 104 && sizeof(ApprovalSpec) == 72,
               "the policy model changed: update cache_codec.cpp");
 static_assert(sizeof(SandboxProfile) == 304 && sizeof(LandlockRules) == 104 &&
                   sizeof(ResourceLimits) == 80,
               "the sandbox model changed: update cache_codec.cpp");
-static_assert(sizeof(Rule) == 488 && sizeof(Arg) == 304 && sizeof(Option) == 272 &&
+static_assert(sizeof(Rule) == 568 && sizeof(Arg) == 304 && sizeof(Option) == 272 &&
                   sizeof(ValueSpec) == 232 && sizeof(PipelinePlaces) == 4 &&
                   sizeof(ValueSpec::Glob) == 16,
               "the rule model changed: update cache_codec.cpp");
@@ -206,6 +206,23 @@ Option get_option(Reader& r, Pool& pool) {
     return o;
 }
 
+// ---- Approvals
+
+void put(Writer& w, const ApprovalSpec& a) {
+    w.s(a.set), w.strings(a.approvers), w.u(a.required), w.i(a.timeout.count());
+}
+
+ApprovalSpec get_approval(Reader& r) {
+    ApprovalSpec a;
+    a.set = r.s(), a.approvers = r.strings();
+    a.required = static_cast<std::uint32_t>(r.u());
+    a.timeout = std::chrono::milliseconds(r.i());
+    // What the loader guarantees and the gate relies on: someone must approve.
+    if (!r.failed() && (a.approvers.empty() || a.required < 1 || a.required > a.approvers.size()))
+        r.fail("an approval without approvers");
+    return a;
+}
+
 // ---- Rules
 
 void put(Writer& w, const Rule& rule) {
@@ -228,6 +245,8 @@ void put(Writer& w, const Rule& rule) {
     w.opt(rule.capture);
     w.b(rule.task), w.b(rule.idle_timeout.has_value());
     if (rule.idle_timeout) w.i(rule.idle_timeout->count());
+    w.b(rule.approval.has_value());
+    if (rule.approval) put(w, *rule.approval);
 }
 
 Rule get_rule(Reader& r, Pool& pool) {
@@ -254,6 +273,7 @@ Rule get_rule(Reader& r, Pool& pool) {
     rule.capture = r.opt<std::uint64_t>();
     rule.task = r.b();
     if (r.b()) rule.idle_timeout = std::chrono::milliseconds(r.i());
+    if (r.b()) rule.approval = get_approval(r);
     if (rule.id.empty() && !r.failed()) r.fail("a rule without id");
     return rule;
 }
@@ -430,6 +450,10 @@ std::string encode_policy(const Policy& policy, const std::vector<Error>& warnin
     for (const Rule& rule : policy.rules) put(w, rule);
     w.u(policy.file_rules.size());
     for (const FileRule& file : policy.file_rules) put(w, file);
+    w.s(policy.approvals.signers), w.s(policy.approvals.store);
+    w.strings(policy.approvals.notify), w.i(policy.approvals.notify_timeout.count());
+    w.u(policy.approvals.sets.size());
+    for (const auto& [name, set] : policy.approvals.sets) w.s(name), put(w, set);
     w.strings(policy.files);
     w.s(policy.sha256);
     w.u(warnings.size());
@@ -454,6 +478,13 @@ Result<Policy> decode_policy(std::string_view bytes, std::vector<Error>& warning
     }
     for (std::size_t n = r.count(); n > 0 && !r.failed(); --n) {
         policy.file_rules.push_back(get_file_rule(r));
+    }
+    policy.approvals.signers = r.s(), policy.approvals.store = r.s();
+    policy.approvals.notify = r.strings();
+    policy.approvals.notify_timeout = std::chrono::milliseconds(r.i());
+    for (std::size_t n = r.count(); n > 0 && !r.failed(); --n) {
+        std::string name = r.s();
+        policy.approvals.sets[std::move(name)] = get_approval(r);
     }
     policy.files = r.strings();
     policy.sha256 = r.s();

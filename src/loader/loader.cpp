@@ -82,7 +82,7 @@ void PolicyReader::read_document(std::string_view yaml, bool is_main, Policy& po
     const Field root{document, document.Mark()};
     const std::optional<Entries> entries = mapping(root, "the top level");
     if (!entries) return;
-    reject_unknown(*entries, {"version", "settings", "sandboxes", "rules", "files"},
+    reject_unknown(*entries, {"version", "settings", "sandboxes", "approvals", "rules", "files"},
                    "the top level");
     policy_ = &policy;
 
@@ -105,6 +105,14 @@ void PolicyReader::read_document(std::string_view yaml, bool is_main, Policy& po
             read_settings(settings->value, policy);
         } else {
             fail(settings->key_mark, "settings belong in the main policy file");
+        }
+    }
+    // Approval sets before the rules, which refer to them by name.
+    if (const Entry* approvals = find(*entries, "approvals")) {
+        if (is_main) {
+            read_approvals(approvals->value, policy);
+        } else {
+            fail(approvals->key_mark, "approvals belong in the main policy file");
         }
     }
     const Entry* rules = find(*entries, "rules");

@@ -14,8 +14,8 @@
 
 namespace bridle::policy::cache {
 
-constexpr std::uint32_t kFormatVersion = 4;  // 2: SandboxProfile::exec_log; 3: tasks, files;
-                                             // 4: settings.guardrails
+constexpr std::uint32_t kFormatVersion = 5;  // 2: SandboxProfile::exec_log; 3: tasks, files;
+                                             // 4: settings.guardrails; 5: approvals
 // Cache files kept in the directory: writing one removes the oldest beyond this many.
 constexpr std::size_t kKeptFiles = 4;
 

@@ -20,7 +20,8 @@ std::optional<Rule> PolicyReader::read_rule(const Field& field) {
                               "sandbox",      "run_as",        "capture",
                               "fixed_before", "fixed_after",   "bundle_flags",
                               "env",          "escape_output", "pipeline",
-                              "redact",       "task",          "idle_timeout"},
+                              "redact",       "task",          "idle_timeout",
+                              "approval"},
                    "a rule");
     Rule rule;
     rule.source = location(file_, field.mark);
@@ -159,6 +160,15 @@ std::optional<Rule> PolicyReader::read_rule(const Field& field) {
             fail(capture->value.mark, "capture must be at most 1MiB per stream, not " +
                                           quoted(capture->value.node.Scalar()));
             rule.capture.reset();
+        }
+    }
+    if (const Entry* approval = find(*entries, "approval")) {
+        read_rule_approval(approval->value, rule);
+        // One request, one approval: never a stage of a pipeline nor a detached task.
+        if (rule.pipeline.in_pipeline() || rule.task) {
+            fail(approval->value.mark,
+                 "a rule with approval may not be a pipeline stage nor a task: it runs only as a "
+                 "request of its own, once approved");
         }
     }
     return rule;

@@ -133,6 +133,10 @@ class PolicyReader {
     // args, in order: literals, {param: NAME} references and value specs.
     void read_args(const Field& field, Rule& rule, std::vector<Param>& params);
     std::optional<Arg> read_literal(const Field& field, const Rule& rule);
+    // read_approvals.cpp: the top-level approvals section, and a rule's approval.
+    void read_approvals(const Field& field, Policy& policy);
+    std::optional<ApprovalSpec> read_approval_spec(const Field& field);
+    void read_rule_approval(const Field& field, Rule& rule);
     // read_files.cpp: an entry of `files:` and its parts.
     std::optional<FileRule> read_file_rule(const Field& field);
     void read_file_access(const Field& field, FileRule& rule);

@@ -134,6 +134,11 @@ Decision decide(const policy::Policy& policy, const std::vector<std::string>& ar
         return d;
     }
 
+    // Rules with approval first: a wider rule without approval (the shipped policy's) never
+    // lets a request past a rule that asks for one. Otherwise policy order.
+    std::stable_partition(candidates.begin(), candidates.end(),
+                          [](const Rule* rule) { return rule->approval.has_value(); });
+
     // First match wins. Every candidate is tried for its verdict only; the one decide shows is
     // tried again in full (see Mode), over the same resolutions (MemoResolver).
     const MemoResolver memo(resolver);

@@ -12,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include "policy/approval.hpp"
 #include "policy/redaction.hpp"
 #include "policy/regex.hpp"
 
@@ -149,6 +150,8 @@ struct Rule {
                         // bridle(8)); the same decision, sandbox and limits as a request
     std::optional<std::chrono::milliseconds> idle_timeout;  // killed after this long without
                                                             // output; distinct from timeout
+    std::optional<ApprovalSpec> approval;  // `approval:`: a request waits for approvers before
+                                           // it runs (src/approval/, bridle-policy(5) APPROVALS)
 
     bool allows_key(const std::string& key) const;
     // name, leading literal args, options ([optional], required bare), "[--]" when
@@ -353,6 +356,7 @@ struct Policy {
                                                       // built-in baseline unless redefined
     std::vector<Rule> rules;                          // in file order; first match wins
     std::vector<FileRule> file_rules;                 // `files:`, in file order; first match wins
+    ApprovalSettings approvals;                       // `approvals:` (main file only)
     std::vector<std::string> files;                   // files it was loaded from, in order
     std::string given_path;  // --policy FILE as given, empty for the default: what a run_as
                              // rule's sudo call names, for every front end (sudoers lists it)

@@ -53,7 +53,7 @@ void Session::task_method(const Message& m) {
     const char* verb = m.method == "tasks/cancel" ? "cancel" : "status";
     tools::CommandArgs args;
     args.argv = std::vector<std::string>{"task", verb, *id};
-    Pending pending{m.id, request_for(args), nullptr, revision::Era::kModern};
+    Pending pending{m.id, request_for(args, m), nullptr, revision::Era::kModern};
     pending.tool = m.method;
     enqueue(std::move(pending));
 }
@@ -102,7 +102,8 @@ void Session::answer_task_step(const Call& call, const CallReport& report) {
         tools::CommandArgs args;
         args.argv =
             std::vector<std::string>{"task", "output", (*task)["taskId"].get<std::string>()};
-        Pending pending{call.id, request_for(args), nullptr, revision::Era::kModern};
+        // (A follow-up of tasks/get: no message of its own, so no fan-out id.)
+        Pending pending{call.id, request_for(args, Message{}), nullptr, revision::Era::kModern};
         pending.tool = task_extension::kGetResult;
         pending.carried = std::move(*task);
         // Next in line, started once finish_calls() has let go of the finished calls.

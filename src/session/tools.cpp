@@ -75,7 +75,9 @@ Json run_output_schema() {
         {"properties",
          {{"status",
            {{"type", "string"},
-            {"enum", {"ok", "exit_nonzero", "denied", "timeout", "cancelled", "error"}}}},
+            {"enum",
+             {"ok", "exit_nonzero", "denied", "timeout", "cancelled", "error",
+              "approval_required"}}}},
           {"exit_code",
            {{"type", "integer"}, {"description", "the command's exit status, when it exited"}}},
           {"signal",
@@ -98,6 +100,12 @@ Json run_output_schema() {
              "a pipeline's: each stage's status (128+N: killed by signal N; 141 is SIGPIPE, a "
              "normal end for a writer whose reader had enough)"}}},
           {"reason", {{"type", "string"}, {"description", "why it was denied"}}},
+          {"approval",
+           {{"type", "object"},
+            {"description",
+             "approval_required: the request waits for a person (id, code, state, expires as "
+             "Unix time, approvers, required, approvals so far); once approved, call again "
+             "with exactly the same command, which then runs once"}}},
           {"usage", string_array()},
           {"message", {{"type", "string"}, {"description", "bridle's own words"}}},
           {"request_id",
@@ -145,7 +153,10 @@ Json definitions() {
          "No shell: one program with its arguments. The command runs in a sandbox with a fixed "
          "environment and the rule's timeout and output cap, and is audited on the host. A "
          "denial says why and shows the nearest allowed usage; a non-zero exit status is a "
-         "normal result (status exit_nonzero). See list_allowed_commands first."},
+         "normal result (status exit_nonzero). A rule may need a person's approval on the host: "
+         "the result is then status approval_required with the approval's id and code (not "
+         "an error; nothing ran); tell your user, and once approved call again with the same "
+         "command. See list_allowed_commands first."},
         {"inputSchema", command_input_schema(true)},
         {"outputSchema", run_output_schema()},
         // What a command does depends on the policy (a rule may restart a service): do not
@@ -314,6 +325,8 @@ Json run_result(const CallReport& c, bool cancelled) {
     // still being decided reports what the gate said.
     if (c.started && !c.timed_out && (cancelled || c.disconnected))
         status = "cancelled";
+    else if (c.kind == gate::Kind::kPending)
+        status = "approval_required";  // not an error: a person decides, then the same call runs
     else if (!c.allowed)
         status = "denied";
     else if (c.kind == gate::Kind::kHelp)
@@ -326,7 +339,8 @@ Json run_result(const CallReport& c, bool cancelled) {
         status = "ok";
     else
         status = "exit_nonzero";
-    const bool is_error = status != "ok" && status != "exit_nonzero";
+    const bool is_error =
+        status != "ok" && status != "exit_nonzero" && status != "approval_required";
 
     std::string message = c.message;
     // A refusal to retry later (a guardrail, the task cap: 75) is not about what may run.
@@ -354,6 +368,9 @@ Json run_result(const CallReport& c, bool cancelled) {
     if (!c.pipestatus.empty()) s["pipestatus"] = c.pipestatus;
     if (!c.reason.empty()) s["reason"] = c.reason;
     if (!c.usage.empty() && status == "denied") s["usage"] = c.usage;
+    // approval_required: what the agent tells its user, and calls again with once approved.
+    // (An in-band "accept" of the client's approves nothing: approvers answer on the host.)
+    if (!c.approval.is_null()) s["approval"] = c.approval;
 
     // The text the model reads: output first, then what bridle has to say.
     std::string text;

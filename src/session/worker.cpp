@@ -75,6 +75,15 @@ CallReport report_of(const gate::Context& context, const gate::Request& request,
     c.truncated = capture.dropped || r.outcome.stdout_truncated || r.outcome.stderr_truncated;
     c.duration_ms = r.outcome.duration.count();
     if (r.file) c.file = tools::file_outcome_json(*r.file);
+    if (r.approval) {
+        c.approval = Json{{"id", r.approval->id},
+                          {"code", r.approval->code},
+                          {"state", r.approval->state},
+                          {"expires", r.approval->expires},
+                          {"approvers", r.approval->approvers},
+                          {"required", r.approval->required},
+                          {"approvals", r.approval->approvals}};
+    }
     if (r.decision.rule != nullptr) {
         auto timeout = r.decision.rule->timeout.value_or(context.policy.settings.timeout);
         for (const gate::Response& stage : r.stages) {
@@ -142,7 +151,8 @@ Json to_json(const CallReport& c) {
                 {"timeout_ms", c.timeout_ms},
                 {"pipestatus", c.pipestatus},
                 {"file", c.file},
-                {"detached_pid", c.detached_pid}};
+                {"detached_pid", c.detached_pid},
+                {"approval", c.approval}};
 }
 
 Result<CallReport> report_from_json(const Json& j) {
@@ -177,6 +187,10 @@ Result<CallReport> report_from_json(const Json& j) {
             return Error{"the worker's report has a malformed file outcome", ""};
         }
         j.at("detached_pid").get_to(c.detached_pid);
+        c.approval = j.at("approval");
+        if (!c.approval.is_null() && !c.approval.is_object()) {
+            return Error{"the worker's report has a malformed approval", ""};
+        }
         return c;
     } catch (const std::exception& e) {
         return Error{std::string("the worker's report is incomplete: ") + e.what(), ""};

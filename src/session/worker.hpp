@@ -42,6 +42,8 @@ struct CallReport {
     std::vector<int> pipestatus;  // a pipeline's: each stage's status, as bridle would exit
     jsonrpc::Json file;           // a file request's gate::FileOutcome (file_tools.hpp); null
     int detached_pid = -1;        // `task start`: the task's supervisor, now the session's child
+    jsonrpc::Json approval;       // a rule with approval (gate::ApprovalInfo): id, code, state,
+                                  // expires, approvers, required, approvals; null otherwise
 };
 
 jsonrpc::Json to_json(const CallReport& report);

@@ -11,25 +11,12 @@
 source "$(dirname "$0")/../support/harness.sh"
 harness_setup
 
-# Enrolled keys run /usr/bin/bridle: inside this mount namespace only, a read-only overlay
-# puts the binary under test there (the host's /usr/bin is not touched).
-mkdir -m 0755 "$IT_WORK/usrbin"
-install -m 0755 "$BRIDLE" "$IT_WORK/usrbin/bridle"
-mount -n -t overlay bridle-it-usrbin -o "lowerdir=$IT_WORK/usrbin:/usr/bin" /usr/bin ||
-    { echo "FAIL $IT_NAME: cannot overlay /usr/bin"; exit 1; }
+it_overlay_usr_bin   # enrolled keys run /usr/bin/bridle
 KEYS=$IT_ROOT/authorized_keys/$IT_USER
 
 for name in agent-a agent-b agent-x; do
-    ssh-keygen -q -t ed25519 -N '' -C "$name@controller" -f "$IT_WORK/$name"
-    cat >>"$IT_WORK/ssh_config.hosts" <<EOF2
-Host $name
-  HostName 127.0.0.1
-  Port $IT_PORT
-  User $IT_USER
-  IdentityFile $IT_WORK/$name
-EOF2
+    it_new_key "$name" "$name@controller"
 done
-it_write_ssh_config
 
 enroll() { /usr/bin/bridle enroll --file "$KEYS" --policy "$IT_POLICY" "$@" >"$IT_WORK/enroll.out" 2>&1; }
 

@@ -149,32 +149,9 @@ assert_eq open.output $'private two\nprivate three\n' "$SSH_OUT"
 # ---- the same root rule from an MCP session (issue 17, bug 5) ------------------------------
 # The session's sudo call must carry --policy FILE like the forced command's: else the drop-in
 # line does not match ("sudo: a password is required"), and the target side would re-check
-# against another policy than the one that decided. The client keeps stdin open until the
-# answer comes (an EOF ends the session, and cancels what still runs).
-mcp_call() {   # ID ARGV-JSON: one run_command through `ssh HOST mcp`; prints the answer's line
-    timeout -k 5 60 "$IT_PYTHON" - "$IT_WORK/ssh_config" "$1" "$2" <<'PY'
-import json, subprocess, sys
-config, call_id, argv = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])
-ssh = subprocess.Popen(["ssh", "-F", config, "main", "mcp"], stdin=subprocess.PIPE,
-                       stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-for m in ({"jsonrpc": "2.0", "id": "init", "method": "initialize",
-           "params": {"protocolVersion": "2025-06-18", "capabilities": {},
-                      "clientInfo": {"name": "privilege.sh", "version": "0"}}},
-          {"jsonrpc": "2.0", "method": "notifications/initialized"},
-          {"jsonrpc": "2.0", "id": call_id, "method": "tools/call",
-           "params": {"name": "run_command", "arguments": {"argv": argv}}}):
-    ssh.stdin.write(json.dumps(m) + "\n")
-ssh.stdin.flush()
-for line in ssh.stdout:
-    if json.loads(line).get("id") == call_id:
-        print(line.strip())
-        break
-ssh.stdin.close()
-ssh.wait()
-PY
-}
+# against another policy than the one that decided.
 journal_mark   # here, not in the $(...) subshell: bridle_records reads from this mark
-answer=$(mcp_call root '["id","-u"]')
+answer=$(it_mcp_run_command root '["id","-u"]')
 assert_eq mcp.root.status ok "$(jq_get "$answer" 'm["result"]["structuredContent"]["status"]')"
 assert_eq mcp.root.uid "0" "$(jq_get "$answer" 'm["result"]["structuredContent"]["stdout"].strip()')"
 bridle_records >/dev/null

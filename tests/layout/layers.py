@@ -15,7 +15,7 @@ import sys
 LAYERS = [
     ("base", ["common", "os"]),                        # libc and the standard library only
     ("pure stages", ["command", "policy", "matching", "privilege"]),
-    ("mechanisms", ["loader", "sandbox", "execution", "audit", "files", "guard"]),
+    ("mechanisms", ["loader", "sandbox", "execution", "audit", "files", "guard", "approval"]),
     ("pipeline", ["gate"]),
     ("front ends", ["session", "target", "admin", "forced", "fleet"]),
     ("main", ["main.cpp"]),
@@ -24,6 +24,7 @@ LAYERS = [
 SIDEWAYS = {
     ("matching", "policy"), ("privilege", "matching"), ("privilege", "policy"),
     ("execution", "sandbox"), ("audit", "execution"),
+    ("approval", "execution"),   # ssh-keygen, an auxiliary program
     ("forced", "session"),   # a `mcp` request becomes a session
     ("fleet", "session"),    # the controller frames its MCP requests with session/jsonrpc
 }

@@ -47,7 +47,7 @@ async function main() {
   check("tools-list.names", ["run_command", "list_allowed_commands", "check_command"].every((n) => byName[n]), show(tools.map((t) => t.name)));
   const run = byName.run_command;
   check("tools-list.run-output-schema-statuses",
-    show(run?.outputSchema?.properties?.status?.enum) === show(["ok", "exit_nonzero", "denied", "timeout", "cancelled", "error"]), show(run?.outputSchema));
+    show(run?.outputSchema?.properties?.status?.enum) === show(["ok", "exit_nonzero", "denied", "timeout", "cancelled", "error", "approval_required"]), show(run?.outputSchema));
   check("tools-list.run-not-read-only", run?.annotations?.readOnlyHint === false && run?.annotations?.destructiveHint === true, show(run?.annotations));
   check("tools-list.list-read-only", byName.list_allowed_commands?.annotations?.readOnlyHint === true, show(byName.list_allowed_commands?.annotations));
   check("tools-list.check-read-only", byName.check_command?.annotations?.readOnlyHint === true, show(byName.check_command?.annotations));

@@ -33,8 +33,10 @@
 # Functions (each documented where it is defined):
 #   harness_setup [--login-shell]   harness_finish
 #   bridle_ssh [ssh options] -- [TEXT]      run_as_user [VAR=V...] -- CMD...
-#   install_policy FILE   it_add_key NAME OPTIONS   it_start_journald   it_stop_journald [SIG]
-#   it_overlay_var_lib   it_host_dpkg_sum
+#   it_mcp_run_command ID ARGV-JSON [HOST]
+#   install_policy FILE   it_add_key NAME OPTIONS   it_new_key NAME COMMENT
+#   it_start_journald   it_stop_journald [SIG]
+#   it_overlay_usr_bin   it_overlay_var_lib   it_host_dpkg_sum
 #   journal_json [journalctl matches]   journal_mark   bridle_records   rec EVENT FIELD
 #   rec_get FIELD [F=V...]   rec_count [F=V...]   rec_dump   jq_get JSON EXPR
 #   pass NAME   fail NAME WHY   assert_eq/assert_ne NAME A B   assert_contains/
@@ -523,6 +525,51 @@ harness_setup() {
     it_start_sshd
     it_add_key main "restrict,command=\"$IT_FORCED\""
     it_start_mux main
+}
+
+# it_mcp_run_command ID ARGV-JSON [HOST]: one run_command through `ssh HOST mcp` (default main),
+# initialize first; prints the answer's line. The client keeps stdin open until the answer
+# comes (an EOF ends the session, and cancels what still runs).
+it_mcp_run_command() {
+    timeout -k 5 60 "$IT_PYTHON" - "$IT_WORK/ssh_config" "$1" "$2" "${3:-main}" <<'PY'
+import json, subprocess, sys
+config, call_id, argv, host = sys.argv[1], sys.argv[2], json.loads(sys.argv[3]), sys.argv[4]
+ssh = subprocess.Popen(["ssh", "-F", config, host, "mcp"], stdin=subprocess.PIPE,
+                       stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+for m in ({"jsonrpc": "2.0", "id": "init", "method": "initialize",
+           "params": {"protocolVersion": "2025-06-18", "capabilities": {},
+                      "clientInfo": {"name": "harness.sh", "version": "0"}}},
+          {"jsonrpc": "2.0", "method": "notifications/initialized"},
+          {"jsonrpc": "2.0", "id": call_id, "method": "tools/call",
+           "params": {"name": "run_command", "arguments": {"argv": argv}}}):
+    ssh.stdin.write(json.dumps(m) + "\n")
+ssh.stdin.flush()
+for line in ssh.stdout:
+    if json.loads(line).get("id") == call_id:
+        print(line.strip())
+        break
+ssh.stdin.close()
+ssh.wait()
+PY
+}
+
+# it_new_key NAME COMMENT: a key pair $IT_WORK/NAME(.pub) that no keys file lists yet (for
+# `bridle enroll`), and `ssh NAME` (IT_KEY=NAME bridle_ssh) logging in with it.
+it_new_key() {
+    ssh-keygen -q -t ed25519 -N '' -C "$2" -f "$IT_WORK/$1" || exit 1
+    printf 'Host %s\n  HostName 127.0.0.1\n  Port %s\n  User %s\n  IdentityFile %s\n' \
+        "$1" "$IT_PORT" "$IT_USER" "$IT_WORK/$1" >>"$IT_WORK/ssh_config.hosts"
+    it_write_ssh_config
+}
+
+# it_overlay_usr_bin: the binary under test as /usr/bin/bridle, which the lines `bridle enroll`
+# writes run: a read-only overlay inside this mount namespace only (the host's /usr/bin is not
+# touched).
+it_overlay_usr_bin() {
+    mkdir -m 0755 "$IT_WORK/usrbin"
+    install -m 0755 "$BRIDLE" "$IT_WORK/usrbin/bridle"
+    mount -n -t overlay bridle-it-usrbin -o "lowerdir=$IT_WORK/usrbin:/usr/bin" /usr/bin ||
+        { echo "FAIL $IT_NAME: cannot overlay /usr/bin"; exit 1; }
 }
 
 # it_overlay_var_lib: /var/lib becomes an overlay on the test's tmpfs (dpkg's and apt's state,

@@ -394,6 +394,18 @@ TEST_F(KeysDir, EnrollAndRevokeRewriteTheFileAtomically) {
                   kRsa2048 + "\n",
               read(file_));
     EXPECT_EQ(0, list_keys(options));
+
+    // An approver's key: its own forced command, a name shared with the agent keys.
+    write(pub_, kEd25519 + "\n");
+    options.policy_file.clear();
+    EXPECT_EQ(64, enroll_approver("ci", pub_, options)) << "an agent key's name";
+    EXPECT_EQ(64, enroll_approver("bad name", pub_, options));
+    EXPECT_EQ(0, enroll_approver("admin", pub_, options));
+    const std::string approver_line = read(file_).substr(read(file_).find('\n') + 1);
+    EXPECT_EQ(0u, approver_line.find("restrict,command=\"/usr/bin/bridle --approver admin "
+                                     "--approver-key SHA256:"))
+        << approver_line;
+    EXPECT_EQ(0, revoke("admin", options));
     EXPECT_EQ((std::vector<std::string>{"ai-agent", "key.pub"}), entries());
 }
 
@@ -600,7 +612,7 @@ TEST(MainModes, RefuseBadCommandLinesWithTheirMessageAndStatus) {
         {{"audit", "--since"}, 64, "bridle: --since needs a value"},
         {{"audit", "--stats=yes"}, 64, "bridle: --stats takes no value"},
         {{"audit", "--name", "x"}, 64, "bridle: --name is not an option of audit"},
-        {{"audit", "--decision", "maybe"}, 64, "bridle: --decision must be allow or deny"},
+        {{"audit", "--decision", "maybe"}, 64, "bridle: --decision must be allow, deny or approval"},
         {{"audit", "-o", "xml"}, 64, "bridle: -o must be table or json"},
         {{"audit", "--color", "sometimes"}, 64, "bridle: --color must be auto, always or never"},
         // learn
@@ -631,7 +643,8 @@ TEST(MainModes, RefuseBadCommandLinesWithTheirMessageAndStatus) {
         {{"enroll", "--name", "x", "a", "b"}, 64, "bridle: enroll takes exactly one PUBKEY_FILE"},
         {{"enroll", "--name", "x", "--", "a", "b"}, 64, "bridle: enroll takes exactly one PUBKEY_FILE"},
         {{"enroll", "--", "--name", "x", "/nonexistent.pub"}, 64, "bridle: enroll takes exactly one PUBKEY_FILE"},
-        {{"enroll", "/nonexistent.pub"}, 64, "bridle: enroll needs --name NAME"},
+        {{"enroll", "/nonexistent.pub"}, 64, "bridle: enroll needs --name NAME (an agent key) or --approver NAME"},
+        {{"enroll", "--name", "a", "--approver", "b", "/nonexistent.pub"}, 64, "bridle: enroll needs --name NAME (an agent key) or --approver NAME"},
         {{"enroll", "--key", "k", "/nonexistent.pub"}, 64, "bridle: --key is not an option of enroll"},
         {{"enroll", "--name"}, 64, "bridle: --name needs a value"},
         {{"enroll", "--name", "bad name", "/nonexistent.pub"}, 64,
@@ -817,7 +830,7 @@ TEST(AuditOptions, ChecksEveryValueAndPicksColourAndWidth) {
                         {"--key", "k"}, {"--request", "x"}, {"-o", "json"}, {"-D", "/d"}}, ""},
         {"bad time", {{"--since", "soon"}}, "--since: cannot read the time \"soon\""},
         {"bad until", {{"--until", "\x1b[2J"}}, "--until: cannot read the time \"\\x1B[2J\""},
-        {"bad decision", {{"--decision", "maybe"}}, "--decision must be allow or deny"},
+        {"bad decision", {{"--decision", "maybe"}}, "--decision must be allow, deny or approval"},
         {"bad output", {{"-o", "yaml"}}, "-o must be table or json"},
         {"bad colour", {{"--color", "yes"}}, "--color must be auto, always or never"},
         {"both sources", {{"-D", "/d"}, {"--file", "/f"}}, "give -D or --file, not both"},

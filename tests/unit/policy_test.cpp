@@ -100,7 +100,7 @@ const std::vector<BadCase>& bad_cases() {
         {"rules is a mapping", "version: 1\nrules: {}\n", "rules must be a list, not a mapping",
          "2:8"},
         {"unknown top-level key", "version: 1\nrule: []\nrules: []\n",
-         "unknown key 'rule' in the top level (allowed: version, settings, sandboxes, rules, "
+         "unknown key 'rule' in the top level (allowed: version, settings, sandboxes, approvals, rules, "
          "files)",
          "2:1"},
         {"duplicate top-level key", "version: 1\nrules: []\nversion: 1\n",
@@ -237,7 +237,7 @@ const std::vector<BadCase>& bad_cases() {
          "5:12"},
         {"unknown rule key", rule_with("    user: root\n"),
          "unknown key 'user' in a rule (allowed: id, summary, command, name, keys, args, "
-         "params, options, end_of_options, timeout, max_output, stdin, sandbox, run_as, capture, fixed_before, fixed_after, bundle_flags, env, escape_output, pipeline, redact, task, idle_timeout)",
+         "params, options, end_of_options, timeout, max_output, stdin, sandbox, run_as, capture, fixed_before, fixed_after, bundle_flags, env, escape_output, pipeline, redact, task, idle_timeout, approval)",
          "5:5"},
         {"capture too large", rule_with("    capture: 2MiB\n"),
          "capture must be at most 1MiB per stream, not '2MiB'", "5:14"},

@@ -242,6 +242,18 @@ TEST(Tools, RunResultStatuses) {
     unaudited.kind = gate::Kind::kUnaudited;
     unaudited.allowed = true;
     unaudited.exit_status = 69;
+    CallReport pending;  // a rule with approval: decided, allowed, waits for a person
+    pending.kind = gate::Kind::kPending;
+    pending.allowed = true;
+    pending.exit_status = 75;
+    pending.message = "bridle: not run: rule r needs approval\n";
+    pending.approval = Json{{"id", std::string(32, 'a')},
+                            {"code", "K7QF-3M9D"},
+                            {"state", "pending"},
+                            {"expires", 1796546659},
+                            {"approvers", {"admin"}},
+                            {"required", 1},
+                            {"approvals", 0}};
     // clang-format off
     const std::vector<Case> cases = {
         {"exit 0", ran(0), false, "ok", false},
@@ -256,6 +268,7 @@ TEST(Tools, RunResultStatuses) {
         {"session ending before it started", denied, true, "denied", true},
         {"exec failed", exec_failed, false, "error", true},
         {"audit refused", unaudited, false, "error", true},
+        {"waits for approval", pending, false, "approval_required", false},
     };
     // clang-format on
     const Json schema = tools::definitions()["tools"][0]["outputSchema"];
@@ -275,6 +288,14 @@ TEST(Tools, RunResultStatuses) {
     EXPECT_NE(text.find("no rule allows"), std::string::npos);
     EXPECT_NE(text.find("list_allowed_commands"), std::string::npos);
     EXPECT_EQ(d["structuredContent"]["usage"], Json::array({"echo WORD"}));
+    const Json waits = tools::run_result(pending, false);
+    EXPECT_EQ(waits["structuredContent"]["approval"]["code"], "K7QF-3M9D");
+    EXPECT_EQ(waits["structuredContent"]["bridle_status"], 75);
+    // The worker's report carries the approval to the session.
+    Result<CallReport> back = report_from_json(to_json(pending));
+    ASSERT_TRUE(back) << back.error().message;
+    EXPECT_EQ(back.value().approval, pending.approval);
+    EXPECT_EQ(back.value().kind, gate::Kind::kPending);
     const Json ok = tools::run_result(ran(1), false);
     EXPECT_EQ(ok["structuredContent"]["exit_code"], 1);
     EXPECT_EQ(ok["content"][0]["text"], "out\n[exit status 1]\n");
@@ -292,7 +313,8 @@ TEST(Tools, DefinitionsAndAnnotations) {
     EXPECT_EQ(tools_list[4]["name"], "write_file");
     EXPECT_EQ(tools_list[4]["annotations"]["destructiveHint"], true);
     EXPECT_EQ(tools_list[0]["outputSchema"]["properties"]["status"]["enum"],
-              Json::array({"ok", "exit_nonzero", "denied", "timeout", "cancelled", "error"}));
+              Json::array({"ok", "exit_nonzero", "denied", "timeout", "cancelled", "error",
+                           "approval_required"}));
     EXPECT_EQ(tools_list[0]["annotations"]["readOnlyHint"], false);
     EXPECT_EQ(tools_list[0]["annotations"]["destructiveHint"], true);
     for (std::size_t i = 1; i < 3; ++i) {
