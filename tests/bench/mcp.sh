@@ -60,8 +60,16 @@ harness_setup
     printf '%s\n' "  - id: bench-true" "    command: /bin/true"
 } >"$IT_WORK/bench-policy.yaml"
 install_policy "$IT_WORK/bench-policy.yaml"
+cc -O2 -o "$IT_WORK/fork_exec" "$BENCH_DIR/fork_exec.c" || { echo "FAIL: cannot build fork_exec"; exit 1; }
+# The direct session: bridle started as sshd starts the key's forced command (the account, its
+# groups, sshd's environment), its stdio the client's pipes.
+direct=(setpriv --reuid="$IT_UID" --regid="$(id -g "$IT_USER")" --init-groups
+        env -i "USER=$IT_USER" "LOGNAME=$IT_USER" "HOME=/nonexistent" "PATH=/usr/bin:/bin"
+        "SHELL=/bin/sh" "SSH_CONNECTION=127.0.0.1 40000 127.0.0.1 22" "SSH_ORIGINAL_COMMAND=mcp"
+        "$IT_BRIDLE" --key it-key --policy "$IT_POLICY")
 "$IT_PYTHON" "$BENCH_DIR/mcp_client.py" --config "$IT_WORK/ssh_config" --host main --mux-host main-mux \
-    --rounds "$BENCH_ROUNDS" --session-calls "$BENCH_CALLS" >"$IT_WORK/mcp-bench.json"
+    --rounds "$BENCH_ROUNDS" --session-calls "$BENCH_CALLS" --bare "$IT_WORK/fork_exec" \
+    -- "${direct[@]}" >"$IT_WORK/mcp-bench.json"
 status=$?
 if ((status == 0)); then
     "$IT_PYTHON" - "$IT_WORK/mcp-bench.json" <<'EOF'
@@ -70,7 +78,9 @@ r = json.load(open(sys.argv[1]))
 rows = [("ssh", "`ssh HOST true` (new connection per command)"),
         ("mux", "`ssh HOST-mux true` (ControlMaster, one exec per command)"),
         ("session", "`run_command {argv: [true]}` over one MCP session"),
-        ("check", "`check_command {argv: [true]}` over the same session (no process started)")]
+        ("check", "`check_command {argv: [true]}` over the same session (no process started)"),
+        ("direct", "`run_command {argv: [true]}` over a session on bridle's stdio (no ssh)"),
+        ("bare", "fork, exec of `/bin/true`, wait (a small C program)")]
 print("| request path | n | median | p10 .. p90 | vs mux |")
 print("|---|---:|---:|---:|---:|")
 for key, label in rows:
@@ -81,6 +91,9 @@ print()
 print(f"Opening the session (ssh connection + initialize): {r['session_connect_ms']:.0f} ms.")
 ratio = r["session_over_mux"]
 print(f"Target: a session call under 0.1x a multiplexed exec: {ratio:.3f}x -> {'MET' if ratio < 0.1 else 'NOT MET'}")
+ratio = r["direct_over_bare"]
+print(f"Target (issue 17): a session's run_command of /bin/true at most 1.5x a bare fork+exec: "
+      f"{ratio:.2f}x -> {'MET' if ratio <= 1.5 else 'NOT MET'}")
 EOF
 else
     echo "FAIL: the benchmark client failed"

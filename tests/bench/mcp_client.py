@@ -7,9 +7,12 @@
   session    one run_command call over one MCP session:   ssh HOST mcp   (opened once)
   check      one check_command call over the same session: the protocol and the decision
              without the sandboxed spawn of the command (what a session call costs beyond it)
+  direct     one run_command call over a session on bridle's own stdio, started as sshd
+             starts it but without ssh in between (--direct): what bridle itself costs
+  bare       fork, exec of /bin/true and wait by a small C program (--bare): the floor
 
 Usage: mcp_client.py --config SSH_CONFIG --host HOST --mux-host HOST_MUX [--rounds N]
-                     [--session-calls N]
+                     [--session-calls N] --bare FORK_EXEC -- DIRECT_SESSION_COMMAND...
 Rounds are interleaved (each round: one ssh, one mux, N session calls), so drift on the
 machine hits every mode alike. Every result is checked (exit 0 / status ok). Prints one JSON
 object with the samples' medians and percentiles, in milliseconds.
@@ -33,10 +36,10 @@ def summary(samples):
 
 
 class Session:
-    def __init__(self, config, host):
+    def __init__(self, command):
         start = time.perf_counter()
-        self.proc = subprocess.Popen(["ssh", "-F", config, host, "mcp"], stdin=subprocess.PIPE,
-                                     stdout=subprocess.PIPE, bufsize=0)
+        self.proc = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     bufsize=0)
         self.next_id = 0
         self.buffer = b""
         reply = self.request("initialize", {"protocolVersion": "2025-11-25", "capabilities": {},
@@ -94,6 +97,11 @@ def ssh_true(config, host):
     return elapsed
 
 
+def bare(program, n):
+    done = subprocess.run([program, str(n)], capture_output=True, text=True, check=True)
+    return [float(line) for line in done.stdout.split()]
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--config", required=True)
@@ -101,25 +109,34 @@ def main():
     ap.add_argument("--mux-host", required=True)
     ap.add_argument("--rounds", type=int, default=40)
     ap.add_argument("--session-calls", type=int, default=10)
+    ap.add_argument("--bare", required=True)
+    ap.add_argument("direct", nargs="+")
     args = ap.parse_args()
 
-    session = Session(args.config, args.host)
+    session = Session(["ssh", "-F", args.config, args.host, "mcp"])
+    direct = Session(args.direct)
     for _ in range(20):                      # warm-up: page cache, sshd, journald
         session.call_true()
+        direct.call_true()
         ssh_true(args.config, args.mux_host)
+    bare(args.bare, 20)
     ssh_true(args.config, args.host)
-    samples = {"ssh": [], "mux": [], "session": [], "check": []}
+    samples = {"ssh": [], "mux": [], "session": [], "check": [], "direct": [], "bare": []}
     for _ in range(args.rounds):
         samples["ssh"].append(ssh_true(args.config, args.host))
         samples["mux"].append(ssh_true(args.config, args.mux_host))
         for _ in range(args.session_calls):
             samples["session"].append(session.call_true())
             samples["check"].append(session.check_true())
+            samples["direct"].append(direct.call_true())
+        samples["bare"].extend(bare(args.bare, args.session_calls))
     session.close()
+    direct.close()
     result = {mode: summary(s) for mode, s in samples.items()}
     result["session_connect_ms"] = session.connect_ms
     result["session_over_mux"] = result["session"]["median_ms"] / result["mux"]["median_ms"]
     result["session_over_ssh"] = result["session"]["median_ms"] / result["ssh"]["median_ms"]
+    result["direct_over_bare"] = result["direct"]["median_ms"] / result["bare"]["median_ms"]
     json.dump(result, sys.stdout, indent=1)
     print()
     return 0
