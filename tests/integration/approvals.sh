@@ -286,13 +286,17 @@ class Hook(http.server.BaseHTTPRequestHandler):
 http.server.HTTPServer(("127.0.0.1", 48123), Hook).serve_forever()
 PYTHON
 LISTENER=$!
-wait_until 5 "$IT_PYTHON" -c 'import socket; socket.create_connection(("127.0.0.1", 48123))'
+# Python's start may take seconds on a loaded machine (CI runs this beside other builds).
+listening() { "$IT_PYTHON" -c 'import socket; socket.create_connection(("127.0.0.1", 48123))' 2>/dev/null; }
+wait_until 60 listening || fail notify.listener "the loopback listener did not start within 60 s"
 with_notify() { # the test's policy with approvals.notify set to the JSON list $1
     sed "s|^approvals:\$|approvals:\n  notify: $1\n  notify_timeout: 1s|" "$IT_WORK/policy.yaml" \
         >"$IT_WORK/notify.yaml"
     install_policy "$IT_WORK/notify.yaml"
 }
-with_notify "[$BRIDLE_SOURCE_DIR/install/approvals/notify-webhook, \"http://127.0.0.1:48123/topic\"]"
+# A copy the agent's account can reach (the source tree may be private, as a mktemp clone is).
+install -m 0755 -o root -g root "$BRIDLE_SOURCE_DIR/install/approvals/notify-webhook" "$IT_ROOT/notify-webhook"
+with_notify "[$IT_ROOT/notify-webhook, \"http://127.0.0.1:48123/topic\"]"
 bridle_ssh -- 'echo notify'
 assert_eq notify.pending 75 "$SSH_RC"
 NID=$(approval_id)
