@@ -295,7 +295,11 @@ Started start_command(const Spec& spec, Outcome& outcome) {
     const policy::NamespaceMode namespaces =
         spec.sandbox != nullptr ? spec.sandbox->namespaces : policy::NamespaceMode::kOff;
     const bool as_root = ::geteuid() == 0;
-    const bool hide = namespaces != policy::NamespaceMode::kOff && !spec.sandbox->hidden.empty();
+    // bridle's state is hidden from the account's own commands (sandbox/hide.hpp). A root
+    // command (a run_as target) is not the account that owns that state, and may be the
+    // package manager upgrading bridle, whose postinst writes /var/lib/bridle.
+    const bool hide =
+        namespaces != policy::NamespaceMode::kOff && !as_root && !spec.sandbox->hidden.empty();
     os::UniqueFd lifeline_read, lifeline_write, report_read, report_write;
     if (namespaces != policy::NamespaceMode::kOff &&
         (!os::make_pipe(lifeline_read, lifeline_write) ||

@@ -46,8 +46,8 @@ std::vector<std::string> directories(const std::vector<std::string>& candidates)
 }
 
 int apply(const std::vector<std::string>& dirs) noexcept {
-    // As root there is no user namespace, and the new mount namespace's mounts would share
-    // their peer groups with the host's: a tmpfs mounted below would appear there too.
+    // The kernel already makes a new user namespace's copies slaves (mount_namespaces(7)); said
+    // here too, so that nothing mounted below can ever propagate back to the host's mounts.
     if (::mount(nullptr, "/", nullptr, MS_REC | MS_SLAVE, nullptr) != 0) return -1;
     for (const std::string& dir : dirs) {
         if (::mount("bridle-hidden", dir.c_str(), "tmpfs",

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 // bridle's own state, hidden from the command: the request's init gets a mount namespace of
 // its own, in which an empty, read-only tmpfs lies over each of bridle's state directories
-// (versions, the task spool). The command runs as the same account as bridle, so without
-// Landlock file ownership alone could not keep it from them. docs/sandbox.md, "Tasks".
+// (versions, the task spool, the approval store). The account's own command runs as the same
+// account as bridle, so without Landlock file ownership alone could not keep it from them.
+// Not for a root command (a run_as target): root is not that account, and the package manager
+// upgrading bridle must reach /var/lib/bridle. docs/sandbox.md, "Tasks".
 #pragma once
 
 #include <string>
