@@ -7,6 +7,8 @@
 # Only what those tests need is built: each tests/unit/<name>_test.cpp's <name>_test, the
 # fuzz_replay_<target> programs (and, through their dependencies, the seeds), and bridle, which
 # some unit tests run. Not the sandbox syscall helpers, the benchmarks or the i386 builds.
+# The preset compiles with -g1: line tables, which is all a sanitizer report's file:line needs,
+# for about a tenth less compile than -g.
 # No test is excluded: every unit test passes under the sanitizers, including those that fork
 # into a sandbox (seccomp, Landlock, namespaces, RLIMIT_AS): the sandbox is applied in the
 # forked child on its way to execve, and the program it execs is not instrumented, so ASan's
