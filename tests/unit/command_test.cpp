@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "common/text.hpp"
+#include "golden.hpp"
 
 namespace bridle::command {
 namespace {
@@ -491,10 +492,7 @@ std::string render(const Result<std::vector<std::string>>& result) {
     return out;
 }
 
-std::string read_bytes(const std::filesystem::path& path) {
-    std::ifstream in(path, std::ios::binary);
-    return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-}
+using testing::read_bytes;
 
 TEST(TokenizeGolden, EveryCaseMatchesItsOkFile) {
     namespace fs = std::filesystem;
@@ -510,8 +508,6 @@ TEST(TokenizeGolden, EveryCaseMatchesItsOkFile) {
     std::sort(inputs.begin(), inputs.end());
     ASSERT_FALSE(inputs.empty()) << "no golden cases in " << dir;
 
-    const char* update_env = std::getenv("UPDATE_GOLDEN");
-    const bool update = update_env != nullptr && std::string(update_env) == "1";
     for (const fs::path& input_path : inputs) {
         SCOPED_TRACE(input_path.filename().string());
         std::string request = read_bytes(input_path);
@@ -519,12 +515,7 @@ TEST(TokenizeGolden, EveryCaseMatchesItsOkFile) {
         const std::string actual = render(tokenize(request));
         fs::path ok_path = input_path;
         ok_path.replace_extension(".ok");
-        if (update) {
-            std::ofstream(ok_path, std::ios::binary) << actual;
-            continue;
-        }
-        ASSERT_TRUE(fs::exists(ok_path)) << "missing " << ok_path << "; run with UPDATE_GOLDEN=1";
-        EXPECT_EQ(read_bytes(ok_path), actual);
+        testing::expect_golden(ok_path, actual);
     }
     // An .ok file without its .in is a case that silently stopped running.
     for (const fs::path& ok_path : outputs) {

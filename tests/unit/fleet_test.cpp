@@ -16,16 +16,14 @@
 #include "fleet/connection.hpp"
 #include "fleet/fanout.hpp"
 #include "fleet/inventory.hpp"
+#include "golden.hpp"
 
 namespace bridle::fleet {
 namespace {
 
 namespace fs = std::filesystem;
 
-std::string read_bytes(const fs::path& path) {
-    std::ifstream in(path, std::ios::binary);
-    return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-}
+using testing::read_bytes;
 
 std::string render(const Result<Inventory>& result) {
     if (!result.ok()) return "error: " + result.error().full() + "\n";
@@ -46,8 +44,6 @@ std::string render(const Result<Inventory>& result) {
 
 TEST(Inventory, GoldenFiles) {
     const fs::path dir = fs::path(BRIDLE_SOURCE_DIR) / "tests/golden/inventory";
-    const char* update_env = std::getenv("UPDATE_GOLDEN");
-    const bool update = update_env != nullptr && std::string(update_env) == "1";
     int cases = 0;
     for (const auto& entry : fs::directory_iterator(dir)) {
         const fs::path input = entry.path();
@@ -58,12 +54,7 @@ TEST(Inventory, GoldenFiles) {
             render(parse_inventory(read_bytes(input), input.filename().string()));
         fs::path ok_path = input;
         ok_path.replace_extension(".ok");
-        if (update) {
-            std::ofstream(ok_path, std::ios::binary) << actual;
-            continue;
-        }
-        ASSERT_TRUE(fs::exists(ok_path)) << "missing " << ok_path << "; run with UPDATE_GOLDEN=1";
-        EXPECT_EQ(read_bytes(ok_path), actual);
+        testing::expect_golden(ok_path, actual);
     }
     EXPECT_GE(cases, 10);
 }

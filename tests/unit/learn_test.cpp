@@ -13,6 +13,7 @@
 #include "admin/learn_ceiling.hpp"
 #include "admin/learn_deny_list.hpp"
 #include "admin/learn_infer.hpp"
+#include "golden.hpp"
 #include "loader/loader.hpp"
 #include "run_bridle.hpp"
 
@@ -199,7 +200,6 @@ TEST(LearnCeiling, AProposalMayNotGoPastItsRule) {
 // rewrites it; review the diff.
 TEST(LearnGolden, ProposalsFromSeededJournals) {
     const fs::path root = fs::path(BRIDLE_SOURCE_DIR) / "tests/golden/learn";
-    const bool update = std::getenv("UPDATE_GOLDEN") != nullptr;
     int cases = 0;
     for (const auto& entry : fs::directory_iterator(root)) {
         if (!entry.is_directory()) continue;
@@ -226,12 +226,7 @@ TEST(LearnGolden, ProposalsFromSeededJournals) {
         got += "--- exit status " + std::to_string(ran.status) + "\n";
         got = replace_all(got, dir.string(), "@DIR@");
         fs::remove_all(dir);
-        const fs::path ok = entry.path() / "expected.ok";
-        if (update) {
-            std::ofstream(ok) << got;
-            continue;
-        }
-        EXPECT_EQ(read_text(ok), got) << "regenerate with UPDATE_GOLDEN=1 and review the diff";
+        testing::expect_golden(entry.path() / "expected.ok", got);
     }
     EXPECT_GE(cases, 3);
 }

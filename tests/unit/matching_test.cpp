@@ -10,6 +10,7 @@
 
 #include "command/tokenizer.hpp"
 #include "common/text.hpp"
+#include "golden.hpp"
 #include "loader/loader.hpp"
 #include "matching/matcher.hpp"
 
@@ -929,7 +930,6 @@ TEST(Matching, GoldenDecisionsAgainstTheShippedPolicy) {
     // clang-format on
     const policy::Policy shipped = load("policy/default.yaml");
     const auto fs = fixture_fs();
-    const bool update = std::getenv("UPDATE_GOLDEN") != nullptr;
     int cases = 0;
     for (const auto& entry :
          std::filesystem::directory_iterator(root + "/tests/golden/decisions")) {
@@ -976,14 +976,7 @@ TEST(Matching, GoldenDecisionsAgainstTheShippedPolicy) {
         }
         auto ok_path = entry.path();
         ok_path.replace_extension(".ok");
-        if (update) {
-            std::ofstream(ok_path) << out.str();
-        } else {
-            std::ifstream ok(ok_path);
-            std::stringstream expected;
-            expected << ok.rdbuf();
-            EXPECT_EQ(out.str(), expected.str()) << "regenerate with UPDATE_GOLDEN=1 and review";
-        }
+        testing::expect_golden(ok_path, out.str());
         ++cases;
     }
     EXPECT_GT(cases, 0) << "no golden decision files";

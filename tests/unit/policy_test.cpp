@@ -20,6 +20,7 @@
 
 #include <gtest/gtest.h>
 
+#include "golden.hpp"
 #include "loader/file_checks.hpp"
 #include "loader/loader.hpp"
 #include "policy/model.hpp"
@@ -2110,8 +2111,6 @@ TEST(PolicyGolden, MatchesTheRecordedOutput) {
     }
     std::sort(names.begin(), names.end());
     ASSERT_FALSE(names.empty()) << "no golden cases in " << dir;
-    const bool update =
-        std::getenv("UPDATE_GOLDEN") != nullptr && std::string(std::getenv("UPDATE_GOLDEN")) == "1";
     for (const std::string& name : names) {
         SCOPED_TRACE(name);
         const bool is_main = name.find("-fragment") == std::string::npos;
@@ -2124,12 +2123,7 @@ TEST(PolicyGolden, MatchesTheRecordedOutput) {
         } else {
             for (const Error& e : report.errors) got += e.full() + "\n";
         }
-        const std::string ok_path = dir + "/" + name.substr(0, name.size() - 5) + ".ok";
-        if (update) {
-            std::ofstream(ok_path, std::ios::binary) << got;
-            continue;
-        }
-        EXPECT_EQ(read_text(ok_path), got) << "regenerate with UPDATE_GOLDEN=1 and review the diff";
+        testing::expect_golden(dir + "/" + name.substr(0, name.size() - 5) + ".ok", got);
     }
 }
 
