@@ -65,9 +65,11 @@ void Session::start_wait(const jsonrpc::Message& m, revision::Era era, const Jso
         gate::Refusal refusal;
         refusal.code = ExitCode::kUsage;
         refusal.reason = seen.error().message;
+        refusal.text = seen.error().message + "\n";  // then the audit error, if any
         refusal.policy_sha256 = context_.policy.sha256;
-        const gate::Response refused = gate::refuse(context_.audit, request, refusal);
-        reply(m.id, tools::wait_error(refused.message), era);
+        std::string text = gate::refuse(context_.audit, request, refusal).message;
+        while (!text.empty() && text.back() == '\n') text.pop_back();
+        reply(m.id, tools::wait_error(text), era);
         return;
     }
     // The wait's start is on the record before the agent hears anything of it.
