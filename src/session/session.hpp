@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // Front end: session mode. One SSH channel carries many requests as the Model Context
 // Protocol (JSON-RPC 2.0, one message per line on stdin/stdout); every tools/call goes
-// through the same gate as the forced command, in a worker process of its own.
+// through the same gate as the forced command, in a worker process of its own, except
+// wait_for_approval, which reads the approval store from the session's loop (waits.cpp).
 #pragma once
 
 #include <sys/types.h>
