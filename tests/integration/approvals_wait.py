@@ -4,8 +4,8 @@
 # session answers other requests; approvers answer on the host meanwhile (bob's approver key over
 # SSH, admin's signature delivered by the agent, root's `bridle reject`); the wait returns
 # approved and the same run_command then runs once; rejected, expired and pending (its bound
-# passed) waits; a cancelled wait ends at once; an unknown, foreign or malformed id is refused;
-# the session's end (stdin closed) ends a running wait.
+# passed) waits; a cancelled wait ends at once; at most 4 wait at once; an unknown, foreign or
+# malformed id is refused; the session's end (stdin closed) ends a running wait.
 #
 # usage: approvals_wait.py SSH_CONFIG BRIDLE POLICY WORK OTHER_KEYS_ID
 import json
@@ -203,6 +203,18 @@ for name, args, says in (
     report(m is not None and m["result"].get("isError") is True and
            says in m["result"]["content"][0]["text"] and
            "bridle: bridle:" not in m["result"]["content"][0]["text"], f"refused.{name}", m)
+
+# --- At most 4 waits at once in a session; a fifth is refused, the others go on.
+for n in range(4):
+    s.call(f"f-wait{n}", "wait_for_approval", {"id": C, "timeout_seconds": 60})
+s.call("f-wait4", "wait_for_approval", {"id": C, "timeout_seconds": 60})
+m = s.answer("f-wait4", 3)
+report(m is not None and m["result"].get("isError") is True and
+       "4 approvals already" in m["result"]["content"][0]["text"], "bounded.fifth-refused", m)
+for n in range(4):
+    s.send({"method": "notifications/cancelled", "params": {"requestId": f"f-wait{n}"}})
+s.call("f-wait5", "wait_for_approval", {"id": C, "timeout_seconds": 0.2})
+report(structured(s.answer("f-wait5", 3)).get("status") == "pending", "bounded.room-again")
 
 # --- The session's end ends a running wait.
 s.call("e-wait", "wait_for_approval", {"id": C, "timeout_seconds": 60})
