@@ -40,6 +40,9 @@ constexpr const char* kApprovalExpiredMessageId = "f6f9fde91e8d45cf909e7e5fd84db
 constexpr const char* kApprovalVoidMessageId = "a200451389f54944bd7abe4eee32b702";
 constexpr const char* kApprovalRefusedMessageId = "a5ae764916e44266b312048299400d27";
 constexpr const char* kApprovalNotifiedMessageId = "63466f562dba4a6a9323130033020d64";
+// The agent's wait for its own request (MCP wait_for_approval): started, ended.
+constexpr const char* kApprovalWaitMessageId = "e959f8885c714b989773b1c020cf4f09";
+constexpr const char* kApprovalWaitedMessageId = "ba31df395d124d249916ca8a84abe7da";
 
 class Sink {
   public:

@@ -191,7 +191,8 @@ Record approval_record(const RequestInfo& info, const std::string& step, const s
         {"requested", kApprovalRequestedMessageId}, {"approved", kApprovalApprovedMessageId},
         {"rejected", kApprovalRejectedMessageId},   {"consumed", kApprovalConsumedMessageId},
         {"expired", kApprovalExpiredMessageId},     {"void", kApprovalVoidMessageId},
-        {"refused", kApprovalRefusedMessageId},     {"notified", kApprovalNotifiedMessageId}};
+        {"refused", kApprovalRefusedMessageId},     {"notified", kApprovalNotifiedMessageId},
+        {"wait", kApprovalWaitMessageId},           {"waited", kApprovalWaitedMessageId}};
     Record r;
     r.message_id = kApprovalVoidMessageId;
     for (const auto& [name, id] : kIds) {

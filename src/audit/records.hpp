@@ -93,8 +93,8 @@ Record result_record(const RequestInfo& info, const std::string& rule_id,
 
 // One step of an approval (docs/audit.md, APPROVALS): `step` is requested, approved (one
 // approver's approval), rejected, consumed, expired, void or refused (an answer that did not
-// count: a bad signature, not an approver, not pending) or notified (approvals.notify ran),
-// each with its own MESSAGE_ID
+// count: a bad signature, not an approver, not pending), notified (approvals.notify ran), wait
+// or waited (the agent's wait_for_approval started, ended), each with its own MESSAGE_ID
 // (BRIDLE_EVENT approval-STEP). The approval's own fields (BRIDLE_APPROVAL_ID ...) come in
 // info.fields; `summary` ends MESSAGE.
 Record approval_record(const RequestInfo& info, const std::string& step, const std::string& rule_id,

@@ -32,7 +32,8 @@ using jsonrpc::ErrorCode;
 
 constexpr std::array<const char*, 3> kVersions{"2025-11-25", "2025-06-18", "2025-03-26"};
 // The host's own tools, passed through to one host with their arguments (less `host`): the host
-// validates and decides them, and a host that does not offer one says so.
+// validates and decides them, and a host that does not offer one says so. Not wait_for_approval:
+// a host's calls share one session, one at a time, which a wait of minutes would hold up.
 constexpr std::array<const char*, 5> kPassThrough{
     session::tools::kGetTask, session::tools::kGetTaskOutput, session::tools::kCancelTask,
     session::tools::kReadFile, session::tools::kWriteFile};

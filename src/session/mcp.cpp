@@ -16,6 +16,7 @@
 #include "session/task_extension.hpp"
 #include "session/task_tools.hpp"
 #include "session/tools.hpp"
+#include "session/wait_tool.hpp"
 
 namespace bridle::session {
 namespace {
@@ -48,6 +49,15 @@ std::string fanout_id_of(const Json& params) {
                c == '.' || c == '_' || c == '-';
     });
     return valid ? s : std::string();
+}
+
+// params._meta.progressToken, when it is a usable one; null otherwise.
+Json progress_token_of(const Json& params) {
+    if (!params.is_object()) return nullptr;
+    const auto meta = params.find("_meta");
+    if (meta == params.end() || !meta->is_object()) return nullptr;
+    const auto token = meta->find("progressToken");
+    return token != meta->end() && is_usable_id(*token) ? *token : Json(nullptr);
 }
 
 }  // namespace
@@ -227,6 +237,10 @@ void Session::call_tool(const Message& m, revision::Era era) {
         call_file_tool(m, era, tool, arguments);
         return;
     }
+    if (tool == tools::kWaitForApproval) {
+        start_wait(m, era, arguments, progress_token_of(m.params));
+        return;
+    }
     if (tools::is_task_tool(tool)) {
         auto words = tools::task_argv(tool, arguments);
         if (!words) {
@@ -248,7 +262,7 @@ void Session::call_tool(const Message& m, revision::Era era) {
             m.id, ErrorCode::kInvalidParams,
             "Unknown tool: " + tool.substr(0, 200) +
                 " (tools: run_command, list_allowed_commands, check_command, get_task, "
-                "get_task_output, cancel_task, read_file, write_file)"));
+                "get_task_output, cancel_task, read_file, write_file, wait_for_approval)"));
         return;
     }
     const bool run = tool == tools::kRunCommand;
@@ -285,12 +299,7 @@ void Session::call_tool(const Message& m, revision::Era era) {
         }
         task_tool = true;
     }
-    Json token = nullptr;
-    if (const auto meta = m.params.find("_meta"); meta != m.params.end() && meta->is_object()) {
-        const auto t = meta->find("progressToken");
-        if (t != meta->end() && is_usable_id(*t)) token = *t;
-    }
-    Pending pending{m.id, std::move(request), token, era};
+    Pending pending{m.id, std::move(request), progress_token_of(m.params), era};
     pending.task_tool = task_tool;
     // A 2026-07-28 client with the Tasks extension gets the task itself (CreateTaskResult).
     if (task_tool && era == revision::Era::kModern && task_extension::declared(m.params)) {
@@ -337,6 +346,13 @@ void Session::cancel(const Json& request_id) {
                                      [&](const Pending& p) { return p.id == request_id; });
     if (queued != queue_.end()) {
         queue_.erase(queued);
+        return;
+    }
+    const auto wait = std::find_if(waits_.begin(), waits_.end(),
+                                   [&](const Wait& w) { return w.id == request_id; });
+    if (wait != waits_.end()) {
+        end_wait(*wait, "cancelled", false);  // at once: a wait holds nothing to release
+        waits_.erase(wait);
         return;
     }
     for (Call& call : calls_) {

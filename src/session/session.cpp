@@ -77,7 +77,9 @@ void Session::send(const std::string& line) {
 
 bool Session::is_busy(const Json& id) const {
     return std::any_of(calls_.begin(), calls_.end(), [&](const Call& c) { return c.id == id; }) ||
-           std::any_of(queue_.begin(), queue_.end(), [&](const Pending& p) { return p.id == id; });
+           std::any_of(queue_.begin(), queue_.end(),
+                       [&](const Pending& p) { return p.id == id; }) ||
+           std::any_of(waits_.begin(), waits_.end(), [&](const Wait& w) { return w.id == id; });
 }
 
 void Session::enqueue(Pending pending) {
@@ -274,14 +276,18 @@ void Session::send_progress() {
         if (call.progress_token.is_null() || call.cancelled || now < call.next_progress) continue;
         const auto seconds =
             std::chrono::duration_cast<std::chrono::seconds>(now - call.started).count();
-        call.progress = std::max<std::int64_t>(call.progress + 1, seconds);
         call.next_progress = now + kProgressInterval;
-        send(jsonrpc::notification_line(
-            "notifications/progress",
-            Json{{"progressToken", call.progress_token},
-                 {"progress", call.progress},
-                 {"message", tools::progress_message(call.label, seconds, call.tail)}}));
+        notify_progress(call.progress_token, call.progress, seconds,
+                        tools::progress_message(call.label, seconds, call.tail));
     }
+}
+
+void Session::notify_progress(const Json& token, std::int64_t& progress, std::int64_t seconds,
+                              const std::string& message) {
+    progress = std::max<std::int64_t>(progress + 1, seconds);  // it must increase (MCP)
+    send(jsonrpc::notification_line(
+        "notifications/progress",
+        Json{{"progressToken", token}, {"progress", progress}, {"message", message}}));
 }
 
 int Session::run() {
@@ -295,7 +301,8 @@ int Session::run() {
         const bool progress_due = std::any_of(calls_.begin(), calls_.end(), [](const Call& c) {
             return !c.progress_token.is_null();
         });
-        const int ready = ::poll(fds.data(), fds.size(), progress_due ? 200 : 1000);
+        const int ready =
+            ::poll(fds.data(), fds.size(), progress_due || !waits_.empty() ? 200 : 1000);
         if (ready < 0 && errno != EINTR) break;
         if (ready > 0 && fds[1].revents != 0) handle_signals();
         for (std::size_t i = 0; ready > 0 && i < calls_.size(); ++i) {
@@ -305,6 +312,7 @@ int Session::run() {
         reap_children();
         finish_calls();
         send_progress();
+        poll_waits();
         if (ready > 0 && fds[0].revents != 0 && !ending_) read_stdin();
     }
     shut_down();
@@ -316,6 +324,9 @@ int Session::run() {
 // still there, then every child left is killed and reaped.
 void Session::shut_down() {
     ending_ = true;
+    // Waits end at once, answered with the state seen last if stdout is still there.
+    for (Wait& wait : waits_) end_wait(wait, "ended", true);
+    waits_.clear();
     while (!queue_.empty()) {
         reply(queue_.front().id, tools::not_started_result("not started: the session ended"),
               queue_.front().era);

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // Front end: session mode. One SSH channel carries many requests as the Model Context
 // Protocol (JSON-RPC 2.0, one message per line on stdin/stdout); every tools/call goes
-// through the same gate as the forced command, in a worker process of its own.
+// through the same gate as the forced command, in a worker process of its own, except
+// wait_for_approval, which reads the approval store from the session's loop (waits.cpp).
 #pragma once
 
 #include <sys/types.h>
@@ -13,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "gate/approval_wait.hpp"
 #include "gate/gate.hpp"
 #include "session/jsonrpc.hpp"
 #include "session/revision.hpp"
@@ -76,6 +78,17 @@ class Session {
         Json carried;
     };
 
+    struct Wait {  // a wait_for_approval, polled from the loop (waits.cpp)
+        Json id;
+        revision::Era era = revision::Era::kLegacy;
+        Json progress_token;  // null: none
+        std::string approval_id;
+        gate::approvals::Waiter waiter;
+        gate::approvals::Observation last;  // the state seen last
+        Clock::time_point started, deadline, next_poll, next_progress;
+        std::int64_t progress = 0;
+    };
+
     // mcp.cpp: one message in, replies out.
     void handle_line(const jsonrpc::LineReader::Line& line);
     void handle_request(const jsonrpc::Message& m);
@@ -96,6 +109,14 @@ class Session {
     // `m`'s request as the gate takes it; the fleet controller's fan-out id from its _meta.
     gate::Request request_for(const tools::CommandArgs& args, const jsonrpc::Message& m) const;
 
+    // waits.cpp: wait_for_approval, without a worker: the store is read from the loop.
+    void start_wait(const jsonrpc::Message& m, revision::Era era, const Json& arguments,
+                    const Json& progress_token);
+    void poll_waits();
+    // Ends `wait` (its approval-waited record with `outcome`) and, when `answer`, replies with
+    // its last state. The caller removes it from waits_.
+    void end_wait(Wait& wait, const std::string& outcome, bool answer);
+
     // session.cpp: processes and I/O.
     void send(const std::string& line);
     void enqueue(Pending pending);
@@ -108,6 +129,9 @@ class Session {
     void reap_children();
     void finish_calls();
     void send_progress();
+    // One notifications/progress to `token`; `progress` grows to at least `seconds`.
+    void notify_progress(const Json& token, std::int64_t& progress, std::int64_t seconds,
+                         const std::string& message);
     void shut_down();
     bool is_busy(const Json& id) const;
 
@@ -121,6 +145,7 @@ class Session {
     bool stdin_open_ = true, stdout_open_ = true, ending_ = false;
     std::deque<Pending> queue_;
     std::vector<Call> calls_;
+    std::vector<Wait> waits_;
     // The supervisors of tasks started in this session: they reparent to the session (a
     // subreaper) but outlive it; reaped when they end, never killed (gate/task_gate.cpp).
     std::vector<pid_t> tasks_;

@@ -6,6 +6,7 @@
 
 #include "session/file_tools.hpp"
 #include "session/task_tools.hpp"
+#include "session/wait_tool.hpp"
 
 #include <cmath>
 
@@ -184,7 +185,11 @@ Json definitions() {
                   {"timeout_ms", {{"type", "integer"}}},
                   {"max_output_bytes", {{"type", "integer"}}},
                   {"sandbox", {{"type", "string"}}},
-                  {"stdin", {{"type", "boolean"}}}}},
+                  {"stdin", {{"type", "boolean"}}},
+                  {"approval",
+                   {{"type", "boolean"},
+                    {"description",
+                     "a person must approve each request on the host (wait_for_approval)"}}}}},
                 {"required", {"id", "synopsis"}}}}}}}},
           {"required", {"rules"}}}},
         {"annotations", annotations("List the commands you may run", true, false, true, false)}};
@@ -209,6 +214,7 @@ Json definitions() {
          annotations("Check a command against the policy", true, false, true, false)}};
     Json all = Json::array({run, list, check, read_file_definition(), write_file_definition()});
     for (Json& task : task_definitions()) all.push_back(std::move(task));
+    all.push_back(wait_definition());
     return Json{{"tools", all}};
 }
 
@@ -405,6 +411,7 @@ Json not_started_result(const std::string& message) {
 
 Json list_allowed(const policy::Policy& policy, const std::string& key) {
     Json rules = Json::array();
+    bool any_approval = false;
     std::string text = "Commands this key may run (one per call, no shell syntax):\n";
     for (const auto& rule : policy.rules) {
         if (!rule.allows_key(key)) continue;
@@ -419,14 +426,22 @@ Json list_allowed(const policy::Policy& policy, const std::string& key) {
                {"stdin", rule.stdin_allowed},
                {"sandbox", profile ? profile->name : std::string()}};
         r["pipeline"] = rule.pipeline.names();
+        r["approval"] = rule.approval.has_value();
+        any_approval = any_approval || rule.approval.has_value();
         rules.push_back(std::move(r));
         text += "  " + rule.synopsis() + "\n";
         if (!rule.summary.empty()) text += "      " + rule.summary + "\n";
         if (rule.pipeline.in_pipeline()) text += "      (places: " + rule.pipeline.text() + ")\n";
         text += "      (rule " + rule.id + "; timeout " + seconds_text(timeout) + "; output cap " +
-                format_bytes(max_output) + ")\n";
+                format_bytes(max_output) + (rule.approval ? "; needs approval" : "") + ")\n";
     }
     if (rules.empty()) text += "  (none: the policy grants this key nothing)\n";
+    if (any_approval) {
+        text +=
+            "A rule that needs approval answers run_command with status approval_required and an "
+            "approval id: a person approves on the host; wait_for_approval {\"id\": ID} waits "
+            "for the answer, then the same run_command runs once.\n";
+    }
     text +=
         "Run one with run_command, e.g. {\"argv\": [\"uptime\"]}; UPPERCASE words in a synopsis are values you choose.\n";
     return Json{{"content", text_block(text)},

@@ -19,6 +19,7 @@
 #include "execution/runner.hpp"
 #include "os/fd.hpp"
 #include "session/file_tools.hpp"
+#include "session/wait_tool.hpp"
 
 namespace bridle::session {
 namespace {
@@ -75,15 +76,7 @@ CallReport report_of(const gate::Context& context, const gate::Request& request,
     c.truncated = capture.dropped || r.outcome.stdout_truncated || r.outcome.stderr_truncated;
     c.duration_ms = r.outcome.duration.count();
     if (r.file) c.file = tools::file_outcome_json(*r.file);
-    if (r.approval) {
-        c.approval = Json{{"id", r.approval->id},
-                          {"code", r.approval->code},
-                          {"state", r.approval->state},
-                          {"expires", r.approval->expires},
-                          {"approvers", r.approval->approvers},
-                          {"required", r.approval->required},
-                          {"approvals", r.approval->approvals}};
-    }
+    if (r.approval) c.approval = tools::approval_json(*r.approval);
     if (r.decision.rule != nullptr) {
         auto timeout = r.decision.rule->timeout.value_or(context.policy.settings.timeout);
         for (const gate::Response& stage : r.stages) {

@@ -17,6 +17,7 @@
 #include "session/jsonrpc.hpp"
 #include "session/revision.hpp"
 #include "session/tools.hpp"
+#include "session/wait_tool.hpp"
 
 namespace {
 
@@ -70,6 +71,14 @@ void handle(const jsonrpc::LineReader::Line& line) {
             }
             Json result = Json::object();
             if (m.params.is_object() && m.params.contains("arguments")) {
+                const auto wait = tools::parse_wait_args(m.params["arguments"]);
+                if (wait) {
+                    check(wait.value().timeout.count() >= 1 &&
+                              wait.value().timeout <= tools::kMaxWait,
+                          "a wait is bounded");
+                } else {
+                    check(!wait.error().message.empty(), "a refused wait has a reason");
+                }
                 const auto args = tools::parse_command_args(m.params["arguments"], true);
                 if (args) {
                     if (args.value().argv)

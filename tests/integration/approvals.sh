@@ -10,7 +10,8 @@
 # request, an expired approval, a changed policy, a second use; and an allowed command naming the
 # approval store. Every step has its journal record, tied by the approval id. approvals.notify
 # (the shipped webhook script against a listener on loopback; a failing and a hanging program
-# leave the request pending); MCP's run_command answers approval_required; the shipped example.
+# leave the request pending); MCP's run_command answers approval_required, and wait_for_approval
+# waits for the answer (approvals_wait.py); the shipped example.
 # shellcheck source=../support/harness.sh
 source "$(dirname "$0")/../support/harness.sh"
 harness_setup
@@ -337,6 +338,45 @@ assert_eq mcp.approvers "['admin', 'bob']" "$(jq_get "$answer" 'm["result"]["str
 answer=$(it_mcp_run_command 2 '["echo","mcp"]')
 assert_eq mcp.runs ok "$(jq_get "$answer" 'm["result"]["structuredContent"]["status"]')"
 assert_eq mcp.output "mcp" "$(jq_get "$answer" 'm["result"]["structuredContent"]["stdout"].strip()')"
+
+# --- MCP wait_for_approval (approvals_wait.py, one session): progress while it waits, approvers
+# answering on the host, approved then run once, rejected, pending at its bound, cancelled,
+# expired, refused ids (another key's among them), the session's end. Then its records.
+IT_KEY=other bridle_ssh -- 'echo foreign'
+OTHER_ID=$(approval_id)
+journal_mark
+WAIT_MARK=$IT_MARK
+wait_started=$SECONDS
+timeout -k 5 120 "$IT_PYTHON" "$BRIDLE_SOURCE_DIR/tests/integration/approvals_wait.py" \
+    "$IT_WORK/ssh_config" "$BRIDLE" "$IT_POLICY" "$IT_WORK" "$OTHER_ID" \
+    >"$IT_WORK/wait.out" 2>"$IT_WORK/wait.err"
+assert_eq wait.driver 0 "$?" || cat "$IT_WORK/wait.err"
+take_checks wait "$IT_WORK/wait.out" "$IT_WORK/wait.err"
+echo "note: the wait_for_approval session took $((SECONDS - wait_started)) s"
+IT_MARK=$WAIT_MARK bridle_records >/dev/null
+waited() { # waited ID: the outcomes of the approval-waited records of ID, in order
+    "$IT_PYTHON" "$IT_SUPPORT/journal_query.py" --match BRIDLE_EVENT=approval-waited \
+        --match BRIDLE_APPROVAL_ID="$1" get BRIDLE_WAIT_OUTCOME <"$IT_WORK/records.json" | paste -sd' '
+}
+assert_eq wait.records.started 1 "$(rec_count BRIDLE_EVENT=approval-wait \
+    BRIDLE_APPROVAL_ID="${DATA_approved_id:-none}" MESSAGE_ID=e959f8885c714b989773b1c020cf4f09)"
+assert_eq wait.records.approved approved "$(waited "${DATA_approved_id:-none}")"
+assert_eq wait.records.approved-id ba31df395d124d249916ca8a84abe7da "$(rec_get MESSAGE_ID \
+    BRIDLE_EVENT=approval-waited BRIDLE_APPROVAL_ID="${DATA_approved_id:-none}")"
+assert_eq wait.records.same-wait "$(rec_get BRIDLE_WAIT_ID BRIDLE_EVENT=approval-wait \
+    BRIDLE_APPROVAL_ID="${DATA_approved_id:-none}")" "$(rec_get BRIDLE_WAIT_ID \
+    BRIDLE_EVENT=approval-waited BRIDLE_APPROVAL_ID="${DATA_approved_id:-none}")"
+assert_eq wait.records.rejected rejected "$(waited "${DATA_rejected_id:-none}")"
+assert_eq wait.records.expired expired "$(waited "${DATA_expired_id:-none}")"
+assert_eq wait.records.pending "pending cancelled pending cancelled cancelled cancelled cancelled pending ended" \
+    "$(waited "${DATA_pending_id:-none}")"
+# The cancelled wait ran 0.5 s before its cancellation: it ended well within a second of it.
+cancelled_ms=$(rec_get BRIDLE_DURATION_MS BRIDLE_EVENT=approval-waited BRIDLE_WAIT_OUTCOME=cancelled)
+((${cancelled_ms:-99999} < 1500)) && pass wait.records.cancelled-at-once ||
+    fail wait.records.cancelled-at-once "waited ${cancelled_ms:-?} ms"
+assert_contains wait.records.foreign-denied "$(rec_get BRIDLE_REASON BRIDLE_EVENT=decision \
+    BRIDLE_DECISION=deny "BRIDLE_COMMAND=wait_for_approval $OTHER_ID")" "of this key"
+assert_eq wait.records.foreign-untouched 0 "$(rec_count BRIDLE_APPROVAL_ID="$OTHER_ID" BRIDLE_EVENT=approval-wait)"
 
 # --- The shipped example beside the shipped policy: its rules win for exactly their requests.
 install -d -m 0755 /etc/bridle/policy.d

@@ -167,7 +167,7 @@ ENV26='"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.model
 mcp_raw "$IT_WORK/in" 3
 assert_eq stateless.exit-status 0 "$MCP_RC"
 assert_eq stateless.stdout-only-jsonrpc "" "$(every_line_is_jsonrpc)"
-assert_eq stateless.list-without-discover "complete 3600000 private run_command,list_allowed_commands,check_command,read_file,write_file,get_task,get_task_output,cancel_task" \
+assert_eq stateless.list-without-discover "complete 3600000 private run_command,list_allowed_commands,check_command,read_file,write_file,get_task,get_task_output,cancel_task,wait_for_approval" \
     "$(answer '"s-list"' '" ".join([m["result"]["resultType"], str(m["result"]["ttlMs"]), m["result"]["cacheScope"], ",".join(t["name"] for t in m["result"]["tools"])])')"
 assert_eq stateless.server-info bridle "$(answer '"s-list"' 'm["result"]["_meta"]["io.modelcontextprotocol/serverInfo"]["name"]')"
 assert_eq stateless.call-without-discover "complete ok stateless" \
@@ -268,19 +268,6 @@ run_client() {
     local rc=$?
     [[ $rc == 0 ]] || fail "sdk.$label.exit" "node exited $rc: $(tail -c 1500 "$IT_WORK/client.err")"
     take_checks "sdk.$label"
-}
-
-# take_checks PREFIX: the PASS/FAIL/DATA lines of $IT_WORK/client.out as this test's checks.
-take_checks() {
-    local line label=$1
-    grep -q '^PASS ' "$IT_WORK/client.out" || fail "$label.ran" "no checks ran: $(tail -c 1500 "$IT_WORK/client.err")"
-    while IFS= read -r line; do
-        case $line in
-            "PASS "*) pass "$label.${line#PASS }" ;;
-            "FAIL "*) line=${line#FAIL }; fail "$label.${line%%:*}" "${line#*: }" ;;
-            "DATA "*) line=${line#DATA }; printf -v "DATA_${line%% *}" '%s' "${line#* }" ;;
-        esac
-    done <"$IT_WORK/client.out"
 }
 
 # More than the test policy's max_output (64 KiB) for the truncation check.

@@ -5,7 +5,8 @@
 //
 // usage: node client.mjs SCENARIO -- SSH_ARGS...
 //   main        handshake, tools/list, allowed/denied/nonzero/help calls, unknown tool,
-//               list_allowed_commands, check_command, argv vs command, timeout, progress,
+//               list_allowed_commands, check_command, wait_for_approval (listed, refused),
+//               argv vs command, timeout, progress,
 //               concurrent calls, the concurrency cap, output truncation, cancellation
 //   disconnect  start a process tree, then kill the ssh client; the tree must go
 //   tasks       run_command background: true, reconnect, get_task_output from an offset,
@@ -118,6 +119,13 @@ async function main() {
   check("check.allow", r.structuredContent?.decision === "allow" && r.structuredContent?.rule === "tail-log", show(r));
   r = await client.callTool({ name: "check_command", arguments: { argv: ["touch", "/mnt/bridle/scratch/pwned"] } });
   check("check.deny", r.structuredContent?.decision === "deny" && r.isError === false, show(r));
+
+  // wait_for_approval: listed with its schemas; this policy has no rule that needs approval, so
+  // a wait is a tool error that says so (the SDK validates the structured result's shape).
+  const wait = byName.wait_for_approval;
+  check("wait.listed", show(wait?.inputSchema?.required) === show(["id"]) && wait?.outputSchema?.properties?.status?.enum?.includes("approved") && wait?.annotations?.readOnlyHint === true, show(wait));
+  r = await client.callTool({ name: "wait_for_approval", arguments: { id: "0123456789abcdef0123456789abcdef", timeout_seconds: 5 } });
+  check("wait.nothing-to-wait-for", r.isError === true && r.structuredContent?.status === "error" && /nothing to wait for/.test(text(r)), show(r));
 
   // The client's own timeout, within the rule's.
   r = await client.callTool({ name: "run_command", arguments: { argv: ["sleep", "30"], timeout_seconds: 1 } });

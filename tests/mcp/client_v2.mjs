@@ -48,7 +48,7 @@ async function main() {
 
   // tools/list: the three tools, always in this order.
   const { tools } = await client.listTools();
-  check("tools-list.order", show(tools.map((t) => t.name)) === show(["run_command", "list_allowed_commands", "check_command", "read_file", "write_file", "get_task", "get_task_output", "cancel_task"]), show(tools.map((t) => t.name)));
+  check("tools-list.order", show(tools.map((t) => t.name)) === show(["run_command", "list_allowed_commands", "check_command", "read_file", "write_file", "get_task", "get_task_output", "cancel_task", "wait_for_approval"]), show(tools.map((t) => t.name)));
   check("tools-list.run-schema", tools[0]?.inputSchema?.type === "object" && tools[0]?.outputSchema !== undefined, show(tools[0]));
 
   // An allowed command: a result with structured content (validated against outputSchema).

@@ -42,6 +42,7 @@
 #   pass NAME   fail NAME WHY   assert_eq/assert_ne NAME A B   assert_contains/
 #   assert_not_contains NAME HAYSTACK NEEDLE   assert_match NAME STRING ERE
 #   assert_absent NAME PATH   assert_status NAME CODE...   wait_until SECONDS CMD...
+#   take_checks PREFIX [OUT [ERR]]
 #
 # Variables a test may use after harness_setup:
 #   BRIDLE          the binary under test (outside path); IT_BRIDLE its copy /mnt/bridle/bin/bridle
@@ -353,6 +354,21 @@ rec_get() {
     shift
     for m in "$@"; do args+=(--match "$m"); done
     "$IT_PYTHON" "$IT_SUPPORT/journal_query.py" "${args[@]}" get "$field" <"$IT_WORK/records.json" | head -n 1
+}
+
+# take_checks PREFIX [OUT [ERR]]: the PASS/FAIL/DATA lines a client script printed to OUT
+# (default $IT_WORK/client.out; its stderr in ERR, default $IT_WORK/client.err) as this test's
+# checks PREFIX.NAME; "DATA KEY VALUE" sets DATA_KEY.
+take_checks() {
+    local line label=$1 out=${2:-$IT_WORK/client.out} err=${3:-$IT_WORK/client.err}
+    grep -q '^PASS ' "$out" || fail "$label.ran" "no checks ran: $(tail -c 1500 "$err")"
+    while IFS= read -r line; do
+        case $line in
+            "PASS "*) pass "$label.${line#PASS }" ;;
+            "FAIL "*) line=${line#FAIL }; fail "$label.${line%%:*}" "${line#*: }" ;;
+            "DATA "*) line=${line#DATA }; printf -v "DATA_${line%% *}" '%s' "${line#* }" ;;
+        esac
+    done <"$out"
 }
 
 # jq_get JSON EXPR: the Python expression EXPR on the JSON value `m` ("<none>" when it fails),

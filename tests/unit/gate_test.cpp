@@ -9,10 +9,13 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <ctime>
 #include <filesystem>
 #include <functional>
 #include <map>
 
+#include "approval/store.hpp"
+#include "gate/approval_wait.hpp"
 #include "gate/gate.hpp"
 #include "gate/output_hygiene.hpp"
 #include "gate/system_resolver.hpp"
@@ -1318,6 +1321,155 @@ TEST(TaskSpool, StatesFromTheLockAndTheResult) {
     tasks::sweep(dir.value(), std::chrono::hours(1));  // ended in 1970: removed
     EXPECT_TRUE(tasks::list_tasks(dir.value()).empty());
     std::filesystem::remove_all(spool);
+}
+
+// wait_for_approval's view of the store (gate/approval_wait.cpp): the key's own requests only
+// (another key's id reads as unknown), the state the next use would find, the store never
+// changed by looking, and the wait's two records.
+class ApprovalWaitTest : public GateFixture {
+  protected:
+    void SetUp() override {
+        make_scratch("bridle-wait-test-");
+        store_dir_ = (dir_ / "approvals").string();
+        ASSERT_EQ(::mkdir(store_dir_.c_str(), 0700), 0);
+        use_policy("version: 1\napprovals:\n  store: " + store_dir_ +
+                   "\nrules:\n  - id: up\n    command: /usr/bin/uptime\n"
+                   "    approval: {approvers: [admin, bob], required: 2}\n");
+    }
+    // A request of `key` in `state`, expiring `expires_in` seconds from now.
+    std::string add(const std::string& key, approval::State state, std::int64_t expires_in = 600,
+                    const std::string& policy_sha256 = "") {
+        approval::Entry e;
+        e.binding.id = new_request_id();
+        e.binding.host = "3d1219c7c4c5404aaa1f6d2a48adfda4";
+        e.binding.key = key;
+        e.binding.rule = "up";
+        e.binding.argv = {"uptime"};
+        e.binding.policy_sha256 = policy_sha256.empty() ? policy_.sha256 : policy_sha256;
+        e.binding.nonce = new_request_id();
+        e.binding.expires = ::time(nullptr) + expires_in;
+        e.digest = approval::digest_of(e.binding);
+        e.code = approval::short_code(e.digest);
+        e.approvers = {"admin", "bob"};
+        e.required = 2;
+        e.command = "uptime";
+        e.state = state;
+        if (state == approval::State::kApproved) {
+            e.votes = {{"admin", "ssh", "", "", true, 1}, {"bob", "ssh", "", "", true, 2}};
+        }
+        EXPECT_TRUE(approval::Store::open(store_dir_).value().save(e));
+        return e.binding.id;
+    }
+    Result<approvals::Observation> observe(const std::string& id,
+                                           const std::string& key = "test-key") {
+        const Context context{policy_, sink_, resolver_};
+        return approvals::observe(context, {key, "", "session", "wait"}, id);
+    }
+    std::string store_dir_;
+};
+
+TEST_F(ApprovalWaitTest, OnlyTheKeysOwnRequests) {
+    const std::string own = add("test-key", approval::State::kPending);
+    const std::string foreign = add("other-key", approval::State::kPending);
+    const std::string unknown = "0123456789abcdef0123456789abcdef";
+    auto seen = observe(own);
+    ASSERT_TRUE(seen) << seen.error().message;
+    EXPECT_EQ(seen.value().info.state, "pending");
+    EXPECT_EQ(seen.value().info.required, 2u);
+    EXPECT_NE(seen.value().advice.find("call wait_for_approval again"), std::string::npos);
+    // Another key's request and an unknown one: the same words, the id aside.
+    auto other = observe(foreign);
+    auto none = observe(unknown);
+    ASSERT_FALSE(other);
+    ASSERT_FALSE(none);
+    std::string a = other.error().message, b = none.error().message;
+    a.replace(a.find(foreign), foreign.size(), "ID");
+    b.replace(b.find(unknown), unknown.size(), "ID");
+    EXPECT_EQ(a, b);
+    EXPECT_NE(a.find("of this key"), std::string::npos);
+    EXPECT_TRUE(observe(foreign, "other-key"));  // the other key sees it
+    for (const char* bad : {"", "../approvals/.lock", "0123456789ABCDEF0123456789ABCDEF",
+                            "0123456789abcdef0123456789abcde"}) {
+        SCOPED_TRACE(bad);
+        auto refused = observe(bad);
+        ASSERT_FALSE(refused);
+        EXPECT_NE(refused.error().message.find("not an approval id"), std::string::npos);
+    }
+    EXPECT_TRUE(sink_.records.empty());  // looking writes nothing
+}
+
+TEST_F(ApprovalWaitTest, WhatTheNextUseWouldFindWithoutChangingTheStore) {
+    using approval::State;
+    struct Case {
+        std::string name;
+        State stored;
+        std::int64_t expires_in;
+        std::string policy_sha256;  // "": the policy in force
+        std::string seen;
+        std::string advice;
+    };
+    const std::vector<Case> cases = {
+        {"pending", State::kPending, 600, "", "pending", "still pending"},
+        {"approved", State::kApproved, 600, "", "approved", "call run_command again"},
+        {"rejected", State::kRejected, 600, "", "rejected", "refused until"},
+        {"consumed", State::kConsumed, 600, "", "consumed", "used already"},
+        {"pending, past its expiry", State::kPending, -1, "", "expired", "Sending it again"},
+        {"approved, past its expiry", State::kApproved, -1, "", "expired", "expired"},
+        {"pending, another policy", State::kPending, 600, std::string(64, 'a'), "void", "void"},
+        {"approved, another policy", State::kApproved, 600, std::string(64, 'a'), "void", "void"},
+    };
+    for (const Case& c : cases) {
+        SCOPED_TRACE(c.name);
+        const std::string id = add("test-key", c.stored, c.expires_in, c.policy_sha256);
+        auto seen = observe(id);
+        ASSERT_TRUE(seen) << seen.error().message;
+        EXPECT_EQ(seen.value().info.state, c.seen);
+        EXPECT_NE(seen.value().advice.find(c.advice), std::string::npos) << seen.value().advice;
+        EXPECT_EQ(approval::Store::open(store_dir_).value().load(id).value().state, c.stored);
+    }
+    // An approved entry whose votes were edited to fall short of its requirement: void.
+    approval::Store store = approval::Store::open(store_dir_).value();
+    const std::string id = add("test-key", State::kApproved);
+    approval::Entry e = store.load(id).value();
+    e.votes.pop_back();
+    ASSERT_TRUE(store.save(e));
+    EXPECT_EQ(observe(id).value().info.state, "void");
+    // No rule needs approval: nothing to wait for.
+    use_policy("version: 1\nrules:\n  - id: up\n    command: /usr/bin/uptime\n");
+    auto none = observe(id);
+    ASSERT_FALSE(none);
+    EXPECT_NE(none.error().message.find("nothing to wait for"), std::string::npos);
+}
+
+TEST_F(ApprovalWaitTest, TheWaitIsRecordedWhenItStartsAndEnds) {
+    const std::string id = add("test-key", approval::State::kPending);
+    const Context context{policy_, sink_, resolver_};
+    const approvals::Waiter waiter{"test-key", "127.0.0.1 5 127.0.0.1 22", "session-1", "wait-1"};
+    ASSERT_TRUE(approvals::record_wait(context, waiter, id, "", 0));
+    ASSERT_TRUE(approvals::record_wait(context, waiter, id, "cancelled", 420));
+    ASSERT_EQ(sink_.records.size(), 2u);
+    auto start = fields_of(sink_.records[0]), end = fields_of(sink_.records[1]);
+    EXPECT_EQ(sink_.records[0].message_id, std::string(audit::kApprovalWaitMessageId));
+    EXPECT_EQ(sink_.records[1].message_id, std::string(audit::kApprovalWaitedMessageId));
+    EXPECT_EQ(start["BRIDLE_EVENT"], "approval-wait");
+    EXPECT_EQ(end["BRIDLE_EVENT"], "approval-waited");
+    for (auto* f : {&start, &end}) {
+        EXPECT_EQ((*f)["BRIDLE_APPROVAL_ID"], id);
+        EXPECT_EQ((*f)["BRIDLE_REQUEST_ID"], id);
+        EXPECT_EQ((*f)["BRIDLE_WAIT_ID"], "wait-1");
+        EXPECT_EQ((*f)["BRIDLE_SESSION_ID"], "session-1");
+        EXPECT_EQ((*f)["BRIDLE_FRONT_END"], "mcp");
+    }
+    EXPECT_EQ(start.count("BRIDLE_WAIT_OUTCOME"), 0u);
+    EXPECT_EQ(end["BRIDLE_WAIT_OUTCOME"], "cancelled");
+    EXPECT_EQ(end["BRIDLE_DURATION_MS"], "420");
+    // Another key's request: refused, nothing recorded.
+    const std::string foreign = add("other-key", approval::State::kPending);
+    EXPECT_FALSE(approvals::record_wait(context, waiter, foreign, "", 0));
+    EXPECT_EQ(sink_.records.size(), 2u);
+    // A sink that refuses: the caller hears of it (the session then refuses the wait).
+    sink_.refuse = true;
+    EXPECT_FALSE(approvals::record_wait(context, waiter, id, "", 0));
 }
 
 }  // namespace

@@ -18,6 +18,7 @@
 #include "session/task_extension.hpp"
 #include "session/task_tools.hpp"
 #include "session/tools.hpp"
+#include "session/wait_tool.hpp"
 
 namespace bridle::session {
 namespace {
@@ -306,7 +307,8 @@ TEST(Tools, RunResultStatuses) {
 
 TEST(Tools, DefinitionsAndAnnotations) {
     const Json tools_list = tools::definitions()["tools"];
-    ASSERT_EQ(tools_list.size(), 8u);
+    ASSERT_EQ(tools_list.size(), 9u);
+    EXPECT_EQ(tools_list[8]["name"], "wait_for_approval");  // last: the order never changes
     EXPECT_EQ(tools_list[0]["name"], "run_command");
     EXPECT_EQ(tools_list[3]["name"], "read_file");
     EXPECT_EQ(tools_list[3]["annotations"]["readOnlyHint"], true);
@@ -488,9 +490,10 @@ TEST(Tools, DefinitionsAreDeterministic) {
     const Json first = tools::definitions();
     std::vector<std::string> names;
     for (const auto& t : first["tools"]) names.push_back(t["name"]);
-    EXPECT_EQ(names, (std::vector<std::string>{"run_command", "list_allowed_commands",
-                                               "check_command", "read_file", "write_file",
-                                               "get_task", "get_task_output", "cancel_task"}));
+    EXPECT_EQ(names,
+              (std::vector<std::string>{"run_command", "list_allowed_commands", "check_command",
+                                        "read_file", "write_file", "get_task", "get_task_output",
+                                        "cancel_task", "wait_for_approval"}));
     for (int i = 0; i < 5; ++i) EXPECT_EQ(tools::definitions().dump(), first.dump());
     // 2026-07-28 deleted Tool.execution (the 2025-11-25 task hint): bridle never sends it.
     for (const auto& t : first["tools"]) EXPECT_FALSE(t.contains("execution"));
@@ -729,6 +732,89 @@ TEST(TaskExtension, DeclarationAndStatuses) {
     EXPECT_EQ(done["result"]["structuredContent"]["exit_status"], 2);
     EXPECT_TRUE(done["result"]["isError"].get<bool>());
     EXPECT_FALSE(done.contains("exit_status"));
+}
+
+}  // namespace
+}  // namespace bridle::session
+
+namespace bridle::session {
+namespace {
+
+// wait_for_approval's arguments: an id (the approval id, checked by the gate) and an optional
+// bound, at most kMaxWait; everything else is refused with a reason.
+TEST(WaitTool, Arguments) {
+    const std::string id = "0123456789abcdef0123456789abcdef";
+    struct Case {
+        std::string name;
+        Json arguments;
+        std::string error;  // empty: accepted
+        std::int64_t timeout_ms = 0;
+    };
+    // clang-format off
+    const std::vector<Case> cases = {
+        {"id only: the default bound", {{"id", id}}, "", 45000},
+        {"a bound", {{"id", id}, {"timeout_seconds", 1.5}}, "", 1500},
+        {"the cap itself", {{"id", id}, {"timeout_seconds", 300}}, "", 300000},
+        {"no arguments", nullptr, "needs its arguments", 0},
+        {"not an object", Json::array({id}), "needs its arguments", 0},
+        {"no id", Json::object(), "`id` is missing", 0},
+        {"id not a string", {{"id", 7}}, "`id` must be a string", 0},
+        {"over the cap", {{"id", id}, {"timeout_seconds", 301}}, "at most 300", 0},
+        {"zero", {{"id", id}, {"timeout_seconds", 0}}, "more than 0", 0},
+        {"negative", {{"id", id}, {"timeout_seconds", -1}}, "more than 0", 0},
+        {"not a number", {{"id", id}, {"timeout_seconds", "60"}}, "must be a number", 0},
+        {"unknown argument", {{"id", id}, {"approve", true}}, "unknown argument", 0},
+    };
+    // clang-format on
+    for (const Case& c : cases) {
+        SCOPED_TRACE(c.name);
+        const auto args = tools::parse_wait_args(c.arguments);
+        if (c.error.empty()) {
+            ASSERT_TRUE(args) << args.error().message;
+            EXPECT_EQ(args.value().id, id);
+            EXPECT_EQ(args.value().timeout.count(), c.timeout_ms);
+        } else {
+            ASSERT_FALSE(args);
+            EXPECT_NE(args.error().message.find(c.error), std::string::npos)
+                << args.error().message;
+        }
+    }
+}
+
+// Every state is an answer (never isError), with the approval and what to do next, and is one
+// of the outputSchema's statuses; a refusal is a tool error with status error.
+TEST(WaitTool, ResultsMatchTheSchema) {
+    const Json definition = tools::wait_definition();
+    EXPECT_EQ(definition["name"], "wait_for_approval");
+    EXPECT_EQ(definition["inputSchema"]["required"], Json::array({"id"}));
+    EXPECT_EQ(definition["inputSchema"]["additionalProperties"], false);
+    EXPECT_EQ(definition["annotations"]["readOnlyHint"], true);
+    const Json statuses = definition["outputSchema"]["properties"]["status"]["enum"];
+    gate::ApprovalInfo info{
+        "0123456789abcdef0123456789abcdef", "K7QF-3M9D", "", 1796546659, {"admin", "bob"}, 2, 1};
+    for (const char* state : {"approved", "rejected", "expired", "void", "consumed", "pending"}) {
+        SCOPED_TRACE(state);
+        info.state = state;
+        const Json r = tools::wait_result(info, "what next", 1500);
+        EXPECT_EQ(r["isError"], false);
+        EXPECT_EQ(r["structuredContent"]["status"], state);
+        EXPECT_NE(std::find(statuses.begin(), statuses.end(), Json(state)), statuses.end());
+        EXPECT_EQ(r["structuredContent"]["approval"]["approvals"], 1);
+        EXPECT_EQ(r["structuredContent"]["approval"]["code"], "K7QF-3M9D");
+        EXPECT_EQ(r["structuredContent"]["next"], "what next");
+        EXPECT_EQ(r["structuredContent"]["waited_ms"], 1500);
+        for (const auto& [name, value] : r["structuredContent"].items()) {
+            EXPECT_TRUE(definition["outputSchema"]["properties"].contains(name)) << name;
+        }
+    }
+    const Json refused = tools::wait_error("no approval request X of this key on this host");
+    EXPECT_EQ(refused["isError"], true);
+    EXPECT_EQ(refused["structuredContent"]["status"], "error");
+    EXPECT_NE(refused["content"][0]["text"].get<std::string>().find("of this key"),
+              std::string::npos);
+    info.state = "pending";
+    EXPECT_EQ(tools::wait_progress_message(info, 10),
+              "waiting for approval K7QF-3M9D for 10 s: pending, 1 of 2 approvals");
 }
 
 }  // namespace
