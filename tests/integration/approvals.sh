@@ -11,7 +11,13 @@
 # approval store. Every step has its journal record, tied by the approval id. approvals.notify
 # (the shipped webhook script against a listener on loopback; a failing and a hanging program
 # leave the request pending); MCP's run_command answers approval_required, and wait_for_approval
-# waits for the answer (approvals_wait.py); the shipped example.
+# waits for the answer (approvals_wait.py), and the same with the official MCP SDK
+# (tests/mcp/client.mjs approvals); the shipped example.
+# The MCP SDK comes from npm, installed outside the network namespace (tests/mcp/install.sh).
+if [[ -z ${BRIDLE_IT_INSIDE:-} ]]; then
+    # shellcheck source=../mcp/install.sh
+    source "$(dirname "$0")/../mcp/install.sh" || exit 1
+fi
 # shellcheck source=../support/harness.sh
 source "$(dirname "$0")/../support/harness.sh"
 harness_setup
@@ -377,6 +383,34 @@ cancelled_ms=$(rec_get BRIDLE_DURATION_MS BRIDLE_EVENT=approval-waited BRIDLE_WA
 assert_contains wait.records.foreign-denied "$(rec_get BRIDLE_REASON BRIDLE_EVENT=decision \
     BRIDLE_DECISION=deny "BRIDLE_COMMAND=wait_for_approval $OTHER_ID")" "of this key"
 assert_eq wait.records.foreign-untouched 0 "$(rec_count BRIDLE_APPROVAL_ID="$OTHER_ID" BRIDLE_EVENT=approval-wait)"
+
+# --- The same with the official MCP SDK (tests/mcp/client.mjs approvals): approval_required,
+# wait_for_approval while bob (over SSH) and then root answer on the host, run once.
+APPROVAL_ID_FILE=$IT_WORK/sdk-approval-id
+export APPROVAL_ID_FILE
+journal_mark
+SDK_MARK=$IT_MARK
+(cd "$BRIDLE_MCP_DIR" && timeout -k 5 120 node client.mjs approvals -- -F "$IT_WORK/ssh_config" main) \
+    >"$IT_WORK/sdk.out" 2>"$IT_WORK/sdk.err" &
+sdk=$!
+if wait_until 60 test -s "$APPROVAL_ID_FILE"; then
+    SDK_ID=$(cat "$APPROVAL_ID_FILE")
+    sleep 1   # the wait has started (its first answer would come as progress either way)
+    IT_KEY=bob bridle_ssh -- "approve $SDK_ID"
+    assert_eq sdk.bob-approves 0 "$SSH_RC"
+    sleep 1
+    "$BRIDLE" approve --policy "$IT_POLICY" "$SDK_ID" >"$IT_WORK/approve.out" 2>&1
+    assert_eq sdk.root-approves 0 "$?" || cat "$IT_WORK/approve.out"
+else
+    fail sdk.id "the SDK client wrote no approval id: $(tail -c 1500 "$IT_WORK/sdk.err")"
+fi
+wait "$sdk"
+assert_eq sdk.exit 0 "$?" || tail -c 1500 "$IT_WORK/sdk.err"
+take_checks sdk "$IT_WORK/sdk.out" "$IT_WORK/sdk.err"
+IT_MARK=$SDK_MARK bridle_records >/dev/null
+assert_eq sdk.consumed-once 1 "$(rec_count BRIDLE_EVENT=approval-consumed BRIDLE_APPROVAL_ID="${SDK_ID:-none}")"
+assert_eq sdk.waited approved "$(rec_get BRIDLE_WAIT_OUTCOME BRIDLE_EVENT=approval-waited \
+    BRIDLE_APPROVAL_ID="${SDK_ID:-none}")"
 
 # --- The shipped example beside the shipped policy: its rules win for exactly their requests.
 install -d -m 0755 /etc/bridle/policy.d

@@ -11,10 +11,13 @@
 //   disconnect  start a process tree, then kill the ssh client; the tree must go
 //   tasks       run_command background: true, reconnect, get_task_output from an offset,
 //               get_task, cancel_task, and the refusals
+//   approvals   approval_required, wait_for_approval while approvers answer, then run once
+//               (tests/integration/approvals.sh; APPROVAL_ID_FILE)
 // Prints "PASS name", "FAIL name: why" and "DATA key value" lines; exits 0 unless it crashed.
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { check, count, data, fail, pass, show, text, waitFor } from "./report.mjs";
+import fs from "node:fs";
 import os from "node:os";
 
 const [scenario, dashdash, ...sshArgs] = process.argv.slice(2);
@@ -256,10 +259,35 @@ async function tasks() {
   await client.close();
 }
 
+// The approval happy path with the SDK (tests/integration/approvals.sh): run_command answers
+// approval_required, not an error; the id goes to APPROVAL_ID_FILE, where the test's approvers
+// pick it up and answer on the host (bob over SSH, then root); wait_for_approval reports the
+// first answer as progress and returns approved; the same call then runs once, and once only.
+async function approvals() {
+  const { client } = await connect("bridle-test-approvals");
+  const call = (args) => client.callTool({ name: "run_command", arguments: args });
+  let r = await call({ argv: ["echo", "sdk"] });
+  const id = r.structuredContent?.approval?.id ?? "";
+  check("approvals.required", r.structuredContent?.status === "approval_required" && r.isError !== true, show(r));
+  check("approvals.id-and-code", /^[0-9a-f]{32}$/.test(id) && r.structuredContent?.approval?.code?.length > 0, show(r.structuredContent));
+  fs.writeFileSync(process.env.APPROVAL_ID_FILE, `${id}\n`);
+  const progress = [];
+  r = await client.callTool({ name: "wait_for_approval", arguments: { id, timeout_seconds: 60 } }, undefined,
+    { onprogress: (p) => progress.push(p), timeout: 90000 });
+  check("approvals.wait-approved", r.structuredContent?.status === "approved" && r.isError !== true, show(r));
+  check("approvals.wait-progress", progress.some((p) => /1 of 2/.test(p.message ?? "")), show(progress));
+  r = await call({ argv: ["echo", "sdk"] });
+  check("approvals.runs", r.structuredContent?.status === "ok" && r.structuredContent?.stdout === "sdk\n", show(r));
+  r = await call({ argv: ["echo", "sdk"] });
+  check("approvals.once", r.structuredContent?.status === "approval_required" && r.structuredContent?.approval?.id !== id, show(r));
+  await client.close();
+}
+
 try {
   if (scenario === "main") await main();
   else if (scenario === "disconnect") await disconnect();
   else if (scenario === "tasks") await tasks();
+  else if (scenario === "approvals") await approvals();
   else throw new Error(`unknown scenario ${scenario}`);
 } catch (e) {
   fail(`${scenario}.crashed`, e?.stack ?? e);
