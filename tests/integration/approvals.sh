@@ -4,7 +4,8 @@
 # approval does not run but waits (exit 75) with its id and code; an approver key enrolled with
 # `bridle enroll --approver` approves over SSH, a signature made with `ssh-keygen -Y sign -n
 # bridle-approval` and delivered by the agent approves too; the same request from the same key
-# then runs exactly once, also when re-sent concurrently. Refused: an agent key approving by
+# then runs exactly once, also when re-sent concurrently, and a run_as rule through the real
+# sudo runs once as root after the admin approved it over SSH. Refused: an agent key approving by
 # itself, an approver key running a command, a foreign or forged signature, a signature of
 # another request, a second answer of one approver, another key, a changed argument, a rejected
 # request, an expired approval, a changed policy, a second use; and an allowed command naming the
@@ -59,6 +60,11 @@ it_add_key other "restrict,command=\"$IT_BRIDLE --key other-key --policy $IT_POL
     echo "  - id: true-soon"
     echo "    command: /bin/true"
     echo "    approval: {approvers: [admin], timeout: 1s}"
+    echo "  - id: id-root"
+    echo "    command: /usr/bin/id"
+    echo "    args: [-u]"
+    echo "    run_as: root"
+    echo "    approval: admin"
     echo "  - id: cat-mnt"
     echo "    command: /bin/cat"
     echo "    args: [{path: {under: [$IT_ROOT], type: file}}]"
@@ -383,6 +389,24 @@ cancelled_ms=$(rec_get BRIDLE_DURATION_MS BRIDLE_EVENT=approval-waited BRIDLE_WA
 assert_contains wait.records.foreign-denied "$(rec_get BRIDLE_REASON BRIDLE_EVENT=decision \
     BRIDLE_DECISION=deny "BRIDLE_COMMAND=wait_for_approval $OTHER_ID")" "of this key"
 assert_eq wait.records.foreign-untouched 0 "$(rec_count BRIDLE_APPROVAL_ID="$OTHER_ID" BRIDLE_EVENT=approval-wait)"
+
+# --- A run_as rule through the real sudo (as `systemctl restart nginx` in the shipped example):
+# it waits; the admin approves from their phone's SSH client; the same request then runs once as
+# root, through sudo's target side; the next one asks anew.
+"$IT_BRIDLE" sudoers --policy "$IT_POLICY" --user "$IT_USER" --install >"$IT_WORK/sudoers.out" 2>&1
+assert_eq run-as.sudoers 0 "$?" || cat "$IT_WORK/sudoers.out"
+bridle_ssh -- 'id -u'
+assert_eq run-as.waits 75 "$SSH_RC"
+ROOT_ID=$(approval_id)
+IT_KEY=admin bridle_ssh -- "approve $ROOT_ID"
+assert_eq run-as.admin-approves 0 "$SSH_RC"
+bridle_ssh -- 'id -u'
+assert_eq run-as.runs "0 0" "$SSH_RC ${SSH_OUT%$'\n'}"
+bridle_records >/dev/null
+assert_eq run-as.target-side 0 "$(rec_get BRIDLE_EXIT_STATUS BRIDLE_FRONT_END=sudo BRIDLE_EVENT=result)"
+assert_eq run-as.consumed 1 "$(rec_count BRIDLE_EVENT=approval-consumed BRIDLE_APPROVAL_ID="$ROOT_ID")"
+bridle_ssh -- 'id -u'
+assert_eq run-as.once "75 " "$SSH_RC $SSH_OUT"
 
 # --- The same with the official MCP SDK (tests/mcp/client.mjs approvals): approval_required,
 # wait_for_approval while bob (over SSH) and then root answer on the host, run once.
