@@ -43,6 +43,13 @@ audit::RequestInfo info_of(const Request& request, const std::string& id,
 // compiled policy cache.
 audit::RequestInfo info_of(const Request& request, const std::string& id,
                            const policy::Policy& policy);
+// plans.cpp: what an allowed rule needs before it runs; each refuses with a reason.
+std::optional<Refused> check_normal_form(const std::vector<std::string>& argv, const Response& r);
+std::optional<Refused> plan_sandbox(const Context& context, Response& r);
+std::optional<Refused> plan_privilege(const Context& context, Response& r);
+std::optional<Refused> plan_redaction(const Context& context, const Response& r);
+std::optional<Refused> open_fd_paths(Response& r);
+
 std::optional<audit::SandboxInfo> sandbox_info(const std::optional<sandbox::Plan>& plan);
 // Writes a request's result record; when the sink refuses it, the client is told (the request
 // has run: nothing else can be done about it).
