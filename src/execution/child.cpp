@@ -86,7 +86,7 @@ Step step_of(sandbox::Stage stage) {
     }
 }
 
-// `under_init`: forked by the request's init (become_init), which is then its parent, its
+// `under_init`: started by the request's init (become_init), which is then its parent, its
 // process group and its session.
 [[noreturn]] void become_command(const ChildPlan& plan, bool under_init) noexcept {
     const int error_fd = os::above_stdio(plan.error_fd);
@@ -168,9 +168,14 @@ Step step_of(sandbox::Stage stage) {
     fail(error_fd, Step::kExec);
 }
 
+// become_command under the init, as clone_shared_until_exec's entry.
+int command_under_init(void* plan) noexcept {
+    become_command(*static_cast<const ChildPlan*>(plan), true);
+}
+
 // The request's init, right after the clone into its namespaces: map the ids, tie its life to
-// bridle's, fork the command, and supervise the namespace from inside (init.cpp). Its failures
-// before the fork go to the error pipe like the command's; after it, the command's do.
+// bridle's, start the command, and supervise the namespace from inside (init.cpp). Its
+// failures before the start go to the error pipe like the command's; after it, the command's do.
 [[noreturn]] void become_init(const ChildPlan& plan) noexcept {
     const int error_fd = os::above_stdio(plan.error_fd);
     if (error_fd < 0) fail(plan.error_fd, Step::kStdio);
@@ -219,8 +224,11 @@ Step step_of(sandbox::Stage stage) {
     const int signals = os::above_stdio(::signalfd(-1, &passed, SFD_NONBLOCK | SFD_CLOEXEC));
     if (signals < 0) fail(error_fd, Step::kSignals);
 
-    const pid_t command = sandbox::namespaces::clone_process(0);
-    if (command == 0) become_command(plan, true);
+    // The command shares the init's memory until its execve (the init waits meanwhile): the
+    // init is a copy of bridle's whole process, which a fork would copy again only for the
+    // execve to throw it away. The worker, not the init, lets the first execve through.
+    const pid_t command = sandbox::namespaces::clone_shared_until_exec(
+        command_under_init, const_cast<ChildPlan*>(&plan));
     if (command < 0) fail(error_fd, Step::kInit);
 
     // The init keeps only what it needs: the output pipes, the error pipe and the sandbox's

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -58,6 +59,23 @@ pid_t clone_process(unsigned long flags) noexcept {
     // arguments (parent_tid, child_tid, tls) are unused; their order differs between
     // architectures, but all are zero.
     return static_cast<pid_t>(::syscall(SYS_clone, flags | SIGCHLD, nullptr, nullptr, nullptr, 0));
+}
+
+pid_t clone_shared_until_exec(int (*entry)(void*), void* arg) noexcept {
+    // The set-up before execve (signals, descriptors, the sandbox) needs a few KiB. The
+    // stack's lowest page is PROT_NONE, so an overflow faults instead of writing into this
+    // process's memory. The mapping stays until this process exits: the caller is the
+    // request's init, which starts one command.
+    constexpr std::size_t kStack = 256 * 1024;
+    const long page = ::sysconf(_SC_PAGESIZE);
+    void* const base = ::mmap(nullptr, kStack, PROT_READ | PROT_WRITE,
+                              MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+    if (base == MAP_FAILED) return -1;
+    if (page <= 0 || ::mprotect(base, static_cast<std::size_t>(page), PROT_NONE) != 0) {
+        ::munmap(base, kStack);
+        return -1;
+    }
+    return ::clone(entry, static_cast<char*>(base) + kStack, CLONE_VM | CLONE_VFORK | SIGCHLD, arg);
 }
 
 int map_own_ids(uid_t uid, gid_t gid) noexcept {

@@ -21,6 +21,16 @@ unsigned long clone_flags(bool as_root, bool mount = false);
 // async-signal-safe calls. -1 with errno on failure.
 pid_t clone_process(unsigned long flags) noexcept;
 
+// Starts `entry(arg)` in a child that shares this process's memory until its execve
+// (CLONE_VM | CLONE_VFORK, as posix_spawn does), on a stack of its own with a guard page:
+// no page tables are copied, no page is copied on write, and the execve throws away no copy
+// of this process. This process stays suspended until the child has exec'd or exited, so
+// the child must end in execve or _exit, may only make async-signal-safe calls, and must not
+// wait for this process. Its signal handlers, descriptors, limits, credentials, Landlock
+// domain and seccomp filters are its own (no CLONE_SIGHAND, CLONE_FILES or CLONE_THREAD).
+// The child's pid, or -1 with errno.
+pid_t clone_shared_until_exec(int (*entry)(void*), void* arg) noexcept;
+
 // In the child, first thing after a clone with CLONE_NEWUSER: maps `uid` and `gid` (the
 // caller's own ids in the parent namespace) to themselves, the one mapping an unprivileged
 // process may write (user_namespaces(7)), after writing "deny" to setgroups as the kernel

@@ -356,7 +356,7 @@ void Session::cancel(const Json& request_id) {
         return;
     }
     for (Call& call : calls_) {
-        if (call.id == request_id && !call.cancelled) {
+        if (call.id == request_id && !call.cancelled && !call.answered) {
             // The worker's execution::run reads SIGTERM as "the client left": SIGTERM to the
             // command's tree, SIGKILL after at most 1 s, then the result record. A reaped
             // worker's pid may belong to someone else by now: never signal it.

@@ -65,7 +65,8 @@ Session::Session(const gate::Context& context, const Options& options, int signa
       options_(options),
       session_id_(gate::new_request_id()),
       signal_fd_(signal_fd),
-      max_running_(worker_slots()) {}
+      max_running_(worker_slots()),
+      read_buffer_(kReadChunk) {}
 
 void Session::send(const std::string& line) {
     if (!stdout_open_) return;
@@ -76,7 +77,8 @@ void Session::send(const std::string& line) {
 }
 
 bool Session::is_busy(const Json& id) const {
-    return std::any_of(calls_.begin(), calls_.end(), [&](const Call& c) { return c.id == id; }) ||
+    return std::any_of(calls_.begin(), calls_.end(),
+                       [&](const Call& c) { return c.id == id && !c.answered; }) ||
            std::any_of(queue_.begin(), queue_.end(),
                        [&](const Pending& p) { return p.id == id; }) ||
            std::any_of(waits_.begin(), waits_.end(), [&](const Wait& w) { return w.id == id; });
@@ -102,7 +104,7 @@ void Session::start_pending() {
         queue_.pop_front();
         std::vector<int> session_fds{signal_fd_};
         for (const Call& c : calls_) {
-            session_fds.push_back(c.fd);
+            if (c.fd >= 0) session_fds.push_back(c.fd);
             if (c.tail_fd >= 0) session_fds.push_back(c.tail_fd);
         }
         auto worker = start_worker(context_, p.request, session_fds);
@@ -133,7 +135,7 @@ void Session::start_pending() {
 }
 
 void Session::read_stdin() {
-    std::array<char, kReadChunk> buffer;
+    std::vector<char>& buffer = read_buffer_;
     const ssize_t n = ::read(STDIN_FILENO, buffer.data(), buffer.size());
     if (n < 0 && (errno == EINTR || errno == EAGAIN)) return;
     if (n <= 0) {
@@ -149,7 +151,7 @@ void Session::read_stdin() {
 }
 
 void Session::read_report(Call& call) {
-    std::array<char, kReadChunk> buffer;
+    std::vector<char>& buffer = read_buffer_;
     for (;;) {
         const ssize_t n = ::read(call.fd, buffer.data(), buffer.size());
         if (n > 0) {
@@ -173,7 +175,7 @@ void Session::read_report(Call& call) {
 }
 
 void Session::read_tail(Call& call) {
-    std::array<char, kReadChunk> buffer;
+    std::vector<char>& buffer = read_buffer_;
     for (;;) {
         const ssize_t n = ::read(call.tail_fd, buffer.data(), buffer.size());
         if (n > 0) {
@@ -190,7 +192,8 @@ void Session::read_tail(Call& call) {
 }
 
 void Session::close_fds(Call& call) {
-    ::close(call.fd);
+    if (call.fd >= 0) ::close(call.fd);
+    call.fd = -1;
     if (call.tail_fd >= 0) ::close(call.tail_fd);
     call.tail_fd = -1;
 }
@@ -232,19 +235,32 @@ bool Session::is_task(pid_t pid) const {
     return std::find(tasks_.begin(), tasks_.end(), pid) != tasks_.end();
 }
 
-// Answers the calls whose worker is done (pipe closed and reaped), then fills the slots.
+// Answers the calls whose worker is done, then fills the slots. A complete report is
+// answered as soon as its pipe closes (the worker closes it after writing: the command's tree
+// is gone and recorded by then), while the worker itself is still exiting; anything else
+// (no report, a broken one) only once the worker is reaped, when its orphans are killed
+// (reap_children). A call keeps its slot until its worker is reaped.
 void Session::finish_calls() {
     for (auto it = calls_.begin(); it != calls_.end();) {
-        if (!it->pipe_closed || !it->reaped) {
+        if (it->answered && it->reaped) {
+            it = calls_.erase(it);
+            continue;
+        }
+        if (!it->pipe_closed || it->answered) {
+            ++it;
+            continue;
+        }
+        Json parsed = Json::parse(it->report, nullptr, false);
+        auto report = parsed.is_discarded()
+                          ? Result<CallReport>(Error{"the worker ended without a report", ""})
+                          : report_from_json(parsed);
+        if (!report && !it->reaped) {
             ++it;
             continue;
         }
         close_fds(*it);
+        it->answered = true;
         if (!it->cancelled) {
-            Json parsed = Json::parse(it->report, nullptr, false);
-            auto report = parsed.is_discarded()
-                              ? Result<CallReport>(Error{"the worker ended without a report", ""})
-                              : report_from_json(parsed);
             if (report && report.value().detached_pid > 0) {
                 tasks_.push_back(report.value().detached_pid);
             }
@@ -265,7 +281,11 @@ void Session::finish_calls() {
                       it->era);
             }
         }
-        it = calls_.erase(it);
+        if (it->reaped) {
+            it = calls_.erase(it);
+        } else {
+            ++it;
+        }
     }
     start_pending();
 }

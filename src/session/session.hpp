@@ -66,6 +66,7 @@ class Session {
         std::string report;  // the worker's report, as it arrives
         std::string tail;    // the output's last kProgressTailBytes, for progress
         bool pipe_closed = false, reaped = false;
+        bool answered = false;   // replied to from a complete report; kept until reaped
         bool cancelled = false;  // notifications/cancelled: no response is sent
         bool ending = false;     // killed because the session is ending
         Json progress_token;
@@ -146,6 +147,10 @@ class Session {
     std::deque<Pending> queue_;
     std::vector<Call> calls_;
     std::vector<Wait> waits_;
+    // One buffer for every read (stdin, reports, output tails), on the heap: each call's
+    // worker is a fork of this process, and a 64 KiB array on the stack (probed page by page)
+    // would cost this process 16 copied pages per read while that worker lives.
+    std::vector<char> read_buffer_;
     // The supervisors of tasks started in this session: they reparent to the session (a
     // subreaper) but outlive it; reaped when they end, never killed (gate/task_gate.cpp).
     std::vector<pid_t> tasks_;

@@ -116,6 +116,9 @@ CallReport report_of(const gate::Context& context, const gate::Request& request,
     } catch (...) {  // bad_alloc; nothing crosses the fork
         status = 70;
     }
+    // The session answers once the report's pipe closes: now, not after this process's
+    // memory is torn down by _exit (the descriptors are closed last).
+    ::close(report_fd);
     ::_exit(status);
 }
 

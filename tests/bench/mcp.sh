@@ -53,20 +53,11 @@ fi
 # -------------------------------------------------------------------- inside the namespaces
 # shellcheck source=../support/harness.sh
 source "$BENCH_SOURCE_DIR/tests/support/harness.sh"
-# The integration policy plus one rule for /bin/true, as the other benchmarks use it.
-harness_setup
-{
-    cat "$BENCH_SOURCE_DIR/tests/integration/policies/basic.yaml"
-    printf '%s\n' "  - id: bench-true" "    command: /bin/true"
-} >"$IT_WORK/bench-policy.yaml"
-install_policy "$IT_WORK/bench-policy.yaml"
-cc -O2 -o "$IT_WORK/fork_exec" "$BENCH_DIR/fork_exec.c" || { echo "FAIL: cannot build fork_exec"; exit 1; }
-# The direct session: bridle started as sshd starts the key's forced command (the account, its
-# groups, sshd's environment), its stdio the client's pipes.
-direct=(setpriv --reuid="$IT_UID" --regid="$(id -g "$IT_USER")" --init-groups
-        env -i "USER=$IT_USER" "LOGNAME=$IT_USER" "HOME=/nonexistent" "PATH=/usr/bin:/bin"
-        "SHELL=/bin/sh" "SSH_CONNECTION=127.0.0.1 40000 127.0.0.1 22" "SSH_ORIGINAL_COMMAND=mcp"
-        "$IT_BRIDLE" --key it-key --policy "$IT_POLICY")
+# shellcheck source=mcp_setup.sh
+source "$BENCH_DIR/mcp_setup.sh"
+bench_mcp_setup
+bench_direct_command
+direct=("${BENCH_DIRECT[@]}")
 "$IT_PYTHON" "$BENCH_DIR/mcp_client.py" --config "$IT_WORK/ssh_config" --host main --mux-host main-mux \
     --rounds "$BENCH_ROUNDS" --session-calls "$BENCH_CALLS" --bare "$IT_WORK/fork_exec" \
     -- "${direct[@]}" >"$IT_WORK/mcp-bench.json"
