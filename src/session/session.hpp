@@ -74,6 +74,7 @@ class Session {
         std::string label;  // the request, for progress messages
         std::string tool;   // which tool's result the report becomes
         Json carried;
+        std::string fanout_id;  // the message's (request_for): a follow-up step records it too
     };
 
     // mcp.cpp: one message in, replies out.
