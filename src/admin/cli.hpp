@@ -62,7 +62,7 @@ inline constexpr std::array<ModeSpec, 19> kModes{{
     {"--version", "", "the version"},
 }};
 
-inline constexpr std::array<OptionSpec, 57> kOptions{{
+inline constexpr std::array<OptionSpec, 58> kOptions{{
     {"", "--key", "NAME", false, "the key's name, from authorized_keys command="},
     {"", "--policy", "FILE", false,
      "read only FILE instead of /etc/bridle/policy.yaml and policy.d"},
@@ -105,6 +105,8 @@ inline constexpr std::array<OptionSpec, 57> kOptions{{
     {"audit", "--request", "ID", false, "only the request ID (BRIDLE_REQUEST_ID)"},
     {"audit", "--fanout", "ID", false,
      "only the requests of the fleet fan-out ID (BRIDLE_FANOUT_ID)"},
+    {"audit", "--by-fanout", "", false,
+     "one entry per fleet fan-out: its hosts, their requests and outcomes", true},
     {"audit", "-o", "table|json", false,
      "output: a table (default) or one JSON object per request"},
     {"audit", "-D", "DIR", false,
