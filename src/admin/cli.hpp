@@ -133,7 +133,7 @@ inline constexpr std::array<OptionSpec, 58> kOptions{{
     {"fleet run", "-i", "INVENTORY", false, "the Ansible inventory (default /etc/ansible/hosts)"},
     {"fleet run", "-o", "text|json", false, "output: host-prefixed lines (default) or JSON"},
     {"fleet run", "--timeout", "SECONDS", false, "each host's timeout (default 120)"},
-    {"fleet run", "--max-parallel", "N", false, "hosts at once (default 16, at most 64)"},
+    {"fleet run", "--max-parallel", "N", false, "hosts at once (default 32, at most 64)"},
     {"fleet run", "--stop-on-failure", "", false, "start no more hosts once one has failed", true},
     {"fleet run", "--ssh-config", "FILE", false, "ssh's configuration file (ssh -F FILE)"},
     {"fleet mcp", "-i", "INVENTORY", false, "the Ansible inventory (default /etc/ansible/hosts)"},

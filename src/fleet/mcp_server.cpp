@@ -70,7 +70,7 @@ Json tool_definitions() {
                                "each host's timeout (default 120; the host's rule "
                                "may be shorter)"}};
     run["max_parallel"] = {{"type", "integer"},
-                           {"description", "hosts at once (default 16, at most 64)"}};
+                           {"description", "hosts at once (default 32, at most 64)"}};
     run["stop_on_failure"] = {{"type", "boolean"},
                               {"description", "start no more hosts once one has failed"}};
     Json check = command_properties();
