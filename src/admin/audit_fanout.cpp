@@ -99,8 +99,8 @@ void print_fanouts(std::ostream& out, const AuditOptions& o,
         std::size_t shown = 0;
         for (const auto& [command, n] : g.commands) {
             if (shown++ == kMostCommands) {
-                commands += "; ... (" + std::to_string(g.commands.size() - kMostCommands) +
-                            " more)";
+                commands +=
+                    "; ... (" + std::to_string(g.commands.size() - kMostCommands) + " more)";
                 break;
             }
             commands += (commands.empty() ? "" : "; ") + safe(command) +

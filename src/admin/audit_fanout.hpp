@@ -25,7 +25,7 @@ struct FanoutHost {
 };
 
 struct FanoutGroup {
-    std::string id;  // "": the requests without a fan-out id
+    std::string id;                     // "": the requests without a fan-out id
     std::uint64_t first = 0, last = 0;  // the earliest and latest request time
     std::size_t requests = 0;
     std::vector<FanoutHost> hosts;                // by host name
