@@ -52,6 +52,16 @@ async function main() {
     progress.every((p) => /^web[123]: ok$/.test(p.message)), show(progress));
   data("web_fanout", r.structuredContent?.fanout_id);
 
+  // A pipeline passes through as the host's run_command takes it; each host checks each stage
+  // in its place (db's policy has no wc) and reports each stage's status.
+  r = await client.callTool({ name: "run_command", arguments: { hosts: ["web1", "web2", "db1"], pipeline: [["echo", "hello"], ["wc"]] } });
+  check("run.pipeline.statuses", statuses(r) === "web1=ok web2=ok db1=denied", show(r.structuredContent));
+  check("run.pipeline.output", r.structuredContent?.hosts?.slice(0, 2).every((h) => h.stdout === "6\n" && show(h.pipestatus) === "[0,0]"), show(r.structuredContent));
+  r = await client.callTool({ name: "run_command", arguments: { hosts: ["web1"], pipeline: [["echo", "hello"]] } });
+  check("run.pipeline.one-stage", r.isError === true && /at least 2 stages/.test(text(r)), show(r));
+  r = await client.callTool({ name: "run_command", arguments: { hosts: ["web1"], argv: ["echo", "hello"], pipeline: [["echo", "a"], ["wc"]] } });
+  check("run.pipeline.and-argv", r.isError === true && /exactly one of/.test(text(r)), show(r));
+
   // Everything: allowed on web, denied on db, the down host unreachable; a table to read.
   r = await client.callTool({ name: "run_command", arguments: { group: "all", command: "echo hello", timeout_seconds: 5 } });
   check("run.all.statuses", statuses(r) === "web1=ok web2=ok web3=ok db1=denied db-down=unreachable db-hang=denied", show(r.structuredContent));
