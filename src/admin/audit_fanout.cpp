@@ -108,7 +108,7 @@ void print_fanouts(std::ostream& out, const AuditOptions& o,
         }
         out << fit("  command" + std::string(g.commands.size() > 1 ? "s: " : ": ") + commands)
             << "\n";
-        out << "  " << pad("HOST", kHostWidth) << "  REQS ALLOW  DENY OUTCOMES\n";
+        out << "  " << pad("HOST", kHostWidth) << " REQS ALLOW  DENY OUTCOMES\n";
         for (const FanoutHost& h : g.hosts) {
             out << fit("  " + pad(h.host.empty() ? "-" : safe(h.host), kHostWidth) +
                        count(h.requests) + count(h.allowed) + count(h.denied) +
