@@ -14,6 +14,8 @@ harness_setup
 
 # shellcheck source=../support/fleet_hosts.sh
 source "$IT_SUPPORT/fleet_hosts.sh"
+# The db hosts' approval store (fleet-db.yaml: `uptime --pretty` waits for an approval).
+install -d -o "$IT_USER" -m 0700 "$IT_ROOT/fleet-approvals"
 start_host 1 web1 fleet-web.yaml
 start_host 2 web2 fleet-web.yaml
 start_host 3 web3 fleet-web.yaml

@@ -57,6 +57,12 @@ async function main() {
   r = await client.callTool({ name: "run_command", arguments: { hosts: ["web1", "web2", "db1"], pipeline: [["echo", "hello"], ["wc"]] } });
   check("run.pipeline.statuses", statuses(r) === "web1=ok web2=ok db1=denied", show(r.structuredContent));
   check("run.pipeline.output", r.structuredContent?.hosts?.slice(0, 2).every((h) => h.stdout === "6\n" && show(h.pipestatus) === "[0,0]"), show(r.structuredContent));
+  // A host whose rule needs a person's approval: approval_required, with what the agent
+  // tells its user (the approval's id and code), per host.
+  r = await client.callTool({ name: "run_command", arguments: { hosts: ["db1"], argv: ["uptime", "--pretty"] } });
+  const approval = r.structuredContent?.hosts?.[0]?.approval;
+  check("run.approval.status", statuses(r) === "db1=approval_required", show(r.structuredContent));
+  check("run.approval.passed-through", /^[0-9a-f]{8,}$/.test(approval?.id ?? "") && /^[A-Z0-9]{4}-[A-Z0-9]{4}$/.test(approval?.code ?? ""), show(r.structuredContent));
   r = await client.callTool({ name: "run_command", arguments: { hosts: ["web1"], pipeline: [["echo", "hello"]] } });
   check("run.pipeline.one-stage", r.isError === true && /at least 2 stages/.test(text(r)), show(r));
   r = await client.callTool({ name: "run_command", arguments: { hosts: ["web1"], argv: ["echo", "hello"], pipeline: [["echo", "a"], ["wc"]] } });
