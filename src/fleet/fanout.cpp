@@ -170,8 +170,9 @@ std::vector<HostResult> Fleet::run(const std::vector<const Host*>& hosts,
 
 Json host_json(const HostResult& r) {
     Json j{{"host", r.host}, {"status", status_name(r.status)}, {"duration_ms", r.duration_ms}};
-    for (const char* key : {"exit_code", "signal", "stdout", "stderr", "request_id", "rule",
-                            "reason", "usage", "truncated", "pipestatus", "approval"}) {
+    for (const char* key :
+         {"exit_code", "signal", "stdout", "stderr", "request_id", "rule", "reason", "usage",
+          "truncated", "pipestatus", "approval", "task_id", "state"}) {
         if (r.structured.is_object() && r.structured.contains(key)) j[key] = r.structured[key];
     }
     if (!r.message.empty()) j["message"] = r.message;

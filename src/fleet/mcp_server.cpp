@@ -81,6 +81,11 @@ Json tool_definitions() {
                            {"description", "hosts at once (default 32, at most 64)"}};
     run["stop_on_failure"] = {{"type", "boolean"},
                               {"description", "start no more hosts once one has failed"}};
+    run["background"] = {{"type", "boolean"},
+                         {"description",
+                          "start it as a task on each host (its rule must allow tasks): each "
+                          "host's task_id at once; then get_task, get_task_output, cancel_task "
+                          "with `host`"}};
     Json check = command_properties();
     check["host"] = {{"type", "string"}};
     const Json host_only{{"type", "object"},
@@ -444,9 +449,10 @@ class Server {
     Json run_command(const Json& args, int cancel_fd, const Json& token) {
         std::string error;
         for (const auto& [key, value] : args.items()) {
-            static const std::array<const char*, 8> kKnown{
-                "hosts",    "group",           "argv",         "command",
-                "pipeline", "timeout_seconds", "max_parallel", "stop_on_failure"};
+            static const std::array<const char*, 9> kKnown{
+                "hosts",        "group",           "argv",
+                "command",      "pipeline",        "timeout_seconds",
+                "max_parallel", "stop_on_failure", "background"};
             if (std::find_if(kKnown.begin(), kKnown.end(),
                              [&](const char* k) { return key == k; }) == kKnown.end()) {
                 return text_result("bridle fleet: unknown argument `" + key.substr(0, 50) + "`",
@@ -468,6 +474,12 @@ class Server {
                 return text_result("bridle fleet: `stop_on_failure` must be true or false", true);
             }
             request.stop_on_failure = args["stop_on_failure"].get<bool>();
+        }
+        if (args.contains("background")) {  // the host's own argument: a task on each host
+            if (!args["background"].is_boolean()) {
+                return text_result("bridle fleet: `background` must be true or false", true);
+            }
+            request.arguments["background"] = args["background"];
         }
         auto hosts = select_hosts(fleet_.inventory(), pattern);
         if (!hosts) return text_result("bridle fleet: " + hosts.error().message, true);

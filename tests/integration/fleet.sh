@@ -16,6 +16,8 @@ harness_setup
 source "$IT_SUPPORT/fleet_hosts.sh"
 # The db hosts' approval store (fleet-db.yaml: `uptime --pretty` waits for an approval).
 install -d -o "$IT_USER" -m 0700 "$IT_ROOT/fleet-approvals"
+# The web hosts' task spool (fleet-web.yaml: sleep may run as a task).
+install -d -m 1733 -o root -g root "$IT_ROOT/fleet-tasks"
 start_host 1 web1 fleet-web.yaml
 start_host 2 web2 fleet-web.yaml
 start_host 3 web3 fleet-web.yaml

@@ -63,6 +63,17 @@ async function main() {
   const approval = r.structuredContent?.hosts?.[0]?.approval;
   check("run.approval.status", statuses(r) === "db1=approval_required", show(r.structuredContent));
   check("run.approval.passed-through", /^[0-9a-f]{8,}$/.test(approval?.id ?? "") && /^[A-Z0-9]{4}-[A-Z0-9]{4}$/.test(approval?.code ?? ""), show(r.structuredContent));
+  // background: a task on each host, each host's task_id at once; read back on its host
+  // through the pass-through get_task.
+  r = await client.callTool({ name: "run_command", arguments: { group: "web", argv: ["sleep", "1"], background: true } });
+  const started = r.structuredContent?.hosts ?? [];
+  check("run.background.started", statuses(r) === "web1=ok web2=ok web3=ok" &&
+    started.every((h) => /^[0-9a-f]{16}$/.test(h.task_id ?? "") && h.state === "running"), show(r.structuredContent));
+  r = await client.callTool({ name: "get_task", arguments: { host: "web2", task_id: started[1]?.task_id ?? "none" } });
+  check("run.background.get-task", r.structuredContent?.host === "web2" && r.structuredContent?.task_id === started[1]?.task_id &&
+    typeof r.structuredContent?.state === "string", show(r.structuredContent));
+  r = await client.callTool({ name: "run_command", arguments: { hosts: ["web1"], argv: ["sleep", "1"], background: "yes" } });
+  check("run.background.not-boolean", r.isError === true && /`background` must be true or false/.test(text(r)), show(r));
   r = await client.callTool({ name: "run_command", arguments: { hosts: ["web1"], pipeline: [["echo", "hello"]] } });
   check("run.pipeline.one-stage", r.isError === true && /at least 2 stages/.test(text(r)), show(r));
   r = await client.callTool({ name: "run_command", arguments: { hosts: ["web1"], argv: ["echo", "hello"], pipeline: [["echo", "a"], ["wc"]] } });
