@@ -23,6 +23,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "admin/audit_fanout.hpp"
+#include "admin/audit_format.hpp"
 #include "admin/audit_time.hpp"
 #include "audit/records.hpp"
 #include "common/exit_code.hpp"
@@ -37,57 +39,6 @@ constexpr const char* kYellow = "\033[33m";
 constexpr const char* kBold = "\033[1m";
 constexpr const char* kReset = "\033[0m";
 
-// Printable as stored, but never a control character, an invisible one or bad UTF-8: those
-// are shown escaped (bridle's own records hold none; a forged one might).
-std::string safe(std::string_view s) {
-    return escape_text(s, std::string_view::npos, Quotes::kAsIs);
-}
-
-// At most `width` characters (code points), "…" marking a cut.
-std::string cut(const std::string& s, std::size_t width) {
-    std::size_t chars = 0;
-    for (std::size_t i = 0; i < s.size(); ++i) {
-        if ((static_cast<unsigned char>(s[i]) & 0xC0) == 0x80) continue;
-        if (++chars > width) return s.substr(0, i) + "…";
-    }
-    return s;
-}
-
-std::string pad(const std::string& s, std::size_t width) {
-    const std::string shown = cut(s, width);
-    std::size_t chars = 0;
-    for (const char c : shown) chars += (static_cast<unsigned char>(c) & 0xC0) != 0x80;
-    return shown + std::string(chars < width ? width - chars : 0, ' ') + " ";
-}
-
-std::string local_time(std::uint64_t usec) {
-    return format_time(usec, "%Y-%m-%d %H:%M:%S", false);
-}
-
-// "11-24 08:00:03": the table's time (the JSON has the full one).
-std::string short_time(std::uint64_t usec) {
-    return format_time(usec, "%m-%d %H:%M:%S", false);
-}
-
-std::string iso_time(std::uint64_t usec) {
-    std::ostringstream fraction;
-    fraction << '.' << std::setw(6) << std::setfill('0') << usec % 1'000'000 << 'Z';
-    return format_time(usec, "%Y-%m-%dT%H:%M:%S", true) + fraction.str();
-}
-
-std::optional<long long> number(const std::string& s) {
-    if (s.empty() || s.size() > 18) return std::nullopt;
-    const std::size_t start = s[0] == '-' ? 1 : 0;
-    if (start == s.size() || s.find_first_not_of("0123456789", start) != std::string::npos)
-        return std::nullopt;
-    return std::stoll(s);
-}
-
-nlohmann::json number_or_null(const std::string& s) {
-    const std::optional<long long> n = number(s);
-    return n ? nlohmann::json(*n) : nlohmann::json(nullptr);
-}
-
 // Whether the process that wrote `r`'s decision is gone, when it ran on this host (journald's
 // trusted _PID and _HOSTNAME, or the file sink's). A reused pid only delays "lost" to the
 // timeout rule; another host's writer is never judged from here.
@@ -101,7 +52,8 @@ bool writer_gone_here(const AuditRequest& r) {
     return ::kill(static_cast<pid_t>(*pid), 0) != 0 && errno == ESRCH;
 }
 
-// What happened to an allowed command, in a word or two.
+}  // namespace
+
 std::string status_text(const AuditRequest& r) {
     if (r.verdict() == "approval" && !r.steps.empty()) {
         return r.steps.back().field("BRIDLE_APPROVAL_STATE");  // pending, approved, consumed...
@@ -120,6 +72,8 @@ std::string status_text(const AuditRequest& r) {
     }
     return res.field("BRIDLE_EXIT_STATUS");
 }
+
+namespace {
 
 // A task's run (`task start`) says so: its id, to find it in `bridle tasks`.
 std::string command_of(const AuditRequest& r) {
@@ -530,6 +484,10 @@ std::string audit_options(const std::map<std::string, std::string>& values,
     o.read.follow = values.count("--follow") > 0;
     o.stats = values.count("--stats") > 0;
     if (o.stats && o.read.follow) return "--stats and --follow do not go together";
+    o.by_fanout = values.count("--by-fanout") > 0;
+    if (o.by_fanout && (o.stats || o.read.follow)) {
+        return "--by-fanout goes with neither --stats nor --follow";
+    }
     const std::string output = values.count("-o") ? value("-o") : "table";
     if (output == "json") {
         o.output = AuditOptions::Output::kJson;
@@ -583,6 +541,15 @@ int audit_review(const AuditOptions& o) {
         }
         if (o.stats) {
             print_stats(std::cout, o, shown);
+            return;
+        }
+        if (o.by_fanout) {
+            const std::vector<FanoutGroup> groups = group_by_fanout(shown);
+            if (o.output == AuditOptions::Output::kJson) {
+                for (const FanoutGroup& g : groups) std::cout << to_json(g) << "\n";
+            } else {
+                print_fanouts(std::cout, o, groups);
+            }
             return;
         }
         const bool show_host = show_host_always || hosts.size() > 1;

@@ -23,8 +23,9 @@ struct AuditOptions {
     std::string fanout;  // "", or only the requests of this fleet fan-out (BRIDLE_FANOUT_ID)
     enum class Output { kTable, kJson } output = Output::kTable;
     bool stats = false;
-    bool color = false;     // ANSI colours in the table
-    std::size_t width = 0;  // cut table rows at this many columns; 0: never
+    bool by_fanout = false;  // one entry per fleet fan-out (audit_fanout.hpp), not per request
+    bool color = false;      // ANSI colours in the table
+    std::size_t width = 0;   // cut table rows at this many columns; 0: never
 };
 
 // One request: its decision record and its result record (either may be missing: a request
@@ -62,6 +63,10 @@ class AuditLog {
 
 bool matches(const AuditOptions& options, const AuditRequest& request);
 
+// What became of a request, in a word: its exit status ("0", "1"), timeout, idle, sigN,
+// nostart; running or lost (no result yet); an approval's state; "-" for a denial.
+std::string status_text(const AuditRequest& r);
+
 // Renderings. The table escapes anything a forged record might carry (controls, bad UTF-8).
 void print_table_header(std::ostream& out, const AuditOptions& options, bool show_host);
 void print_table_row(std::ostream& out, const AuditOptions& options, const AuditRequest& r,
@@ -80,7 +85,7 @@ struct Terminal {
 
 // The options of `bridle audit` (admin/cli.hpp, by name) as AuditOptions; "" or what is wrong
 // (--since/--until in journalctl's syntax, --decision allow|deny, -o table|json, --color
-// auto|always|never, -D or --file, --stats or --follow).
+// auto|always|never, -D or --file, --stats or --by-fanout or --follow).
 std::string audit_options(const std::map<std::string, std::string>& values,
                           const Terminal& terminal, AuditOptions& options,
                           std::uint64_t now_usec = 0);

@@ -62,7 +62,7 @@ inline constexpr std::array<ModeSpec, 19> kModes{{
     {"--version", "", "the version"},
 }};
 
-inline constexpr std::array<OptionSpec, 57> kOptions{{
+inline constexpr std::array<OptionSpec, 58> kOptions{{
     {"", "--key", "NAME", false, "the key's name, from authorized_keys command="},
     {"", "--policy", "FILE", false,
      "read only FILE instead of /etc/bridle/policy.yaml and policy.d"},
@@ -105,6 +105,8 @@ inline constexpr std::array<OptionSpec, 57> kOptions{{
     {"audit", "--request", "ID", false, "only the request ID (BRIDLE_REQUEST_ID)"},
     {"audit", "--fanout", "ID", false,
      "only the requests of the fleet fan-out ID (BRIDLE_FANOUT_ID)"},
+    {"audit", "--by-fanout", "", false,
+     "one entry per fleet fan-out: its hosts, their requests and outcomes", true},
     {"audit", "-o", "table|json", false,
      "output: a table (default) or one JSON object per request"},
     {"audit", "-D", "DIR", false,
@@ -131,7 +133,7 @@ inline constexpr std::array<OptionSpec, 57> kOptions{{
     {"fleet run", "-i", "INVENTORY", false, "the Ansible inventory (default /etc/ansible/hosts)"},
     {"fleet run", "-o", "text|json", false, "output: host-prefixed lines (default) or JSON"},
     {"fleet run", "--timeout", "SECONDS", false, "each host's timeout (default 120)"},
-    {"fleet run", "--max-parallel", "N", false, "hosts at once (default 16, at most 64)"},
+    {"fleet run", "--max-parallel", "N", false, "hosts at once (default 32, at most 64)"},
     {"fleet run", "--stop-on-failure", "", false, "start no more hosts once one has failed", true},
     {"fleet run", "--ssh-config", "FILE", false, "ssh's configuration file (ssh -F FILE)"},
     {"fleet mcp", "-i", "INVENTORY", false, "the Ansible inventory (default /etc/ansible/hosts)"},

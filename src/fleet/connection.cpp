@@ -203,7 +203,6 @@ CallOutcome Connection::open(const Wait& wait) {
 
 CallOutcome Connection::exchange(const Json& id, const Wait& wait,
                                  const std::function<void(const Json&)>& notify) {
-    std::array<char, 65536> buf{};
     for (;;) {
         jsonrpc::LineReader::Line line;
         while (reader_.next(line)) {
@@ -245,9 +244,9 @@ CallOutcome Connection::exchange(const Json& id, const Wait& wait,
             return {CallOutcome::Kind::kCancelled, "cancelled", nullptr};
         }
         if (fds[0].revents == 0) continue;
-        const ssize_t n = ::read(from_ssh_.get(), buf.data(), buf.size());
+        const ssize_t n = ::read(from_ssh_.get(), read_buffer_.data(), read_buffer_.size());
         if (n > 0) {
-            reader_.feed(std::string_view(buf.data(), static_cast<std::size_t>(n)));
+            reader_.feed(std::string_view(read_buffer_.data(), static_cast<std::size_t>(n)));
         } else if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
             drain_stderr();
             close();

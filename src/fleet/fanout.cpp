@@ -72,6 +72,8 @@ HostStatus classify(const CallOutcome& outcome) {
         return b.is_number_integer() && b.get<int>() == 75 ? HostStatus::kApprovalRequired
                                                            : HostStatus::kDenied;
     }
+    // The host's run_command says so itself (it was classified as an error before).
+    if (status == "approval_required") return HostStatus::kApprovalRequired;
     if (status == "timeout") return HostStatus::kTimeout;
     if (status == "cancelled") return HostStatus::kCancelled;
     return HostStatus::kError;
@@ -168,8 +170,9 @@ std::vector<HostResult> Fleet::run(const std::vector<const Host*>& hosts,
 
 Json host_json(const HostResult& r) {
     Json j{{"host", r.host}, {"status", status_name(r.status)}, {"duration_ms", r.duration_ms}};
-    for (const char* key : {"exit_code", "signal", "stdout", "stderr", "request_id", "rule",
-                            "reason", "usage", "truncated"}) {
+    for (const char* key :
+         {"exit_code", "signal", "stdout", "stderr", "request_id", "rule", "reason", "usage",
+          "truncated", "pipestatus", "approval", "task_id", "state"}) {
         if (r.structured.is_object() && r.structured.contains(key)) j[key] = r.structured[key];
     }
     if (!r.message.empty()) j["message"] = r.message;

@@ -41,7 +41,10 @@ struct HostResult {
     std::string server_version;  // the host's bridle, once a session was opened
 };
 
-constexpr int kDefaultMaxParallel = 16;
+// Each call in flight is one thread and one already-open ssh session; the hosts do the work.
+// 32, not 16: a fan-out to 20 hosts (issue 18's measure) must not wait for a second wave,
+// which alone costs a whole host's round trip (docs/benchmarks.md, Fleet fan-out).
+constexpr int kDefaultMaxParallel = 32;
 constexpr int kMaxParallelCap = 64;
 constexpr int kDefaultTimeoutSeconds = 120;
 constexpr int kMaxTimeoutSeconds = 86400;

@@ -7,6 +7,7 @@
 #include <poll.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <iostream>
@@ -57,7 +58,14 @@ Json command_properties() {
           {"items", {{"type", "string"}}},
           {"description", "the command as words, e.g. [\"df\", \"-h\", \"/\"]"}}},
         {"command",
-         {{"type", "string"}, {"description", "the command as one line (no shell syntax)"}}}};
+         {{"type", "string"},
+          {"description", "the command as one line (no shell syntax but `a | b`)"}}},
+        {"pipeline",
+         {{"type", "array"},
+          {"items", {{"type", "array"}, {"items", {{"type", "string"}}}}},
+          {"description",
+           "a pipeline, each stage's argv, e.g. [[\"journalctl\", \"-n\", \"500\"], "
+           "[\"grep\", \"error\"]]; each stage must be allowed in its place on the host"}}}};
 }
 
 Json tool_definitions() {
@@ -71,9 +79,14 @@ Json tool_definitions() {
                                "each host's timeout (default 120; the host's rule "
                                "may be shorter)"}};
     run["max_parallel"] = {{"type", "integer"},
-                           {"description", "hosts at once (default 16, at most 64)"}};
+                           {"description", "hosts at once (default 32, at most 64)"}};
     run["stop_on_failure"] = {{"type", "boolean"},
                               {"description", "start no more hosts once one has failed"}};
+    run["background"] = {{"type", "boolean"},
+                         {"description",
+                          "start it as a task on each host (its rule must allow tasks): each "
+                          "host's task_id at once; then get_task, get_task_output, cancel_task "
+                          "with `host`"}};
     Json check = command_properties();
     check["host"] = {{"type", "string"}};
     const Json host_only{{"type", "object"},
@@ -156,23 +169,36 @@ std::string target_pattern(const Json& args, std::string& error) {
     return pattern;
 }
 
-// The command of a call: exactly one of argv or command, passed to the host as it is.
+// The words of one argv: a non-empty array of strings.
+bool is_argv(const Json& argv) {
+    return argv.is_array() && !argv.empty() &&
+           std::all_of(argv.begin(), argv.end(), [](const Json& w) { return w.is_string(); });
+}
+
+// The command of a call: exactly one of argv, command or pipeline, passed to the host as it
+// is (the host checks the rest: the number of stages, each stage's place).
 bool command_arguments(const Json& args, Json& out, std::string& error) {
-    const bool has_argv = args.contains("argv"), has_command = args.contains("command");
-    if (has_argv == has_command) {
-        error = "give exactly one of `argv` (an array of words) or `command` (one line)";
+    const bool has_argv = args.contains("argv"), has_command = args.contains("command"),
+               has_pipeline = args.contains("pipeline");
+    if (int{has_argv} + int{has_command} + int{has_pipeline} != 1) {
+        error =
+            "give exactly one of `argv` (an array of words), `command` (one line) or "
+            "`pipeline` (an array of argv)";
         return false;
     }
-    if (has_argv) {
-        if (!args["argv"].is_array() || args["argv"].empty()) {
-            error = "`argv` must be a non-empty array of strings";
+    if (has_pipeline) {
+        const Json& p = args["pipeline"];
+        if (!p.is_array() || p.size() < 2 || !std::all_of(p.begin(), p.end(), is_argv)) {
+            error = "`pipeline` must be an array of at least 2 stages, each an array of strings";
             return false;
         }
-        for (const Json& w : args["argv"]) {
-            if (!w.is_string()) {
-                error = "`argv` must be a non-empty array of strings";
-                return false;
-            }
+        out["pipeline"] = p;
+        return true;
+    }
+    if (has_argv) {
+        if (!is_argv(args["argv"])) {
+            error = "`argv` must be a non-empty array of strings";
+            return false;
         }
         out["argv"] = args["argv"];
     } else {
@@ -424,9 +450,10 @@ class Server {
     Json run_command(const Json& args, int cancel_fd, const Json& token) {
         std::string error;
         for (const auto& [key, value] : args.items()) {
-            static const std::array<const char*, 7> kKnown{
-                "hosts",           "group",        "argv",           "command",
-                "timeout_seconds", "max_parallel", "stop_on_failure"};
+            static const std::array<const char*, 9> kKnown{
+                "hosts",        "group",           "argv",
+                "command",      "pipeline",        "timeout_seconds",
+                "max_parallel", "stop_on_failure", "background"};
             if (std::find_if(kKnown.begin(), kKnown.end(),
                              [&](const char* k) { return key == k; }) == kKnown.end()) {
                 return text_result("bridle fleet: unknown argument `" + key.substr(0, 50) + "`",
@@ -448,6 +475,12 @@ class Server {
                 return text_result("bridle fleet: `stop_on_failure` must be true or false", true);
             }
             request.stop_on_failure = args["stop_on_failure"].get<bool>();
+        }
+        if (args.contains("background")) {  // the host's own argument: a task on each host
+            if (!args["background"].is_boolean()) {
+                return text_result("bridle fleet: `background` must be true or false", true);
+            }
+            request.arguments["background"] = args["background"];
         }
         auto hosts = select_hosts(fleet_.inventory(), pattern);
         if (!hosts) return text_result("bridle fleet: " + hosts.error().message, true);

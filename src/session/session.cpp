@@ -122,6 +122,7 @@ void Session::start_pending() {
         call.tool = p.tool;
         call.task_tool = p.task_tool;
         call.carried = std::move(p.carried);
+        call.fanout_id = p.request.fanout_id;
         call.started = Clock::now();
         call.next_progress = call.started + kProgressInterval;
         if (p.request.argv) {

@@ -77,6 +77,7 @@ class Session {
         std::string label;  // the request, for progress messages
         std::string tool;   // which tool's result the report becomes
         Json carried;
+        std::string fanout_id;  // the message's (request_for): a follow-up step records it too
     };
 
     struct Wait {  // a wait_for_approval, polled from the loop (waits.cpp)

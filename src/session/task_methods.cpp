@@ -102,8 +102,10 @@ void Session::answer_task_step(const Call& call, const CallReport& report) {
         tools::CommandArgs args;
         args.argv =
             std::vector<std::string>{"task", "output", (*task)["taskId"].get<std::string>()};
-        // (A follow-up of tasks/get: no message of its own, so no fan-out id.)
+        // A follow-up of tasks/get, with no message of its own: it records the fan-out id of
+        // the tasks/get that started it (an audit field; nothing decides by it).
         Pending pending{call.id, request_for(args, Message{}), nullptr, revision::Era::kModern};
+        pending.request.fanout_id = call.fanout_id;
         pending.tool = task_extension::kGetResult;
         pending.carried = std::move(*task);
         // Next in line, started once finish_calls() has let go of the finished calls.

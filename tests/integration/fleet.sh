@@ -14,6 +14,10 @@ harness_setup
 
 # shellcheck source=../support/fleet_hosts.sh
 source "$IT_SUPPORT/fleet_hosts.sh"
+# The db hosts' approval store (fleet-db.yaml: `uptime --pretty` waits for an approval).
+install -d -o "$IT_USER" -m 0700 "$IT_ROOT/fleet-approvals"
+# The web hosts' task spool (fleet-web.yaml: sleep may run as a task).
+install -d -m 1733 -o root -g root "$IT_ROOT/fleet-tasks"
 start_host 1 web1 fleet-web.yaml
 start_host 2 web2 fleet-web.yaml
 start_host 3 web3 fleet-web.yaml
@@ -85,6 +89,30 @@ assert_eq records.audit-fanout.one-request 1 "$(grep -c . <<<"$AUDITED")"
 assert_contains records.audit-fanout.id "$AUDITED" "\"fanout_id\":\"$FANOUT\""
 assert_contains records.audit-fanout.merged "$AUDITED" '"status":0'
 assert_eq records.audit-fanout.other-id 0 "$("$BRIDLE" audit -D "$IT_WORK/h1/log/journal" --fanout 0123 -o json | grep -c .)"
+# bridle audit --by-fanout over the hosts' journals collected in one directory (what
+# journal-remote gives a central host): the fan-out is one group with each host's part; a
+# request made without the controller (plain ssh to web1) comes apart, without an id.
+timeout 20 ssh -F "$IT_WORK/fleet_ssh_config" -i "$IT_WORK/key-fleet" -o BatchMode=yes \
+    "$IT_USER@10.231.1.2" echo apart >/dev/null 2>&1
+assert_eq records.by-fanout.direct-request 0 "$?"
+wait_until 10 sh -c "journalctl --directory='$IT_WORK/h1/log/journal' -o json BRIDLE_EVENT=result 'BRIDLE_COMMAND=echo apart' 2>/dev/null | grep -q ."
+mkdir -p "$IT_WORK/collected"
+for n in 1 2 3 4; do cp -r "$IT_WORK/h$n/log/journal/." "$IT_WORK/collected/"; done
+BY_FANOUT=$("$BRIDLE" audit -D "$IT_WORK/collected" --by-fanout -o json)
+by_fanout() { "$IT_PYTHON" -c '
+import json, sys
+groups = [json.loads(l) for l in sys.stdin if l.strip()]
+want = None if sys.argv[1] == "-" else sys.argv[1]   # "-": the requests without an id
+g = next((g for g in groups if g["fanout_id"] == want), None)
+if g is None: print("none"); sys.exit()
+print(" ".join(h["host"] + ":" + str(h["requests"]) + ":" + ",".join(f"{o}={n}" for o, n in sorted(h["outcomes"].items())) for h in g["hosts"]))' "$1"; }
+assert_eq records.by-fanout.hosts "db1:1:denied=1 web1:1:exit 0=1 web2:1:exit 0=1 web3:1:exit 0=1" "$(by_fanout "$FANOUT" <<<"$BY_FANOUT")"
+assert_eq records.by-fanout.apart-last "null" "$(tail -n 1 <<<"$BY_FANOUT" | json_field 'json.dumps(d["fanout_id"])')"
+assert_eq records.by-fanout.apart "web1:1:exit 0=1" "$(by_fanout - <<<"$BY_FANOUT")"
+BY_TABLE=$("$BRIDLE" audit -D "$IT_WORK/collected" --by-fanout --fanout "$FANOUT")
+assert_match records.by-fanout.table-heading "$BY_TABLE" "^fan-out $FANOUT: 4 hosts, 4 requests, "
+assert_match records.by-fanout.table-denied "$BY_TABLE" $'\n  db1 +1 +0 +1 denied(\n|$)'
+assert_match records.by-fanout.table-ok "$BY_TABLE" $'\n  web2 +1 +1 +0 exit 0(\n|$)'
 CONTROLLER=$(journal_json SYSLOG_IDENTIFIER=bridle-fleet BRIDLE_FANOUT_ID="$FANOUT")
 assert_contains records.controller.start "$CONTROLLER" '"BRIDLE_EVENT":"fanout-start"'
 assert_contains records.controller.user "$CONTROLLER" '"BRIDLE_FLEET_USER":"root (uid 0)"'

@@ -324,6 +324,12 @@ run_client tasks
 "$IT_PYTHON" "$BRIDLE_SOURCE_DIR/tests/mcp/tasks_extension.py" "${SSH_ARGS[@]}" \
     >"$IT_WORK/client.out" 2>"$IT_WORK/client.err"
 take_checks raw.tasks-extension
+# The tasks/get that found the task completed carried a fan-out id; bridle's own follow-up
+# (`task output ID`, which inlines the result) has no message of its own and must record the
+# same id (it was lost once). Both steps' decision records carry it.
+TASK_STEPS=$(journal_json SYSLOG_IDENTIFIER=bridle BRIDLE_EVENT=decision BRIDLE_FANOUT_ID="${DATA_tasks_fanout:-none}" |
+    "$IT_PYTHON" -c 'import json, sys; print(" ".join(sorted({" ".join(json.loads(l)["BRIDLE_COMMAND"].split()[:2]) for l in sys.stdin if l.strip()})))')
+assert_eq raw.tasks-extension.fanout-id-on-every-step "task output task status" "$TASK_STEPS"
 
 pids=$(pgrep -f 'sleep (2718|577|587|421|433|599)')
 [[ -n $pids ]] && kill -KILL $pids 2>/dev/null

@@ -52,6 +52,33 @@ async function main() {
     progress.every((p) => /^web[123]: ok$/.test(p.message)), show(progress));
   data("web_fanout", r.structuredContent?.fanout_id);
 
+  // A pipeline passes through as the host's run_command takes it; each host checks each stage
+  // in its place (db's policy has no wc) and reports each stage's status.
+  r = await client.callTool({ name: "run_command", arguments: { hosts: ["web1", "web2", "db1"], pipeline: [["echo", "hello"], ["wc"]] } });
+  check("run.pipeline.statuses", statuses(r) === "web1=ok web2=ok db1=denied", show(r.structuredContent));
+  check("run.pipeline.output", r.structuredContent?.hosts?.slice(0, 2).every((h) => h.stdout === "6\n" && show(h.pipestatus) === "[0,0]"), show(r.structuredContent));
+  // A host whose rule needs a person's approval: approval_required, with what the agent
+  // tells its user (the approval's id and code), per host.
+  r = await client.callTool({ name: "run_command", arguments: { hosts: ["db1"], argv: ["uptime", "--pretty"] } });
+  const approval = r.structuredContent?.hosts?.[0]?.approval;
+  check("run.approval.status", statuses(r) === "db1=approval_required", show(r.structuredContent));
+  check("run.approval.passed-through", /^[0-9a-f]{8,}$/.test(approval?.id ?? "") && /^[A-Z0-9]{4}-[A-Z0-9]{4}$/.test(approval?.code ?? ""), show(r.structuredContent));
+  // background: a task on each host, each host's task_id at once; read back on its host
+  // through the pass-through get_task.
+  r = await client.callTool({ name: "run_command", arguments: { group: "web", argv: ["sleep", "1"], background: true } });
+  const started = r.structuredContent?.hosts ?? [];
+  check("run.background.started", statuses(r) === "web1=ok web2=ok web3=ok" &&
+    started.every((h) => /^[0-9a-f]{16}$/.test(h.task_id ?? "") && h.state === "running"), show(r.structuredContent));
+  r = await client.callTool({ name: "get_task", arguments: { host: "web2", task_id: started[1]?.task_id ?? "none" } });
+  check("run.background.get-task", r.structuredContent?.host === "web2" && r.structuredContent?.task_id === started[1]?.task_id &&
+    typeof r.structuredContent?.state === "string", show(r.structuredContent));
+  r = await client.callTool({ name: "run_command", arguments: { hosts: ["web1"], argv: ["sleep", "1"], background: "yes" } });
+  check("run.background.not-boolean", r.isError === true && /`background` must be true or false/.test(text(r)), show(r));
+  r = await client.callTool({ name: "run_command", arguments: { hosts: ["web1"], pipeline: [["echo", "hello"]] } });
+  check("run.pipeline.one-stage", r.isError === true && /at least 2 stages/.test(text(r)), show(r));
+  r = await client.callTool({ name: "run_command", arguments: { hosts: ["web1"], argv: ["echo", "hello"], pipeline: [["echo", "a"], ["wc"]] } });
+  check("run.pipeline.and-argv", r.isError === true && /exactly one of/.test(text(r)), show(r));
+
   // Everything: allowed on web, denied on db, the down host unreachable; a table to read.
   r = await client.callTool({ name: "run_command", arguments: { group: "all", command: "echo hello", timeout_seconds: 5 } });
   check("run.all.statuses", statuses(r) === "web1=ok web2=ok web3=ok db1=denied db-down=unreachable db-hang=denied", show(r.structuredContent));

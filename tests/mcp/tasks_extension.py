@@ -24,11 +24,14 @@ def check(name, ok, detail=""):
     failures += 0 if ok else 1
 
 
-def meta(declare=True):
+def meta(declare=True, fanout=None):
     caps = {"extensions": {EXT: {}}} if declare else {}
-    return {"io.modelcontextprotocol/protocolVersion": "2026-07-28",
-            "io.modelcontextprotocol/clientCapabilities": caps,
-            "io.modelcontextprotocol/clientInfo": {"name": "tasks-ext", "version": "0"}}
+    m = {"io.modelcontextprotocol/protocolVersion": "2026-07-28",
+         "io.modelcontextprotocol/clientCapabilities": caps,
+         "io.modelcontextprotocol/clientInfo": {"name": "tasks-ext", "version": "0"}}
+    if fanout:
+        m["bridle/fanout_id"] = fanout
+    return m
 
 
 class Session:
@@ -60,10 +63,10 @@ def tool(s, name, arguments, declare=True):
     return s.call("tools/call", {"name": name, "arguments": arguments, "_meta": meta(declare)})
 
 
-def poll(s, task_id, until, seconds=20):
+def poll(s, task_id, until, seconds=20, fanout=None):
     deadline = time.time() + seconds
     while True:
-        m = s.call("tasks/get", {"taskId": task_id, "_meta": meta()})
+        m = s.call("tasks/get", {"taskId": task_id, "_meta": meta(fanout=fanout)})
         status = m.get("result", {}).get("status")
         if status in until or time.time() > deadline:
             return m
@@ -89,9 +92,13 @@ check("ext.get.working", m.get("result", {}).get("status") == "working"
       and m["result"].get("resultType") == "complete" and "result" not in m["result"], m)
 s.close()
 
-# Another connection (the stateless revision needs nothing of the first) reads the end.
+# Another connection (the stateless revision needs nothing of the first) reads the end, as the
+# fleet controller would: its fan-out id in _meta, which the completed task's follow-up
+# (`task output`, started by bridle itself) records too (mcp_session.sh checks the journal).
+FANOUT = "tasksext%08x" % (int(time.time()) & 0xFFFFFFFF)
+print("DATA tasks_fanout " + FANOUT)
 s = Session()
-m = poll(s, task_id, ("completed", "failed", "cancelled"))
+m = poll(s, task_id, ("completed", "failed", "cancelled"), fanout=FANOUT)
 r = m.get("result", {})
 inner = r.get("result", {})
 check("ext.get.completed", r.get("status") == "completed", m)

@@ -18,6 +18,7 @@
 #include <sstream>
 
 #include "admin/admin.hpp"
+#include "admin/audit_fanout.hpp"
 #include "admin/audit_review.hpp"
 #include "admin/audit_time.hpp"
 #include "admin/authorized_keys.hpp"
@@ -835,6 +836,9 @@ TEST(AuditOptions, ChecksEveryValueAndPicksColourAndWidth) {
         {"bad colour", {{"--color", "yes"}}, "--color must be auto, always or never"},
         {"both sources", {{"-D", "/d"}, {"--file", "/f"}}, "give -D or --file, not both"},
         {"stats and follow", {{"--stats", "1"}, {"--follow", "1"}}, "--stats and --follow do not go together"},
+        {"by fan-out", {{"--by-fanout", "1"}, {"-D", "/d"}, {"--fanout", "f"}, {"-o", "json"}}, ""},
+        {"by fan-out and stats", {{"--by-fanout", "1"}, {"--stats", "1"}}, "--by-fanout goes with neither"},
+        {"by fan-out and follow", {{"--by-fanout", "1"}, {"--follow", "1"}}, "--by-fanout goes with neither"},
     };
     // clang-format on
     for (const Case& c : cases) {
@@ -969,6 +973,103 @@ TEST(AuditReview, ADecisionWithoutResultIsLostAfterItsTimeout) {
                      .is_lost(t + 25 * 3600 * kSecond, gone));
     const std::string json = to_json(timed);  // realtime now is long past t
     EXPECT_NE(json.find(R"("lost":true)"), std::string::npos) << json;
+}
+
+// --by-fanout: the requests of several hosts under one fan-out id come out as one group, with
+// each host's part counted (allowed, denied, outcomes); another fan-out is its own group, in
+// the order of first requests; requests without an id come last, apart.
+TEST(AuditFanout, GroupsEveryHostsPartUnderItsFanoutId) {
+    AuditLog log;
+    const auto decision = [&](const std::string& id, const std::string& host,
+                              const std::string& fanout, const std::string& verdict,
+                              std::uint64_t t) {
+        std::map<std::string, std::string> f{{"BRIDLE_EVENT", "decision"},
+                                             {"BRIDLE_REQUEST_ID", id},
+                                             {"BRIDLE_DECISION", verdict},
+                                             {"BRIDLE_COMMAND", "echo hello"},
+                                             {"_HOSTNAME", host}};
+        if (verdict == "allow") f["BRIDLE_RULE"] = "echo";
+        if (!fanout.empty()) f["BRIDLE_FANOUT_ID"] = fanout;
+        log.add(stored(f, t));
+    };
+    const auto result = [&](const std::string& id, const std::string& host,
+                            const std::string& status, std::uint64_t t) {
+        log.add(stored({{"BRIDLE_EVENT", "result"},
+                        {"BRIDLE_REQUEST_ID", id},
+                        {"BRIDLE_DECISION", "allow"},
+                        {"BRIDLE_RULE", "echo"},
+                        {"BRIDLE_EXIT_STATUS", status},
+                        {"BRIDLE_TIMED_OUT", "0"},
+                        {"BRIDLE_SIGNAL", "0"},
+                        {"BRIDLE_STARTED", "1"},
+                        {"_HOSTNAME", host}},
+                       t));
+    };
+    decision("alone", "web1", "", "allow", 5);
+    result("alone", "web1", "0", 6);
+    decision("w2", "web2", "f1", "allow", 20);  // f1's first request comes after f2's
+    decision("w1", "web1", "f1", "allow", 21);
+    decision("d1", "db1", "f1", "deny", 22);
+    result("w1", "web1", "0", 30);
+    result("w2", "web2", "3", 31);
+    decision("f2a", "web1", "f2", "allow", 10);
+    result("f2a", "web1", "0", 11);
+    decision("w1b", "web1", "f1", "allow", 40);  // web1's second request in f1
+    result("w1b", "web1", "0", 41);
+    decision("nodeny", "db1", "", "deny", 50);
+
+    std::vector<const AuditRequest*> all;
+    for (const AuditRequest& r : log.requests()) all.push_back(&r);
+    const std::vector<FanoutGroup> groups = group_by_fanout(all);
+    ASSERT_EQ(groups.size(), 3u);
+    EXPECT_EQ(groups[0].id, "f2");
+    EXPECT_EQ(groups[1].id, "f1");
+    EXPECT_EQ(groups[2].id, "");  // the requests without an id, last
+    const FanoutGroup& f1 = groups[1];
+    EXPECT_EQ(f1.requests, 4u);
+    EXPECT_EQ(f1.first, 20u);
+    EXPECT_EQ(f1.last, 40u);
+    ASSERT_EQ(f1.hosts.size(), 3u);
+    EXPECT_EQ(f1.hosts[0].host, "db1");
+    EXPECT_EQ(f1.hosts[0].denied, 1u);
+    EXPECT_EQ(f1.hosts[0].outcomes, (std::map<std::string, std::size_t>{{"denied", 1}}));
+    EXPECT_EQ(f1.hosts[1].host, "web1");
+    EXPECT_EQ(f1.hosts[1].requests, 2u);
+    EXPECT_EQ(f1.hosts[1].allowed, 2u);
+    EXPECT_EQ(f1.hosts[1].outcomes, (std::map<std::string, std::size_t>{{"exit 0", 2}}));
+    EXPECT_EQ(f1.hosts[1].request_ids, (std::vector<std::string>{"w1", "w1b"}));
+    EXPECT_EQ(f1.hosts[2].outcomes, (std::map<std::string, std::size_t>{{"exit 3", 1}}));
+    EXPECT_EQ(groups[2].requests, 2u);
+    EXPECT_EQ(groups[2].hosts.size(), 2u);
+
+    std::ostringstream table;
+    print_fanouts(table, AuditOptions{}, {f1});
+    const std::string t = table.str();
+    EXPECT_NE(t.find("fan-out f1: 3 hosts, 4 requests, "), std::string::npos) << t;
+    EXPECT_NE(t.find("  command: echo hello (x4)\n"), std::string::npos) << t;
+    EXPECT_TRUE(std::regex_search(t, std::regex("\n  db1 +1 +0 +1 denied\n"))) << t;
+    EXPECT_TRUE(std::regex_search(t, std::regex("\n  web1 +2 +2 +0 exit 0 x2\n"))) << t;
+    const std::string json = to_json(groups[2]);
+    EXPECT_NE(json.find(R"("fanout_id":null)"), std::string::npos) << json;
+    EXPECT_NE(json.find(R"("outcomes":{"denied":1})"), std::string::npos) << json;
+}
+
+// A forged fan-out id or host name cannot write control characters to the terminal.
+TEST(AuditFanout, TableEscapesAForgedFanoutId) {
+    AuditLog log;
+    log.add(stored({{"BRIDLE_EVENT", "decision"},
+                    {"BRIDLE_REQUEST_ID", "x"},
+                    {"BRIDLE_DECISION", "deny"},
+                    {"BRIDLE_FANOUT_ID", "f\x1b[2J\r\nfan-out fake"},
+                    {"_HOSTNAME", "h\x07"}},
+                   1));
+    std::ostringstream out;
+    print_fanouts(out, AuditOptions{}, group_by_fanout({&log.requests()[0]}));
+    const std::string text = out.str();
+    for (const char c : text) {
+        EXPECT_FALSE((static_cast<unsigned char>(c) < 0x20 && c != '\n') || c == 0x7f) << text;
+    }
+    EXPECT_EQ(std::count(text.begin(), text.end(), '\n'), 4) << text;
 }
 
 // Any process may write a record claiming to be bridle's: the table never passes a control

@@ -136,6 +136,9 @@ TEST(Fanout, Classify) {
         {"denied", answer({{"status", "denied"}, {"bridle_status", 77}}), HostStatus::kDenied},
         {"approval", answer({{"status", "denied"}, {"bridle_status", 75}}),
          HostStatus::kApprovalRequired},
+        // What the host's run_command answers (tools.cpp): it was taken for an error once.
+        {"approval required", answer({{"status", "approval_required"}, {"bridle_status", 75}}),
+         HostStatus::kApprovalRequired},
         {"timeout", answer({{"status", "timeout"}}), HostStatus::kTimeout},
         {"cancelled", answer({{"status", "cancelled"}}), HostStatus::kCancelled},
         {"host error", answer({{"status", "error"}}, true), HostStatus::kError},
