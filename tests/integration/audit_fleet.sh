@@ -59,21 +59,12 @@ upload "$HOST_A" "$IT_JOURNAL_DIR"
 # other_host NAME WORD: two requests on host NAME (one allowed, one denied), then its upload.
 other_host() {
     local name=$1 word=$2 state=$IT_WORK/host-$1
-    mkdir -p "$state/run-systemd" "$state/log"
-    tr -d '-' </proc/sys/kernel/random/uuid >"$state/machine-id"
+    mkdir -p "$state"
     unshare --uts --mount --propagation private -- bash -c '
         set -u
         name=$1 word=$2 state=$3 bridle=$4 policy=$5 uid=$6
-        hostname "$name"
-        mount -n --bind "$state/run-systemd" /run/systemd
-        mount -n --bind "$state/log" /run/log
-        mount -n --bind "$state/machine-id" /etc/machine-id
-        mkdir -p /run/systemd/journald.conf.d
-        printf "%s\n" "[Journal]" Storage=volatile ReadKMsg=no Audit=no ForwardToSyslog=no \
-            ForwardToKMsg=no ForwardToConsole=no ForwardToWall=no >/run/systemd/journald.conf.d/99-it.conf
-        SYSTEMD_LOG_TARGET=console /lib/systemd/systemd-journald </dev/null >"$state/journald.log" 2>&1 &
-        jpid=$!
-        for _ in $(seq 100); do [[ -S /run/systemd/journal/socket ]] && break; sleep 0.05; done
+        source "$7/host_journald.sh" "$name" "$state"
+        jpid=$HOST_JOURNALD_PID
         journalctl --sync 2>/dev/null
         for request in "echo $word" "cat /etc/shadow"; do
             SSH_ORIGINAL_COMMAND=$request SSH_CONNECTION="192.0.2.9 50000 192.0.2.1 22" \
@@ -83,7 +74,7 @@ other_host() {
         done
         journalctl --sync
         kill "$jpid"; wait "$jpid"
-    ' bash "$name" "$word" "$state" "$IT_BRIDLE" "$IT_POLICY" "$IT_UID" >"$state/statuses"
+    ' bash "$name" "$word" "$state" "$IT_BRIDLE" "$IT_POLICY" "$IT_UID" "$IT_SUPPORT" >"$state/statuses"
     assert_eq "fleet.$name.statuses" $'0\n77' "$(cat "$state/statuses")"
     upload "$name" "$state/log/journal"
 }

@@ -25,8 +25,7 @@ CFG
 declare -A HOST_PID=()
 start_host() {
     local n=$1 name=$2 policy=$3 ns=fleet-h$1 st=$IT_WORK/h$1
-    mkdir -p "$st/run-systemd" "$st/log"
-    tr -d '-' </proc/sys/kernel/random/uuid >"$st/machine-id"
+    mkdir -p "$st"
     ip netns add "$ns" || exit 1
     ip link add "fh$n" type veth peer name "fn$n" && ip link set "fn$n" netns "$ns" || exit 1
     ip addr add "10.231.$n.1/30" dev "fh$n" && ip link set "fh$n" up
@@ -45,19 +44,10 @@ start_host() {
         "$IT_WORK/sshd_config" >"$st/sshd_config"
     # nsenter, not `ip netns exec`: that remounts /sys, where journald then finds no cgroup.
     nsenter --net="/run/netns/$ns" unshare --uts --mount --propagation private -- bash -c '
-        name=$1 st=$2
-        hostname "$name"
-        mount -n --bind "$st/run-systemd" /run/systemd
-        mount -n --bind "$st/log" /run/log
-        mount -n --bind "$st/machine-id" /etc/machine-id
-        mkdir -p /run/systemd/journald.conf.d
-        printf "%s\n" "[Journal]" Storage=volatile ReadKMsg=no Audit=no ForwardToSyslog=no \
-            ForwardToKMsg=no ForwardToConsole=no ForwardToWall=no RateLimitBurst=0 \
-            >/run/systemd/journald.conf.d/99-it.conf
-        SYSTEMD_LOG_TARGET=console /lib/systemd/systemd-journald </dev/null >"$st/journald.log" 2>&1 &
-        for _ in $(seq 200); do [[ -S /run/systemd/journal/socket ]] && break; sleep 0.05; done
+        st=$2
+        source "$3/host_journald.sh" "$1" "$st"
         exec /usr/sbin/sshd -D -f "$st/sshd_config" -E "$st/sshd.log"
-    ' bash "$name" "$st" </dev/null &
+    ' bash "$name" "$st" "$IT_SUPPORT" </dev/null &
     HOST_PID[$name]=$!
     IT_PIDS+=($!)
 }
