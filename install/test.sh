@@ -13,7 +13,9 @@ bash install/deps-arm64.sh
 # run as the test asan.unit, so that their build overlaps the integration tests (two at a
 # time: the dev test preset) and ctest's summary stays CI's last line.
 built=$SECONDS
-cmake --preset dev -DBRIDLE_ASAN_IN_CTEST=ON
+# -g1 (line tables: backtraces, no variables) instead of the dev preset's -g: a sixth less
+# compile time for a build that is tested, not stepped through.
+cmake --preset dev -DBRIDLE_ASAN_IN_CTEST=ON -DCMAKE_CXX_FLAGS_DEBUG=-g1 -DCMAKE_C_FLAGS_DEBUG=-g1
 cmake --build --preset dev
 # The stages' times, for the next look at CI's budget (each test's own time is in ctest's lines).
 echo "test.sh: deps $built s, build $((SECONDS - built)) s; then ctest"
