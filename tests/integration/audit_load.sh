@@ -137,7 +137,11 @@ PY
 rmdir "$FLOOD_CG" 2>/dev/null
 journal_sync
 FLOOD=$(journal_json SYSLOG_IDENTIFIER=bridle-load-flood | grep -c .)
-if ((FLOOD < 60000)); then
+if [[ -z $FLOOD_MS ]]; then
+    fail load.rate-limit-active "the flood did not run (cannot join $FLOOD_CG or reach journald)"
+elif ((FLOOD < 10000)); then
+    fail load.rate-limit-active "only $FLOOD flood records were stored: fewer than the configured burst of 10000"
+elif ((FLOOD < 60000)); then
     pass load.rate-limit-active
 elif ((FLOOD_MS >= 30000)); then
     fail load.rate-limit-active "the flood took $FLOOD_MS ms, longer than journald's 30 s window, so it proved nothing"
