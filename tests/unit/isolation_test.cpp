@@ -16,6 +16,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <stdexcept>
@@ -170,6 +171,11 @@ TEST(Isolation, BridleStateIsHiddenFromTheCommand) {
     char dir_template[] = "/tmp/bridle-hide-XXXXXX";
     ASSERT_NE(::mkdtemp(dir_template), nullptr);
     const std::string dir = dir_template;
+    // Removed however the test ends (an ASSERT returns early); the forked child _exits.
+    const struct Cleanup {
+        std::string path;
+        ~Cleanup() { std::filesystem::remove_all(path); }
+    } cleanup{dir};
     ASSERT_EQ(::chmod(dir.c_str(), 0777), 0);
     const std::string secret = dir + "/secret";
     { std::ofstream(secret) << "kept\n"; }
@@ -227,8 +233,6 @@ TEST(Isolation, BridleStateIsHiddenFromTheCommand) {
     std::string content((std::istreambuf_iterator<char>(kept)), std::istreambuf_iterator<char>());
     EXPECT_EQ(content, "kept\n");
     EXPECT_NE(::access((dir + "/new").c_str(), F_OK), 0);
-    ::unlink(secret.c_str());
-    ::rmdir(dir.c_str());
 }
 
 // The command cannot name a process outside its request: bridle's own pid (the shell's
