@@ -111,11 +111,18 @@ Status record_step(audit::Sink& sink, const Entry& e, const std::string& step,
     return sink.write(audit::approval_record(info, step, e.binding.rule, summary));
 }
 
+bool is_due(const Entry& e, std::int64_t now) {
+    return (e.state == State::kPending || e.state == State::kApproved) && now >= e.binding.expires;
+}
+
+bool is_under_other_policy(const Context& context, const Entry& e) {
+    return (e.state == State::kPending || e.state == State::kApproved) &&
+           e.binding.policy_sha256 != context.policy.sha256;
+}
+
 bool expire_if_due(const Context& context, const approval::Store& store, Entry& e,
                    std::int64_t now) {
-    if ((e.state != State::kPending && e.state != State::kApproved) || now < e.binding.expires) {
-        return false;
-    }
+    if (!is_due(e, now)) return false;
     e.state = State::kExpired;
     e.reason = "not used before " + utc_text(e.binding.expires);
     (void)store.save(e);
@@ -124,10 +131,7 @@ bool expire_if_due(const Context& context, const approval::Store& store, Entry& 
 }
 
 bool void_if_policy_changed(const Context& context, const approval::Store& store, Entry& e) {
-    if ((e.state != State::kPending && e.state != State::kApproved) ||
-        e.binding.policy_sha256 == context.policy.sha256) {
-        return false;
-    }
+    if (!is_under_other_policy(context, e)) return false;
     e.state = State::kVoid;
     e.reason = "the policy changed since the request (it was " +
                e.binding.policy_sha256.substr(0, 12) + "..., it is " +

@@ -30,6 +30,11 @@ Status record_step(audit::Sink& sink, const approval::Entry& entry, const std::s
                    const std::string& summary, const std::string& front_end,
                    const std::string& client,
                    std::vector<std::pair<std::string, std::string>> extra = {});
+// Whether a pending or approved entry is past its expiry, or was decided under another policy
+// than `context`'s: the two conditions the next use acts on (below), and which a wait reports
+// without acting (approval_wait.cpp).
+bool is_due(const approval::Entry& entry, std::int64_t now);
+bool is_under_other_policy(const Context& context, const approval::Entry& entry);
 // A pending or approved entry past its expiry becomes expired: saved and recorded. True when
 // it changed. Called under the store's lock.
 bool expire_if_due(const Context& context, const approval::Store& store, approval::Entry& entry,

@@ -78,15 +78,13 @@ Result<Observation> observe(const Context& context, const Waiter& waiter, const 
     Entry& e = loaded.value();
     // What the next use would find (approval_gate.cpp, settle_approval), without saving it:
     // that is done under the lock by whoever touches the request next.
-    if (e.state == State::kPending || e.state == State::kApproved) {
-        if (detail::now_seconds() >= e.binding.expires) {
-            e.state = State::kExpired;
-        } else if (e.binding.policy_sha256 != context.policy.sha256) {
-            e.state = State::kVoid;
-        } else if (e.state == State::kApproved &&
-                   (approval::digest_of(e.binding) != e.digest || e.approvals() < e.required)) {
-            e.state = State::kVoid;
-        }
+    if (detail::is_due(e, detail::now_seconds())) {
+        e.state = State::kExpired;
+    } else if (detail::is_under_other_policy(context, e)) {
+        e.state = State::kVoid;
+    } else if (e.state == State::kApproved &&
+               (approval::digest_of(e.binding) != e.digest || e.approvals() < e.required)) {
+        e.state = State::kVoid;
     }
     return Observation{detail::info_for_client(e), advice_for(e)};
 }
