@@ -1493,6 +1493,27 @@ TEST(FileChecks, RefusesWhatIsNotARegularFileEvenWhenRelaxed) {
     EXPECT_EQ(limit.value().size(), 4u * 1024 * 1024);
 }
 
+// A file may hold more than its size says (procfs gives 0): it is read to its end, and the
+// 4 MiB limit holds while it grows past the size fstat gave.
+TEST(FileChecks, ReadsPastTheStatSizeUpToTheLimit) {
+    std::vector<Error> warnings;
+    Result<std::string> version = read_trusted_file("/proc/version", false, warnings);
+    ASSERT_TRUE(version.ok()) << version.error().full();
+    std::ifstream in("/proc/version");
+    const std::string expected((std::istreambuf_iterator<char>(in)), {});
+    EXPECT_FALSE(expected.empty());
+    EXPECT_EQ(version.value(), expected);
+
+    std::ifstream symbols("/proc/kallsyms");
+    std::size_t size = 0;
+    for (std::string line; std::getline(symbols, line);) size += line.size() + 1;
+    if (size <= 4u * 1024 * 1024) GTEST_SKIP() << "/proc/kallsyms is not over 4 MiB here";
+    Result<std::string> big = read_trusted_file("/proc/kallsyms", false, warnings);
+    ASSERT_FALSE(big.ok());
+    EXPECT_NE(big.error().message.find("/proc/kallsyms is larger than 4 MiB"), std::string::npos)
+        << big.error().message;
+}
+
 // A relative path is checked from / like an absolute one.
 TEST(FileChecks, ChecksARelativePathFromTheRoot) {
     Scratch scratch;
