@@ -149,9 +149,14 @@ apt_purge() { apt-get purge -y -q -o DPkg::Lock::Timeout=120 bridle; }
 
 # --------------------------------------------------------------------------------------------
 say "static checks: lintian, hardening-check, contents"
-run lintian lintian --fail-on error,warning "$PKG_DEB"
+# lintian leaves its ELF database (mldbm-elf-*) in $TMPDIR when it exits: a directory of this
+# test's, removed with it, not the machine's /tmp.
+mkdir -m 0700 "$W/lintian-tmp"
+tmp_before=$(find /tmp -maxdepth 1 -name 'mldbm-*' | sort)
+run lintian env TMPDIR="$W/lintian-tmp" lintian --fail-on error,warning "$PKG_DEB"
 assert_eq lintian.clean 0 "$RC"
 [[ $RC == 0 ]] || echo "$OUT"
+assert_eq lintian.leaves-nothing-in-tmp "$tmp_before" "$(find /tmp -maxdepth 1 -name 'mldbm-*' | sort)"
 mkdir "$W/x"
 dpkg-deb -x "$PKG_DEB" "$W/x"
 # Control flow integrity: Debian 12's glibc start files are not built with CET, so the linker
