@@ -143,6 +143,11 @@ bridle::Result<bridle::policy::Policy> load_file(const std::string& file,
     return bridle::policy::load_policy_files(file, "", options, report);
 }
 
+double median_of(std::vector<double> samples) {
+    std::sort(samples.begin(), samples.end());
+    return samples[samples.size() / 2];
+}
+
 // Median over runs of the per-call time of `body` (in microseconds); each run repeats `body`
 // until it has taken at least `min_ms` / runs, so fast calls are not lost in clock noise.
 template <class F>
@@ -164,9 +169,8 @@ double median_us(F&& body, double min_ms, int& runs_out) {
         samples.push_back(std::chrono::duration<double, std::micro>(Clock::now() - t0).count() /
                           static_cast<double>(calls));
     }
-    std::sort(samples.begin(), samples.end());
     runs_out = static_cast<int>(calls) * kRuns;
-    return samples[samples.size() / 2];
+    return median_of(std::move(samples));
 }
 
 struct FileLoads {
@@ -176,15 +180,11 @@ struct FileLoads {
     double cache_loop_ms = NAN;  // the same, repeated in one process, each policy destroyed
 };
 
-double median_of(std::vector<double> samples) {
-    std::sort(samples.begin(), samples.end());
-    return samples[samples.size() / 2];
-}
-
 // The forced command's view: one load in a fresh process (this program run again with
 // --load-once, a new heap), timed until the policy is usable; its destruction, after the
 // request, is not counted. Medians of 7 processes: the time, and the load's page faults.
-std::pair<double, double> fresh_process_ms(const std::string& file, const std::string& cache_dir) {
+std::pair<double, double> fresh_process_load(const std::string& file,
+                                             const std::string& cache_dir) {
     std::vector<double> times, faults;
     for (int run = 0; run < 7; ++run) {
         // The paths are the scratch directory's (no quote in them).
@@ -240,7 +240,7 @@ FileLoads time_file_loads(const std::string& yaml, double min_ms) {
         std::fprintf(stderr, "bench_policy: the policy file is refused\n");
         std::exit(1);
     }
-    out.yaml_ms = fresh_process_ms(file, "").first;
+    out.yaml_ms = fresh_process_load(file, "").first;
     const std::string cache = scratch.path() + "/cache";
     if (::geteuid() != 0 || !load_file(file, cache, true)) return out;
     auto hit = load_file(file, cache);
@@ -249,7 +249,7 @@ FileLoads time_file_loads(const std::string& yaml, double min_ms) {
                      hit ? hit.value().cache.c_str() : hit.error().full().c_str());
         return out;
     }
-    std::tie(out.cache_ms, out.cache_faults) = fresh_process_ms(file, cache);
+    std::tie(out.cache_ms, out.cache_faults) = fresh_process_load(file, cache);
     out.cache_loop_ms = median_us([&] { (void)load_file(file, cache); }, min_ms, runs) / 1000.0;
     return out;
 }
@@ -259,7 +259,7 @@ FileLoads time_file_loads(const std::string& yaml, double min_ms) {
 int main(int argc, char** argv) {
     if (argc == 4 && std::string(argv[1]) == "--load-once") {
         // One load, printed in ms with its page faults, then exit without destroying the
-        // policy (fresh_process_ms).
+        // policy (fresh_process_load).
         const long faults = minor_faults();
         const auto t0 = Clock::now();
         auto* kept = new bridle::Result<bridle::policy::Policy>(load_file(argv[2], argv[3]));
