@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: Apache-2.0
 # Two bridle binaries' session calls in one run (issue 17, part 4): a direct MCP session per
 # binary (bridle's stdio, started as sshd starts it, without ssh: mcp.sh's "direct" row) and
-# the bare fork+exec of /bin/true (fork_exec.c), in blocks of 10 calls per binary, so that
+# the bare fork+exec of /bin/true (`floor calls N bare`, floor.c), in blocks of 10 calls per binary, so that
 # each binary's deferred work (a worker exiting after its answer) lands on its own next call.
 # Prints the medians and the ratios. Results: docs/benchmarks.md, "A session call, step by
 # step".
@@ -37,7 +37,7 @@ bench_direct_command "$IT_ROOT/bin/bridle-before"
 printf '%s\0' "${BENCH_DIRECT[@]}" >"$IT_WORK/before.cmd"
 bench_direct_command
 printf '%s\0' "${BENCH_DIRECT[@]}" >"$IT_WORK/after.cmd"
-"$IT_PYTHON" "$BENCH_DIR/mcp_ab_client.py" "$BENCH_CALLS" "$IT_WORK/fork_exec" \
+"$IT_PYTHON" "$BENCH_DIR/mcp_ab_client.py" "$BENCH_CALLS" "$IT_ROOT/bin/floor" \
     "$IT_WORK/before.cmd" "$IT_WORK/after.cmd"
 status=$?
 ((status == 0)) || echo "FAIL: the benchmark client failed"

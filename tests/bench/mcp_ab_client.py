@@ -1,19 +1,19 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: Apache-2.0
-"""mcp_ab_client.py CALLS FORK_EXEC BEFORE.cmd AFTER.cmd: run_command of /bin/true over two
+"""mcp_ab_client.py CALLS FLOOR BEFORE.cmd AFTER.cmd: run_command of /bin/true over two
 direct sessions (each command line NUL-separated in its file) and the bare fork+exec, in
 blocks of 10, 50 ms apart; prints the medians and ratios (tests/bench/mcp_ab.sh)."""
 import statistics
 import sys
 import time
 
-from mcp_client import Session, bare
+from mcp_client import Session, floor_calls
 
 BLOCK = 10
 
 
 def main():
-    calls, fork_exec = int(sys.argv[1]), sys.argv[2]
+    calls, floor = int(sys.argv[1]), sys.argv[2]
     sessions = [Session([w.decode() for w in open(path, "rb").read().split(b"\0")[:-1]])
                 for path in sys.argv[3:5]]
     for _ in range(10):  # warm-up: page cache, journald
@@ -25,7 +25,7 @@ def main():
             time.sleep(0.05)
             samples[name].extend(s.call_true() for _ in range(BLOCK))
         time.sleep(0.05)
-        samples["bare"].extend(bare(fork_exec, BLOCK))
+        samples["bare"].extend(floor_calls(floor, BLOCK))
     for s in sessions:
         s.close()
     m = {k: statistics.median(v) for k, v in samples.items()}

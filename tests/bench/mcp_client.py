@@ -9,10 +9,15 @@
              without the sandboxed spawn of the command (what a session call costs beyond it)
   direct     one run_command call over a session on bridle's own stdio, started as sshd
              starts it but without ssh in between (--direct): what bridle itself costs
-  bare       fork, exec of /bin/true and wait by a small C program (--bare): the floor
+  bare       fork, exec of /bin/true and wait by a small C program (`FLOOR calls N bare`)
+  floor      /bin/true started in new namespaces under seccomp by the same program, as the
+             session's account (--floor-user): the least a sandboxed start costs here
+  floor-spawner  the same inside namespaces made once: the least a call costs a per-session
+             spawner that keeps its namespaces between calls
 
 Usage: mcp_client.py --config SSH_CONFIG --host HOST --mux-host HOST_MUX [--rounds N]
-                     [--session-calls N] --bare FORK_EXEC -- DIRECT_SESSION_COMMAND...
+                     [--session-calls N] --floor FLOOR --floor-user UID:GID
+                     -- DIRECT_SESSION_COMMAND...
 Rounds are interleaved (each round: one ssh, one mux, N session calls), so drift on the
 machine hits every mode alike. Every result is checked (exit 0 / status ok). Prints one JSON
 object with the samples' medians and percentiles, in milliseconds.
@@ -97,8 +102,10 @@ def ssh_true(config, host):
     return elapsed
 
 
-def bare(program, n):
-    done = subprocess.run([program, str(n)], capture_output=True, text=True, check=True)
+def floor_calls(floor, n, mode="bare", user=None):
+    """n starts of /bin/true by tests/bench/floor.c, each timed (ms); as user (uid, gid) if given."""
+    ids = {"user": user[0], "group": user[1], "extra_groups": []} if user else {}
+    done = subprocess.run([floor, "calls", str(n), mode], capture_output=True, text=True, check=True, **ids)
     return [float(line) for line in done.stdout.split()]
 
 
@@ -109,9 +116,11 @@ def main():
     ap.add_argument("--mux-host", required=True)
     ap.add_argument("--rounds", type=int, default=40)
     ap.add_argument("--session-calls", type=int, default=10)
-    ap.add_argument("--bare", required=True)
+    ap.add_argument("--floor", required=True)
+    ap.add_argument("--floor-user", required=True, help="UID:GID of the session's account")
     ap.add_argument("direct", nargs="+")
     args = ap.parse_args()
+    user = tuple(int(x) for x in args.floor_user.split(":"))
 
     session = Session(["ssh", "-F", args.config, args.host, "mcp"])
     direct = Session(args.direct)
@@ -119,9 +128,10 @@ def main():
         session.call_true()
         direct.call_true()
         ssh_true(args.config, args.mux_host)
-    bare(args.bare, 20)
+    floor_calls(args.floor, 20)
     ssh_true(args.config, args.host)
-    samples = {"ssh": [], "mux": [], "session": [], "check": [], "direct": [], "bare": []}
+    samples = {"ssh": [], "mux": [], "session": [], "check": [], "direct": [], "bare": [], "floor": [],
+               "floor-spawner": []}
     for _ in range(args.rounds):
         samples["ssh"].append(ssh_true(args.config, args.host))
         samples["mux"].append(ssh_true(args.config, args.mux_host))
@@ -129,7 +139,9 @@ def main():
             samples["session"].append(session.call_true())
             samples["check"].append(session.check_true())
             samples["direct"].append(direct.call_true())
-        samples["bare"].extend(bare(args.bare, args.session_calls))
+        samples["bare"].extend(floor_calls(args.floor, args.session_calls))
+        samples["floor"].extend(floor_calls(args.floor, args.session_calls, "allow", user))
+        samples["floor-spawner"].extend(floor_calls(args.floor, args.session_calls, "no-namespaces", user))
     session.close()
     direct.close()
     result = {mode: summary(s) for mode, s in samples.items()}

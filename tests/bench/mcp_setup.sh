@@ -2,7 +2,9 @@
 # shellcheck shell=bash
 # Shared by mcp.sh and mcp_ab.sh, inside the harness's namespaces (after sourcing
 # tests/support/harness.sh): the integration policy plus one rule for /bin/true, as the other
-# benchmarks use it, and fork_exec (the bare floor) built into $IT_WORK.
+# benchmarks use it, and tests/bench/floor.c (the bare fork+exec and the floors of a sandboxed
+# start) built as $IT_ROOT/bin/floor, beside bridle, where the session's account can run it.
+# It is linked as issue 17's reference always was (dynamically, as `cc` links by default).
 bench_mcp_setup() {
     harness_setup
     {
@@ -10,8 +12,8 @@ bench_mcp_setup() {
         printf '%s\n' "  - id: bench-true" "    command: /bin/true"
     } >"$IT_WORK/bench-policy.yaml"
     install_policy "$IT_WORK/bench-policy.yaml"
-    cc -O2 -o "$IT_WORK/fork_exec" "$BENCH_SOURCE_DIR/tests/bench/fork_exec.c" ||
-        { echo "FAIL: cannot build fork_exec"; exit 1; }
+    cc -O2 -o "$IT_ROOT/bin/floor" "$BENCH_SOURCE_DIR/tests/bench/floor.c" ||
+        { echo "FAIL: cannot build floor.c"; exit 1; }
 }
 
 # The direct session's command line in BENCH_DIRECT: bridle ($1, default $IT_BRIDLE) started

@@ -23,7 +23,10 @@
 #      (nobody) with sshd's environment and SSH_ORIGINAL_COMMAND set, stdio on /dev/null. sshd
 #      itself and the login shell it puts in front of every forced command are left out (the
 #      same for all of them); `bridle via /bin/sh -c` shows that shell's cost once.
-#      Commands run round-robin (tests/bench/spawn_bench.cpp).
+#      Commands run round-robin (tests/bench/spawn_bench.cpp). In the same rounds, the floor
+#      (tests/bench/floor.c): a small static C program that starts, denies and allows with the
+#      same mechanisms and none of bridle's code, so that the report can say which of issue
+#      20's targets this machine allows at all.
 #   2. policy scaling: load and decide with 10 .. 10,000 generated rules
 #      (tests/bench/bench_policy.cpp), in-process.
 #   3. peak RSS (VmHWM) of the bridle process while it supervises `sleep 1`.
@@ -77,6 +80,8 @@ if [[ -z ${BRIDLE_IT_INSIDE:-} ]]; then
     results=$build_dir/bench-results
     rm -rf "$results" && mkdir -p "$results" || exit 1
     chmod 0755 "$results"
+    # The floor (tests/bench/floor.c): the mechanisms alone, static, measured beside bridle.
+    cc -O2 -static -o "$results/floor" "$BENCH_DIR/floor.c" || { echo "run.sh: cannot build floor.c" >&2; exit 1; }
     echo "== policy scaling (bench_policy)" >&2
     "$build_dir/tests/bench/bench_policy" >"$results/scaling.txt" || exit 1
     echo "== redaction cost per MiB (bench_redaction)" >&2
@@ -142,14 +147,19 @@ chmod 0644 "$minimal"
 for compiled in "$policy" "$minimal"; do
     "$BRIDLE" check --compile --policy "$compiled" >"$BENCH_RESULTS/compile.txt" 2>&1 ||
         { echo "FAIL: bridle check --compile --policy $compiled"; cat "$BENCH_RESULTS/compile.txt"; exit 1; }
+    # The floor reads the bench policy's compiled form (the first and then only one there).
+    [[ -n ${policy_cache:-} ]] || policy_cache=$(compgen -G '/var/cache/bridle/policy-*.bin')
 done
+[[ -f $policy_cache ]] || { echo "FAIL: no compiled policy in /var/cache/bridle"; exit 1; }
+floor=$BENCH_RESULTS/floor
 uncompiled=$bench_root/policy-yaml.yaml
 install -m 0644 -o root -g root "$policy" "$uncompiled"
 bridle_cmd=("$BRIDLE" --key bench --policy "$policy")
 # Rows after the first five break bridle's time down: process start alone (--version), start
 # plus policy load and decision (explain: no audit, nothing run, the YAML), the whole request
 # with the one-rule policy, the whole request with the policy read from its YAML (no cache),
-# and the whole request behind the login shell sshd puts in front of it.
+# and the whole request behind the login shell sshd puts in front of it. The floor rows are
+# the least a start, a denial and an allowed request can cost here (tests/bench/floor.c).
 "$BENCH_BUILD/tests/bench/spawn_bench" --runs "$BENCH_RUNS" --warmup 30 --user "$bench_user" -- \
     direct 0 "${sshd_env[@]}" /bin/true :: \
     sh-c 0 "${sshd_env[@]}" /bin/sh -c /bin/true :: \
@@ -160,7 +170,11 @@ bridle_cmd=("$BRIDLE" --key bench --policy "$policy")
     bridle-explain 0 "${sshd_env[@]}" "$BRIDLE" explain --policy "$policy" -- true :: \
     bridle-minimal 0 "${sshd_env[@]}" -e SSH_ORIGINAL_COMMAND=true "$BRIDLE" --key bench --policy "$minimal" :: \
     bridle-yaml 0 "${sshd_env[@]}" -e SSH_ORIGINAL_COMMAND=true "$BRIDLE" --key bench --policy "$uncompiled" :: \
-    bridle-login-shell 0 "${sshd_env[@]}" -e SSH_ORIGINAL_COMMAND=true /bin/sh -c "${bridle_cmd[*]}" \
+    bridle-login-shell 0 "${sshd_env[@]}" -e SSH_ORIGINAL_COMMAND=true /bin/sh -c "${bridle_cmd[*]}" :: \
+    floor-start 0 "${sshd_env[@]}" "$floor" start :: \
+    floor-deny 77 "${sshd_env[@]}" "$floor" deny "$policy" "$policy_cache" :: \
+    floor-allow 0 "${sshd_env[@]}" "$floor" allow "$policy" "$policy_cache" :: \
+    floor-no-namespaces 0 "${sshd_env[@]}" "$floor" no-namespaces "$policy" "$policy_cache" \
     >"$BENCH_RESULTS/latency.txt" || { echo "FAIL: spawn_bench"; exit 1; }
 
 # Peak RSS while supervising: VmHWM of bridle, read while its `sleep 1` runs.
