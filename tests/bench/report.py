@@ -296,7 +296,8 @@ def main(argv):
         plain = floor["floor-no-namespaces"]
         say("")
         say(f"The floor's allowed request without the user, PID and IPC namespaces: {ms(plain)} "
-            f"({plain / sh_c:.2f}x `sh -c`); the namespaces cost {ms(fa - plain)} of its {ms(fa)}.")
+            f"({plain / sh_c:.2f}x `sh -c`, restricted-ssh-commands {rsc / plain:.2f}x slower); "
+            f"the namespaces cost {ms(fa - plain)} of its {ms(fa)}.")
 
     text = "\n".join(lines) + "\n"
     sys.stdout.write(text)
