@@ -70,15 +70,10 @@ Result<int> open_keys_dir(const std::string& dir) {
 
 Result<std::string> read_all(int fd, const std::string& path, std::size_t limit) {
     std::string out;
-    char buf[8192];
-    for (;;) {
-        const ssize_t n = ::read(fd, buf, sizeof buf);
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0) return os_error("cannot read", path);
-        if (n == 0) break;
-        out.append(buf, static_cast<std::size_t>(n));
-        if (out.size() > limit)
-            return Error{quote_text(path, 200) + " is larger than " + format_bytes(limit), ""};
+    const os::ReadEnd end = os::read_to_end(fd, out, 8192, limit);
+    if (end == os::ReadEnd::kFailed) return os_error("cannot read", path);
+    if (end == os::ReadEnd::kPastLimit) {
+        return Error{quote_text(path, 200) + " is larger than " + format_bytes(limit), ""};
     }
     return out;
 }

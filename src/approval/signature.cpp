@@ -41,9 +41,11 @@ Result<std::string> read_trusted(const std::string& path) {
     if (static_cast<std::size_t>(st.st_size) > kMaxSignersBytes) {
         return Error{"the allowed-signers file " + path + " is larger than 1 MiB", ""};
     }
-    std::string text(static_cast<std::size_t>(st.st_size), '\0');
-    if (::read(fd.get(), text.data(), text.size()) != static_cast<ssize_t>(text.size())) {
-        return Error{"the allowed-signers file " + path + ": short read", ""};
+    std::string text;
+    if (os::read_to_end(fd.get(), text, static_cast<std::size_t>(st.st_size), kMaxSignersBytes) !=
+            os::ReadEnd::kEnd ||
+        text.size() != static_cast<std::size_t>(st.st_size)) {
+        return Error{"the allowed-signers file " + path + " changed while it was read", ""};
     }
     return text;
 }

@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "os/error.hpp"
+#include "os/fd.hpp"
 
 namespace bridle::approval {
 namespace {
@@ -39,13 +40,11 @@ Result<std::string> read_small(int dirfd, const std::string& name) {
         static_cast<std::size_t>(st.st_size) > kMaxEntryBytes) {
         return Error{name + ": not a regular file of at most 256 KiB", ""};
     }
-    std::string text(static_cast<std::size_t>(st.st_size), '\0');
-    std::size_t got = 0;
-    while (got < text.size()) {
-        const ssize_t n = ::read(fd.get(), text.data() + got, text.size() - got);
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) return Error{name + ": short read", ""};
-        got += static_cast<std::size_t>(n);
+    std::string text;
+    if (os::read_to_end(fd.get(), text, static_cast<std::size_t>(st.st_size), kMaxEntryBytes) !=
+            os::ReadEnd::kEnd ||
+        text.size() != static_cast<std::size_t>(st.st_size)) {
+        return Error{name + ": changed while it was read", ""};
     }
     return text;
 }

@@ -14,6 +14,7 @@
 
 #include "files/files.hpp"
 #include "os/error.hpp"
+#include "os/fd.hpp"
 #include "os/ownership.hpp"
 #include "policy/model.hpp"
 #include "policy/sha256.hpp"
@@ -92,13 +93,11 @@ Result<std::string> read_small(int dir, const std::string& name, std::uint64_t m
     if (static_cast<std::uint64_t>(st.st_size) > max) {
         return Error{"version file " + name + " is larger than expected", ""};
     }
-    std::string text(static_cast<std::size_t>(st.st_size), '\0');
-    std::size_t got = 0;
-    while (got < text.size()) {
-        const ssize_t n = ::read(fd.get(), text.data() + got, text.size() - got);
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) return Error{"version file " + name + " cannot be read", ""};
-        got += static_cast<std::size_t>(n);
+    std::string text;
+    if (os::read_to_end(fd.get(), text, static_cast<std::size_t>(st.st_size),
+                        static_cast<std::size_t>(max)) != os::ReadEnd::kEnd ||
+        text.size() != static_cast<std::size_t>(st.st_size)) {
+        return Error{"version file " + name + " cannot be read", ""};
     }
     return text;
 }

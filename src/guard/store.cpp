@@ -15,6 +15,7 @@
 
 #include "guard/guard.hpp"
 #include "os/error.hpp"
+#include "os/fd.hpp"
 
 namespace bridle::guard {
 namespace {
@@ -58,17 +59,13 @@ Result<std::string> read_state(const std::string& path) {
         return failure("open", path, errno);
     }
     std::string text;
-    char buffer[8192];
-    for (;;) {
-        const ssize_t n = ::read(fd.get(), buffer, sizeof buffer);
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0) return failure("read", path, errno);
-        if (n == 0) return text;
-        text.append(buffer, static_cast<std::size_t>(n));
-        if (text.size() > kMaxStateBytes) {
-            return Error{"guardrails: " + path + " is too large (ask the administrator)", ""};
-        }
+    // 4 KiB is a guess (a few hundred times); a larger file is read to its end all the same.
+    const os::ReadEnd end = os::read_to_end(fd.get(), text, 4096, kMaxStateBytes);
+    if (end == os::ReadEnd::kEnd) return text;
+    if (end == os::ReadEnd::kPastLimit) {
+        return Error{"guardrails: " + path + " is too large (ask the administrator)", ""};
     }
+    return failure("read", path, errno);
 }
 
 // A temporary file renamed over the old one: a reader sees the old count or the new one.

@@ -147,24 +147,14 @@ Result<std::string> read_trusted_file(const std::string& path, bool require_safe
     const std::string too_large = shown + " is larger than 4 MiB: refusing to read it as a policy";
     if (static_cast<std::uint64_t>(st.st_size) > kMaxPolicyBytes) return Error{too_large, ""};
 
-    // Read through the fd we checked, straight into a string of the file's size plus one byte
-    // (the end is seen without growing it); stop one byte past the limit in case the file grew.
-    // No stack buffer: the hardened build zeroes one on every call (-ftrivial-auto-var-init),
-    // and 64 KiB of fresh stack was 16 page faults on every request.
-    std::string content(static_cast<std::size_t>(st.st_size) + 1, '\0');
-    std::size_t used = 0;
-    while (used <= kMaxPolicyBytes) {
-        if (used == content.size()) content.resize(std::min(2 * used, kMaxPolicyBytes + 1));
-        const ssize_t n = ::read(fd.get(), content.data() + used, content.size() - used);
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0) return Error{"cannot read " + shown + ": " + std::strerror(errno), ""};
-        if (n == 0) {
-            content.resize(used);
-            return content;
-        }
-        used += static_cast<std::size_t>(n);
-    }
-    return Error{too_large, ""};
+    // Read through the fd we checked, to its end: a file may hold more than its st_size
+    // (procfs), and the limit still holds if it grew since the fstat.
+    std::string content;
+    const os::ReadEnd end =
+        os::read_to_end(fd.get(), content, static_cast<std::size_t>(st.st_size), kMaxPolicyBytes);
+    if (end == os::ReadEnd::kEnd) return content;
+    if (end == os::ReadEnd::kPastLimit) return Error{too_large, ""};
+    return Error{"cannot read " + shown + ": " + std::strerror(errno), ""};
 }
 
 Status check_trusted_directory(const std::string& path, bool require_safe_ownership,

@@ -106,15 +106,13 @@ Result<std::string> read_trusted(int dir, const std::string& name) {
     const std::vector<std::string> problems = os::ownership_problems(st);
     if (!problems.empty()) return Error{"the file " + problems.front(), ""};
     if (static_cast<std::uint64_t>(st.st_size) > kMaxFileBytes) return Error{"too large", ""};
-    std::string bytes(static_cast<std::size_t>(st.st_size), '\0');
-    std::size_t done = 0;
-    while (done < bytes.size()) {
-        const ssize_t n = ::read(fd.get(), bytes.data() + done, bytes.size() - done);
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0) return Error{"cannot read: " + os::errno_text(errno), ""};
-        if (n == 0) return Error{"truncated: shorter than its size", ""};
-        done += static_cast<std::size_t>(n);
-    }
+    const auto size = static_cast<std::size_t>(st.st_size);
+    std::string bytes;
+    const os::ReadEnd end = os::read_to_end(fd.get(), bytes, size, kMaxFileBytes);
+    if (end == os::ReadEnd::kFailed) return Error{"cannot read: " + os::errno_text(errno), ""};
+    if (end == os::ReadEnd::kPastLimit) return Error{"too large", ""};
+    if (bytes.size() < size) return Error{"truncated: shorter than its size", ""};
+    if (bytes.size() > size) return Error{"changed while it was read", ""};
     return bytes;
 }
 

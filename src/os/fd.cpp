@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// File descriptors (fd.hpp). Everything below fork's line is async-signal-safe.
+// File descriptors (fd.hpp). All of it but read_to_end, which allocates, is async-signal-safe.
 #include "os/fd.hpp"
 
 #include <fcntl.h>
@@ -28,6 +28,29 @@ bool write_all(int fd, std::string_view bytes) {
         bytes.remove_prefix(static_cast<std::size_t>(n));
     }
     return true;
+}
+
+ReadEnd read_to_end(int fd, std::string& out, std::size_t expected, std::size_t limit) {
+    out.assign(std::min(expected, limit) + 1, '\0');
+    std::size_t used = 0;
+    while (used <= limit) {
+        if (used == out.size()) out.resize(std::min(2 * used, limit + 1));
+        const ssize_t n = ::read(fd, out.data() + used, out.size() - used);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) {
+            const int err = errno;
+            out.clear();
+            errno = err;
+            return ReadEnd::kFailed;
+        }
+        if (n == 0) {
+            out.resize(used);
+            return ReadEnd::kEnd;
+        }
+        used += static_cast<std::size_t>(n);
+    }
+    out.clear();
+    return ReadEnd::kPastLimit;
 }
 
 int send_fd(int socket, int fd, std::string_view data) noexcept {

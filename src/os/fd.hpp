@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
-// File descriptors: an owning handle, pipes, whole writes, passing one over a Unix socket, and
-// the fd steps of a child between fork and execve. Nothing but libc.
+// File descriptors: an owning handle, pipes, whole reads and writes, passing one over a Unix
+// socket, and the fd steps of a child between fork and execve. Nothing but libc.
 #pragma once
 
 #include <unistd.h>
 
 #include <cstddef>
+#include <string>
 #include <string_view>
 
 namespace bridle::os {
@@ -46,6 +47,20 @@ bool make_pipe(UniqueFd& read_end, UniqueFd& write_end);
 // gone (EPIPE) or the fd is broken, with errno set (EIO for a write that wrote nothing).
 // Async-signal-safe.
 bool write_all(int fd, std::string_view bytes);
+
+// How read_to_end ended.
+enum class ReadEnd {
+    kEnd,        // at the end of the file: all of it is in `out`
+    kPastLimit,  // the file holds more than `limit` bytes (`out` is emptied)
+    kFailed,     // a read failed, errno set (`out` is emptied)
+};
+
+// Reads `fd` from where it is to its end into `out`, at most `limit` bytes, retrying EINTR.
+// `expected` (a file's st_size, or a guess) sizes `out` once, one byte over, so that a file
+// that did not change is read into it without growing it, and one that grew is still read to
+// its end. No stack buffer: the hardened build zeroes one on every call. Callers judge the size
+// read against what they stat'ed: some files may grow (procfs), others must not have changed.
+ReadEnd read_to_end(int fd, std::string& out, std::size_t expected, std::size_t limit);
 
 // Sends `fd` over the Unix socket `socket` (SCM_RIGHTS) with `data` as the message's bytes
 // (empty: none, e.g. for a datagram that is only the fd). MSG_NOSIGNAL, retried on EINTR.
