@@ -23,51 +23,14 @@
 #include "loader/policy_cache.hpp"
 #include "matching/matcher.hpp"
 #include "policy/sha256.hpp"
+#include "scratch.hpp"
 
 namespace bridle::policy {
 namespace {
 
 namespace fs = std::filesystem;
 
-// A scratch directory that a strict load trusts: next to the test binary when the build tree is
-// root-owned and not writable by others, else under /run (as policy_test's Scratch). Removed,
-// with everything in it, at the end: the test leaves the machine as it found it.
-class Scratch {
-  public:
-    Scratch() {
-        const fs::path exe = fs::read_symlink("/proc/self/exe");
-        for (const fs::path& parent : {exe.parent_path(), fs::path("/run")}) {
-            std::string dir = (parent / "cache-test.XXXXXX").string();
-            if (::mkdtemp(dir.data()) == nullptr) continue;
-            ::chmod(dir.c_str(), 0755);
-            path_ = dir;
-            if (safe()) return;
-            fs::remove_all(path_);
-            path_.clear();
-        }
-    }
-    ~Scratch() {
-        if (!path_.empty()) fs::remove_all(path_);
-    }
-    Scratch(const Scratch&) = delete;
-    Scratch& operator=(const Scratch&) = delete;
-
-    bool safe() const {
-        std::vector<Error> warnings;
-        return !path_.empty() && ::geteuid() == 0 &&
-               check_trusted_directory(path_, true, warnings).ok();
-    }
-    std::string file(const std::string& name, const std::string& content) const {
-        const std::string path = path_ + "/" + name;
-        std::ofstream(path, std::ios::binary | std::ios::trunc) << content;
-        ::chmod(path.c_str(), 0644);
-        return path;
-    }
-    std::string path(const std::string& name) const { return path_ + "/" + name; }
-
-  private:
-    std::string path_;
-};
+using Scratch = test::TrustedScratch;
 
 std::string read_bytes(const std::string& path) {
     std::ifstream in(path, std::ios::binary);

@@ -26,6 +26,7 @@
 #include "policy/model.hpp"
 #include "policy/sha256.hpp"
 #include "policy/sha256_ni.hpp"
+#include "scratch.hpp"
 
 namespace bridle::policy {
 namespace {
@@ -1277,73 +1278,7 @@ TEST(PolicyParse, InputsThatHangYamlCppLoadAllAreRefusedPromptly) {
 // ---- Files
 // ----------------------------------------------------------------------------------------
 
-// A scratch directory, removed with everything in it: next to the test binary when the build
-// tree is root-owned and not writable by others (file_checks' "safe"), else under /run (root's
-// 0755 runtime directory on Debian), so that the strict-mode tests run even when the build tree
-// sits below a world-writable /tmp, as a fresh CI clone does. `safe()` says whether it is.
-class Scratch {
-  public:
-    Scratch() {
-        char self[4096] = {};
-        const ssize_t n = ::readlink("/proc/self/exe", self, sizeof self - 1);
-        std::string exe = n > 0 ? std::string(self, static_cast<std::size_t>(n)) : "/tmp/x";
-        for (const std::string& parent : {exe.substr(0, exe.rfind('/')), std::string("/run")}) {
-            std::string dir = parent + "/policy-test.XXXXXX";
-            if (::mkdtemp(dir.data()) == nullptr) continue;
-            path_ = dir;
-            if (safe()) return;
-            remove_tree(path_);
-            path_.clear();
-        }
-    }
-    ~Scratch() {
-        if (!path_.empty()) remove_tree(path_);
-    }
-    Scratch(const Scratch&) = delete;
-    Scratch& operator=(const Scratch&) = delete;
-
-    const std::string& path() const { return path_; }
-    std::string file(const std::string& name, const std::string& content,
-                     mode_t mode = 0644) const {
-        const std::string path = path_ + "/" + name;
-        std::ofstream(path, std::ios::binary) << content;
-        ::chmod(path.c_str(), mode);
-        return path;
-    }
-    std::string dir(const std::string& name, mode_t mode = 0755) const {
-        const std::string path = path_ + "/" + name;
-        ::mkdir(path.c_str(), mode);
-        ::chmod(path.c_str(), mode);
-        return path;
-    }
-    // Can a strict (require_safe_ownership) load succeed here at all?
-    bool safe() const {
-        std::vector<Error> warnings;
-        return !path_.empty() && ::geteuid() == 0 &&
-               check_trusted_directory(path_, true, warnings).ok();
-    }
-
-  private:
-    static void remove_tree(const std::string& path) {
-        struct stat st {};
-        if (::lstat(path.c_str(), &st) != 0) return;
-        if (S_ISDIR(st.st_mode)) {
-            if (DIR* d = ::opendir(path.c_str())) {
-                std::vector<std::string> names;
-                while (const dirent* e = ::readdir(d)) {
-                    const std::string name = e->d_name;
-                    if (name != "." && name != "..") names.push_back(name);
-                }
-                ::closedir(d);
-                for (const std::string& name : names) remove_tree(path + "/" + name);
-            }
-            ::rmdir(path.c_str());
-        } else {
-            ::unlink(path.c_str());
-        }
-    }
-    std::string path_;
-};
+using Scratch = test::TrustedScratch;
 
 const char* kGoodMain =
     "version: 1\nsettings: {timeout: 5s}\nrules:\n  - id: a\n    command: /bin/true\n";
@@ -1448,15 +1383,15 @@ TEST(FileChecks, RefusesAFileUnderTmp) {
 // Problems of kind, not ownership, stay errors even in relaxed mode.
 TEST(FileChecks, RefusesWhatIsNotARegularFileEvenWhenRelaxed) {
     Scratch scratch;
-    ASSERT_FALSE(scratch.path().empty());
+    ASSERT_FALSE(scratch.root().empty());
     const std::string target = scratch.file("real.yaml", kGoodMain);
-    const std::string link = scratch.path() + "/link.yaml";
+    const std::string link = scratch.root() + "/link.yaml";
     ASSERT_EQ(::symlink(target.c_str(), link.c_str()), 0);
     const std::string real_dir = scratch.dir("realdir");
     scratch.file("realdir/policy.yaml", kGoodMain);
-    const std::string dir_link = scratch.path() + "/dirlink";
+    const std::string dir_link = scratch.root() + "/dirlink";
     ASSERT_EQ(::symlink(real_dir.c_str(), dir_link.c_str()), 0);
-    const std::string fifo = scratch.path() + "/fifo.yaml";
+    const std::string fifo = scratch.root() + "/fifo.yaml";
     ASSERT_EQ(::mkfifo(fifo.c_str(), 0644), 0);
     const std::string big = scratch.file("big.yaml", std::string(4 * 1024 * 1024 + 1, '#'));
     const std::string at_limit = scratch.file("limit.yaml", std::string(4 * 1024 * 1024, '#'));
@@ -1473,8 +1408,8 @@ TEST(FileChecks, RefusesWhatIsNotARegularFileEvenWhenRelaxed) {
         {"a directory with a trailing slash", real_dir + "/", "is not a regular file"},
         {"a FIFO (must not hang)", fifo, fifo + " is not a regular file"},
         {"a file as a directory", target + "/x", target + " is not a directory"},
-        {"missing file", scratch.path() + "/missing.yaml",
-         "cannot open " + scratch.path() + "/missing.yaml: No such file or directory"},
+        {"missing file", scratch.root() + "/missing.yaml",
+         "cannot open " + scratch.root() + "/missing.yaml: No such file or directory"},
         {"over 4 MiB", big, big + " is larger than 4 MiB"},
         {"empty path", "", "is not a regular file"},
     };
@@ -1521,7 +1456,7 @@ TEST(FileChecks, ChecksARelativePathFromTheRoot) {
     scratch.file("policy.yaml", kGoodMain);
     char cwd[4096];
     ASSERT_NE(::getcwd(cwd, sizeof cwd), nullptr);
-    ASSERT_EQ(::chdir(scratch.path().c_str()), 0);
+    ASSERT_EQ(::chdir(scratch.root().c_str()), 0);
     std::vector<Error> warnings;
     Result<std::string> content = read_trusted_file("policy.yaml", true, warnings);
     ASSERT_EQ(::chdir(cwd), 0);
@@ -1569,7 +1504,7 @@ TEST(LoadPolicy, MergesFragmentsInByteOrder) {
 // pattern share it), compiled at load only when LoadOptions::compile_regexes asks.
 TEST(LoadPolicy, SharesEachDistinctRegexAcrossRulesAndFiles) {
     Scratch scratch;
-    ASSERT_FALSE(scratch.path().empty());
+    ASSERT_FALSE(scratch.root().empty());
     const std::string main_file =
         scratch.file("policy.yaml",
                      "version: 1\nrules:\n"
@@ -1603,7 +1538,7 @@ TEST(LoadPolicy, SharesEachDistinctRegexAcrossRulesAndFiles) {
 // an error either way.
 TEST(LoadPolicy, CompilesRegexesAtLoadOnlyWhenAsked) {
     Scratch scratch;
-    ASSERT_FALSE(scratch.path().empty());
+    ASSERT_FALSE(scratch.root().empty());
     std::string huge;
     for (int i = 0; i < 400; ++i) huge += ".{1000}";
     const std::string big = scratch.file(
@@ -1638,7 +1573,7 @@ TEST(LoadPolicy, CompilesRegexesAtLoadOnlyWhenAsked) {
 // A rule id in two files is refused, naming both places.
 TEST(LoadPolicy, RefusesARuleIdDefinedInTwoFiles) {
     Scratch scratch;
-    ASSERT_FALSE(scratch.path().empty());
+    ASSERT_FALSE(scratch.root().empty());
     const std::string main_file = scratch.file("policy.yaml", kGoodMain);
     const std::string dir = scratch.dir("policy.d");
     scratch.file("policy.d/10-x.yaml",
@@ -1659,7 +1594,7 @@ TEST(LoadPolicy, RefusesARuleIdDefinedInTwoFiles) {
 // line order.
 TEST(LoadPolicy, ReportsErrorsFromEveryFile) {
     Scratch scratch;
-    ASSERT_FALSE(scratch.path().empty());
+    ASSERT_FALSE(scratch.root().empty());
     const std::string main_file = scratch.file("policy.yaml", "version: 1\nrules: [{id: A}]\n");
     const std::string dir = scratch.dir("policy.d");
     scratch.file("policy.d/1.yaml", "version: 1\nsettings: {timeout: 1s}\nrules: []\n");
@@ -1686,13 +1621,13 @@ TEST(LoadPolicy, ReportsErrorsFromEveryFile) {
 // The main file must exist; a missing policy.d is fine; an explicit file is read alone.
 TEST(LoadPolicy, HandlesMissingFilesAndDirectories) {
     Scratch scratch;
-    ASSERT_FALSE(scratch.path().empty());
+    ASSERT_FALSE(scratch.root().empty());
     LoadOptions options;
     options.require_safe_ownership = false;
     {
         LoadReport report;
-        Result<Policy> missing = load_policy_files(scratch.path() + "/none.yaml",
-                                                   scratch.path() + "/none.d", options, report);
+        Result<Policy> missing = load_policy_files(scratch.root() + "/none.yaml",
+                                                   scratch.root() + "/none.d", options, report);
         ASSERT_FALSE(missing.ok());
         EXPECT_NE(missing.error().message.find("No such file or directory"), std::string::npos);
     }
@@ -1700,7 +1635,7 @@ TEST(LoadPolicy, HandlesMissingFilesAndDirectories) {
     {
         LoadReport report;
         Result<Policy> no_dir =
-            load_policy_files(main_file, scratch.path() + "/none.d", options, report);
+            load_policy_files(main_file, scratch.root() + "/none.d", options, report);
         ASSERT_TRUE(no_dir.ok()) << all_errors(report);
         EXPECT_EQ(no_dir.value().files, std::vector<std::string>{main_file});
         EXPECT_EQ(no_dir.value().given_path, "");  // not named by --policy
@@ -1740,7 +1675,7 @@ TEST(LoadPolicy, RelaxedModeTurnsOwnershipProblemsIntoWarnings) {
 // A policy without rules loads (it denies everything) with a warning.
 TEST(LoadPolicy, WarnsWhenThereAreNoRules) {
     Scratch scratch;
-    ASSERT_FALSE(scratch.path().empty());
+    ASSERT_FALSE(scratch.root().empty());
     const std::string main_file = scratch.file("policy.yaml", "version: 1\nrules: []\n");
     LoadReport report;
     LoadOptions options;
