@@ -42,9 +42,12 @@ Result<std::string> read_trusted(const std::string& path) {
         return Error{"the allowed-signers file " + path + " is larger than 1 MiB", ""};
     }
     std::string text;
-    if (os::read_to_end(fd.get(), text, static_cast<std::size_t>(st.st_size), kMaxSignersBytes) !=
-            os::ReadEnd::kEnd ||
-        text.size() != static_cast<std::size_t>(st.st_size)) {
+    const os::ReadEnd end =
+        os::read_to_end(fd.get(), text, static_cast<std::size_t>(st.st_size), kMaxSignersBytes);
+    if (end == os::ReadEnd::kFailed) {
+        return Error{"the allowed-signers file " + path + ": " + os::errno_text(errno), ""};
+    }
+    if (end != os::ReadEnd::kEnd || text.size() != static_cast<std::size_t>(st.st_size)) {
         return Error{"the allowed-signers file " + path + " changed while it was read", ""};
     }
     return text;

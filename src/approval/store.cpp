@@ -41,9 +41,10 @@ Result<std::string> read_small(int dirfd, const std::string& name) {
         return Error{name + ": not a regular file of at most 256 KiB", ""};
     }
     std::string text;
-    if (os::read_to_end(fd.get(), text, static_cast<std::size_t>(st.st_size), kMaxEntryBytes) !=
-            os::ReadEnd::kEnd ||
-        text.size() != static_cast<std::size_t>(st.st_size)) {
+    const os::ReadEnd end =
+        os::read_to_end(fd.get(), text, static_cast<std::size_t>(st.st_size), kMaxEntryBytes);
+    if (end == os::ReadEnd::kFailed) return Error{name + ": " + os::errno_text(errno), ""};
+    if (end != os::ReadEnd::kEnd || text.size() != static_cast<std::size_t>(st.st_size)) {
         return Error{name + ": changed while it was read", ""};
     }
     return text;

@@ -55,7 +55,8 @@ enum class ReadEnd {
     kFailed,     // a read failed, errno set (`out` is emptied)
 };
 
-// Reads `fd` from where it is to its end into `out`, at most `limit` bytes, retrying EINTR.
+// Reads `fd` from where it is to its end into `out`, at most `limit` (< SIZE_MAX) bytes,
+// retrying EINTR.
 // `expected` (a file's st_size, or a guess) sizes `out` once, one byte over, so that a file
 // that did not change is read into it without growing it, and one that grew is still read to
 // its end. No stack buffer: the hardened build zeroes one on every call. Callers judge the size
