@@ -214,8 +214,8 @@ int main(int argc, char** argv) {
         return 0;
     }
     const int deny = strcmp(argv[1], "deny") == 0;
-    const enum Mode mode = deny ? kBare : mode_named(argv[1]);
-    if (mode == kInvalid || (!deny && mode == kBare)) return usage();
+    const enum Mode mode = mode_named(argv[1]);
+    if (!deny && mode != kAllow && mode != kNoNamespaces) return usage();
     if (read_whole(argv[2]) != 0 || read_whole(argv[3]) != 0) return 3;
     if (journal(deny ? "denied" : "allowed") != 0) return 4;
     if (deny) {
