@@ -33,9 +33,9 @@ class NoAudit final : public audit::Sink {
 // as the forced command does, compiling only what the request reaches.
 namespace {
 
-Result<policy::Policy> load_and_report(const std::string& policy_file,
-                                       const policy::LoadOptions& options,
-                                       policy::LoadReport& report) {
+Result<policy::Policy> load_and_print(const std::string& policy_file,
+                                      const policy::LoadOptions& options,
+                                      policy::LoadReport& report) {
     auto loaded = policy::load_policy(policy_file, options, report);
     for (const auto& w : report.warnings) {
         std::cerr << "bridle: warning: " << w.full() << "\n";
@@ -74,7 +74,7 @@ int report_cache(const policy::Policy& policy, const policy::LoadReport& report,
 
 Result<policy::Policy> load_and_report(const std::string& policy_file, bool compile_regexes) {
     policy::LoadReport report;
-    return load_and_report(policy_file, options_for(policy_file, compile_regexes), report);
+    return load_and_print(policy_file, options_for(policy_file, compile_regexes), report);
 }
 
 namespace {
@@ -180,7 +180,7 @@ int check(const std::string& policy_file, bool compile, const std::string& cache
     policy::LoadOptions options = options_for(policy_file, true);
     options.cache_dir = cache_dir;
     options.write_cache = compile;
-    auto loaded = load_and_report(policy_file, options, report);
+    auto loaded = load_and_print(policy_file, options, report);
     if (!loaded) {
         std::cerr
             << "bridle: the policy is not valid; the forced command would refuse every request\n";

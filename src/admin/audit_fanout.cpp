@@ -13,9 +13,7 @@
 namespace bridle::admin {
 namespace {
 
-constexpr const char* kBold = "\033[1m";
-constexpr const char* kReset = "\033[0m";
-constexpr std::size_t kHostWidth = 20, kCountWidth = 5, kMostCommands = 3;
+constexpr std::size_t kFanoutHostWidth = 20, kCountWidth = 5, kMostCommands = 3;
 
 // "exit 0, denied x2": each outcome once, with its count when more than one.
 std::string outcomes_text(const std::map<std::string, std::size_t>& outcomes) {
@@ -108,9 +106,9 @@ void print_fanouts(std::ostream& out, const AuditOptions& o,
         }
         out << fit("  command" + std::string(g.commands.size() > 1 ? "s: " : ": ") + commands)
             << "\n";
-        out << "  " << pad("HOST", kHostWidth) << " REQS ALLOW  DENY OUTCOMES\n";
+        out << "  " << pad("HOST", kFanoutHostWidth) << " REQS ALLOW  DENY OUTCOMES\n";
         for (const FanoutHost& h : g.hosts) {
-            out << fit("  " + pad(h.host.empty() ? "-" : safe(h.host), kHostWidth) +
+            out << fit("  " + pad(h.host.empty() ? "-" : safe(h.host), kFanoutHostWidth) +
                        count(h.requests) + count(h.allowed) + count(h.denied) +
                        outcomes_text(h.outcomes))
                 << "\n";

@@ -13,6 +13,10 @@
 
 namespace bridle::admin {
 
+// Bold on and off, for a terminal (the views' --color).
+inline constexpr const char* kBold = "\033[1m";
+inline constexpr const char* kReset = "\033[0m";
+
 // Printable as stored, but never a control character, an invisible one or bad UTF-8: those
 // are shown escaped (bridle's own records hold none; a forged one might).
 std::string safe(std::string_view s);

@@ -36,8 +36,6 @@ namespace {
 constexpr const char* kRed = "\033[31m";
 constexpr const char* kGreen = "\033[32m";
 constexpr const char* kYellow = "\033[33m";
-constexpr const char* kBold = "\033[1m";
-constexpr const char* kReset = "\033[0m";
 
 // Whether the process that wrote `r`'s decision is gone, when it ran on this host (journald's
 // trusted _PID and _HOSTNAME, or the file sink's). A reused pid only delays "lost" to the

@@ -15,7 +15,7 @@ namespace {
 
 constexpr std::uint64_t kSecond = 1'000'000;
 
-std::string trim(const std::string& s) {
+std::string trim_spaces(const std::string& s) {
     const std::size_t a = s.find_first_not_of(' ');
     if (a == std::string::npos) return "";
     return s.substr(a, s.find_last_not_of(' ') - a + 1);
@@ -137,7 +137,7 @@ std::optional<std::uint64_t> parse_calendar(const std::string& text, std::uint64
 }  // namespace
 
 std::optional<std::uint64_t> parse_audit_time(const std::string& raw, std::uint64_t now) {
-    std::string text = trim(raw);
+    std::string text = trim_spaces(raw);
     if (text.empty() || text.size() > 64) return std::nullopt;
     if (text == "now") return now;
     if (text.front() == '@') {
@@ -162,7 +162,7 @@ std::optional<std::uint64_t> parse_audit_time(const std::string& raw, std::uint6
     bool utc = false;
     if (ends_with(text, " UTC")) {
         utc = true;
-        text = trim(text.substr(0, text.size() - 4));
+        text = trim_spaces(text.substr(0, text.size() - 4));
     }
     if (text == "today" || text == "yesterday" || text == "tomorrow") {
         std::tm tm = broken_down(now, utc);

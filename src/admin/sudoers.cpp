@@ -40,11 +40,6 @@ std::string alias_for(const std::string& user) {
     return alias;
 }
 
-int fail(const std::string& message) {
-    std::cerr << "bridle: " << message << "\n";
-    return to_int(ExitCode::kConfig);
-}
-
 }  // namespace
 
 Result<std::string> compile_sudoers(const policy::Policy& policy, const SudoersOptions& options) {
@@ -140,11 +135,11 @@ int sudoers(const SudoersOptions& given) {
     }
     if (options.bridle.empty()) {
         Result<std::string> self = privilege::own_executable();
-        if (!self) return fail(self.error().message);
+        if (!self) return sudoers_error(self.error().message);
         options.bridle = self.value();
     }
     if (Status trusted = check_trusted_binary(options.bridle); !trusted)
-        return fail(trusted.error().message);
+        return sudoers_error(trusted.error().message);
 
     // The target side reads the policy strictly; so does this.
     policy::LoadReport report;
@@ -152,7 +147,7 @@ int sudoers(const SudoersOptions& given) {
     for (const auto& e : report.errors) std::cerr << "bridle: error: " << e.full() << "\n";
     if (!loaded) {
         if (report.errors.empty()) std::cerr << "bridle: error: " << loaded.error().full() << "\n";
-        return fail("the policy is not usable; nothing was compiled");
+        return sudoers_error("the policy is not usable; nothing was compiled");
     }
     // Accounts sudo cannot resolve make lines that never match: say so, compile anyway.
     if (::getpwnam(options.user.c_str()) == nullptr) {
@@ -172,17 +167,18 @@ int sudoers(const SudoersOptions& given) {
         }
     }
     Result<std::string> text = compile_sudoers(loaded.value(), options);
-    if (!text) return fail("cannot compile the sudoers drop-in: " + text.error().full());
+    if (!text) return sudoers_error("cannot compile the sudoers drop-in: " + text.error().full());
     if (options.install) return install(text.value());
 
     // Printed only once visudo has accepted it.
     const char* tmp = std::getenv("TMPDIR");
     Result<std::string> checked =
         write_temporary(tmp != nullptr && tmp[0] == '/' ? tmp : "/tmp", text.value());
-    if (!checked) return fail(checked.error().message);
+    if (!checked) return sudoers_error(checked.error().message);
     const bool accepted = visudo({"-c", "-f", checked.value()});
     ::unlink(checked.value().c_str());
-    if (!accepted) return fail("visudo rejected the compiled drop-in (is sudo installed?)");
+    if (!accepted)
+        return sudoers_error("visudo rejected the compiled drop-in (is sudo installed?)");
     std::cout << text.value();
     return to_int(ExitCode::kOk);
 }

@@ -24,12 +24,12 @@ namespace {
 
 constexpr const char* kVisudo = "/usr/sbin/visudo";
 
-int fail(const std::string& message) {
+}  // namespace
+
+int sudoers_error(const std::string& message) {
     std::cerr << "bridle: " << message << "\n";
     return to_int(ExitCode::kConfig);
 }
-
-}  // namespace
 
 // Root owns the binary and every directory above it, and no one else can write them: sudo
 // will run this file as root for the agent.
@@ -101,13 +101,14 @@ Result<std::string> write_temporary(const std::string& dir, const std::string& t
 }
 
 int install(const std::string& text) {
-    if (::geteuid() != 0) return fail("--install needs root: it writes " + std::string(kDropIn));
+    if (::geteuid() != 0)
+        return sudoers_error("--install needs root: it writes " + std::string(kDropIn));
     const std::string dir = "/etc/sudoers.d";
     Result<std::string> temporary = write_temporary(dir, text);
-    if (!temporary) return fail(temporary.error().message);
+    if (!temporary) return sudoers_error(temporary.error().message);
     if (!visudo({"-c", "-f", temporary.value()})) {
         ::unlink(temporary.value().c_str());
-        return fail("visudo rejected the drop-in; nothing was installed");
+        return sudoers_error("visudo rejected the drop-in; nothing was installed");
     }
     std::ifstream old_file(kDropIn, std::ios::binary);
     const bool had_old = old_file.good();
@@ -117,7 +118,8 @@ int install(const std::string& text) {
     if (::rename(temporary.value().c_str(), kDropIn) != 0) {
         const int error = errno;
         ::unlink(temporary.value().c_str());
-        return fail("cannot install " + std::string(kDropIn) + ": " + std::strerror(error));
+        return sudoers_error("cannot install " + std::string(kDropIn) + ": " +
+                             std::strerror(error));
     }
     const int dir_fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (dir_fd >= 0) {
@@ -130,9 +132,10 @@ int install(const std::string& text) {
             had_old ? write_temporary(dir, old.str()) : Result<std::string>(std::string());
         const bool restored = had_old ? (restore && ::rename(restore.value().c_str(), kDropIn) == 0)
                                       : ::unlink(kDropIn) == 0;
-        return fail(std::string("the sudo configuration does not check with the new drop-in; ") +
-                    (restored ? "the previous state was restored"
-                              : "restoring the previous state FAILED: check /etc/sudoers.d now"));
+        return sudoers_error(
+            std::string("the sudo configuration does not check with the new drop-in; ") +
+            (restored ? "the previous state was restored"
+                      : "restoring the previous state FAILED: check /etc/sudoers.d now"));
     }
     std::cout << "installed " << kDropIn << "\n";
     return to_int(ExitCode::kOk);

@@ -9,6 +9,9 @@
 
 namespace bridle::admin {
 
+// Prints "bridle: MESSAGE" on stderr; returns the configuration error's exit status.
+int sudoers_error(const std::string& message);
+
 // Root owns the binary and every directory above it, no one else can write them, and it is
 // neither a symbolic link nor set-uid/set-gid: sudo will run this file as root for the agent.
 Status check_trusted_binary(const std::string& path);

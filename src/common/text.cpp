@@ -111,6 +111,15 @@ std::string quote_text(std::string_view bytes, std::size_t max_bytes) {
     return "\"" + escape_text(bytes, max_bytes) + "\"";
 }
 
+std::string join(const std::vector<std::string>& words, std::string_view separator) {
+    std::string out;
+    for (const std::string& word : words) {
+        if (!out.empty()) out += separator;
+        out += word;
+    }
+    return out;
+}
+
 std::string format_bytes(std::uint64_t bytes) {
     std::array<char, 32> buffer{};
     if (bytes >= 1024ull * 1024 && bytes % (1024ull * 1024) == 0) {

@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace bridle {
 
@@ -37,6 +38,9 @@ std::string quote_text(std::string_view bytes, std::size_t max_bytes = 900);
 
 // A byte count for messages: "2 MiB" or "64 KiB" when exact, else "1536 bytes".
 std::string format_bytes(std::uint64_t bytes);
+
+// The words with `separator` between each two: join({"a", "b"}, "|") is "a|b".
+std::string join(const std::vector<std::string>& words, std::string_view separator);
 
 // The deepest nesting of JSON arrays and objects in `text`, counted outside strings, for
 // refusing input before a recursive parser sees it. Stops counting once past `limit` (and

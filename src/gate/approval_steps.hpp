@@ -17,7 +17,6 @@ namespace bridle::gate::detail {
 
 // /etc/machine-id, the host identity an approval is bound to.
 Result<std::string> host_identity();
-std::int64_t now_seconds();
 // "2026-12-06 08:30:00 UTC"
 std::string utc_text(std::int64_t seconds);
 

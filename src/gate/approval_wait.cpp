@@ -9,6 +9,7 @@
 #include "approval/store.hpp"
 #include "common/text.hpp"
 #include "gate/approval_steps.hpp"
+#include "gate/internal.hpp"
 
 namespace bridle::gate::approvals {
 namespace {

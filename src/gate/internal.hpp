@@ -3,6 +3,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -68,5 +69,8 @@ std::optional<std::vector<std::string>> task_words(const Context& context, const
 Response handle_task(const Context& context, const Request& request, Response r,
                      const std::vector<std::string>& words, const execution::OutputSink& sink,
                      const std::vector<int>& hangup_fds);
+
+// The wall clock in whole seconds since the epoch: approvals' and tasks' times.
+std::int64_t now_seconds();
 
 }  // namespace bridle::gate::detail

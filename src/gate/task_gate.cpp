@@ -11,7 +11,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <ctime>
 #include <thread>
 
 #include "audit/records.hpp"
@@ -37,10 +36,6 @@ std::string joined_words(const std::vector<std::string>& words) {
     std::string text;
     for (const std::string& w : words) text += (text.empty() ? "" : " ") + w;
     return text;
-}
-
-std::int64_t now_seconds() {
-    return static_cast<std::int64_t>(std::time(nullptr));
 }
 
 // Every `task` request leaves a decision record (allow or deny) with the rule builtin:task.

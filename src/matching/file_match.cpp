@@ -15,8 +15,6 @@ namespace {
 using policy::FileRule;
 using policy::FileVerb;
 
-constexpr std::size_t kMaxNearest = 8;
-
 bool is_normal_absolute(const std::string& path) {
     if (path.size() < 2 || path.front() != '/' || path.back() == '/') return false;
     std::size_t start = 1;

@@ -66,11 +66,6 @@ class MemoResolver final : public PathResolver {
     mutable std::map<std::string, ListEntry> lists_;
 };
 
-// A denial lists the usage of at most this many rules for the program: the ones that got
-// furthest, in policy order. A policy with thousands of rules for one program would
-// otherwise send (and build) thousands of lines for one mistyped word; `help` lists them all.
-constexpr std::size_t kMaxNearest = 8;
-
 }  // namespace
 
 Decision decide(const policy::Policy& policy, const std::vector<std::string>& argv,

@@ -2,6 +2,7 @@
 // Policy x argv x key -> Decision. Pure: the file system is reached only through PathResolver.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -10,6 +11,11 @@
 #include "policy/model.hpp"
 
 namespace bridle::matching {
+
+// A denial lists the usage of at most this many rules (or files entries) for the program: the
+// ones that got furthest, in policy order. A policy with thousands of rules for one program
+// would otherwise send (and build) thousands of lines for one mistyped word; `help` lists them.
+inline constexpr std::size_t kMaxNearest = 8;
 
 // Deny is the default value: a Decision nobody filled in denies.
 enum class Verdict { kDeny, kAllow };
@@ -40,7 +46,7 @@ struct Decision {
     std::vector<FdPath> fd_paths;        // exec_argv words the gate replaces by /dev/fd/N
     std::string reason;                  // for a denial: what is wrong, in the agent's terms
     std::vector<std::string> nearest;    // synopses of rules for the same program: at most
-                                         // 8, those that got furthest, in policy order
+                                         // kMaxNearest, those that got furthest
     std::string rule_id() const { return rule ? rule->id : std::string(); }
 };
 

@@ -9,12 +9,6 @@
 namespace bridle::policy {
 namespace {
 
-std::string join(const std::vector<std::string>& words, const char* separator) {
-    std::string out;
-    for (const std::string& word : words) out += (out.empty() ? "" : separator) + word;
-    return out;
-}
-
 // "PATH:/etc/nginx/nginx.conf", "PATH:{/etc/a|/etc/b}", "PATH:/etc/nginx/.../{*.conf}",
 // with the exceptions after it: "(not *.key)".
 std::string describe_paths(const FileRule& rule) {

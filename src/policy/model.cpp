@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <string_view>
 
+#include "common/text.hpp"
+
 namespace bridle::policy {
 namespace {
 
@@ -14,15 +16,6 @@ std::string upper(std::string text) {
         if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
     }
     return text;
-}
-
-std::string join(const std::vector<std::string>& words, const char* separator) {
-    std::string out;
-    for (const std::string& word : words) {
-        if (!out.empty()) out += separator;
-        out += word;
-    }
-    return out;
 }
 
 std::string describe_option(const Option& option) {

@@ -20,10 +20,6 @@ Message invalid(ErrorCode code, std::string why, Json id = nullptr) {
     return m;
 }
 
-bool is_usable_id(const Json& id) {
-    return id.is_string() || id.is_number_integer();
-}
-
 bool is_blank(std::string_view line) {
     return line.find_first_not_of(" \t\r") == std::string_view::npos;
 }
@@ -34,6 +30,10 @@ std::string dump_line(const Json& message) {
 }
 
 }  // namespace
+
+bool is_usable_id(const Json& id) {
+    return id.is_string() || id.is_number_integer();
+}
 
 Message parse(std::string_view line) {
     if (is_blank(line)) return invalid(ErrorCode::kParseError, "Parse error: empty message");

@@ -55,6 +55,9 @@ struct Message {
 // refused: MCP removed them in 2025-06-18.
 Message parse(std::string_view line);
 
+// An id a reply can carry (a string or an integer; JSON-RPC's null and fractions are not).
+bool is_usable_id(const Json& id);
+
 // Serialised messages, each ending in "\n". Strings that are not valid UTF-8 (a command's
 // output) are written with U+FFFD in place of the bad bytes; the result is always one line.
 std::string result_line(const Json& id, const Json& result);

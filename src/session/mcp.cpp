@@ -31,10 +31,6 @@ std::string host_name() {
     return name.data();
 }
 
-bool is_usable_id(const Json& id) {
-    return id.is_string() || id.is_number_integer();
-}
-
 // The fleet controller's fan-out id, params._meta["bridle/fanout_id"]: an audit field and
 // nothing more (no decision reads it). Anything but 1-64 of [A-Za-z0-9._-] is not recorded.
 std::string fanout_id_of(const Json& params) {
@@ -57,7 +53,7 @@ Json progress_token_of(const Json& params) {
     const auto meta = params.find("_meta");
     if (meta == params.end() || !meta->is_object()) return nullptr;
     const auto token = meta->find("progressToken");
-    return token != meta->end() && is_usable_id(*token) ? *token : Json(nullptr);
+    return token != meta->end() && jsonrpc::is_usable_id(*token) ? *token : Json(nullptr);
 }
 
 }  // namespace
@@ -90,7 +86,7 @@ void Session::handle_line(const jsonrpc::LineReader::Line& line) {
 void Session::handle_notification(const Message& m) {
     if (m.method == "notifications/cancelled" && m.params.is_object()) {
         const auto id = m.params.find("requestId");
-        if (id != m.params.end() && is_usable_id(*id)) cancel(*id);
+        if (id != m.params.end() && jsonrpc::is_usable_id(*id)) cancel(*id);
     }
     // notifications/initialized and anything else: nothing to do (never answered).
 }
