@@ -8,7 +8,7 @@
 # fuzz_replay_<target> programs (and, through their dependencies, the seeds), and bridle, which
 # some unit tests run. Not the sandbox syscall helpers, the benchmarks or the i386 builds.
 # The preset compiles with -g1: line tables, which is all a sanitizer report's file:line needs,
-# for about a tenth less compile than -g.
+# for about a tenth less compile than -g; and as a unity build, as install/test.sh's.
 # No test is excluded: every unit test passes under the sanitizers, including those that fork
 # into a sandbox (seccomp, Landlock, namespaces, RLIMIT_AS): the sandbox is applied in the
 # forked child on its way to execve, and the program it execs is not instrumented, so ASan's
@@ -17,7 +17,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 start=$SECONDS
-cmake --preset asan
+cmake --preset asan -DCMAKE_UNITY_BUILD=ON
 configured=$SECONDS
 
 # The targets are read from the build system, so a new unit test or fuzz target is picked up;

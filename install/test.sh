@@ -14,8 +14,12 @@ bash install/deps-arm64.sh
 # time: the dev test preset) and ctest's summary stays CI's last line.
 built=$SECONDS
 # -g1 (line tables: backtraces, no variables) instead of the dev preset's -g: a sixth less
-# compile time for a build that is tested, not stepped through.
-cmake --preset dev -DBRIDLE_ASAN_IN_CTEST=ON -DCMAKE_CXX_FLAGS_DEBUG=-g1 -DCMAKE_C_FLAGS_DEBUG=-g1
+# compile time for a build that is tested, not stepped through. CMAKE_UNITY_BUILD: each
+# library's sources compiled as a few larger files, which parses the shared headers once per
+# batch instead of once per file (a quarter less build time). A source that does not compile
+# on its own would pass here: the arm64 build (tests/cross/arm64.sh) compiles each one alone.
+cmake --preset dev -DBRIDLE_ASAN_IN_CTEST=ON -DCMAKE_CXX_FLAGS_DEBUG=-g1 -DCMAKE_C_FLAGS_DEBUG=-g1 \
+      -DCMAKE_UNITY_BUILD=ON
 cmake --build --preset dev
 # The stages' times, for the next look at CI's budget (each test's own time is in ctest's lines).
 echo "test.sh: deps $built s, build $((SECONDS - built)) s; then ctest"

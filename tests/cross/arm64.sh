@@ -40,7 +40,8 @@ for t in "${pure[@]}"; do targets+=("${t}_test"); done
 # and what runs under qemu is the binary the package ships. -d: its Build-Depends name
 # libyaml-cpp-dev, whose arm64 build cannot be installed here (see install/deps-arm64.sh);
 # BRIDLE_CMAKE_FLAGS points CMake at the arm64 library instead, and adds -Werror as the
-# toolchain build below has it.
+# toolchain build below has it. Not a unity build, unlike CI's others (install/test.sh): this is
+# the build that compiles each source on its own, as a user's does.
 if [[ ${BRIDLE_CROSS_PACKAGE:-0} == 1 ]]; then
     # Without -g, as in tests/package/run.sh: a third less compile, the same code.
     if DEB_BUILD_OPTIONS="nocheck parallel=$(nproc)" DEB_CFLAGS_STRIP=-g DEB_CXXFLAGS_STRIP=-g \

@@ -58,7 +58,9 @@ if [[ -z ${BRIDLE_IT_INSIDE:-} ]]; then
     # Debian's flags and the hardening, without -g (DEB_*FLAGS_STRIP, dpkg-buildflags(1)): the
     # debug information goes only to the -dbgsym package, which this test never installs, and
     # costs about a third of the compile (the test runs alone: every second of it is CI's).
+    # For the same reason a unity build (install/test.sh says why that is safe to test).
     if ! DEB_BUILD_OPTIONS=$options DEB_CFLAGS_STRIP=-g DEB_CXXFLAGS_STRIP=-g \
+       BRIDLE_CMAKE_FLAGS=-DCMAKE_UNITY_BUILD=ON \
        bash "$SRC/tests/package/build-deb.sh" "$PKG_WORK/build" >"$PKG_WORK/build.log" 2>&1; then
         tail -n 60 "$PKG_WORK/build.log"
         echo "FAIL package: dpkg-buildpackage failed (log above)"
