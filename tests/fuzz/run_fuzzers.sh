@@ -50,8 +50,10 @@ fi
 
 mkdir -p "$build_dir" || exit 1
 echo "== configuring $build_dir (CXX=$cxx, BRIDLE_FUZZ=ON)"
+# A unity build, as CI's others (install/test.sh): CI runs this alone, so its build is wall time.
 cmake -S "$source_dir" -B "$build_dir" -DCMAKE_CXX_COMPILER="$cxx" \
     -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBRIDLE_FUZZ=ON -DBRIDLE_FUZZ_IN_CTEST=OFF -DBRIDLE_STATIC_DEPS=OFF \
+    -DCMAKE_UNITY_BUILD=ON \
     >"$build_dir/fuzz-configure.log" 2>&1 || { cat "$build_dir/fuzz-configure.log"; exit 1; }
 echo "== building ${targets[*]/#/fuzz_}"
 cmake --build "$build_dir" --parallel "${JOBS:-$(nproc)}" --target "${targets[@]/#/fuzz_}" \
