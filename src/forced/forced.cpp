@@ -102,16 +102,10 @@ int run(const Invocation& inv) {
                       "");
     }
 
-    // Fail closed: no policy, no run. Enforcing front ends always require safe ownership.
-    // Regexes are compiled by the request that reaches them (policy/regex.hpp): one request
-    // per process need not pay for every pattern of the policy. The policy comes from root's
-    // compiled cache when it holds these files' policy; the forced command never writes it.
+    // Fail closed: no policy, no run (loader.hpp, enforcing_load_options: strict ownership,
+    // regexes compiled by the request that reaches them, root's compiled cache).
     policy::LoadReport report;
-    policy::LoadOptions options;
-    options.require_safe_ownership = true;
-    options.compile_regexes = false;
-    options.cache_dir = policy::kDefaultCacheDir;
-    auto loaded = policy::load_policy(inv.policy_file, options, report);
+    auto loaded = policy::load_policy(inv.policy_file, policy::enforcing_load_options(), report);
     if (!loaded) {
         std::string text = "bridle: the policy cannot be used: " + loaded.error().full() + "\n";
         if (report.errors.size() > 1) {

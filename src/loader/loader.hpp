@@ -48,6 +48,18 @@ struct LoadOptions {
     bool write_cache = false;
 };
 
+// How the enforcing front ends load (the forced command, its sessions, and the target side of
+// a run_as rule): ownership checked strictly, each regex compiled by the request that reaches
+// it (one request per process need not pay for every pattern), and the policy taken from
+// root's compiled cache when that holds these very files' policy. They never write the cache.
+inline LoadOptions enforcing_load_options() {
+    LoadOptions options;
+    options.require_safe_ownership = true;
+    options.compile_regexes = false;
+    options.cache_dir = kDefaultCacheDir;
+    return options;
+}
+
 // Parse one YAML document (`name` is used in locations). Collects every error it can
 // rather than stopping at the first, and checks that rule ids are unique within the text.
 // `is_main` is false for policy.d fragments, which may hold only `version` and `rules`.

@@ -156,15 +156,9 @@ int run_target_side(const TargetInvocation& inv) {
                                              " missing or malformed)");
     }
 
-    // 3. The policy, as strictly as the forced command reads it, and like it from root's
-    // compiled cache when that holds these very files' policy (regexes compiled by the request
-    // that reaches them).
+    // 3. The policy, loaded as the forced command loads it (enforcing_load_options).
     policy::LoadReport report;
-    policy::LoadOptions options;
-    options.require_safe_ownership = true;
-    options.compile_regexes = false;
-    options.cache_dir = policy::kDefaultCacheDir;
-    auto loaded = policy::load_policy(inv.policy_file, options, report);
+    auto loaded = policy::load_policy(inv.policy_file, policy::enforcing_load_options(), report);
     if (!loaded) return refuse(ExitCode::kConfig, "policy unusable: " + loaded.error().full());
     const policy::Policy& policy = loaded.value();
     refusal.policy_sha256 = policy.sha256;
