@@ -58,4 +58,25 @@ std::uint64_t ClientStream::redacted() const {
     return count;
 }
 
+CapturedOutput::CapturedOutput(const policy::Rule& rule, const OutputSteps& client_steps,
+                               const policy::Policy& policy, execution::Spec& spec) {
+    if (!rule.capture) return;
+    capture_.emplace(*rule.capture);
+    redacted_.emplace(OutputSteps{client_steps.redact, false}, policy,
+                      [this](execution::Stream stream, std::string_view bytes) {
+                          capture_->observe(stream, bytes);
+                          return true;
+                      });
+    spec.observe = [this](execution::Stream stream, std::string_view bytes) {
+        (void)redacted_->write(stream, bytes);
+    };
+}
+
+const audit::OutputCapture* CapturedOutput::finish() {
+    if (!capture_) return nullptr;
+    redacted_->finish();
+    capture_->finish();
+    return &*capture_;
+}
+
 }  // namespace bridle::gate

@@ -12,6 +12,7 @@
 #include <string>
 #include <string_view>
 
+#include "audit/capture.hpp"
 #include "execution/runner.hpp"
 #include "gate/output_hygiene.hpp"
 #include "policy/model.hpp"
@@ -58,6 +59,26 @@ class ClientStream {
     OutputSteps steps_;
     execution::OutputSink downstream_;
     std::array<Lane, 2> lanes_;
+};
+
+// A rule's output capture (`capture:`): every byte the command writes, also past max_output,
+// redacted as the client's stream is, so that the journal never holds a secret the client was
+// spared. Neither copied nor moved: the spec's observer refers to it until the run has ended.
+class CapturedOutput {
+  public:
+    // Sets spec.observe when `rule` captures; otherwise captures nothing.
+    CapturedOutput(const policy::Rule& rule, const OutputSteps& client_steps,
+                   const policy::Policy& policy, execution::Spec& spec);
+    CapturedOutput(const CapturedOutput&) = delete;
+    CapturedOutput& operator=(const CapturedOutput&) = delete;
+
+    // After the run, once: what the redactor held back, then the capture's digest. The capture
+    // for the result record; nullptr when the rule captures nothing.
+    const audit::OutputCapture* finish();
+
+  private:
+    std::optional<audit::OutputCapture> capture_;
+    std::optional<ClientStream> redacted_;
 };
 
 }  // namespace bridle::gate

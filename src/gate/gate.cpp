@@ -421,21 +421,8 @@ Response audit_and_run(const Context& context, const Request& request, Response 
     const OutputSteps steps = r.sudo ? OutputSteps{} : steps_of(rule);
     ClientStream client(steps, context.policy, sink);
     const execution::OutputSink to_client = client.sink();
-    // The rule's output capture sees every byte, also past max_output; redacted as the client's
-    // stream is, so the journal never holds a secret the client was spared.
-    std::optional<audit::OutputCapture> capture;
-    std::optional<ClientStream> captured;
-    if (rule.capture) {
-        capture.emplace(*rule.capture);
-        captured.emplace(OutputSteps{steps.redact, false}, context.policy,
-                         [&capture](execution::Stream stream, std::string_view bytes) {
-                             capture->observe(stream, bytes);
-                             return true;
-                         });
-        spec.observe = [&captured](execution::Stream stream, std::string_view bytes) {
-            (void)captured->write(stream, bytes);
-        };
-    }
+    // The rule's output capture, for the result record (client_stream.hpp).
+    CapturedOutput captured(rule, steps, context.policy, spec);
 
     r.kind = Kind::kRan;
     if (r.sudo) {
@@ -490,15 +477,11 @@ Response audit_and_run(const Context& context, const Request& request, Response 
     // Through sudo, the sandbox (and its exec-once count) is the target side's: its own result
     // record reports it; this one reports what sudo returned.
     if (r.sudo) info.sandbox.reset();
-    if (capture) {
-        captured->finish();
-        capture->finish();
-    }
+    const audit::OutputCapture* capture = captured.finish();
     const std::optional<std::uint64_t> redacted =
         client.redacts() ? std::optional(client.redacted()) : std::nullopt;
     write_result(context.audit,
-                 audit::result_record(info, rule.id, r.outcome, r.exit_status,
-                                      capture ? &*capture : nullptr, redacted),
+                 audit::result_record(info, rule.id, r.outcome, r.exit_status, capture, redacted),
                  r);
     return r;
 }

@@ -227,20 +227,8 @@ Response audit_and_run_pipeline(const Context& context, const Request& request, 
     const policy::Rule& last_rule = *r.stages.back().decision.rule;
     ClientStream client(steps, context.policy, sink);
     const execution::OutputSink to_client = client.sink();
-    // The last rule's output capture: what the client gets, redacted as it is (gate.cpp).
-    std::optional<audit::OutputCapture> capture;
-    std::optional<ClientStream> captured;
-    if (last_rule.capture) {
-        capture.emplace(*last_rule.capture);
-        captured.emplace(OutputSteps{steps.redact, false}, context.policy,
-                         [&capture](execution::Stream stream, std::string_view bytes) {
-                             capture->observe(stream, bytes);
-                             return true;
-                         });
-        shared.observe = [&captured](execution::Stream stream, std::string_view bytes) {
-            (void)captured->write(stream, bytes);
-        };
-    }
+    // The last rule's output capture: what the client gets.
+    CapturedOutput captured(last_rule, steps, context.policy, shared);
 
     r.kind = Kind::kRan;
     std::vector<execution::Outcome> outcomes(n);
@@ -280,15 +268,11 @@ Response audit_and_run_pipeline(const Context& context, const Request& request, 
                      " bytes on stdout, " + std::to_string(r.outcome.stderr_bytes) +
                      " on stderr)\n";
     }
-    if (capture) {
-        captured->finish();
-        capture->finish();
-    }
+    const audit::OutputCapture* capture = captured.finish();
     const std::optional<std::uint64_t> redacted =
         client.redacts() ? std::optional(client.redacted()) : std::nullopt;
     write_result(context.audit,
-                 audit::result_record(info, rule_ids, r.outcome, r.exit_status,
-                                      capture ? &*capture : nullptr, redacted),
+                 audit::result_record(info, rule_ids, r.outcome, r.exit_status, capture, redacted),
                  r);
     return r;
 }

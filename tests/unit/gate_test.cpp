@@ -1075,6 +1075,7 @@ rules:
     name: rhead
     options: {"-n": {int: [1, 100]}}
     redact: true
+    capture: 1KiB
     pipeline: [last]
   - id: exec-again
     command: /bin/sh
@@ -1242,7 +1243,7 @@ TEST_F(GatePipeline, ALoggingStagesExecsAreInTheResultRecord) {
 }
 
 // A stage that redacts redacts what the whole pipeline shows the client (the secret may come
-// from any stage), and the result record counts it.
+// from any stage), the result record counts it, and the last rule's capture holds it redacted.
 TEST_F(GatePipeline, ARedactingStageRedactsThePipelinesOutput) {
     std::string out;
     Response r = run("secret | rhead -n 5", &out);
@@ -1250,11 +1251,18 @@ TEST_F(GatePipeline, ARedactingStageRedactsThePipelinesOutput) {
     EXPECT_EQ(out.find("hunter2"), std::string::npos) << out;
     EXPECT_NE(out.find("password="), std::string::npos) << out;
     EXPECT_NE(out.find("plain\n"), std::string::npos) << out;
-    EXPECT_EQ(fields_of(sink_.records.back())["BRIDLE_REDACTED"], "1");
+    auto result = fields_of(sink_.records.back());
+    EXPECT_EQ(result["BRIDLE_REDACTED"], "1");
+    // The last rule's capture holds what the client got: redacted.
+    EXPECT_EQ(result["BRIDLE_STDOUT"].find("hunter2"), std::string::npos);
+    EXPECT_NE(result["BRIDLE_STDOUT"].find("password=[REDACTED]"), std::string::npos);
+    EXPECT_EQ(result["BRIDLE_STDOUT_SHA256"], policy::sha256_hex(out));
     out.clear();
-    r = run("secret | head -n 5", &out);  // no stage redacts
+    r = run("secret | head -n 5", &out);  // no stage redacts, and the last captures nothing
     EXPECT_NE(out.find("hunter2"), std::string::npos) << out;
-    EXPECT_EQ(fields_of(sink_.records.back()).count("BRIDLE_REDACTED"), 0U);
+    result = fields_of(sink_.records.back());
+    EXPECT_EQ(result.count("BRIDLE_REDACTED"), 0U);
+    EXPECT_EQ(result.count("BRIDLE_STDOUT"), 0U);
 }
 
 // MCP's `pipeline`: the stages as argv, under the tokenizer's character rules.
