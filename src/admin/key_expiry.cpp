@@ -15,7 +15,7 @@ bool all_digits(std::string_view s) {
            std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
-int number(std::string_view digits) {
+int digits_value(std::string_view digits) {
     int v = 0;
     for (const char c : digits) v = v * 10 + (c - '0');
     return v;
@@ -54,14 +54,14 @@ std::optional<std::int64_t> parse_utc_date(std::string_view s) {
         if (s[10] != 'T' || s[13] != ':' || !all_digits(at(11, 2)) || !all_digits(at(14, 2))) {
             return std::nullopt;
         }
-        hour = number(at(11, 2)), minute = number(at(14, 2));
+        hour = digits_value(at(11, 2)), minute = digits_value(at(14, 2));
     }
     if (s.size() == 19) {
         if (s[16] != ':' || !all_digits(at(17, 2))) return std::nullopt;
-        second = number(at(17, 2));
+        second = digits_value(at(17, 2));
     }
-    return make_time(number(at(0, 4)), number(at(5, 2)), number(at(8, 2)), hour, minute, second,
-                     true);
+    return make_time(digits_value(at(0, 4)), digits_value(at(5, 2)), digits_value(at(8, 2)), hour,
+                     minute, second, true);
 }
 
 // `when` in UTC: "YYYYMMDDHHMMSSZ" (compact) or "YYYY-MM-DDTHH:MM:SSZ".
@@ -84,7 +84,7 @@ Result<std::int64_t> parse_expires(std::string_view text, std::int64_t now) {
                     ""};
     std::optional<std::int64_t> when;
     if (text.size() >= 2 && text.size() <= 6 && all_digits(text.substr(0, text.size() - 1))) {
-        const std::int64_t n = number(text.substr(0, text.size() - 1));
+        const std::int64_t n = digits_value(text.substr(0, text.size() - 1));
         const char unit = text.back();
         const std::int64_t seconds = unit == 'h'   ? 3600
                                      : unit == 'd' ? 86400
@@ -120,8 +120,11 @@ std::optional<std::int64_t> parse_timespec(std::string_view spec) {
     if ((spec.size() != 8 && spec.size() != 12 && spec.size() != 14) || !all_digits(spec)) {
         return std::nullopt;
     }
-    const auto two = [&](std::size_t i) { return spec.size() > i ? number(spec.substr(i, 2)) : 0; };
-    return make_time(number(spec.substr(0, 4)), two(4), two(6), two(8), two(10), two(12), utc);
+    const auto two = [&](std::size_t i) {
+        return spec.size() > i ? digits_value(spec.substr(i, 2)) : 0;
+    };
+    return make_time(digits_value(spec.substr(0, 4)), two(4), two(6), two(8), two(10), two(12),
+                     utc);
 }
 
 std::string utc_text(std::int64_t when) {

@@ -26,13 +26,6 @@ std::string denial_text(const matching::FileDecision& d) {
     return m + "bridle: send `help` to list the commands and files you may use\n";
 }
 
-std::chrono::milliseconds timeout_of(const Context& context, const Request& request,
-                                     const policy::FileRule& rule) {
-    const std::chrono::milliseconds limit = rule.timeout.value_or(context.policy.settings.timeout);
-    if (!request.timeout || *request.timeout >= limit) return limit;
-    return std::max(*request.timeout, std::chrono::milliseconds(1));
-}
-
 // The upload of a put, checked before anything is written: complete, within the entry's size,
 // as long as --size said, and of the entry's content type. Sets `r` and returns false when not.
 bool take_upload(const Context& context, const Request& request, const matching::FileDecision& d,
@@ -46,7 +39,7 @@ bool take_upload(const Context& context, const Request& request, const matching:
     };
     if (!request.upload)
         return refuse(ExitCode::kUsage, "refused", "this front end takes no content");
-    upload = request.upload(rule.max_size, timeout_of(context, request, rule));
+    upload = request.upload(rule.max_size, timeout_of(context, request, rule.timeout));
     r.file->size = upload.bytes.size();
     if (upload.bytes.size() > rule.max_size) {
         return refuse(ExitCode::kDataErr, "refused",
@@ -102,7 +95,7 @@ void run_through_sudo(const Context& context, const Request& request,
     spec.argv = r.sudo->argv;
     spec.env = r.sudo->env;
     spec.timeout =
-        privilege::backstop_timeout(timeout_of(context, request, *d.rule), spec.kill_grace);
+        privilege::backstop_timeout(timeout_of(context, request, d.rule->timeout), spec.kill_grace);
     spec.max_output = privilege::backstop_output(context.policy.settings.max_output);
     spec.hangup_fds = hangup_fds;
     os::UniqueFd stdin_fd;
@@ -246,7 +239,8 @@ Response handle_file(const Context& context, const Request& request, Response r,
     add_file_fields(info, *r.file);
     const std::string rule_id = d.rule_id();
     if (allowed) {
-        info.timeout_ms = static_cast<std::uint64_t>(timeout_of(context, request, *d.rule).count());
+        info.timeout_ms =
+            static_cast<std::uint64_t>(timeout_of(context, request, d.rule->timeout).count());
     }
     const Status audited = context.audit.write(
         audit::decision_record(info, allowed ? "allow" : "deny",

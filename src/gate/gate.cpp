@@ -337,8 +337,8 @@ void write_result(audit::Sink& sink, const audit::Record& record, Response& r) {
 
 // The command's timeout: the rule's or the policy's, or the client's when that is shorter.
 std::chrono::milliseconds timeout_of(const Context& context, const Request& request,
-                                     const policy::Rule& rule) {
-    const std::chrono::milliseconds limit = rule.timeout.value_or(context.policy.settings.timeout);
+                                     const std::optional<std::chrono::milliseconds>& rule_timeout) {
+    const std::chrono::milliseconds limit = rule_timeout.value_or(context.policy.settings.timeout);
     if (!request.timeout || *request.timeout >= limit) return limit;
     return std::max(*request.timeout, std::chrono::milliseconds(1));
 }
@@ -383,8 +383,8 @@ Response audit_and_run(const Context& context, const Request& request, Response 
     // It carries the timeout, so that a review can tell a request still running from one
     // whose result never came (`bridle audit`: lost).
     if (allowed && r.decision.rule) {
-        info.timeout_ms =
-            static_cast<std::uint64_t>(timeout_of(context, request, *r.decision.rule).count());
+        info.timeout_ms = static_cast<std::uint64_t>(
+            timeout_of(context, request, r.decision.rule->timeout).count());
     }
     const std::string executable = r.decision.rule ? r.decision.rule->command : "";
     const Status audited = context.audit.write(
@@ -411,7 +411,7 @@ Response audit_and_run(const Context& context, const Request& request, Response 
     spec.argv = r.decision.exec_argv;
     spec.env = context.policy.environment_for(rule);
     spec.pass_stdin = rule.stdin_allowed;
-    spec.timeout = timeout_of(context, request, rule);
+    spec.timeout = timeout_of(context, request, rule.timeout);
     spec.idle_timeout = rule.idle_timeout.value_or(std::chrono::milliseconds(0));
     spec.max_output = rule.max_output.value_or(context.policy.settings.max_output);
     spec.hangup_fds = hangup_fds;

@@ -57,9 +57,10 @@ std::optional<audit::SandboxInfo> sandbox_info(const std::optional<sandbox::Plan
 void write_result(audit::Sink& sink, const audit::Record& record, Response& r);
 // The status bridle exits with, shell conventions where they exist.
 int exit_status_of(const execution::Outcome& o);
-// The rule's timeout, or the policy's, or the client's when that is shorter.
+// The timeout of a rule or files entry (`rule_timeout`), or the policy's, or the client's when
+// that is shorter (at least 1 ms).
 std::chrono::milliseconds timeout_of(const Context& context, const Request& request,
-                                     const policy::Rule& rule);
+                                     const std::optional<std::chrono::milliseconds>& rule_timeout);
 
 // The built-in `task` request (task_gate.cpp): its words, when the request is one (a policy
 // rule named `task` for the key wins, as for `help`; never on the target side).

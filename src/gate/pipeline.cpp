@@ -37,7 +37,7 @@ std::chrono::milliseconds pipeline_timeout(const Context& context, const Request
                                            const Response& r) {
     std::chrono::milliseconds timeout = std::chrono::milliseconds::max();
     for (const Response& s : r.stages) {
-        timeout = std::min(timeout, timeout_of(context, request, *s.decision.rule));
+        timeout = std::min(timeout, timeout_of(context, request, s.decision.rule->timeout));
     }
     return timeout;
 }

@@ -63,7 +63,7 @@ Json file_output_schema(bool read) {
     return Json{{"type", "object"}, {"properties", properties}, {"required", {"status"}}};
 }
 
-Json annotations(const char* title, bool read_only) {
+Json file_annotations(const char* title, bool read_only) {
     return Json{{"title", title},
                 {"readOnlyHint", read_only},
                 {"destructiveHint", !read_only},
@@ -95,7 +95,7 @@ Json read_file_definition() {
           {"required", {"path"}},
           {"additionalProperties", false}}},
         {"outputSchema", file_output_schema(true)},
-        {"annotations", annotations("Read a file on the host", true)}};
+        {"annotations", file_annotations("Read a file on the host", true)}};
 }
 
 Json write_file_definition() {
@@ -126,7 +126,7 @@ Json write_file_definition() {
           {"required", {"path"}},
           {"additionalProperties", false}}},
         {"outputSchema", file_output_schema(false)},
-        {"annotations", annotations("Write a file on the host", false)}};
+        {"annotations", file_annotations("Write a file on the host", false)}};
 }
 
 Result<FileArgs> parse_file_args(const std::string& tool, const Json& arguments) {
