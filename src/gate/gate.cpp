@@ -335,7 +335,7 @@ void write_result(audit::Sink& sink, const audit::Record& record, Response& r) {
     }
 }
 
-// The command's timeout: the rule's or the policy's, or the client's when that is shorter.
+// The timeout of a rule or files entry, or the policy's, or the client's when that is shorter.
 std::chrono::milliseconds timeout_of(const Context& context, const Request& request,
                                      const std::optional<std::chrono::milliseconds>& rule_timeout) {
     const std::chrono::milliseconds limit = rule_timeout.value_or(context.policy.settings.timeout);
