@@ -30,12 +30,6 @@ using approval::State;
 // At most this many requests of one key wait at once; past it, a new one is refused.
 constexpr std::size_t kMaxPendingPerKey = 16;
 
-std::string joined(const std::vector<std::string>& names) {
-    std::string out;
-    for (const std::string& n : names) out += (out.empty() ? "" : ", ") + n;
-    return out;
-}
-
 void refuse_with(Response& r, ExitCode code, const std::string& reason, const std::string& advice) {
     r.kind = Kind::kDenied;
     r.decision.verdict = matching::Verdict::kDeny;
@@ -95,7 +89,7 @@ audit::RequestInfo approval_info(const Entry& e, const std::string& front_end,
                    {"BRIDLE_APPROVAL_CODE", e.code},
                    {"BRIDLE_APPROVAL_DIGEST", e.digest},
                    {"BRIDLE_APPROVAL_STATE", approval::state_name(e.state)},
-                   {"BRIDLE_APPROVERS", escape_text(joined(e.approvers), 512)},
+                   {"BRIDLE_APPROVERS", escape_text(join(e.approvers, ", "), 512)},
                    {"BRIDLE_APPROVAL_REQUIRED", std::to_string(e.required)},
                    {"BRIDLE_APPROVAL_EXPIRES", std::to_string(e.binding.expires)}};
     return info;
@@ -142,7 +136,7 @@ bool void_if_policy_changed(const Context& context, const approval::Store& store
 }
 
 std::string pending_text(const Entry& e) {
-    std::string who = joined(e.approvers);
+    std::string who = join(e.approvers, ", ");
     if (e.required < e.approvers.size()) {
         who = std::to_string(e.required) + " of " + who;
     } else if (e.approvers.size() > 1) {

@@ -32,12 +32,6 @@ constexpr const char* kUsage =
 // How often `task output --follow` looks for more output and for the task's end.
 constexpr std::chrono::milliseconds kFollowPoll{200};
 
-std::string joined_words(const std::vector<std::string>& words) {
-    std::string text;
-    for (const std::string& w : words) text += (text.empty() ? "" : " ") + w;
-    return text;
-}
-
 // Every `task` request leaves a decision record (allow or deny) with the rule builtin:task.
 Response answer(const Context& context, const Request& request, Response r, bool allowed,
                 const std::string& reason, std::string message, ExitCode code) {
@@ -178,7 +172,7 @@ Response start(const Context& context, const Request& request, Response r,
     task.request_id = new_request_id();
     std::vector<std::pair<std::string, std::string>> meta = {
         {"rule", rule.id},
-        {"command", escape_text(joined_words(*task.argv), 900)},
+        {"command", escape_text(join(*task.argv, " "), 900)},
         {"request_id", task.request_id},
         {"started", std::to_string(now_seconds())}};
     (void)tasks::write_fields(task_dir + "/" + tasks::kMetaFile, meta);

@@ -220,9 +220,7 @@ std::vector<std::string> PipelinePlaces::names() const {
 }
 
 std::string PipelinePlaces::text() const {
-    std::string out;
-    for (const std::string& name : names()) out += (out.empty() ? "" : ", ") + name;
-    return out;
+    return join(names(), ", ");
 }
 
 }  // namespace bridle::policy
