@@ -6,6 +6,7 @@
 #include <csignal>
 
 #include <fcntl.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -14,11 +15,44 @@
 
 namespace bridle::execution {
 
+namespace {
+
+// The caller is no child subreaper while it lives: otherwise the detached process would
+// reparent to the caller when the middle process exits (a session's worker is one once it
+// has run a command, and the next call would kill the task as an orphan of its own). It
+// goes to the nearest subreaper above (the session) or to init instead. Restored at the end:
+// execution::run sets it again on every run anyway.
+class NoSubreaper {
+  public:
+    NoSubreaper() {
+        int was = 0;
+        if (::prctl(PR_GET_CHILD_SUBREAPER, &was) != 0) return;
+        was_ = was != 0;
+        ok_ = !was_ || ::prctl(PR_SET_CHILD_SUBREAPER, 0) == 0;
+    }
+    ~NoSubreaper() {
+        if (was_) (void)::prctl(PR_SET_CHILD_SUBREAPER, 1);
+    }
+    NoSubreaper(const NoSubreaper&) = delete;
+    NoSubreaper& operator=(const NoSubreaper&) = delete;
+    bool ok() const { return ok_; }
+
+  private:
+    bool was_ = false, ok_ = false;
+};
+
+}  // namespace
+
 Detached detach(const std::vector<int>& close_fds) {
     Detached result;
     os::UniqueFd read_end, write_end;
     if (!os::make_pipe(read_end, write_end)) {
         result.error = "cannot make a pipe: " + os::errno_text(errno);
+        return result;
+    }
+    const NoSubreaper no_subreaper;
+    if (!no_subreaper.ok()) {
+        result.error = "cannot stop being a child subreaper: " + os::errno_text(errno);
         return result;
     }
     const pid_t middle = ::fork();

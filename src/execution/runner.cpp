@@ -500,9 +500,10 @@ class Supervisor {
 void run_supervised(const std::vector<Spec>& stages, const OutputSink& sink,
                     std::vector<Outcome>& outcomes, Clock::time_point start) {
     // Orphaned descendants (double forks, daemons) reparent to us rather than to init, so we
-    // can find and kill them (prctl(2), Linux 3.4). Process-wide, set once, never undone.
-    static const bool is_subreaper = ::prctl(PR_SET_CHILD_SUBREAPER, 1) == 0;
-    if (!is_subreaper) {
+    // can find and kill them (prctl(2), Linux 3.4). Process-wide and never undone, but set on
+    // every run: a fork does not inherit it, and a process that forked after an earlier run
+    // (a task's detached supervisor, execution/detach.cpp) would otherwise remember it wrongly.
+    if (::prctl(PR_SET_CHILD_SUBREAPER, 1) != 0) {
         outcomes.front().error =
             "cannot become a child subreaper; refusing to run what could outlive the request";
         return;

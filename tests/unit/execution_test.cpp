@@ -906,5 +906,56 @@ TEST(Detach, TheSupervisorLeavesTheCallersSessionAndPipes) {
     }
 }
 
+// A caller that is a child subreaper (a session's worker once it has run a command) does not
+// adopt the detached process: it goes to the subreaper above (the session), not to the caller,
+// whose next run would kill it as an orphan of its own. The caller is one again afterwards.
+TEST(Detach, ASubreaperCallerDoesNotAdoptTheDetachedProcess) {
+    int report[2];
+    ASSERT_EQ(::pipe2(report, O_CLOEXEC), 0);
+    const pid_t session = ::fork();
+    ASSERT_GE(session, 0);
+    if (session == 0) {
+        if (::prctl(PR_SET_CHILD_SUBREAPER, 1) != 0) ::_exit(10);
+        const pid_t worker = ::fork();
+        if (worker == 0) {
+            if (::prctl(PR_SET_CHILD_SUBREAPER, 1) != 0) ::_exit(11);
+            const Detached d = detach({});
+            if (d.in_child) {
+                ::pause();  // until the worker kills it
+                ::_exit(0);
+            }
+            // detach() returned after the middle process was reaped: the reparenting is done.
+            std::ifstream stat("/proc/" + std::to_string(d.pid) + "/stat");
+            const std::string line{std::istreambuf_iterator<char>(stat), {}};
+            std::istringstream fields(line.substr(line.rfind(')') + 1));
+            std::string state, parent;
+            fields >> state >> parent;
+            int subreaper = 0;
+            ::prctl(PR_GET_CHILD_SUBREAPER, &subreaper);
+            const std::string facts =
+                (parent == std::to_string(::getppid()) ? "session-adopted "
+                                                       : "parent=" + parent + " ") +
+                (subreaper != 0 ? "still-subreaper" : "no-longer-subreaper");
+            (void)!::write(report[1], facts.data(), facts.size());
+            if (d.pid > 0) ::kill(d.pid, SIGKILL);
+            ::_exit(0);
+        }
+        ::close(report[1]);
+        while (::waitpid(-1, nullptr, 0) > 0 || errno == EINTR) {  // the worker and the orphan
+        }
+        ::_exit(worker > 0 ? 0 : 12);
+    }
+    ::close(report[1]);
+    std::string facts;
+    char buffer[128];
+    ssize_t n;
+    while ((n = ::read(report[0], buffer, sizeof buffer)) > 0) facts.append(buffer, n);
+    ::close(report[0]);
+    int status = 0;
+    ASSERT_EQ(::waitpid(session, &status, 0), session);
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+    EXPECT_EQ(facts, "session-adopted still-subreaper");
+}
+
 }  // namespace
 }  // namespace bridle::execution
