@@ -321,18 +321,9 @@ void Session::call_file_tool(const Message& m, revision::Era era, const std::str
     }
     tools::CommandArgs words;
     words.argv = args.value().argv;
-    gate::Request request = request_for(words, m);
-    if (args.value().content) {
-        request.upload = [content = *args.value().content](std::uint64_t max_bytes,
-                                                           std::chrono::milliseconds) {
-            gate::Upload upload;
-            upload.bytes = content.substr(0, max_bytes + 1);
-            upload.complete = true;  // a whole JSON string: nothing can cut it
-            return upload;
-        };
-    }
-    Pending pending{m.id, std::move(request), nullptr, era};
+    Pending pending{m.id, request_for(words, m), nullptr, era};
     pending.tool = tool;
+    pending.upload = args.value().content;  // the worker makes the gate's upload of it
     enqueue(std::move(pending));
 }
 

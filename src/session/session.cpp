@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // The session's processes and event loop: read messages from stdin, run each run_command
-// in a worker, answer on stdout, and make sure nothing the session started outlives it.
+// in a worker, answer on stdout, and make sure nothing the session started outlives it. A
+// worker serves one call after another (worker.hpp): after a whole report it goes back to the
+// idle ones; after anything else, or once signalled, its request pipe is closed and it ends.
 //
 // Signals, in order:
 //  1. serve() blocks SIGCHLD, SIGHUP, SIGTERM and SIGINT before anything else and reads
@@ -10,7 +12,8 @@
 //     execution::run, which blocks the same set and reads it from its own signalfd, sees it
 //     as soon as the command is up: it kills the command's tree and writes the result
 //     record. A worker whose request is denied never starts anything, so the pending
-//     signal does not matter; it exits after its report.
+//     signal does not matter: it discards it after its report, and it is not given another
+//     call (keep_worker), so a signal that comes later cannot end the next one either.
 //  3. The session is a child subreaper: if a worker dies without cleaning up (SIGKILL), its
 //     command's orphans reparent to the session, which kills them (kill_orphans) and, at
 //     the end, kills and reaps every child it has left.
@@ -28,6 +31,7 @@
 #include <array>
 #include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <sstream>
 
@@ -98,16 +102,43 @@ void Session::enqueue(Pending pending) {
     start_pending();
 }
 
+std::vector<int> Session::own_fds() const {
+    std::vector<int> fds{signal_fd_};
+    for (const Call& c : calls_) {
+        for (const int fd : {c.request_fd, c.fd, c.tail_fd}) {
+            if (fd >= 0) fds.push_back(fd);
+        }
+    }
+    for (const Worker& w : idle_) fds.insert(fds.end(), {w.request_fd, w.fd, w.tail_fd});
+    return fds;
+}
+
+Result<Worker> Session::hand_over(const std::string& line) {
+    while (!idle_.empty()) {
+        const Worker worker = idle_.back();
+        idle_.pop_back();
+        if (os::write_all(worker.request_fd, line)) return worker;
+        // It died while idle (EPIPE: SIGPIPE is ignored); reap_children reaps it.
+        for (const int fd : {worker.request_fd, worker.fd, worker.tail_fd}) ::close(fd);
+    }
+    auto worker = start_worker(context_, own_fds());
+    if (!worker) return worker;
+    if (!os::write_all(worker.value().request_fd, line)) {
+        const int err = errno;
+        for (const int fd : {worker.value().request_fd, worker.value().fd, worker.value().tail_fd})
+            ::close(fd);
+        return Error{"the worker ended before it took the call: " + std::string(std::strerror(err)),
+                     ""};
+    }
+    return worker;
+}
+
 void Session::start_pending() {
     while (!ending_ && !queue_.empty() && calls_.size() < max_running_) {
         Pending p = std::move(queue_.front());
         queue_.pop_front();
-        std::vector<int> session_fds{signal_fd_};
-        for (const Call& c : calls_) {
-            if (c.fd >= 0) session_fds.push_back(c.fd);
-            if (c.tail_fd >= 0) session_fds.push_back(c.tail_fd);
-        }
-        auto worker = start_worker(context_, p.request, session_fds);
+        Result<std::string> line = request_line(CallRequest{p.request, std::move(p.upload)});
+        auto worker = line ? hand_over(line.value()) : Result<Worker>(line.error());
         if (!worker) {
             reply(p.id, tools::error_result(worker.error().message, true), p.era);
             continue;
@@ -115,6 +146,7 @@ void Session::start_pending() {
         Call call;
         call.id = std::move(p.id);
         call.pid = worker.value().pid;
+        call.request_fd = worker.value().request_fd;
         call.fd = worker.value().fd;
         call.tail_fd = worker.value().tail_fd;
         call.progress_token = std::move(p.progress_token);
@@ -166,6 +198,13 @@ void Session::read_report(Call& call) {
                 return;
             }
             call.report.append(buffer.data(), static_cast<std::size_t>(n));
+            // One line per call: its end is the report's, and the worker now waits for the
+            // next request (it writes nothing more until then).
+            if (call.report.back() == '\n') {
+                call.report_complete = true;
+                call.pipe_closed = true;
+                return;
+            }
             continue;
         }
         if (n < 0 && errno == EINTR) continue;
@@ -193,6 +232,8 @@ void Session::read_tail(Call& call) {
 }
 
 void Session::close_fds(Call& call) {
+    if (call.request_fd >= 0) ::close(call.request_fd);  // the worker's end: it exits
+    call.request_fd = -1;
     if (call.fd >= 0) ::close(call.fd);
     call.fd = -1;
     if (call.tail_fd >= 0) ::close(call.tail_fd);
@@ -221,13 +262,22 @@ void Session::reap_children() {
             call->reaped = true;
             if (!WIFEXITED(status)) orphan_seen = true;  // it may have left its command behind
         }
+        // An idle worker that died (killed from outside): it had no command; forget it.
+        const auto idle =
+            std::find_if(idle_.begin(), idle_.end(), [&](const Worker& w) { return w.pid == pid; });
+        if (idle != idle_.end()) {
+            for (const int fd : {idle->request_fd, idle->fd, idle->tail_fd}) ::close(fd);
+            idle_.erase(idle);
+        }
         tasks_.erase(std::remove(tasks_.begin(), tasks_.end(), pid), tasks_.end());
     }
     if (!orphan_seen) return;
     for (const pid_t child : execution::list_children()) {
-        const bool is_worker = std::any_of(calls_.begin(), calls_.end(), [&](const Call& c) {
-            return c.pid == child && !c.reaped;
-        });
+        const bool is_worker =
+            std::any_of(calls_.begin(), calls_.end(),
+                        [&](const Call& c) { return c.pid == child && !c.reaped; }) ||
+            std::any_of(idle_.begin(), idle_.end(),
+                        [&](const Worker& w) { return w.pid == child; });
         if (!is_worker && !is_task(child)) ::kill(child, SIGKILL);
     }
 }
@@ -236,11 +286,27 @@ bool Session::is_task(pid_t pid) const {
     return std::find(tasks_.begin(), tasks_.end(), pid) != tasks_.end();
 }
 
+bool Session::keep_worker(Call& call) {
+    // Not after a signal (a cancellation, the session's end: one that came late would end
+    // the next call), nor after anything but a whole report, nor when the session ends.
+    if (ending_ || call.cancelled || call.ending || call.reaped || !call.report_complete ||
+        call.request_fd < 0 || idle_.size() >= max_running_) {
+        return false;
+    }
+    // The finished call's last output is in the tail pipe already (the worker wrote it before
+    // its report): take it now, so that the next call's progress starts empty.
+    if (call.tail_fd >= 0) read_tail(call);
+    if (call.tail_fd < 0) return false;  // its end: the worker is going
+    idle_.push_back(Worker{call.pid, call.request_fd, call.fd, call.tail_fd});
+    call.request_fd = call.fd = call.tail_fd = -1;
+    return true;
+}
+
 // Answers the calls whose worker is done, then fills the slots. A complete report is
-// answered as soon as its pipe closes (the worker closes it after writing: the command's tree
-// is gone and recorded by then), while the worker itself is still exiting; anything else
-// (no report, a broken one) only once the worker is reaped, when its orphans are killed
-// (reap_children). A call keeps its slot until its worker is reaped.
+// answered as soon as its line ends (the worker writes it after gate::handle returned: the
+// command's tree is gone and recorded by then), and the worker goes back to the idle ones;
+// anything else (no report, a broken one) only once the worker is reaped, when its orphans are
+// killed (reap_children). Such a call keeps its slot until its worker is reaped.
 void Session::finish_calls() {
     for (auto it = calls_.begin(); it != calls_.end();) {
         if (it->answered && it->reaped) {
@@ -256,10 +322,11 @@ void Session::finish_calls() {
                           ? Result<CallReport>(Error{"the worker ended without a report", ""})
                           : report_from_json(parsed);
         if (!report && !it->reaped) {
+            // A broken report line from a live worker: end it, and answer once it is reaped.
+            close_fds(*it);
             ++it;
             continue;
         }
-        close_fds(*it);
         it->answered = true;
         if (!it->cancelled) {
             if (report && report.value().detached_pid > 0) {
@@ -282,6 +349,11 @@ void Session::finish_calls() {
                       it->era);
             }
         }
+        if (report && keep_worker(*it)) {
+            it = calls_.erase(it);
+            continue;
+        }
+        close_fds(*it);
         if (it->reaped) {
             it = calls_.erase(it);
         } else {
@@ -345,6 +417,11 @@ int Session::run() {
 // still there, then every child left is killed and reaped.
 void Session::shut_down() {
     ending_ = true;
+    // Idle workers end at their request pipe's end (and are reaped below).
+    for (const Worker& w : idle_) {
+        for (const int fd : {w.request_fd, w.fd, w.tail_fd}) ::close(fd);
+    }
+    idle_.clear();
     // Waits end at once, answered with the state seen last if stdout is still there.
     for (Wait& wait : waits_) end_wait(wait, "ended", true);
     waits_.clear();

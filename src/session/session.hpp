@@ -19,6 +19,7 @@
 #include "session/jsonrpc.hpp"
 #include "session/revision.hpp"
 #include "session/tools.hpp"
+#include "session/worker.hpp"
 
 namespace bridle::session {
 
@@ -57,15 +58,19 @@ class Session {
                                                      // (task_extension.hpp: kCreate...)
         bool task_tool = false;  // a `task ...` request: answered by tools::task_result
         Json carried = nullptr;  // kGetResult: the task's snapshot, to inline the result into
+        std::optional<std::string> upload = std::nullopt;  // write_file: the content to put
     };
     struct Call {  // a run_command in a worker
         Json id;
         pid_t pid = -1;
+        int request_fd = -1;  // the worker's request pipe; -1 once closed (the worker ends)
         int fd = -1;
-        int tail_fd = -1;    // the worker's copy of the output; -1 once closed
-        std::string report;  // the worker's report, as it arrives
-        std::string tail;    // the output's last kProgressTailBytes, for progress
-        bool pipe_closed = false, reaped = false;
+        int tail_fd = -1;              // the worker's copy of the output; -1 once closed
+        std::string report;            // the worker's report, as it arrives
+        std::string tail;              // the output's last kProgressTailBytes, for progress
+        bool pipe_closed = false;      // no more to read: the report's end or the pipe's
+        bool report_complete = false;  // its line ended: the worker waits for the next call
+        bool reaped = false;
         bool answered = false;   // replied to from a complete report; kept until reaped
         bool cancelled = false;  // notifications/cancelled: no response is sent
         bool ending = false;     // killed because the session is ending
@@ -123,6 +128,12 @@ class Session {
     void send(const std::string& line);
     void enqueue(Pending pending);
     void start_pending();
+    // An idle worker with `line` written to it, or a new one.
+    Result<Worker> hand_over(const std::string& line);
+    // The session's descriptors that a new worker closes.
+    std::vector<int> own_fds() const;
+    // Back to the idle workers after its answer, when nothing rules it out; true if it went.
+    bool keep_worker(Call& call);
     void read_stdin();
     void read_report(Call& call);
     void read_tail(Call& call);
@@ -147,10 +158,11 @@ class Session {
     bool stdin_open_ = true, stdout_open_ = true, ending_ = false;
     std::deque<Pending> queue_;
     std::vector<Call> calls_;
+    std::vector<Worker> idle_;  // workers waiting for their next call (at most max_running_)
     std::vector<Wait> waits_;
-    // One buffer for every read (stdin, reports, output tails), on the heap: each call's
-    // worker is a fork of this process, and a 64 KiB array on the stack (probed page by page)
-    // would cost this process 16 copied pages per read while that worker lives.
+    // One buffer for every read (stdin, reports, output tails), on the heap: the workers are
+    // forks of this process, and a 64 KiB array on the stack (probed page by page) would cost
+    // this process 16 copied pages per read after each fork.
     std::vector<char> read_buffer_;
     // The supervisors of tasks started in this session: they reparent to the session (a
     // subreaper) but outlive it; reaped when they end, never killed (gate/task_gate.cpp).

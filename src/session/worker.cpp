@@ -1,19 +1,25 @@
 // SPDX-License-Identifier: Apache-2.0
-// The worker process of one run_command call, and its report.
+// The worker processes of a session's calls, their requests and their reports.
 //
 // Why a process per call: execution::run blocks signals in its thread, makes the process a
 // child subreaper and reaps *every* child as part of the command's tree. Two calls in one
-// process would reap each other's commands. In a worker of its own, each call has exactly
-// the forced command's pipeline: same gate, same sandbox, same audit records.
+// process at once would reap each other's commands. A worker takes one call at a time, so
+// each call has exactly the forced command's pipeline: same gate, same sandbox, same audit
+// records. Between two calls nothing of the first is left in it: execution::run has killed
+// and reaped the command's tree, a task's supervisor was never its child (detach.cpp), and
+// the signals that call left pending are discarded before the next request is read.
 #include "session/worker.hpp"
 
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 
 #include "execution/runner.hpp"
@@ -25,6 +31,20 @@ namespace bridle::session {
 namespace {
 
 using jsonrpc::Json;
+
+// A request line's bound: one MCP message (jsonrpc::kMaxLineBytes) whose strings may grow six
+// times when re-escaped (a control byte becomes \u00XX), and the fields around them.
+constexpr std::size_t kMaxRequestBytes = 6 * jsonrpc::kMaxLineBytes + 64 * 1024;
+
+// A put's content, whole: it came as one JSON string, so nothing can cut it.
+gate::UploadReader upload_of(std::string content) {
+    return [content = std::move(content)](std::uint64_t max_bytes, std::chrono::milliseconds) {
+        gate::Upload upload;
+        upload.bytes = content.substr(0, max_bytes + 1);  // one more tells "too large"
+        upload.complete = true;
+        return upload;
+    };
+}
 
 // Keeps up to kMaxToolOutputBytes of each stream; the gate counts every byte anyway. Copies
 // the end of each chunk to the session's output pipe for progress notifications.
@@ -89,37 +109,87 @@ CallReport report_of(const gate::Context& context, const gate::Request& request,
     return c;
 }
 
-// The worker's whole life; never returns.
-[[noreturn]] void run_worker(const gate::Context& context, const gate::Request& request,
-                             int report_fd, int tail_fd) {
-    int status = 0;
-    try {
-        Capture capture;
-        capture.tail_fd = tail_fd;
-        const execution::OutputSink sink = [&capture](execution::Stream s, std::string_view bytes) {
-            return capture.take(s, bytes);
-        };
-        // The report pipe is the worker's link to the session: when the session is gone the
-        // pipe's write end reports POLLERR, which execution::run treats as a departed client.
-        gate::Request call = request;
-        call.detach_close_fds = {report_fd, tail_fd};  // a task's supervisor outlives the call
-        // Each call counts against the key's guardrails, as a request of its own; the slot
-        // is held until this worker ends.
-        os::UniqueFd slot;
-        std::optional<gate::Response> over = gate::admit(context, call, slot);
-        if (slot.get() >= 0) call.detach_close_fds.push_back(slot.get());
-        const gate::Response response =
-            over ? std::move(*over) : gate::handle(context, call, sink, {report_fd});
-        const std::string text = to_json(report_of(context, request, response, capture))
-                                     .dump(-1, ' ', false, Json::error_handler_t::replace);
-        if (!os::write_all(report_fd, text)) status = 1;
-    } catch (...) {  // bad_alloc; nothing crosses the fork
-        status = 70;
+// One call: the gate, then the report line. False when the report could not be written.
+bool run_call(const gate::Context& context, const gate::Request& request, int request_fd,
+              int report_fd, int tail_fd) {
+    Capture capture;
+    capture.tail_fd = tail_fd;
+    const execution::OutputSink sink = [&capture](execution::Stream s, std::string_view bytes) {
+        return capture.take(s, bytes);
+    };
+    // The report pipe is the worker's link to the session: when the session is gone the
+    // pipe's write end reports POLLERR, which execution::run treats as a departed client.
+    gate::Request call = request;
+    call.detach_close_fds = {request_fd, report_fd, tail_fd};  // a task's supervisor outlives it
+    // Each call counts against the key's guardrails, as a request of its own; the slot is
+    // held until the call ends.
+    os::UniqueFd slot;
+    std::optional<gate::Response> over = gate::admit(context, call, slot);
+    if (slot.get() >= 0) call.detach_close_fds.push_back(slot.get());
+    const gate::Response response =
+        over ? std::move(*over) : gate::handle(context, call, sink, {report_fd});
+    // One line: dump(-1) escapes every newline inside the report's strings.
+    const std::string text = to_json(report_of(context, request, response, capture))
+                                 .dump(-1, ' ', false, Json::error_handler_t::replace) +
+                             '\n';
+    return os::write_all(report_fd, text);
+}
+
+// The next request line, without its newline; nullopt at the pipe's end. A line over
+// kMaxRequestBytes, or a read error, is the end too: the session never sends one.
+std::optional<std::string> next_request(int fd, std::string& buffer) {
+    std::array<char, 16 * 1024> chunk{};
+    for (;;) {
+        if (const std::size_t end = buffer.find('\n'); end != std::string::npos) {
+            std::string line = buffer.substr(0, end);
+            buffer.erase(0, end + 1);
+            return line;
+        }
+        if (buffer.size() > kMaxRequestBytes) return std::nullopt;
+        const ssize_t n = ::read(fd, chunk.data(), chunk.size());
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) return std::nullopt;
+        buffer.append(chunk.data(), static_cast<std::size_t>(n));
     }
-    // The session answers once the report's pipe closes: now, not after this process's
-    // memory is torn down by _exit (the descriptors are closed last).
-    ::close(report_fd);
-    ::_exit(status);
+}
+
+// Signals the last call left pending (a cancellation that came after its command ended, a
+// SIGCHLD): the next call starts with none. The session never reuses a worker it signalled.
+void discard_pending_signals() {
+    sigset_t set;
+    ::sigemptyset(&set);
+    for (const int sig : {SIGCHLD, SIGHUP, SIGTERM, SIGINT}) ::sigaddset(&set, sig);
+    const timespec now{};
+    while (::sigtimedwait(&set, nullptr, &now) > 0) {
+    }
+}
+
+// The worker's whole life: one call per request line, until the session closes the pipe (or
+// dies: the pipe's end comes with it). Never returns.
+[[noreturn]] void serve_calls(const gate::Context& context, int request_fd, int report_fd,
+                              int tail_fd) {
+    std::string buffer;
+    for (;;) {
+        const std::optional<std::string> line = next_request(request_fd, buffer);
+        if (!line) ::_exit(buffer.empty() ? 0 : 70);
+        bool reported = false;
+        try {
+            const Json json = Json::parse(*line, nullptr, false);
+            Result<CallRequest> call = json.is_discarded()
+                                           ? Result<CallRequest>(Error{"not JSON", ""})
+                                           : call_from_json(json);
+            if (call) {
+                if (call.value().upload)
+                    call.value().request.upload = upload_of(*call.value().upload);
+                reported = run_call(context, call.value().request, request_fd, report_fd, tail_fd);
+            }
+        } catch (...) {  // bad_alloc; nothing crosses the fork
+        }
+        // No report (a broken request, no memory, a gone session): the session answers from
+        // the worker's end, and this worker ends.
+        if (!reported) ::_exit(70);
+        discard_pending_signals();
+    }
 }
 
 }  // namespace
@@ -193,29 +263,70 @@ Result<CallReport> report_from_json(const Json& j) {
     }
 }
 
-Result<Worker> start_worker(const gate::Context& context, const gate::Request& request,
-                            const std::vector<int>& close_fds) {
-    int fds[2];
-    if (::pipe2(fds, O_CLOEXEC) != 0)
+Result<Json> to_json(const CallRequest& call) {
+    const gate::Request& r = call.request;
+    // What only other front ends set: a worker would lose it, so it is refused here.
+    if (!r.sudo_user.empty() || !r.target_rule.empty() || !r.parent_request_id.empty() ||
+        !r.task_id.empty() || !r.detach_close_fds.empty() || r.upload) {
+        return Error{"a session's request carries a field a worker does not take", ""};
+    }
+    Json json{{"text", r.text},
+              {"argv", r.argv ? Json(*r.argv) : Json(nullptr)},
+              {"pipeline", r.pipeline ? Json(*r.pipeline) : Json(nullptr)},
+              {"key", r.key},
+              {"client", r.client},
+              {"session_id", r.session_id},
+              {"fanout_id", r.fanout_id},
+              {"front_end", r.front_end},
+              {"run_as", r.run_as},
+              {"request_id", r.request_id},
+              {"timeout_ms", r.timeout ? Json(r.timeout->count()) : Json(nullptr)},
+              {"upload", call.upload ? Json(*call.upload) : Json(nullptr)}};
+    return json;
+}
+
+Result<CallRequest> call_from_json(const Json& j) {
+    try {
+        if (!j.is_object() || j.size() != 12) return Error{"not a worker's request", ""};
+        CallRequest call;
+        gate::Request& r = call.request;
+        j.at("text").get_to(r.text);
+        if (!j.at("argv").is_null()) r.argv = j.at("argv").get<std::vector<std::string>>();
+        if (!j.at("pipeline").is_null()) {
+            r.pipeline = j.at("pipeline").get<std::vector<std::vector<std::string>>>();
+        }
+        j.at("key").get_to(r.key);
+        j.at("client").get_to(r.client);
+        j.at("session_id").get_to(r.session_id);
+        j.at("fanout_id").get_to(r.fanout_id);
+        j.at("front_end").get_to(r.front_end);
+        j.at("run_as").get_to(r.run_as);
+        j.at("request_id").get_to(r.request_id);
+        if (!j.at("timeout_ms").is_null()) {
+            r.timeout = std::chrono::milliseconds(j.at("timeout_ms").get<std::int64_t>());
+        }
+        if (!j.at("upload").is_null()) call.upload = j.at("upload").get<std::string>();
+        return call;
+    } catch (const std::exception& e) {
+        return Error{std::string("not a worker's request: ") + e.what(), ""};
+    }
+}
+
+Result<Worker> start_worker(const gate::Context& context, const std::vector<int>& close_fds) {
+    os::UniqueFd request_read, request_write, report_read, report_write, tail_read, tail_write;
+    if (!os::make_pipe(request_read, request_write) || !os::make_pipe(report_read, report_write) ||
+        !os::make_pipe(tail_read, tail_write) ||
+        ::fcntl(tail_write.get(), F_SETFL, O_NONBLOCK) != 0) {
         return Error{"cannot create a pipe: " + std::string(std::strerror(errno)), ""};
-    int tail[2];
-    if (::pipe2(tail, O_CLOEXEC | O_NONBLOCK) != 0) {
-        const int err = errno;
-        ::close(fds[0]);
-        ::close(fds[1]);
-        return Error{"cannot create a pipe: " + std::string(std::strerror(err)), ""};
     }
     const pid_t parent = ::getpid();
     const pid_t pid = ::fork();
-    if (pid < 0) {
-        const int err = errno;
-        for (const int fd : {fds[0], fds[1], tail[0], tail[1]}) ::close(fd);
-        return Error{"cannot start a worker: " + std::string(std::strerror(err)), ""};
-    }
+    if (pid < 0) return Error{"cannot start a worker: " + std::string(std::strerror(errno)), ""};
     if (pid == 0) {
         // 1. The session's death reaches the worker as SIGHUP, which stays blocked (inherited
-        //    mask) until execution::run reads it and kills the command. The re-check closes
-        //    the window in which the session died before prctl.
+        //    mask) until execution::run reads it and kills the command; an idle worker sees
+        //    the request pipe end instead. The re-check closes the window in which the
+        //    session died before prctl.
         if (::prctl(PR_SET_PDEATHSIG, SIGHUP) != 0 || ::getppid() != parent) ::_exit(70);
         // 2. stdin and stdout carry the MCP stream: nothing in the worker may read or write
         //    them, and a rule that allows stdin gets an empty one.
@@ -223,16 +334,30 @@ Result<Worker> start_worker(const gate::Context& context, const gate::Request& r
         if (null_fd < 0 || ::dup2(null_fd, STDIN_FILENO) < 0 || ::dup2(null_fd, STDOUT_FILENO) < 0)
             ::_exit(70);
         if (null_fd > STDERR_FILENO) ::close(null_fd);
-        // 3. The session's descriptors (its signalfd, other workers' pipes): not ours.
-        ::close(fds[0]);
-        ::close(tail[0]);
+        // 3. The session's descriptors (its signalfd, other workers' pipes) and the session's
+        //    ends of ours: not ours. The request pipe's end then comes with the session's.
+        request_write.reset();
+        report_read.reset();
+        tail_read.reset();
         for (const int fd : close_fds) ::close(fd);
-        run_worker(context, request, fds[1], tail[1]);
+        serve_calls(context, request_read.get(), report_write.get(), tail_write.get());
     }
-    ::close(fds[1]);
-    ::close(tail[1]);
-    ::fcntl(fds[0], F_SETFL, ::fcntl(fds[0], F_GETFL) | O_NONBLOCK);
-    return Worker{pid, fds[0], tail[0]};
+    ::fcntl(report_read.get(), F_SETFL, O_NONBLOCK);
+    ::fcntl(tail_read.get(), F_SETFL, O_NONBLOCK);
+    return Worker{pid, request_write.release(), report_read.release(), tail_read.release()};
+}
+
+Result<std::string> request_line(const CallRequest& call) {
+    Result<Json> json = to_json(call);
+    if (!json) return json.error();
+    std::string line;
+    try {
+        line = json.value().dump(-1, ' ', false, Json::error_handler_t::strict) + '\n';
+    } catch (const Json::exception&) {
+        return Error{"the request is not valid UTF-8", ""};
+    }
+    if (line.size() > kMaxRequestBytes) return Error{"the request is too large for a worker", ""};
+    return line;
 }
 
 }  // namespace bridle::session

@@ -1,13 +1,17 @@
 // SPDX-License-Identifier: Apache-2.0
-// One tools/call run_command in a process of its own: the worker calls gate::handle (which
-// needs a process to itself: it blocks signals, becomes a subreaper and reaps every child)
-// and reports the result to the session over a pipe.
+// The processes that run a session's tools/call requests (run_command, read_file,
+// write_file): each call's gate::handle runs in a worker (it needs a process to itself: it
+// blocks signals, becomes a subreaper and reaps every child), which reports the result to
+// the session over a pipe. A worker is forked once and serves one call after another: a fork
+// of the session per call, and the copy-on-write faults that follow it, were the largest
+// part of a call's cost (docs/benchmarks.md, "A session call, step by step").
 #pragma once
 
 #include <sys/types.h>
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -52,21 +56,40 @@ Result<CallReport> report_from_json(const jsonrpc::Json& json);
 
 struct Worker {
     pid_t pid = -1;
-    int fd = -1;  // read end of the report pipe (O_CLOEXEC, non-blocking); the caller closes it
+    int request_fd = -1;  // write end of the request pipe (O_CLOEXEC): one request per line
+    int fd = -1;  // read end of the report pipe (O_CLOEXEC, non-blocking): one report per line
     // Read end of the output pipe (O_CLOEXEC, non-blocking): a copy of what the command
     // writes, as the client would get it, while it runs (for progress). Best effort: the
-    // worker drops what does not fit rather than wait. The caller closes it.
+    // worker drops what does not fit rather than wait. It never holds a finished call's
+    // bytes once that call's report has been read to its end.
     int tail_fd = -1;
 };
 
-// Forks a worker for `request`. In the worker: the death of the session delivers SIGHUP
+// One call as the session hands it to a worker: the request, and a put's content (a
+// write_file's), from which the worker makes the gate's upload reader.
+struct CallRequest {
+    gate::Request request;
+    std::optional<std::string> upload;
+};
+
+// The call on the request pipe, and back. Only what a session's request carries crosses it;
+// anything else set in `request` is refused (an error, never dropped).
+Result<jsonrpc::Json> to_json(const CallRequest& call);
+Result<CallRequest> call_from_json(const jsonrpc::Json& json);
+
+// Forks a worker. In the worker: the death of the session delivers SIGHUP
 // (PR_SET_PDEATHSIG); stdin and stdout are /dev/null (they are the MCP stream); `close_fds`
-// (the session's own descriptors) are closed; then gate::handle (its output copied to the
-// output pipe as it comes), the report, _exit. The
-// caller must have SIGHUP, SIGTERM, SIGINT and SIGCHLD blocked: the worker inherits the
-// mask, so a cancellation that arrives before gate::handle starts the command stays
-// pending and is read by execution::run's signalfd (see session.cpp).
-Result<Worker> start_worker(const gate::Context& context, const gate::Request& request,
-                            const std::vector<int>& close_fds);
+// (the session's own descriptors: its signalfd, other workers' pipes) are closed; then, for
+// each request line: gate::handle (its output copied to the output pipe as it comes), the
+// report line; at the request pipe's end, _exit. The caller must have SIGHUP, SIGTERM, SIGINT
+// and SIGCHLD blocked: the worker inherits the mask, so a cancellation that arrives before
+// gate::handle starts the command stays pending and is read by execution::run's signalfd (see
+// session.cpp). A worker that was signalled must not be given another call: a signal that
+// came after its report could end the next one.
+Result<Worker> start_worker(const gate::Context& context, const std::vector<int>& close_fds);
+
+// `call` as the line a worker reads (the session writes it to Worker::request_fd). An error
+// when it cannot be one: not UTF-8, or larger than a worker takes.
+Result<std::string> request_line(const CallRequest& call);
 
 }  // namespace bridle::session

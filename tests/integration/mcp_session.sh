@@ -256,6 +256,50 @@ else
     kill "$client" 2>/dev/null
 fi
 
+# ---- workers: one serves call after call; a cancelled or killed one never gets another ---------
+# The decision record's _PID is the worker's. Calls one at a time (each waits for its answer).
+mkfifo "$IT_WORK/workers.in"
+journal_mark
+timeout -k 5 90 ssh "${SSH_ARGS[@]}" mcp <"$IT_WORK/workers.in" >"$IT_WORK/raw.out" 2>"$IT_WORK/raw.err" &
+client=$!
+exec 7>"$IT_WORK/workers.in"
+worker_call() {
+    printf '{"jsonrpc":"2.0","id":"%s","method":"tools/call","params":{"name":"run_command","arguments":{"argv":%s}}}\n' "$1" "$2" >&7
+}
+answered() { grep -q "\"id\":\"$1\"" "$IT_WORK/raw.out"; }
+# worker_of ID: the _PID of the decision record of the call answered as ID.
+worker_of() {
+    bridle_records >/dev/null
+    rec_get _PID BRIDLE_EVENT=decision \
+        BRIDLE_REQUEST_ID="$(answer "\"$1\"" 'm["result"]["structuredContent"]["request_id"]')"
+}
+echo "$INIT" >&7
+worker_call w1 '["echo","one"]' && wait_until 10 answered w1
+worker_call w2 '["echo","two"]' && wait_until 10 answered w2
+worker_call w3 '["sleep","447"]' && wait_until 10 pgrep -f -x 'sleep 447' >/dev/null
+echo '{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":"w3"}}' >&7
+wait_until 10 bash -c '! pgrep -f -x "sleep 447" >/dev/null'
+worker_call w4 '["echo","four"]' && wait_until 10 answered w4
+w4_worker=$(worker_of w4)
+[[ -n $w4_worker ]] && kill -KILL "$w4_worker"   # the idle worker, from outside
+sleep 0.3
+worker_call w5 '["echo","five"]' && wait_until 10 answered w5
+worker_call w6 '["echo","six"]' && wait_until 10 answered w6
+exec 7>&-
+wait "$client"
+for id in w1 w2 w4 w5 w6; do
+    assert_eq "workers.$id-ok" "ok" "$(answer "\"$id\"" 'm["result"]["structuredContent"]["status"]')"
+done
+assert_eq workers.w6-output "six" "$(answer '"w6"' 'm["result"]["structuredContent"]["stdout"].strip()')"
+bridle_records >/dev/null
+w3_worker=$(rec_get _PID BRIDLE_EVENT=decision BRIDLE_COMMAND="sleep 447")
+assert_match workers.recorded "$(worker_of w1) $w3_worker" '^[0-9]+ [0-9]+$'
+assert_eq workers.one-serves-in-turn "$(worker_of w1) $(worker_of w1)" "$(worker_of w2) $w3_worker"
+assert_ne workers.cancelled-not-reused "$w3_worker" "$w4_worker"
+assert_ne workers.killed-replaced "$w4_worker" "$(worker_of w5)"
+assert_eq workers.replacement-serves-in-turn "$(worker_of w5)" "$(worker_of w6)"
+assert_match workers.cancelled-recorded "$(rec_get BRIDLE_DISCONNECTED BRIDLE_EVENT=result BRIDLE_COMMAND="sleep 447")" '^(1|true|yes)$'
+
 # ---- the official SDK client ------------------------------------------------------------------------
 # run_client LABEL [SCRIPT SCENARIO]: an SDK client (default: the v1 SDK's client.mjs with
 # scenario LABEL) spawns `ssh ... mcp`; its PASS/FAIL lines count here as sdk.LABEL.*.

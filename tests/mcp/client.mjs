@@ -236,11 +236,20 @@ async function tasks() {
   r = await client.callTool({ name: "cancel_task", arguments: { task_id: id } });
   check("tasks.cancel-ended-refused", r.isError === true, show(r));
 
-  // A long one, cancelled.
+  // A long one, cancelled. Started by a worker that has run a command before, and followed by
+  // another: the task's supervisor is not that worker's child, so the next call's clean-up
+  // does not kill it.
+  r = await client.callTool({ name: "run_command", arguments: { argv: ["echo", "before"] } });
+  check("tasks.command-before", r.structuredContent?.status === "ok", show(r));
   r = await client.callTool({ name: "run_command", arguments: { argv: ["sleep", "599"], background: true } });
   const long = r.structuredContent?.task_id;
   check("tasks.long-started", /^[0-9a-f]{16}$/.test(long ?? ""), show(r));
   check("tasks.long-running", await waitFor(() => count("sleep 599") === 1, 10), "sleep 599 did not start");
+  r = await client.callTool({ name: "run_command", arguments: { argv: ["echo", "after"] } });
+  check("tasks.command-after", r.structuredContent?.status === "ok", show(r));
+  check("tasks.long-outlives-the-next-call", count("sleep 599") === 1, "sleep 599 is gone");
+  r = await client.callTool({ name: "get_task", arguments: { task_id: long } });
+  check("tasks.long-still-running", r.structuredContent?.state === "running", show(r));
   r = await client.callTool({ name: "cancel_task", arguments: { task_id: long } });
   check("tasks.cancel", r.isError !== true, show(r));
   check("tasks.cancel-killed", await waitFor(() => count("sleep 599") === 0, 10), "sleep 599 still running");

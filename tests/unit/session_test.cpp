@@ -19,6 +19,7 @@
 #include "session/task_tools.hpp"
 #include "session/tools.hpp"
 #include "session/wait_tool.hpp"
+#include "session/worker.hpp"
 
 namespace bridle::session {
 namespace {
@@ -303,6 +304,85 @@ TEST(Tools, RunResultStatuses) {
     EXPECT_EQ(tools::error_result("x", true)["structuredContent"]["status"], "error");
     EXPECT_FALSE(tools::error_result("x", false).contains("structuredContent"));
     EXPECT_EQ(tools::not_started_result("x")["structuredContent"]["status"], "cancelled");
+}
+
+// A call crosses the request pipe to a long-lived worker as one line, every field whole.
+TEST(Worker, ACallCrossesTheRequestPipeWholeAsOneLine) {
+    CallRequest call;
+    gate::Request& r = call.request;
+    r.text = "echo 'a b'\n\tc";
+    r.argv = std::vector<std::string>{"printf", "%s\n",
+                                      "\x01"
+                                      "caf\xc3\xa9"};
+    r.pipeline = std::vector<std::vector<std::string>>{{"cat"}, {"wc", "-l"}};
+    r.key = "agent";
+    r.client = "10.0.0.1 50000 10.0.0.2 22";
+    r.session_id = "0123456789abcdef";
+    r.fanout_id = "fan";
+    r.front_end = "mcp";
+    r.run_as = "ai-agent";
+    r.request_id = "rid";
+    r.timeout = std::chrono::milliseconds(1500);
+    call.upload = std::string("line one\nline two\0three", 24);
+    Result<std::string> line = request_line(call);
+    ASSERT_TRUE(line) << line.error().message;
+    EXPECT_EQ(line.value().find('\n'), line.value().size() - 1);
+    Result<CallRequest> back = call_from_json(Json::parse(line.value()));
+    ASSERT_TRUE(back) << back.error().message;
+    const gate::Request& b = back.value().request;
+    EXPECT_EQ(b.text, r.text);
+    EXPECT_EQ(b.argv, r.argv);
+    EXPECT_EQ(b.pipeline, r.pipeline);
+    EXPECT_EQ(b.key, r.key);
+    EXPECT_EQ(b.client, r.client);
+    EXPECT_EQ(b.session_id, r.session_id);
+    EXPECT_EQ(b.fanout_id, r.fanout_id);
+    EXPECT_EQ(b.front_end, r.front_end);
+    EXPECT_EQ(b.run_as, r.run_as);
+    EXPECT_EQ(b.request_id, r.request_id);
+    EXPECT_EQ(b.timeout, r.timeout);
+    EXPECT_EQ(back.value().upload, call.upload);
+    EXPECT_FALSE(b.upload);  // the worker makes the reader
+
+    // Absent stays absent.
+    CallRequest bare;
+    bare.request.text = "uptime";
+    back = call_from_json(Json::parse(request_line(bare).value()));
+    ASSERT_TRUE(back) << back.error().message;
+    EXPECT_FALSE(back.value().request.argv);
+    EXPECT_FALSE(back.value().request.pipeline);
+    EXPECT_FALSE(back.value().request.timeout);
+    EXPECT_FALSE(back.value().upload);
+}
+
+TEST(Worker, WhatCannotCrossWholeIsRefused) {
+    CallRequest call;
+    call.request.text = "echo \xff";  // not UTF-8: escaping would change it
+    EXPECT_FALSE(request_line(call));
+    call.request.text = "echo";
+    call.request.task_id = "t";  // only the task gate sets it: a worker would lose it
+    EXPECT_FALSE(request_line(call));
+    call.request.task_id.clear();
+    call.request.upload = [](std::uint64_t, std::chrono::milliseconds) { return gate::Upload{}; };
+    EXPECT_FALSE(request_line(call));  // the reader is the worker's to make
+    call.request.upload = nullptr;
+    call.upload = std::string(2 * jsonrpc::kMaxLineBytes, '\x01');  // 12 MiB escaped
+    EXPECT_FALSE(request_line(call));
+    call.upload.reset();
+    const Json good = Json::parse(request_line(call).value());
+    EXPECT_TRUE(call_from_json(good));
+    for (const char* field : {"text", "argv", "timeout_ms", "upload"}) {
+        Json missing = good;
+        missing.erase(field);
+        EXPECT_FALSE(call_from_json(missing)) << field;
+    }
+    Json extra = good;
+    extra["sudo_user"] = "root";
+    EXPECT_FALSE(call_from_json(extra));
+    Json wrong = good;
+    wrong["argv"] = Json::array({1, 2});
+    EXPECT_FALSE(call_from_json(wrong));
+    EXPECT_FALSE(call_from_json(Json::array()));
 }
 
 TEST(Tools, DefinitionsAndAnnotations) {
