@@ -12,7 +12,7 @@
 //     execution::run, which blocks the same set and reads it from its own signalfd, sees it
 //     as soon as the command is up: it kills the command's tree and writes the result
 //     record. A worker whose request is denied never starts anything, so the pending
-//     signal does not matter: it discards it after its report, and it is not given another
+//     signal does not matter: it discards it before its report, and it is not given another
 //     call (keep_worker), so a signal that comes later cannot end the next one either.
 //  3. The session is a child subreaper: if a worker dies without cleaning up (SIGKILL), its
 //     command's orphans reparent to the session, which kills them (kill_orphans) and, at

@@ -109,29 +109,49 @@ CallReport report_of(const gate::Context& context, const gate::Request& request,
     return c;
 }
 
+// Signals the call left pending (a cancellation that came after its command ended, a
+// SIGCHLD): the next call starts with none.
+void discard_pending_signals() {
+    sigset_t set;
+    ::sigemptyset(&set);
+    for (const int sig : {SIGCHLD, SIGHUP, SIGTERM, SIGINT}) ::sigaddset(&set, sig);
+    const timespec now{};
+    while (::sigtimedwait(&set, nullptr, &now) > 0) {
+    }
+}
+
 // One call: the gate, then the report line. False when the report could not be written.
 bool run_call(const gate::Context& context, const gate::Request& request, int request_fd,
               int report_fd, int tail_fd) {
-    Capture capture;
-    capture.tail_fd = tail_fd;
-    const execution::OutputSink sink = [&capture](execution::Stream s, std::string_view bytes) {
-        return capture.take(s, bytes);
-    };
-    // The report pipe is the worker's link to the session: when the session is gone the
-    // pipe's write end reports POLLERR, which execution::run treats as a departed client.
-    gate::Request call = request;
-    call.detach_close_fds = {request_fd, report_fd, tail_fd};  // a task's supervisor outlives it
-    // Each call counts against the key's guardrails, as a request of its own; the slot is
-    // held until the call ends.
-    os::UniqueFd slot;
-    std::optional<gate::Response> over = gate::admit(context, call, slot);
-    if (slot.get() >= 0) call.detach_close_fds.push_back(slot.get());
-    const gate::Response response =
-        over ? std::move(*over) : gate::handle(context, call, sink, {report_fd});
-    // One line: dump(-1) escapes every newline inside the report's strings.
-    const std::string text = to_json(report_of(context, request, response, capture))
-                                 .dump(-1, ' ', false, Json::error_handler_t::replace) +
-                             '\n';
+    std::string text;
+    {
+        Capture capture;
+        capture.tail_fd = tail_fd;
+        const execution::OutputSink sink = [&capture](execution::Stream s, std::string_view bytes) {
+            return capture.take(s, bytes);
+        };
+        // The report pipe is the worker's link to the session: when the session is gone the
+        // pipe's write end reports POLLERR, which execution::run treats as a departed client.
+        gate::Request call = request;
+        call.detach_close_fds = {request_fd, report_fd, tail_fd};  // a task's supervisor
+                                                                   // outlives the call
+        // Each call counts against the key's guardrails, as a request of its own; the slot
+        // is held until the call is done, and given back before its answer.
+        os::UniqueFd slot;
+        std::optional<gate::Response> over = gate::admit(context, call, slot);
+        if (slot.get() >= 0) call.detach_close_fds.push_back(slot.get());
+        const gate::Response response =
+            over ? std::move(*over) : gate::handle(context, call, sink, {report_fd});
+        // One line: dump(-1) escapes every newline inside the report's strings.
+        text = to_json(report_of(context, request, response, capture))
+                   .dump(-1, ' ', false, Json::error_handler_t::replace) +
+               '\n';
+    }
+    // Before the report, not after it: once the session has the report it may hand over the
+    // next call and cancel it at once, and that signal must not be discarded. One for this
+    // call that comes later stays pending, but the session never reuses a worker it
+    // signalled.
+    discard_pending_signals();
     return os::write_all(report_fd, text);
 }
 
@@ -150,17 +170,6 @@ std::optional<std::string> next_request(int fd, std::string& buffer) {
         if (n < 0 && errno == EINTR) continue;
         if (n <= 0) return std::nullopt;
         buffer.append(chunk.data(), static_cast<std::size_t>(n));
-    }
-}
-
-// Signals the last call left pending (a cancellation that came after its command ended, a
-// SIGCHLD): the next call starts with none. The session never reuses a worker it signalled.
-void discard_pending_signals() {
-    sigset_t set;
-    ::sigemptyset(&set);
-    for (const int sig : {SIGCHLD, SIGHUP, SIGTERM, SIGINT}) ::sigaddset(&set, sig);
-    const timespec now{};
-    while (::sigtimedwait(&set, nullptr, &now) > 0) {
     }
 }
 
@@ -188,7 +197,6 @@ void discard_pending_signals() {
         // No report (a broken request, no memory, a gone session): the session answers from
         // the worker's end, and this worker ends.
         if (!reported) ::_exit(70);
-        discard_pending_signals();
     }
 }
 

@@ -285,6 +285,17 @@ w4_worker=$(worker_of w4)
 sleep 0.3
 worker_call w5 '["echo","five"]' && wait_until 10 answered w5
 worker_call w6 '["echo","six"]' && wait_until 10 answered w6
+# Cancelled in the same write as the call: the signal reaches a kept worker that may still be
+# finishing w6, and must end this call, not be discarded with w6's leftovers.
+printf '%s\n%s\n' \
+    '{"jsonrpc":"2.0","id":"w7","method":"tools/call","params":{"name":"run_command","arguments":{"argv":["sleep","449"]}}}' \
+    '{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":"w7"}}' >&7
+w7_recorded() {
+    bridle_records >/dev/null
+    [[ $(rec_count BRIDLE_EVENT=result BRIDLE_COMMAND="sleep 449") == 1 ]]
+}
+if wait_until 15 w7_recorded; then pass workers.cancelled-at-once-ended
+else fail workers.cancelled-at-once-ended "no result record for sleep 449 while the session lives"; fi
 exec 7>&-
 wait "$client"
 for id in w1 w2 w4 w5 w6; do
@@ -298,6 +309,7 @@ assert_eq workers.one-serves-in-turn "$(worker_of w1) $(worker_of w1)" "$(worker
 assert_ne workers.cancelled-not-reused "$w3_worker" "$w4_worker"
 assert_ne workers.killed-replaced "$w4_worker" "$(worker_of w5)"
 assert_eq workers.replacement-serves-in-turn "$(worker_of w5)" "$(worker_of w6)"
+assert_match workers.cancelled-at-once-recorded "$(rec_get BRIDLE_DISCONNECTED BRIDLE_EVENT=result BRIDLE_COMMAND="sleep 449")" '^(1|true|yes)$'
 assert_match workers.cancelled-recorded "$(rec_get BRIDLE_DISCONNECTED BRIDLE_EVENT=result BRIDLE_COMMAND="sleep 447")" '^(1|true|yes)$'
 
 # ---- the official SDK client ------------------------------------------------------------------------
