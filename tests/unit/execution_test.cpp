@@ -587,8 +587,10 @@ TEST(Execution, HangupFdDisconnects) {
                   0);
         Spec spec = make_spec({"/bin/sleep", "30"});
         spec.hangup_fds = {fds[0]};
+        // The thread starts before run() starts its clock: 250 ms, so that the close always
+        // comes at least 200 ms into the run (a 200 ms sleep once measured 199 ms).
         std::thread client([peer = fds[1]] {
-            std::this_thread::sleep_for(200ms);
+            std::this_thread::sleep_for(250ms);
             ::close(peer);
         });
         const Ran ran = run_capturing(spec);
