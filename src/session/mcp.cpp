@@ -348,7 +348,7 @@ void Session::cancel(const Json& request_id) {
             // command's tree, SIGKILL after at most 1 s, then the result record. A reaped
             // worker's pid may belong to someone else by now: never signal it.
             call.cancelled = true;
-            if (!call.reaped) ::kill(call.pid, SIGTERM);
+            if (!call.reaped) ::kill(call.worker.pid, SIGTERM);
         }
     }
 }

@@ -104,33 +104,33 @@ void Session::enqueue(Pending pending) {
 
 std::vector<int> Session::own_fds() const {
     std::vector<int> fds{signal_fd_};
-    for (const Call& c : calls_) {
-        for (const int fd : {c.request_fd, c.fd, c.tail_fd}) {
+    const auto add = [&fds](const Worker& w) {
+        for (const int fd : {w.request_fd, w.fd, w.tail_fd}) {
             if (fd >= 0) fds.push_back(fd);
         }
-    }
-    for (const Worker& w : idle_) fds.insert(fds.end(), {w.request_fd, w.fd, w.tail_fd});
+    };
+    for (const Call& c : calls_) add(c.worker);
+    for (const Worker& w : idle_) add(w);
     return fds;
 }
 
 Result<Worker> Session::hand_over(const std::string& line) {
-    while (!idle_.empty()) {
-        const Worker worker = idle_.back();
-        idle_.pop_back();
-        if (os::write_all(worker.request_fd, line)) return worker;
-        // It died while idle (EPIPE: SIGPIPE is ignored); reap_children reaps it.
-        for (const int fd : {worker.request_fd, worker.fd, worker.tail_fd}) ::close(fd);
-    }
-    auto worker = start_worker(context_, own_fds());
-    if (!worker) return worker;
-    if (!os::write_all(worker.value().request_fd, line)) {
+    for (;;) {
+        const bool idle = !idle_.empty();
+        Result<Worker> worker =
+            idle ? Result<Worker>(idle_.back()) : start_worker(context_, own_fds());
+        if (idle) idle_.pop_back();
+        if (!worker) return worker;
+        if (os::write_all(worker.value().request_fd, line)) return worker;
+        // Gone (EPIPE: SIGPIPE is ignored); reap_children reaps it. An idle one died while it
+        // waited: the next one takes the call.
         const int err = errno;
-        for (const int fd : {worker.value().request_fd, worker.value().fd, worker.value().tail_fd})
-            ::close(fd);
-        return Error{"the worker ended before it took the call: " + std::string(std::strerror(err)),
-                     ""};
+        close_fds(worker.value());
+        if (!idle) {
+            return Error{
+                "the worker ended before it took the call: " + std::string(std::strerror(err)), ""};
+        }
     }
-    return worker;
 }
 
 void Session::start_pending() {
@@ -145,10 +145,7 @@ void Session::start_pending() {
         }
         Call call;
         call.id = std::move(p.id);
-        call.pid = worker.value().pid;
-        call.request_fd = worker.value().request_fd;
-        call.fd = worker.value().fd;
-        call.tail_fd = worker.value().tail_fd;
+        call.worker = worker.value();
         call.progress_token = std::move(p.progress_token);
         call.era = p.era;
         call.tool = p.tool;
@@ -157,12 +154,7 @@ void Session::start_pending() {
         call.fanout_id = p.request.fanout_id;
         call.started = Clock::now();
         call.next_progress = call.started + kProgressInterval;
-        if (p.request.argv) {
-            for (const auto& w : *p.request.argv) call.label += (call.label.empty() ? "" : " ") + w;
-        } else {
-            call.label = p.request.text;
-        }
-        call.label = escape_text(call.label, 120);
+        call.label = escape_text(p.request.argv ? join(*p.request.argv, " ") : p.request.text, 120);
         calls_.push_back(std::move(call));
     }
 }
@@ -186,13 +178,13 @@ void Session::read_stdin() {
 void Session::read_report(Call& call) {
     std::vector<char>& buffer = read_buffer_;
     for (;;) {
-        const ssize_t n = ::read(call.fd, buffer.data(), buffer.size());
+        const ssize_t n = ::read(call.worker.fd, buffer.data(), buffer.size());
         if (n > 0) {
             if (call.report.size() + static_cast<std::size_t>(n) > kMaxReportBytes) {
                 // Cannot happen with kMaxToolOutputBytes; bounded anyway. The worker writes
                 // its report only after gate::handle returned (the command is gone and
                 // recorded), and its signals are blocked: SIGKILL is what ends it.
-                if (!call.reaped) ::kill(call.pid, SIGKILL);
+                if (!call.reaped) ::kill(call.worker.pid, SIGKILL);
                 call.report.clear();
                 call.pipe_closed = true;
                 return;
@@ -200,8 +192,7 @@ void Session::read_report(Call& call) {
             call.report.append(buffer.data(), static_cast<std::size_t>(n));
             // One line per call: its end is the report's, and the worker now waits for the
             // next request (it writes nothing more until then).
-            if (call.report.back() == '\n') {
-                call.report_complete = true;
+            if (call.report_complete()) {
                 call.pipe_closed = true;
                 return;
             }
@@ -217,7 +208,7 @@ void Session::read_report(Call& call) {
 void Session::read_tail(Call& call) {
     std::vector<char>& buffer = read_buffer_;
     for (;;) {
-        const ssize_t n = ::read(call.tail_fd, buffer.data(), buffer.size());
+        const ssize_t n = ::read(call.worker.tail_fd, buffer.data(), buffer.size());
         if (n > 0) {
             tools::keep_tail(call.tail,
                              std::string_view(buffer.data(), static_cast<std::size_t>(n)));
@@ -225,19 +216,10 @@ void Session::read_tail(Call& call) {
         }
         if (n < 0 && errno == EINTR) continue;
         if (n < 0 && errno == EAGAIN) return;
-        ::close(call.tail_fd);  // EOF: the worker is exiting
-        call.tail_fd = -1;
+        ::close(call.worker.tail_fd);  // EOF: the worker is exiting
+        call.worker.tail_fd = -1;
         return;
     }
-}
-
-void Session::close_fds(Call& call) {
-    if (call.request_fd >= 0) ::close(call.request_fd);  // the worker's end: it exits
-    call.request_fd = -1;
-    if (call.fd >= 0) ::close(call.fd);
-    call.fd = -1;
-    if (call.tail_fd >= 0) ::close(call.tail_fd);
-    call.tail_fd = -1;
 }
 
 void Session::handle_signals() {
@@ -256,8 +238,8 @@ void Session::reap_children() {
     pid_t pid;
     bool orphan_seen = false;
     while ((pid = ::waitpid(-1, &status, WNOHANG)) > 0) {
-        const auto call =
-            std::find_if(calls_.begin(), calls_.end(), [&](const Call& c) { return c.pid == pid; });
+        const auto call = std::find_if(calls_.begin(), calls_.end(),
+                                       [&](const Call& c) { return c.worker.pid == pid; });
         if (call != calls_.end()) {
             call->reaped = true;
             if (!WIFEXITED(status)) orphan_seen = true;  // it may have left its command behind
@@ -266,7 +248,7 @@ void Session::reap_children() {
         const auto idle =
             std::find_if(idle_.begin(), idle_.end(), [&](const Worker& w) { return w.pid == pid; });
         if (idle != idle_.end()) {
-            for (const int fd : {idle->request_fd, idle->fd, idle->tail_fd}) ::close(fd);
+            close_fds(*idle);
             idle_.erase(idle);
         }
         tasks_.erase(std::remove(tasks_.begin(), tasks_.end(), pid), tasks_.end());
@@ -275,7 +257,7 @@ void Session::reap_children() {
     for (const pid_t child : execution::list_children()) {
         const bool is_worker =
             std::any_of(calls_.begin(), calls_.end(),
-                        [&](const Call& c) { return c.pid == child && !c.reaped; }) ||
+                        [&](const Call& c) { return c.worker.pid == child && !c.reaped; }) ||
             std::any_of(idle_.begin(), idle_.end(),
                         [&](const Worker& w) { return w.pid == child; });
         if (!is_worker && !is_task(child)) ::kill(child, SIGKILL);
@@ -289,16 +271,16 @@ bool Session::is_task(pid_t pid) const {
 bool Session::keep_worker(Call& call) {
     // Not after a signal (a cancellation, the session's end: one that came late would end
     // the next call), nor after anything but a whole report, nor when the session ends.
-    if (ending_ || call.cancelled || call.ending || call.reaped || !call.report_complete ||
-        call.request_fd < 0 || idle_.size() >= max_running_) {
+    if (ending_ || call.cancelled || call.ending || call.reaped || !call.report_complete() ||
+        call.worker.request_fd < 0 || idle_.size() >= max_running_) {
         return false;
     }
     // The finished call's last output is in the tail pipe already (the worker wrote it before
     // its report): take it now, so that the next call's progress starts empty.
-    if (call.tail_fd >= 0) read_tail(call);
-    if (call.tail_fd < 0) return false;  // its end: the worker is going
-    idle_.push_back(Worker{call.pid, call.request_fd, call.fd, call.tail_fd});
-    call.request_fd = call.fd = call.tail_fd = -1;
+    if (call.worker.tail_fd >= 0) read_tail(call);
+    if (call.worker.tail_fd < 0) return false;  // its end: the worker is going
+    idle_.push_back(call.worker);
+    call.worker = Worker{};  // the call's copy: its pipes are the idle worker's now
     return true;
 }
 
@@ -323,7 +305,7 @@ void Session::finish_calls() {
                           : report_from_json(parsed);
         if (!report && !it->reaped) {
             // A broken report line from a live worker: end it, and answer once it is reaped.
-            close_fds(*it);
+            close_fds(it->worker);
             ++it;
             continue;
         }
@@ -353,7 +335,7 @@ void Session::finish_calls() {
             it = calls_.erase(it);
             continue;
         }
-        close_fds(*it);
+        close_fds(it->worker);
         if (it->reaped) {
             it = calls_.erase(it);
         } else {
@@ -389,8 +371,8 @@ int Session::run() {
         fds.clear();
         fds.push_back({STDIN_FILENO, POLLIN, 0});
         fds.push_back({signal_fd_, POLLIN, 0});
-        for (const Call& c : calls_) fds.push_back({c.pipe_closed ? -1 : c.fd, POLLIN, 0});
-        for (const Call& c : calls_) fds.push_back({c.tail_fd, POLLIN, 0});  // -1: skipped
+        for (const Call& c : calls_) fds.push_back({c.pipe_closed ? -1 : c.worker.fd, POLLIN, 0});
+        for (const Call& c : calls_) fds.push_back({c.worker.tail_fd, POLLIN, 0});  // -1: skipped
         const bool progress_due = std::any_of(calls_.begin(), calls_.end(), [](const Call& c) {
             return !c.progress_token.is_null();
         });
@@ -418,9 +400,7 @@ int Session::run() {
 void Session::shut_down() {
     ending_ = true;
     // Idle workers end at their request pipe's end (and are reaped below).
-    for (const Worker& w : idle_) {
-        for (const int fd : {w.request_fd, w.fd, w.tail_fd}) ::close(fd);
-    }
+    for (Worker& w : idle_) close_fds(w);
     idle_.clear();
     // Waits end at once, answered with the state seen last if stdout is still there.
     for (Wait& wait : waits_) end_wait(wait, "ended", true);
@@ -432,14 +412,14 @@ void Session::shut_down() {
     }
     for (Call& call : calls_) {
         call.ending = true;
-        if (!call.reaped) ::kill(call.pid, SIGTERM);  // a reaped pid may be someone else's
+        if (!call.reaped) ::kill(call.worker.pid, SIGTERM);  // a reaped pid may be someone else's
     }
     const Clock::time_point give_up = Clock::now() + kShutdownLimit;
     std::vector<pollfd> fds;
     while (!calls_.empty() && Clock::now() < give_up) {
         fds.clear();
         fds.push_back({signal_fd_, POLLIN, 0});
-        for (const Call& c : calls_) fds.push_back({c.pipe_closed ? -1 : c.fd, POLLIN, 0});
+        for (const Call& c : calls_) fds.push_back({c.pipe_closed ? -1 : c.worker.fd, POLLIN, 0});
         if (::poll(fds.data(), fds.size(), 100) > 0) {
             if (fds[0].revents != 0) handle_signals();
             for (std::size_t i = 0; i < calls_.size(); ++i) {
@@ -451,8 +431,8 @@ void Session::shut_down() {
     }
     // Workers that would not finish: SIGKILL them, then everything that reparented to us.
     for (Call& call : calls_) {
-        if (!call.reaped) ::kill(call.pid, SIGKILL);
-        close_fds(call);
+        if (!call.reaped) ::kill(call.worker.pid, SIGKILL);
+        close_fds(call.worker);
     }
     calls_.clear();
     const Clock::time_point reap_until = Clock::now() + kReapLimit;

@@ -62,14 +62,10 @@ class Session {
     };
     struct Call {  // a run_command in a worker
         Json id;
-        pid_t pid = -1;
-        int request_fd = -1;  // the worker's request pipe; -1 once closed (the worker ends)
-        int fd = -1;
-        int tail_fd = -1;              // the worker's copy of the output; -1 once closed
-        std::string report;            // the worker's report, as it arrives
-        std::string tail;              // the output's last kProgressTailBytes, for progress
-        bool pipe_closed = false;      // no more to read: the report's end or the pipe's
-        bool report_complete = false;  // its line ended: the worker waits for the next call
+        Worker worker;             // its pipes are -1 once closed (the worker then ends)
+        std::string report;        // the worker's report, as it arrives
+        std::string tail;          // the output's last kProgressTailBytes, for progress
+        bool pipe_closed = false;  // no more to read: the report's end or the pipe's
         bool reaped = false;
         bool answered = false;   // replied to from a complete report; kept until reaped
         bool cancelled = false;  // notifications/cancelled: no response is sent
@@ -83,6 +79,9 @@ class Session {
         std::string tool;   // which tool's result the report becomes
         Json carried;
         std::string fanout_id;  // the message's (request_for): a follow-up step records it too
+
+        // Its line ended: the worker waits for the next call.
+        bool report_complete() const { return !report.empty() && report.back() == '\n'; }
     };
 
     struct Wait {  // a wait_for_approval, polled from the loop (waits.cpp)
@@ -137,7 +136,6 @@ class Session {
     void read_stdin();
     void read_report(Call& call);
     void read_tail(Call& call);
-    static void close_fds(Call& call);
     void handle_signals();
     void reap_children();
     void finish_calls();

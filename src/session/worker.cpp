@@ -200,6 +200,28 @@ std::optional<std::string> next_request(int fd, std::string& buffer) {
     }
 }
 
+Result<Json> request_json(const CallRequest& call) {
+    const gate::Request& r = call.request;
+    // What only other front ends set: a worker would lose it, so it is refused here.
+    if (!r.sudo_user.empty() || !r.target_rule.empty() || !r.parent_request_id.empty() ||
+        !r.task_id.empty() || !r.detach_close_fds.empty() || r.upload) {
+        return Error{"a session's request carries a field a worker does not take", ""};
+    }
+    Json json{{"text", r.text},
+              {"argv", r.argv ? Json(*r.argv) : Json(nullptr)},
+              {"pipeline", r.pipeline ? Json(*r.pipeline) : Json(nullptr)},
+              {"key", r.key},
+              {"client", r.client},
+              {"session_id", r.session_id},
+              {"fanout_id", r.fanout_id},
+              {"front_end", r.front_end},
+              {"run_as", r.run_as},
+              {"request_id", r.request_id},
+              {"timeout_ms", r.timeout ? Json(r.timeout->count()) : Json(nullptr)},
+              {"upload", call.upload ? Json(*call.upload) : Json(nullptr)}};
+    return json;
+}
+
 }  // namespace
 
 Json to_json(const CallReport& c) {
@@ -271,28 +293,6 @@ Result<CallReport> report_from_json(const Json& j) {
     }
 }
 
-Result<Json> to_json(const CallRequest& call) {
-    const gate::Request& r = call.request;
-    // What only other front ends set: a worker would lose it, so it is refused here.
-    if (!r.sudo_user.empty() || !r.target_rule.empty() || !r.parent_request_id.empty() ||
-        !r.task_id.empty() || !r.detach_close_fds.empty() || r.upload) {
-        return Error{"a session's request carries a field a worker does not take", ""};
-    }
-    Json json{{"text", r.text},
-              {"argv", r.argv ? Json(*r.argv) : Json(nullptr)},
-              {"pipeline", r.pipeline ? Json(*r.pipeline) : Json(nullptr)},
-              {"key", r.key},
-              {"client", r.client},
-              {"session_id", r.session_id},
-              {"fanout_id", r.fanout_id},
-              {"front_end", r.front_end},
-              {"run_as", r.run_as},
-              {"request_id", r.request_id},
-              {"timeout_ms", r.timeout ? Json(r.timeout->count()) : Json(nullptr)},
-              {"upload", call.upload ? Json(*call.upload) : Json(nullptr)}};
-    return json;
-}
-
 Result<CallRequest> call_from_json(const Json& j) {
     try {
         if (!j.is_object() || j.size() != 12) return Error{"not a worker's request", ""};
@@ -356,7 +356,7 @@ Result<Worker> start_worker(const gate::Context& context, const std::vector<int>
 }
 
 Result<std::string> request_line(const CallRequest& call) {
-    Result<Json> json = to_json(call);
+    Result<Json> json = request_json(call);
     if (!json) return json.error();
     std::string line;
     try {
@@ -366,6 +366,13 @@ Result<std::string> request_line(const CallRequest& call) {
     }
     if (line.size() > kMaxRequestBytes) return Error{"the request is too large for a worker", ""};
     return line;
+}
+
+void close_fds(Worker& worker) {
+    for (int* fd : {&worker.request_fd, &worker.fd, &worker.tail_fd}) {
+        if (*fd >= 0) ::close(*fd);
+        *fd = -1;
+    }
 }
 
 }  // namespace bridle::session

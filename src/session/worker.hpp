@@ -72,9 +72,9 @@ struct CallRequest {
     std::optional<std::string> upload;
 };
 
-// The call on the request pipe, and back. Only what a session's request carries crosses it;
-// anything else set in `request` is refused (an error, never dropped).
-Result<jsonrpc::Json> to_json(const CallRequest& call);
+// A request line (request_line's, parsed) back as the call. Only what a session's request
+// carries crosses the pipe: request_line refuses anything else set in `request` (an error,
+// never dropped), and this refuses a line that is not exactly its form.
 Result<CallRequest> call_from_json(const jsonrpc::Json& json);
 
 // Forks a worker. In the worker: the death of the session delivers SIGHUP
@@ -89,7 +89,12 @@ Result<CallRequest> call_from_json(const jsonrpc::Json& json);
 Result<Worker> start_worker(const gate::Context& context, const std::vector<int>& close_fds);
 
 // `call` as the line a worker reads (the session writes it to Worker::request_fd). An error
-// when it cannot be one: not UTF-8, or larger than a worker takes.
+// when it cannot be one: a field only other front ends set, not UTF-8, or larger than a
+// worker takes.
 Result<std::string> request_line(const CallRequest& call);
+
+// Closes the session's ends of a worker's pipes (those still open) and marks them closed; the
+// worker ends at its request pipe's end.
+void close_fds(Worker& worker);
 
 }  // namespace bridle::session
