@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "execution/init.hpp"
+#include "execution/kept_init.hpp"
 #include "execution/setup.hpp"
 #include "os/error.hpp"
 #include "os/fd.hpp"
@@ -173,56 +174,69 @@ int command_under_init(void* plan) noexcept {
     become_command(*static_cast<const ChildPlan*>(plan), true);
 }
 
-// The request's init, right after the clone into its namespaces: map the ids, tie its life to
-// bridle's, start the command, and supervise the namespace from inside (init.cpp). Its
-// failures before the start go to the error pipe like the command's; after it, the command's do.
+// What an init does first, right after the clone into its namespaces: map the ids, hide
+// bridle's state, tie its life to bridle's (`lifeline_fd`: nothing is ever written to it, so
+// any event is bridle's end), start a session, block every signal. The signalfd of those it
+// reads, or -1 with `step` set. Async-signal-safe.
+int enter_init(const ChildPlan& plan, int lifeline_fd, Step& step) noexcept {
+    // Into the request's pids cgroup first, so that every process of the request counts.
+    if (plan.cgroup_procs_fd >= 0 && ::write(plan.cgroup_procs_fd, "0", 1) != 1) {
+        step = Step::kCgroup;
+        return -1;
+    }
+    // A non-dumpable process's /proc/self files are root's (proc(5)), so not even the init
+    // could open its own uid_map: it is dumpable for the two writes alone. In that window a
+    // process of the account outside every PID namespace (a `namespaces: off` sandbox's
+    // command) could reach it through /proc; docs/sandbox.md says so.
+    step = Step::kNamespaces;
+    if (plan.map_ids) {
+        if (::prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) != 0) return -1;
+        const int mapped = sandbox::namespaces::map_own_ids(plan.uid, plan.gid);
+        const int err = errno;
+        if (::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0) return -1;
+        errno = err;
+        if (mapped != 0) return -1;
+    }
+    // bridle's state out of the command's sight, while the init still holds its capabilities
+    // in the namespaces (the command loses them at execve).
+    step = Step::kHide;
+    if (plan.hidden != nullptr && sandbox::hide::apply(*plan.hidden) != 0) return -1;
+    // If bridle dies the init dies, and the kernel kills the namespace with it. getppid() is
+    // 0 here (the parent is outside the namespace), so the lifeline tells whether bridle was
+    // already gone before prctl: its other end closes with bridle.
+    step = Step::kParentDeath;
+    if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) return -1;
+    pollfd lifeline{lifeline_fd, POLLIN, 0};
+    if (::poll(&lifeline, 1, 0) != 0) {
+        errno = ESRCH;
+        return -1;
+    }
+    step = Step::kSession;
+    if (::setsid() < 0) return -1;
+    // Every signal stays blocked in the init (the command resets its own mask): those it
+    // passes on arrive through the signalfd, SIGKILL from bridle ends the namespace, and the
+    // kernel drops what the command sends it unless blocked or handled (pid_namespaces(7)).
+    step = Step::kSignals;
+    sigset_t all, passed;
+    ::sigfillset(&all);
+    if (::sigprocmask(SIG_SETMASK, &all, nullptr) != 0) return -1;
+    ::sigemptyset(&passed);
+    for (const int sig : {SIGCHLD, SIGTERM, SIGINT, SIGHUP, SIGCONT}) ::sigaddset(&passed, sig);
+    return os::above_stdio(::signalfd(-1, &passed, SFD_NONBLOCK | SFD_CLOEXEC));
+}
+
+// The request's init: enter it, start the command, and supervise the namespace from inside
+// (init.cpp). Its failures before the start go to the error pipe like the command's; after
+// it, the command's do.
 [[noreturn]] void become_init(const ChildPlan& plan) noexcept {
     const int error_fd = os::above_stdio(plan.error_fd);
     if (error_fd < 0) fail(plan.error_fd, Step::kStdio);
     const int lifeline_fd = os::above_stdio(plan.lifeline_fd);
     const int report_fd = os::above_stdio(plan.report_fd);
     if (lifeline_fd < 0 || report_fd < 0) fail(error_fd, Step::kInit);
-    // Into the request's pids cgroup first, so that every process of the request counts.
-    if (plan.cgroup_procs_fd >= 0 && ::write(plan.cgroup_procs_fd, "0", 1) != 1) {
-        fail(error_fd, Step::kCgroup);
-    }
-    // A non-dumpable process's /proc/self files are root's (proc(5)), so not even the init
-    // could open its own uid_map: it is dumpable for the two writes alone. In that window a
-    // process of the account outside every PID namespace (a `namespaces: off` sandbox's
-    // command) could reach it through /proc; docs/sandbox.md says so.
-    if (plan.map_ids) {
-        if (::prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) != 0) fail(error_fd, Step::kNamespaces);
-        const int mapped = sandbox::namespaces::map_own_ids(plan.uid, plan.gid);
-        const int err = errno;
-        if (::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0) fail(error_fd, Step::kNamespaces);
-        errno = err;
-        if (mapped != 0) fail(error_fd, Step::kNamespaces);
-    }
-    // bridle's state out of the command's sight, while the init still holds its capabilities
-    // in the namespaces (the command loses them at execve).
-    if (plan.hidden != nullptr && sandbox::hide::apply(*plan.hidden) != 0) {
-        fail(error_fd, Step::kHide);
-    }
-    // If bridle dies the init dies, and the kernel kills the namespace with it. getppid() is
-    // 0 here (the parent is outside the namespace), so the lifeline tells whether bridle was
-    // already gone before prctl: its write end closes with bridle.
-    if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) fail(error_fd, Step::kParentDeath);
-    pollfd lifeline{lifeline_fd, POLLIN, 0};
-    if (::poll(&lifeline, 1, 0) != 0) {
-        errno = ESRCH;
-        fail(error_fd, Step::kParentDeath);
-    }
-    if (::setsid() < 0) fail(error_fd, Step::kSession);
-    // Every signal stays blocked in the init (the command resets its own mask): those it
-    // passes on arrive through the signalfd, SIGKILL from bridle ends the namespace, and the
-    // kernel drops what the command sends it unless blocked or handled (pid_namespaces(7)).
-    sigset_t all, passed;
-    ::sigfillset(&all);
-    if (::sigprocmask(SIG_SETMASK, &all, nullptr) != 0) fail(error_fd, Step::kSignals);
-    ::sigemptyset(&passed);
-    for (const int sig : {SIGCHLD, SIGTERM, SIGINT, SIGHUP, SIGCONT}) ::sigaddset(&passed, sig);
-    const int signals = os::above_stdio(::signalfd(-1, &passed, SFD_NONBLOCK | SFD_CLOEXEC));
-    if (signals < 0) fail(error_fd, Step::kSignals);
+    Step step = Step::kInit;
+    const int signals = enter_init(plan, lifeline_fd, step);
+    if (signals < 0) fail(error_fd, step);
 
     // The command shares the init's memory until its execve (the init waits meanwhile): the
     // init is a copy of bridle's whole process, which a fork would copy again only for the
@@ -239,6 +253,51 @@ int command_under_init(void* plan) noexcept {
     run_init({lifeline_fd, report_fd, signals, command, plan.backstop_ms});
 }
 
+// A kept init (kept_init.hpp): entered as a request's init is, then it serves requests until
+// bridle is gone. The control socket is its lifeline and its only descriptor but the
+// signalfd; a failure ends it before it says it is ready.
+[[noreturn]] void become_kept_init(const ChildPlan& plan, int control) noexcept {
+    control = os::above_stdio(control);
+    if (control < 0) ::_exit(kInitBroken);
+    Step step = Step::kInit;
+    const int signals = enter_init(plan, control, step);
+    if (signals < 0) ::_exit(kInitBroken);
+    for (int fd = 0; fd < 3; ++fd) ::close(fd);
+    int keep[2] = {control, signals};
+    if (os::close_all_but(keep, 2) != 0) ::_exit(kInitBroken);
+    run_kept_init(control, signals);
+}
+
+// What a kept init needs of `spec` to start it (kept_init.hpp): the plan as data.
+KeptPlan kept_plan_of(const Spec& spec, std::chrono::milliseconds backstop) {
+    const sandbox::Prepared& sandbox = *spec.sandbox;
+    KeptPlan plan;
+    plan.path = spec.path;
+    plan.argv = spec.argv;
+    plan.env = spec.env;
+    plan.backstop_ms = backstop.count();
+    plan.limits = sandbox.limits;  // always inside the kept init's user namespace
+    plan.umask = sandbox.umask;
+    plan.no_new_privs = sandbox.no_new_privs;
+    plan.exec_once = sandbox.exec_once;
+    plan.has_stdin = spec.pass_stdin;
+    plan.has_landlock = sandbox.landlock_ruleset >= 0;
+    plan.wall = sandbox.wall;
+    plan.ceiling = sandbox.ceiling;
+    plan.filter = sandbox.filter;
+    return plan;
+}
+
+// A request under a kept init that could not start: make sure that nothing of it is left
+// before the start is reported failed, or end the kept init.
+void end_kept_call(KeptInit& kept, std::uint64_t call) {
+    int status = 0;
+    KeptEnd end = KeptEnd::kExited;
+    if (!kept.signal(call, SIGKILL) || !kept.await(call, std::chrono::seconds(2), status, end)) {
+        KeptInit::retire();
+    }
+}
+
 // Why `spec` cannot be executed as given, or empty.
 std::string check_spec(const Spec& spec) {
     if (std::string why = check_exec(spec.path, spec.argv, spec.env); !why.empty()) return why;
@@ -253,7 +312,14 @@ std::string check_spec(const Spec& spec) {
 
 }  // namespace
 
-Started start_command(const Spec& spec, Outcome& outcome) {
+bool fits_kept_init(const Spec& spec) {
+    // A root command gets a pids cgroup of its own (its init joins it), and passed descriptors
+    // keep their numbers, which the init cannot promise: both get an init of their own.
+    return spec.sandbox != nullptr && spec.sandbox->namespaces != policy::NamespaceMode::kOff &&
+           spec.pass_fds.empty() && spec.stdout_fd < 0 && ::geteuid() != 0;
+}
+
+Started start_command(const Spec& spec, Outcome& outcome, bool may_keep) {
     Started started;
     if (spec.path.empty() || spec.path.front() != '/') {
         // Invariant 1: exec'd by absolute path only. execve would resolve a relative path
@@ -349,7 +415,20 @@ Started start_command(const Spec& spec, Outcome& outcome) {
                    std::chrono::duration_cast<std::chrono::milliseconds>(backstop).count()};
 
     pid_t pid = -1;
-    if (namespaces != policy::NamespaceMode::kOff) {
+    // The process's kept init, where it keeps one and the request fits it (kept_init.hpp). If
+    // the request cannot be handed to it, it is ended, and the request gets an init of its own.
+    KeptInit* kept =
+        may_keep ? KeptInit::for_request(plan.clone_flags, spec.sandbox->hidden) : nullptr;
+    std::uint64_t call = 0;
+    if (kept != nullptr) {
+        call = kept->start(kept_plan_of(spec, backstop),
+                           {plan.stdout_fd, plan.stderr_fd, plan.error_fd, plan.stdin_fd,
+                            plan.landlock_fd, plan.exec_once_socket});
+        if (call != 0) pid = kept->pid();
+        if (call == 0) KeptInit::retire();
+        if (call == 0) kept = nullptr;
+    }
+    if (kept == nullptr && namespaces != policy::NamespaceMode::kOff) {
         pid = sandbox::namespaces::clone_process(plan.clone_flags);
         if (pid == 0) become_init(plan);
         if (pid < 0 && namespaces == policy::NamespaceMode::kRequire) {
@@ -405,9 +484,13 @@ Started start_command(const Spec& spec, Outcome& outcome) {
             if (exec_supervisor->allow_first_exec(status_read.get(), spec.path) ==
                 sandbox::exec_once::FirstExec::kBroken) {
                 // Its execve would wait for an answer forever: kill it before it runs anything.
-                ::kill(pid, SIGKILL);
-                int status;
-                while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+                if (kept != nullptr) {
+                    end_kept_call(*kept, call);
+                } else {
+                    ::kill(pid, SIGKILL);
+                    int status;
+                    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+                    }
                 }
                 outcome.error = "cannot start " + spec.path +
                                 ": could not let its first exec through (exec-once needs "
@@ -417,14 +500,20 @@ Started start_command(const Spec& spec, Outcome& outcome) {
         }
     }
 
-    if (await_exec(status_read.get(), pid, spec.path, outcome.error, outcome.exec_errno)) {
+    // Under a kept init the command is the init's child, not ours: the init reaps it.
+    const bool execed = await_exec(status_read.get(), kept != nullptr ? -1 : pid, spec.path,
+                                   outcome.error, outcome.exec_errno);
+    if (!execed && kept != nullptr) end_kept_call(*kept, call);
+    if (execed) {
         if (out_read.get() >= 0) ::fcntl(out_read.get(), F_SETFL, O_NONBLOCK);
         ::fcntl(err_read.get(), F_SETFL, O_NONBLOCK);
         started.pid = pid;
         started.stdout_fd = std::move(out_read);
         started.stderr_fd = std::move(err_read);
         started.exec_once = std::move(exec_supervisor);
-        if (isolated) {
+        started.kept = kept;
+        started.call = call;
+        if (isolated && kept == nullptr) {
             ::fcntl(report_read.get(), F_SETFL, O_NONBLOCK);
             started.lifeline = std::move(lifeline_write);
             started.report = std::move(report_read);
@@ -432,6 +521,42 @@ Started start_command(const Spec& spec, Outcome& outcome) {
         }
     }
     return started;
+}
+
+pid_t clone_kept_init(unsigned long clone_flags, int control,
+                      const std::vector<std::string>& hidden) {
+    ChildPlan plan{};
+    plan.clone_flags = clone_flags;
+    plan.map_ids = (clone_flags & CLONE_NEWUSER) != 0;
+    plan.uid = ::geteuid();
+    plan.gid = ::getegid();
+    plan.cgroup_procs_fd = -1;
+    plan.hidden = hidden.empty() ? nullptr : &hidden;
+    const pid_t pid = sandbox::namespaces::clone_process(clone_flags);
+    if (pid == 0) become_kept_init(plan, control);
+    return pid;
+}
+
+pid_t start_under_kept_init(const KeptCommand& command) noexcept {
+    ChildPlan plan{};
+    plan.path = command.path;
+    plan.argv = command.argv;
+    plan.envp = command.envp;
+    plan.stdin_fd = command.fds.stdin_fd;
+    plan.stdout_fd = command.fds.stdout_fd;
+    plan.stderr_fd = command.fds.stderr_fd;
+    plan.error_fd = command.fds.error_fd;
+    plan.parent = 1;
+    plan.sandbox = command.sandbox;
+    plan.landlock_fd = command.fds.landlock_fd;
+    plan.exec_once_socket = command.fds.exec_once_fd;
+    plan.pass_fds = nullptr;
+    plan.pass_fd_count = 0;
+    plan.map_ids = true;  // a kept init is always in its own user namespace
+    plan.lifeline_fd = plan.report_fd = plan.cgroup_procs_fd = -1;
+    // Its own IPC namespace: what it creates there dies with its last process, as with an
+    // init of its own.
+    return sandbox::namespaces::clone_shared_until_exec(command_under_init, &plan, CLONE_NEWIPC);
 }
 
 }  // namespace bridle::execution::detail

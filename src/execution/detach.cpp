@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "execution/kept_init.hpp"
 #include "os/error.hpp"
 #include "os/fd.hpp"
 
@@ -67,6 +68,8 @@ Detached detach(const std::vector<int>& close_fds) {
         for (const int fd : close_fds) {
             if (fd > 2) ::close(fd);
         }
+        // The caller's kept init is not ours (nor our child): its requests are the caller's.
+        detail::KeptInit::forget();
         if (::setsid() < 0) ::_exit(1);
         const pid_t grandchild = ::fork();
         if (grandchild < 0) ::_exit(1);

@@ -14,15 +14,12 @@
 #include <climits>
 
 namespace bridle::execution::detail {
-namespace {
 
 std::int64_t now_ms() noexcept {
     timespec t{};
     ::clock_gettime(CLOCK_MONOTONIC, &t);
     return static_cast<std::int64_t>(t.tv_sec) * 1000 + t.tv_nsec / 1'000'000;
 }
-
-}  // namespace
 
 [[noreturn]] void run_init(const InitPlan& plan) noexcept {
     const std::int64_t backstop = now_ms() + plan.backstop_ms;

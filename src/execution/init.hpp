@@ -13,6 +13,9 @@ constexpr int kInitBackstop = 124;  // the backstop deadline passed: everything 
 constexpr int kInitOrphaned = 125;  // bridle, its parent, is gone
 constexpr int kInitBroken = 126;    // poll or signalfd failed; it ended everything
 
+// CLOCK_MONOTONIC in milliseconds: an init's deadlines. Async-signal-safe.
+std::int64_t now_ms() noexcept;
+
 struct InitPlan {
     int lifeline = -1;   // read end of a pipe only bridle writes to: POLLHUP once it is gone
     int report = -1;     // write end: the command's wait status, sizeof(int), then exit 0

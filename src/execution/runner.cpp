@@ -106,7 +106,12 @@ class Supervisor {
         // Readable once the child exits, even if another thread ate the SIGCHLD. Linux 5.3;
         // without it, SIGCHLD and the poll cap do the job. (A raw syscall: bookworm's
         // <sys/pidfd.h> lacks extern "C".)
-        t.pid_fd.reset(static_cast<int>(::syscall(SYS_pidfd_open, child.pid, 0)));
+        t.under_kept = child.kept != nullptr;
+        t.kept = child.kept;
+        t.call = child.call;
+        if (t.kept == nullptr) {
+            t.pid_fd.reset(static_cast<int>(::syscall(SYS_pidfd_open, child.pid, 0)));
+        }
         t.exec_once = std::move(child.exec_once);
         t.watch_exec_once = t.exec_once != nullptr;
         if (t.watch_exec_once) copy_exec_log(t);  // the first exec, already let through
@@ -126,6 +131,10 @@ class Supervisor {
         signal_tree(SIGKILL);
         for (Tracked& t : stages_) {
             if (t.exited) continue;
+            if (t.under_kept) {
+                end_kept(t);
+                continue;
+            }
             siginfo_t info{};
             while (::waitid(P_PID, static_cast<id_t>(t.pid), &info, WEXITED | WNOWAIT) < 0 &&
                    errno == EINTR) {
@@ -146,7 +155,14 @@ class Supervisor {
             const std::size_t exec_onces = pid_fds + stages_.size();
             const std::size_t hangups = exec_onces + stages_.size();
             fds.push_back({signal_fd_, POLLIN, 0});
-            for (const Tracked& t : stages_) fds.push_back({t.pid_fd.get(), POLLIN, 0});
+            // A kept init's request: its report on the control socket says it is done.
+            for (const Tracked& t : stages_) {
+                const bool kept = t.kept != nullptr && !t.exited;
+                fds.push_back({kept           ? t.kept->fd()
+                               : t.under_kept ? -1
+                                              : t.pid_fd.get(),
+                               POLLIN, 0});
+            }
             // Exec-once: a process of the tree waits in execve for an answer ("no", or with the
             // exec log "yes, recorded").
             for (const Tracked& t : stages_) {
@@ -201,6 +217,11 @@ class Supervisor {
         bool watch_exec_once = false;
         UniqueFd lifeline, report;                     // under the request's init
         std::optional<sandbox::cgroup::Group> cgroup;  // removed last, once the request is gone
+        // Under the process's kept init (`pid` is then the init's, which outlives the request):
+        // the init (nullptr once it was ended) and the request's number there.
+        bool under_kept = false;
+        detail::KeptInit* kept = nullptr;
+        std::uint64_t call = 0;
         bool exited = false, reaped = false;
     };
 
@@ -354,9 +375,54 @@ class Supervisor {
     void signal_tree(int sig) noexcept {
         // A group id is its stage's pid, which stays reserved until we reap it.
         for (const Tracked& t : stages_) {
+            // Under a kept init: an order naming the request, which the init drops once the
+            // request is over; never a signal to the init, which outlives it.
+            if (t.under_kept) {
+                if (!t.exited) (void)t.kept->signal(t.call, sig);
+                return;  // a kept init's request is the only stage, and the init our only child
+            }
             if (!t.reaped) ::kill(-t.pid, sig);
         }
         signal_children(sig);
+    }
+
+    // A kept init's request is over when the init reports it done: every process of it killed
+    // and reaped. An init that does not, or is gone, is ended (with everything in its
+    // namespaces), and the request counts as killed.
+    void end_kept(Tracked& t) noexcept {
+        int status = 0;
+        detail::KeptEnd end = detail::KeptEnd::kExited;
+        if (!t.kept->signal(t.call, SIGKILL) || !t.kept->await(t.call, kReapLimit, status, end)) {
+            note("the kept init did not end the request; ended it with everything in it");
+            gone_kept(t);
+            return;
+        }
+        record_kept_exit(t, status, end);
+    }
+
+    // The kept init is gone or broken: end what is left of it; the request was killed with it.
+    void gone_kept(Tracked& t) noexcept {
+        detail::KeptInit::retire();
+        t.kept = nullptr;
+        t.exited = t.reaped = true;
+        t.outcome->signal = SIGKILL;
+    }
+
+    void record_kept_exit(Tracked& t, int status, detail::KeptEnd end) {
+        t.exited = t.reaped = true;  // the init reaped it, and everything else of the request
+        Outcome& o = *t.outcome;
+        if (end == detail::KeptEnd::kExited) {
+            if (WIFEXITED(status)) o.exit_status = WEXITSTATUS(status);
+            if (WIFSIGNALED(status)) o.signal = WTERMSIG(status);
+            return;
+        }
+        o.signal = SIGKILL;
+        if (end == detail::KeptEnd::kBackstop) {
+            o.timed_out = true;
+            note("the request's init ended it at its own deadline (bridle did not)");
+        } else {
+            note("the request's init ended without the command's status");
+        }
     }
 
     static void record_exit(Tracked& t, const siginfo_t& info) {
@@ -403,6 +469,17 @@ class Supervisor {
     void check_exits() {
         for (Tracked& t : stages_) {
             if (t.exited) continue;
+            if (t.under_kept) {
+                int status = 0;
+                detail::KeptEnd end = detail::KeptEnd::kExited;
+                const detail::KeptInit::State state = t.kept->poll(t.call, status, end);
+                if (state == detail::KeptInit::State::kDone) record_kept_exit(t, status, end);
+                if (state == detail::KeptInit::State::kGone) {
+                    note("the kept init ended during the request");
+                    gone_kept(t);
+                }
+                continue;
+            }
             siginfo_t info{};
             if (::waitid(P_PID, static_cast<id_t>(t.pid), &info, WEXITED | WNOHANG | WNOWAIT) ==
                     0 &&
@@ -417,6 +494,12 @@ class Supervisor {
     // when waitpid reports ECHILD, or gives up after kReapLimit.
     void reap_everything() noexcept {
         for (Tracked& t : stages_) {
+            // Under a kept init nothing of the request can be our child: it is all in the
+            // init's PID namespace, whose processes the init reaps.
+            if (t.under_kept) {
+                if (!t.exited) end_kept(t);
+                return;
+            }
             ::kill(-t.pid, SIGKILL);
             int status;
             while (::waitpid(t.pid, &status, 0) < 0 && errno == EINTR) {
@@ -513,6 +596,10 @@ void run_supervised(const std::vector<Spec>& stages, const OutputSink& sink,
         outcomes.front().error = "cannot watch signals: " + errno_text(signals.error());
         return;
     }
+    // A request that does not start under the process's kept init ends it first: every child
+    // of the process is then the request's, as supervision assumes.
+    const bool may_keep = stages.size() == 1 && detail::fits_kept_init(stages.front());
+    if (!may_keep) detail::KeptInit::retire();
     Supervisor supervisor(stages.back(), sink, signals.fd(), start);
     UniqueFd next_stdin;  // the read end of the pipe from the stage before
     for (std::size_t i = 0; i < stages.size(); ++i) {
@@ -527,7 +614,7 @@ void run_supervised(const std::vector<Spec>& stages, const OutputSink& sink,
             stage.stdin_fd = next_stdin.get();
         }
         if (i + 1 < stages.size()) stage.stdout_fd = write_end.get();
-        detail::Started child = detail::start_command(stage, outcomes[i]);
+        detail::Started child = detail::start_command(stage, outcomes[i], may_keep);
         next_stdin = std::move(read_end);
         if (child.pid < 0) return supervisor.end_now();
         outcomes[i].started = true;

@@ -77,7 +77,9 @@ struct Outcome {
 // supervise until the command and every descendant are gone. Blocks SIGCHLD/SIGHUP/SIGTERM/
 // SIGINT/SIGPIPE in the calling thread for the duration and restores the mask afterwards.
 // Makes the process a child subreaper and assumes it has no other children: every child of
-// the process is treated as part of the command's tree, killed and reaped. Never throws.
+// the process is treated as part of the command's tree, killed and reaped (but the process's
+// kept init, keep_inits(), whose requests' processes are never this process's children).
+// Never throws.
 Outcome run(const Spec& spec, const OutputSink& sink);
 
 // As run(), for a pipeline: stage i's stdout is stage i+1's stdin, a pipe bridle creates and
@@ -90,5 +92,12 @@ Outcome run(const Spec& spec, const OutputSink& sink);
 // already started are killed and nothing more starts. One Outcome per stage, in order; each
 // has the pipeline's duration. Never throws.
 std::vector<Outcome> run_pipeline(const std::vector<Spec>& stages, const OutputSink& sink);
+
+// From now on run() keeps a request's init, with its namespaces, for the next request that fits
+// it (a sandbox with namespaces, not as root, a single command without passed descriptors):
+// each such command then starts from that init, with no copy of this process (docs/sandbox.md,
+// "A kept init"). A request that does not fit ends it first. false: ends the one kept. For a
+// single-threaded process that runs one request after another (a session's worker).
+void keep_inits(bool keep);
 
 }  // namespace bridle::execution

@@ -80,9 +80,9 @@ bool await_exec(int error_fd, pid_t pid, const std::string& path, std::string& w
 
     // The child exits with 71 right after reporting; reap it (it started nothing). A short
     // or failed read proves nothing about the child, so kill it first.
-    if (n != static_cast<ssize_t>(sizeof failure)) ::kill(pid, SIGKILL);
+    if (pid > 0 && n != static_cast<ssize_t>(sizeof failure)) ::kill(pid, SIGKILL);
     int status;
-    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    while (pid > 0 && ::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
     }
     if (n != static_cast<ssize_t>(sizeof failure)) {
         why = "cannot start " + path + ": set-up failed without a reason";

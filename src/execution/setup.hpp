@@ -45,8 +45,9 @@ struct SetupFailure {
 
 // Parent side, once every write end of the error pipe but the child's is closed: blocks until
 // the exec closed it (true) or the child reported a failure. Then the child is reaped (killed
-// first when its report is short: that proves nothing about it), `why` says what failed, and
-// `exec_errno` is execve's errno when execve itself failed.
+// first when its report is short: that proves nothing about it) unless `pid` is -1 (not our
+// child: a kept init's command), `why` says what failed, and `exec_errno` is execve's errno
+// when execve itself failed.
 bool await_exec(int error_fd, pid_t pid, const std::string& path, std::string& why,
                 int& exec_errno);
 

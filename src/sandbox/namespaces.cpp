@@ -61,21 +61,25 @@ pid_t clone_process(unsigned long flags) noexcept {
     return static_cast<pid_t>(::syscall(SYS_clone, flags | SIGCHLD, nullptr, nullptr, nullptr, 0));
 }
 
-pid_t clone_shared_until_exec(int (*entry)(void*), void* arg) noexcept {
+pid_t clone_shared_until_exec(int (*entry)(void*), void* arg, unsigned long flags) noexcept {
     // The set-up before execve (signals, descriptors, the sandbox) needs a few KiB. The
     // stack's lowest page is PROT_NONE, so an overflow faults instead of writing into this
-    // process's memory. The mapping stays until this process exits: the caller is the
-    // request's init, which starts one command.
+    // process's memory. One stack per process, made on first use and kept: each child is
+    // done with it (exec'd or exited) before clone returns here (CLONE_VFORK).
     constexpr std::size_t kStack = 256 * 1024;
-    const long page = ::sysconf(_SC_PAGESIZE);
-    void* const base = ::mmap(nullptr, kStack, PROT_READ | PROT_WRITE,
-                              MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
-    if (base == MAP_FAILED) return -1;
-    if (page <= 0 || ::mprotect(base, static_cast<std::size_t>(page), PROT_NONE) != 0) {
-        ::munmap(base, kStack);
-        return -1;
+    static char* top = nullptr;
+    if (top == nullptr) {
+        const long page = ::sysconf(_SC_PAGESIZE);
+        void* const base = ::mmap(nullptr, kStack, PROT_READ | PROT_WRITE,
+                                  MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+        if (base == MAP_FAILED) return -1;
+        if (page <= 0 || ::mprotect(base, static_cast<std::size_t>(page), PROT_NONE) != 0) {
+            ::munmap(base, kStack);
+            return -1;
+        }
+        top = static_cast<char*>(base) + kStack;
     }
-    return ::clone(entry, static_cast<char*>(base) + kStack, CLONE_VM | CLONE_VFORK | SIGCHLD, arg);
+    return ::clone(entry, top, CLONE_VM | CLONE_VFORK | SIGCHLD | flags, arg);
 }
 
 int map_own_ids(uid_t uid, gid_t gid) noexcept {

@@ -28,8 +28,9 @@ pid_t clone_process(unsigned long flags) noexcept;
 // the child must end in execve or _exit, may only make async-signal-safe calls, and must not
 // wait for this process. Its signal handlers, descriptors, limits, credentials, Landlock
 // domain and seccomp filters are its own (no CLONE_SIGHAND, CLONE_FILES or CLONE_THREAD).
+// `flags`: more clone(2) flags (a kept init's CLONE_NEWIPC: the command's own IPC namespace).
 // The child's pid, or -1 with errno.
-pid_t clone_shared_until_exec(int (*entry)(void*), void* arg) noexcept;
+pid_t clone_shared_until_exec(int (*entry)(void*), void* arg, unsigned long flags = 0) noexcept;
 
 // In the child, first thing after a clone with CLONE_NEWUSER: maps `uid` and `gid` (the
 // caller's own ids in the parent namespace) to themselves, the one mapping an unprivileged

@@ -177,6 +177,9 @@ std::optional<std::string> next_request(int fd, std::string& buffer) {
 // dies: the pipe's end comes with it). Never returns.
 [[noreturn]] void serve_calls(const gate::Context& context, int request_fd, int report_fd,
                               int tail_fd) {
+    // One request after another: each command starts from the init kept from the one before,
+    // with no copy of this process (execution/kept_init.hpp).
+    execution::keep_inits(true);
     std::string buffer;
     for (;;) {
         const std::optional<std::string> line = next_request(request_fd, buffer);

@@ -149,6 +149,16 @@ int main(int argc, char** argv) {
         struct iovec local = {dst, sizeof dst}, remote = {src, sizeof src};
         return result(syscall(SYS_process_vm_readv, getpid(), &local, 1, &remote, 1, 0));
     }
+    /* ---- the request's init, PID 1 of the command's PID namespace: a session's worker keeps
+     * it for the next calls (execution/kept_init.hpp), so taking it over would reach them.
+     * Non-dumpable, its memory is out of reach whatever the filter (EPERM). ---- */
+    if (!strcmp(n, "ptrace-attach-init"))
+        return result(syscall(SYS_ptrace, 16 /* PTRACE_ATTACH */, 1, 0, 0));
+    if (!strcmp(n, "process_vm_readv-init")) {
+        char dst[8];
+        struct iovec local = {dst, sizeof dst}, remote = {dst, sizeof dst};
+        return result(syscall(SYS_process_vm_readv, 1, &local, 1, &remote, 1, 0));
+    }
     if (!strcmp(n, "personality-no-aslr")) return result(syscall(SYS_personality, 0x0040000UL));
     if (!strcmp(n, "personality-linux32")) return result(syscall(SYS_personality, 0x0008UL));
     if (!strcmp(n, "ioctl-tiocsti")) return result(syscall(SYS_ioctl, 0, TIOCSTI, "x"));

@@ -3,6 +3,7 @@
 // disconnects, and that nothing the command started outlives the request; run_auxiliary's
 // programs start from the same clean slate.
 #include "execution/detach.hpp"
+#include "execution/kept_init.hpp"
 #include "execution/runner.hpp"
 
 #include <dirent.h>
@@ -957,6 +958,58 @@ TEST(Detach, ASubreaperCallerDoesNotAdoptTheDetachedProcess) {
     ASSERT_EQ(::waitpid(session, &status, 0), session);
     EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
     EXPECT_EQ(facts, "session-adopted still-subreaper");
+}
+
+// A kept init's plan crosses as bytes (execution/kept_init.hpp): every field comes back, and
+// anything that is not exactly an encoded plan is refused.
+TEST(KeptInit, APlanCrossesAsBytesAndNothingElseIsTaken) {
+    detail::KeptPlan plan;
+    plan.path = "/bin/echo";
+    plan.argv = {"/bin/echo", "a b", std::string("nul\0inside", 10), ""};
+    plan.env = {{"PATH", "/usr/bin:/bin"}, {"LANG", "C.UTF-8"}};
+    plan.backstop_ms = 62'000;
+    plan.limits.settings[0] = {RLIMIT_NPROC, {256, 256}};
+    plan.limits.settings[1] = {RLIMIT_AS, {RLIM_INFINITY, RLIM_INFINITY}};
+    plan.limits.count = 2;
+    plan.umask = 077;
+    plan.no_new_privs = true;
+    plan.exec_once = true;
+    plan.has_landlock = true;
+    plan.wall = {{0x20, 0, 0, 4}, {0x06, 0, 0, 0x7fff0000}};
+    plan.filter = {{0x06, 0, 0, 0x7fff0000}};
+    const std::string bytes = detail::encode(plan);
+    const std::optional<detail::KeptPlan> back = detail::decode(bytes);
+    ASSERT_TRUE(back);
+    EXPECT_EQ(back->path, plan.path);
+    EXPECT_EQ(back->argv, plan.argv);
+    EXPECT_EQ(back->env, plan.env);
+    EXPECT_EQ(back->backstop_ms, plan.backstop_ms);
+    ASSERT_EQ(back->limits.count, 2U);
+    EXPECT_EQ(back->limits.settings[1].resource, RLIMIT_AS);
+    EXPECT_EQ(back->limits.settings[1].value.rlim_max, RLIM_INFINITY);
+    EXPECT_EQ(back->umask, 077U);
+    EXPECT_TRUE(back->no_new_privs && back->exec_once && back->has_landlock);
+    EXPECT_FALSE(back->has_stdin);
+    ASSERT_EQ(back->wall.size(), 2U);
+    EXPECT_EQ(back->wall[1].k, 0x7fff0000U);
+    EXPECT_TRUE(back->ceiling.empty());
+    EXPECT_EQ(back->filter.size(), 1U);
+
+    // Every cut short, one byte more, another version, a name twice: refused.
+    for (std::size_t n = 0; n < bytes.size(); ++n) {
+        EXPECT_FALSE(detail::decode(bytes.substr(0, n))) << n;
+    }
+    EXPECT_FALSE(detail::decode(bytes + '\0'));
+    std::string other = bytes;
+    other[0] = 2;
+    EXPECT_FALSE(detail::decode(other));
+    detail::KeptPlan twice = plan;
+    twice.env = {{"A", "1"}, {"B", "2"}};
+    std::string doubled = detail::encode(twice);
+    const std::size_t b = doubled.find("\x01\0\0\0B");
+    ASSERT_NE(b, std::string::npos);
+    doubled[b + 4] = 'A';
+    EXPECT_FALSE(detail::decode(doubled));
 }
 
 }  // namespace

@@ -11,6 +11,7 @@
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/shm.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -107,6 +108,35 @@ int as_nobody(const std::function<int()>& body) {
     int status = 0;
     ::waitpid(child, &status, 0);
     return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+// A request that leaves `sleep MARKER` twice: a setsid() orphan and its own foreground.
+Spec sleeper_request(const std::string& m, const sandbox::Prepared& prepared) {
+    return shell("(setsid sleep " + m + " >/dev/null 2>&1 &); sleep " + m, prepared);
+}
+
+// Forks a supervisor that runs `requests` (the last one starts sleeper_request), SIGKILLs it
+// once the sleepers run, and waits (5 s at most, for a loaded machine) for them to be gone.
+struct Killed {
+    pid_t supervisor = -1;
+    bool started = false, gone = false;
+};
+Killed kill_mid_request(const std::string& m, const std::function<void()>& requests) {
+    Killed k;
+    k.supervisor = ::fork();
+    if (k.supervisor == 0) {
+        requests();
+        ::_exit(0);
+    }
+    for (int i = 0; i < 200 && !sleeper_alive(m); ++i) std::this_thread::sleep_for(10ms);
+    k.started = sleeper_alive(m);
+    ::kill(k.supervisor, SIGKILL);
+    ::waitpid(k.supervisor, nullptr, 0);
+    for (int i = 0; i < 250 && !k.gone; ++i) {
+        k.gone = !sleeper_alive(m);
+        if (!k.gone) std::this_thread::sleep_for(20ms);
+    }
+    return k;
 }
 
 // The command is PID 2 of its own namespace (the init is 1), its status passes through the
@@ -359,22 +389,13 @@ TEST(Isolation, ProcessCountIsPerRequest) {
 TEST(Isolation, NothingSurvivesASigkilledSupervisor) {
     const sandbox::Prepared prepared = prepared_with(policy::NamespaceMode::kPrefer);
     const std::string m = marker(5151);
-    const pid_t supervisor = ::fork();
-    if (supervisor == 0) {
+    const Killed killed = kill_mid_request(m, [&] {
         std::string out;
-        run_into(shell("(setsid sleep " + m + " >/dev/null 2>&1 &); sleep " + m, prepared), out);
-        ::_exit(0);
-    }
-    for (int i = 0; i < 200 && !sleeper_alive(m); ++i) std::this_thread::sleep_for(10ms);
-    ASSERT_TRUE(sleeper_alive(m));
-    ::kill(supervisor, SIGKILL);
-    ::waitpid(supervisor, nullptr, 0);
-    bool gone = false;
-    for (int i = 0; i < 250 && !gone; ++i) {  // 5 s at most, for a loaded machine
-        gone = !sleeper_alive(m);
-        if (!gone) std::this_thread::sleep_for(20ms);
-    }
-    EXPECT_TRUE(gone);
+        run_into(sleeper_request(m, prepared), out);
+    });
+    ASSERT_TRUE(killed.started);
+    EXPECT_TRUE(killed.gone);
+    const pid_t supervisor = killed.supervisor;
     // Its cgroup (a root supervisor's) empties once the kernel has reaped the killed PID
     // namespace, which may lag the waitpid above on a loaded machine; a later request's bridle
     // then removes it (rmdir refuses a populated group, so one too early leaves it for the next).
@@ -440,6 +461,223 @@ TEST(Isolation, TimeoutHoldsWhileTheSupervisorIsStopped) {
     EXPECT_EQ(verdict, 'T');
     ::close(report[0]);
     ::waitpid(supervisor, nullptr, 0);
+}
+
+// ---------------------------------------------------------------- a kept init (session workers)
+// execution::keep_inits: one init, with its PID and user namespaces, serves one request after
+// another; each command gets an IPC namespace of its own. Only unprivileged (a root command
+// gets an init of its own), so each test runs as nobody and reports its first failed check as
+// its exit status.
+
+// A command's PID namespace and its PID there: "pid:[N] P" (P is 2 under an init of its own).
+std::string pid_namespace(const sandbox::Prepared& prepared) {
+    std::string out;
+    run_into(shell("echo $(readlink /proc/self/ns/pid) $$", prepared), out);
+    return out;
+}
+
+std::string word(const std::string& line, std::size_t n) {
+    std::size_t start = 0;
+    for (std::size_t i = 0; i < n; ++i) start = line.find(' ', start) + 1;
+    return line.substr(start, line.find_first_of(" \n", start) - start);
+}
+
+TEST(Isolation, AKeptInitServesOneRequestAfterAnother) {
+    const sandbox::Prepared prepared = prepared_with(policy::NamespaceMode::kPrefer);
+    EXPECT_EQ(as_nobody([&] {
+                  keep_inits(true);
+                  const std::string first = pid_namespace(prepared);
+                  const std::string second = pid_namespace(prepared);
+                  // The same PID namespace, whose PIDs go on counting (namespace inode numbers
+                  // are reused once freed: the numbers alone prove nothing). Each command's IPC
+                  // namespace is its own: the next test.
+                  if (word(first, 0).rfind("pid:[", 0) != 0) return 1;
+                  if (word(first, 0) != word(second, 0) || word(second, 1) == "2") return 2;
+                  std::string out;
+                  const Outcome o = run_into(shell("echo ran; exit 7", prepared), out);
+                  if (out != "ran\n" || o.exit_status != 7 || !o.started) return 4;
+                  if (o.containment != "pidns=yes ipcns=yes userns=yes processes=request") return 5;
+                  keep_inits(false);  // ends it: the next request gets an init of its own
+                  if (word(pid_namespace(prepared), 1) != "2") return 6;
+                  return 0;
+              }),
+              0);
+}
+
+// What a request leaves (a process in the background, a SysV segment) is gone before the
+// next request starts, and the output pipe is closed when the request ends.
+TEST(Isolation, NothingOfARequestReachesTheNextUnderAKeptInit) {
+    const sandbox::Prepared prepared = prepared_with(policy::NamespaceMode::kPrefer);
+    const std::string m = marker(7171);
+    EXPECT_EQ(as_nobody([&] {
+                  keep_inits(true);
+                  std::string out;
+                  const Outcome o =
+                      run_into(shell("(setsid sleep " + m + " >/dev/null 2>&1 &); sleep " + m +
+                                         " >/dev/null 2>&1 & echo $!; ipcmk -M 4096 >/dev/null",
+                                     prepared),
+                               out);
+                  if (!o.started || o.exit_status != 0 || out.empty()) return 1;
+                  if (sleeper_alive(m)) return 2;  // gone when run() returned
+                  std::string next;
+                  run_into(shell("kill -0 " + out.substr(0, out.size() - 1) +
+                                     " 2>/dev/null && echo alive; ipcs -m | grep -c 0x || true",
+                                 prepared),
+                           next);
+                  if (next != "0\n") return 3;
+                  return 0;
+              }),
+              0);
+}
+
+// The init takes orders, not signals: what the command sends it is dropped, a timeout ends
+// the request through it, a command that cannot start leaves it serving, and a request that
+// does not fit it (a pipeline) ends it.
+TEST(Isolation, AKeptInitTakesOrdersNotSignals) {
+    const sandbox::Prepared prepared = prepared_with(policy::NamespaceMode::kPrefer);
+    EXPECT_EQ(as_nobody([&] {
+                  keep_inits(true);
+                  const std::string first = pid_namespace(prepared);
+                  std::string out;
+                  Outcome o = run_into(
+                      shell("kill -TERM 1; kill -HUP 1; kill -KILL 1; echo sent", prepared), out);
+                  if (out != "sent\n" || o.exit_status != 0) return 1;
+                  Spec slow = shell("sleep 30", prepared);
+                  slow.timeout = 300ms;
+                  o = run_into(slow, out);
+                  if (!o.timed_out || o.signal != SIGTERM) return 2;
+                  Spec missing = shell("true", prepared);
+                  missing.path = "/nonexistent/bridle-test";
+                  o = run_into(missing, out);
+                  if (o.started || o.exec_errno != ENOENT) return 3;
+                  const std::string now = pid_namespace(prepared);
+                  if (word(now, 0) != word(first, 0) || word(now, 1) == "2") return 4;
+                  Spec a = shell("echo piped", prepared), b = shell("cat", prepared);
+                  out.clear();
+                  const std::vector<Outcome> both =
+                      run_pipeline({a, b}, [&out](Stream stream, std::string_view bytes) {
+                          if (stream == Stream::kStdout) out.append(bytes);
+                          return true;
+                      });
+                  if (out != "piped\n" || both.back().exit_status != 0) return 5;
+                  if (word(pid_namespace(prepared), 1) != "2") return 6;  // a new init
+                  return 0;
+              }),
+              0);
+}
+
+// The process that keeps the init is SIGKILLed between requests and during one: the init
+// and everything in its namespace go with it.
+TEST(Isolation, AKeptInitEndsWithItsSupervisor) {
+    const sandbox::Prepared prepared = prepared_with(policy::NamespaceMode::kPrefer);
+    const std::string m = marker(8181);
+    const Killed killed = kill_mid_request(m, [&] {
+        if (::setgroups(0, nullptr) != 0 || ::setresgid(65534, 65534, 65534) != 0 ||
+            ::setresuid(65534, 65534, 65534) != 0) {
+            ::_exit(90);
+        }
+        keep_inits(true);
+        std::string out;
+        run_into(shell("true", prepared), out);  // the init is kept from here on
+        run_into(sleeper_request(m, prepared), out);
+    });
+    ASSERT_TRUE(killed.started);
+    EXPECT_TRUE(killed.gone);
+}
+
+// Every descriptor a request can hand over at once (stdin, stdout, stderr, the error pipe, the
+// Landlock ruleset, the exec-once socket, with the plan's memfd: seven), twice in a row.
+TEST(Isolation, AKeptInitTakesEveryDescriptorOfARequest) {
+    policy::SandboxProfile profile = policy::builtin_baseline_sandbox();
+    profile.exec_once = true;
+    profile.landlock = policy::LandlockRules{};
+    profile.landlock->read = std::vector<std::string>{"/"};
+    profile.landlock->execute = std::vector<std::string>{"/"};
+    const sandbox::Plan plan =
+        sandbox::plan_for_this_kernel(profile, policy::LandlockSetting::kAuto);
+    Result<sandbox::Prepared> prepared = sandbox::prepare(plan);
+    ASSERT_TRUE(prepared) << prepared.error().full();
+    if (prepared.value().landlock_ruleset < 0) GTEST_SKIP() << "no Landlock on this kernel";
+    EXPECT_EQ(as_nobody([&] {
+                  keep_inits(true);
+                  for (int round = 0; round < 2; ++round) {
+                      int in[2];
+                      if (::pipe(in) != 0 || ::write(in[1], "hello", 5) != 5) return 1;
+                      ::close(in[1]);
+                      Spec spec = shell("", prepared.value());
+                      spec.path = "/bin/cat";
+                      spec.argv = {"/bin/cat"};
+                      spec.pass_stdin = true;
+                      spec.stdin_fd = in[0];
+                      std::string out;
+                      const Outcome o = run_into(spec, out);
+                      ::close(in[0]);
+                      if (out != "hello" || o.exit_status != 0 || !o.error.empty()) return 2;
+                  }
+                  // Still the same init: its third command is not its first.
+                  const sandbox::Prepared plain = prepared_with(policy::NamespaceMode::kPrefer);
+                  if (word(pid_namespace(plain), 1) == "2") return 3;
+                  return 0;
+              }),
+              0);
+}
+
+// The kept init outlives the request, so it must not be the command's to take over: even
+// without a seccomp profile (the wall filter alone), its memory is out of reach
+// (non-dumpable, its memory's user namespace bridle's). try_syscall is copied where nobody
+// can run it.
+TEST(Isolation, AKeptInitCannotBeTakenOver) {
+    policy::SandboxProfile profile = policy::builtin_baseline_sandbox();
+    profile.seccomp.clear();
+    profile.exec_once = false;
+    Result<sandbox::Prepared> prepared =
+        sandbox::prepare(sandbox::plan(profile, policy::LandlockSetting::kOff, 0));
+    ASSERT_TRUE(prepared) << prepared.error().full();
+    char dir[] = "/tmp/bridle-isolation.XXXXXX";
+    ASSERT_NE(::mkdtemp(dir), nullptr);
+    const std::string helper = std::string(dir) + "/try_syscall";
+    std::filesystem::copy_file(TRY_SYSCALL, helper);
+    ::chmod(dir, 0755);
+    ::chmod(helper.c_str(), 0755);
+    const int status = as_nobody([&] {
+        keep_inits(true);
+        const sandbox::Prepared plain = prepared_with(policy::NamespaceMode::kPrefer);
+        const std::string first = pid_namespace(plain);
+        for (const char* attempt : {"ptrace-attach-init", "process_vm_readv-init"}) {
+            Spec spec = shell("", prepared.value());
+            spec.path = helper;
+            spec.argv = {helper, attempt};
+            std::string out;
+            if (run_into(spec, out).exit_status != EPERM) return 1;
+        }
+        // It was the kept init they tried: the same one serves on.
+        if (word(pid_namespace(plain), 0) != word(first, 0)) return 2;
+        return 0;
+    });
+    std::filesystem::remove_all(dir);
+    EXPECT_EQ(status, 0);
+}
+
+// A command may lower what the next command would inherit from the init: its limits
+// (prlimit(2) needs only the same uid; the baseline filter refuses the scheduling calls). The
+// next request then gets a new init, and starts as the first did.
+TEST(Isolation, WhatARequestChangesInAKeptInitDoesNotReachTheNext) {
+    const sandbox::Prepared prepared = prepared_with(policy::NamespaceMode::kPrefer);
+    EXPECT_EQ(as_nobody([&] {
+                  keep_inits(true);
+                  const std::string show = "prlimit --pid $$ --cpu --nofile --output SOFT,HARD";
+                  std::string before, after, out;
+                  run_into(shell(show, prepared), before);
+                  const Outcome o = run_into(
+                      shell("prlimit --pid 1 --cpu=1:1 --nofile=40:40 && echo changed", prepared),
+                      out);
+                  if (out != "changed\n" || o.exit_status != 0) return 1;
+                  run_into(shell(show, prepared), after);
+                  if (before.find("unlimited") == std::string::npos) return 2;
+                  if (after != before) return 3;
+                  return 0;
+              }),
+              0);
 }
 
 // Where the kernel refuses the namespaces (here: a user namespace in which no further user
