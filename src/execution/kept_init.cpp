@@ -29,7 +29,7 @@
 namespace bridle::execution {
 namespace {
 
-bool g_keep = false;                        // keep_inits()
+bool g_keep = false;                       // keep_inits()
 std::unique_ptr<detail::KeptInit> g_kept;  // the process's kept init, if any
 
 }  // namespace
@@ -46,7 +46,7 @@ namespace {
 
 constexpr std::uint32_t kPlanVersion = 1;
 constexpr std::size_t kMaxPlanBytes = 64 * 1024 * 1024;  // far above any request's
-constexpr std::size_t kMaxFds = 7;  // the plan's memfd and KeptFds' six
+constexpr std::size_t kMaxFds = 7;                       // the plan's memfd and KeptFds' six
 constexpr auto kReadyLimit = std::chrono::seconds(5);
 
 // One message per datagram on the control socket.
@@ -289,8 +289,8 @@ bool start_request(const Message& m, const int* fds, std::size_t count, Request&
     }
     std::optional<KeptPlan> plan = decode(bytes);
     if (!plan) return failed(EPROTO);
-    const std::size_t wanted = 4 + (plan->has_stdin ? 1 : 0) + (plan->has_landlock ? 1 : 0) +
-                               (plan->exec_once ? 1 : 0);
+    const std::size_t wanted =
+        4 + (plan->has_stdin ? 1 : 0) + (plan->has_landlock ? 1 : 0) + (plan->exec_once ? 1 : 0);
     if (count != wanted) return failed(EPROTO);
     std::size_t next = 4;
     KeptFds kept{fds[1], fds[2], error_fd};
@@ -553,8 +553,8 @@ KeptInit::State KeptInit::poll(std::uint64_t call, int& status, KeptEnd& end) no
     std::size_t count = 0;
     // Requests go one at a time, and one given up on ends the init: anything but this
     // request's report is a broken init.
-    if (receive_message(control_, m, fds, count) != 1 || m.kind != Kind::kDone ||
-        m.call != call || m.end < 0 || m.end > static_cast<std::int32_t>(KeptEnd::kNotStarted)) {
+    if (receive_message(control_, m, fds, count) != 1 || m.kind != Kind::kDone || m.call != call ||
+        m.end < 0 || m.end > static_cast<std::int32_t>(KeptEnd::kNotStarted)) {
         return State::kGone;
     }
     status = m.value;

@@ -79,8 +79,7 @@ class KeptInit {
     // The process's kept init for a request with these clone flags and hidden directories:
     // the one there when it has them, else a new one (ending the other). nullptr when inits
     // are not kept (keep_inits) or one cannot start: the request then gets an init of its own.
-    static KeptInit* for_request(unsigned long clone_flags,
-                                 const std::vector<std::string>& hidden);
+    static KeptInit* for_request(unsigned long clone_flags, const std::vector<std::string>& hidden);
     // Ends the process's kept init, if any, and waits for it: run() calls it before a request
     // that does not use it, which then treats every child of the process as its own.
     static void retire() noexcept;

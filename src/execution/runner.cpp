@@ -103,13 +103,13 @@ class Supervisor {
         Tracked& t = stages_.emplace_back();
         t.outcome = &outcome;
         t.pid = child.pid;
-        // Readable once the child exits, even if another thread ate the SIGCHLD. Linux 5.3;
-        // without it, SIGCHLD and the poll cap do the job. (A raw syscall: bookworm's
-        // <sys/pidfd.h> lacks extern "C".)
         t.under_kept = child.kept != nullptr;
         t.kept = child.kept;
         t.call = child.call;
-        if (t.kept == nullptr) {
+        // Readable once the child exits, even if another thread ate the SIGCHLD. Linux 5.3;
+        // without it, SIGCHLD and the poll cap do the job. (A raw syscall: bookworm's
+        // <sys/pidfd.h> lacks extern "C".) A kept init outlives the request: its report says.
+        if (!t.under_kept) {
             t.pid_fd.reset(static_cast<int>(::syscall(SYS_pidfd_open, child.pid, 0)));
         }
         t.exec_once = std::move(child.exec_once);
@@ -157,11 +157,9 @@ class Supervisor {
             fds.push_back({signal_fd_, POLLIN, 0});
             // A kept init's request: its report on the control socket says it is done.
             for (const Tracked& t : stages_) {
-                const bool kept = t.kept != nullptr && !t.exited;
-                fds.push_back({kept           ? t.kept->fd()
-                               : t.under_kept ? -1
-                                              : t.pid_fd.get(),
-                               POLLIN, 0});
+                // Once over, a kept init's request has nothing left to watch (-1: skipped).
+                const int watched = !t.under_kept ? t.pid_fd.get() : t.exited ? -1 : t.kept->fd();
+                fds.push_back({watched, POLLIN, 0});
             }
             // Exec-once: a process of the tree waits in execve for an answer ("no", or with the
             // exec log "yes, recorded").

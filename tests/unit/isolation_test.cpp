@@ -249,7 +249,15 @@ TEST(Isolation, BridleStateIsHiddenFromTheCommand) {
             const Outcome o = run_into(shell("ls -A " + dir, prepared.value()), out);
             return out == "secret\n" && o.containment.find("mntns") == std::string::npos ? 0 : 4;
         };
-        if (as_nobody(check) != 0 || root_sees() != 0) ::_exit(1);
+        // Under a kept init (a session's worker), call after call: the init hid them once.
+        const auto kept_calls = [&]() -> int {
+            keep_inits(true);
+            for (int call = 0; call < 3; ++call) {
+                if (const int failed = check(); failed != 0) return 10 * (call + 1) + failed;
+            }
+            return 0;
+        };
+        if (as_nobody(check) != 0 || as_nobody(kept_calls) != 0 || root_sees() != 0) ::_exit(1);
         std::ifstream mounts("/proc/self/mountinfo");
         const std::string table((std::istreambuf_iterator<char>(mounts)),
                                 std::istreambuf_iterator<char>());
