@@ -79,6 +79,7 @@ class Writer {
     }
     void program(const std::vector<sock_filter>& p) {
         u32(static_cast<std::uint32_t>(p.size()));
+        if (p.empty()) return;  // data() may be null, which not even a 0-byte copy may take
         bytes_.append(reinterpret_cast<const char*>(p.data()), p.size() * sizeof(sock_filter));
     }
     std::string take() { return std::move(bytes_); }
@@ -92,6 +93,7 @@ class Reader {
     explicit Reader(std::string_view bytes) : bytes_(bytes) {}
     bool raw(void* out, std::size_t n) {
         if (!ok_ || bytes_.size() < n) return ok_ = false;
+        if (n == 0) return true;  // `out` may be an empty vector's null data()
         std::memcpy(out, bytes_.data(), n);
         bytes_.remove_prefix(n);
         return true;
