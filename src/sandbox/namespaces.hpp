@@ -29,7 +29,8 @@ pid_t clone_process(unsigned long flags) noexcept;
 // wait for this process. Its signal handlers, descriptors, limits, credentials, Landlock
 // domain and seccomp filters are its own (no CLONE_SIGHAND, CLONE_FILES or CLONE_THREAD).
 // `flags`: more clone(2) flags (a kept init's CLONE_NEWIPC: the command's own IPC namespace).
-// The child's pid, or -1 with errno.
+// The stack is made once per process and reused, so only one thread may call this (an init,
+// which has no other). The child's pid, or -1 with errno.
 pid_t clone_shared_until_exec(int (*entry)(void*), void* arg, unsigned long flags = 0) noexcept;
 
 // In the child, first thing after a clone with CLONE_NEWUSER: maps `uid` and `gid` (the
