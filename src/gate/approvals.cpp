@@ -236,9 +236,7 @@ std::optional<Answer> serve_agent(const Context& context, const Request& request
         std::any_of(context.policy.rules.begin(), context.policy.rules.end(),
                     [](const policy::Rule& rule) { return rule.approval.has_value(); });
     if (!any) return std::nullopt;
-    for (const policy::Rule& rule : context.policy.rules) {
-        if (rule.name == w[0] && rule.allows_key(request.key)) return std::nullopt;  // the policy's
-    }
+    if (context.policy.has_rule_for(w[0], request.key)) return std::nullopt;  // the policy's own
     Actor actor{"signature", request.key, "", request.client};
     if (w[0] == "approval" && (w.size() == 2 || (w.size() == 3 && w[2] == "--text"))) {
         // The agent sees its own key's requests only.

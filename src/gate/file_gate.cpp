@@ -177,10 +177,7 @@ bool is_file_request(const Context& context, const Request& request,
                            [&](const policy::FileRule& f) { return f.id == request.target_rule; });
     }
     // A policy's own rule of that name wins, as it does over `help`.
-    return std::none_of(context.policy.rules.begin(), context.policy.rules.end(),
-                        [&](const policy::Rule& rule) {
-                            return rule.name == argv[0] && rule.allows_key(request.key);
-                        });
+    return !context.policy.has_rule_for(argv[0], request.key);
 }
 
 matching::FileDecision decide_file(const Context& context, const Request& request,

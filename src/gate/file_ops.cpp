@@ -284,7 +284,6 @@ int FileOps::run_rule(const std::string& id, const std::string* value, const cha
     one.rules = {*found};
     one.rules.front().keys.clear();
     one.file_rules.clear();
-    policy::index_rules(one);
     Request check;
     check.argv = std::vector<std::string>{found->name};
     for (const policy::Arg& arg : found->args) {

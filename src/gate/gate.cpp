@@ -55,11 +55,7 @@ bool is_help(const Context& context, const Request& request, const std::vector<s
     if (request.front_end == kTargetFrontEnd || argv.size() != 1 || argv[0] != kHelpRequest) {
         return false;
     }
-    for (const auto& rule : context.policy.rules) {
-        if (rule.name == kHelpRequest && rule.allows_key(request.key))
-            return false;  // the policy's own
-    }
-    return true;
+    return !context.policy.has_rule_for(kHelpRequest, request.key);  // else the policy's own
 }
 
 audit::RequestInfo info_of(const Request& request, const std::string& id,

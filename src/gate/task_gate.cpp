@@ -297,9 +297,7 @@ std::optional<std::vector<std::string>> task_words(const Context& context, const
         words = std::move(tokens.value());
     }
     if (words.empty() || words[0] != kTaskRequest) return std::nullopt;
-    for (const auto& rule : context.policy.rules) {
-        if (rule.name == kTaskRequest && rule.allows_key(request.key)) return std::nullopt;
-    }
+    if (context.policy.has_rule_for(kTaskRequest, request.key)) return std::nullopt;
     return words;
 }
 

@@ -18,7 +18,7 @@ namespace {
 // kFormatVersion and the sizes below are updated together. (A bool that fits in padding,
 // as SandboxProfile::exec_log did, leaves them as they were: bump the version all the same.)
 #if defined(__GLIBCXX__) && __SIZEOF_POINTER__ == 8 && !defined(_GLIBCXX_DEBUG)
-static_assert(sizeof(Policy) == 688 && sizeof(FileRule) == 448 && sizeof(Settings) == 272 &&
+static_assert(sizeof(Policy) == 680 && sizeof(FileRule) == 448 && sizeof(Settings) == 272 &&
                   sizeof(AuditFile) == 48 && sizeof(Guardrail) == 104 && sizeof(ApprovalSpec) == 72,
               "the policy model changed: update cache_codec.cpp");
 static_assert(sizeof(SandboxProfile) == 304 && sizeof(LandlockRules) == 104 &&
@@ -66,7 +66,8 @@ class Writer {
 
 class Reader {
   public:
-    explicit Reader(std::string_view in) : in_(in) {}
+    explicit Reader(std::string_view in, std::size_t pos = 0) : in_(in), pos_(pos) {}
+    std::size_t pos() const { return pos_; }
     bool failed() const { return !error_.empty(); }
     const std::string& error() const { return error_; }
     bool at_end() const { return pos_ == in_.size(); }
@@ -104,16 +105,38 @@ class Reader {
         if (n > in_.size() - pos_) fail("count " + std::to_string(n) + " past the end");
         return failed() ? 0 : static_cast<std::size_t>(n);
     }
-    std::string s() {
+    std::string s() { return std::string(view()); }
+    std::string_view view() {
         const std::size_t n = count();
-        std::string v(in_.substr(pos_, n));
+        const std::string_view v = in_.substr(pos_, n);
         pos_ += n;
         return v;
     }
     std::vector<std::string> strings() {
-        std::vector<std::string> v(count());
-        for (auto& x : v) x = s();
+        std::vector<std::string> v;
+        strings(v);
         return v;
+    }
+    // Into what `v` holds: a rule read into the same Rule again allocates nothing new.
+    void s(std::string& v) {
+        const std::size_t n = count();
+        v.assign(in_.substr(pos_, n));
+        pos_ += n;
+    }
+    void strings(std::vector<std::string>& v) {
+        list(v, [this](std::string& x) { s(x); });
+    }
+    // A list read into `v`, reusing its elements: grown one element at a time, so a count that
+    // the bytes do not hold stops at the first bad byte instead of allocating for it.
+    template <class T, class ReadOne>
+    void list(std::vector<T>& v, ReadOne read_one) {
+        const std::size_t n = count();
+        std::size_t k = 0;
+        for (; k < n && !failed(); ++k) {
+            if (k == v.size()) v.emplace_back();
+            read_one(v[k]);
+        }
+        v.resize(k);
     }
     std::map<std::string, std::string> map() {
         std::map<std::string, std::string> v;
@@ -163,30 +186,34 @@ void put(Writer& w, const ValueSpec& v) {
 // Rules that share a pattern share its Regex, as the loader's RegexPool does: compiled once.
 using Pool = std::map<std::string, std::shared_ptr<const Regex>>;
 
-ValueSpec get_spec(Reader& r, Pool& pool) {
-    ValueSpec v;
+// Reads into `v`, every field assigned: the validation walk reads each rule into the same
+// scratch Rule. With no pool (that walk) a pattern is read and no Regex made.
+void read_spec(Reader& r, Pool* pool, ValueSpec& v) {
     v.kind = static_cast<ValueSpec::Kind>(r.below(4, "value kind"));
-    v.regex_source = r.s();
+    r.s(v.regex_source);
+    v.regex = nullptr;
     if (r.b()) {
         std::string pattern = r.s();
-        std::shared_ptr<const Regex>& shared = pool[pattern];
-        if (!shared) shared = std::make_shared<const Regex>(pattern);
-        v.regex = shared;
+        if (pool != nullptr) {
+            std::shared_ptr<const Regex>& shared = (*pool)[pattern];
+            if (!shared) shared = std::make_shared<const Regex>(pattern);
+            v.regex = shared;
+        }
     }
-    v.choices = r.strings();
+    r.strings(v.choices);
     v.min = r.i(), v.max = r.i();
-    v.under = r.strings();
+    r.strings(v.under);
     v.path_type = static_cast<ValueSpec::PathType>(r.below(3, "path type"));
     v.hard_links_allowed = r.b();
-    v.names = r.strings();
+    r.strings(v.names);
     v.final_symlink_refused = r.b();
     v.max_size = r.opt<std::uint64_t>();
+    v.glob.reset();
     if (r.b()) v.glob = ValueSpec::Glob{r.u(), r.b()};
     v.dot_components_refused = r.b();
     v.max_length = r.opt<std::uint64_t>();
     v.leading_dash_allowed = r.b();
     v.open_fd = r.b();
-    return v;
 }
 
 void put(Writer& w, const Option& o) {
@@ -196,14 +223,12 @@ void put(Writer& w, const Option& o) {
     w.b(o.required), w.b(o.attached);
 }
 
-Option get_option(Reader& r, Pool& pool) {
-    Option o;
-    o.spellings = r.strings();
+void read_option(Reader& r, Pool* pool, Option& o) {
+    r.strings(o.spellings);
     o.is_flag = r.b();
-    o.value = get_spec(r, pool);
+    read_spec(r, pool, o.value);
     o.required = r.b(), o.attached = r.b();
     if (o.spellings.empty() && !r.failed()) r.fail("an option without spellings");
-    return o;
 }
 
 // ---- Approvals
@@ -249,33 +274,99 @@ void put(Writer& w, const Rule& rule) {
     if (rule.approval) put(w, *rule.approval);
 }
 
-Rule get_rule(Reader& r, Pool& pool) {
-    Rule rule;
-    rule.id = r.s(), rule.summary = r.s(), rule.command = r.s(), rule.name = r.s();
-    rule.keys = r.strings();
-    for (std::size_t n = r.count(); n > 0 && !r.failed(); --n) {
-        Arg a;
-        a.is_literal = r.b(), a.literal = r.s(), a.name = r.s(), a.spec = get_spec(r, pool);
-        rule.args.push_back(std::move(a));
-    }
-    for (std::size_t n = r.count(); n > 0 && !r.failed(); --n) {
-        rule.options.push_back(get_option(r, pool));
-    }
-    rule.fixed_before = r.strings(), rule.fixed_after = r.strings();
+// Reads one rule into `rule`, every field assigned (see read_spec).
+void read_rule(Reader& r, Pool* pool, Rule& rule) {
+    r.s(rule.id), r.s(rule.summary), r.s(rule.command), r.s(rule.name);
+    r.strings(rule.keys);
+    r.list(rule.args, [&](Arg& a) {
+        a.is_literal = r.b(), r.s(a.literal), r.s(a.name);
+        read_spec(r, pool, a.spec);
+    });
+    r.list(rule.options, [&](Option& o) { read_option(r, pool, o); });
+    r.strings(rule.fixed_before), r.strings(rule.fixed_after);
     rule.bundle_flags = r.b(), rule.end_of_options = r.b();
+    rule.timeout.reset();
     if (r.b()) rule.timeout = std::chrono::milliseconds(r.i());
     rule.max_output = r.opt<std::uint64_t>();
     rule.env = r.map();
     rule.escape_output = r.b(), rule.redact = r.b(), rule.stdin_allowed = r.b();
-    rule.sandbox = r.s(), rule.source = r.s(), rule.run_as = r.s();
+    r.s(rule.sandbox), r.s(rule.source), r.s(rule.run_as);
     PipelinePlaces& p = rule.pipeline;
     p.alone = r.b(), p.first = r.b(), p.middle = r.b(), p.last = r.b();
     rule.capture = r.opt<std::uint64_t>();
     rule.task = r.b();
+    rule.idle_timeout.reset();
     if (r.b()) rule.idle_timeout = std::chrono::milliseconds(r.i());
+    rule.approval.reset();
     if (r.b()) rule.approval = get_approval(r);
     if (rule.id.empty() && !r.failed()) r.fail("a rule without id");
-    return rule;
+}
+
+// The rules of a decoded body, each read when it is first asked for (RuleSource). decode_policy
+// read every rule once before making it, with the same read_rule, so a rule read again from the
+// same bytes reads as it did then: they are held (a private copy, or a cache file that only
+// root can write and bridle never writes in place).
+class CachedRules final : public RuleSource {
+  public:
+    using Names = std::vector<std::pair<std::string_view, std::size_t>>;
+    CachedRules(std::shared_ptr<const void> held, std::string_view body,
+                std::vector<std::size_t> starts, Names by_name)
+        : held_(std::move(held)),
+          body_(body),
+          starts_(std::move(starts)),
+          by_name_(std::move(by_name)) {}
+
+    std::size_t size() const override { return starts_.size(); }
+
+    Rule decode(std::size_t i) const override {
+        Reader r(body_, starts_[i]);
+        Rule rule;
+        read_rule(r, &pool_, rule);
+        if (r.failed()) std::abort();  // bytes that read without error once, and cannot change
+        return rule;
+    }
+
+    std::vector<std::size_t> named(std::string_view name) const override {
+        std::vector<std::size_t> found;
+        auto it =
+            std::lower_bound(by_name_.begin(), by_name_.end(), std::pair(name, std::size_t{0}));
+        for (; it != by_name_.end() && it->first == name; ++it) found.push_back(it->second);
+        return found;
+    }
+
+  private:
+    std::shared_ptr<const void> held_;  // keeps body_ where it is
+    std::string_view body_;
+    std::vector<std::size_t> starts_;  // where each rule's bytes begin
+    Names by_name_;                    // (Rule::name, index), sorted: views into body_
+    mutable Pool pool_;
+};
+
+// Reads the `count` rules that begin at r's position, each into one scratch Rule (checking
+// its bytes and its sandbox, allocating nothing once the scratch has grown), and returns them
+// as a list that reads each rule again when it is asked for.
+RuleList read_rules_lazily(Reader& r, std::size_t count, const Policy& policy,
+                           std::shared_ptr<const void> held, std::string_view body) {
+    std::vector<std::size_t> starts;
+    CachedRules::Names by_name;
+    // Every rule takes at least kMinRuleBytes: no count can reserve more than the bytes hold.
+    starts.reserve(std::min(count, r.left() / kMinRuleBytes));
+    by_name.reserve(starts.capacity());
+    Rule scratch;
+    for (std::size_t n = count; n > 0 && !r.failed(); --n) {
+        const std::size_t start = r.pos();
+        read_rule(r, nullptr, scratch);
+        // What the loader guarantees of every policy it returns, and matching relies on.
+        if (!r.failed() && policy.sandbox_for(scratch) == nullptr) r.fail("an undefined sandbox");
+        Reader name(body, start);
+        name.view(), name.view(), name.view();  // id, summary, command
+        by_name.emplace_back(name.view(), starts.size());
+        starts.push_back(start);
+    }
+    if (r.failed()) return {};
+    std::sort(by_name.begin(), by_name.end());
+    return RuleList(std::make_shared<const CachedRules>(std::move(held), body, std::move(starts),
+                                                        std::move(by_name)));
 }
 
 // ---- Sandboxes and settings
@@ -462,20 +553,21 @@ std::string encode_policy(const Policy& policy, const std::vector<Error>& warnin
 }
 
 Result<Policy> decode_policy(std::string_view bytes, std::vector<Error>& warnings) {
+    auto held = std::make_shared<const std::string>(bytes);
+    return decode_policy(held, *held, warnings);
+}
+
+Result<Policy> decode_policy(std::shared_ptr<const void> held, std::string_view bytes,
+                             std::vector<Error>& warnings) {
     Reader r(bytes);
     Policy policy;
-    Pool pool;
     policy.settings = get_settings(r);
     for (std::size_t n = r.count(); n > 0 && !r.failed(); --n) {
         std::string name = r.s();
         policy.sandboxes[std::move(name)] = get_sandbox(r);
     }
     const std::size_t rules = r.count();
-    // Every rule takes at least kMinRuleBytes: no count can reserve more than the bytes hold.
-    policy.rules.reserve(std::min(rules, r.left() / kMinRuleBytes));
-    for (std::size_t n = rules; n > 0 && !r.failed(); --n) {
-        policy.rules.push_back(get_rule(r, pool));
-    }
+    policy.rules = read_rules_lazily(r, rules, policy, std::move(held), bytes);
     for (std::size_t n = r.count(); n > 0 && !r.failed(); --n) {
         policy.file_rules.push_back(get_file_rule(r));
     }
@@ -495,12 +587,7 @@ Result<Policy> decode_policy(std::string_view bytes, std::vector<Error>& warning
         found.push_back(std::move(e));
     }
     if (!r.failed() && !r.at_end()) r.fail("bytes after the policy");
-    // What the loader guarantees of every policy it returns, and matching relies on.
-    for (const Rule& rule : policy.rules) {
-        if (!r.failed() && policy.sandbox_for(rule) == nullptr) r.fail("an undefined sandbox");
-    }
     if (r.failed()) return Error{"the compiled policy is not valid: " + r.error(), ""};
-    index_rules(policy);
     warnings.insert(warnings.end(), found.begin(), found.end());
     return policy;
 }

@@ -3,6 +3,7 @@
 // Pure: the cache file around it (header, checksum, trust) is policy_cache.hpp.
 #pragma once
 
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -19,9 +20,15 @@ namespace bridle::policy::cache {
 std::string encode_policy(const Policy& policy, const std::vector<Error>& warnings);
 
 // The inverse, total on any bytes: a Policy, or why the bytes are not one ("truncated at byte
-// N", "bad enum value ..."). Never allocates more than the bytes can describe. Regexes are
-// recreated from their sources without being parsed or compiled (the cache holds only a policy
-// that loaded without errors); the rule index is rebuilt.
+// N", "bad enum value ..."). Never allocates more than the bytes can describe. Every byte is
+// checked here, but the rules are decoded only when they are read (policy/rule_list.hpp):
+// the policy keeps a copy of `bytes` for that. Regexes are recreated from their sources without
+// being parsed or compiled (the cache holds only a policy that loaded without errors).
 Result<Policy> decode_policy(std::string_view bytes, std::vector<Error>& warnings);
+
+// The same, keeping `held`, which keeps `bytes` where they are (a string, a mapped file),
+// instead of a copy.
+Result<Policy> decode_policy(std::shared_ptr<const void> held, std::string_view bytes,
+                             std::vector<Error>& warnings);
 
 }  // namespace bridle::policy::cache

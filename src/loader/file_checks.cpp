@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <memory>
 #include <utility>
 
 #include "os/fd.hpp"
@@ -110,9 +111,13 @@ Result<Fd> open_trusted_directories(const std::vector<std::string>& components, 
     }
 }
 
+Error too_large(const std::string& shown) {
+    return Error{shown + " is larger than 4 MiB: refusing to read it as a policy", ""};
+}
+
 }  // namespace
 
-Result<std::string> read_trusted_file(const std::string& path, bool require_safe_ownership,
+Result<TrustedFile> open_trusted_file(const std::string& path, bool require_safe_ownership,
                                       std::vector<Error>& warnings) {
     Result<std::vector<std::string>> components = absolute_components(path);
     if (!components) return components.error();
@@ -143,17 +148,44 @@ Result<std::string> read_trusted_file(const std::string& path, bool require_safe
     if (!S_ISREG(st.st_mode)) return Error{shown + " is not a regular file", ""};
     Status owned = judge_ownership(shown, st, require_safe_ownership, warnings);
     if (!owned) return owned.error();
-    const std::string too_large = shown + " is larger than 4 MiB: refusing to read it as a policy";
-    if (static_cast<std::uint64_t>(st.st_size) > kMaxPolicyBytes) return Error{too_large, ""};
+    if (static_cast<std::uint64_t>(st.st_size) > kMaxPolicyBytes) return too_large(shown);
+    return TrustedFile{std::move(fd), shown};
+}
 
+Result<std::string> read_all(const TrustedFile& file) {
     // Read through the fd we checked, to its end: a file may hold more than its st_size
     // (procfs), and the limit still holds if it grew since the fstat.
+    struct stat st {};
+    if (::fstat(file.fd.get(), &st) != 0) return os_error(file.shown, errno);
     std::string content;
-    const os::ReadEnd end =
-        os::read_to_end(fd.get(), content, static_cast<std::size_t>(st.st_size), kMaxPolicyBytes);
+    if (::lseek(file.fd.get(), 0, SEEK_SET) != 0) return os_error(file.shown, errno);
+    const os::ReadEnd end = os::read_to_end(file.fd.get(), content,
+                                            static_cast<std::size_t>(st.st_size), kMaxPolicyBytes);
     if (end == os::ReadEnd::kEnd) return content;
-    if (end == os::ReadEnd::kPastLimit) return Error{too_large, ""};
-    return Error{"cannot read " + shown + ": " + std::strerror(errno), ""};
+    if (end == os::ReadEnd::kPastLimit) return too_large(file.shown);
+    return Error{"cannot read " + file.shown + ": " + std::strerror(errno), ""};
+}
+
+Result<std::size_t> hash_all(const TrustedFile& file, Sha256& hash) {
+    constexpr std::size_t kChunk = 64 * 1024;
+    const std::unique_ptr<char[]> buffer(new char[kChunk]);  // not zeroed: only read into
+    std::size_t total = 0;
+    for (;;) {
+        const ssize_t n = ::pread(file.fd.get(), buffer.get(), kChunk, static_cast<off_t>(total));
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) return Error{"cannot read " + file.shown + ": " + std::strerror(errno), ""};
+        if (n == 0) return total;
+        total += static_cast<std::size_t>(n);
+        if (total > kMaxPolicyBytes) return too_large(file.shown);
+        hash.update(std::string_view(buffer.get(), static_cast<std::size_t>(n)));
+    }
+}
+
+Result<std::string> read_trusted_file(const std::string& path, bool require_safe_ownership,
+                                      std::vector<Error>& warnings) {
+    Result<TrustedFile> file = open_trusted_file(path, require_safe_ownership, warnings);
+    if (!file) return file.error();
+    return read_all(file.value());
 }
 
 Status check_trusted_directory(const std::string& path, bool require_safe_ownership,

@@ -7,6 +7,7 @@
 
 #include "common/result.hpp"
 #include "os/fd.hpp"
+#include "policy/sha256.hpp"
 
 namespace bridle::policy {
 
@@ -17,6 +18,22 @@ namespace bridle::policy {
 // When require_safe_ownership is false, ownership problems are appended to `warnings` instead.
 Result<std::string> read_trusted_file(const std::string& path, bool require_safe_ownership,
                                       std::vector<Error>& warnings);
+
+// A policy file opened and checked as read_trusted_file does, not yet read: `shown` names it
+// in messages.
+struct TrustedFile {
+    os::UniqueFd fd;
+    std::string shown;
+};
+Result<TrustedFile> open_trusted_file(const std::string& path, bool require_safe_ownership,
+                                      std::vector<Error>& warnings);
+
+// Its bytes from the first to the last (at most 4 MiB), read through the checked fd.
+Result<std::string> read_all(const TrustedFile& file);
+
+// The same bytes, passed to `hash` through a small buffer and not kept: their count. What a
+// load from the compiled policy cache needs of a policy file, without the memory for all of it.
+Result<std::size_t> hash_all(const TrustedFile& file, Sha256& hash);
 
 // The same ownership rules for a directory (policy.d) and its ancestors.
 Status check_trusted_directory(const std::string& path, bool require_safe_ownership,

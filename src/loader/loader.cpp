@@ -307,7 +307,6 @@ Result<Policy> parse_policy_text(std::string_view yaml, const std::string& name,
     warn_about_sandboxes(policy, report.warnings);
     warn_about_redaction(policy, report.warnings);
     warn_about_files(policy, report.warnings);
-    index_rules(policy);
     return policy;
 }
 
@@ -315,22 +314,23 @@ Result<Policy> load_policy_files(const std::string& main_file, const std::string
                                  const LoadOptions& options, LoadReport& report) {
     const std::size_t before = report.errors.size();
     Policy policy;
-    // Each file's path and bytes, read (and its ownership checked) on every load, cache or not.
-    std::vector<std::pair<std::string, std::string>> files;
+    // Each file opened, its ownership checked, and hashed on every load, cache or not. A hit
+    // needs no more of it: the bytes pass through a small buffer and are not kept.
+    std::vector<std::pair<std::string, TrustedFile>> opened;
     try {
-        const auto read_one = [&](const std::string& path) {
-            Result<std::string> text =
-                read_trusted_file(path, options.require_safe_ownership, report.warnings);
-            if (!text) {
-                report.errors.push_back(text.error());
+        const auto open_one = [&](const std::string& path) {
+            Result<TrustedFile> file =
+                open_trusted_file(path, options.require_safe_ownership, report.warnings);
+            if (!file) {
+                report.errors.push_back(file.error());
                 return;
             }
-            files.emplace_back(path, std::move(text).value());
+            opened.emplace_back(path, std::move(file).value());
         };
-        read_one(main_file);
+        open_one(main_file);
         if (!fragment_dir.empty()) {
             for (const std::string& path : fragment_files(fragment_dir, options, report)) {
-                read_one(path);
+                open_one(path);
             }
         }
     } catch (const std::exception& e) {
@@ -338,15 +338,20 @@ Result<Policy> load_policy_files(const std::string& main_file, const std::string
     }
     if (report.errors.size() > before) return report.errors[before];
 
-    Sha256 hash;
-    for (const auto& [path, text] : files) hash.update(text);
-    const std::string sha256 = hash.hex_digest();
     std::string key, cache_outcome;
     if (!options.cache_dir.empty()) {
-        key = cache::key_of(files, sha256);
-        cache::Lookup found = cache::read_cache(options.cache_dir, key, sha256);
+        Sha256 hash;
+        std::vector<std::pair<std::string, std::size_t>> lengths;
+        for (const auto& [path, file] : opened) {
+            Result<std::size_t> length = hash_all(file, hash);
+            if (!length) return report.errors.emplace_back(length.error());
+            lengths.emplace_back(path, length.value());
+        }
+        const std::string sha256 = hash.hex_digest();
+        cache::Lookup found =
+            cache::read_cache(options.cache_dir, cache::key_of(lengths, sha256), sha256);
         std::vector<std::string> paths;
-        for (const auto& file : files) paths.push_back(file.first);
+        for (const auto& file : opened) paths.push_back(file.first);
         if (found.policy && found.policy->files != paths) {
             found = cache::Lookup{{}, {}, "ignored: written for other files"};
         }
@@ -358,6 +363,23 @@ Result<Policy> load_policy_files(const std::string& main_file, const std::string
         }
         cache_outcome = found.outcome;
     }
+
+    // No hit: the files' bytes, read again through the same descriptors. What is parsed, hashed
+    // and keyed below is what is read now, whatever changed since the hash above.
+    std::vector<std::pair<std::string, std::string>> files;
+    for (const auto& [path, file] : opened) {
+        Result<std::string> text = read_all(file);
+        if (!text) return report.errors.emplace_back(text.error());
+        files.emplace_back(path, std::move(text).value());
+    }
+    Sha256 hash;
+    std::vector<std::pair<std::string, std::size_t>> lengths;
+    for (const auto& [path, text] : files) {
+        hash.update(text);
+        lengths.emplace_back(path, text.size());
+    }
+    const std::string sha256 = hash.hex_digest();
+    if (!options.cache_dir.empty()) key = cache::key_of(lengths, sha256);
 
     try {
         policy.settings.env = default_environment();
@@ -385,7 +407,6 @@ Result<Policy> load_policy_files(const std::string& main_file, const std::string
     warn_about_redaction(policy, lint);
     warn_about_files(policy, lint);
     report.warnings.insert(report.warnings.end(), lint.begin(), lint.end());
-    index_rules(policy);
     policy.cache = cache_outcome;
     if (options.write_cache && !options.cache_dir.empty()) {
         Status written = cache::write_cache(options.cache_dir, key, policy, lint);

@@ -20,9 +20,9 @@ constexpr std::uint32_t kFormatVersion = 5;  // 2: SandboxProfile::exec_log; 3: 
 constexpr std::size_t kKeptFiles = 4;
 
 // The key of a set of policy files: SHA-256 over a format tag, each file's path and length in
-// load order, and `sha256`, the SHA-256 of their bytes in that order (Policy::sha256). Another
-// path, another order, another byte or another format: another key.
-std::string key_of(const std::vector<std::pair<std::string, std::string>>& files,
+// load order (`lengths`), and `sha256`, the SHA-256 of their bytes in that order (Policy::sha256).
+// Another path, another order, another byte or another format: another key.
+std::string key_of(const std::vector<std::pair<std::string, std::size_t>>& lengths,
                    const std::string& sha256);
 
 // DIR/policy-KEY.bin.

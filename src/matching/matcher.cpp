@@ -88,13 +88,7 @@ Decision decide(const policy::Policy& policy, const std::vector<std::string>& ar
             elsewhere = &rule;
         }
     };
-    if (policy.indexed == policy.rules.size() && !policy.rules.empty()) {
-        if (const auto it = policy.rules_by_name.find(name); it != policy.rules_by_name.end()) {
-            for (const std::size_t i : it->second) consider(policy.rules[i]);
-        }
-    } else {
-        for (const Rule& rule : policy.rules) consider(rule);
-    }
+    for (const std::size_t i : policy.rules.named(name)) consider(policy.rules[i]);
 
     if (candidates.empty() && elsewhere != nullptr) {
         d.reason =

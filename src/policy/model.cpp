@@ -146,12 +146,10 @@ SandboxProfile builtin_baseline_sandbox() {
     return profile;
 }
 
-void index_rules(Policy& policy) {
-    policy.rules_by_name.clear();
-    for (std::size_t i = 0; i < policy.rules.size(); ++i) {
-        policy.rules_by_name[policy.rules[i].name].push_back(i);
-    }
-    policy.indexed = policy.rules.size();
+bool Policy::has_rule_for(std::string_view name, const std::string& key) const {
+    const std::vector<std::size_t> named = rules.named(name);
+    return std::any_of(named.begin(), named.end(),
+                       [&](std::size_t i) { return rules[i].allows_key(key); });
 }
 
 std::map<std::string, std::string> Policy::environment_for(const Rule& rule) const {

@@ -15,6 +15,7 @@
 #include "policy/approval.hpp"
 #include "policy/redaction.hpp"
 #include "policy/regex.hpp"
+#include "policy/rule_list.hpp"
 
 namespace bridle::policy {
 
@@ -354,7 +355,7 @@ struct Policy {
     Settings settings;
     std::map<std::string, SandboxProfile> sandboxes;  // by name; the loader always adds the
                                                       // built-in baseline unless redefined
-    std::vector<Rule> rules;                          // in file order; first match wins
+    RuleList rules;                                   // in file order; first match wins
     std::vector<FileRule> file_rules;                 // `files:`, in file order; first match wins
     ApprovalSettings approvals;                       // `approvals:` (main file only)
     std::vector<std::string> files;                   // files it was loaded from, in order
@@ -364,22 +365,17 @@ struct Policy {
     std::string cache;       // what the loader found in the compiled policy cache: "" (none
                              // asked), "hit", "none", or "ignored: REASON" (BRIDLE_POLICY_CACHE)
 
-    // The rules by the name the client types (Rule::name), each list in policy order: built
-    // by index_rules(), which the loader calls. decide() looks candidates up here when the
-    // index covers every rule (`indexed == rules.size()`), and scans `rules` otherwise.
-    std::map<std::string, std::vector<std::size_t>, std::less<>> rules_by_name;
-    std::size_t indexed = 0;
-
     // The sandbox `rule` runs in: its own, else settings.sandbox. nullptr when that name is
     // not defined (the loader refuses such a policy; callers must deny, never run unconfined).
     const SandboxProfile* sandbox_for(const Rule& rule) const;
 
+    // Whether a rule named `name` (Rule::name) allows `key`: a policy's own rule named `help`,
+    // `task`, `approval` or a file verb wins over bridle's built-in request of that name.
+    bool has_rule_for(std::string_view name, const std::string& key) const;
+
     // The whole environment `rule` runs with: settings.env, then the rule's env over it.
     std::map<std::string, std::string> environment_for(const Rule& rule) const;
 };
-
-// (Re)builds policy.rules_by_name from policy.rules.
-void index_rules(Policy& policy);
 
 // Default environment when the policy gives none: PATH, C.UTF-8 locale, HOME=/, a dumb
 // terminal, `cat` as every pager (and secure-mode less/systemd pagers), no colours.

@@ -151,8 +151,9 @@ TEST_F(Cache, HitGivesThePolicyTheYamlGives) {
     EXPECT_EQ(encoded(cached, hit.report.warnings), encoded(yaml_, yaml_warnings_));
     EXPECT_EQ(messages(hit.report.warnings), messages(yaml_warnings_));
     EXPECT_FALSE(yaml_warnings_.empty()) << "the fixture has a weak sandbox to warn about";
-    EXPECT_EQ(cached.rules_by_name, yaml_.rules_by_name);
-    EXPECT_EQ(cached.indexed, yaml_.indexed);
+    for (const Rule& rule : yaml_.rules) {
+        EXPECT_EQ(cached.rules.named(rule.name), yaml_.rules.named(rule.name)) << rule.name;
+    }
     EXPECT_EQ(cached.settings.redaction->own(), yaml_.settings.redaction->own());
     ASSERT_EQ(cached.settings.guardrails.size(), 2u);
     EXPECT_EQ(cached.settings.guardrails[0].keys, (std::vector<std::string>{"claude", "ci"}));
@@ -224,8 +225,8 @@ TEST_F(Cache, TheSameBytesUnderAnotherPathAreAnotherKey) {
 // A cache file renamed to another key's name is ignored: its header names its own key.
 TEST_F(Cache, AFileUnderAnotherKeysNameIsIgnored) {
     const std::string other_main = scratch_.file("other.yaml", "version: 1\nrules: []\n");
-    const std::vector<std::pair<std::string, std::string>> files = {
-        {other_main, read_bytes(other_main)}};
+    const std::vector<std::pair<std::string, std::size_t>> files = {
+        {other_main, read_bytes(other_main).size()}};
     const std::string other =
         cache::file_for(dir_, cache::key_of(files, sha256_hex(read_bytes(other_main))));
     fs::copy_file(cache_file_, other);
@@ -432,13 +433,75 @@ TEST(CacheCodec, RoundTripsEveryShippedAndTestPolicy) {
         Result<Policy> decoded = cache::decode_policy(bytes, warnings);
         ASSERT_TRUE(decoded.ok()) << decoded.error().full();
         EXPECT_EQ(encoded(decoded.value(), warnings), bytes);
-        EXPECT_EQ(decoded.value().rules_by_name, policy.value().rules_by_name);
+        for (const Rule& rule : policy.value().rules) {
+            EXPECT_EQ(decoded.value().rules.named(rule.name),
+                      policy.value().rules.named(rule.name));
+        }
         for (std::size_t cut = 0; cut < bytes.size(); cut += 1 + bytes.size() / 97) {
             std::vector<Error> unused;
             EXPECT_FALSE(cache::decode_policy(bytes.substr(0, cut), unused).ok()) << cut;
         }
     }
     EXPECT_GE(loaded, 5u);
+}
+
+// Forty rules for twenty programs: prog7 is the command of r7 and r27.
+std::string forty_rules() {
+    std::string yaml = "version: 1\nrules:\n";
+    for (int i = 0; i < 40; ++i) {
+        yaml += "  - {id: r" + std::to_string(i) + ", command: /usr/bin/prog" +
+                std::to_string(i % 20) + "}\n";
+    }
+    return yaml;
+}
+
+// A policy from the cache decodes a rule when it is first read: a request decodes the rules
+// for its program and no others; read whole, it is the policy the YAML gave.
+TEST(CacheCodec, ARequestDecodesOnlyTheRulesForItsProgram) {
+    LoadReport report;
+    Result<Policy> yaml = parse_policy_text(forty_rules(), "p.yaml", true, report);
+    ASSERT_TRUE(yaml.ok()) << yaml.error().full();
+    std::vector<Error> warnings;
+    Result<Policy> cached = cache::decode_policy(encoded(yaml.value()), warnings);
+    ASSERT_TRUE(cached.ok()) << cached.error().full();
+    const Policy& p = cached.value();
+    ASSERT_EQ(p.rules.size(), 40u);
+    EXPECT_EQ(p.rules.decoded(), 0u);
+    gate::SystemResolver resolver;
+    EXPECT_EQ(matching::decide(p, {"prog7", "x"}, "", resolver).verdict, matching::Verdict::kDeny);
+    EXPECT_EQ(p.rules.decoded(), 2u);  // r7 and r27, both candidates
+    EXPECT_EQ(matching::decide(p, {"prog7"}, "", resolver).rule_id(), "r7");
+    EXPECT_EQ(matching::decide(p, {"nothing"}, "", resolver).verdict, matching::Verdict::kDeny);
+    EXPECT_EQ(p.rules.decoded(), 2u);
+    const Policy copy = p;  // keeps what was decoded; the rest is read from the same bytes
+    EXPECT_EQ(copy.rules.decoded(), 2u);
+    EXPECT_EQ(copy.rules.back().id, "r39");
+    EXPECT_EQ(copy.rules.decoded(), 3u);
+    EXPECT_EQ(p.rules.decoded(), 2u);
+    EXPECT_THROW((void)p.rules.at(40), std::out_of_range);
+    EXPECT_EQ(encoded(p), encoded(yaml.value()));
+    EXPECT_EQ(p.rules.decoded(), 40u);
+}
+
+// Every rule's bytes are checked when the policy is decoded, not when a request first reads
+// the rule: damage in a rule no request names refuses the whole cache file.
+TEST(CacheCodec, DamageInARuleNoRequestReadsIsRefusedAtOnce) {
+    LoadReport report;
+    Result<Policy> yaml = parse_policy_text(forty_rules(), "p.yaml", true, report);
+    ASSERT_TRUE(yaml.ok()) << yaml.error().full();
+    std::string bytes = encoded(yaml.value());
+    // The last rule: id "r39", summary, command, name "prog19", then five empty lists, then
+    // bundle_flags, a boolean.
+    const std::size_t name = bytes.find("\x06prog19", bytes.find("r39"));
+    ASSERT_NE(name, std::string::npos);
+    const std::size_t flag = name + 7 + 5;
+    ASSERT_EQ(bytes[flag], '\0');
+    bytes[flag] = '\x05';
+    std::vector<Error> warnings;
+    Result<Policy> decoded = cache::decode_policy(bytes, warnings);
+    ASSERT_FALSE(decoded.ok());
+    EXPECT_NE(decoded.error().message.find("bad boolean 5"), std::string::npos)
+        << decoded.error().message;
 }
 
 // The decoder's own refusals: counts past the end, bad enums, trailing bytes.

@@ -11,6 +11,7 @@
 #include "command/tokenizer.hpp"
 #include "common/text.hpp"
 #include "golden.hpp"
+#include "loader/cache_codec.hpp"
 #include "loader/loader.hpp"
 #include "matching/matcher.hpp"
 
@@ -854,46 +855,52 @@ TEST(Matching, MissingOptionValueNamesThePlaceholder) {
     EXPECT_NE(d.reason.find("option \"-u\" needs a value: UNIT"), std::string::npos) << d.reason;
 }
 
-// The loader indexes rules by name; decide() gives the same decisions with the index as with
-// a scan of every rule (a policy built or changed by hand is scanned until it is re-indexed).
-TEST(Matching, IndexByNameDecidesAsAScanDoes) {
-    const auto indexed = parse(kPolicy);
-    ASSERT_EQ(indexed.indexed, indexed.rules.size());
-    EXPECT_EQ(indexed.rules_by_name.at("systemctl"), (std::vector<std::size_t>{0, 4}));
-    auto scanned = indexed;
-    scanned.rules_by_name.clear();
-    scanned.indexed = 0;
+// decide() finds its candidates through the rules' index by name, in policy order. A policy
+// from the compiled cache decodes its rules as they are read, and decides as the YAML's does; a
+// rule added or renamed by hand is found at once (any write rebuilds the index).
+TEST(Matching, IndexByNameDecidesAsTheWholeListWould) {
+    const auto yaml = parse(kPolicy);
+    EXPECT_EQ(yaml.rules.named("systemctl"), (std::vector<std::size_t>{0, 4}));
+    EXPECT_TRUE(yaml.rules.named("nothing").empty());
+    std::vector<bridle::Error> warnings;
+    auto cached = policy::cache::decode_policy(policy::cache::encode_policy(yaml, {}), warnings);
+    ASSERT_TRUE(cached.ok()) << cached.error().full();
+    EXPECT_EQ(cached.value().rules.named("systemctl"), (std::vector<std::size_t>{0, 4}));
     const auto fs = fixture_fs();
     // clang-format off
     const std::vector<std::vector<std::string>> requests = {
         {"systemctl", "status", "nginx"}, {"systemctl", "restart", "nginx"},
         {"journalctl", "--no-pager", "-n", "5"}, {"uptime"}, {"spawn-tree", "-c", "sleep 1"},
         {"sh"}, {"/usr/bin/uptime"}, {"tail", "/etc/shadow"}};
+    // clang-format on
     for (const auto& argv : requests) {
         for (const std::string key : {"", "ops-agent"}) {
-            const Decision a = decide(indexed, argv, key, fs);
-            const Decision b = decide(scanned, argv, key, fs);
+            const Decision a = decide(yaml, argv, key, fs);
+            const Decision b = decide(cached.value(), argv, key, fs);
             EXPECT_EQ(a.verdict, b.verdict) << argv[0];
             EXPECT_EQ(a.rule_id(), b.rule_id()) << argv[0];
             EXPECT_EQ(a.reason, b.reason) << argv[0];
             EXPECT_EQ(a.nearest, b.nearest) << argv[0];
         }
     }
-    // A rule added by hand is seen (by the scan) until index_rules() runs again.
-    scanned = indexed;
-    scanned.rules.push_back(scanned.rules.back());
-    scanned.rules.back().id = "second-spawn";
-    scanned.rules.back().name = "other-name";
-    EXPECT_EQ(decide(scanned, {"other-name", "-c", "sleep 1"}, "", fs).rule_id(), "second-spawn");
-    policy::index_rules(scanned);
-    EXPECT_EQ(decide(scanned, {"other-name", "-c", "sleep 1"}, "", fs).rule_id(), "second-spawn");
+    for (policy::Policy changed : {yaml, cached.value()}) {
+        changed.rules.push_back(changed.rules.back());
+        changed.rules.back().id = "second-spawn";
+        changed.rules.back().name = "other-name";
+        EXPECT_EQ(decide(changed, {"other-name", "-c", "sleep 1"}, "", fs).rule_id(),
+                  "second-spawn");
+        changed.rules[0].name = "renamed";
+        EXPECT_EQ(changed.rules.named("systemctl"), (std::vector<std::size_t>{4}));
+        EXPECT_EQ(changed.rules.named("renamed"), (std::vector<std::size_t>{0}));
+    }
 }
 
 // An empty policy denies everything: nothing is allowed by default.
 TEST(Matching, EmptyPolicyDeniesEverything) {
     const auto policy = parse("version: 1\nrules: []\n");
     const auto fs = fixture_fs();
-    for (const auto& argv : std::vector<std::vector<std::string>>{{"uptime"}, {"help"}, {"sh"}, {}}) {
+    for (const auto& argv :
+         std::vector<std::vector<std::string>>{{"uptime"}, {"help"}, {"sh"}, {}}) {
         EXPECT_EQ(decide(policy, argv, "", fs).verdict, Verdict::kDeny);
     }
 }
@@ -923,7 +930,8 @@ TEST(Matching, GoldenDecisionsAgainstTheShippedPolicy) {
     const std::string root = BRIDLE_SOURCE_DIR;
     const auto load = [&root](const std::string& relative) {
         policy::LoadReport report;
-        auto loaded = policy::load_policy(root + "/" + relative, policy::LoadOptions{false}, report);
+        auto loaded =
+            policy::load_policy(root + "/" + relative, policy::LoadOptions{false}, report);
         EXPECT_TRUE(loaded) << relative << ": " << loaded.error().full();
         return loaded ? std::move(loaded).value() : policy::Policy{};
     };
