@@ -174,30 +174,40 @@ double median_us(F&& body, double min_ms, int& runs_out) {
 }
 
 struct FileLoads {
-    double yaml_ms = NAN;        // from the file's YAML, regexes compiled lazily
-    double cache_ms = NAN;       // from the compiled policy cache
-    double cache_faults = NAN;   // page faults of that load
-    double cache_loop_ms = NAN;  // the same, repeated in one process, each policy destroyed
+    double yaml_ms = NAN;          // from the file's YAML, regexes compiled lazily
+    double cache_ms = NAN;         // from the compiled policy cache
+    double cache_faults = NAN;     // page faults of that load
+    double cache_loop_ms = NAN;    // the same, repeated in one process, each policy destroyed
+    double cache_decide_ms = NAN;  // the first decision after the fresh process's cache load:
+                                   // it decodes the rules for the request's program
 };
 
 // The forced command's view: one load in a fresh process (this program run again with
-// --load-once, a new heap), timed until the policy is usable; its destruction, after the
-// request, is not counted. Medians of 7 processes: the time, and the load's page faults.
-std::pair<double, double> fresh_process_load(const std::string& file,
-                                             const std::string& cache_dir) {
-    std::vector<double> times, faults;
+// --load-once, a new heap), timed until the policy is usable, then the first decision of
+// `request` (none when empty); the policy's destruction, after the request, is not counted.
+// Medians of 7 processes: the load's time and page faults, and the decision's time.
+struct FreshLoad {
+    double ms = NAN, faults = NAN, decide_ms = NAN;
+};
+FreshLoad fresh_process_load(const std::string& file, const std::string& cache_dir,
+                             const std::vector<std::string>& request) {
+    std::vector<double> times, faults, decides;
     for (int run = 0; run < 7; ++run) {
-        // The paths are the scratch directory's (no quote in them).
+        // The paths are the scratch directory's, the words the generated policy's (no quote).
         static const std::string self = std::filesystem::read_symlink("/proc/self/exe").string();
-        const std::string command = self + " --load-once '" + file + "' '" + cache_dir + "'";
+        std::string command = self + " --load-once '" + file + "' '" + cache_dir + "'";
+        for (const std::string& word : request) command += " '" + word + "'";
         FILE* child = ::popen(command.c_str(), "r");
-        double ms = NAN, minflt = NAN;
-        if (child == nullptr || std::fscanf(child, "%lf %lf", &ms, &minflt) != 2) ms = minflt = NAN;
+        double ms = NAN, minflt = NAN, decide_ms = NAN;
+        if (child == nullptr || std::fscanf(child, "%lf %lf %lf", &ms, &minflt, &decide_ms) != 3) {
+            ms = minflt = decide_ms = NAN;
+        }
         if (child != nullptr) ::pclose(child);
         times.push_back(ms);
         faults.push_back(minflt);
+        decides.push_back(decide_ms);
     }
-    return {median_of(times), median_of(faults)};
+    return {median_of(times), median_of(faults), median_of(decides)};
 }
 
 long minor_faults() {
@@ -228,7 +238,8 @@ double fault_us() {
 
 // `yaml` written to a file in a scratch directory, compiled into a cache there, then loaded both
 // ways. The cache load is checked to be a hit.
-FileLoads time_file_loads(const std::string& yaml, double min_ms) {
+FileLoads time_file_loads(const std::string& yaml, double min_ms,
+                          const std::vector<std::string>& request) {
     FileLoads out;
     const Scratch scratch;
     if (scratch.path().empty()) return out;
@@ -240,7 +251,7 @@ FileLoads time_file_loads(const std::string& yaml, double min_ms) {
         std::fprintf(stderr, "bench_policy: the policy file is refused\n");
         std::exit(1);
     }
-    out.yaml_ms = fresh_process_load(file, "").first;
+    out.yaml_ms = fresh_process_load(file, "", {}).ms;
     const std::string cache = scratch.path() + "/cache";
     if (::geteuid() != 0 || !load_file(file, cache, true)) return out;
     auto hit = load_file(file, cache);
@@ -249,7 +260,10 @@ FileLoads time_file_loads(const std::string& yaml, double min_ms) {
                      hit ? hit.value().cache.c_str() : hit.error().full().c_str());
         return out;
     }
-    std::tie(out.cache_ms, out.cache_faults) = fresh_process_load(file, cache);
+    const FreshLoad fresh = fresh_process_load(file, cache, request);
+    out.cache_ms = fresh.ms;
+    out.cache_faults = fresh.faults;
+    out.cache_decide_ms = fresh.decide_ms;
     out.cache_loop_ms = median_us([&] { (void)load_file(file, cache); }, min_ms, runs) / 1000.0;
     return out;
 }
@@ -257,14 +271,26 @@ FileLoads time_file_loads(const std::string& yaml, double min_ms) {
 }  // namespace
 
 int main(int argc, char** argv) {
-    if (argc == 4 && std::string(argv[1]) == "--load-once") {
-        // One load, printed in ms with its page faults, then exit without destroying the
-        // policy (fresh_process_load).
+    if (argc >= 4 && std::string(argv[1]) == "--load-once") {
+        // One load, printed in ms with its page faults, then the first decision of the words
+        // after FILE CACHE (if any) in ms, then exit without destroying the policy
+        // (fresh_process_load).
         const long faults = minor_faults();
         const auto t0 = Clock::now();
         auto* kept = new bridle::Result<bridle::policy::Policy>(load_file(argv[2], argv[3]));
-        const double ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
-        std::printf("%.6f %ld\n", kept->ok() ? ms : NAN, minor_faults() - faults);
+        const auto t1 = Clock::now();
+        const long load_faults = minor_faults() - faults;
+        const std::vector<std::string> request(argv + 4, argv + argc);
+        double decide_ms = NAN;
+        if (kept->ok() && !request.empty()) {
+            const NoFiles none;
+            const auto d = bridle::matching::decide(kept->value(), request, "", none);
+            decide_ms = d.verdict == bridle::matching::Verdict::kAllow
+                            ? std::chrono::duration<double, std::milli>(Clock::now() - t1).count()
+                            : NAN;
+        }
+        const double ms = std::chrono::duration<double, std::milli>(t1 - t0).count();
+        std::printf("%.6f %ld %.6f\n", kept->ok() ? ms : NAN, load_faults, decide_ms);
         std::fflush(stdout);
         ::_exit(0);
     }
@@ -336,20 +362,21 @@ int main(int argc, char** argv) {
             const double deny_us =
                 median_us([&] { (void)bridle::matching::decide(policy, deny, "", resolver); },
                           min_ms, deny_runs);
-            const FileLoads file = time_file_loads(yaml, min_ms);
+            const FileLoads file = time_file_loads(yaml, min_ms, allow);
             std::printf(
                 "shape=%s rules=%d yaml_bytes=%zu load_ms=%.4f allow_us=%.3f deny_us=%.3f "
                 "file_yaml_ms=%.4f cache_ms=%.4f cache_loop_ms=%.4f cache_faults=%.0f "
-                "load_runs=%d decide_runs=%d\n",
+                "cache_decide_ms=%.4f load_runs=%d decide_runs=%d\n",
                 shape.c_str(), n, yaml.size(), load_us / 1000.0, allow_us, deny_us, file.yaml_ms,
-                file.cache_ms, file.cache_loop_ms, file.cache_faults, load_runs, decide_runs);
+                file.cache_ms, file.cache_loop_ms, file.cache_faults, file.cache_decide_ms,
+                load_runs, decide_runs);
             std::fflush(stdout);
         }
     }
     std::ifstream in(BRIDLE_SHIPPED_POLICY, std::ios::binary);
     std::stringstream shipped;
     shipped << in.rdbuf();
-    const FileLoads file = time_file_loads(shipped.str(), min_ms);
+    const FileLoads file = time_file_loads(shipped.str(), min_ms, {});
     std::printf(
         "shipped rules=%zu file_yaml_ms=%.4f cache_ms=%.4f cache_loop_ms=%.4f cache_faults=%.0f\n",
         load(shipped.str()).rules.size(), file.yaml_ms, file.cache_ms, file.cache_loop_ms,
