@@ -271,9 +271,8 @@ int FileOps::validate(const std::string& staged, Response& r) const {
 
 int FileOps::run_rule(const std::string& id, const std::string* value, const char* front_end,
                       Response& r) const {
-    const auto found = std::find_if(context.policy.rules.begin(), context.policy.rules.end(),
-                                    [&](const policy::Rule& rule) { return rule.id == id; });
-    if (found == context.policy.rules.end()) {
+    const policy::Rule* found = context.policy.rules.with_id(id);
+    if (found == nullptr) {
         r.message += "bridle: the policy has no rule " + id + "\n";  // the loader prevents this
         return -1;
     }

@@ -310,11 +310,12 @@ class CachedRules final : public RuleSource {
   public:
     using Names = std::vector<std::pair<std::string_view, std::size_t>>;
     CachedRules(std::shared_ptr<const void> held, std::string_view body,
-                std::vector<std::size_t> starts, Names by_name)
-        : held_(std::move(held)),
-          body_(body),
-          starts_(std::move(starts)),
-          by_name_(std::move(by_name)) {}
+                std::vector<std::size_t> starts)
+        : held_(std::move(held)), body_(body), starts_(std::move(starts)) {
+        by_name_.reserve(starts_.size());
+        for (std::size_t i = 0; i < starts_.size(); ++i) by_name_.emplace_back(head(i).name, i);
+        std::sort(by_name_.begin(), by_name_.end());
+    }
 
     std::size_t size() const override { return starts_.size(); }
 
@@ -324,6 +325,16 @@ class CachedRules final : public RuleSource {
         read_rule(r, &pool_, rule);
         if (r.failed()) std::abort();  // bytes that read without error once, and cannot change
         return rule;
+    }
+
+    RuleHead head(std::size_t i) const override {
+        Reader r(body_, starts_[i]);  // read_rule's first four fields: id, summary, command, name
+        RuleHead head;
+        head.id = r.view();
+        r.view();
+        head.command = r.view();
+        head.name = r.view();
+        return head;
     }
 
     std::vector<std::size_t> named(std::string_view name) const override {
@@ -348,25 +359,18 @@ class CachedRules final : public RuleSource {
 RuleList read_rules_lazily(Reader& r, std::size_t count, const Policy& policy,
                            std::shared_ptr<const void> held, std::string_view body) {
     std::vector<std::size_t> starts;
-    CachedRules::Names by_name;
     // Every rule takes at least kMinRuleBytes: no count can reserve more than the bytes hold.
     starts.reserve(std::min(count, r.left() / kMinRuleBytes));
-    by_name.reserve(starts.capacity());
     Rule scratch;
     for (std::size_t n = count; n > 0 && !r.failed(); --n) {
         const std::size_t start = r.pos();
         read_rule(r, nullptr, scratch);
         // What the loader guarantees of every policy it returns, and matching relies on.
         if (!r.failed() && policy.sandbox_for(scratch) == nullptr) r.fail("an undefined sandbox");
-        Reader name(body, start);
-        name.view(), name.view(), name.view();  // id, summary, command
-        by_name.emplace_back(name.view(), starts.size());
         starts.push_back(start);
     }
     if (r.failed()) return {};
-    std::sort(by_name.begin(), by_name.end());
-    return RuleList(std::make_shared<const CachedRules>(std::move(held), body, std::move(starts),
-                                                        std::move(by_name)));
+    return RuleList(std::make_shared<const CachedRules>(std::move(held), body, std::move(starts)));
 }
 
 // ---- Sandboxes and settings

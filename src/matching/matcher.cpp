@@ -105,10 +105,12 @@ Decision decide(const policy::Policy& policy, const std::vector<std::string>& ar
         const bool is_path = name.find('/') != std::string::npos;
         if (is_path) {
             const std::string base = basename_of(name);
-            for (const Rule& rule : policy.rules) {
+            for (std::size_t i = 0; i < policy.rules.size(); ++i) {
                 if (d.nearest.size() == kMaxNearest) break;
-                if (rule.allows_key(key) && (rule.command == name || rule.name == base)) {
-                    d.nearest.push_back(rule.synopsis());
+                const policy::RuleHead head = policy.rules.head(i);  // decodes nothing
+                if ((head.command == name || head.name == base) &&
+                    policy.rules[i].allows_key(key)) {
+                    d.nearest.push_back(policy.rules[i].synopsis());
                 }
             }
         }

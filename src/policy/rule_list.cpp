@@ -76,6 +76,18 @@ std::vector<std::size_t> RuleList::named(std::string_view name) const {
     return found;
 }
 
+RuleHead RuleList::head(std::size_t i) const {
+    const Rule* rule = slots_[i].get();
+    return rule != nullptr ? RuleHead{rule->id, rule->command, rule->name} : source_->head(i);
+}
+
+const Rule* RuleList::with_id(std::string_view id) const {
+    for (std::size_t i = 0; i < size(); ++i) {
+        if (head(i).id == id) return &get(i);
+    }
+    return nullptr;
+}
+
 std::size_t RuleList::decoded() const {
     return static_cast<std::size_t>(std::count_if(
         slots_.begin(), slots_.end(), [](const auto& slot) { return slot != nullptr; }));

@@ -16,6 +16,11 @@ namespace bridle::policy {
 
 struct Rule;
 
+// What identifies a rule, readable without decoding the rest of it: its id, command and name.
+struct RuleHead {
+    std::string_view id, command, name;
+};
+
 // Where a lazily decoded list's rules come from (loader/cache_codec.cpp). It checked every
 // rule's bytes when it was made, so decode() cannot fail.
 class RuleSource {
@@ -23,6 +28,7 @@ class RuleSource {
     virtual ~RuleSource() = default;
     virtual std::size_t size() const = 0;
     virtual Rule decode(std::size_t i) const = 0;
+    virtual RuleHead head(std::size_t i) const = 0;
     // The indices of the rules named `name` (Rule::name), in policy order.
     virtual std::vector<std::size_t> named(std::string_view name) const = 0;
 };
@@ -61,6 +67,11 @@ class RuleList {
     // The indices of the rules named `name`, in policy order: what decide() looks candidates up
     // by. Decodes nothing.
     std::vector<std::size_t> named(std::string_view name) const;
+
+    // Rule i's id, command and name, without decoding it: valid until the list is written.
+    RuleHead head(std::size_t i) const;
+    // The rule whose id is `id` (ids are unique), or nullptr. Decodes that rule only.
+    const Rule* with_id(std::string_view id) const;
 
     // How many rules have been decoded so far (all of them when the list has no source).
     std::size_t decoded() const;

@@ -171,10 +171,7 @@ int run_target_side(const TargetInvocation& inv) {
     }
 
     // 4. The rule, and that it makes us who we are.
-    const policy::Rule* found = nullptr;
-    for (const policy::Rule& rule : policy.rules) {
-        if (rule.id == inv.rule_id) found = &rule;
-    }
+    const policy::Rule* found = policy.rules.with_id(inv.rule_id);
     for (const policy::FileRule& rule : policy.file_rules) {
         if (rule.id == inv.rule_id)
             return run_file_entry(inv, policy, rule, request, refusal, *sink);

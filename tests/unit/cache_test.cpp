@@ -473,11 +473,25 @@ TEST(CacheCodec, ARequestDecodesOnlyTheRulesForItsProgram) {
     EXPECT_EQ(matching::decide(p, {"prog7"}, "", resolver).rule_id(), "r7");
     EXPECT_EQ(matching::decide(p, {"nothing"}, "", resolver).verdict, matching::Verdict::kDeny);
     EXPECT_EQ(p.rules.decoded(), 2u);
+    // A rule's id, command and name are read without decoding it; so is a rule found by id
+    // (the target side of run_as, a files entry's --then), and the hint for a path typed where
+    // a name belongs.
+    EXPECT_EQ(p.rules.head(13).id, "r13");
+    EXPECT_EQ(p.rules.head(13).command, "/usr/bin/prog13");
+    EXPECT_EQ(p.rules.head(13).name, "prog13");
+    ASSERT_NE(p.rules.with_id("r33"), nullptr);
+    EXPECT_EQ(p.rules.with_id("r33")->command, "/usr/bin/prog13");
+    EXPECT_EQ(p.rules.with_id("r40"), nullptr);
+    EXPECT_EQ(p.rules.decoded(), 3u);
+    const matching::Decision path = matching::decide(p, {"/usr/bin/prog5"}, "", resolver);
+    EXPECT_NE(path.reason.find("type the program by its name"), std::string::npos) << path.reason;
+    EXPECT_EQ(path.nearest, (std::vector<std::string>{"prog5", "prog5"}));
+    EXPECT_EQ(p.rules.decoded(), 5u);  // r5 and r25
     const Policy copy = p;  // keeps what was decoded; the rest is read from the same bytes
-    EXPECT_EQ(copy.rules.decoded(), 2u);
+    EXPECT_EQ(copy.rules.decoded(), 5u);
     EXPECT_EQ(copy.rules.back().id, "r39");
-    EXPECT_EQ(copy.rules.decoded(), 3u);
-    EXPECT_EQ(p.rules.decoded(), 2u);
+    EXPECT_EQ(copy.rules.decoded(), 6u);
+    EXPECT_EQ(p.rules.decoded(), 5u);
     EXPECT_THROW((void)p.rules.at(40), std::out_of_range);
     EXPECT_EQ(encoded(p), encoded(yaml.value()));
     EXPECT_EQ(p.rules.decoded(), 40u);
