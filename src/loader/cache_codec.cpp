@@ -308,14 +308,9 @@ void read_rule(Reader& r, Pool* pool, Rule& rule) {
 // root can write and bridle never writes in place).
 class CachedRules final : public RuleSource {
   public:
-    using Names = std::vector<std::pair<std::string_view, std::size_t>>;
     CachedRules(std::shared_ptr<const void> held, std::string_view body,
                 std::vector<std::size_t> starts)
-        : held_(std::move(held)), body_(body), starts_(std::move(starts)) {
-        by_name_.reserve(starts_.size());
-        for (std::size_t i = 0; i < starts_.size(); ++i) by_name_.emplace_back(head(i).name, i);
-        std::sort(by_name_.begin(), by_name_.end());
-    }
+        : held_(std::move(held)), body_(body), starts_(std::move(starts)) {}
 
     std::size_t size() const override { return starts_.size(); }
 
@@ -337,19 +332,10 @@ class CachedRules final : public RuleSource {
         return head;
     }
 
-    std::vector<std::size_t> named(std::string_view name) const override {
-        std::vector<std::size_t> found;
-        auto it =
-            std::lower_bound(by_name_.begin(), by_name_.end(), std::pair(name, std::size_t{0}));
-        for (; it != by_name_.end() && it->first == name; ++it) found.push_back(it->second);
-        return found;
-    }
-
   private:
     std::shared_ptr<const void> held_;  // keeps body_ where it is
     std::string_view body_;
     std::vector<std::size_t> starts_;  // where each rule's bytes begin
-    Names by_name_;                    // (Rule::name, index), sorted: views into body_
     mutable Pool pool_;
 };
 

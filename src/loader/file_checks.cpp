@@ -149,18 +149,15 @@ Result<TrustedFile> open_trusted_file(const std::string& path, bool require_safe
     Status owned = judge_ownership(shown, st, require_safe_ownership, warnings);
     if (!owned) return owned.error();
     if (static_cast<std::uint64_t>(st.st_size) > kMaxPolicyBytes) return too_large(shown);
-    return TrustedFile{std::move(fd), shown};
+    return TrustedFile{std::move(fd), shown, static_cast<std::size_t>(st.st_size)};
 }
 
 Result<std::string> read_all(const TrustedFile& file) {
     // Read through the fd we checked, to its end: a file may hold more than its st_size
     // (procfs), and the limit still holds if it grew since the fstat.
-    struct stat st {};
-    if (::fstat(file.fd.get(), &st) != 0) return os_error(file.shown, errno);
     std::string content;
     if (::lseek(file.fd.get(), 0, SEEK_SET) != 0) return os_error(file.shown, errno);
-    const os::ReadEnd end = os::read_to_end(file.fd.get(), content,
-                                            static_cast<std::size_t>(st.st_size), kMaxPolicyBytes);
+    const os::ReadEnd end = os::read_to_end(file.fd.get(), content, file.size, kMaxPolicyBytes);
     if (end == os::ReadEnd::kEnd) return content;
     if (end == os::ReadEnd::kPastLimit) return too_large(file.shown);
     return Error{"cannot read " + file.shown + ": " + std::strerror(errno), ""};

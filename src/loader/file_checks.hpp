@@ -20,10 +20,11 @@ Result<std::string> read_trusted_file(const std::string& path, bool require_safe
                                       std::vector<Error>& warnings);
 
 // A policy file opened and checked as read_trusted_file does, not yet read: `shown` names it
-// in messages.
+// in messages; `size` is its size when it was checked.
 struct TrustedFile {
     os::UniqueFd fd;
     std::string shown;
+    std::size_t size = 0;
 };
 Result<TrustedFile> open_trusted_file(const std::string& path, bool require_safe_ownership,
                                       std::vector<Error>& warnings);

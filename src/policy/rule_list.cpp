@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // Policy::rules (rule_list.hpp). A list is in one of two states: it has a source, and its slots
-// fill as rules are read; or it has none, every slot is filled, and it indexes itself by name.
-// Any write leaves the second state, so a name index can never describe rules that changed.
+// fill as rules are read; or it has none, and every slot is filled. Either way it indexes
+// itself by name from the rules' heads. Any write leaves the second state and drops the index,
+// so the index can never describe rules that changed.
 #include "policy/rule_list.hpp"
 
 #include <algorithm>
@@ -62,11 +63,10 @@ Rule& RuleList::own(std::size_t i) {
 }
 
 std::vector<std::size_t> RuleList::named(std::string_view name) const {
-    if (source_) return source_->named(name);
     if (!index_fresh_) {
         index_.clear();
         index_.reserve(slots_.size());
-        for (std::size_t i = 0; i < slots_.size(); ++i) index_.emplace_back(slots_[i]->name, i);
+        for (std::size_t i = 0; i < slots_.size(); ++i) index_.emplace_back(head(i).name, i);
         std::sort(index_.begin(), index_.end());
         index_fresh_ = true;
     }

@@ -29,8 +29,6 @@ class RuleSource {
     virtual std::size_t size() const = 0;
     virtual Rule decode(std::size_t i) const = 0;
     virtual RuleHead head(std::size_t i) const = 0;
-    // The indices of the rules named `name` (Rule::name), in policy order.
-    virtual std::vector<std::size_t> named(std::string_view name) const = 0;
 };
 
 class RuleList {
@@ -65,7 +63,7 @@ class RuleList {
     const_iterator end() const;
 
     // The indices of the rules named `name`, in policy order: what decide() looks candidates up
-    // by. Decodes nothing.
+    // by. Decodes nothing: the index is built from the rules' heads on first use.
     std::vector<std::size_t> named(std::string_view name) const;
 
     // Rule i's id, command and name, without decoding it: valid until the list is written.
@@ -95,7 +93,7 @@ class RuleList {
 
     mutable std::vector<std::unique_ptr<Rule>> slots_;  // null: not decoded yet
     std::shared_ptr<const RuleSource> source_;          // null: every slot is filled
-    // By name when there is no source: (name, index), sorted; rebuilt after any write.
+    // (name, index), sorted, the names views of head(): rebuilt after any write.
     mutable std::vector<std::pair<std::string_view, std::size_t>> index_;
     mutable bool index_fresh_ = false;
 };
