@@ -68,7 +68,9 @@ check selinux.nnp-transition sh -c "sesearch -A -s bridle_t -t bridle_command_t 
 check selinux.sshd-reads-keys sh -c "sesearch -A -s sshd_t -t bridle_keys_t -c file -p read '$P' | grep -q read"
 check selinux.commands-cannot-write-etc sh -c "! sesearch -A -s bridle_command_t -t etc_t -c file -p write '$P' | grep -q write"
 check selinux.commands-cannot-read-shadow sh -c "! sesearch -A -s bridle_command_t -t shadow_t -c file -p read '$P' | grep -q read"
+check selinux.bridle-starts-bridle-full sh -c "sesearch -A -s bridle_t -t bridle_exec_t -c file -p execute_no_trans '$P' | grep -q execute_no_trans"
 check selinux.fc.binary grep -q '^/usr/bin/bridle.*bridle_exec_t' "$FC"
+check selinux.fc.binary-full grep -q '^/usr/bin/bridle-full.*bridle_exec_t' "$FC"
 check selinux.fc.keys grep -q '^/etc/bridle/authorized_keys.*bridle_keys_t' "$FC"
 echo "selinux: $((checks - failures + 2)) passed, $failures failed"   # + build and link
 ((failures == 0))

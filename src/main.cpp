@@ -1,15 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
-// bridle: the forced-command shell for LLM agents on SSH hosts. Wiring only: a table of modes
-// (the first word of the command line) and a small handler each, which reads the mode's
-// options and operands and hands over to its front end.
-#include <sys/prctl.h>
-
+// bridle-full: the forced-command shell for LLM agents on SSH hosts, every mode. Wiring only: a
+// table of modes (the first word of the command line) and a small handler each, which reads the
+// mode's options and operands and hands over to its front end. The forced command's own binary,
+// `bridle`, runs the modes of an agent's connection and hands the rest to this one
+// (src/front.cpp).
 #include <algorithm>
 #include <array>
-#include <csignal>
-#include <cstdlib>
 #include <iostream>
-#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -26,74 +23,25 @@
 #include "admin/tasks.hpp"
 #include "common/exit_code.hpp"
 #include "fleet/fleet.hpp"
-#include "forced/forced.hpp"
-#include "target/target_side.hpp"
+#include "loader/loader.hpp"
+#include "modes.hpp"
 
 namespace {
 
 using bridle::ExitCode;
 using bridle::to_int;
-using Args = std::vector<std::string>;
-
-int usage_error(const std::string& what) {
-    std::cerr << "bridle: " << what << "\n" << bridle::admin::usage();
-    return to_int(ExitCode::kUsage);
-}
-
-// The words after a mode's name: its options (the table in admin/cli.hpp), then its operands.
-struct Words {
-    std::map<std::string, std::string> options;
-    Args operands;
-
-    bool has(const std::string& name) const { return options.count(name) != 0; }
-    std::string option(const std::string& name) const {
-        const auto it = options.find(name);
-        return it == options.end() ? std::string{} : it->second;
-    }
-};
-
-// Whether one "--" between the options and the operands is dropped, or is an operand.
-enum class Dashdash { kOperand, kDropped };
-
-// Reads the options of `mode` from args (after the mode's name; from the start for the forced
-// command, mode ""); the operands are the words from the first that is not one of them. On a
-// usage error, says so and returns the exit status.
-std::optional<int> parse(std::string_view mode, const Args& args, Dashdash dashdash, Words& words) {
-    std::size_t i = mode.empty() ? 0 : 1;
-    const std::string error = bridle::admin::parse_mode_options(mode, args, i, words.options);
-    if (!error.empty()) return usage_error(error);
-    if (dashdash == Dashdash::kDropped && i < args.size() && args[i] == "--") ++i;
-    words.operands.assign(args.begin() + static_cast<std::ptrdiff_t>(i), args.end());
-    return std::nullopt;
-}
-
-// For a mode that takes no operand: refuses the first one there is.
-std::optional<int> no_operand(std::string_view mode, const Words& words) {
-    if (words.operands.empty()) return std::nullopt;
-    const std::string to = mode.empty() ? std::string{} : " to " + std::string(mode);
-    return usage_error("unexpected argument" + to + ": " + words.operands[0]);
-}
-
-// The options, and nothing else.
-std::optional<int> options_only(std::string_view mode, const Args& args, Words& words) {
-    if (const auto refused = parse(mode, args, Dashdash::kOperand, words)) return refused;
-    return no_operand(mode, words);
-}
-
-// `bridle -c TEXT`: bridle as the account's login shell.
-int login_shell(const Args& args) {
-    if (args.size() != 2) return usage_error("-c takes exactly one argument");
-    return bridle::forced::run_login_shell(args[1]);
-}
+using bridle::modes::Args;
+using bridle::modes::Dashdash;
+using bridle::modes::no_operand;
+using bridle::modes::options_only;
+using bridle::modes::parse;
+using bridle::modes::usage_error;
+using bridle::modes::version;
+using bridle::modes::Words;
 
 // `--help`/`-h` and `--version` ignore whatever follows them.
 int help(const Args&) {
     std::cout << bridle::admin::usage();
-    return to_int(ExitCode::kOk);
-}
-
-int version(const Args&) {
-    std::cout << "bridle " << BRIDLE_VERSION << "\n";
     return to_int(ExitCode::kOk);
 }
 
@@ -200,25 +148,6 @@ int sudoers(const Args& args) {
     return bridle::admin::sudoers(options);
 }
 
-// `bridle run-as RULE [-- WORD...]`
-int run_as(const Args& args) {
-    Words words;
-    if (const auto refused = parse("run-as", args, Dashdash::kOperand, words)) return *refused;
-    const Args& operands = words.operands;
-    if (operands.empty() || operands[0] == "--") return usage_error("run-as needs a RULE");
-    bridle::target::TargetInvocation target;
-    target.policy_file = words.option("--policy");
-    target.rule_id = operands[0];
-    if (operands.size() > 1) {
-        if (operands[1] != "--") {
-            return usage_error("run-as: unexpected argument " + operands[1] +
-                               " (the request follows --)");
-        }
-        target.words = Args(operands.begin() + 2, operands.end());
-    }
-    return bridle::target::run_target_side(target);
-}
-
 // `bridle fleet run|mcp ...`: the controller, on the operator's machine (src/fleet/).
 int fleet(const Args& args) {
     if (args.size() < 2 || (args[1] != "run" && args[1] != "mcp")) {
@@ -291,18 +220,13 @@ int reject(const Args& args) {
     return answer(args, "reject", false);
 }
 
-// The forced command: options come from authorized_keys `command=` or ForceCommand (the
-// administrator's); the request comes from the client, through SSH_ORIGINAL_COMMAND only.
-int forced_command(const Args& args) {
-    Words words;
-    if (const auto refused = options_only("", args, words)) return *refused;
-    bridle::forced::Invocation inv;
-    inv.key = words.option("--key");
-    inv.policy_file = words.option("--policy");
-    inv.approver = words.option("--approver");
-    inv.approver_key = words.option("--approver-key");
-    if (const char* original = std::getenv("SSH_ORIGINAL_COMMAND")) inv.request = original;
-    return bridle::forced::run(inv);
+// The modes of an agent's connection, reading the policy with load_policy (the YAML, or the
+// compiled cache when it answers).
+int login_shell(const Args& args) {
+    return bridle::modes::login_shell(args, bridle::policy::load_policy);
+}
+int run_as(const Args& args) {
+    return bridle::modes::run_as(args, bridle::policy::load_policy);
 }
 
 // A mode: the first word of the command line, and its handler, which gets every word after
@@ -357,20 +281,10 @@ static_assert(std::ranges::all_of(bridle::admin::kModes,
 }  // namespace
 
 int main(int argc, char** argv) {
-    // First of all, in every mode: no process of the same account may ptrace bridle, or open
-    // its /proc/PID/mem, environ or fd (the kernel then asks for CAP_SYS_PTRACE; ptrace(2),
-    // "Ptrace access mode checking"). The commands bridle runs are that account. Forked
-    // children inherit it; the command's execve resets it for the command alone.
-    if (::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0) {
-        std::cerr << "bridle: cannot make this process non-dumpable; refusing to run\n";
-        return to_int(ExitCode::kSoftware);
-    }
-    // A vanished SSH client must show up as EPIPE on write, not kill bridle before it has
-    // cleaned up and written the result record. (The command's own SIGPIPE is reset in the child.)
-    std::signal(SIGPIPE, SIG_IGN);
+    if (const auto refused = bridle::modes::start()) return *refused;
     const Args args(argv + 1, argv + argc);
     for (const Mode& mode : kModes) {
         if (!args.empty() && args[0] == mode.name) return mode.run(args);
     }
-    return forced_command(args);
+    return bridle::modes::forced_command(args, bridle::policy::load_policy);
 }

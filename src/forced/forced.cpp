@@ -76,7 +76,7 @@ gate::Request request_of(const Invocation& inv) {
 
 }  // namespace
 
-int run(const Invocation& inv) {
+int run(const Invocation& inv, policy::PolicyLoader load) {
     auto sink = audit::make_journald_sink();
     gate::Request request = request_of(inv);
     const auto refuse = [&](ExitCode code, const std::string& reason, const std::string& text,
@@ -103,9 +103,11 @@ int run(const Invocation& inv) {
     }
 
     // Fail closed: no policy, no run (loader.hpp, enforcing_load_options: strict ownership,
-    // regexes compiled by the request that reaches them, root's compiled cache).
+    // regexes compiled by the request that reaches them, root's compiled cache). Nothing has
+    // been recorded on the way here but a refusal, which ends the request: `load` may hand the
+    // request to bridle-full.
     policy::LoadReport report;
-    auto loaded = policy::load_policy(inv.policy_file, policy::enforcing_load_options(), report);
+    auto loaded = load(inv.policy_file, policy::enforcing_load_options(), report);
     if (!loaded) {
         std::string text = "bridle: the policy cannot be used: " + loaded.error().full() + "\n";
         if (report.errors.size() > 1) {
@@ -193,7 +195,7 @@ int run(const Invocation& inv) {
     return response.exit_status;
 }
 
-int run_login_shell(const std::string& text) {
+int run_login_shell(const std::string& text, policy::PolicyLoader load) {
     const char* original = std::getenv("SSH_ORIGINAL_COMMAND");
     if (original != nullptr) {
         // A forced command is configured: `text` is the administrator's command line. Take only
@@ -224,7 +226,7 @@ int run_login_shell(const std::string& text) {
                 return to_int(ExitCode::kUsage);
             }
         }
-        return run(inv);
+        return run(inv, load);
     }
     // No forced command applies: `text` is the client's own request, untrusted. A client that
     // asked for nothing gets sshd's forced command line here: treat it as a login attempt and
@@ -235,7 +237,7 @@ int run_login_shell(const std::string& text) {
     const bool names_bridle = words && !words.value().empty() &&
                               words.value()[0].substr(words.value()[0].rfind('/') + 1) == "bridle";
     if (!names_bridle) inv.request = text;
-    return run(inv);
+    return run(inv, load);
 }
 
 }  // namespace bridle::forced

@@ -5,6 +5,8 @@
 #include <optional>
 #include <string>
 
+#include "loader/loader.hpp"
+
 namespace bridle::forced {
 
 struct Invocation {
@@ -17,12 +19,13 @@ struct Invocation {
     std::string approver_key;  // --approver-key SHA256:...: its fingerprint, for the records
 };
 
-// Decide, audit and run one request; returns bridle's exit status.
-int run(const Invocation& invocation);
+// Decide, audit and run one request, with the policy `load` reads; returns bridle's exit
+// status.
+int run(const Invocation& invocation, policy::PolicyLoader load);
 
 // `bridle -c TEXT`, bridle as the account's login shell. sshd runs the forced command through
 // the login shell, so TEXT is either the admin's forced command line (when SSH_ORIGINAL_COMMAND
 // is set) or the client's own request (when no forced command applies).
-int run_login_shell(const std::string& text);
+int run_login_shell(const std::string& text, policy::PolicyLoader load);
 
 }  // namespace bridle::forced

@@ -4,16 +4,13 @@
 // in order, and each document's top level; read_*.cpp read its sections, lint.cpp warns.
 #include "loader/loader.hpp"
 
-#include <dirent.h>
-#include <sys/stat.h>
 #include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
-#include <cerrno>
-#include <cstring>
 #include <sstream>
 
+#include "loader/compiled_load.hpp"
 #include "loader/file_checks.hpp"
 #include "loader/lexical.hpp"
 #include "loader/lint.hpp"
@@ -258,37 +255,6 @@ void check_validators(const Policy& policy, std::vector<Error>& errors) {
     }
 }
 
-// The fragments in `dir` in byte order: names ending in .yaml, hidden names skipped (editors
-// put lock files and swap files there). A missing directory has no fragments.
-std::vector<std::string> fragment_files(const std::string& dir, const LoadOptions& options,
-                                        LoadReport& report) {
-    struct stat st {};
-    if (::lstat(dir.c_str(), &st) != 0 && errno == ENOENT) return {};
-    Status trusted = check_trusted_directory(dir, options.require_safe_ownership, report.warnings);
-    if (!trusted) {
-        report.errors.push_back(trusted.error());
-        return {};
-    }
-    DIR* stream = ::opendir(dir.c_str());
-    if (stream == nullptr) {
-        report.errors.push_back({"cannot list " + dir + ": " + std::strerror(errno), ""});
-        return {};
-    }
-    std::vector<std::string> names;
-    while (const dirent* entry = ::readdir(stream)) {
-        const std::string_view name = entry->d_name;
-        if (name.front() == '.' || name.size() <= 5 || name.substr(name.size() - 5) != ".yaml") {
-            continue;
-        }
-        names.emplace_back(name);
-    }
-    ::closedir(stream);
-    std::sort(names.begin(), names.end());  // std::char_traits<char> compares as unsigned bytes
-    std::vector<std::string> paths;
-    for (const std::string& name : names) paths.push_back(dir + "/" + name);
-    return paths;
-}
-
 }  // namespace
 
 Result<Policy> parse_policy_text(std::string_view yaml, const std::string& name, bool is_main,
@@ -313,61 +279,15 @@ Result<Policy> parse_policy_text(std::string_view yaml, const std::string& name,
 Result<Policy> load_policy_files(const std::string& main_file, const std::string& fragment_dir,
                                  const LoadOptions& options, LoadReport& report) {
     const std::size_t before = report.errors.size();
-    Policy policy;
-    // Each file opened, its ownership checked, and hashed on every load, cache or not. A hit
-    // needs no more of it: the bytes pass through a small buffer and are not kept.
-    std::vector<std::pair<std::string, TrustedFile>> opened;
-    try {
-        const auto open_one = [&](const std::string& path) {
-            Result<TrustedFile> file =
-                open_trusted_file(path, options.require_safe_ownership, report.warnings);
-            if (!file) {
-                report.errors.push_back(file.error());
-                return;
-            }
-            opened.emplace_back(path, std::move(file).value());
-        };
-        open_one(main_file);
-        if (!fragment_dir.empty()) {
-            for (const std::string& path : fragment_files(fragment_dir, options, report)) {
-                open_one(path);
-            }
-        }
-    } catch (const std::exception& e) {
-        report.errors.push_back({std::string("cannot load the policy: ") + e.what(), main_file});
-    }
-    if (report.errors.size() > before) return report.errors[before];
-
-    std::string key, cache_outcome;
-    if (!options.cache_dir.empty()) {
-        Sha256 hash;
-        std::vector<std::pair<std::string, std::size_t>> lengths;
-        for (const auto& [path, file] : opened) {
-            Result<std::size_t> length = hash_all(file, hash);
-            if (!length) return report.errors.emplace_back(length.error());
-            lengths.emplace_back(path, length.value());
-        }
-        const std::string sha256 = hash.hex_digest();
-        cache::Lookup found =
-            cache::read_cache(options.cache_dir, cache::key_of(lengths, sha256), sha256);
-        std::vector<std::string> paths;
-        for (const auto& file : opened) paths.push_back(file.first);
-        if (found.policy && found.policy->files != paths) {
-            found = cache::Lookup{{}, {}, "ignored: written for other files"};
-        }
-        if (found.policy && !options.compile_regexes) {
-            report.warnings.insert(report.warnings.end(), found.warnings.begin(),
-                                   found.warnings.end());
-            found.policy->cache = found.outcome;
-            return std::move(*found.policy);
-        }
-        cache_outcome = found.outcome;
-    }
+    Result<OpenedPolicy> opened = open_policy(main_file, fragment_dir, options, report);
+    if (!opened) return opened.error();
+    if (opened.value().compiled) return std::move(*opened.value().compiled);
+    const std::string cache_outcome = opened.value().cache_outcome;
 
     // No hit: the files' bytes, read again through the same descriptors. What is parsed, hashed
     // and keyed below is what is read now, whatever changed since the hash above.
     std::vector<std::pair<std::string, std::string>> files;
-    for (const auto& [path, file] : opened) {
+    for (const auto& [path, file] : opened.value().files) {
         Result<std::string> text = read_all(file);
         if (!text) return report.errors.emplace_back(text.error());
         files.emplace_back(path, std::move(text).value());
@@ -379,8 +299,9 @@ Result<Policy> load_policy_files(const std::string& main_file, const std::string
         lengths.emplace_back(path, text.size());
     }
     const std::string sha256 = hash.hex_digest();
-    if (!options.cache_dir.empty()) key = cache::key_of(lengths, sha256);
+    const std::string key = options.cache_dir.empty() ? "" : cache::key_of(lengths, sha256);
 
+    Policy policy;
     try {
         policy.settings.env = default_environment();
         policy.sandboxes[kBaselineSandbox] = builtin_baseline_sandbox();
@@ -421,12 +342,10 @@ Result<Policy> load_policy_files(const std::string& main_file, const std::string
 
 Result<Policy> load_policy(const std::string& explicit_file, const LoadOptions& options,
                            LoadReport& report) {
-    if (!explicit_file.empty()) {
-        Result<Policy> policy = load_policy_files(explicit_file, "", options, report);
-        if (policy) policy.value().given_path = explicit_file;
-        return policy;
-    }
-    return load_policy_files(kDefaultPolicyFile, kDefaultPolicyDir, options, report);
+    const auto [main_file, fragment_dir] = policy_locations(explicit_file);
+    Result<Policy> policy = load_policy_files(main_file, fragment_dir, options, report);
+    if (policy && !explicit_file.empty()) policy.value().given_path = explicit_file;
+    return policy;
 }
 
 }  // namespace bridle::policy

@@ -75,6 +75,13 @@ Result<Policy> parse_policy_text(std::string_view yaml, const std::string& name,
 Result<Policy> load_policy(const std::string& explicit_file, const LoadOptions& options,
                            LoadReport& report);
 
+// A load as the enforcing front ends make it (the forced command, the target side): in
+// bridle-full, load_policy; in bridle, the forced command's binary, a load the compiled cache
+// answers (load_compiled), or else a hand-over of the whole request to bridle-full
+// (src/front.cpp). Chosen by the binary's main, passed down.
+using PolicyLoader = Result<Policy> (*)(const std::string& explicit_file,
+                                        const LoadOptions& options, LoadReport& report);
+
 // What load_policy does, with the locations spelled out: `main_file`, then the fragments in
 // `fragment_dir` (skipped when empty or missing). Tests and tools that stage a policy
 // elsewhere call this; enforcing front ends call load_policy.

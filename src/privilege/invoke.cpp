@@ -42,6 +42,10 @@ Result<std::string> own_executable() {
          path.compare(path.size() - deleted.size(), deleted.size(), deleted) == 0)) {
         return Error{"bridle's own executable " + path + " is gone (replaced while running?)", ""};
     }
+    // bridle-full runs when bridle, beside it, hands a request over (src/front.cpp): sudo, the
+    // sudoers drop-in and the sandbox name bridle.
+    constexpr std::string_view kFull = "/bridle-full";
+    if (path.ends_with(kFull)) path.replace(path.size() - kFull.size(), kFull.size(), "/bridle");
     return path;
 }
 

@@ -20,8 +20,9 @@ namespace bridle::privilege {
 Result<bool> needs_switch(const policy::Rule& rule);
 Result<bool> needs_switch(const std::string& run_as, const std::string& source);
 
-// This bridle's own path (/proc/self/exe): the target side is started as this same binary,
-// and `bridle sudoers` writes it into the drop-in unless told otherwise.
+// This bridle's own path (/proc/self/exe; bridle, beside it, for bridle-full): the target side
+// is started as this binary, and `bridle sudoers` writes it into the drop-in unless told
+// otherwise.
 Result<std::string> own_executable();
 
 // What the user side executes instead of the rule's program: no sandbox before sudo (sudo

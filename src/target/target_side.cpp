@@ -113,7 +113,7 @@ int run_file_entry(const TargetInvocation& inv, const policy::Policy& policy,
 
 }  // namespace
 
-int run_target_side(const TargetInvocation& inv) {
+int run_target_side(const TargetInvocation& inv, policy::PolicyLoader load) {
     const std::unique_ptr<audit::Sink> sink = audit::make_journald_sink();
     gate::Request request;
     request.front_end = gate::kTargetFrontEnd;
@@ -156,9 +156,10 @@ int run_target_side(const TargetInvocation& inv) {
                                              " missing or malformed)");
     }
 
-    // 3. The policy, loaded as the forced command loads it (enforcing_load_options).
+    // 3. The policy, loaded as the forced command loads it (enforcing_load_options; `load` may
+    // hand the request to bridle-full: nothing has been recorded yet).
     policy::LoadReport report;
-    auto loaded = policy::load_policy(inv.policy_file, policy::enforcing_load_options(), report);
+    auto loaded = load(inv.policy_file, policy::enforcing_load_options(), report);
     if (!loaded) return refuse(ExitCode::kConfig, "policy unusable: " + loaded.error().full());
     const policy::Policy& policy = loaded.value();
     refusal.policy_sha256 = policy.sha256;

@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "loader/loader.hpp"
+
 namespace bridle::target {
 
 struct TargetInvocation {
@@ -17,6 +19,6 @@ struct TargetInvocation {
 // Re-reads the root-owned policy, re-checks the exact request, refuses anything else, then
 // runs the command in its rule's sandbox (applied after the switch, which sudo made) and
 // audits both. Returns bridle's exit status (bridle(8)).
-int run_target_side(const TargetInvocation& invocation);
+int run_target_side(const TargetInvocation& invocation, policy::PolicyLoader load);
 
 }  // namespace bridle::target

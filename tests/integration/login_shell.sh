@@ -17,6 +17,7 @@ assert_eq setup.shell-is-bridle "$IT_BRIDLE" "$(getent passwd "$IT_USER" | cut -
 # The plain key's requests use the default policy file; /etc here is the test's private copy.
 install -d -m 0755 -o root -g root /etc/bridle
 install -m 0644 -o root -g root "$IT_POLICIES/basic.yaml" /etc/bridle/policy.yaml
+"$IT_BRIDLE" check --compile >/dev/null 2>&1 || echo "FAIL setup: cannot compile /etc/bridle/policy.yaml"
 it_add_key plain "restrict"
 POLICY_ENV=$'BRIDLE_IT_MARKER=from-policy\nLANG=C.UTF-8\nPATH=/usr/sbin:/usr/bin:/sbin:/bin'
 
@@ -118,5 +119,51 @@ assert_absent plain.no-command-stdin.no-effect "$IT_SCRATCH/pwned"
 bridle_ssh -s -- sftp
 assert_status plain.sftp-subsystem.status 77
 assert_eq plain.sftp-subsystem.no-stdout "" "$SSH_OUT"
+
+# ---- two binaries: bridle runs an agent's requests alone, bridle-full everything else -------
+# (docs/architecture.md, "Two binaries"). Without bridle-full, the forced command and the
+# login shell still answer: nothing of theirs goes through it.
+mv "$IT_ROOT/bin/bridle-full" "$IT_ROOT/bin/bridle-full.away"
+export IT_KEY=main
+bridle_ssh -- 'echo hello'
+assert_status alone.forced.status 0
+assert_eq alone.forced.stdout $'hello\n' "$SSH_OUT"
+export IT_KEY=plain
+bridle_ssh -- 'uptime'
+assert_status alone.login-shell.status 0
+# A policy the compiled cache does not hold is bridle-full's to read (bridle has no YAML
+# parser): without it, the request is refused on the record, and the reason said.
+mv /var/cache/bridle "$IT_WORK/cache.away"
+bridle_ssh -- 'uptime'
+assert_status alone.uncompiled.status 78
+assert_contains alone.uncompiled.says "$SSH_ERR" "the compiled policy cache has no policy for these files (none), and bridle-full"
+bridle_records >/dev/null
+assert_eq alone.uncompiled.refused "1 0" "$REC_N_REFUSED $REC_N_RESULT"
+mv "$IT_WORK/cache.away" /var/cache/bridle
+# An administrator's mode is bridle-full's: its absence is said, and nothing runs.
+"$IT_BRIDLE" check --policy "$IT_POLICY" >"$IT_WORK/check.out" 2>&1
+assert_eq alone.admin-mode.status 70 "$?"
+assert_contains alone.admin-mode.says "$(cat "$IT_WORK/check.out")" "cannot start bridle-full"
+# Accounts from a source other than the files (here sss, which this host does not have):
+# bridle hands the request over before it reads anything, so it is refused unrecorded while
+# bridle-full is away, and runs under bridle-full when it is back.
+cp /etc/nsswitch.conf "$IT_WORK/nsswitch.conf"
+printf 'passwd: files sss\ngroup: files\n' >/etc/nsswitch.conf
+export IT_KEY=main
+bridle_ssh -- 'echo hello'
+assert_status handed.without-full.status 70
+assert_contains handed.without-full.says "$SSH_ERR" "cannot start bridle-full"
+assert_eq handed.without-full.no-stdout "" "$SSH_OUT"
+bridle_records >/dev/null
+assert_eq handed.without-full.no-records "0 0 0" "$REC_N_DECISION $REC_N_REFUSED $REC_N_RESULT"
+mv "$IT_ROOT/bin/bridle-full.away" "$IT_ROOT/bin/bridle-full"
+bridle_ssh -- 'echo hello'
+assert_status handed.full.status 0
+assert_eq handed.full.stdout $'hello\n' "$SSH_OUT"
+bridle_records >/dev/null
+assert_eq handed.full.records "1 1" "$REC_N_DECISION $REC_N_RESULT"
+"$IT_BRIDLE" check --policy "$IT_POLICY" >"$IT_WORK/check.out" 2>&1
+assert_eq handed.admin-mode.status 0 "$?"
+cp "$IT_WORK/nsswitch.conf" /etc/nsswitch.conf
 
 harness_finish

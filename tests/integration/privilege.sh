@@ -239,7 +239,9 @@ install_policy "$POLICY_SRC"
 # ---- the compiled policy cache: both checks read root's compiled copy (issue 20) ----------
 # Before `bridle check --compile` there is none; after it, the forced command and the target
 # side both take the policy from it; a cache file that is not root's alone is ignored, and the
-# request still runs from the YAML.
+# request still runs from the YAML (read by bridle-full: bridle hands it over). install_policy
+# compiles: the cache goes first.
+rm -rf /var/cache/bridle
 cache_outcomes() {
     echo "$(rec_get BRIDLE_POLICY_CACHE BRIDLE_FRONT_END=forced BRIDLE_EVENT=decision) /" \
         "$(rec_get BRIDLE_POLICY_CACHE BRIDLE_FRONT_END=sudo BRIDLE_EVENT=decision)"

@@ -35,7 +35,7 @@ export DEBIAN_FRONTEND=noninteractive
 if [[ -z ${BRIDLE_IT_INSIDE:-} ]]; then
     say() { printf '%s package: %s\n' "$(date +%T)" "$*"; }
     [[ $EUID -eq 0 ]] || { echo "FAIL package: needs root (it installs the package)"; exit 1; }
-    for tool in dpkg-buildpackage lintian hardening-check apt-get unshare ssh ssh-keygen adduser objdump; do
+    for tool in dpkg-buildpackage lintian hardening-check apt-get unshare ssh ssh-keygen adduser objdump readelf; do
         command -v "$tool" >/dev/null || { echo "FAIL package: $tool is missing (run install/deps.sh)"; exit 1; }
     done
     if dpkg-query -W -f='${Status}' bridle 2>/dev/null | grep -q 'installed\|config-files\|half'; then
@@ -164,15 +164,32 @@ dpkg-deb -x "$PKG_DEB" "$W/x"
 # Control flow integrity: Debian 12's glibc start files are not built with CET, so the linker
 # cannot mark any bookworm executable IBT/SHSTK (sshd and ls fail this check too); that the
 # code itself is built with -fcf-protection is checked through its endbr64 instructions.
-run hardening hardening-check --nocfprotection "$W/x/usr/bin/bridle"
+# bridle-full is linked dynamically: hardening-check reads its imports. bridle, linked statically
+# where the build allows (static-pie), imports nothing; it is the same objects built with the
+# same flags, so its ELF is checked instead (a PIE with no interpreter, RELRO, BIND_NOW), and
+# its code for the stack protector's canary.
+run hardening hardening-check --nocfprotection "$W/x/usr/bin/bridle-full"
 assert_eq hardening-check 0 "$RC"
 [[ $RC == 0 ]] || echo "$OUT"
+if readelf -lW "$W/x/usr/bin/bridle" | grep -q INTERP; then
+    run hardening hardening-check --nocfprotection "$W/x/usr/bin/bridle"
+    assert_eq hardening-check.bridle 0 "$RC"
+else
+    assert_match static-pie.type "$(readelf -hW "$W/x/usr/bin/bridle" | grep 'Type:')" 'DYN'
+    assert_ne static-pie.relro 0 "$(readelf -lW "$W/x/usr/bin/bridle" | grep -c GNU_RELRO)"
+    assert_match static-pie.bind-now "$(readelf -dW "$W/x/usr/bin/bridle")" 'BIND_NOW'
+    if [[ $(dpkg --print-architecture) == amd64 ]]; then
+        assert_ne static-pie.stack-protector 0 "$(objdump -d "$W/x/usr/bin/bridle" | grep -c '%fs:0x28')"
+    fi
+fi
 if [[ $(dpkg --print-architecture) == amd64 ]]; then
-    assert_ne hardening.cf-protection 0 "$(objdump -d "$W/x/usr/bin/bridle" | grep -c endbr64)"
+    for b in bridle bridle-full; do
+        assert_ne "hardening.cf-protection.$b" 0 "$(objdump -d "$W/x/usr/bin/$b" | grep -c endbr64)"
+    done
 fi
 assert_eq deb.conffiles "/etc/bridle/policy.yaml" "$(dpkg-deb --ctrl-tarfile "$PKG_DEB" | tar -xOf - ./conffiles)"
 assert_match deb.policy-mode "$(dpkg-deb -c "$PKG_DEB" | grep ' ./etc/bridle/policy.yaml$')" '^-rw-r--r-- root/root '
-for f in usr/bin/bridle usr/share/man/man8/bridle.8.gz usr/share/man/man5/bridle-policy.5.gz \
+for f in usr/bin/bridle usr/bin/bridle-full usr/share/man/man8/bridle.8.gz usr/share/man/man5/bridle-policy.5.gz \
          usr/share/bridle/sshd-bridle.conf; do
     [[ -f $W/x/$f ]] && pass "deb.has.$f" || fail "deb.has.$f" "missing from the package"
 done

@@ -46,6 +46,7 @@
 #
 # Variables a test may use after harness_setup:
 #   BRIDLE          the binary under test (outside path); IT_BRIDLE its copy /mnt/bridle/bin/bridle
+#                   (bridle-full, beside BRIDLE, is copied beside it)
 #   IT_USER         the temporary user; IT_WORK private work dir (tmpfs); IT_SCRATCH side-effect dir
 #   IT_POLICY       /mnt/bridle/policy.yaml; IT_POLICIES the test policies dir in the source tree
 #   SSH_RC SSH_OUT SSH_ERR   results of the last bridle_ssh
@@ -389,14 +390,20 @@ rec_dump() {
 # --------------------------------------------------------------------------------------------
 # bridle root, user, keys, sshd.
 
-# install_policy FILE: FILE becomes /mnt/bridle/policy.yaml (root:root 0644).
+# install_policy FILE: FILE becomes /mnt/bridle/policy.yaml (root:root 0644), compiled into the
+# test's own policy cache as the package's postinst does, so that bridle itself, not bridle-full
+# after a hand-over, serves the requests (docs/architecture.md, "Two binaries"). A policy bridle
+# refuses is not compiled, and the forced command refuses it all the same.
 install_policy() {
     install -m 0644 -o root -g root "$1" "$IT_POLICY"
+    [[ -x $IT_BRIDLE ]] && "$IT_BRIDLE" check --compile --policy "$IT_POLICY" >/dev/null 2>&1
+    return 0
 }
 
 it_install_bridle() {
     install -d -m 0755 -o root -g root "$IT_ROOT" "$IT_ROOT/bin" "$IT_ROOT/authorized_keys" "$IT_ROOT/probe"
     install -m 0755 -o root -g root "$BRIDLE" "$IT_BRIDLE"
+    install -m 0755 -o root -g root "$(dirname "$BRIDLE")/bridle-full" "$IT_ROOT/bin/bridle-full"
     install -d -m 0777 "$IT_SCRATCH"   # side-effect probes: anyone could create files here
     install_policy "${IT_DEFAULT_POLICY:-$IT_POLICIES/basic.yaml}"
 }
@@ -584,6 +591,7 @@ it_new_key() {
 it_overlay_usr_bin() {
     mkdir -m 0755 "$IT_WORK/usrbin"
     install -m 0755 "$BRIDLE" "$IT_WORK/usrbin/bridle"
+    install -m 0755 "$(dirname "$BRIDLE")/bridle-full" "$IT_WORK/usrbin/bridle-full"
     mount -n -t overlay bridle-it-usrbin -o "lowerdir=$IT_WORK/usrbin:/usr/bin" /usr/bin ||
         { echo "FAIL $IT_NAME: cannot overlay /usr/bin"; exit 1; }
 }

@@ -1,16 +1,23 @@
 // SPDX-License-Identifier: Apache-2.0
 // os/ helpers on their own: read_to_end, which every bounded whole-file read of bridle's goes
 // through (policy files, the policy cache, the approval store and signers, kept versions, the
-// guardrails' counters, keys given to enroll). Files are memfds and pipes: nothing on disk.
+// guardrails' counters, keys given to enroll); files are memfds and pipes, nothing on disk.
+// And accounts from the files alone (os/accounts.hpp): which nsswitch.conf lets the forced
+// command's binary keep a request, and that its lookups then load no NSS module.
 #include <fcntl.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <grp.h>
 #include <gtest/gtest.h>
+#include <pwd.h>
 #include <cerrno>
+#include <fstream>
 #include <string>
 #include <thread>
 
+#include "os/accounts.hpp"
 #include "os/fd.hpp"
 
 namespace bridle::os {
@@ -99,6 +106,59 @@ TEST(ReadToEnd, AFailedReadEmptiesTheOutputAndKeepsErrno) {
     errno = 0;
     EXPECT_EQ(read_to_end(-1, out, 10, 100), ReadEnd::kFailed);
     EXPECT_EQ(errno, EBADF);
+}
+
+TEST(Accounts, TheFilesSufficeWhereOnlyFilesAndSystemdAreNamed) {
+    EXPECT_TRUE(
+        files_suffice("passwd:         files systemd\ngroup:          files systemd\n"
+                      "shadow:         files systemd\nhosts:          files mdns4 dns\n"
+                      "netgroup:       nis\n"));
+    EXPECT_TRUE(files_suffice("passwd: files\ngroup: files\n"));
+    EXPECT_TRUE(files_suffice(""));  // glibc's default for both is files
+    EXPECT_TRUE(files_suffice("passwd:files\tsystemd\r\ngroup:\tFILES\n"));
+    EXPECT_TRUE(files_suffice("passwd: files [NOTFOUND=return] systemd\n"));
+    EXPECT_TRUE(files_suffice("passwd: files [NOTFOUND=return TRYAGAIN=continue]\n"));
+    EXPECT_TRUE(files_suffice("passwd: files # sss\n#group: ldap\n"));
+    EXPECT_TRUE(files_suffice("a line without a colon\nhosts: ldap\n"));
+}
+
+TEST(Accounts, AnyOtherSourceOrAnUnreadableLineHandsTheRequestOver) {
+    EXPECT_FALSE(files_suffice("passwd: files sss\ngroup: files\n"));
+    EXPECT_FALSE(files_suffice("passwd: files\ngroup: files ldap\n"));
+    EXPECT_FALSE(files_suffice("passwd: files\ninitgroups: files winbind\n"));
+    EXPECT_FALSE(files_suffice("passwd: compat\n"));
+    EXPECT_FALSE(files_suffice("passwd: sss files\n"));
+    EXPECT_FALSE(files_suffice("PASSWD: SSS\n"));
+    EXPECT_FALSE(files_suffice("  group  : files extrausers\n"));
+    EXPECT_FALSE(files_suffice("passwd:\n"));  // no source at all
+    EXPECT_FALSE(files_suffice("passwd: files [NOTFOUND=return\n"));
+    EXPECT_FALSE(files_suffice("passwd: files[NOTFOUND=return]sss\n"));
+    EXPECT_FALSE(files_suffice("passwd: files\npasswd: ldap\n"));  // every line counts
+    EXPECT_FALSE(files_suffice(std::string("passwd: files\0sss\n", 20)));
+}
+
+// In a child (the setting is the process's): after use_files_only, a user and its groups
+// resolve from the files, and no module is mapped, whatever this host's nsswitch.conf names
+// (Debian's "files systemd" loads libnss_systemd for getgrouplist otherwise).
+TEST(Accounts, LookupsAfterUseFilesOnlyLoadNoModule) {
+    const pid_t pid = ::fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) {
+        if (!use_files_only()) ::_exit(2);
+        const passwd* root = ::getpwnam("root");
+        if (root == nullptr || root->pw_uid != 0) ::_exit(3);
+        gid_t groups[64];
+        int count = 64;
+        if (::getgrouplist("root", root->pw_gid, groups, &count) < 1) ::_exit(4);
+        if (::getgrnam("root") == nullptr) ::_exit(5);
+        std::ifstream maps("/proc/self/maps");
+        const std::string text((std::istreambuf_iterator<char>(maps)), {});
+        ::_exit(text.empty() ? 6 : text.find("libnss_") != std::string::npos ? 7 : 0);
+    }
+    int status = 0;
+    ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+    ASSERT_TRUE(WIFEXITED(status));
+    EXPECT_EQ(WEXITSTATUS(status), 0);
 }
 
 }  // namespace

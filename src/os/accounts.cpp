@@ -1,0 +1,93 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "os/accounts.hpp"
+
+#include <fcntl.h>
+#include <nss.h>
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+#include <string>
+
+#include "os/fd.hpp"
+
+namespace bridle::os {
+namespace {
+
+// The databases behind getpwnam, getpwuid, getgrnam and getgrouplist (initgroups falls back to
+// group's line when it has none of its own).
+constexpr std::array<std::string_view, 3> kDatabases{"passwd", "group", "initgroups"};
+constexpr std::array<std::string_view, 2> kSources{"files", "systemd"};
+
+bool same_word(std::string_view a, std::string_view b) {
+    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+               return std::tolower(static_cast<unsigned char>(x)) ==
+                      std::tolower(static_cast<unsigned char>(y));
+           });
+}
+
+bool is_one_of(std::string_view word, const auto& words) {
+    return std::ranges::any_of(words, [&](std::string_view w) { return same_word(word, w); });
+}
+
+std::string_view trim(std::string_view text) {
+    const auto first = text.find_first_not_of(" \t\r");
+    if (first == std::string_view::npos) return {};
+    return text.substr(first, text.find_last_not_of(" \t\r") - first + 1);
+}
+
+// A line's service specification (after "passwd:"): at least one source, each of kSources;
+// the action items in brackets ([NOTFOUND=return]) are skipped.
+bool known_sources_only(std::string_view spec) {
+    bool any = false;
+    std::size_t i = 0;
+    while (i < spec.size()) {
+        if (spec[i] == ' ' || spec[i] == '\t' || spec[i] == '\r') {
+            ++i;
+        } else if (spec[i] == '[') {
+            const std::size_t end = spec.find(']', i);
+            if (end == std::string_view::npos) return false;
+            i = end + 1;
+        } else {
+            const std::size_t end = std::min(spec.find_first_of(" \t\r[", i), spec.size());
+            if (!is_one_of(spec.substr(i, end - i), kSources)) return false;
+            any = true;
+            i = end;
+        }
+    }
+    return any;
+}
+
+}  // namespace
+
+bool files_suffice(std::string_view conf) {
+    while (!conf.empty()) {
+        const std::size_t newline = std::min(conf.find('\n'), conf.size());
+        std::string_view line = conf.substr(0, newline);
+        conf.remove_prefix(std::min(newline + 1, conf.size()));
+        line = line.substr(0, std::min(line.find('#'), line.size()));
+        const std::size_t colon = line.find(':');
+        if (colon == std::string_view::npos) continue;  // glibc skips such a line too
+        if (is_one_of(trim(line.substr(0, colon)), kDatabases) &&
+            !known_sources_only(line.substr(colon + 1))) {
+            return false;
+        }
+    }
+    return true;
+}
+
+bool files_suffice() {
+    constexpr std::size_t kLimit = 64 * 1024;
+    const UniqueFd fd(::open("/etc/nsswitch.conf", O_RDONLY | O_CLOEXEC | O_NOCTTY));
+    std::string text;
+    return fd.get() >= 0 && read_to_end(fd.get(), text, 4096, kLimit) == ReadEnd::kEnd &&
+           files_suffice(text);
+}
+
+bool use_files_only() {
+    return std::ranges::all_of(kDatabases, [](std::string_view db) {
+        return ::__nss_configure_lookup(std::string(db).c_str(), "files") == 0;
+    });
+}
+
+}  // namespace bridle::os
