@@ -134,7 +134,8 @@ TEST(Accounts, AnyOtherSourceOrAnUnreadableLineHandsTheRequestOver) {
     EXPECT_FALSE(files_suffice("passwd: files [NOTFOUND=return\n"));
     EXPECT_FALSE(files_suffice("passwd: files[NOTFOUND=return]sss\n"));
     EXPECT_FALSE(files_suffice("passwd: files\npasswd: ldap\n"));  // every line counts
-    EXPECT_FALSE(files_suffice(std::string("passwd: files\0sss\n", 20)));
+    constexpr char kWithNul[] = "passwd: files\0sss\n";
+    EXPECT_FALSE(files_suffice(std::string(kWithNul, sizeof kWithNul - 1)));
 }
 
 // In a child (the setting is the process's): after use_files_only, a user and its groups
