@@ -156,9 +156,10 @@ uncompiled=$bench_root/policy-yaml.yaml
 install -m 0644 -o root -g root "$policy" "$uncompiled"
 bridle_cmd=("$BRIDLE" --key bench --policy "$policy")
 # Rows after the first five break bridle's time down: process start alone (--version), start
-# plus policy load and decision (explain: no audit, nothing run, the YAML), the whole request
-# with the one-rule policy, the whole request with the policy read from its YAML (no cache),
-# and the whole request behind the login shell sshd puts in front of it. The floor rows are
+# plus policy load and decision (bridle-full explain, started directly: no audit, nothing run,
+# the YAML), the whole request with the one-rule policy, the whole request with the policy read
+# from its YAML (no cache: bridle hands it to bridle-full), and the whole request behind the
+# login shell sshd puts in front of it. The floor rows are
 # the least a start, a denial and an allowed request can cost here (tests/bench/floor.c).
 "$BENCH_BUILD/tests/bench/spawn_bench" --runs "$BENCH_RUNS" --warmup 30 --user "$bench_user" -- \
     direct 0 "${sshd_env[@]}" /bin/true :: \
@@ -167,7 +168,7 @@ bridle_cmd=("$BRIDLE" --key bench --policy "$policy")
     bridle 0 "${sshd_env[@]}" -e SSH_ORIGINAL_COMMAND=true "${bridle_cmd[@]}" :: \
     bridle-deny 77 "${sshd_env[@]}" -e "SSH_ORIGINAL_COMMAND=cat /etc/shadow" "${bridle_cmd[@]}" :: \
     bridle-start 0 "${sshd_env[@]}" "$BRIDLE" --version :: \
-    bridle-explain 0 "${sshd_env[@]}" "$BRIDLE" explain --policy "$policy" -- true :: \
+    bridle-explain 0 "${sshd_env[@]}" "$(dirname "$BRIDLE")/bridle-full" explain --policy "$policy" -- true :: \
     bridle-minimal 0 "${sshd_env[@]}" -e SSH_ORIGINAL_COMMAND=true "$BRIDLE" --key bench --policy "$minimal" :: \
     bridle-yaml 0 "${sshd_env[@]}" -e SSH_ORIGINAL_COMMAND=true "$BRIDLE" --key bench --policy "$uncompiled" :: \
     bridle-login-shell 0 "${sshd_env[@]}" -e SSH_ORIGINAL_COMMAND=true /bin/sh -c "${bridle_cmd[*]}" :: \
