@@ -18,6 +18,7 @@
 #include "gate/gate.hpp"
 #include "gate/system_resolver.hpp"
 #include "loader/cache_codec.hpp"
+#include "loader/compiled_load.hpp"
 #include "loader/file_checks.hpp"
 #include "loader/loader.hpp"
 #include "loader/policy_cache.hpp"
@@ -319,6 +320,37 @@ TEST_F(Cache, NoCacheIsNone) {
     EXPECT_EQ(outcome(), "none");
     ASSERT_TRUE(fs::create_directory(dir_));
     EXPECT_EQ(outcome(), "none");
+}
+
+// bridle's own load (the forced command's binary, which has no YAML parser): the cache's
+// policy on a hit, exactly as load_policy gives it; on a miss an error that says so and asks
+// for the YAML (bridle hands the request to bridle-full); the files' own problems as they are.
+TEST_F(Cache, TheCompiledLoadTakesAHitAndAsksForTheYamlOnAMiss) {
+    LoadOptions options = enforcing_load_options();
+    options.cache_dir = dir_;
+    bool needs_yaml = true;
+    LoadReport report;
+    Result<Policy> hit = load_compiled(main_, options, report, needs_yaml);
+    ASSERT_TRUE(hit.ok()) << hit.error().full();
+    EXPECT_FALSE(needs_yaml);
+    EXPECT_EQ(hit.value().cache, "hit");
+    EXPECT_EQ(hit.value().given_path, main_);
+    EXPECT_EQ(encoded(hit.value()), encoded(yaml_));
+    EXPECT_EQ(messages(report.warnings), messages(yaml_warnings_));
+
+    fs::remove(cache_file_);
+    LoadReport missed_report;
+    Result<Policy> missed = load_compiled(main_, options, missed_report, needs_yaml);
+    ASSERT_FALSE(missed.ok());
+    EXPECT_TRUE(needs_yaml);
+    EXPECT_EQ(missed.error().full(),
+              main_ + ": the compiled policy cache has no policy for these files (none)");
+
+    LoadReport absent_report;
+    Result<Policy> absent =
+        load_compiled(scratch_.path("absent.yaml"), options, absent_report, needs_yaml);
+    ASSERT_FALSE(absent.ok());
+    EXPECT_FALSE(needs_yaml);  // load_policy would refuse it too: nothing to hand over
 }
 
 // A load that compiles every regex (bridle check) reads the YAML, and only says what the cache
