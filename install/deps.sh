@@ -10,6 +10,8 @@ build_deps=(
   libgtest-dev libgmock-dev
   # the audit file sink (src/audit/file_sink.cpp)
   libspdlog-dev
+  # links bridle with its hot functions first (src/front.order; CMakeLists.txt)
+  lld
   # tests/sandbox builds its syscall helper also as a static i386 binary (the compat ABI):
   # what `gcc -m32` needs, without gcc-multilib, which conflicts with the arm64 cross compiler
   # (install/deps-arm64.sh).
