@@ -24,6 +24,7 @@
 #include "modes.hpp"
 #include "os/accounts.hpp"
 #include "os/fd.hpp"
+#include "os/short_slice.hpp"
 #include "privilege/invoke.hpp"
 
 namespace {
@@ -95,6 +96,9 @@ bool names_a_mode(std::string_view word) {
 
 int main(int argc, char** argv) {
     if (const auto refused = bridle::modes::start()) return *refused;
+    // A hint, taken or not (os/short_slice.hpp): journald, woken by the record, waits for the
+    // answer and the exit instead of preempting them.
+    (void)bridle::os::ask_short_slice();
     the_argv = argv;
     const Args args(argv + 1, argv + argc);
     const std::string_view first = args.empty() ? std::string_view{} : std::string_view{args[0]};

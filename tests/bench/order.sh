@@ -72,7 +72,7 @@ chmod 0644 "$policy"
 "$(dirname "$BRIDLE")/bridle-full" check --compile --policy "$policy" >"$ORDER_WORK/check.txt" 2>&1 ||
     { echo "FAIL: bridle check --compile"; cat "$ORDER_WORK/check.txt"; exit 1; }
 
-# The requests, most frequent first: the order of the list is the order of first use, so the
+# The requests, most frequent first: the list takes each one's functions in this order, so the
 # start and a denial touch the fewest windows.
 requests=(--version "cat /etc/shadow" "nosuch-program" "true" "uptime" "sleep 1" "help")
 as_agent() {   # as_agent REQUEST PROGRAM...: PROGRAM as sshd starts the forced command
@@ -118,7 +118,7 @@ if command -v perf >/dev/null; then
         done' order "${requests[@]}" >/dev/null 2>&1
     perf script -i "$ORDER_WORK/perf.data" -F comm,ip,sym,dso --no-demangle 2>/dev/null |
         awk -v dso="($BRIDLE)" '$1 == "bridle" && $NF == dso {print $3}' |
-        sort | uniq -c | sort -rn -k1,1 | awk '{print $2}' >"$ORDER_WORK/perf.symbols"
+        sort -u >"$ORDER_WORK/perf.symbols"   # by name: a list that changes only with the code
 else
     echo "order.sh: perf is not installed: the list has callgrind's functions only" >&2
     : >"$ORDER_WORK/perf.symbols"
@@ -132,11 +132,12 @@ def add(name):
     if name and not name.startswith("0x") and not name.startswith("(") and name not in seen:
         seen.add(name)
         names.append(name)
+# Request by request, each one's new functions by name: a list that changes with the code
+# only, not with the layout the last list gave (callgrind writes functions in address order).
 for i in range(count):
     with open(f"{work}/callgrind.{i}") as f:
-        for line in f:
-            if line.startswith("fn="):
-                add(line[3:].strip())
+        for name in sorted({line[3:].strip() for line in f if line.startswith("fn=")}):
+            add(name)
 with open(f"{work}/perf.symbols") as f:
     for line in f:
         add(line.strip())

@@ -6,6 +6,8 @@
 // command's binary keep a request, and that its lookups then load no NSS module.
 #include <fcntl.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
+#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -13,12 +15,15 @@
 #include <gtest/gtest.h>
 #include <pwd.h>
 #include <cerrno>
+#include <cstdint>
+#include <cstdio>
 #include <fstream>
 #include <string>
 #include <thread>
 
 #include "os/accounts.hpp"
 #include "os/fd.hpp"
+#include "os/short_slice.hpp"
 
 namespace bridle::os {
 namespace {
@@ -160,6 +165,50 @@ TEST(Accounts, LookupsAfterUseFilesOnlyLoadNoModule) {
     ASSERT_EQ(::waitpid(pid, &status, 0), pid);
     ASSERT_TRUE(WIFEXITED(status));
     EXPECT_EQ(WEXITSTATUS(status), 0);
+}
+
+// sched_attr's first 48 bytes (sched_getattr(2)), and the runtime it reports: the slice.
+std::uint64_t slice_ns() {
+    struct {
+        std::uint32_t size, policy;
+        std::uint64_t flags;
+        std::int32_t nice;
+        std::uint32_t priority;
+        std::uint64_t runtime, deadline, period;
+    } attr{};
+    return ::syscall(SYS_sched_getattr, 0, &attr, sizeof attr, 0) == 0 ? attr.runtime : 0;
+}
+
+bool kernel_at_least(int major, int minor) {
+    utsname name{};
+    int found_major = 0, found_minor = 0;
+    return ::uname(&name) == 0 &&
+           std::sscanf(name.release, "%d.%d", &found_major, &found_minor) == 2 &&
+           (found_major > major || (found_major == major && found_minor >= minor));
+}
+
+// In a child, so that the test process keeps its own scheduling: the short slice is taken
+// where the kernel has custom slices, and a process the child forks has the default again.
+TEST(ShortSlice, TakenForThisProcessAndNotForTheChildrenItForks) {
+    if (!kernel_at_least(6, 12)) GTEST_SKIP() << "custom slices need Linux 6.12";
+    const std::uint64_t before = slice_ns();
+    ASSERT_NE(before, 0u);
+    const pid_t child = ::fork();
+    ASSERT_GE(child, 0);
+    if (child == 0) {
+        if (!ask_short_slice() || slice_ns() != 100'000) ::_exit(1);
+        const pid_t grandchild = ::fork();
+        if (grandchild < 0) ::_exit(2);
+        if (grandchild == 0) ::_exit(slice_ns() == before ? 0 : 3);
+        int status = 0;
+        if (::waitpid(grandchild, &status, 0) != grandchild || !WIFEXITED(status)) ::_exit(4);
+        ::_exit(WEXITSTATUS(status));
+    }
+    int status = 0;
+    ASSERT_EQ(::waitpid(child, &status, 0), child);
+    ASSERT_TRUE(WIFEXITED(status));
+    EXPECT_EQ(WEXITSTATUS(status), 0) << "1: not taken, 3: inherited by a child";
+    EXPECT_EQ(slice_ns(), before);
 }
 
 }  // namespace
