@@ -128,8 +128,10 @@ import sys
 work, count, out = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 names, seen = [], set()
 def add(name):
-    # '0x...' is code callgrind could not name; '(below main)' is its name for libc's start.
-    if name and not name.startswith("0x") and not name.startswith("(") and name not in seen:
+    # callgrind names a recursive function's deeper calls NAME'2; perf says [unknown] where it
+    # has no name, and callgrind 0x... ; '(below main)' is callgrind's name for libc's start.
+    name = name.split("'")[0]
+    if name and not name.startswith(("0x", "(", "[")) and name not in seen:
         seen.add(name)
         names.append(name)
 # Request by request, each one's new functions by name: a list that changes with the code
