@@ -19,13 +19,17 @@
 
 #include "execution/child.hpp"
 #include "execution/children.hpp"
-#include "execution/init.hpp"
+#include "execution/stage_end.hpp"
 #include "os/error.hpp"
 
 namespace bridle::execution {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+using detail::gone_kept;
+using detail::record_exit;
+using detail::record_kept_exit;
+using detail::Tracked;
 using os::errno_text;
 using os::UniqueFd;
 using std::chrono::milliseconds;
@@ -207,22 +211,6 @@ class Supervisor {
         Stream stream = Stream::kStdout;
         Outcome* outcome = nullptr;  // the stage it comes from: its byte count, truncation
     };
-    struct Tracked {
-        Outcome* outcome = nullptr;
-        pid_t pid = -1;  // the command, or the request's init; either way its process group
-        UniqueFd pid_fd;
-        std::unique_ptr<sandbox::exec_once::Supervisor> exec_once;
-        bool watch_exec_once = false;
-        UniqueFd lifeline, report;                     // under the request's init
-        std::optional<sandbox::cgroup::Group> cgroup;  // removed last, once the request is gone
-        // Under the process's kept init (`pid` is then the init's, which outlives the request):
-        // the init (nullptr once it was ended) and the request's number there.
-        bool under_kept = false;
-        detail::KeptInit* kept = nullptr;
-        std::uint64_t call = 0;
-        bool exited = false, reaped = false;
-    };
-
     bool running() const {
         return std::any_of(stages_.begin(), stages_.end(),
                            [](const Tracked& t) { return !t.exited; });
@@ -230,13 +218,7 @@ class Supervisor {
 
     // Troubles of supervision belong to the request: the last stage's outcome reports them.
     void note(const std::string& text) noexcept {
-        if (stages_.empty()) return;
-        std::string& error = stages_.back().outcome->supervision_error;
-        try {
-            if (!error.empty()) error += "; ";
-            error += text;
-        } catch (...) {  // out of memory: the outcome flags still tell the story
-        }
+        if (!stages_.empty()) detail::add_note(*stages_.back().outcome, text);
     }
 
     int poll_timeout_ms() const {
@@ -396,70 +378,6 @@ class Supervisor {
             return;
         }
         record_kept_exit(t, status, end);
-    }
-
-    // The kept init is gone or broken: end what is left of it; the request was killed with it.
-    void gone_kept(Tracked& t) noexcept {
-        detail::KeptInit::retire();
-        t.kept = nullptr;
-        t.exited = t.reaped = true;
-        t.outcome->signal = SIGKILL;
-    }
-
-    void record_kept_exit(Tracked& t, int status, detail::KeptEnd end) {
-        t.exited = t.reaped = true;  // the init reaped it, and everything else of the request
-        Outcome& o = *t.outcome;
-        if (end == detail::KeptEnd::kExited) {
-            if (WIFEXITED(status)) o.exit_status = WEXITSTATUS(status);
-            if (WIFSIGNALED(status)) o.signal = WTERMSIG(status);
-            return;
-        }
-        o.signal = SIGKILL;
-        if (end == detail::KeptEnd::kBackstop) {
-            o.timed_out = true;
-            note("the request's init ended it at its own deadline (bridle did not)");
-        } else {
-            note("the request's init ended without the command's status");
-        }
-    }
-
-    static void record_exit(Tracked& t, const siginfo_t& info) {
-        t.exited = true;
-        Outcome& o = *t.outcome;
-        if (t.report.get() >= 0) return record_init_exit(t, info);
-        if (info.si_code == CLD_EXITED) {
-            o.exit_status = info.si_status;
-        } else if (info.si_code == CLD_KILLED || info.si_code == CLD_DUMPED) {
-            o.signal = info.si_status;
-        }
-    }
-
-    // Under the request's init, `info` is the init's: the command's status is what the init
-    // reported before it exited. Without a report the init was killed (by us, after the
-    // grace: SIGKILL, as the command would have been) or ended the request itself.
-    static void record_init_exit(Tracked& t, const siginfo_t& info) {
-        Outcome& o = *t.outcome;
-        int status = 0;
-        if (::read(t.report.get(), &status, sizeof status) == static_cast<ssize_t>(sizeof status)) {
-            if (WIFEXITED(status)) o.exit_status = WEXITSTATUS(status);
-            if (WIFSIGNALED(status)) o.signal = WTERMSIG(status);
-            return;
-        }
-        const auto add = [&o](const std::string& text) {
-            if (!o.supervision_error.empty()) o.supervision_error += "; ";
-            o.supervision_error += text;
-        };
-        if (info.si_code == CLD_KILLED || info.si_code == CLD_DUMPED) {
-            o.signal = info.si_status;
-        } else if (info.si_code == CLD_EXITED && info.si_status == detail::kInitBackstop) {
-            o.timed_out = true;
-            o.signal = SIGKILL;
-            add("the request's init ended it at its own deadline (bridle did not)");
-        } else {
-            o.signal = SIGKILL;
-            add("the request's init ended without the command's status (" +
-                std::to_string(info.si_status) + ")");
-        }
     }
 
     // WNOWAIT: leave each stage's main child a zombie for now, so that its pid, which is also

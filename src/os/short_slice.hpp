@@ -10,7 +10,8 @@ namespace bridle::os {
 // 0.1 ms slice for this process, with its nice value and policy kept, and the default slice
 // again for every child it forks (SCHED_FLAG_RESET_ON_FORK): the commands bridle runs are
 // scheduled as before. Only for a process under SCHED_OTHER. A hint: whether the kernel takes
-// it changes no behaviour, so the result is only for tests.
+// it changes no behaviour. False when the call failed or the process is not under SCHED_OTHER;
+// true does not say the kernel took the slice (before 6.12 it ignores it).
 bool ask_short_slice();
 
 }  // namespace bridle::os
