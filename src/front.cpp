@@ -7,7 +7,6 @@
 // "Two binaries"): every other mode; a request whose accounts the files alone cannot resolve
 // (os/accounts.hpp); and one whose policy the compiled cache does not hold, since bridle links
 // no YAML parser (nor <iostream>, whose static set-up yaml-cpp would bring).
-#include <pwd.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -108,7 +107,7 @@ int main(int argc, char** argv) {
     // lookups are restricted before the first one, which is this process's own account.
     if ((mode == kModes.end() || mode->resolves_accounts) &&
         (!bridle::os::files_suffice() || !bridle::os::use_files_only() ||
-         ::getpwuid(::geteuid()) == nullptr)) {
+         !bridle::os::own_account_name())) {
         return hand_over();
     }
     return mode != kModes.end() ? mode->run(args)

@@ -3,7 +3,6 @@
 // bridle's own words on stderr prefixed "bridle: ".
 #include "forced/forced.hpp"
 
-#include <pwd.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -20,6 +19,7 @@
 #include "gate/gate.hpp"
 #include "gate/system_resolver.hpp"
 #include "loader/loader.hpp"
+#include "os/accounts.hpp"
 #include "os/fd.hpp"
 #include "session/session.hpp"
 
@@ -39,8 +39,7 @@ std::string env_or_empty(const char* name) {
 }
 
 std::string current_user() {
-    const passwd* pw = ::getpwuid(::geteuid());
-    return pw ? pw->pw_name : std::to_string(::geteuid());
+    return os::own_account_name().value_or(std::to_string(::geteuid()));
 }
 
 // A signature on stdin (`approve ID --signature -`): at most 64 KiB, the rest dropped.

@@ -3,10 +3,13 @@
 
 #include <fcntl.h>
 #include <nss.h>
+#include <pwd.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <array>
 #include <cctype>
+#include <mutex>
 #include <string>
 
 #include "os/fd.hpp"
@@ -88,6 +91,20 @@ bool use_files_only() {
     return std::ranges::all_of(kDatabases, [](std::string_view db) {
         return ::__nss_configure_lookup(std::string(db).c_str(), "files") == 0;
     });
+}
+
+std::optional<std::string> own_account_name() {
+    static std::mutex mutex;
+    static uid_t looked_up_for = static_cast<uid_t>(-1);
+    static std::optional<std::string> name;
+    const std::lock_guard lock(mutex);
+    const uid_t euid = ::geteuid();
+    if (euid != looked_up_for) {
+        const passwd* pw = ::getpwuid(euid);
+        name = pw ? std::optional<std::string>(pw->pw_name) : std::nullopt;
+        looked_up_for = euid;
+    }
+    return name;
 }
 
 }  // namespace bridle::os

@@ -7,6 +7,8 @@
 // when the system names sources the files cannot stand in for.
 #pragma once
 
+#include <optional>
+#include <string>
 #include <string_view>
 
 namespace bridle::os {
@@ -24,5 +26,10 @@ bool files_suffice();
 // From now on, this process's passwd, group and initgroups lookups read the files alone and
 // never load a module. false if glibc refuses.
 bool use_files_only();
+
+// The name of this process's account (its effective uid's), or nothing when it has none. Looked
+// up once per effective uid: the front asks before it takes a request, and the request's
+// records ask again (each getpwuid reads /etc/passwd anew). Thread-safe.
+std::optional<std::string> own_account_name();
 
 }  // namespace bridle::os

@@ -167,6 +167,32 @@ TEST(Accounts, LookupsAfterUseFilesOnlyLoadNoModule) {
     EXPECT_EQ(WEXITSTATUS(status), 0);
 }
 
+// In a child (it changes its effective uid): the name follows the effective uid, whatever was
+// looked up before, and an id without an account has none.
+TEST(Accounts, OwnAccountNameFollowsTheEffectiveUid) {
+    if (::geteuid() != 0) GTEST_SKIP() << "needs root (seteuid)";
+    const passwd* nobody = ::getpwnam("nobody");
+    ASSERT_NE(nobody, nullptr);
+    const uid_t nobody_uid = nobody->pw_uid;
+    uid_t unused = 54321;
+    while (::getpwuid(unused) != nullptr) ++unused;
+    const pid_t pid = ::fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) {
+        if (own_account_name() != std::optional<std::string>("root")) ::_exit(1);
+        if (::seteuid(nobody_uid) != 0) ::_exit(2);
+        if (own_account_name() != std::optional<std::string>("nobody")) ::_exit(3);
+        if (::seteuid(0) != 0 || ::seteuid(unused) != 0) ::_exit(4);
+        if (own_account_name().has_value()) ::_exit(5);
+        if (::seteuid(0) != 0) ::_exit(6);
+        ::_exit(own_account_name() == std::optional<std::string>("root") ? 0 : 7);
+    }
+    int status = 0;
+    ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+    ASSERT_TRUE(WIFEXITED(status));
+    EXPECT_EQ(WEXITSTATUS(status), 0) << "the step that failed";
+}
+
 // sched_attr's first 48 bytes (sched_getattr(2)), and the runtime it reports: the slice.
 std::uint64_t slice_ns() {
     struct {
