@@ -98,16 +98,17 @@ int main(int argc, char** argv) {
     // A hint, taken or not (os/short_slice.hpp): journald, woken by the record, waits for the
     // answer and the exit instead of preempting them.
     (void)bridle::os::ask_short_slice();
+    // Every account lookup of this process reads the files alone (os/accounts.hpp): glibc is
+    // configured for it at the first lookup that needs glibc, and never loads a module.
+    bridle::os::use_files_only();
     the_argv = argv;
     const Args args(argv + 1, argv + argc);
     const std::string_view first = args.empty() ? std::string_view{} : std::string_view{args[0]};
     const auto mode = std::ranges::find(kModes, first, &Mode::name);
     if (mode == kModes.end() && names_a_mode(first)) return hand_over();
-    // Accounts from the files alone, or the request is bridle-full's: the order matters, the
-    // lookups are restricted before the first one, which is this process's own account.
+    // Accounts from the files alone, or the request is bridle-full's.
     if ((mode == kModes.end() || mode->resolves_accounts) &&
-        (!bridle::os::files_suffice() || !bridle::os::use_files_only() ||
-         !bridle::os::own_account_name())) {
+        (!bridle::os::files_suffice() || !bridle::os::own_account_name())) {
         return hand_over();
     }
     return mode != kModes.end() ? mode->run(args)

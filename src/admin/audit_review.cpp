@@ -29,6 +29,7 @@
 #include "audit/records.hpp"
 #include "common/exit_code.hpp"
 #include "common/text.hpp"
+#include "os/accounts.hpp"
 
 namespace bridle::admin {
 namespace {
@@ -85,7 +86,7 @@ bool can_read_system_journal() {
     std::vector<gid_t> groups(static_cast<std::size_t>(std::max(::getgroups(0, nullptr), 0)) + 1);
     const int n = ::getgroups(static_cast<int>(groups.size()), groups.data());
     for (const char* name : {"adm", "systemd-journal", "wheel"}) {
-        const group* g = ::getgrnam(name);
+        const group* g = os::group_named(name);
         if (g == nullptr) continue;
         if (::getegid() == g->gr_gid) return true;
         for (int i = 0; i < n; ++i) {

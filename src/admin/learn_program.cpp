@@ -16,6 +16,7 @@
 #include <cstdlib>
 
 #include "common/text.hpp"
+#include "os/accounts.hpp"
 
 namespace bridle::admin::learning {
 namespace {
@@ -79,13 +80,13 @@ std::vector<std::string> chain(const std::string& path) {
 }  // namespace
 
 std::optional<Account> lookup_account(const std::string& name) {
-    const passwd* pw = ::getpwnam(name.c_str());
+    const passwd* pw = os::user_named(name);
     if (pw == nullptr) return std::nullopt;
     Account account{name, pw->pw_uid, pw->pw_gid, {}};
     int count = 64;
     for (int attempt = 0; attempt < 4; ++attempt) {
         account.groups.resize(static_cast<std::size_t>(count));
-        if (::getgrouplist(name.c_str(), pw->pw_gid, account.groups.data(), &count) >= 0) {
+        if (os::group_list(name, pw->pw_gid, account.groups.data(), &count) >= 0) {
             account.groups.resize(static_cast<std::size_t>(count));
             return account;
         }

@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "admin/sudoers.hpp"
+#include "os/accounts.hpp"
 #include "privilege/sudo_form.hpp"
 
 namespace bridle::admin {
@@ -47,7 +48,7 @@ std::vector<std::string> risky_grants(const policy::Policy& policy) {
                                rule.source + ")");
         }
         if (rule.run_as.empty()) continue;
-        const passwd* pw = ::getpwnam(rule.run_as.c_str());
+        const passwd* pw = os::user_named(rule.run_as);
         const bool root = rule.run_as == "root" || (pw != nullptr && pw->pw_uid == 0);
         if (privilege::form_of(rule) == privilege::Form::kExact) {
             Result<std::vector<std::vector<std::string>>> requests =

@@ -16,6 +16,7 @@
 #include "admin/sudoers_files.hpp"
 #include "common/exit_code.hpp"
 #include "loader/loader.hpp"
+#include "os/accounts.hpp"
 #include "privilege/invoke.hpp"
 #include "privilege/sudo_form.hpp"
 
@@ -150,18 +151,18 @@ int sudoers(const SudoersOptions& given) {
         return sudoers_error("the policy is not usable; nothing was compiled");
     }
     // Accounts sudo cannot resolve make lines that never match: say so, compile anyway.
-    if (::getpwnam(options.user.c_str()) == nullptr) {
+    if (os::user_named(options.user) == nullptr) {
         std::cerr << "bridle: warning: the account " << options.user
                   << " (--user) does not exist on this host\n";
     }
     for (const policy::Rule& rule : loaded.value().rules) {
-        if (!rule.run_as.empty() && ::getpwnam(rule.run_as.c_str()) == nullptr) {
+        if (!rule.run_as.empty() && os::user_named(rule.run_as) == nullptr) {
             std::cerr << "bridle: warning: rule " << rule.id << " runs as " << rule.run_as
                       << ", which does not exist on this host: its requests will be denied\n";
         }
     }
     for (const policy::FileRule& rule : loaded.value().file_rules) {
-        if (!rule.run_as.empty() && ::getpwnam(rule.run_as.c_str()) == nullptr) {
+        if (!rule.run_as.empty() && os::user_named(rule.run_as) == nullptr) {
             std::cerr << "bridle: warning: files entry " << rule.id << " runs as " << rule.run_as
                       << ", which does not exist on this host: its requests will be denied\n";
         }

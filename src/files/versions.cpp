@@ -13,6 +13,7 @@
 #include <sstream>
 
 #include "files/files.hpp"
+#include "os/accounts.hpp"
 #include "os/error.hpp"
 #include "os/fd.hpp"
 #include "os/ownership.hpp"
@@ -28,7 +29,7 @@ constexpr std::uint64_t kMaxMetaBytes = 4096;
 // and refused when anyone but `owner` (or root) could change it, or, with `private_dir`, when
 // anyone else could even read it.
 std::string make_it(uid_t owner, const std::string& path) {
-    const passwd* pw = ::getpwuid(owner);
+    const passwd* pw = os::user_with_uid(owner);
     return "an administrator makes it with `install -d -o " +
            (pw != nullptr ? std::string(pw->pw_name) : std::to_string(owner)) + " -m 0700 " + path +
            "`";

@@ -7,13 +7,14 @@
 
 #include "audit/audit.hpp"
 #include "common/text.hpp"
+#include "os/accounts.hpp"
 
 namespace bridle::fleet {
 namespace {
 
 std::string who() {
     const uid_t uid = ::getuid();
-    const passwd* pw = ::getpwuid(uid);
+    const passwd* pw = os::user_with_uid(uid);
     return (pw != nullptr ? std::string(pw->pw_name) : std::string("?")) + " (uid " +
            std::to_string(uid) + ")";
 }

@@ -15,6 +15,7 @@
 
 #include "common/text.hpp"
 #include "common/unified_diff.hpp"
+#include "os/accounts.hpp"
 #include "policy/sha256.hpp"
 
 namespace bridle::gate::detail {
@@ -24,7 +25,7 @@ namespace {
 constexpr std::uint64_t kMaxKeptFile = policy::kMaxFileSize;
 
 std::string user_name() {
-    const passwd* pw = ::getpwuid(::geteuid());
+    const passwd* pw = os::user_with_uid(::geteuid());
     return pw != nullptr ? pw->pw_name : std::to_string(::geteuid());
 }
 
@@ -50,13 +51,13 @@ Result<files::Ownership> ownership_of(const policy::FileRule& rule, std::uint32_
     o.uid = ::geteuid();
     o.gid = ::getegid();
     if (!rule.owner.empty()) {
-        const passwd* pw = ::getpwnam(rule.owner.c_str());
+        const passwd* pw = os::user_named(rule.owner);
         if (pw == nullptr) return Error{"owner " + rule.owner + " does not exist on this host", ""};
         o.uid = pw->pw_uid;
         o.gid = pw->pw_gid;
     }
     if (!rule.group.empty()) {
-        const group* gr = ::getgrnam(rule.group.c_str());
+        const group* gr = os::group_named(rule.group);
         if (gr == nullptr) return Error{"group " + rule.group + " does not exist on this host", ""};
         o.gid = gr->gr_gid;
     }

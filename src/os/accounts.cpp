@@ -8,7 +8,10 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <cctype>
+#include <cerrno>
+#include <cstdint>
 #include <mutex>
 #include <string>
 
@@ -87,10 +90,62 @@ bool files_suffice() {
            files_suffice(text);
 }
 
-bool use_files_only() {
-    return std::ranges::all_of(kDatabases, [](std::string_view db) {
+namespace {
+
+std::atomic<bool> files_only{false};
+
+// Before each lookup: after use_files_only(), glibc's passwd, group and initgroups lookups are
+// configured for `files` once, before the first of them.
+bool lookups_ready() {
+    if (!files_only.load()) return true;
+    static const bool configured = std::ranges::all_of(kDatabases, [](std::string_view db) {
         return ::__nss_configure_lookup(std::string(db).c_str(), "files") == 0;
     });
+    if (!configured) errno = ENOMEM;
+    return configured;
+}
+
+std::optional<std::string> own_name_from_passwd(uid_t uid) {
+    constexpr std::size_t kLimit = 64 * 1024 * 1024;
+    const UniqueFd fd(::open("/etc/passwd", O_RDONLY | O_CLOEXEC | O_NOCTTY));
+    std::string text;
+    if (fd.get() < 0 || read_to_end(fd.get(), text, 4096, kLimit) != ReadEnd::kEnd) return {};
+    return passwd_name_of(text, uid);
+}
+
+bool all_digits(std::string_view text) {
+    return !text.empty() && std::ranges::all_of(text, [](char c) { return c >= '0' && c <= '9'; });
+}
+
+}  // namespace
+
+void use_files_only() {
+    files_only.store(true);
+}
+
+std::optional<std::string> passwd_name_of(std::string_view text, uid_t uid) {
+    while (!text.empty()) {
+        const std::size_t newline = std::min(text.find('\n'), text.size());
+        std::string_view line = text.substr(0, newline);
+        text.remove_prefix(std::min(newline + 1, text.size()));
+        if (std::ranges::count(line, ':') != 6) continue;  // seven fields
+        std::array<std::string_view, 7> field;
+        for (std::string_view& f : field) {
+            const std::size_t colon = std::min(line.find(':'), line.size());
+            f = line.substr(0, colon);
+            line.remove_prefix(std::min(colon + 1, line.size()));
+        }
+        const std::string_view name = field[0], id = field[2];
+        const bool plain_name = !name.empty() && name.front() != '+' && name.front() != '-' &&
+                                name.front() != '#' && std::ranges::none_of(name, [](char c) {
+                                    return static_cast<unsigned char>(c) <= ' ' || c == '\x7f';
+                                });
+        if (!plain_name || !all_digits(id) || id.size() > 10) continue;
+        std::uint64_t value = 0;  // at most 10 digits: no overflow
+        for (const char c : id) value = value * 10 + static_cast<std::uint64_t>(c - '0');
+        if (value == static_cast<std::uint64_t>(uid)) return std::string(name);
+    }
+    return std::nullopt;
 }
 
 std::optional<std::string> own_account_name() {
@@ -100,11 +155,31 @@ std::optional<std::string> own_account_name() {
     const std::lock_guard lock(mutex);
     const uid_t euid = ::geteuid();
     if (euid != looked_up_for) {
-        const passwd* pw = ::getpwuid(euid);
-        name = pw ? std::optional<std::string>(pw->pw_name) : std::nullopt;
+        if (files_only.load()) {
+            name = own_name_from_passwd(euid);
+        } else {
+            const passwd* pw = ::getpwuid(euid);
+            name = pw ? std::optional<std::string>(pw->pw_name) : std::nullopt;
+        }
         looked_up_for = euid;
     }
     return name;
+}
+
+const passwd* user_named(const std::string& name) {
+    return lookups_ready() ? ::getpwnam(name.c_str()) : nullptr;
+}
+
+const passwd* user_with_uid(uid_t uid) {
+    return lookups_ready() ? ::getpwuid(uid) : nullptr;
+}
+
+const group* group_named(const std::string& name) {
+    return lookups_ready() ? ::getgrnam(name.c_str()) : nullptr;
+}
+
+int group_list(const std::string& user, gid_t group, gid_t* groups, int* count) {
+    return lookups_ready() ? ::getgrouplist(user.c_str(), group, groups, count) : -1;
 }
 
 }  // namespace bridle::os

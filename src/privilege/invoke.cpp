@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "os/accounts.hpp"
 #include "privilege/sudo_form.hpp"
 
 namespace bridle::privilege {
@@ -16,7 +17,7 @@ namespace bridle::privilege {
 Result<bool> needs_switch(const std::string& run_as, const std::string& source) {
     if (run_as.empty()) return false;
     errno = 0;
-    const passwd* pw = ::getpwnam(run_as.c_str());
+    const passwd* pw = os::user_named(run_as);
     if (pw == nullptr) {
         return Error{"the rule's run_as user \"" + run_as + "\" does not exist on this host",
                      source};

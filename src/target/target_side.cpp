@@ -29,6 +29,7 @@
 #include "gate/gate.hpp"
 #include "gate/system_resolver.hpp"
 #include "loader/loader.hpp"
+#include "os/accounts.hpp"
 #include "os/fd.hpp"
 #include "privilege/sudo_form.hpp"
 
@@ -53,7 +54,7 @@ bool is_lower_hex(const std::string& text, std::size_t length) {
 }
 
 std::string user_name(uid_t uid) {
-    const passwd* pw = ::getpwuid(uid);
+    const passwd* pw = os::user_with_uid(uid);
     return pw != nullptr ? pw->pw_name : std::to_string(uid);
 }
 
@@ -88,7 +89,7 @@ int run_file_entry(const TargetInvocation& inv, const policy::Policy& policy,
     refusal.rule_id = entry.id;
     if (entry.run_as.empty())
         return refuse(ExitCode::kNoPerm, "entry " + entry.id + " has no run_as");
-    const passwd* target = ::getpwnam(entry.run_as.c_str());
+    const passwd* target = os::user_named(entry.run_as);
     if (target == nullptr || target->pw_uid != ::geteuid()) {
         return refuse(ExitCode::kNoPerm, "entry " + entry.id + " runs as " + entry.run_as +
                                              ", not as " + request.run_as);
@@ -141,7 +142,7 @@ int run_target_side(const TargetInvocation& inv, policy::PolicyLoader load) {
         return refuse(ExitCode::kNoPerm,
                       "bridle run-as is started only by sudo, for a run_as rule of the policy");
     }
-    const passwd* caller = ::getpwnam(request.sudo_user.c_str());
+    const passwd* caller = os::user_named(request.sudo_user);
     if (caller == nullptr || std::to_string(caller->pw_uid) != sudo_uid) {
         return refuse(ExitCode::kNoPerm, "SUDO_USER and SUDO_UID do not name the same account");
     }
@@ -182,7 +183,7 @@ int run_target_side(const TargetInvocation& inv, policy::PolicyLoader load) {
     refusal.rule_id = found->id;
     if (found->run_as.empty())
         return refuse(ExitCode::kNoPerm, "rule " + found->id + " has no run_as");
-    const passwd* target = ::getpwnam(found->run_as.c_str());
+    const passwd* target = os::user_named(found->run_as);
     if (target == nullptr || target->pw_uid != ::geteuid()) {
         return refuse(ExitCode::kNoPerm, "rule " + found->id + " runs as " + found->run_as +
                                              ", not as " + request.run_as);

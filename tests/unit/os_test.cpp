@@ -150,13 +150,17 @@ TEST(Accounts, LookupsAfterUseFilesOnlyLoadNoModule) {
     const pid_t pid = ::fork();
     ASSERT_GE(pid, 0);
     if (pid == 0) {
-        if (!use_files_only()) ::_exit(2);
-        const passwd* root = ::getpwnam("root");
+        use_files_only();
+        const passwd* root = user_named("root");
         if (root == nullptr || root->pw_uid != 0) ::_exit(3);
         gid_t groups[64];
         int count = 64;
-        if (::getgrouplist("root", root->pw_gid, groups, &count) < 1) ::_exit(4);
-        if (::getgrnam("root") == nullptr) ::_exit(5);
+        if (group_list("root", root->pw_gid, groups, &count) < 1) ::_exit(4);
+        if (group_named("root") == nullptr) ::_exit(5);
+        const passwd* by_uid = user_with_uid(0);
+        if (by_uid == nullptr || std::string(by_uid->pw_name) != "root") ::_exit(8);
+        if (::geteuid() == 0 && own_account_name() != std::optional<std::string>("root"))
+            ::_exit(9);
         std::ifstream maps("/proc/self/maps");
         const std::string text((std::istreambuf_iterator<char>(maps)), {});
         ::_exit(text.empty() ? 6 : text.find("libnss_") != std::string::npos ? 7 : 0);
@@ -165,6 +169,35 @@ TEST(Accounts, LookupsAfterUseFilesOnlyLoadNoModule) {
     ASSERT_EQ(::waitpid(pid, &status, 0), pid);
     ASSERT_TRUE(WIFEXITED(status));
     EXPECT_EQ(WEXITSTATUS(status), 0);
+}
+
+TEST(Accounts, PasswdNameOfTakesTheFirstWellFormedLineWithTheUid) {
+    const std::string text =
+        "# a comment:x:1000:1000::/:/bin/sh\n"
+        "\n"
+        "+nis:x:1000:1000::/:/bin/sh\n"
+        "-nis:x:1000:1000::/:/bin/sh\n"
+        "six:x:1000:1000::/\n"
+        "eight:x:1000:1000::/:/bin/sh:more\n"
+        " spaced:x:1000:1000::/:/bin/sh\n"
+        "signed:x:+1000:1000::/:/bin/sh\n"
+        "hex:x:0x3e8:1000::/:/bin/sh\n"
+        "empty:x::1000::/:/bin/sh\n"
+        ":x:1000:1000::/:/bin/sh\n"
+        "huge:x:100000000000:1000::/:/bin/sh\n"
+        "agent:x:1000:1000:An Agent:/home/agent:/usr/bin/bridle\n"
+        "second:x:1000:1000::/:/bin/sh\n"
+        "root:x:0:0:root:/root:\n"
+        "tail:x:4294967294:1::/:/bin/sh";
+    EXPECT_EQ(passwd_name_of(text, 1000), std::optional<std::string>("agent"));
+    EXPECT_EQ(passwd_name_of(text, 0), std::optional<std::string>("root"));  // empty shell
+    EXPECT_EQ(passwd_name_of(text, 4294967294u), std::optional<std::string>("tail"));  // no \n
+    EXPECT_EQ(passwd_name_of(text, 1001), std::nullopt);
+    EXPECT_EQ(passwd_name_of(text, 1410065408u), std::nullopt);  // 100000000000 mod 2^32
+    EXPECT_EQ(passwd_name_of("", 0), std::nullopt);
+    const std::string with_nul("nul\0x:x:7:7::/:/bin/sh\n", 24);  // no control character
+    EXPECT_EQ(passwd_name_of(with_nul, 7), std::nullopt);
+    EXPECT_EQ(passwd_name_of("tab\tname:x:7:7::/:/bin/sh\n", 7), std::nullopt);
 }
 
 // In a child (it changes its effective uid): the name follows the effective uid, whatever was
