@@ -26,7 +26,9 @@
 #      Commands run round-robin (tests/bench/spawn_bench.cpp). In the same rounds, the floor
 #      (tests/bench/floor.c): a small static C program that starts, denies and allows with the
 #      same mechanisms and none of bridle's code, so that the report can say which of issue
-#      20's targets this machine allows at all.
+#      20's targets this machine allows at all. And bridle linked at a fixed address
+#      (tests/bench/CMakeLists.txt, bench_front_fixed; where bridle is static-pie): what position
+#      independence, and so the randomization of bridle's code and data addresses, costs.
 #   2. policy scaling: load and decide with 10 .. 10,000 generated rules
 #      (tests/bench/bench_policy.cpp), in-process.
 #   3. peak RSS (VmHWM) of the bridle process while it supervises `sleep 1`.
@@ -71,6 +73,12 @@ if [[ -z ${BRIDLE_IT_INSIDE:-} ]]; then
             { cat "$build_dir/bench-configure.log"; exit 1; }
         cmake --build "$build_dir" --parallel "$(nproc)" --target bridle bench_policy spawn_bench bench_redaction \
             >"$build_dir/bench-build.log" 2>&1 || { tail -n 40 "$build_dir/bench-build.log"; exit 1; }
+        # Only where bridle is static-pie (CMakeLists.txt); the rows that need it are left out
+        # without it.
+        if cmake --build "$build_dir" --target help 2>/dev/null | grep -q bench_front_fixed; then
+            cmake --build "$build_dir" --parallel "$(nproc)" --target bench_front_fixed \
+                >>"$build_dir/bench-build.log" 2>&1 || { tail -n 40 "$build_dir/bench-build.log"; exit 1; }
+        fi
     fi
     for program in bridle tests/bench/bench_policy tests/bench/spawn_bench tests/bench/bench_redaction; do
         [[ -x $build_dir/$program ]] || { echo "run.sh: $build_dir/$program is missing" >&2; exit 1; }
@@ -155,6 +163,13 @@ floor=$BENCH_RESULTS/floor
 uncompiled=$bench_root/policy-yaml.yaml
 install -m 0644 -o root -g root "$policy" "$uncompiled"
 bridle_cmd=("$BRIDLE" --key bench --policy "$policy")
+# bridle linked at a fixed address, where the build has it: its denial and its start.
+fixed=$BENCH_BUILD/tests/bench/bench_front_fixed
+fixed_rows=()
+if [[ -x $fixed ]]; then
+    fixed_rows=(:: fixed-deny 77 "${sshd_env[@]}" -e "SSH_ORIGINAL_COMMAND=cat /etc/shadow" "$fixed" --key bench
+                --policy "$policy" :: fixed-start 0 "${sshd_env[@]}" "$fixed" --version)
+fi
 # Rows after the first five break bridle's time down: process start alone (--version), start
 # plus policy load and decision (bridle-full explain, started directly: no audit, nothing run,
 # the YAML), the whole request with the one-rule policy, the whole request with the policy read
@@ -176,7 +191,7 @@ bridle_cmd=("$BRIDLE" --key bench --policy "$policy")
     floor-deny 77 "${sshd_env[@]}" "$floor" deny "$policy" "$policy_cache" :: \
     floor-allow 0 "${sshd_env[@]}" "$floor" allow "$policy" "$policy_cache" :: \
     floor-no-namespaces 0 "${sshd_env[@]}" "$floor" no-namespaces "$policy" "$policy_cache" \
-    >"$BENCH_RESULTS/latency.txt" || { echo "FAIL: spawn_bench"; exit 1; }
+    "${fixed_rows[@]}" >"$BENCH_RESULTS/latency.txt" || { echo "FAIL: spawn_bench"; exit 1; }
 
 # Peak RSS while supervising: VmHWM of bridle, read while its `sleep 1` runs.
 rss_once() {   # rss_once LABEL REQUEST PROGRAM...
