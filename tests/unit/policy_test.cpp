@@ -1295,6 +1295,26 @@ TEST(FileChecks, ReadsARootOwnedFileInStrictMode) {
     EXPECT_TRUE(warnings.empty());
 }
 
+// A relative path is read against the working directory, with every directory above it
+// checked as for an absolute one.
+TEST(FileChecks, ReadsARelativePathAgainstTheWorkingDirectory) {
+    Scratch scratch;
+    if (!scratch.safe()) GTEST_SKIP() << "needs root (strict ownership checks)";
+    const std::string path = scratch.file("policy.yaml", kGoodMain);
+    const std::string dir = path.substr(0, path.rfind('/'));
+    const std::string before = std::filesystem::current_path();
+    ASSERT_EQ(::chdir(dir.c_str()), 0);
+    std::vector<Error> warnings;
+    Result<std::string> content = read_trusted_file("policy.yaml", true, warnings);
+    Result<std::string> missing = read_trusted_file("no-such.yaml", true, warnings);
+    ASSERT_EQ(::chdir(before.c_str()), 0);
+    ASSERT_TRUE(content.ok()) << content.error().full();
+    EXPECT_EQ(content.value(), kGoodMain);
+    ASSERT_FALSE(missing.ok());
+    EXPECT_NE(missing.error().full().find(dir + "/no-such.yaml"), std::string::npos)
+        << missing.error().full();
+}
+
 // An existing system file passes strict mode where the host keeps /etc root-only.
 TEST(FileChecks, ReadsEtcHostnameInStrictMode) {
     struct stat st {};
