@@ -223,7 +223,15 @@ journal_mark
 # (ssh itself is killed, not a wrapper: a surviving client would send a clean EOF.)
 ssh -F "$IT_WORK/ssh_config" agent 'put /etc/nginx/sites-available/blog' <"$IT_WORK/slow" >/dev/null 2>&1 &
 client=$!
-sleep 2
+# Killed once bridle has decided the put: its decision record goes out before it reads the
+# content, which the client sent as soon as the session opened (a fixed pause raced a slow
+# connection on a loaded machine).
+for _ in $(seq 120); do
+    bridle_records >/dev/null
+    (($(rec_count BRIDLE_FRONT_END=forced BRIDLE_EVENT=decision) > 0)) && break
+    sleep 0.25
+done
+sleep 0.5
 kill -9 "$client"
 wait "$client" 2>/dev/null
 kill "$slow_writer" 2>/dev/null
