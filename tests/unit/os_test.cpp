@@ -5,6 +5,7 @@
 // And accounts from the files alone (os/accounts.hpp): which nsswitch.conf lets the forced
 // command's binary keep a request, and that its lookups then load no NSS module.
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/utsname.h>
@@ -24,6 +25,7 @@
 #include "os/accounts.hpp"
 #include "os/fd.hpp"
 #include "os/short_slice.hpp"
+#include "os/signals.hpp"
 
 namespace bridle::os {
 namespace {
@@ -219,6 +221,64 @@ TEST(Accounts, OwnAccountNameFollowsTheEffectiveUid) {
         if (own_account_name().has_value()) ::_exit(5);
         if (::seteuid(0) != 0) ::_exit(6);
         ::_exit(own_account_name() == std::optional<std::string>("root") ? 0 : 7);
+    }
+    int status = 0;
+    ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+    ASSERT_TRUE(WIFEXITED(status));
+    EXPECT_EQ(WEXITSTATUS(status), 0) << "the step that failed";
+}
+
+TEST(Signals, ToResetAreTheIgnoredAndCaughtOnesOrEveryOne) {
+    const std::string status =
+        "Name:\tbridle\nSigQ:\t0/96367\nSigPnd:\t0000000000000000\n"
+        "ShdPnd:\t0000000000000000\nSigBlk:\t0000000000010000\n"
+        "SigIgn:\t0000000000001000\nSigCgt:\t8000000180000000\nCapInh:\t0000000000000000\n";
+    EXPECT_EQ(signals_to_reset(status), 0x8000000180001000ULL);
+    constexpr std::uint64_t kAll = ~std::uint64_t{0};
+    EXPECT_EQ(signals_to_reset(""), kAll);
+    EXPECT_EQ(signals_to_reset("SigIgn:\t0000000000001000\n"), kAll);  // no SigCgt
+    EXPECT_EQ(signals_to_reset("SigIgn:\t000000000001000\nSigCgt:\t0000000000000000\n"), kAll);
+    EXPECT_EQ(signals_to_reset("SigIgn:\t000000000000100X\nSigCgt:\t0000000000000000\n"), kAll);
+    EXPECT_EQ(signals_to_reset("SigIgn:\t0000000000001000"), kAll);  // cut short
+    EXPECT_EQ(signals_to_reset("XSigIgn:\t0000000000001000\nSigCgt:\t0000000000000000\n"), kAll);
+}
+
+void count_signal(int) {}
+
+// In a child (dispositions are the process's): ignored ones (a real-time signal and one glibc
+// reserves among them) and caught ones back to SIG_DFL, and nothing blocked.
+TEST(Signals, ResetLeavesNothingIgnoredCaughtOrBlocked) {
+    const pid_t pid = ::fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) {
+        struct {
+            void (*handler)(int);
+            unsigned long flags;
+            void (*restorer)();
+            std::uint64_t mask;
+        } ignore{SIG_IGN, 0, nullptr, 0};
+        if (::syscall(SYS_rt_sigaction, 32, &ignore, nullptr, sizeof ignore.mask) != 0) ::_exit(1);
+        struct sigaction ignored {};
+        ignored.sa_handler = SIG_IGN;
+        struct sigaction caught {};
+        caught.sa_handler = count_signal;
+        if (::sigaction(SIGUSR1, &ignored, nullptr) != 0 ||
+            ::sigaction(SIGRTMIN + 7, &ignored, nullptr) != 0 ||
+            ::sigaction(SIGUSR2, &caught, nullptr) != 0 ||
+            ::sigaction(SIGHUP, &caught, nullptr) != 0) {
+            ::_exit(2);
+        }
+        sigset_t block;
+        ::sigemptyset(&block);
+        ::sigaddset(&block, SIGTERM);
+        ::sigprocmask(SIG_BLOCK, &block, nullptr);
+        if (reset_signals() != 0) ::_exit(3);
+        std::ifstream status("/proc/self/status");
+        const std::string text((std::istreambuf_iterator<char>(status)), {});
+        const bool clear = text.find("\nSigBlk:\t0000000000000000\n") != std::string::npos &&
+                           text.find("\nSigIgn:\t0000000000000000\n") != std::string::npos &&
+                           text.find("\nSigCgt:\t0000000000000000\n") != std::string::npos;
+        ::_exit(clear ? 0 : 4);
     }
     int status = 0;
     ASSERT_EQ(::waitpid(pid, &status, 0), pid);
