@@ -11,7 +11,7 @@
 #include <atomic>
 #include <cctype>
 #include <cerrno>
-#include <cstdint>
+#include <charconv>
 #include <mutex>
 #include <string>
 
@@ -113,10 +113,6 @@ std::optional<std::string> own_name_from_passwd(uid_t uid) {
     return passwd_name_of(text, uid);
 }
 
-bool all_digits(std::string_view text) {
-    return !text.empty() && std::ranges::all_of(text, [](char c) { return c >= '0' && c <= '9'; });
-}
-
 }  // namespace
 
 void use_files_only() {
@@ -140,10 +136,13 @@ std::optional<std::string> passwd_name_of(std::string_view text, uid_t uid) {
                                 name.front() != '#' && std::ranges::none_of(name, [](char c) {
                                     return static_cast<unsigned char>(c) <= ' ' || c == '\x7f';
                                 });
-        if (!plain_name || !all_digits(id) || id.size() > 10) continue;
-        std::uint64_t value = 0;  // at most 10 digits: no overflow
-        for (const char c : id) value = value * 10 + static_cast<std::uint64_t>(c - '0');
-        if (value == static_cast<std::uint64_t>(uid)) return std::string(name);
+        // Decimal digits alone (from_chars takes no sign or blank), within uid_t.
+        uid_t value = 0;
+        const auto [end, error] = std::from_chars(id.data(), id.data() + id.size(), value);
+        if (!plain_name || id.empty() || error != std::errc{} || end != id.data() + id.size()) {
+            continue;
+        }
+        if (value == uid) return std::string(name);
     }
     return std::nullopt;
 }
@@ -158,7 +157,7 @@ std::optional<std::string> own_account_name() {
         if (files_only.load()) {
             name = own_name_from_passwd(euid);
         } else {
-            const passwd* pw = ::getpwuid(euid);
+            const passwd* pw = user_with_uid(euid);
             name = pw ? std::optional<std::string>(pw->pw_name) : std::nullopt;
         }
         looked_up_for = euid;
