@@ -24,9 +24,10 @@ namespace {
 // Kept versions are whole files: an old file larger than this is not replaced.
 constexpr std::uint64_t kMaxKeptFile = policy::kMaxFileSize;
 
+// The account whose versions these are (the store is per account): its name, as the records
+// give it (forced::current_user), or its uid.
 std::string user_name() {
-    const passwd* pw = os::user_with_uid(::geteuid());
-    return pw != nullptr ? pw->pw_name : std::to_string(::geteuid());
+    return os::own_account_name().value_or(std::to_string(::geteuid()));
 }
 
 void fail(Response& r, ExitCode code, const std::string& status, const std::string& why,
