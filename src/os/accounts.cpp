@@ -9,7 +9,6 @@
 #include <algorithm>
 #include <array>
 #include <atomic>
-#include <cctype>
 #include <cerrno>
 #include <charconv>
 #include <mutex>
@@ -25,11 +24,12 @@ namespace {
 constexpr std::array<std::string_view, 3> kDatabases{"passwd", "group", "initgroups"};
 constexpr std::array<std::string_view, 2> kSources{"files", "systemd"};
 
+// Compared as glibc compares them, ASCII letters in either case (what std::tolower does in the
+// "C" locale bridle runs in, without its locale tables: their first touch is a page fault).
 bool same_word(std::string_view a, std::string_view b) {
-    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-               return std::tolower(static_cast<unsigned char>(x)) ==
-                      std::tolower(static_cast<unsigned char>(y));
-           });
+    const auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c; };
+    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(),
+                                              [&](char x, char y) { return lower(x) == lower(y); });
 }
 
 bool is_one_of(std::string_view word, const auto& words) {

@@ -8,21 +8,31 @@
 #include "policy/sha256.hpp"
 
 #if defined(__x86_64__)
-#include <cpuid.h>
 #include <immintrin.h>
+#if __has_include(<sys/platform/x86.h>)
+#include <sys/platform/x86.h>
+#else
+#include <cpuid.h>
+#endif
 #endif
 
 namespace bridle::policy::sha_ni {
 
 #if defined(__x86_64__)
 
-// CPUID itself (<cpuid.h>, in GCC and clang alike; clang's __builtin_cpu_supports does not
-// know "sha"): leaf 7 EBX bit 29 is SHA, leaf 1 ECX bit 19 is SSE4.1.
+// What glibc (2.33 and later) found at its start, without asking again: CPUID traps to the
+// hypervisor in a virtual machine, about 3 us each on the VM in docs/benchmarks.md. Elsewhere
+// CPUID itself (<cpuid.h>, in GCC and clang alike; clang's __builtin_cpu_supports does not know
+// "sha"): leaf 7 EBX bit 29 is SHA, leaf 1 ECX bit 19 is SSE4.1.
 bool available() noexcept {
+#if __has_include(<sys/platform/x86.h>)
+    return CPU_FEATURE_ACTIVE(SHA) && CPU_FEATURE_ACTIVE(SSE4_1);
+#else
     unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
     if (__get_cpuid(1, &eax, &ebx, &ecx, &edx) == 0 || (ecx & bit_SSE4_1) == 0) return false;
     if (__get_cpuid_count(7, 0, &eax, &ebx, &ecx, &edx) == 0) return false;
     return (ebx & bit_SHA) != 0;
+#endif
 }
 
 __attribute__((target("sha,sse4.1"))) void compress(std::uint32_t state[8],

@@ -178,6 +178,10 @@ else
     assert_match static-pie.type "$(readelf -hW "$W/x/usr/bin/bridle" | grep 'Type:')" 'DYN'
     assert_ne static-pie.relro 0 "$(readelf -lW "$W/x/usr/bin/bridle" | grep -c GNU_RELRO)"
     assert_match static-pie.bind-now "$(readelf -dW "$W/x/usr/bin/bridle")" 'BIND_NOW'
+    # Linked by lld on glibc 2.36: its relocations packed (CMakeLists.txt, DT_RELR), and the
+    # relocated binary runs.
+    assert_match static-pie.relr "$(readelf -dW "$W/x/usr/bin/bridle")" '\(RELR\)'
+    assert_match static-pie.runs "$("$W/x/usr/bin/bridle" --version)" '^bridle '
     if [[ $(dpkg --print-architecture) == amd64 ]]; then
         assert_ne static-pie.stack-protector 0 "$(objdump -d "$W/x/usr/bin/bridle" | grep -c '%fs:0x28')"
     fi
