@@ -53,7 +53,7 @@ def main(argv):
             latency[label] = {k: float(v) for k, v in fields(line).items()}
     runs = int(latency["direct"]["runs"])
     d = latency["direct"]["median_us"]
-    say(f"### Whole process: one request, {runs} starts each (median, round-robin)")
+    say(f"### Whole process: one request, {runs} starts each (median, in rounds, shuffled)")
     say("")
     say("| command | median | p10 .. p90 | over direct | vs bridle |")
     say("|---|---:|---:|---:|---:|")

@@ -23,7 +23,7 @@
 #      (nobody) with sshd's environment and SSH_ORIGINAL_COMMAND set, stdio on /dev/null. sshd
 #      itself and the login shell it puts in front of every forced command are left out (the
 #      same for all of them); `bridle via /bin/sh -c` shows that shell's cost once.
-#      Commands run round-robin (tests/bench/spawn_bench.cpp). In the same rounds, the floor
+#      Commands run in rounds, in a new order each (tests/bench/spawn_bench.cpp). In the same rounds, the floor
 #      (tests/bench/floor.c): a small static C program that starts, denies and allows with the
 #      same mechanisms and none of bridle's code, so that the report can say which of issue
 #      20's targets this machine allows at all. And bridle linked at a fixed address

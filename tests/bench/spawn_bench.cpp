@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 // Whole-process latency benchmark (issue 8): start each command the way sshd starts a forced
 // command (a fresh process with exactly the given environment, stdin/stdout/stderr on
-// /dev/null), wait for it, and report the median wall time per command. Commands run
-// round-robin, one of each per round, so that drift on the machine hits all of them alike.
+// /dev/null), wait for it, and report the median wall time per command. Commands run in
+// rounds, one of each per round, so that drift on the machine hits all of them alike, and in a
+// new order each round (shuffled, a fixed seed): what a command leaves behind (an allowed
+// request's namespaces torn down after it exits, journald writing its records) falls on
+// whichever runs next, and in a fixed order that would be the same command every round.
 // tests/bench/run.sh drives it; it is not a ctest test.
 //
 // usage: spawn_bench [--runs N] [--warmup N] [--user NAME] -- SPEC [:: SPEC]...
@@ -24,6 +27,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <numeric>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -148,8 +153,13 @@ int main(int argc, char** argv) {
             return 1;
         }
     }
+    std::vector<std::size_t> order(specs.size());
+    std::iota(order.begin(), order.end(), std::size_t{0});
+    std::mt19937 shuffler(20261207);
     for (int round = 0; round < warmup + runs; ++round) {
-        for (Spec& spec : specs) {
+        std::shuffle(order.begin(), order.end(), shuffler);
+        for (const std::size_t next : order) {
+            Spec& spec = specs[next];
             double us = 0;
             const int status = run_once(spec, false, us);
             if (!status_ok(spec, status)) {
