@@ -9,7 +9,10 @@
 
 #if defined(__x86_64__)
 #include <immintrin.h>
-#if __has_include(<sys/platform/x86.h>)
+// glibc's CPU features, where its header is one this compiler takes (glibc 2.36 spells bool
+// _Bool there, which clang's C++ refuses: the clang builds, the fuzzers', ask CPUID).
+#if __has_include(<sys/platform/x86.h>) && !defined(__clang__)
+#define BRIDLE_GLIBC_CPU_FEATURES 1
 #include <sys/platform/x86.h>
 #else
 #include <cpuid.h>
@@ -21,11 +24,11 @@ namespace bridle::policy::sha_ni {
 #if defined(__x86_64__)
 
 // What glibc (2.33 and later) found at its start, without asking again: CPUID traps to the
-// hypervisor in a virtual machine, about 3 us each on the VM in docs/benchmarks.md. Elsewhere
+// hypervisor in a virtual machine, about 3 us each on the VM in docs/benchmarks.md. Otherwise
 // CPUID itself (<cpuid.h>, in GCC and clang alike; clang's __builtin_cpu_supports does not know
 // "sha"): leaf 7 EBX bit 29 is SHA, leaf 1 ECX bit 19 is SSE4.1.
 bool available() noexcept {
-#if __has_include(<sys/platform/x86.h>)
+#if defined(BRIDLE_GLIBC_CPU_FEATURES)
     return CPU_FEATURE_ACTIVE(SHA) && CPU_FEATURE_ACTIVE(SSE4_1);
 #else
     unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
