@@ -76,7 +76,15 @@ class Reader {
         if (error_.empty()) error_ = why + " at byte " + std::to_string(pos_);
     }
 
-    std::uint64_t u() {
+    // Most numbers take one byte (below 128): read here, inline at each call, which is most of
+    // a load's work; the rest in u_longer.
+    [[gnu::always_inline]] std::uint64_t u() {
+        if (pos_ < in_.size() && static_cast<unsigned char>(in_[pos_]) < 0x80) {
+            return static_cast<unsigned char>(in_[pos_++]);
+        }
+        return u_longer();
+    }
+    [[gnu::noinline]] std::uint64_t u_longer() {
         std::uint64_t v = 0;
         for (unsigned shift = 0; shift < 64; shift += 7) {
             if (pos_ >= in_.size()) {
@@ -92,18 +100,27 @@ class Reader {
         return 0;
     }
     std::int64_t i() { return static_cast<std::int64_t>(u()); }
-    bool b() { return below(2, "boolean") == 1; }
+    [[gnu::always_inline]] bool b() { return below(2, "boolean") == 1; }
     // An enum's value: below `count`.
-    std::uint64_t below(std::uint64_t count, const char* what) {
+    [[gnu::always_inline]] std::uint64_t below(std::uint64_t count, const char* what) {
         const std::uint64_t v = u();
-        if (v >= count) fail(std::string("bad ") + what + " " + std::to_string(v));
-        return failed() ? 0 : v;
+        if (v < count && !failed()) return v;
+        if (v >= count) fail_bad(what, v);
+        return 0;
     }
     // A count of items each at least one byte long: never more than the bytes left.
-    std::size_t count() {
+    [[gnu::always_inline]] std::size_t count() {
         const std::uint64_t n = u();
-        if (n > in_.size() - pos_) fail("count " + std::to_string(n) + " past the end");
-        return failed() ? 0 : static_cast<std::size_t>(n);
+        if (n <= in_.size() - pos_ && !failed()) return static_cast<std::size_t>(n);
+        if (n > in_.size() - pos_) fail_count(n);
+        return 0;
+    }
+    // The failures, out of line.
+    [[gnu::noinline]] void fail_bad(const char* what, std::uint64_t v) {
+        fail(std::string("bad ") + what + " " + std::to_string(v));
+    }
+    [[gnu::noinline]] void fail_count(std::uint64_t n) {
+        fail("count " + std::to_string(n) + " past the end");
     }
     std::string s() { return std::string(view()); }
     std::string_view view() {
@@ -193,10 +210,10 @@ void read_spec(Reader& r, Pool* pool, ValueSpec& v) {
     r.s(v.regex_source);
     v.regex = nullptr;
     if (r.b()) {
-        std::string pattern = r.s();
+        const std::string_view pattern = r.view();
         if (pool != nullptr) {
-            std::shared_ptr<const Regex>& shared = (*pool)[pattern];
-            if (!shared) shared = std::make_shared<const Regex>(pattern);
+            std::shared_ptr<const Regex>& shared = (*pool)[std::string(pattern)];
+            if (!shared) shared = std::make_shared<const Regex>(std::string(pattern));
             v.regex = shared;
         }
     }
