@@ -3,15 +3,13 @@
 // directory (so that rename(2) is atomic), owned and moded as it will be, synced; then, once
 // validated and the old version kept, renamed over the target and the directory synced.
 #include <fcntl.h>
-#include <sys/random.h>
 #include <unistd.h>
 
-#include <array>
 #include <cerrno>
-#include <cstdio>
 
 #include "files/files.hpp"
 #include "os/error.hpp"
+#include "os/random.hpp"
 
 namespace bridle::files {
 namespace {
@@ -20,18 +18,7 @@ namespace {
 // sites-enabled/*, FNM_PERIOD names) never take it for a file; the target's name last, so
 // that a validator's name pattern ("*.conf") still matches.
 std::string temp_name(const std::string& name) {
-    std::array<unsigned char, 8> random{};
-    std::size_t got = 0;
-    while (got < random.size()) {
-        const ssize_t n = ::getrandom(random.data() + got, random.size() - got, 0);
-        if (n > 0) got += static_cast<std::size_t>(n);
-    }
-    std::string hex;
-    for (const unsigned char b : random) {
-        std::array<char, 3> two{};
-        std::snprintf(two.data(), two.size(), "%02x", b);
-        hex += two.data();
-    }
+    const std::string hex = os::random_hex(8);
     // NAME_MAX is 255: cut a long name's front, keeping its end (the extension).
     const std::string prefix = ".bridle-put." + hex + ".";
     const std::size_t room = 255 - prefix.size();

@@ -6,11 +6,12 @@
 #include "fleet/fanout.hpp"
 
 #include <poll.h>
-#include <sys/random.h>
 
 #include <array>
 #include <atomic>
 #include <thread>
+
+#include "os/random.hpp"
 
 namespace bridle::fleet {
 
@@ -209,16 +210,7 @@ int exit_status(const std::vector<HostResult>& results) {
 }
 
 std::string new_fanout_id() {
-    std::array<unsigned char, 16> bytes{};
-    std::size_t got = 0;
-    while (got < bytes.size()) {
-        const ssize_t n = ::getrandom(bytes.data() + got, bytes.size() - got, 0);
-        if (n > 0) got += static_cast<std::size_t>(n);
-    }
-    static constexpr char kHex[] = "0123456789abcdef";
-    std::string id;
-    for (unsigned char b : bytes) id += kHex[b >> 4], id += kHex[b & 15];
-    return id;
+    return os::random_hex(16);
 }
 
 }  // namespace bridle::fleet

@@ -5,11 +5,7 @@
 
 #include <cerrno>
 
-#include <sys/random.h>
-
 #include <algorithm>
-#include <array>
-#include <cstdio>
 
 #include "audit/capture.hpp"
 #include "audit/records.hpp"
@@ -19,6 +15,7 @@
 #include "gate/client_stream.hpp"
 #include "gate/file_ops.hpp"
 #include "gate/internal.hpp"
+#include "os/random.hpp"
 #include "privilege/sudo_form.hpp"
 
 namespace bridle::gate {
@@ -273,22 +270,7 @@ std::optional<Kind> kind_from_name(std::string_view name) {
 }
 
 std::string new_request_id() {
-    std::array<unsigned char, 16> bytes{};
-    std::size_t got = 0;
-    while (got < bytes.size()) {
-        const ssize_t n = ::getrandom(bytes.data() + got, bytes.size() - got, 0);
-        if (n > 0)
-            got += static_cast<std::size_t>(n);
-        else if (errno != EINTR)
-            break;
-    }
-    std::string hex;
-    std::array<char, 3> two{};
-    for (const unsigned char b : bytes) {
-        std::snprintf(two.data(), two.size(), "%02x", b);
-        hex += two.data();
-    }
-    return hex;
+    return os::random_hex(16);
 }
 
 Response explain(const Context& context, const Request& request) {

@@ -15,6 +15,7 @@
 #include <grp.h>
 #include <gtest/gtest.h>
 #include <pwd.h>
+#include <seccomp.h>
 #include <cerrno>
 #include <cstdint>
 #include <cstdio>
@@ -24,6 +25,7 @@
 
 #include "os/accounts.hpp"
 #include "os/fd.hpp"
+#include "os/random.hpp"
 #include "os/short_slice.hpp"
 #include "os/signals.hpp"
 
@@ -328,6 +330,49 @@ TEST(ShortSlice, TakenForThisProcessAndNotForTheChildrenItForks) {
     ASSERT_TRUE(WIFEXITED(status));
     EXPECT_EQ(WEXITSTATUS(status), 0) << "1: not taken, 3: inherited by a child";
     EXPECT_EQ(slice_ns(), before);
+}
+
+// Twice as many lowercase hexadecimal digits as bytes asked for, different every time.
+TEST(RandomHex, GivesTwoHexDigitsPerByteDifferentEachTime) {
+    const std::string a = random_hex(16), b = random_hex(16);
+    EXPECT_EQ(a.size(), 32U);
+    EXPECT_EQ(a.find_first_not_of("0123456789abcdef"), std::string::npos) << a;
+    EXPECT_NE(a, b);
+    EXPECT_EQ(random_hex(8).size(), 16U);
+    EXPECT_EQ(random_hex(0), "");
+}
+
+// Refuses `syscalls` (ENOSYS) in this process, as a kernel without them or a filter would.
+void refuse(std::initializer_list<int> syscalls) {
+    scmp_filter_ctx filter = seccomp_init(SCMP_ACT_ALLOW);
+    ASSERT_NE(filter, nullptr);
+    for (const int nr : syscalls)
+        ASSERT_EQ(seccomp_rule_add(filter, SCMP_ACT_ERRNO(ENOSYS), nr, 0), 0);
+    ASSERT_EQ(seccomp_load(filter), 0);
+    seccomp_release(filter);
+}
+
+// Without getrandom, /dev/urandom; without both, a line on stderr and SIGABRT, never an id
+// that is not random (death tests: each runs in a child of its own).
+TEST(RandomHex, FallsBackToDevUrandomAndStopsWhereBothFail) {
+    EXPECT_EXIT(
+        {
+            refuse({SCMP_SYS(getrandom)});
+            const std::string id = random_hex(16);
+            std::_Exit(id.size() == 32 &&
+                               id.find_first_not_of("0123456789abcdef") == std::string::npos
+                           ? 0
+                           : 1);
+        },
+        ::testing::ExitedWithCode(0), "");
+    EXPECT_EXIT(
+        {
+            refuse({SCMP_SYS(getrandom), SCMP_SYS(open), SCMP_SYS(openat)});
+            (void)random_hex(16);
+            std::_Exit(0);
+        },
+        ::testing::KilledBySignal(SIGABRT),
+        "bridle: cannot read random bytes \\(getrandom, then /dev/urandom: .*\\); stopping");
 }
 
 }  // namespace
